@@ -1,0 +1,127 @@
+import { type Kysely, sql } from 'kysely';
+import type { AgentRow, Database } from '../db/database.js';
+
+export async function listAgentsWithLoad(db: Kysely<Database>): Promise<(AgentRow & { running_tasks: number })[]> {
+  return db
+    .selectFrom('agents as a')
+    .selectAll('a')
+    .select((eb) =>
+      eb
+        .selectFrom('tasks as t')
+        .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('t.agent_id', '=', 'a.agent_id')
+        .where('t.status', 'in', ['queued', 'running'])
+        .as('running_tasks'),
+    )
+    .orderBy('a.agent_id')
+    .execute() as Promise<(AgentRow & { running_tasks: number })[]>;
+}
+
+export async function findAgent(db: Kysely<Database>, agentId: string): Promise<AgentRow | undefined> {
+  return db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
+}
+
+export async function findAgentByNickname(db: Kysely<Database>, nickname: string): Promise<AgentRow | undefined> {
+  return db.selectFrom('agents').selectAll().where('nickname', '=', nickname.toLowerCase()).executeTakeFirst();
+}
+
+/** The user's scored tasks of one agent, newest first, with the total for paging. */
+export async function findScoredTasks(
+  db: Kysely<Database>,
+  agentId: string,
+  userId: string,
+  page: { limit: number; offset: number },
+) {
+  const base = db
+    .selectFrom('agent_performance_scores as s')
+    .innerJoin('tasks as t', 't.id', 's.task_id')
+    .where('s.agent_id', '=', agentId)
+    .where('s.user_id', '=', userId);
+  const [rows, total] = await Promise.all([
+    base
+      .select([
+        't.id as task_id',
+        't.command',
+        't.objective_category',
+        't.status',
+        't.model',
+        't.simulated',
+        's.overall_score',
+        's.efficiency_score',
+        's.accuracy_score',
+        's.relevance_score',
+        's.completeness_score',
+        's.peer_score',
+        's.user_rating',
+        's.user_feedback',
+        's.reward_points',
+        's.total_tokens',
+        's.estimated_cost',
+        's.duration_ms',
+        't.created_at',
+        't.completed_at',
+      ])
+      .orderBy('s.created_at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
+
+/** Which steps cost the time and the tokens: per node name, over the user's tasks of one agent. */
+export async function findNodeBreakdown(db: Kysely<Database>, agentId: string, userId: string) {
+  const result = await sql<{
+    node_name: string;
+    runs: number;
+    avg_duration_ms: number | null;
+    total_duration_ms: number | null;
+    avg_tokens: number | null;
+    total_tokens: number | null;
+    success_rate: number;
+  }>`
+    SELECT n.node_name,
+      count(*)::int AS runs,
+      round(avg(n.duration_ms))::int AS avg_duration_ms,
+      sum(n.duration_ms)::bigint AS total_duration_ms,
+      round(avg(n.total_tokens))::int AS avg_tokens,
+      sum(n.total_tokens)::bigint AS total_tokens,
+      round(avg(CASE WHEN n.success THEN 1 ELSE 0 END), 4)::float8 AS success_rate
+    FROM agent_node_performance n
+    JOIN tasks t ON t.id = n.task_id
+    WHERE n.agent_id = ${agentId} AND t.user_id = ${userId}
+    GROUP BY n.node_name
+    ORDER BY sum(n.duration_ms) DESC NULLS LAST, n.node_name
+  `.execute(db);
+  return result.rows;
+}
+
+/** Score, rating, task count and cost per time bucket, over the user's tasks of one agent. */
+export async function findScoreTrend(
+  db: Kysely<Database>,
+  agentId: string,
+  userId: string,
+  bucket: 'hour' | 'day' | 'week',
+) {
+  const result = await sql<{
+    bucket_start: Date;
+    tasks: number;
+    avg_overall_score: number | null;
+    avg_user_rating: number | null;
+    total_cost: number | null;
+  }>`
+    SELECT date_trunc(${bucket}, t.completed_at) AS bucket_start,
+      count(*)::int AS tasks,
+      round(avg(s.overall_score), 3)::float8 AS avg_overall_score,
+      round(avg(s.user_rating), 2)::float8 AS avg_user_rating,
+      round(sum(s.estimated_cost), 6)::float8 AS total_cost
+    FROM agent_performance_scores s
+    JOIN tasks t ON t.id = s.task_id
+    WHERE s.agent_id = ${agentId} AND s.user_id = ${userId} AND t.completed_at IS NOT NULL
+    GROUP BY 1
+    ORDER BY 1
+  `.execute(db);
+  return result.rows.map((row) => ({ ...row, bucket_start: new Date(row.bucket_start).toISOString() }));
+}

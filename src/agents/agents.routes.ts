@@ -1,0 +1,388 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import type { AgentRow, Database } from '../db/database.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { MeritApp } from '../http/app.js';
+import type { AppContext } from '../http/context.js';
+import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
+import { userQuery } from '../http/user.js';
+import { DEFAULT_LEVEL } from '../ranking/ranking.js';
+import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput } from '../stats/leaderboard.js';
+import { findAgentStats, findAllAgentStats, findCategoryStats } from '../stats/stats.queries.js';
+import {
+  findAgent,
+  findNodeBreakdown,
+  findScoredTasks,
+  findScoreTrend,
+  listAgentsWithLoad,
+} from './agents.queries.js';
+
+const nullableNumber = z.number().nullable();
+
+export const agentSchema = z
+  .object({
+    agent_id: z.string(),
+    nickname: z.string(),
+    display_name: z.string(),
+    role: z.string(),
+    specializations: z.array(z.string()),
+    is_reviewer: z.boolean(),
+    is_orchestrator: z.boolean(),
+    active: z.boolean(),
+    model: z.string().nullable(),
+    simulated: z.boolean(),
+    running_tasks: z.number(),
+  })
+  .openapi('Agent');
+
+export const rankingSchema = z
+  .object({
+    agent_id: z.string(),
+    nickname: z.string(),
+    rank: z.number().int().nullable().openapi({ description: 'Null while the agent has fewer scored tasks than min_sample' }),
+    provisional: z.boolean(),
+    total_tasks: z.number(),
+    successful_tasks: z.number(),
+    failed_tasks: z.number(),
+    success_rate: nullableNumber,
+    avg_overall_score: nullableNumber,
+    score_lower: nullableNumber,
+    score_upper: nullableNumber,
+    scored_tasks: z.number(),
+    avg_user_rating: nullableNumber,
+    rating_lower: nullableNumber,
+    rating_upper: nullableNumber,
+    rated_tasks: z.number(),
+    total_cost: z.number(),
+    avg_cost_per_task: nullableNumber,
+    cost_efficiency_score: nullableNumber,
+    total_tokens: z.number(),
+    avg_duration_ms: nullableNumber,
+    days_active: z.number(),
+    reward_points: z.number(),
+  })
+  .openapi('Ranking');
+
+const leaderboardSchema = z
+  .object({
+    rankings: z.array(rankingSchema),
+    category: z.string().nullable(),
+    last_updated: z.string().nullable(),
+    min_sample: z.number(),
+    level: z.number(),
+  })
+  .openapi('Leaderboard');
+
+const categoryStatsSchema = z
+  .object({
+    objective_category: z.string(),
+    total_tasks: z.number(),
+    successful_tasks: z.number(),
+    avg_overall_score: nullableNumber,
+    avg_user_rating: nullableNumber,
+    total_cost: z.number(),
+    avg_duration_ms: nullableNumber,
+    avg_tokens: nullableNumber,
+    reward_points: z.number(),
+  })
+  .openapi('CategoryStats');
+
+const scoredTaskSchema = z
+  .object({
+    task_id: z.guid(),
+    command: z.string(),
+    objective_category: z.string(),
+    status: z.string(),
+    model: z.string().nullable(),
+    simulated: z.boolean(),
+    overall_score: nullableNumber,
+    efficiency_score: nullableNumber,
+    accuracy_score: nullableNumber,
+    relevance_score: nullableNumber,
+    completeness_score: nullableNumber,
+    peer_score: nullableNumber,
+    user_rating: nullableNumber,
+    user_feedback: z.string().nullable(),
+    reward_points: z.number(),
+    total_tokens: nullableNumber,
+    estimated_cost: nullableNumber,
+    duration_ms: nullableNumber,
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('ScoredTask');
+
+const tags = ['Agents'];
+
+export function toAgentView(row: AgentRow & { running_tasks?: number }, simulated: boolean) {
+  return {
+    agent_id: row.agent_id,
+    nickname: row.nickname,
+    display_name: row.display_name,
+    role: row.role,
+    specializations: row.specializations,
+    is_reviewer: row.is_reviewer,
+    is_orchestrator: row.is_orchestrator,
+    active: row.active,
+    model: row.model,
+    simulated,
+    running_tasks: Number(row.running_tasks ?? 0),
+  };
+}
+
+function toStatsInput(row: {
+  agent_id: string;
+  nickname: string;
+  total_tasks: number | null;
+  successful_tasks: number | null;
+  failed_tasks: number;
+  scored_tasks: number;
+  sum_overall_score: number;
+  rated_tasks: number;
+  sum_user_rating: number;
+  ratings_1: number;
+  ratings_2: number;
+  ratings_3: number;
+  ratings_4: number;
+  ratings_5: number;
+  total_tokens: number;
+  total_cost: number;
+  total_duration_ms: number;
+  reward_points: number;
+  first_task_at: Date | null;
+  last_task_at: Date | null;
+  avg_overall_score?: number | null;
+  avg_user_rating?: number | null;
+}): StatsInput {
+  return {
+    ...row,
+    ratings: [row.ratings_1, row.ratings_2, row.ratings_3, row.ratings_4, row.ratings_5],
+    avg_overall_score: row.avg_overall_score ?? null,
+    avg_user_rating: row.avg_user_rating ?? null,
+  };
+}
+
+async function requireAgent(db: Kysely<Database>, agentId: string): Promise<AgentRow> {
+  const agent = await findAgent(db, agentId);
+  if (!agent) throw new NotFoundError('agent_not_found', `Agent ${agentId} not found`);
+  return agent;
+}
+
+export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
+  const { db } = ctx;
+  const simulated = ctx.config.llm === undefined;
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/agents',
+      tags,
+      summary: 'The agent team, with specialties and current load',
+      request: { query: z.object(userQuery) },
+      responses: { 200: jsonContent(z.object({ agents: z.array(agentSchema) }), 'Agents'), ...errorResponses },
+    }),
+    async (c) => c.json({ agents: (await listAgentsWithLoad(db)).map((row) => toAgentView(row, simulated)) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/agents/leaderboard',
+      tags,
+      summary: 'Agents ranked by the lower confidence bound of their overall score, overall or in one category',
+      request: {
+        query: z.object({
+          ...userQuery,
+          category: z.string().min(1).max(50).optional().openapi({ example: 'research' }),
+          limit: z.coerce.number().int().min(1).max(500).optional(),
+          min_sample: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MIN_SAMPLE),
+        }),
+      },
+      responses: { 200: jsonContent(leaderboardSchema, 'Rankings (empty when there is no data)'), ...errorResponses },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const { rows, lastUpdated } = await loadLeaderboardRows(db, query.category);
+      const rankings = buildLeaderboard(rows, { minSample: query.min_sample, level: DEFAULT_LEVEL, limit: query.limit });
+      return c.json(
+        {
+          rankings,
+          category: query.category ?? null,
+          last_updated: lastUpdated?.toISOString() ?? null,
+          min_sample: query.min_sample,
+          level: DEFAULT_LEVEL,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/agents/{agent_id}/performance',
+      tags,
+      summary: "An agent's statistics (overall and per category) and the user's scored tasks, newest first",
+      request: {
+        params: agentIdParams,
+        query: z.object({
+          ...userQuery,
+          limit: z.coerce.number().int().min(1).max(200).default(20),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+      },
+      responses: {
+        200: jsonContent(
+          z
+            .object({
+              agent: agentSchema,
+              stats: rankingSchema.nullable(),
+              categories: z.array(categoryStatsSchema),
+              tasks: z.array(scoredTaskSchema),
+              total: z.number(),
+              limit: z.number(),
+              offset: z.number(),
+            })
+            .openapi('AgentPerformance'),
+          'Performance',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid('param');
+      const query = c.req.valid('query');
+      const agent = await requireAgent(db, agent_id);
+      const [statsRow, categoryRows, scored] = await Promise.all([
+        findAgentStats(db, agent_id),
+        findCategoryStats(db, { agentId: agent_id }),
+        findScoredTasks(db, agent_id, c.get('userId'), { limit: query.limit, offset: query.offset }),
+      ]);
+      const [stats] = statsRow
+        ? buildLeaderboard([toStatsInput(statsRow)], { minSample: DEFAULT_MIN_SAMPLE, level: DEFAULT_LEVEL })
+        : [];
+      return c.json(
+        {
+          agent: toAgentView(agent, simulated),
+          stats: stats ?? null,
+          categories: categoryRows.map(toCategoryView),
+          tasks: scored.rows.map((row) => ({
+            ...row,
+            created_at: row.created_at.toISOString(),
+            completed_at: row.completed_at ? row.completed_at.toISOString() : null,
+          })),
+          total: scored.total,
+          limit: query.limit,
+          offset: query.offset,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/agents/{agent_id}/nodes',
+      tags,
+      summary: "Node-level breakdown of an agent's tasks: which steps cost the time and the tokens",
+      request: { params: agentIdParams, query: z.object(userQuery) },
+      responses: {
+        200: jsonContent(
+          z.object({
+            nodes: z.array(
+              z.object({
+                node_name: z.string(),
+                runs: z.number(),
+                avg_duration_ms: nullableNumber,
+                total_duration_ms: nullableNumber,
+                avg_tokens: nullableNumber,
+                total_tokens: nullableNumber,
+                success_rate: z.number(),
+              }),
+            ),
+          }),
+          'Nodes',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid('param');
+      await requireAgent(db, agent_id);
+      return c.json({ nodes: await findNodeBreakdown(db, agent_id, c.get('userId')) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/agents/{agent_id}/trend',
+      tags,
+      summary: "An agent's score, rating, task count and cost over time",
+      request: {
+        params: agentIdParams,
+        query: z.object({ ...userQuery, bucket: z.enum(['hour', 'day', 'week']).default('day') }),
+      },
+      responses: {
+        200: jsonContent(
+          z.object({
+            points: z.array(
+              z.object({
+                bucket_start: z.string(),
+                tasks: z.number(),
+                avg_overall_score: nullableNumber,
+                avg_user_rating: nullableNumber,
+                total_cost: nullableNumber,
+              }),
+            ),
+          }),
+          'Trend',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid('param');
+      await requireAgent(db, agent_id);
+      return c.json({ points: await findScoreTrend(db, agent_id, c.get('userId'), c.req.valid('query').bucket) }, 200);
+    },
+  );
+}
+
+async function loadLeaderboardRows(
+  db: Kysely<Database>,
+  category: string | undefined,
+): Promise<{ rows: StatsInput[]; lastUpdated: Date | null }> {
+  if (category === undefined) {
+    const rows = await findAllAgentStats(db);
+    return { rows: rows.map(toStatsInput), lastUpdated: latestOf(rows.map((row) => row.last_updated)) };
+  }
+  const exists = await db
+    .selectFrom('objective_templates')
+    .select('category')
+    .where('category', '=', category)
+    .executeTakeFirst();
+  if (!exists) throw new ValidationError('category', `unknown objective category '${category}'`);
+  const rows = await findCategoryStats(db, { category });
+  return { rows: rows.map(toStatsInput), lastUpdated: latestOf(rows.map((row) => row.last_updated)) };
+}
+
+function latestOf(dates: readonly (Date | null)[]): Date | null {
+  return dates.reduce<Date | null>((latest, date) => (date && (!latest || date > latest) ? date : latest), null);
+}
+
+function toCategoryView(row: Awaited<ReturnType<typeof findCategoryStats>>[number]) {
+  const total = row.total_tasks;
+  return {
+    objective_category: row.objective_category,
+    total_tasks: total,
+    successful_tasks: row.successful_tasks,
+    avg_overall_score: row.scored_tasks > 0 ? Math.round((row.sum_overall_score / row.scored_tasks) * 100) / 100 : null,
+    avg_user_rating: row.rated_tasks > 0 ? Math.round((row.sum_user_rating / row.rated_tasks) * 100) / 100 : null,
+    total_cost: row.total_cost,
+    avg_duration_ms: total > 0 ? Math.round(row.total_duration_ms / total) : null,
+    avg_tokens: total > 0 ? Math.round(row.total_tokens / total) : null,
+    reward_points: row.reward_points,
+  };
+}

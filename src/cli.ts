@@ -1,0 +1,151 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import { openDatabase, prepareDatabase } from './db/bootstrap.js';
+import { seedDemo } from './demo/seed-demo.js';
+import { startMerit } from './server.js';
+
+const SEED_TABLES = [
+  'agent_performance_scores',
+  'agent_peer_evaluations',
+  'agent_node_performance',
+  'agent_performance_stats',
+  'objective_templates',
+];
+
+const HELP = `Merit: know how well each AI agent in a team performs, and route work to the best one.
+
+Usage: npx merit <command> [options]
+
+Commands:
+  start              Start Merit: database (embedded unless DATABASE_URL), web UI, API and worker
+  init-db            Create or update the performance tracking tables (idempotent)
+  seed-demo          Fill a realistic demo history (roster, thousands of tasks over weeks)
+                       --tasks N (default 5000)  --days N (default 28)  --seed N (default 42)
+                       --user UUID (default 00000000-0000-0000-0000-000000000001)
+  db-url             Print the PostgreSQL connection string Merit uses (for psql)
+  help               Show this help
+
+Environment: PORT (8000), HOST (127.0.0.1), DATABASE_URL, MERIT_DATA_DIR (.merit),
+MERIT_LLM_PROVIDER / MERIT_LLM_BASE_URL / MERIT_LLM_API_KEY / MERIT_LLM_MODEL. See README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return runStart();
+    case 'init-db':
+      return runInitDb();
+    case 'seed-demo':
+      return runSeedDemo(rest);
+    case 'db-url':
+      return runDbUrl();
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return 0;
+    default:
+      console.error(`Unknown command '${command}'.\n\n${HELP}`);
+      return 2;
+  }
+}
+
+async function runStart(): Promise<number> {
+  const config = loadConfig();
+  console.log('Starting Merit...');
+  const merit = await startMerit(config, (message) => console.log(`  ${message}`));
+  console.log(`  Database: ${merit.database.label} (${merit.database.kind})`);
+  console.log(`  LLM: ${config.llm ? `${config.llm.kind} ${config.llm.model}` : 'none configured: simulated agents and offline evaluators'}`);
+  console.log(`  Worker: ${config.runWorker ? 'running' : 'off'}`);
+  console.log(`\nMerit is running at ${merit.url}  (API docs: ${merit.url}/api/docs)  Press Ctrl+C to stop.`);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      console.log(`\n${signal} received: stopping Merit...`);
+      merit.stop().then(
+        () => {
+          console.log('Merit stopped.');
+          resolve();
+        },
+        (error: unknown) => {
+          console.error('Error while stopping:', error);
+          resolve();
+        },
+      );
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+  return 0;
+}
+
+async function runInitDb(): Promise<number> {
+  const config = loadConfig();
+  console.log('🔧 Initializing performance tracking tables...');
+  const database = await openDatabase(config, () => {});
+  try {
+    console.log(`📍 Database: ${database.label}`);
+    const report = await prepareDatabase(database.handle);
+    if (report.applied.length > 0) {
+      console.log('✅ Performance tracking tables created successfully!');
+      console.log(`\nCreated tables:\n${SEED_TABLES.map((table) => `  - ${table}`).join('\n')}`);
+      console.log(`\nApplied migrations: ${report.applied.join(', ')}`);
+    } else {
+      console.log('✅ Performance tracking tables are up to date (nothing to do).');
+      console.log(`\nTables:\n${SEED_TABLES.map((table) => `  - ${table}`).join('\n')}`);
+    }
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function runDbUrl(): Promise<number> {
+  const config = loadConfig();
+  const database = await openDatabase(config, () => {});
+  try {
+    console.log(database.handle.url);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function runSeedDemo(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tasks: { type: 'string', default: '5000' },
+      days: { type: 'string', default: '28' },
+      seed: { type: 'string', default: '42' },
+      user: { type: 'string', default: '00000000-0000-0000-0000-000000000001' },
+    },
+  });
+  const config = loadConfig();
+  const database = await openDatabase(config, (message) => console.log(message));
+  try {
+    await prepareDatabase(database.handle);
+    const summary = await seedDemo(database.handle.db, {
+      tasks: Number(values.tasks),
+      days: Number(values.days),
+      seed: Number(values.seed),
+      userId: values.user,
+      progress: process.stderr.isTTY ? 'bar' : 'lines',
+    });
+    console.log(
+      `\nSeeded ${summary.tasks} tasks (${summary.failed} failed, ${summary.rated} rated, ${summary.nodes} nodes) over ${summary.days} days in ${(summary.elapsedMs / 1000).toFixed(1)} s.`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`merit: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The default user of the seed's single-user world (its curl examples use this id). */
+export const DEFAULT_USER_ID = '00000000-0000-0000-0000-000000000001';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const booleanText = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .transform((value) => ['1', 'true', 'on', 'yes'].includes(value));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: optionalText,
+  MERIT_DATA_DIR: z.string().default('.merit'),
+  MERIT_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54320),
+  MERIT_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
+  MERIT_WORKER: booleanText.default(true),
+  MERIT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  MERIT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  MERIT_STATS_CRON: z.string().default('0 * * * *'),
+  MERIT_LLM_PROVIDER: z.enum(['openai', 'anthropic']).optional(),
+  MERIT_LLM_BASE_URL: optionalText,
+  MERIT_LLM_API_KEY: optionalText,
+  MERIT_LLM_MODEL: optionalText,
+  MERIT_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  MERIT_JUDGE_MODEL: optionalText,
+  MERIT_AGENT_MODELS: optionalText,
+  MERIT_SIMULATION_SEED: z.coerce.number().int().default(42),
+  MERIT_EVALUATION: booleanText.default(true),
+  MERIT_EVALUATION_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
+  MERIT_EVALUATION_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  MERIT_OVERALL_WEIGHTS: optionalText,
+  MERIT_REVIEWERS: optionalText,
+  MERIT_REWARD_RULES: optionalText,
+});
+
+export interface LlmSettings {
+  readonly kind: 'openai' | 'anthropic';
+  readonly baseUrl: string;
+  readonly apiKey: string | undefined;
+  readonly model: string;
+  readonly judgeModel: string;
+  /** Per-agent model overrides, from `MERIT_AGENT_MODELS="bob=gpt-4o,kai=gpt-4o-mini"`. */
+  readonly agentModels: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Set when Merit must use an existing PostgreSQL server; otherwise an embedded one is started. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+  readonly maxBodyBytes: number;
+  readonly runWorker: boolean;
+  readonly workerConcurrency: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly statsCron: string;
+  /** Undefined when no LLM is configured: Merit then runs its simulated team and offline evaluators. */
+  readonly llm: LlmSettings | undefined;
+  readonly simulationSeed: number;
+  readonly evaluation: {
+    readonly enabled: boolean;
+    readonly sampleRate: number;
+    readonly ratePerMinute: number;
+    readonly overallWeights: string | undefined;
+    readonly reviewers: string | undefined;
+    readonly rewardRules: string | undefined;
+  };
+}
+
+/** Parses the environment once; the result is frozen and passed to whoever needs it. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.MERIT_DATA_DIR),
+    embeddedPgPort: e.MERIT_PG_PORT,
+    maxBodyBytes: e.MERIT_MAX_BODY_BYTES,
+    runWorker: e.MERIT_WORKER,
+    workerConcurrency: e.MERIT_WORKER_CONCURRENCY,
+    logLevel: e.MERIT_LOG_LEVEL,
+    statsCron: e.MERIT_STATS_CRON,
+    llm: parseLlmSettings(e),
+    simulationSeed: e.MERIT_SIMULATION_SEED,
+    evaluation: Object.freeze({
+      enabled: e.MERIT_EVALUATION,
+      sampleRate: e.MERIT_EVALUATION_SAMPLE_RATE,
+      ratePerMinute: e.MERIT_EVALUATION_RATE_PER_MINUTE,
+      overallWeights: e.MERIT_OVERALL_WEIGHTS,
+      reviewers: e.MERIT_REVIEWERS,
+      rewardRules: e.MERIT_REWARD_RULES,
+    }),
+  });
+}
+
+function parseLlmSettings(e: z.infer<typeof envSchema>): LlmSettings | undefined {
+  if (e.MERIT_LLM_PROVIDER === undefined && e.MERIT_LLM_BASE_URL === undefined) return undefined;
+  const kind = e.MERIT_LLM_PROVIDER ?? 'openai';
+  const baseUrl =
+    e.MERIT_LLM_BASE_URL ?? (kind === 'anthropic' ? 'https://api.anthropic.com' : 'https://api.openai.com/v1');
+  const model = e.MERIT_LLM_MODEL ?? (kind === 'anthropic' ? 'claude-3-5-haiku-latest' : 'gpt-4o-mini');
+  return Object.freeze({
+    kind,
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    apiKey: e.MERIT_LLM_API_KEY,
+    model,
+    judgeModel: e.MERIT_JUDGE_MODEL ?? model,
+    agentModels: Object.freeze(parseAgentModels(e.MERIT_AGENT_MODELS)),
+    timeoutMs: e.MERIT_LLM_TIMEOUT_MS,
+  });
+}
+
+function parseAgentModels(text: string | undefined): Record<string, string> {
+  const models: Record<string, string> = {};
+  for (const pair of (text ?? '').split(',')) {
+    const [nickname, model] = pair.split('=').map((part) => part.trim());
+    if (nickname && model) models[nickname] = model;
+  }
+  return models;
+}

@@ -1,0 +1,206 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Terminology (used the same way everywhere in Merit):
+ * - task: one command executed by one agent.
+ * - node: one step inside a task (plan, research, respond...).
+ * - job: background work run by the worker (evaluation, peer review, aggregation).
+ * - rating: a user's 1-5 stars for a task.
+ * - score: a 0-1 quality figure (accuracy, relevance, completeness, efficiency, overall, peer).
+ * - category: a task's objective category, one row of `objective_templates`.
+ */
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface AgentsTable {
+  agent_id: string;
+  nickname: string;
+  display_name: string;
+  role: string;
+  specializations: ColumnType<string[], string[] | undefined, string[]>;
+  is_reviewer: ColumnType<boolean, boolean | undefined, boolean>;
+  is_orchestrator: ColumnType<boolean, boolean | undefined, boolean>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  system_prompt: ColumnType<string, string | undefined, string>;
+  model: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ObjectiveTemplatesTable {
+  category: string;
+  display_name: string;
+  description: ColumnType<string, string | undefined, string>;
+  evaluation_criteria: ColumnType<string[], string | undefined, string>;
+  keywords: ColumnType<string[], string[] | undefined, string[]>;
+  example_commands: ColumnType<string[], string[] | undefined, string[]>;
+  recommended_agents: ColumnType<string[], string[] | undefined, string[]>;
+  typical_tokens: ColumnType<number, number | undefined, number>;
+  typical_duration_ms: ColumnType<number, number | undefined, number>;
+  is_builtin: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type CategorySource = 'explicit' | 'classifier' | 'llm' | 'default';
+export type TaskSource = 'api' | 'batch' | 'mission_control' | 'demo';
+
+export interface TasksTable {
+  id: Generated<string>;
+  user_id: string;
+  agent_id: string;
+  command: string;
+  objective_category: ColumnType<string, string | undefined, string>;
+  category_confidence: number | null;
+  category_source: ColumnType<CategorySource, CategorySource | undefined, CategorySource>;
+  status: ColumnType<TaskStatus, TaskStatus | undefined, TaskStatus>;
+  current_node: string | null;
+  result: string | null;
+  error: string | null;
+  model: string | null;
+  simulated: ColumnType<boolean, boolean | undefined, boolean>;
+  source: ColumnType<TaskSource, TaskSource | undefined, TaskSource>;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  estimated_cost: number | null;
+  duration_ms: number | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+}
+
+export interface AgentPerformanceScoresTable {
+  id: Generated<string>;
+  task_id: string;
+  agent_id: string;
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  efficiency_score: number | null;
+  overall_score: number | null;
+  user_rating: number | null;
+  user_feedback: string | null;
+  total_tokens: number | null;
+  estimated_cost: number | null;
+  created_at: CreatedAt;
+  user_id: string;
+  objective_category: string;
+  model: string | null;
+  duration_ms: number | null;
+  peer_score: number | null;
+  reward_points: ColumnType<number, number | undefined, number>;
+  score_sources: Json<Record<string, ScoreSource>>;
+  rated_at: Timestamp | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Where one score dimension came from, recorded beside the score. */
+export interface ScoreSource {
+  source: 'heuristic' | 'judge' | 'user' | 'peer' | 'formula';
+  version: string;
+}
+
+export interface AgentPeerEvaluationsTable {
+  id: Generated<string>;
+  task_id: string;
+  evaluated_agent_id: string;
+  reviewer_agent_id: string;
+  perspective: string;
+  score: number;
+  strengths: Json<string[]>;
+  weaknesses: Json<string[]>;
+  suggestions: Json<string[]>;
+  review_text: ColumnType<string, string | undefined, string>;
+  source: 'llm' | 'heuristic';
+  evaluator_version: string;
+  reviewer_weight: ColumnType<number, number | undefined, number>;
+  prompt_tokens: ColumnType<number, number | undefined, number>;
+  completion_tokens: ColumnType<number, number | undefined, number>;
+  estimated_cost: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+}
+
+export interface AgentNodePerformanceTable {
+  id: Generated<string>;
+  task_id: string;
+  agent_id: string;
+  node_name: string;
+  sequence: number;
+  status: ColumnType<'running' | 'completed' | 'failed', 'running' | 'completed' | 'failed' | undefined>;
+  duration_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: ColumnType<number, number | undefined, number>;
+  success: ColumnType<boolean, boolean | undefined, boolean>;
+  error: string | null;
+  started_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+/** Running sums shared by the per-agent and per-(agent, category) statistics tables. */
+interface StatsSums {
+  failed_tasks: ColumnType<number, number | undefined, number>;
+  scored_tasks: ColumnType<number, number | undefined, number>;
+  sum_overall_score: ColumnType<number, number | undefined, number>;
+  sum_sq_overall_score: ColumnType<number, number | undefined, number>;
+  rated_tasks: ColumnType<number, number | undefined, number>;
+  sum_user_rating: ColumnType<number, number | undefined, number>;
+  ratings_1: ColumnType<number, number | undefined, number>;
+  ratings_2: ColumnType<number, number | undefined, number>;
+  ratings_3: ColumnType<number, number | undefined, number>;
+  ratings_4: ColumnType<number, number | undefined, number>;
+  ratings_5: ColumnType<number, number | undefined, number>;
+  total_tokens: ColumnType<number, number | undefined, number>;
+  total_cost: ColumnType<number, number | undefined, number>;
+  total_duration_ms: ColumnType<number, number | undefined, number>;
+  reward_points: ColumnType<number, number | undefined, number>;
+  first_task_at: Timestamp | null;
+  last_task_at: Timestamp | null;
+}
+
+export interface AgentPerformanceStatsTable extends StatsSums {
+  agent_id: string;
+  nickname: string;
+  total_tasks: ColumnType<number | null, number | undefined, number>;
+  successful_tasks: ColumnType<number | null, number | undefined, number>;
+  avg_overall_score: number | null;
+  avg_user_rating: number | null;
+  overall_rank: number | null;
+  last_updated: ColumnType<Date | null, Date | string | undefined, Date | string>;
+}
+
+export interface AgentCategoryStatsTable extends StatsSums {
+  agent_id: string;
+  objective_category: string;
+  total_tasks: ColumnType<number, number | undefined, number>;
+  successful_tasks: ColumnType<number, number | undefined, number>;
+  last_updated: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface Database {
+  agents: AgentsTable;
+  objective_templates: ObjectiveTemplatesTable;
+  tasks: TasksTable;
+  agent_performance_scores: AgentPerformanceScoresTable;
+  agent_peer_evaluations: AgentPeerEvaluationsTable;
+  agent_node_performance: AgentNodePerformanceTable;
+  agent_performance_stats: AgentPerformanceStatsTable;
+  agent_category_stats: AgentCategoryStatsTable;
+}
+
+export type AgentRow = Selectable<AgentsTable>;
+export type TaskRow = Selectable<TasksTable>;
+export type NewTask = Insertable<TasksTable>;
+export type TaskUpdate = Updateable<TasksTable>;
+export type ScoreRow = Selectable<AgentPerformanceScoresTable>;
+export type NewScore = Insertable<AgentPerformanceScoresTable>;
+export type NodeRow = Selectable<AgentNodePerformanceTable>;
+export type NewNode = Insertable<AgentNodePerformanceTable>;
+export type AgentStatsRow = Selectable<AgentPerformanceStatsTable>;
+export type CategoryStatsRow = Selectable<AgentCategoryStatsTable>;
+export type TemplateRow = Selectable<ObjectiveTemplatesTable>;
+export type PeerEvaluationRow = Selectable<AgentPeerEvaluationsTable>;

@@ -1,0 +1,48 @@
+import { Logger, runMigrations as runWorkerMigrations } from 'graphile-worker';
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type pg from 'pg';
+import type { Database } from './database.js';
+import * as m001 from './migrations/001-foundation.js';
+
+/** Numbered migrations, applied in order, each recorded in `kysely_migration`; listed here so builds need no file scanning. */
+const MIGRATIONS: Record<string, Migration> = {
+  '001-foundation': m001,
+};
+
+const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return MIGRATIONS;
+  },
+};
+
+export interface MigrationReport {
+  /** Names of the migrations applied by this call (empty when the schema was already up to date). */
+  applied: string[];
+  /** Every migration the schema now has. */
+  all: string[];
+}
+
+/**
+ * Brings the database to the latest schema: Merit's migrations (in one transaction, under Kysely's
+ * migration lock) and graphile-worker's job tables. Running it again is a no-op.
+ */
+export async function migrateToLatest(db: Kysely<Database>, pool: pg.Pool): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw new Error(`Migration failed: ${describeError(error)}`, { cause: error });
+  await runWorkerMigrations({ pgPool: pool, logger: silentWorkerLogger() });
+  return {
+    applied: (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName),
+    all: Object.keys(MIGRATIONS),
+  };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+
+/** graphile-worker logs through this; Merit keeps its own output readable. */
+export function silentWorkerLogger(): Logger {
+  return new Logger(() => () => {});
+}

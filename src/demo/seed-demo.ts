@@ -1,0 +1,97 @@
+import type { Kysely } from 'kysely';
+import { DEFAULT_ROSTER } from '../agents/roster.js';
+import { SIMULATED_MODEL, simulateRun } from '../agents/simulated-team.js';
+import type { Database } from '../db/database.js';
+import { createRng, sampleNormal } from '../lib/random.js';
+import { createProgress } from '../lib/progress.js';
+import { DEFAULT_CATEGORY_TEMPLATES } from '../routing/classifier.js';
+import { ExecutionTracker } from '../tasks/execution-tracker.js';
+import type { FinishedTaskInput } from '../tasks/task-schemas.js';
+
+export interface SeedDemoOptions {
+  tasks: number;
+  days: number;
+  seed: number;
+  userId: string;
+  progress: 'bar' | 'lines' | 'silent';
+  /** Share of tasks the user rated. */
+  ratedShare?: number;
+  batchSize?: number;
+  now?: Date;
+}
+
+export interface SeedDemoSummary {
+  tasks: number;
+  failed: number;
+  rated: number;
+  nodes: number;
+  days: number;
+  elapsedMs: number;
+}
+
+const WORKERS = DEFAULT_ROSTER.filter((agent) => !agent.isOrchestrator);
+
+/**
+ * Fills a realistic, simulated history through the batch API: commands from every category's example
+ * commands, sent mostly to the agents that specialise in them, spread over the last `days` days (more
+ * on weekdays), with node steps, failures and the user's ratings (which follow hidden quality, noisily).
+ */
+export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): Promise<SeedDemoSummary> {
+  const started = Date.now();
+  const random = createRng(options.seed);
+  const tracker = new ExecutionTracker(db);
+  const progress = createProgress('Seeding demo history', options.tasks, options.progress);
+  const batchSize = options.batchSize ?? 500;
+  const now = (options.now ?? new Date()).getTime();
+  const summary: SeedDemoSummary = { tasks: 0, failed: 0, rated: 0, nodes: 0, days: options.days, elapsedMs: 0 };
+  const templates = DEFAULT_CATEGORY_TEMPLATES.filter((template) => template.example_commands.length > 0);
+
+  for (let offset = 0; offset < options.tasks; offset += batchSize) {
+    const batch: FinishedTaskInput[] = [];
+    for (let i = offset; i < Math.min(options.tasks, offset + batchSize); i++) {
+      const template = templates[Math.floor(random() * templates.length)] as (typeof templates)[number];
+      const specialists = WORKERS.filter((agent) => agent.specializations.includes(template.category));
+      const pool = specialists.length > 0 && random() < 0.7 ? specialists : WORKERS;
+      const agent = pool[Math.floor(random() * pool.length)] as (typeof WORKERS)[number];
+      const example = template.example_commands[Math.floor(random() * template.example_commands.length)] as string;
+      const command = `@${agent.nickname} ${example}`;
+      const run = simulateRun({ agent, command, category: template.category, seed: options.seed, runKey: String(i) });
+      const completedAt = now - pickAge(random, options.days);
+      const rated = run.success && random() < (options.ratedShare ?? 0.4);
+      const rating = Math.min(5, Math.max(1, Math.round(1 + 4 * run.quality + sampleNormal(random) * 0.6)));
+      batch.push({
+        agent_id: agent.agentId,
+        command,
+        objective_category: template.category,
+        status: run.success ? 'completed' : 'failed',
+        ...(run.success ? { result: run.result } : { error: run.error as string }),
+        model: SIMULATED_MODEL,
+        prompt_tokens: run.prompt_tokens,
+        completion_tokens: run.completion_tokens,
+        duration_ms: run.duration_ms,
+        completed_at: new Date(completedAt).toISOString(),
+        nodes: run.nodes.map((node) => ({ ...node, success: true })),
+        ...(rated ? { user_rating: rating } : {}),
+      });
+      summary.failed += run.success ? 0 : 1;
+      summary.rated += rated ? 1 : 0;
+      summary.nodes += run.nodes.length;
+    }
+    const result = await tracker.recordFinishedTasks(options.userId, batch, { source: 'demo', simulated: true });
+    summary.tasks += result.accepted;
+    progress.update(Math.min(options.tasks, offset + batchSize));
+  }
+  progress.finish();
+  summary.elapsedMs = Date.now() - started;
+  return summary;
+}
+
+/** Milliseconds before now: uniform over the period, with weekends thinned out. */
+function pickAge(random: () => number, days: number): number {
+  const day = 24 * 60 * 60 * 1000;
+  for (;;) {
+    const age = random() * days * day;
+    const weekday = new Date(Date.now() - age).getUTCDay();
+    if ((weekday !== 0 && weekday !== 6) || random() < 0.3) return Math.round(age);
+  }
+}

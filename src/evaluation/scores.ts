@@ -1,0 +1,123 @@
+/**
+ * The overall score of a task: one 0-1 figure from the components that are known.
+ * Glossary: rating = a user's 1-5 stars; score = a 0-1 quality figure.
+ */
+import { ValidationError } from '../errors.js';
+
+export type OverallScoreParts = {
+  accuracy?: number | null;
+  relevance?: number | null;
+  completeness?: number | null;
+  efficiency?: number | null;
+  /** The user's 1-5 rating. */
+  userRating?: number | null;
+  /** The (reliability-weighted) peer review score. */
+  peer?: number | null;
+};
+
+export type OverallWeights = {
+  userRating: number;
+  accuracy: number;
+  relevance: number;
+  completeness: number;
+  peer: number;
+  efficiency: number;
+};
+
+/**
+ * Why these weights: the user who asked is the only judge of whether the task helped, so the rating
+ * counts most (0.4). The three quality dimensions share 0.45 equally: evaluators are useful but fallible.
+ * Peer reviews (0.1) are a second opinion from other agents, discounted by their agreement with users.
+ * Efficiency (0.05) only breaks ties: a cheap wrong answer must never outrank a good one.
+ * Missing components are left out and the rest re-normalised, so an unrated task is not punished.
+ */
+export const DEFAULT_OVERALL_WEIGHTS: Readonly<OverallWeights> = Object.freeze({
+  userRating: 0.4,
+  accuracy: 0.15,
+  relevance: 0.15,
+  completeness: 0.15,
+  peer: 0.1,
+  efficiency: 0.05,
+});
+
+const WEIGHT_KEYS = ['userRating', 'accuracy', 'relevance', 'completeness', 'peer', 'efficiency'] as const;
+
+// Config strings say "rating"; the code says userRating. Both (and snake_case) are accepted.
+const CONFIG_KEY_ALIASES: Record<string, keyof OverallWeights> = {
+  rating: 'userRating',
+  user_rating: 'userRating',
+  userrating: 'userRating',
+  accuracy: 'accuracy',
+  relevance: 'relevance',
+  completeness: 'completeness',
+  peer: 'peer',
+  efficiency: 'efficiency',
+};
+
+/** Weighted mean of the present components in [0, 1], rounded to 2 decimals; null when none is present. */
+export function combineOverallScore(
+  parts: OverallScoreParts,
+  weights: OverallWeights = DEFAULT_OVERALL_WEIGHTS,
+): number | null {
+  let weightedSum = 0;
+  let totalWeight = 0;
+  for (const key of WEIGHT_KEYS) {
+    const value = normaliseComponent(key, parts[key]);
+    if (value === null || weights[key] === 0) continue;
+    weightedSum += value * weights[key];
+    totalWeight += weights[key];
+  }
+  return totalWeight === 0 ? null : roundTo(weightedSum / totalWeight, 2);
+}
+
+/** Maps a 1-5 rating onto the 0-1 score scale: 1 -> 0, 3 -> 0.5, 5 -> 1. */
+export function ratingToScore(rating: number): number {
+  return (rating - 1) / 4;
+}
+
+/**
+ * Parses "rating=0.4,accuracy=0.15,..." into weights. Keys left out keep their default weight; write
+ * "peer=0" to switch a component off. Weights need not sum to 1 (the mean is re-normalised).
+ */
+export function parseOverallWeights(text: string): OverallWeights {
+  const weights: OverallWeights = { ...DEFAULT_OVERALL_WEIGHTS };
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  for (const entry of entries) {
+    const [rawKey, rawValue, ...rest] = entry.split('=').map((part) => part.trim());
+    const key = CONFIG_KEY_ALIASES[(rawKey ?? '').toLowerCase()];
+    if (key === undefined || rawValue === undefined || rest.length > 0) {
+      throw new ValidationError('overall_weights', `cannot read "${entry}" (expected e.g. rating=0.4)`);
+    }
+    const value = Number(rawValue);
+    if (rawValue === '' || !Number.isFinite(value) || value < 0) {
+      throw new ValidationError('overall_weights', `${rawKey} must be a non-negative number`);
+    }
+    weights[key] = value;
+  }
+  if (WEIGHT_KEYS.every((key) => weights[key] === 0)) {
+    throw new ValidationError('overall_weights', 'at least one weight must be positive');
+  }
+  return weights;
+}
+
+function normaliseComponent(key: keyof OverallWeights, value: number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (key === 'userRating') {
+    if (!Number.isFinite(value) || value < 1 || value > 5) {
+      throw new ValidationError('userRating', 'must be between 1 and 5');
+    }
+    return ratingToScore(value);
+  }
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new ValidationError(key, 'must be between 0 and 1');
+  return value;
+}
+
+/** Rounds half up at `decimals` places; toPrecision first, so 1.005 (stored as 1.00499...) gives 1.01. */
+export function roundTo(value: number, decimals: number): number {
+  const factor = 10 ** decimals;
+  return Math.round(Number((value * factor).toPrecision(12))) / factor;
+}

@@ -1,0 +1,100 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import { registerAgentRoutes } from '../agents/agents.routes.js';
+import { type ErrorCode, MeritError, ValidationError } from '../errors.js';
+import { registerFeedbackRoutes } from '../feedback/feedback.routes.js';
+import { registerTaskRoutes } from '../tasks/tasks.routes.js';
+import type { AppContext, AppEnv } from './context.js';
+import { registerDocsRoutes } from './docs.routes.js';
+import { registerHealthRoutes } from './health.routes.js';
+import { resolveUser } from './user.js';
+
+const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
+  validation_failed: 400,
+  unknown_agent_mention: 400,
+  not_found: 404,
+  task_not_found: 404,
+  agent_not_found: 404,
+  category_not_found: 404,
+  task_not_completed: 409,
+  task_already_finished: 409,
+  conflict: 409,
+  payload_too_large: 413,
+  unauthorized: 401,
+  llm_unavailable: 503,
+  llm_bad_response: 502,
+};
+
+/** The OpenAPI app type every feature registers its routes on. */
+export type MeritApp = OpenAPIHono<AppEnv>;
+
+export function createRouter(): MeritApp {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw toValidationError(result.error);
+    },
+  });
+}
+
+/** Builds the whole HTTP app from its parts; the one place where errors become HTTP statuses. */
+export function createApp(ctx: AppContext, options: { registerExtra?: (app: MeritApp) => void } = {}): MeritApp {
+  const app = createRouter();
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: ctx.config.maxBodyBytes,
+      onError: () => {
+        throw new MeritError('payload_too_large', `Request body is larger than ${ctx.config.maxBodyBytes} bytes`);
+      },
+    }),
+  );
+  registerHealthRoutes(app, ctx);
+  registerDocsRoutes(app);
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path === '/api/health' || c.req.path === '/api/openapi.json' || c.req.path.startsWith('/api/docs')) {
+      return next();
+    }
+    return resolveUser(c, next);
+  });
+  registerTaskRoutes(app, ctx);
+  registerFeedbackRoutes(app, ctx);
+  registerAgentRoutes(app, ctx);
+  options.registerExtra?.(app);
+
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
+  app.onError((error, c) => {
+    if (error instanceof MeritError) {
+      const field = error instanceof ValidationError ? error.field : undefined;
+      return c.json(
+        { error: { code: error.code, message: error.message, ...(field ? { field } : {}) } },
+        STATUS_BY_CODE[error.code],
+      );
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      // Hono's own 4xx, e.g. a body that is not valid JSON.
+      const code = error.message.toLowerCase().includes('json') ? 'invalid_json' : 'bad_request';
+      return c.json({ error: { code, message: error.message } }, error.status as ContentfulStatusCode);
+    }
+    if (isPgError(error, '23503') || isPgError(error, '23514') || isPgError(error, '22P02')) {
+      return c.json({ error: { code: 'validation_failed', message: 'The request refers to something that does not exist or breaks a rule' } }, 400);
+    }
+    console.error(`[merit] ${c.req.method} ${c.req.path} failed:`, error);
+    return c.text('Internal Server Error', 500);
+  });
+  return app;
+}
+
+function toValidationError(error: ZodError): ValidationError {
+  const issue = error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
+  return new ValidationError(field, issue?.message ?? 'is invalid', { cause: error });
+}
+
+function isPgError(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}

@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { ExecutionTracker } from '../tasks/execution-tracker.js';
+import type { EventBus } from './event-bus.js';
+
+/** What the routes need, built once by the server (or a test) and passed in. */
+export interface AppContext {
+  readonly config: Config;
+  readonly db: Kysely<Database>;
+  readonly tracker: ExecutionTracker;
+  readonly events: EventBus;
+  readonly database: { kind: 'embedded' | 'external'; label: string };
+}
+
+/** Hono variables set by middleware. */
+export interface AppEnv {
+  Variables: {
+    userId: string;
+  };
+}

@@ -1,0 +1,445 @@
+/**
+ * Merit's intelligent router: picks the agent for a task of a given category by Thompson sampling over
+ * Beta posteriors of each (agent, category) reward, honouring mentions, activity, cost/duration limits and
+ * current load. Pure: callers load the statistics, call `chooseAgent`, and save the decision.
+ *
+ * Terminology: reward = one task's blended 0-1 figure (see `blendTaskReward`; a failed task is worth 0);
+ * pair = one (agent, category) combination.
+ *
+ * Hierarchical shrinkage: a pair's prior is the agent's record in the *other* categories, scaled to at most
+ * `pairPriorStrength` pseudo-observations; that record itself starts from the team-wide mean reward with
+ * `agentPriorStrength` pseudo-observations. So a new pair starts near what the agent does elsewhere, and a
+ * new agent starts near the team average, with wide enough posteriors to be tried.
+ */
+import { MeritError, NotFoundError } from '../errors.js';
+import { sampleNormal } from '../lib/random.js';
+import { computeBetaInterval, DEFAULT_LEVEL } from '../ranking/ranking.js';
+
+export interface RoutingCandidate {
+  agentId: string;
+  nickname: string;
+  active: boolean;
+  /** Tasks this agent has in flight right now. */
+  load: number;
+}
+
+/** Observed rewards (failed tasks included as 0) and mean cost/duration of finished tasks. */
+export interface RewardStats {
+  n: number;
+  rewardSum: number;
+  /** Sum of squared rewards; lets the router learn how noisy rewards are (see `estimateEvidenceWeight`). */
+  rewardSquareSum?: number;
+  meanCost?: number | null;
+  meanDurationMs?: number | null;
+}
+
+export interface PairStats extends RewardStats {
+  agentId: string;
+  category: string;
+}
+
+export interface AgentStats extends RewardStats {
+  agentId: string;
+}
+
+export interface RoutingConstraints {
+  maxCost?: number | null;
+  maxDurationMs?: number | null;
+}
+
+export interface RouterOptions {
+  /** Pseudo-observations of the team-wide mean in every agent's prior. */
+  agentPriorStrength: number;
+  /** Upper bound on pseudo-observations a pair borrows from the agent's other categories. */
+  pairPriorStrength: number;
+  /** Sampled score is divided by (1 + loadPenalty × load): each in-flight task costs about this fraction. */
+  loadPenalty: number;
+  /** Pseudo-observations of Bernoulli-like spread behind the reward-noise estimate. */
+  noisePriorStrength: number;
+  /** Credible level of the reported intervals. */
+  level: number;
+}
+
+export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
+  agentPriorStrength: 2,
+  pairPriorStrength: 6,
+  loadPenalty: 0.1,
+  noisePriorStrength: 3,
+  level: DEFAULT_LEVEL,
+};
+
+export interface RoutingRequest {
+  category: string;
+  candidates: readonly RoutingCandidate[];
+  /** Stats per (agent, category): this category's pairs drive the choice, all pairs the noise estimate. */
+  pairStats: readonly PairStats[];
+  /** Stats per agent over all categories. */
+  agentStats: readonly AgentStats[];
+  mentionedAgentId?: string | null;
+  constraints?: RoutingConstraints;
+  random: () => number;
+}
+
+export type ExclusionReason = 'inactive' | 'over_cost' | 'over_duration';
+export type DecisionReason = 'mention' | 'thompson' | 'fallback_constraints';
+
+export interface AgentEvaluation {
+  agentId: string;
+  nickname: string;
+  /** Posterior mean reward for this category. */
+  expectedScore: number;
+  /** Equal-tailed posterior credible interval of the reward. */
+  interval: [number, number];
+  /** The Thompson draw from the posterior (null for agents not in the draw). */
+  sampledScore: number | null;
+  /** The draw after the load penalty: the figure agents are compared on. */
+  adjustedScore: number | null;
+  /** Rewards observed for this pair. */
+  observations: number;
+  expectedCost: number | null;
+  expectedDurationMs: number | null;
+  load: number;
+  excludedBecause?: ExclusionReason;
+}
+
+export interface AppliedConstraints {
+  maxCost: number | null;
+  maxDurationMs: number | null;
+  loadPenalty: number;
+  excludedAgentIds: string[];
+}
+
+export interface Decision extends AgentEvaluation {
+  reason: DecisionReason;
+  category: string;
+  runnersUp: AgentEvaluation[];
+  constraints: AppliedConstraints;
+}
+
+export interface BaselineChoice {
+  agentId: string;
+  reason: 'mention' | 'greedy' | 'random';
+  /** The greedy figure (mean reward) of the chosen agent; null for mentions and random picks. */
+  score: number | null;
+}
+
+interface BetaParameters {
+  alpha: number;
+  beta: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sampling
+
+/** A Gamma(shape, 1) draw (Marsaglia-Tsang; boosted through shape + 1 when shape < 1). */
+export function sampleGamma(shape: number, random: () => number): number {
+  if (shape < 1) return sampleGamma(shape + 1, random) * Math.max(random(), Number.EPSILON) ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = sampleNormal(random);
+    const v = (1 + c * x) ** 3;
+    if (v <= 0) continue;
+    const u = Math.max(random(), Number.EPSILON);
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** A Beta(alpha, beta) draw as the ratio of two Gamma draws. */
+export function sampleBeta(alpha: number, beta: number, random: () => number): number {
+  const x = sampleGamma(alpha, random);
+  const y = sampleGamma(beta, random);
+  return x / (x + y);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Posteriors
+
+/** The team-wide mean reward, itself smoothed by one pseudo-success and one pseudo-failure. */
+export function computeGlobalMeanReward(agentStats: readonly AgentStats[]): number {
+  const rewardSum = agentStats.reduce((sum, stats) => sum + stats.rewardSum, 0);
+  const n = agentStats.reduce((sum, stats) => sum + stats.n, 0);
+  return (rewardSum + 1) / (n + 2);
+}
+
+/**
+ * The Beta posterior of one pair's reward, shrunk toward the agent's record in other categories, which is
+ * itself shrunk toward the team-wide mean.
+ */
+export function computePairPosterior(
+  pair: RewardStats | undefined,
+  agent: RewardStats | undefined,
+  globalMean: number,
+  options: Pick<RouterOptions, 'agentPriorStrength' | 'pairPriorStrength'> = DEFAULT_ROUTER_OPTIONS,
+): BetaParameters {
+  const pairN = pair?.n ?? 0;
+  const pairSum = pair?.rewardSum ?? 0;
+  // Leave the pair's own rewards out of the agent record so they are not counted twice.
+  const otherN = Math.max(0, (agent?.n ?? 0) - pairN);
+  const otherSum = Math.min(otherN, Math.max(0, (agent?.rewardSum ?? 0) - pairSum));
+  const agentAlpha = options.agentPriorStrength * globalMean + otherSum;
+  const agentBeta = options.agentPriorStrength * (1 - globalMean) + otherN - otherSum;
+  const agentMean = agentAlpha / (agentAlpha + agentBeta);
+  // Never borrow more certainty than the agent's record has.
+  const strength = Math.min(options.pairPriorStrength, agentAlpha + agentBeta);
+  return { alpha: strength * agentMean + pairSum, beta: strength * (1 - agentMean) + pairN - pairSum };
+}
+
+/**
+ * How many Bernoulli trials one reward is worth: m(1 - m) / (pooled within-group variance). Fractional
+ * rewards vary less than 0/1 outcomes, so a Beta posterior counting each as one trial would be too wide
+ * (moment matching). The variance estimate starts at the Bernoulli value with `noisePriorStrength`
+ * pseudo-observations; groups (pairs or agents) without `rewardSquareSum` contribute nothing.
+ */
+export function estimateEvidenceWeight(
+  groups: readonly RewardStats[],
+  globalMean: number,
+  noisePriorStrength = DEFAULT_ROUTER_OPTIONS.noisePriorStrength,
+): number {
+  const bernoulliVariance = globalMean * (1 - globalMean);
+  let squares = noisePriorStrength * bernoulliVariance;
+  let degrees = noisePriorStrength;
+  for (const stats of groups) {
+    if (stats.rewardSquareSum === undefined || stats.n < 2) continue;
+    squares += Math.max(0, stats.rewardSquareSum - (stats.rewardSum * stats.rewardSum) / stats.n);
+    degrees += stats.n - 1;
+  }
+  const variance = Math.max(squares / degrees, 1e-6);
+  return Math.max(1, bernoulliVariance / variance);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation of candidates
+
+interface RoutingContext {
+  request: RoutingRequest;
+  options: RouterOptions;
+  globalMean: number;
+  evidenceWeight: number;
+  pairs: Map<string, PairStats>;
+  agents: Map<string, AgentStats>;
+}
+
+function createRoutingContext(request: RoutingRequest, options: RouterOptions): RoutingContext {
+  const pairs = new Map(
+    request.pairStats.filter((stats) => stats.category === request.category).map((stats) => [stats.agentId, stats]),
+  );
+  const agents = new Map(request.agentStats.map((stats) => [stats.agentId, stats]));
+  const globalMean = computeGlobalMeanReward(request.agentStats);
+  // Within-pair spread is the purest noise estimate; agents' spread also holds differences between categories.
+  const pairsWithSquares = request.pairStats.filter((stats) => stats.rewardSquareSum !== undefined);
+  const noiseGroups = pairsWithSquares.length > 0 ? pairsWithSquares : request.agentStats;
+  const evidenceWeight = estimateEvidenceWeight(noiseGroups, globalMean, options.noisePriorStrength);
+  return { request, options, globalMean, evidenceWeight, pairs, agents };
+}
+
+/** The pair's observed figure, else the agent's overall one, else unknown. */
+function pickExpectedFigure(pairValue: number | null | undefined, agentValue: number | null | undefined) {
+  return pairValue ?? agentValue ?? null;
+}
+
+/** Why an agent cannot take the task, or undefined when it can (unknown cost/duration is not held against it). */
+function findExclusionReason(evaluation: AgentEvaluation, active: boolean, constraints: RoutingConstraints) {
+  if (!active) return 'inactive' as const;
+  const { maxCost, maxDurationMs } = constraints;
+  if (maxCost != null && evaluation.expectedCost !== null && evaluation.expectedCost > maxCost) return 'over_cost' as const;
+  if (maxDurationMs != null && evaluation.expectedDurationMs !== null && evaluation.expectedDurationMs > maxDurationMs) {
+    return 'over_duration' as const;
+  }
+  return undefined;
+}
+
+/** Posterior, Thompson draw and constraint check for one candidate. */
+function evaluateCandidate(context: RoutingContext, candidate: RoutingCandidate): AgentEvaluation {
+  const pair = context.pairs.get(candidate.agentId);
+  const agent = context.agents.get(candidate.agentId);
+  const prior = computePairPosterior(pair, agent, context.globalMean, context.options);
+  // Same mean, spread narrowed to the observed reward noise.
+  const alpha = prior.alpha * context.evidenceWeight;
+  const beta = prior.beta * context.evidenceWeight;
+  const evaluation: AgentEvaluation = {
+    agentId: candidate.agentId,
+    nickname: candidate.nickname,
+    expectedScore: alpha / (alpha + beta),
+    interval: computeBetaInterval(alpha, beta, context.options.level),
+    sampledScore: null,
+    adjustedScore: null,
+    observations: pair?.n ?? 0,
+    expectedCost: pickExpectedFigure(pair?.meanCost, agent?.meanCost),
+    expectedDurationMs: pickExpectedFigure(pair?.meanDurationMs, agent?.meanDurationMs),
+    load: candidate.load,
+  };
+  const excludedBecause = findExclusionReason(evaluation, candidate.active, context.request.constraints ?? {});
+  if (excludedBecause !== undefined) evaluation.excludedBecause = excludedBecause;
+  // Every active agent is drawn, so how much randomness is used does not depend on the limits.
+  if (candidate.active) {
+    const sampledScore = sampleBeta(alpha, beta, context.request.random);
+    evaluation.sampledScore = sampledScore;
+    evaluation.adjustedScore = sampledScore / (1 + context.options.loadPenalty * Math.max(0, candidate.load));
+  }
+  return evaluation;
+}
+
+/** Best first: eligible agents by adjusted draw, then excluded ones by posterior mean. */
+function compareEvaluations(left: AgentEvaluation, right: AgentEvaluation): number {
+  const leftExcluded = left.excludedBecause !== undefined;
+  const rightExcluded = right.excludedBecause !== undefined;
+  if (leftExcluded !== rightExcluded) return leftExcluded ? 1 : -1;
+  return (
+    (right.adjustedScore ?? -1) - (left.adjustedScore ?? -1) ||
+    right.expectedScore - left.expectedScore ||
+    left.agentId.localeCompare(right.agentId)
+  );
+}
+
+/** Cheapest by expected cost when a cost limit is set, else fastest; unknown figures count as free. */
+function compareByCheapness(left: AgentEvaluation, right: AgentEvaluation, constraints: RoutingConstraints) {
+  const byCost = (left.expectedCost ?? 0) - (right.expectedCost ?? 0);
+  const byDuration = (left.expectedDurationMs ?? 0) - (right.expectedDurationMs ?? 0);
+  const primary = constraints.maxCost != null ? byCost || byDuration : byDuration || byCost;
+  return primary || left.agentId.localeCompare(right.agentId);
+}
+
+function selectWinner(evaluations: AgentEvaluation[], request: RoutingRequest): [AgentEvaluation, DecisionReason] {
+  const mentioned = evaluations.find((evaluation) => evaluation.agentId === request.mentionedAgentId);
+  if (mentioned !== undefined) return [mentioned, 'mention'];
+  const eligible = evaluations.filter((evaluation) => evaluation.excludedBecause === undefined);
+  const best = eligible.sort(compareEvaluations)[0];
+  if (best !== undefined) return [best, 'thompson'];
+  const constraints = request.constraints ?? {};
+  const active = evaluations.filter((evaluation) => evaluation.excludedBecause !== 'inactive');
+  const cheapest = active.sort((left, right) => compareByCheapness(left, right, constraints))[0];
+  if (cheapest === undefined) throw new NotFoundError('agent_not_found', 'no active agent can take this task');
+  return [cheapest, 'fallback_constraints'];
+}
+
+function assertMentionIsCandidate(request: RoutingRequest): void {
+  const mention = request.mentionedAgentId;
+  if (mention != null && !request.candidates.some((candidate) => candidate.agentId === mention)) {
+    throw new MeritError('unknown_agent_mention', `mentioned agent ${mention} is not a candidate`, {
+      details: { agentId: mention },
+    });
+  }
+}
+
+/**
+ * Chooses the agent for one task. An explicit mention always wins; otherwise the active agents within the
+ * cost/duration limits compete on a load-penalised Thompson draw; if none fits the limits, the cheapest
+ * active agent is chosen (reason `fallback_constraints`).
+ */
+export function chooseAgent(request: RoutingRequest, options: Partial<RouterOptions> = {}): Decision {
+  assertMentionIsCandidate(request);
+  const context = createRoutingContext(request, { ...DEFAULT_ROUTER_OPTIONS, ...options });
+  // Sorted by id so the same inputs in any order consume the random stream identically.
+  const candidates = [...request.candidates].sort((left, right) => left.agentId.localeCompare(right.agentId));
+  const evaluations = candidates.map((candidate) => evaluateCandidate(context, candidate));
+  const [winner, reason] = selectWinner([...evaluations], request);
+  return {
+    ...winner,
+    reason,
+    category: request.category,
+    runnersUp: evaluations.filter((evaluation) => evaluation !== winner).sort(compareEvaluations),
+    constraints: {
+      maxCost: request.constraints?.maxCost ?? null,
+      maxDurationMs: request.constraints?.maxDurationMs ?? null,
+      loadPenalty: context.options.loadPenalty,
+      excludedAgentIds: evaluations.filter((e) => e.excludedBecause !== undefined).map((e) => e.agentId),
+    },
+  };
+}
+
+/** The router with its tuning fixed once, for callers that route many tasks. */
+export class IntelligentRouter {
+  readonly options: RouterOptions;
+
+  constructor(options: Partial<RouterOptions> = {}) {
+    this.options = { ...DEFAULT_ROUTER_OPTIONS, ...options };
+  }
+
+  route(request: RoutingRequest): Decision {
+    return chooseAgent(request, this.options);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Explanation
+
+function formatScore(value: number): string {
+  return value.toFixed(2);
+}
+
+function describeLimits(constraints: AppliedConstraints): string {
+  const limits = [
+    constraints.maxCost !== null ? `cost ≤ $${constraints.maxCost}` : null,
+    constraints.maxDurationMs !== null ? `duration ≤ ${Math.round(constraints.maxDurationMs / 1000)} s` : null,
+  ].filter((limit) => limit !== null);
+  return limits.join(' and ');
+}
+
+/** A short human sentence answering "why this agent?". */
+export function explainDecision(decision: Decision): string {
+  const name = decision.nickname;
+  if (decision.reason === 'mention') return `${name} was mentioned explicitly, so the router did not choose.`;
+  if (decision.reason === 'fallback_constraints') {
+    const cost = decision.expectedCost === null ? 'unknown cost' : `expected cost $${decision.expectedCost}`;
+    return `No active agent fits ${describeLimits(decision.constraints)}; chose the cheapest, ${name} (${cost}).`;
+  }
+  const [lower, upper] = decision.interval.map(formatScore);
+  const evidence =
+    decision.observations === 0
+      ? `no ${decision.category} tasks rated yet, so it gets a chance to prove itself`
+      : `${decision.observations} rated ${decision.category} tasks`;
+  const rival = decision.runnersUp.find((evaluation) => evaluation.excludedBecause === undefined);
+  const comparison = rival === undefined ? '' : `; next best ${rival.nickname} (${formatScore(rival.expectedScore)})`;
+  return (
+    `${name} is expected to score ${formatScore(decision.expectedScore)} on ${decision.category} ` +
+    `(90% range ${lower}-${upper}, ${evidence})${comparison}.`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Baselines for comparison
+
+/** Active candidates (or the mentioned one): what both baselines choose from. */
+function findBaselinePool(request: RoutingRequest): RoutingCandidate[] {
+  const pool = request.candidates.filter((candidate) => candidate.active);
+  if (pool.length === 0) throw new NotFoundError('agent_not_found', 'no active agent can take this task');
+  return [...pool].sort((left, right) => left.agentId.localeCompare(right.agentId));
+}
+
+/** Picks uniformly among the given items. */
+function pickUniformly<T>(items: readonly T[], random: () => number): T {
+  const item = items[Math.min(items.length - 1, Math.floor(random() * items.length))];
+  if (item === undefined) throw new NotFoundError('agent_not_found', 'no active agent can take this task');
+  return item;
+}
+
+/**
+ * The old rule: the best average score × success rate in the category. Failed tasks count as reward 0,
+ * so that product is the mean reward. No exploration: a pair with no feedback yet scores as the team-wide
+ * mean reward; ties are broken at random.
+ */
+export function chooseGreedy(request: RoutingRequest): BaselineChoice {
+  assertMentionIsCandidate(request);
+  if (request.mentionedAgentId != null) return { agentId: request.mentionedAgentId, reason: 'mention', score: null };
+  const observed = request.agentStats.reduce((sum, stats) => sum + stats.n, 0);
+  const globalMean = observed === 0 ? 0 : request.agentStats.reduce((sum, stats) => sum + stats.rewardSum, 0) / observed;
+  const pairs = request.pairStats.filter((stats) => stats.category === request.category);
+  const scored = findBaselinePool(request).map((candidate) => {
+    const pair = pairs.find((stats) => stats.agentId === candidate.agentId);
+    return { agentId: candidate.agentId, score: pair !== undefined && pair.n > 0 ? pair.rewardSum / pair.n : globalMean };
+  });
+  const bestScore = Math.max(...scored.map((entry) => entry.score));
+  const best = pickUniformly(
+    scored.filter((entry) => entry.score === bestScore),
+    request.random,
+  );
+  return { agentId: best.agentId, reason: 'greedy', score: best.score };
+}
+
+/** Picks an active agent uniformly at random (the no-information baseline). */
+export function chooseRandomly(request: RoutingRequest): BaselineChoice {
+  assertMentionIsCandidate(request);
+  if (request.mentionedAgentId != null) return { agentId: request.mentionedAgentId, reason: 'mention', score: null };
+  return { agentId: pickUniformly(findBaselinePool(request), request.random).agentId, reason: 'random', score: null };
+}

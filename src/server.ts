@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Config } from './config.js';
+import { openDatabase, type OpenedDatabase, prepareDatabase } from './db/bootstrap.js';
+import { DEFAULT_OVERALL_WEIGHTS, parseOverallWeights } from './evaluation/scores.js';
+import { createApp, type MeritApp } from './http/app.js';
+import type { AppContext } from './http/context.js';
+import { EventBus } from './http/event-bus.js';
+import { registerEventRoutes } from './http/events.routes.js';
+import { ExecutionTracker } from './tasks/execution-tracker.js';
+import { startWorker, type WorkerHandle } from './worker.js';
+
+const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'web');
+
+export interface MeritServices {
+  readonly ctx: AppContext;
+  readonly app: MeritApp;
+}
+
+/** Builds the tracker, event bus and HTTP app over an open database (used by the server and tests). */
+export function createServices(config: Config, database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'>): MeritServices {
+  const events = new EventBus();
+  const weights = config.evaluation.overallWeights ? parseOverallWeights(config.evaluation.overallWeights) : DEFAULT_OVERALL_WEIGHTS;
+  const tracker = new ExecutionTracker(database.handle.db, {
+    overallWeights: weights,
+    hooks: {
+      onEvent: (event) =>
+        events.publish(
+          event.kind === 'task'
+            ? { type: 'task', userId: event.userId, taskId: event.taskId }
+            : { type: 'leaderboard', agentIds: event.agentIds },
+        ),
+    },
+  });
+  const ctx: AppContext = {
+    config,
+    db: database.handle.db,
+    tracker,
+    events,
+    database: { kind: database.kind, label: database.label },
+  };
+  const app = createApp(ctx, {
+    registerExtra: (api) => {
+      registerEventRoutes(api, ctx);
+      serveWebApp(api);
+    },
+  });
+  return { ctx, app };
+}
+
+/** Serves the built Mission Control app at `/`, with client-side routes falling back to index.html. */
+function serveWebApp(app: MeritApp): void {
+  const root = path.relative(process.cwd(), WEB_DIR) || '.';
+  app.use('/*', async (c, next) => {
+    if (c.req.path.startsWith('/api/')) return next();
+    return serveStatic({ root })(c, next);
+  });
+  app.get('*', (c, next) => {
+    if (c.req.path.startsWith('/api/')) return next();
+    const index = path.join(WEB_DIR, 'index.html');
+    if (!fs.existsSync(index)) {
+      return c.html('<p>Mission Control is not built yet: run <code>npm run build</code>, then reload.</p>', 503);
+    }
+    return c.html(fs.readFileSync(index, 'utf8'));
+  });
+}
+
+export interface RunningMerit {
+  readonly url: string;
+  readonly services: MeritServices;
+  readonly database: OpenedDatabase;
+  stop(): Promise<void>;
+}
+
+/** Starts everything: database (embedded unless DATABASE_URL), migrations, worker, HTTP server. */
+export async function startMerit(config: Config, log: (message: string) => void = console.log): Promise<RunningMerit> {
+  const database = await openDatabase(config, log);
+  let worker: WorkerHandle | undefined;
+  let server: Server | undefined;
+  try {
+    await prepareDatabase(database.handle);
+    const services = createServices(config, database);
+    if (config.runWorker) worker = await startWorker(config, database.handle, services.ctx);
+    const { server: httpServer, port } = await listen(services.app, config);
+    server = httpServer;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      services,
+      database,
+      stop() {
+        stopping ??= (async () => {
+          await new Promise<void>((resolve) => {
+            httpServer.close(() => resolve());
+            httpServer.closeAllConnections();
+          });
+          await worker?.stop();
+          await database.close({ stopReusedServer: true });
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    server?.close();
+    await worker?.stop().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+function listen(app: MeritApp, config: Config): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
+      resolve({ server: server as Server, port: info.port }),
+    ) as Server;
+    server.once('error', reject);
+  });
+}

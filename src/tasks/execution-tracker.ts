@@ -1,0 +1,490 @@
+import type { Kysely } from 'kysely';
+import type { CategorySource, Database, NewNode, NewScore, ScoreSource, TaskRow, TemplateRow } from '../db/database.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
+import { diffContributions, EMPTY_CONTRIBUTION } from '../stats/stats.js';
+import { applyStatsChanges, type StatsChange } from '../stats/stats.queries.js';
+import { buildPriorBaseline, computeEfficiencyScore, type EfficiencyBaseline, fitBaseline } from './efficiency.js';
+import type {
+  CompleteTaskInput,
+  CreateTaskInput,
+  FailTaskInput,
+  FinishedTaskInput,
+  NodeInput,
+} from './task-schemas.js';
+import { describeContribution, resolveUsage, type TaskView, toNodeView, toScoreView, toTaskView } from './tasks.js';
+import {
+  findAgentNicknames,
+  findNextNodeSequence,
+  findNodesForTask,
+  findRecentLogWork,
+  findScoreForTask,
+  findTaskForUser,
+  findTemplates,
+  insertNodes,
+  insertScores,
+  insertTask,
+  insertTasks,
+  updateTask,
+} from './tasks.queries.js';
+
+export const GENERAL_CATEGORY = 'general';
+export const EFFICIENCY_VERSION = 'efficiency-1';
+const CACHE_TTL_MS = 60_000;
+const BASELINE_SAMPLE = 500;
+
+export interface Classification {
+  category: string;
+  confidence: number | null;
+  source: CategorySource;
+}
+
+/** Classifies a command without an explicit category (the intelligence layer plugs in its classifier). */
+export type CommandClassifier = (command: string, templates: readonly TemplateRow[]) => Classification | Promise<Classification>;
+
+export type TrackerEvent =
+  | { kind: 'task'; userId: string; taskId: string }
+  | { kind: 'stats'; agentIds: string[] };
+
+export interface TrackerHooks {
+  /** Runs inside the transaction that finished these tasks (enqueue jobs here, so none is lost). */
+  onTasksFinished?: (trx: Kysely<Database>, tasks: readonly TaskRow[]) => Promise<void>;
+  /** Runs after a commit, for live updates. */
+  onEvent?: (event: TrackerEvent) => void;
+}
+
+export interface ExecutionTrackerOptions {
+  classify?: CommandClassifier;
+  overallWeights?: OverallWeights;
+  hooks?: TrackerHooks;
+  now?: () => Date;
+}
+
+interface Rating {
+  rating: number;
+  feedback: string | null;
+}
+
+export interface BatchResult {
+  accepted: number;
+  duplicates: number;
+  task_ids: string[];
+}
+
+const defaultClassifier: CommandClassifier = () => ({ category: GENERAL_CATEGORY, confidence: null, source: 'default' });
+
+/**
+ * The task lifecycle: create, start, record nodes, complete or fail, and report finished tasks in
+ * bulk. Completion creates the task's score row exactly once (onTaskComplete) and updates the agent's
+ * statistics in the same transaction.
+ */
+export class ExecutionTracker {
+  readonly db: Kysely<Database>;
+  private readonly classify: CommandClassifier;
+  private readonly weights: OverallWeights;
+  private readonly hooks: TrackerHooks;
+  private readonly now: () => Date;
+  private templates: { rows: Map<string, TemplateRow>; loadedAt: number } | undefined;
+  private agents: { rows: Map<string, { nickname: string; active: boolean }>; loadedAt: number } | undefined;
+  private readonly baselines = new Map<string, { baseline: EfficiencyBaseline; loadedAt: number }>();
+
+  constructor(db: Kysely<Database>, options: ExecutionTrackerOptions = {}) {
+    this.db = db;
+    this.classify = options.classify ?? defaultClassifier;
+    this.weights = options.overallWeights ?? DEFAULT_OVERALL_WEIGHTS;
+    this.hooks = options.hooks ?? {};
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async createTask(
+    userId: string,
+    input: CreateTaskInput,
+    options: { source?: 'api' | 'mission_control'; simulated?: boolean; classification?: Classification } = {},
+  ): Promise<TaskView> {
+    const nickname = await this.requireAgent(input.agent_id);
+    const classification = options.classification ?? (await this.resolveCategory(input.command, input.objective_category));
+    const now = this.now();
+    const row = await insertTask(this.db, {
+      ...(input.id ? { id: input.id } : {}),
+      user_id: userId,
+      agent_id: input.agent_id,
+      command: input.command,
+      objective_category: classification.category,
+      category_confidence: classification.confidence,
+      category_source: classification.source,
+      status: input.status,
+      model: input.model ?? null,
+      simulated: options.simulated ?? false,
+      source: options.source ?? 'api',
+      created_at: now,
+      started_at: input.status === 'running' ? now : null,
+    });
+    if (!row) {
+      // A re-sent creation with the same id answers with the existing task; another user's id is a conflict.
+      const existing = await findTaskForUser(this.db, userId, input.id as string);
+      if (!existing) throw new ConflictError('conflict', `A task with id ${input.id} already exists`);
+      return this.getTask(userId, existing.id);
+    }
+    this.emit({ kind: 'task', userId, taskId: row.id });
+    return toTaskView(row, nickname);
+  }
+
+  async startTask(userId: string, taskId: string, options: { currentNode?: string } = {}): Promise<TaskView> {
+    const row = await this.db.transaction().execute(async (trx) => {
+      const task = await this.requireTask(trx, userId, taskId, true);
+      if (task.status === 'completed' || task.status === 'failed') {
+        throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
+      }
+      return updateTask(trx, taskId, {
+        status: 'running',
+        started_at: task.started_at ?? this.now(),
+        current_node: options.currentNode ?? task.current_node,
+      });
+    });
+    this.emit({ kind: 'task', userId, taskId });
+    return toTaskView(row, await this.nicknameOf(row.agent_id));
+  }
+
+  /** Records one node (step) of a running task; the task shows it as its current node. */
+  async recordNode(userId: string, taskId: string, node: NodeInput) {
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      const task = await this.requireTask(trx, userId, taskId, true);
+      if (task.status === 'completed' || task.status === 'failed') {
+        throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
+      }
+      const sequence = await findNextNodeSequence(trx, taskId);
+      const [row] = await insertNodes(trx, [this.buildNode(task, node, sequence)]);
+      await updateTask(trx, taskId, {
+        status: 'running',
+        started_at: task.started_at ?? this.now(),
+        current_node: node.node_name,
+      });
+      return row;
+    });
+    this.emit({ kind: 'task', userId, taskId });
+    return toNodeView(inserted as NonNullable<typeof inserted>);
+  }
+
+  /** Marks the node a running task is in, without recording a finished node (for live progress). */
+  async setCurrentNode(userId: string, taskId: string, nodeName: string): Promise<void> {
+    await this.db
+      .updateTable('tasks')
+      .set({ current_node: nodeName })
+      .where('id', '=', taskId)
+      .where('user_id', '=', userId)
+      .where('status', 'in', ['queued', 'running'])
+      .execute();
+    this.emit({ kind: 'task', userId, taskId });
+  }
+
+  /**
+   * Completes a task and runs onTaskComplete in the same transaction. Completing an already completed
+   * task (a retry, or two concurrent sends) returns it unchanged: the row lock makes the second wait and
+   * then see the first one's result.
+   */
+  async completeTask(userId: string, taskId: string, input: CompleteTaskInput): Promise<TaskView> {
+    const finished = await this.db.transaction().execute(async (trx) => {
+      const task = await this.requireTask(trx, userId, taskId, true);
+      if (task.status === 'completed') return undefined;
+      if (task.status === 'failed') throw new ConflictError('task_already_finished', `Task ${taskId} has failed`);
+      const usage = resolveUsage(input, task.model);
+      const now = this.now();
+      const durationMs = input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now);
+      const completed = await updateTask(trx, taskId, {
+        status: 'completed',
+        result: input.result,
+        current_node: null,
+        model: usage.model,
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.totalTokens,
+        estimated_cost: usage.estimatedCost,
+        duration_ms: durationMs,
+        started_at: task.started_at ?? task.created_at,
+        completed_at: now,
+      });
+      await this.appendNodes(trx, completed, input.nodes ?? []);
+      await this.onTaskComplete(trx, [completed]);
+      return completed;
+    });
+    if (finished) {
+      this.emit({ kind: 'task', userId, taskId });
+      this.emit({ kind: 'stats', agentIds: [finished.agent_id] });
+    }
+    return this.getTask(userId, taskId);
+  }
+
+  async failTask(userId: string, taskId: string, input: FailTaskInput): Promise<TaskView> {
+    const failed = await this.db.transaction().execute(async (trx) => {
+      const task = await this.requireTask(trx, userId, taskId, true);
+      if (task.status === 'failed') return undefined;
+      if (task.status === 'completed') throw new ConflictError('task_already_finished', `Task ${taskId} is completed`);
+      const now = this.now();
+      const row = await updateTask(trx, taskId, {
+        status: 'failed',
+        error: input.error,
+        current_node: null,
+        duration_ms: input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now),
+        started_at: task.started_at ?? task.created_at,
+        completed_at: now,
+      });
+      await this.appendNodes(trx, row, input.nodes ?? []);
+      await this.applyFinished(trx, [row], new Map());
+      return row;
+    });
+    if (failed) {
+      this.emit({ kind: 'task', userId, taskId });
+      this.emit({ kind: 'stats', agentIds: [failed.agent_id] });
+    }
+    return this.getTask(userId, taskId);
+  }
+
+  /**
+   * Records tasks that finished elsewhere, in one transaction: one request for many tasks (backfills,
+   * busy hosts). Tasks whose id was already recorded are skipped and counted as duplicates.
+   */
+  async recordFinishedTasks(
+    userId: string,
+    inputs: readonly FinishedTaskInput[],
+    options: { source?: 'api' | 'batch' | 'demo'; simulated?: boolean } = {},
+  ): Promise<BatchResult> {
+    const prepared = [];
+    for (const [index, input] of inputs.entries()) {
+      await this.requireAgent(input.agent_id, `tasks.${index}.agent_id`);
+      const classification = await this.resolveCategory(input.command, input.objective_category, `tasks.${index}.objective_category`);
+      prepared.push({ input, classification });
+    }
+    const now = this.now();
+    const rows = prepared.map(({ input, classification }) => {
+      const usage = resolveUsage(input, null);
+      const completedAt = input.completed_at ? new Date(input.completed_at) : now;
+      const startedAt = input.started_at
+        ? new Date(input.started_at)
+        : new Date(completedAt.getTime() - (input.duration_ms ?? 0));
+      return {
+        id: input.id ?? crypto.randomUUID(),
+        user_id: userId,
+        agent_id: input.agent_id,
+        command: input.command,
+        objective_category: classification.category,
+        category_confidence: classification.confidence,
+        category_source: classification.source,
+        status: input.status,
+        result: input.status === 'completed' ? (input.result ?? '') : null,
+        error: input.status === 'failed' ? (input.error ?? null) : null,
+        model: usage.model,
+        simulated: options.simulated ?? false,
+        source: options.source ?? 'batch',
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.totalTokens,
+        estimated_cost: usage.estimatedCost,
+        duration_ms: input.duration_ms ?? Math.max(0, completedAt.getTime() - startedAt.getTime()),
+        created_at: startedAt,
+        started_at: startedAt,
+        completed_at: completedAt,
+      };
+    });
+    const nodesById = new Map(prepared.map(({ input }, index) => [rows[index]?.id as string, input.nodes ?? []]));
+    const ratings = new Map<string, Rating>();
+    for (const [index, { input }] of prepared.entries()) {
+      if (input.user_rating !== undefined) {
+        ratings.set(rows[index]?.id as string, { rating: input.user_rating, feedback: input.user_feedback ?? null });
+      }
+    }
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      const newRows = await insertTasks(trx, rows);
+      const nodes = newRows.flatMap((task) =>
+        (nodesById.get(task.id) ?? []).map((node, sequence) => this.buildNode(task, node, sequence)),
+      );
+      await insertNodes(trx, nodes);
+      await this.onTaskComplete(trx, newRows.filter((row) => row.status === 'completed'), ratings);
+      await this.applyFinished(trx, newRows.filter((row) => row.status === 'failed'), new Map());
+      return newRows;
+    });
+    if (inserted.length > 0) this.emit({ kind: 'stats', agentIds: [...new Set(inserted.map((row) => row.agent_id))] });
+    return { accepted: inserted.length, duplicates: rows.length - inserted.length, task_ids: rows.map((row) => row.id) };
+  }
+
+  async getTask(userId: string, taskId: string): Promise<TaskView> {
+    const task = await this.requireTask(this.db, userId, taskId, false);
+    const [nodes, score] = await Promise.all([findNodesForTask(this.db, taskId), findScoreForTask(this.db, taskId)]);
+    return {
+      ...toTaskView(task, await this.nicknameOf(task.agent_id)),
+      nodes: nodes.map(toNodeView),
+      score: score ? toScoreView(score) : null,
+    };
+  }
+
+  /** Drops cached templates and baselines (after a template changes). */
+  invalidateCaches(): void {
+    this.templates = undefined;
+    this.agents = undefined;
+    this.baselines.clear();
+  }
+
+  /**
+   * The seed's on_task_complete: creates each completed task's performance score row (exactly once:
+   * the row is keyed by task) with its efficiency score, and updates statistics.
+   */
+  private async onTaskComplete(
+    trx: Kysely<Database>,
+    tasks: readonly TaskRow[],
+    ratings: ReadonlyMap<string, Rating> = new Map(),
+  ): Promise<void> {
+    if (tasks.length === 0) return;
+    const templates = await this.loadTemplates();
+    const scores: NewScore[] = [];
+    for (const task of tasks) {
+      const template = templates.get(task.objective_category);
+      const typical = { tokens: template?.typical_tokens ?? 1500, durationMs: template?.typical_duration_ms ?? 20_000 };
+      const baseline = await this.loadBaseline(task.objective_category, typical);
+      const efficiency = computeEfficiencyScore(
+        { totalTokens: task.total_tokens, durationMs: task.duration_ms },
+        baseline,
+        typical,
+      );
+      const rating = ratings.get(task.id);
+      const sources: Record<string, ScoreSource> = {};
+      if (efficiency !== null) sources.efficiency = { source: 'formula', version: EFFICIENCY_VERSION };
+      if (rating) sources.user_rating = { source: 'user', version: 'user-1' };
+      scores.push({
+        task_id: task.id,
+        agent_id: task.agent_id,
+        user_id: task.user_id,
+        objective_category: task.objective_category,
+        model: task.model,
+        duration_ms: task.duration_ms,
+        efficiency_score: efficiency,
+        overall_score: combineOverallScore({ efficiency, userRating: rating?.rating ?? null }, this.weights),
+        user_rating: rating?.rating ?? null,
+        user_feedback: rating?.feedback ?? null,
+        rated_at: rating ? task.completed_at : null,
+        total_tokens: task.total_tokens,
+        estimated_cost: task.estimated_cost,
+        score_sources: JSON.stringify(sources),
+      });
+    }
+    const inserted = await insertScores(trx, scores);
+    await this.applyFinished(trx, tasks, new Map(inserted.map((score) => [score.task_id, score])));
+  }
+
+  private async applyFinished(
+    trx: Kysely<Database>,
+    tasks: readonly TaskRow[],
+    scores: Map<string, { overall_score: number | null; user_rating: number | null; reward_points: number }>,
+  ): Promise<void> {
+    if (tasks.length === 0) return;
+    const changes: StatsChange[] = tasks.map((task) => ({
+      agentId: task.agent_id,
+      category: task.objective_category,
+      delta: diffContributions(EMPTY_CONTRIBUTION, describeContribution(task, scores.get(task.id) ?? null)),
+    }));
+    await applyStatsChanges(trx, changes);
+    await this.hooks.onTasksFinished?.(trx, tasks);
+  }
+
+  private async appendNodes(trx: Kysely<Database>, task: TaskRow, nodes: readonly NodeInput[]): Promise<void> {
+    if (nodes.length === 0) return;
+    const first = await findNextNodeSequence(trx, task.id);
+    await insertNodes(
+      trx,
+      nodes.map((node, index) => this.buildNode(task, node, first + index)),
+    );
+  }
+
+  private buildNode(task: TaskRow, node: NodeInput, sequence: number): NewNode {
+    const startedAt = node.started_at ? new Date(node.started_at) : null;
+    const totalTokens = node.total_tokens ?? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0);
+    return {
+      task_id: task.id,
+      agent_id: task.agent_id,
+      node_name: node.node_name,
+      sequence,
+      status: node.success ? 'completed' : 'failed',
+      duration_ms: node.duration_ms ?? null,
+      prompt_tokens: node.prompt_tokens ?? null,
+      completion_tokens: node.completion_tokens ?? null,
+      total_tokens: totalTokens,
+      success: node.success,
+      error: node.error ?? null,
+      started_at: startedAt,
+      completed_at:
+        startedAt && node.duration_ms !== undefined ? new Date(startedAt.getTime() + node.duration_ms) : null,
+    };
+  }
+
+  private async requireTask(db: Kysely<Database>, userId: string, taskId: string, forUpdate: boolean) {
+    const task = await findTaskForUser(db, userId, taskId, { forUpdate });
+    if (!task) throw new NotFoundError('task_not_found', `Task ${taskId} not found`);
+    return task;
+  }
+
+  private async requireAgent(agentId: string, field = 'agent_id'): Promise<string> {
+    let agent = (await this.loadAgents()).get(agentId);
+    if (!agent) {
+      this.agents = undefined;
+      agent = (await this.loadAgents()).get(agentId);
+    }
+    if (!agent) throw new ValidationError(field, `no agent with id '${agentId}'`);
+    if (!agent.active) throw new ValidationError(field, `agent '${agentId}' is not active`);
+    return agent.nickname;
+  }
+
+  private async nicknameOf(agentId: string): Promise<string | null> {
+    return (await this.loadAgents()).get(agentId)?.nickname ?? null;
+  }
+
+  private async resolveCategory(
+    command: string,
+    explicit: string | undefined,
+    field = 'objective_category',
+  ): Promise<Classification> {
+    let templates = await this.loadTemplates();
+    if (explicit !== undefined) {
+      if (!templates.has(explicit)) {
+        this.templates = undefined;
+        templates = await this.loadTemplates();
+      }
+      if (!templates.has(explicit)) throw new ValidationError(field, `unknown objective category '${explicit}'`);
+      return { category: explicit, confidence: 1, source: 'explicit' };
+    }
+    const classification = await this.classify(command, [...templates.values()]);
+    return templates.has(classification.category)
+      ? classification
+      : { category: GENERAL_CATEGORY, confidence: classification.confidence, source: 'default' };
+  }
+
+  private async loadTemplates(): Promise<Map<string, TemplateRow>> {
+    if (!this.templates || Date.now() - this.templates.loadedAt > CACHE_TTL_MS) {
+      const rows = await findTemplates(this.db);
+      this.templates = { rows: new Map(rows.map((row) => [row.category, row])), loadedAt: Date.now() };
+    }
+    return this.templates.rows;
+  }
+
+  private async loadAgents() {
+    if (!this.agents || Date.now() - this.agents.loadedAt > CACHE_TTL_MS) {
+      this.agents = { rows: await findAgentNicknames(this.db), loadedAt: Date.now() };
+    }
+    return this.agents.rows;
+  }
+
+  /** The category's efficiency baseline, refreshed at most once a minute (robust to one odd task). */
+  private async loadBaseline(category: string, typical: { tokens: number; durationMs: number }) {
+    const cached = this.baselines.get(category);
+    if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.baseline;
+    const logWorks = await findRecentLogWork(this.db, category, BASELINE_SAMPLE);
+    const baseline = fitBaseline(logWorks, buildPriorBaseline(typical.tokens, typical.durationMs));
+    this.baselines.set(category, { baseline, loadedAt: Date.now() });
+    return baseline;
+  }
+
+  private emit(event: TrackerEvent): void {
+    this.hooks.onEvent?.(event);
+  }
+}
+
+function elapsedMs(from: Date, to: Date): number {
+  return Math.max(0, to.getTime() - from.getTime());
+}

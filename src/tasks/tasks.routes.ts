@@ -1,0 +1,237 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MeritApp } from '../http/app.js';
+import type { AppContext } from '../http/context.js';
+import { conflictResponse, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
+import { userQuery } from '../http/user.js';
+import {
+  batchSchema,
+  completeTaskSchema,
+  createTaskSchema,
+  failTaskSchema,
+  finishedTaskSchema,
+  nodeInputSchema,
+} from './task-schemas.js';
+import type { TaskView } from './tasks.js';
+import { listTasksForUser } from './tasks.queries.js';
+import { toTaskView } from './tasks.js';
+
+const nullableNumber = z.number().nullable();
+
+export const nodeSchema = z
+  .object({
+    id: z.guid(),
+    node_name: z.string(),
+    sequence: z.number().int(),
+    status: z.string(),
+    duration_ms: nullableNumber,
+    prompt_tokens: nullableNumber,
+    completion_tokens: nullableNumber,
+    total_tokens: z.number(),
+    success: z.boolean(),
+    error: z.string().nullable(),
+    started_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('Node');
+
+export const scoreSchema = z
+  .object({
+    accuracy_score: nullableNumber,
+    relevance_score: nullableNumber,
+    completeness_score: nullableNumber,
+    efficiency_score: nullableNumber,
+    overall_score: nullableNumber,
+    peer_score: nullableNumber,
+    user_rating: nullableNumber,
+    user_feedback: z.string().nullable(),
+    total_tokens: nullableNumber,
+    estimated_cost: nullableNumber,
+    reward_points: z.number(),
+    score_sources: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Score');
+
+export const taskSchema = z
+  .object({
+    id: z.guid(),
+    user_id: z.guid(),
+    agent_id: z.string(),
+    nickname: z.string().nullable(),
+    command: z.string(),
+    objective_category: z.string(),
+    category_confidence: nullableNumber,
+    category_source: z.string(),
+    status: z.enum(['queued', 'running', 'completed', 'failed']),
+    current_node: z.string().nullable(),
+    result: z.string().nullable(),
+    error: z.string().nullable(),
+    model: z.string().nullable(),
+    simulated: z.boolean(),
+    source: z.string(),
+    prompt_tokens: nullableNumber,
+    completion_tokens: nullableNumber,
+    total_tokens: nullableNumber,
+    estimated_cost: nullableNumber,
+    duration_ms: nullableNumber,
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    nodes: z.array(nodeSchema).optional(),
+    score: scoreSchema.nullable().optional(),
+  })
+  .openapi('Task');
+
+const tags = ['Tasks'];
+const userOnly = z.object(userQuery);
+
+export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
+  const { tracker } = ctx;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/tasks',
+      tags,
+      summary: 'Create a task (queued or running), as an agent host starts work',
+      request: { query: userOnly, body: { content: { 'application/json': { schema: createTaskSchema } }, required: true } },
+      responses: { 201: jsonContent(taskSchema, 'The created task'), ...errorResponses, ...conflictResponse },
+    }),
+    async (c) => {
+      const task = await tracker.createTask(c.get('userId'), c.req.valid('json'));
+      return c.json(task, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/tasks/completed',
+      tags,
+      summary: 'Record one task that already finished (completed or failed), in one request',
+      request: { query: userOnly, body: { content: { 'application/json': { schema: finishedTaskSchema } }, required: true } },
+      responses: {
+        201: jsonContent(z.object({ accepted: z.number(), duplicates: z.number(), task_ids: z.array(z.guid()) }), 'Recorded'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json(await tracker.recordFinishedTasks(c.get('userId'), [c.req.valid('json')], { source: 'api' }), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/tasks/batch',
+      tags,
+      summary: 'Record many finished tasks in one request (backfills, busy hosts); ids already recorded are skipped',
+      request: { query: userOnly, body: { content: { 'application/json': { schema: batchSchema } }, required: true } },
+      responses: {
+        201: jsonContent(
+          z.object({ accepted: z.number(), duplicates: z.number(), task_ids: z.array(z.guid()) }).openapi('BatchResult'),
+          'Recorded',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json(await tracker.recordFinishedTasks(c.get('userId'), c.req.valid('json').tasks), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/tasks',
+      tags,
+      summary: "The user's tasks, newest first",
+      request: {
+        query: z.object({
+          ...userQuery,
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          before: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Only tasks created before this time' }),
+        }),
+      },
+      responses: { 200: jsonContent(z.object({ tasks: z.array(taskSchema) }), 'Tasks'), ...errorResponses },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const rows = await listTasksForUser(ctx.db, c.get('userId'), {
+        limit: query.limit,
+        before: query.before ? new Date(query.before) : undefined,
+      });
+      const tasks: TaskView[] = rows.map((row) => toTaskView(row, row.nickname));
+      return c.json({ tasks }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/tasks/{task_id}',
+      tags,
+      summary: 'One task with its nodes and score',
+      request: { params: taskIdParams, query: userOnly },
+      responses: { 200: jsonContent(taskSchema, 'The task'), ...errorResponses },
+    }),
+    async (c) => c.json(await tracker.getTask(c.get('userId'), c.req.valid('param').task_id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/tasks/{task_id}/start',
+      tags,
+      summary: 'Mark a task as running',
+      request: { params: taskIdParams, query: userOnly },
+      responses: { 200: jsonContent(taskSchema, 'The task'), ...errorResponses, ...conflictResponse },
+    }),
+    async (c) => c.json(await tracker.startTask(c.get('userId'), c.req.valid('param').task_id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/tasks/{task_id}/nodes',
+      tags,
+      summary: 'Record one node (step) of a running task',
+      request: {
+        params: taskIdParams,
+        query: userOnly,
+        body: { content: { 'application/json': { schema: nodeInputSchema } }, required: true },
+      },
+      responses: { 201: jsonContent(nodeSchema, 'The recorded node'), ...errorResponses, ...conflictResponse },
+    }),
+    async (c) =>
+      c.json(await tracker.recordNode(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/tasks/{task_id}/complete',
+      tags,
+      summary: 'Complete a task: creates its performance score (once, even if sent twice) and updates statistics',
+      request: {
+        params: taskIdParams,
+        query: userOnly,
+        body: { content: { 'application/json': { schema: completeTaskSchema } }, required: true },
+      },
+      responses: { 200: jsonContent(taskSchema, 'The completed task'), ...errorResponses, ...conflictResponse },
+    }),
+    async (c) =>
+      c.json(await tracker.completeTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/tasks/{task_id}/fail',
+      tags,
+      summary: 'Fail a task with its error',
+      request: {
+        params: taskIdParams,
+        query: userOnly,
+        body: { content: { 'application/json': { schema: failTaskSchema } }, required: true },
+      },
+      responses: { 200: jsonContent(taskSchema, 'The failed task'), ...errorResponses, ...conflictResponse },
+    }),
+    async (c) => c.json(await tracker.failTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 200),
+  );
+}

@@ -1,0 +1,179 @@
+import type { NodeRow, ScoreRow, TaskRow } from '../db/database.js';
+import { estimateCost } from '../llm/pricing.js';
+import type { TaskContribution } from '../stats/stats.js';
+
+/** A task as the API shows it. */
+export interface TaskView {
+  id: string;
+  user_id: string;
+  agent_id: string;
+  nickname: string | null;
+  command: string;
+  objective_category: string;
+  category_confidence: number | null;
+  category_source: string;
+  status: TaskRow['status'];
+  current_node: string | null;
+  result: string | null;
+  error: string | null;
+  model: string | null;
+  simulated: boolean;
+  source: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  estimated_cost: number | null;
+  duration_ms: number | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  nodes?: NodeView[];
+  score?: ScoreView | null;
+}
+
+export interface NodeView {
+  id: string;
+  node_name: string;
+  sequence: number;
+  status: string;
+  duration_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number;
+  success: boolean;
+  error: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface ScoreView {
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  efficiency_score: number | null;
+  overall_score: number | null;
+  peer_score: number | null;
+  user_rating: number | null;
+  user_feedback: string | null;
+  total_tokens: number | null;
+  estimated_cost: number | null;
+  reward_points: number;
+  score_sources: Record<string, unknown>;
+}
+
+const iso = (value: Date | null): string | null => (value ? value.toISOString() : null);
+
+export function toTaskView(row: TaskRow, nickname: string | null): TaskView {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    agent_id: row.agent_id,
+    nickname,
+    command: row.command,
+    objective_category: row.objective_category,
+    category_confidence: row.category_confidence,
+    category_source: row.category_source,
+    status: row.status,
+    current_node: row.current_node,
+    result: row.result,
+    error: row.error,
+    model: row.model,
+    simulated: row.simulated,
+    source: row.source,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    total_tokens: row.total_tokens,
+    estimated_cost: row.estimated_cost,
+    duration_ms: row.duration_ms,
+    created_at: row.created_at.toISOString(),
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+  };
+}
+
+export function toNodeView(row: NodeRow): NodeView {
+  return {
+    id: row.id,
+    node_name: row.node_name,
+    sequence: row.sequence,
+    status: row.status,
+    duration_ms: row.duration_ms,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    total_tokens: row.total_tokens,
+    success: row.success,
+    error: row.error,
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+  };
+}
+
+export function toScoreView(row: ScoreRow): ScoreView {
+  return {
+    accuracy_score: row.accuracy_score,
+    relevance_score: row.relevance_score,
+    completeness_score: row.completeness_score,
+    efficiency_score: row.efficiency_score,
+    overall_score: row.overall_score,
+    peer_score: row.peer_score,
+    user_rating: row.user_rating,
+    user_feedback: row.user_feedback,
+    total_tokens: row.total_tokens,
+    estimated_cost: row.estimated_cost,
+    reward_points: row.reward_points,
+    score_sources: row.score_sources,
+  };
+}
+
+export interface UsageFigures {
+  model?: string | undefined;
+  prompt_tokens?: number | undefined;
+  completion_tokens?: number | undefined;
+  total_tokens?: number | undefined;
+  estimated_cost?: number | undefined;
+  nodes?: readonly { prompt_tokens?: number | undefined; completion_tokens?: number | undefined; total_tokens?: number | undefined }[] | undefined;
+}
+
+/**
+ * Resolves a finished task's token and cost figures: totals from the parts (or from the nodes when the
+ * task gives none), and the cost from the model price table when the caller gives tokens but no cost.
+ */
+export function resolveUsage(input: UsageFigures, fallbackModel: string | null) {
+  const nodes = input.nodes ?? [];
+  const sumNodes = (key: 'prompt_tokens' | 'completion_tokens' | 'total_tokens') =>
+    nodes.some((node) => node[key] !== undefined) ? nodes.reduce((sum, node) => sum + (node[key] ?? 0), 0) : undefined;
+  const promptTokens = input.prompt_tokens ?? sumNodes('prompt_tokens') ?? null;
+  const completionTokens = input.completion_tokens ?? sumNodes('completion_tokens') ?? null;
+  const totalTokens =
+    input.total_tokens ??
+    (promptTokens !== null || completionTokens !== null ? (promptTokens ?? 0) + (completionTokens ?? 0) : null) ??
+    sumNodes('total_tokens') ??
+    null;
+  const model = input.model ?? fallbackModel;
+  let estimatedCost = input.estimated_cost ?? null;
+  if (estimatedCost === null && model !== null && totalTokens !== null) {
+    // Without the prompt/completion split, price the total as half prompt, half completion.
+    const prompt =
+      promptTokens ?? (completionTokens === null ? Math.round(totalTokens / 2) : Math.max(0, totalTokens - completionTokens));
+    const completion = completionTokens ?? Math.max(0, totalTokens - prompt);
+    estimatedCost = estimateCost(model, prompt, completion);
+  }
+  return { model, promptTokens, completionTokens, totalTokens, estimatedCost };
+}
+
+/** A task's contribution to statistics, from its row and its score row. */
+export function describeContribution(
+  task: Pick<TaskRow, 'status' | 'total_tokens' | 'estimated_cost' | 'duration_ms' | 'completed_at'>,
+  score: Pick<ScoreRow, 'overall_score' | 'user_rating' | 'reward_points'> | null,
+): TaskContribution {
+  return {
+    status: task.status,
+    overallScore: score?.overall_score ?? null,
+    userRating: score?.user_rating ?? null,
+    totalTokens: task.total_tokens,
+    estimatedCost: task.estimated_cost,
+    durationMs: task.duration_ms,
+    rewardPoints: score?.reward_points ?? 0,
+    finishedAt: task.completed_at,
+  };
+}

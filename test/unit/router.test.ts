@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/lib/random.js';
+import type { AgentStats, PairStats, RoutingCandidate, RoutingRequest } from '../../src/routing/router.js';
+import {
+  chooseAgent,
+  chooseGreedy,
+  chooseRandomly,
+  computeGlobalMeanReward,
+  computePairPosterior,
+  estimateEvidenceWeight,
+  explainDecision,
+  IntelligentRouter,
+  sampleBeta,
+  sampleGamma,
+} from '../../src/routing/router.js';
+
+const candidate = (agentId: string, extra: Partial<RoutingCandidate> = {}): RoutingCandidate => ({
+  agentId,
+  nickname: agentId.replace('agent_', ''),
+  active: true,
+  load: 0,
+  ...extra,
+});
+
+/** Stats for agents that only ever worked on `category`, so pair and agent records coincide. */
+function buildStats(category: string, records: Record<string, { n: number; mean: number; cost?: number }>) {
+  const pairStats: PairStats[] = Object.entries(records).map(([agentId, record]) => ({
+    agentId,
+    category,
+    n: record.n,
+    rewardSum: record.n * record.mean,
+    meanCost: record.cost ?? null,
+  }));
+  const agentStats: AgentStats[] = pairStats.map(({ category: _category, ...stats }) => stats);
+  return { pairStats, agentStats };
+}
+
+function buildRequest(overrides: Partial<RoutingRequest> & Pick<RoutingRequest, 'candidates'>): RoutingRequest {
+  return { category: 'research', pairStats: [], agentStats: [], random: createRng(1), ...overrides };
+}
+
+/** How often each agent wins over many seeded decisions. */
+function countWins(makeRequest: (seed: number) => RoutingRequest, draws: number): Record<string, number> {
+  const wins: Record<string, number> = {};
+  for (let seed = 0; seed < draws; seed++) {
+    const { agentId } = chooseAgent(makeRequest(seed));
+    wins[agentId] = (wins[agentId] ?? 0) + 1;
+  }
+  return wins;
+}
+
+describe('samplers', () => {
+  it('draws Gamma variates with the right mean, also for shape below 1', () => {
+    const random = createRng(7);
+    for (const shape of [0.4, 1, 3.5]) {
+      const draws = Array.from({ length: 20000 }, () => sampleGamma(shape, random));
+      expect(draws.reduce((sum, x) => sum + x, 0) / draws.length).toBeCloseTo(shape, 1);
+    }
+  });
+
+  it('draws Beta variates with the right mean and variance', () => {
+    const random = createRng(11);
+    const draws = Array.from({ length: 20000 }, () => sampleBeta(2, 3, random));
+    const mean = draws.reduce((sum, x) => sum + x, 0) / draws.length;
+    const variance = draws.reduce((sum, x) => sum + (x - mean) ** 2, 0) / draws.length;
+    expect(mean).toBeCloseTo(0.4, 2);
+    // Var Beta(2, 3) = 2·3 / (5² · 6) = 0.04
+    expect(variance).toBeCloseTo(0.04, 2);
+  });
+});
+
+describe('posteriors', () => {
+  it('smooths the team-wide mean with one success and one failure', () => {
+    expect(computeGlobalMeanReward([])).toBe(0.5);
+    expect(computeGlobalMeanReward([{ agentId: 'a', n: 8, rewardSum: 6 }])).toBeCloseTo(0.7, 12);
+  });
+
+  it('shrinks a pair toward the agent record in other categories', () => {
+    // Other categories: 6 rewards summing to 3 on Beta(1, 1) -> mean 0.5 with strength 8, capped at 6.
+    const posterior = computePairPosterior({ n: 4, rewardSum: 3 }, { n: 10, rewardSum: 6 }, 0.5, {
+      agentPriorStrength: 2,
+      pairPriorStrength: 6,
+    });
+    expect(posterior.alpha).toBeCloseTo(6, 12);
+    expect(posterior.beta).toBeCloseTo(4, 12);
+  });
+
+  it('gives a brand-new agent the team mean with only the agent prior strength', () => {
+    const posterior = computePairPosterior(undefined, undefined, 0.7, { agentPriorStrength: 2, pairPriorStrength: 6 });
+    expect(posterior.alpha).toBeCloseTo(1.4, 12);
+    expect(posterior.beta).toBeCloseTo(0.6, 12);
+  });
+
+  it('counts a low-noise reward as several Bernoulli trials', () => {
+    // Five rewards of exactly 0.5: pooled variance (3 · 0.25 + 0) / (3 + 4) -> weight 0.25 / (0.75 / 7) = 7/3.
+    const weight = estimateEvidenceWeight([{ n: 5, rewardSum: 2.5, rewardSquareSum: 1.25 }], 0.5, 3);
+    expect(weight).toBeCloseTo(7 / 3, 12);
+    expect(estimateEvidenceWeight([{ n: 5, rewardSum: 2.5 }], 0.5, 3)).toBe(1);
+  });
+});
+
+describe('chooseAgent', () => {
+  const team = [candidate('agent_a'), candidate('agent_b'), candidate('agent_c')];
+  const stats = buildStats('research', {
+    agent_a: { n: 200, mean: 0.9, cost: 0.5 },
+    agent_b: { n: 200, mean: 0.5, cost: 0.02 },
+    agent_c: { n: 200, mean: 0.4, cost: 0.01 },
+  });
+
+  it('lets an explicit mention win over a better agent and over the limits', () => {
+    const decision = chooseAgent(
+      buildRequest({ candidates: team, ...stats, mentionedAgentId: 'agent_c', constraints: { maxCost: 0.001 } }),
+    );
+    expect(decision).toMatchObject({ agentId: 'agent_c', reason: 'mention' });
+    expect(explainDecision(decision)).toBe('c was mentioned explicitly, so the router did not choose.');
+  });
+
+  it('rejects a mention of an agent that is not a candidate', () => {
+    expect(() => chooseAgent(buildRequest({ candidates: team, mentionedAgentId: 'agent_x' }))).toThrow(
+      expect.objectContaining({ code: 'unknown_agent_mention' }),
+    );
+  });
+
+  it('concentrates on a clearly best agent after lots of data', () => {
+    const wins = countWins((seed) => buildRequest({ candidates: team, ...stats, random: createRng(seed) }), 200);
+    expect(wins.agent_a).toBe(200);
+  });
+
+  it('excludes agents whose expected cost exceeds the limit', () => {
+    const decision = chooseAgent(buildRequest({ candidates: team, ...stats, constraints: { maxCost: 0.1 } }));
+    expect(decision).toMatchObject({ agentId: 'agent_b', reason: 'thompson' });
+    expect(decision.constraints.excludedAgentIds).toEqual(['agent_a']);
+    expect(decision.runnersUp.find((row) => row.agentId === 'agent_a')?.excludedBecause).toBe('over_cost');
+  });
+
+  it('excludes agents whose expected duration exceeds the limit, using the agent record for a new pair', () => {
+    const agentStats: AgentStats[] = [{ agentId: 'agent_a', n: 50, rewardSum: 45, meanDurationMs: 90_000 }];
+    const decision = chooseAgent(
+      buildRequest({ candidates: team.slice(0, 2), agentStats, constraints: { maxDurationMs: 60_000 } }),
+    );
+    expect(decision.agentId).toBe('agent_b');
+    expect(decision.runnersUp[0]).toMatchObject({ agentId: 'agent_a', excludedBecause: 'over_duration' });
+  });
+
+  it('picks the cheapest agent when none fits the limits, and says so', () => {
+    const decision = chooseAgent(buildRequest({ candidates: team, ...stats, constraints: { maxCost: 0.001 } }));
+    expect(decision).toMatchObject({ agentId: 'agent_c', reason: 'fallback_constraints' });
+    expect(explainDecision(decision)).toBe(
+      'No active agent fits cost ≤ $0.001; chose the cheapest, c (expected cost $0.01).',
+    );
+  });
+
+  it('never chooses an inactive agent', () => {
+    const candidates = [candidate('agent_a', { active: false }), candidate('agent_b'), candidate('agent_c')];
+    const wins = countWins((seed) => buildRequest({ candidates, ...stats, random: createRng(seed) }), 100);
+    expect(wins.agent_a).toBeUndefined();
+    const decision = chooseAgent(buildRequest({ candidates, ...stats }));
+    const inactive = decision.runnersUp.find((row) => row.agentId === 'agent_a');
+    expect(inactive).toMatchObject({ excludedBecause: 'inactive', sampledScore: null });
+  });
+
+  it('throws when no agent is active', () => {
+    const candidates = [candidate('agent_a', { active: false })];
+    expect(() => chooseAgent(buildRequest({ candidates }))).toThrow(expect.objectContaining({ code: 'agent_not_found' }));
+  });
+
+  it('gives a never-tried agent a chance at cold start', () => {
+    const veterans = buildStats('research', { agent_a: { n: 30, mean: 0.7 }, agent_b: { n: 30, mean: 0.6 } });
+    const candidates = [...team.slice(0, 2), candidate('agent_new')];
+    const wins = countWins((seed) => buildRequest({ candidates, ...veterans, random: createRng(seed) }), 1000);
+    expect(wins.agent_new ?? 0).toBeGreaterThan(50);
+    expect(wins.agent_new ?? 0).toBeLessThan(wins.agent_a ?? 0);
+  });
+
+  it('penalises load', () => {
+    const even = buildStats('research', { agent_a: { n: 40, mean: 0.7 }, agent_b: { n: 40, mean: 0.7 } });
+    const candidates = [candidate('agent_a', { load: 10 }), candidate('agent_b')];
+    const wins = countWins((seed) => buildRequest({ candidates, ...even, random: createRng(seed) }), 300);
+    expect(wins.agent_b ?? 0).toBeGreaterThan(280);
+  });
+
+  it('is deterministic for a seed, whatever the order of the candidates', () => {
+    const first = chooseAgent(buildRequest({ candidates: team, random: createRng(42) }));
+    const again = chooseAgent(buildRequest({ candidates: [...team].reverse(), random: createRng(42) }));
+    expect(again).toEqual(first);
+  });
+
+  it('reports the posterior mean, a 90% interval around it and ranked runners-up', () => {
+    const decision = new IntelligentRouter().route(buildRequest({ candidates: team, ...stats }));
+    expect(decision.expectedScore).toBeCloseTo(0.9, 1);
+    expect(decision.interval[0]).toBeLessThan(decision.expectedScore);
+    expect(decision.interval[1]).toBeGreaterThan(decision.expectedScore);
+    expect(decision.runnersUp.map((row) => row.agentId)).toEqual(['agent_b', 'agent_c']);
+    expect(explainDecision(decision)).toMatch(
+      /^a is expected to score 0\.9\d on research \(90% range 0\.\d\d-0\.\d\d, 200 rated research tasks\); next best b/,
+    );
+  });
+
+  it('explains a choice without data as a chance to prove itself', () => {
+    const decision = chooseAgent(buildRequest({ candidates: [candidate('agent_new')] }));
+    expect(explainDecision(decision)).toContain('no research tasks rated yet');
+  });
+});
+
+describe('baselines', () => {
+  it('chooses the best mean reward greedily', () => {
+    const stats = buildStats('research', { agent_a: { n: 5, mean: 0.6 }, agent_b: { n: 5, mean: 0.8 } });
+    const choice = chooseGreedy(buildRequest({ candidates: [candidate('agent_a'), candidate('agent_b')], ...stats }));
+    expect(choice).toEqual({ agentId: 'agent_b', reason: 'greedy', score: 0.8 });
+  });
+
+  it('scores an untried pair as the team-wide mean reward', () => {
+    // Team mean (3 + 4) / 10 = 0.7 beats agent_a's 0.6 but not agent_b's 0.8.
+    const stats = buildStats('research', { agent_a: { n: 5, mean: 0.6 }, agent_b: { n: 5, mean: 0.8 } });
+    const withoutB = { pairStats: stats.pairStats.slice(0, 1), agentStats: stats.agentStats };
+    const candidates = [candidate('agent_a'), candidate('agent_b'), candidate('agent_c')];
+    const choice = chooseGreedy(buildRequest({ candidates, ...withoutB }));
+    expect(choice.score).toBeCloseTo(0.7, 12);
+    expect(['agent_b', 'agent_c']).toContain(choice.agentId);
+  });
+
+  it('respects mentions and skips inactive agents', () => {
+    const candidates = [candidate('agent_a', { active: false }), candidate('agent_b')];
+    expect(chooseGreedy(buildRequest({ candidates, mentionedAgentId: 'agent_a' })).reason).toBe('mention');
+    for (let seed = 0; seed < 20; seed++) {
+      expect(chooseRandomly(buildRequest({ candidates, random: createRng(seed) })).agentId).toBe('agent_b');
+      expect(chooseGreedy(buildRequest({ candidates, random: createRng(seed) })).agentId).toBe('agent_b');
+    }
+  });
+});

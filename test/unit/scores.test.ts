@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import {
+  combineOverallScore,
+  DEFAULT_OVERALL_WEIGHTS,
+  parseOverallWeights,
+  ratingToScore,
+  roundTo,
+} from '../../src/evaluation/scores.js';
+
+describe('combineOverallScore', () => {
+  it('weights the user rating most when every component is present', () => {
+    // rating 5 -> 1; 0.4x1 + 0.15x0.8 + 0.15x0.6 + 0.15x0.4 + 0.1x0.5 + 0.05x1 = 0.77 (weights sum to 1)
+    const score = combineOverallScore({
+      userRating: 5,
+      accuracy: 0.8,
+      relevance: 0.6,
+      completeness: 0.4,
+      peer: 0.5,
+      efficiency: 1,
+    });
+    expect(score).toBe(0.77);
+  });
+
+  it('re-normalises over the present components only', () => {
+    // (0.15x0.9 + 0.15x0.6) / 0.3 = 0.75
+    expect(combineOverallScore({ accuracy: 0.9, relevance: 0.6, completeness: null })).toBe(0.75);
+  });
+
+  it('maps a 1-5 rating onto 0-1', () => {
+    expect(combineOverallScore({ userRating: 1 })).toBe(0);
+    expect(combineOverallScore({ userRating: 3 })).toBe(0.5);
+    expect(combineOverallScore({ userRating: 4 })).toBe(0.75);
+    expect(ratingToScore(2)).toBe(0.25);
+  });
+
+  it('lets a poor rating pull down otherwise perfect scores', () => {
+    // (0.4x0 + 0.45x1) / 0.85 = 0.5294
+    expect(combineOverallScore({ userRating: 1, accuracy: 1, relevance: 1, completeness: 1 })).toBe(0.53);
+  });
+
+  it('returns null when no component is present', () => {
+    expect(combineOverallScore({})).toBeNull();
+    expect(combineOverallScore({ accuracy: null, userRating: null })).toBeNull();
+  });
+
+  it('skips components whose weight is zero', () => {
+    const weights = { ...DEFAULT_OVERALL_WEIGHTS, peer: 0 };
+    expect(combineOverallScore({ peer: 0.2, accuracy: 0.9 }, weights)).toBe(0.9);
+    expect(combineOverallScore({ peer: 0.2 }, weights)).toBeNull();
+  });
+
+  it('rejects out-of-range inputs', () => {
+    expect(() => combineOverallScore({ accuracy: 1.2 })).toThrow(ValidationError);
+    expect(() => combineOverallScore({ userRating: 0 })).toThrow(ValidationError);
+    expect(() => combineOverallScore({ relevance: Number.NaN })).toThrow(ValidationError);
+  });
+});
+
+describe('parseOverallWeights', () => {
+  it('reads a full config string', () => {
+    expect(
+      parseOverallWeights('rating=0.5, accuracy=0.1,relevance=0.1,completeness=0.1,peer=0.1,efficiency=0.1'),
+    ).toEqual({
+      userRating: 0.5,
+      accuracy: 0.1,
+      relevance: 0.1,
+      completeness: 0.1,
+      peer: 0.1,
+      efficiency: 0.1,
+    });
+  });
+
+  it('keeps defaults for keys left out and returns defaults for empty text', () => {
+    expect(parseOverallWeights('peer=0')).toEqual({ ...DEFAULT_OVERALL_WEIGHTS, peer: 0 });
+    expect(parseOverallWeights('')).toEqual(DEFAULT_OVERALL_WEIGHTS);
+  });
+
+  it('accepts user_rating as an alias of rating', () => {
+    expect(parseOverallWeights('user_rating=0.7').userRating).toBe(0.7);
+  });
+
+  it('rejects unknown keys, bad numbers and all-zero weights', () => {
+    expect(() => parseOverallWeights('speed=0.2')).toThrow(ValidationError);
+    expect(() => parseOverallWeights('rating=abc')).toThrow(ValidationError);
+    expect(() => parseOverallWeights('rating=')).toThrow(ValidationError);
+    expect(() => parseOverallWeights('rating=-0.1')).toThrow(ValidationError);
+    expect(() => parseOverallWeights('rating')).toThrow(ValidationError);
+    expect(() =>
+      parseOverallWeights('rating=0,accuracy=0,relevance=0,completeness=0,peer=0,efficiency=0'),
+    ).toThrow(ValidationError);
+  });
+});
+
+describe('roundTo', () => {
+  it('rounds half up despite binary representation', () => {
+    expect(roundTo(1.005, 2)).toBe(1.01);
+    expect(roundTo(0.125, 2)).toBe(0.13);
+    expect(roundTo(0.7749999, 2)).toBe(0.77);
+  });
+});

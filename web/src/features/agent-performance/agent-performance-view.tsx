@@ -1,0 +1,217 @@
+import { useEffect, useRef, useState } from 'react';
+import { CategoryChart } from '../../components/charts/category-chart.js';
+import { CostQualityChart } from '../../components/charts/cost-quality-chart.js';
+import { NodeChart } from '../../components/charts/node-chart.js';
+import { TrendChart } from '../../components/charts/trend-chart.js';
+import { describeError } from '../../lib/api-client.js';
+import { useApi } from '../../lib/api-context.js';
+import type { AgentPerformance, NodeStats, TrendPoint } from '../../lib/api-types.js';
+import { formatCost, formatDateTime, formatDuration, formatRating, formatScore } from '../../lib/format.js';
+import { usePerformance } from '../../lib/use-performance.js';
+
+const PAGE_SIZE = 20;
+
+export interface AgentPerformanceViewProps {
+  agentId: string;
+  refreshKey: number;
+  onBack: () => void;
+}
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="stat">
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
+
+/** One agent's figures: stats, charts and its task history for the current user. Render it keyed by agentId. */
+export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerformanceViewProps) {
+  const api = useApi();
+  const { fetchAgentPerformance, loading, error } = usePerformance();
+  const [offset, setOffset] = useState(0);
+  const [performance, setPerformance] = useState<AgentPerformance | null>(null);
+  const [trend, setTrend] = useState<TrendPoint[] | null>(null);
+  const [nodes, setNodes] = useState<NodeStats[] | null>(null);
+  const [sideError, setSideError] = useState<string | null>(null);
+  const headingRef = useRef<HTMLHeadingElement | null>(null);
+
+  // The view is keyed by agent, so this runs once per agent opened: move focus to its title.
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
+  useEffect(() => {
+    let current = true;
+    fetchAgentPerformance(agentId, { limit: PAGE_SIZE, offset }).then(
+      (result) => {
+        if (current) setPerformance(result);
+      },
+      () => {
+        // The hook's error state carries the message.
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [agentId, offset, refreshKey, fetchAgentPerformance]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
+  useEffect(() => {
+    const controller = new AbortController();
+    Promise.all([
+      api.getAgentTrend(agentId, 'day', controller.signal),
+      api.getAgentNodes(agentId, controller.signal),
+    ])
+      .then(([trendResult, nodeResult]) => {
+        setTrend(trendResult.points);
+        setNodes(nodeResult.nodes);
+        setSideError(null);
+      })
+      .catch((cause: unknown) => {
+        if (!controller.signal.aborted) setSideError(describeError(cause));
+      });
+    return () => controller.abort();
+  }, [api, agentId, refreshKey]);
+
+  const agent = performance?.agent;
+  const stats = performance?.stats;
+  const total = performance?.total ?? 0;
+  const successRate =
+    stats && stats.total_tasks > 0
+      ? `${Math.round((stats.successful_tasks / stats.total_tasks) * 100)}%`
+      : '–';
+
+  return (
+    <section
+      className="agent-view"
+      aria-labelledby="agent-view-title"
+      data-testid="agent-view"
+      data-agent={agentId}
+    >
+      <div className="agent-view-bar">
+        <button type="button" className="button" onClick={onBack} data-testid="agent-back">
+          ← Back
+        </button>
+      </div>
+      <header className="agent-header">
+        <h2 id="agent-view-title" ref={headingRef} tabIndex={-1}>
+          {agent ? `${agent.display_name || agent.nickname}` : agentId}
+          {agent && <span className="roster-nick"> @{agent.nickname}</span>}
+        </h2>
+        {agent && (
+          <p className="muted">
+            {agent.role}
+            {agent.model ? ` · ${agent.model}` : ''}
+            {agent.simulated && <span className="chip chip-sim">simulated</span>}
+          </p>
+        )}
+        {agent && agent.specializations.length > 0 && (
+          <ul className="tags" aria-label="Specialties">
+            {agent.specializations.map((item) => (
+              <li key={item} className="chip">
+                {item}
+              </li>
+            ))}
+          </ul>
+        )}
+      </header>
+      {error && (
+        <p className="notice notice-error" role="alert">
+          {error}
+        </p>
+      )}
+      {stats && (
+        <dl className="stats" data-testid="agent-stats">
+          {stats.rank !== undefined && (
+            <Stat label="Rank" value={stats.rank === null ? '–' : `#${stats.rank}`} />
+          )}
+          <Stat label="Tasks" value={String(stats.total_tasks)} />
+          <Stat label="Success" value={successRate} />
+          <Stat label="Avg score" value={formatScore(stats.avg_overall_score)} />
+          <Stat label="Avg rating" value={formatRating(stats.avg_user_rating)} />
+          <Stat label="Total cost" value={formatCost(stats.total_cost)} />
+        </dl>
+      )}
+      {sideError && (
+        <p className="notice notice-error" role="alert">
+          {sideError}
+        </p>
+      )}
+      <div className="charts">
+        {trend && <TrendChart points={trend} />}
+        {performance && <CategoryChart categories={performance.categories} />}
+        {performance && <CostQualityChart tasks={performance.tasks} />}
+        {nodes && <NodeChart nodes={nodes} />}
+      </div>
+      <section aria-labelledby="history-title" className="history">
+        <h3 id="history-title">History</h3>
+        {performance && performance.tasks.length === 0 && (
+          <p className="muted">This agent has no tasks for you yet.</p>
+        )}
+        {performance && performance.tasks.length > 0 && (
+          <div className="table-wrap">
+            <table className="history-table" aria-busy={loading}>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Command</th>
+                  <th scope="col">Category</th>
+                  <th scope="col">Score</th>
+                  <th scope="col">Rating</th>
+                  <th scope="col">Cost</th>
+                  <th scope="col">Duration</th>
+                </tr>
+              </thead>
+              <tbody>
+                {performance.tasks.map((task) => (
+                  <tr key={task.task_id} data-testid="history-row" data-status={task.status}>
+                    <td>
+                      <time dateTime={task.created_at}>{formatDateTime(task.created_at)}</time>
+                    </td>
+                    <td className="history-command">
+                      {task.command}
+                      {task.status === 'failed' && <span className="status-badge status-failed">failed</span>}
+                    </td>
+                    <td>{task.objective_category ?? '–'}</td>
+                    <td>{formatScore(task.overall_score)}</td>
+                    <td>{task.user_rating === null ? '–' : `${task.user_rating} ★`}</td>
+                    <td>{formatCost(task.estimated_cost)}</td>
+                    <td>{formatDuration(task.duration_ms)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {total > PAGE_SIZE && (
+          <nav className="pager" aria-label="History pages">
+            <button
+              type="button"
+              className="button"
+              onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
+              disabled={offset === 0 || loading}
+              data-testid="history-prev"
+            >
+              Newer
+            </button>
+            <span aria-live="polite">
+              {offset + 1}–{Math.min(offset + PAGE_SIZE, total)} of {total}
+            </span>
+            <button
+              type="button"
+              className="button"
+              onClick={() => setOffset(offset + PAGE_SIZE)}
+              disabled={offset + PAGE_SIZE >= total || loading}
+              data-testid="history-next"
+            >
+              Older
+            </button>
+          </nav>
+        )}
+      </section>
+    </section>
+  );
+}

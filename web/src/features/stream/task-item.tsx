@@ -1,0 +1,95 @@
+import { MarkdownView } from '../../components/markdown-view.js';
+import { Spinner } from '../../components/spinner.js';
+import type { Task } from '../../lib/api-types.js';
+import { formatCost, formatDateTime, formatDuration, formatTokens } from '../../lib/format.js';
+import { TaskFeedbackWidget } from '../feedback/task-feedback-widget.js';
+
+const STATUS_LABEL: Record<Task['status'], string> = {
+  queued: 'Queued',
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+};
+
+export interface TaskItemProps {
+  task: Task;
+  onOpenAgent: (agentId: string) => void;
+  onRated: (taskId: string, rating: number, feedback: string | null) => void;
+}
+
+export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
+  return (
+    <li className="task" data-testid="task-item" data-status={task.status} data-task-id={task.id}>
+      <div className="bubble bubble-user">
+        <span className="visually-hidden">You: </span>
+        {task.command}
+      </div>
+      <article
+        className={`bubble bubble-agent status-${task.status}`}
+        aria-label={`Task for @${task.nickname}`}
+      >
+        <header className="task-head">
+          <button type="button" className="agent-link" onClick={() => onOpenAgent(task.agent_id)}>
+            @{task.nickname}
+          </button>
+          {task.objective_category && <span className="chip">{task.objective_category}</span>}
+          <span className={`status-badge status-${task.status}`} data-testid="task-status">
+            {STATUS_LABEL[task.status]}
+          </span>
+          {task.simulated && (
+            <span className="chip chip-sim" title="Produced by a simulated agent, not a real model">
+              simulated
+            </span>
+          )}
+          <time className="task-time" dateTime={task.created_at}>
+            {formatDateTime(task.created_at)}
+          </time>
+        </header>
+        {task.status === 'queued' && <p className="task-wait">Waiting for a worker…</p>}
+        {task.status === 'running' && (
+          <p className="task-wait" data-testid="task-progress">
+            <Spinner />
+            <span>
+              Running{task.current_node ? ' · ' : ''}
+              {task.current_node && <code className="node-name">{task.current_node}</code>}
+            </span>
+          </p>
+        )}
+        {task.status === 'completed' && <MarkdownView source={task.result ?? ''} />}
+        {task.status === 'failed' && (
+          <p className="task-error" role="alert">
+            <strong>Failed:</strong> {task.error ?? 'The agent stopped without giving a reason.'}
+          </p>
+        )}
+        <dl className="task-meta">
+          <div>
+            <dt>Tokens</dt>
+            <dd>{formatTokens(task.total_tokens)}</dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd>{formatCost(task.estimated_cost)}</dd>
+          </div>
+          <div>
+            <dt>Duration</dt>
+            <dd>{formatDuration(task.duration_ms)}</dd>
+          </div>
+          {task.score?.overall_score != null && (
+            <div>
+              <dt>Score</dt>
+              <dd>{Math.round(task.score.overall_score * 100)}</dd>
+            </div>
+          )}
+        </dl>
+        {task.status === 'completed' && (
+          <TaskFeedbackWidget
+            taskId={task.id}
+            initialRating={task.score?.user_rating ?? null}
+            initialFeedback={task.score?.user_feedback ?? null}
+            onRated={(rating, feedback) => onRated(task.id, rating, feedback)}
+          />
+        )}
+      </article>
+    </li>
+  );
+}

@@ -1,0 +1,142 @@
+import type {
+  Agent,
+  AgentPerformance,
+  FeedbackResult,
+  Leaderboard,
+  NodeStats,
+  Task,
+  TrendPoint,
+} from './api-types.js';
+
+/** An error answered by the server (`{"error": {"code", "message"}}`) or a failure to reach it. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** Turns a non-2xx response body into an ApiError, using the server's own message when it sent one. */
+export function parseErrorBody(status: number, body: string): ApiError {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed !== null && typeof parsed === 'object' && 'error' in parsed) {
+      const error = (parsed as { error: unknown }).error;
+      if (error !== null && typeof error === 'object') {
+        const { code, message, field } = error as { code?: unknown; message?: unknown; field?: unknown };
+        if (typeof message === 'string' && message.length > 0) {
+          return new ApiError(
+            status,
+            typeof code === 'string' ? code : 'http_error',
+            message,
+            typeof field === 'string' ? field : undefined,
+          );
+        }
+      }
+    }
+  } catch {
+    // Not JSON (a proxy page or a plain 500): fall through to the generic message.
+  }
+  return new ApiError(status, 'http_error', describeStatus(status));
+}
+
+function describeStatus(status: number): string {
+  if (status === 413) return 'The request is too large.';
+  if (status >= 500) return `The server failed to answer (HTTP ${status}). Try again in a moment.`;
+  return `The request failed (HTTP ${status}).`;
+}
+
+export type QueryValue = string | number | undefined | null;
+
+/** Builds `/api/...?user_id=...&...`, skipping empty values. */
+export function buildApiUrl(
+  baseUrl: string,
+  path: string,
+  userId: string,
+  query: Record<string, QueryValue> = {},
+) {
+  const params = new URLSearchParams({ user_id: userId });
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  return `${baseUrl}/api${path}?${params.toString()}`;
+}
+
+export interface ApiClientOptions {
+  userId: string;
+  /** Origin to prefix paths with; '' (same origin) in the browser. */
+  baseUrl?: string;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+export function createApiClient({ userId, baseUrl = '' }: ApiClientOptions) {
+  async function request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const init: RequestInit = { method, headers: { accept: 'application/json' } };
+    if (options.signal) init.signal = options.signal;
+    if (options.body !== undefined) {
+      init.headers = { accept: 'application/json', 'content-type': 'application/json' };
+      init.body = JSON.stringify(options.body);
+    }
+    let response: Response;
+    try {
+      response = await fetch(buildApiUrl(baseUrl, path, userId, options.query), init);
+    } catch (cause) {
+      if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+      throw new ApiError(0, 'network_error', 'Cannot reach the Merit server. Check that it is running.');
+    }
+    const text = await response.text();
+    if (!response.ok) throw parseErrorBody(response.status, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(response.status, 'bad_response', 'The server sent a response that is not JSON.');
+    }
+  }
+
+  const id = encodeURIComponent;
+
+  return {
+    userId,
+    eventsUrl: buildApiUrl(baseUrl, '/events', userId),
+    listAgents: (signal?: AbortSignal) => request<{ agents: Agent[] }>('GET', '/agents', { signal }),
+    listTasks: (query: { limit?: number; before?: string } = {}, signal?: AbortSignal) =>
+      request<{ tasks: Task[] }>('GET', '/tasks', { query, signal }),
+    getTask: (taskId: string) => request<Task>('GET', `/tasks/${id(taskId)}`),
+    postCommand: (command: string) => request<Task>('POST', '/commands', { body: { command } }),
+    submitFeedback: (taskId: string, userRating: number, userFeedback?: string) =>
+      request<FeedbackResult>('POST', `/tasks/${id(taskId)}/feedback`, {
+        body: userFeedback
+          ? { user_rating: userRating, user_feedback: userFeedback }
+          : { user_rating: userRating },
+      }),
+    getLeaderboard: (query: { category?: string; limit?: number } = {}, signal?: AbortSignal) =>
+      request<Leaderboard>('GET', '/agents/leaderboard', { query, signal }),
+    getAgentPerformance: (
+      agentId: string,
+      query: { limit?: number; offset?: number } = {},
+      signal?: AbortSignal,
+    ) => request<AgentPerformance>('GET', `/agents/${id(agentId)}/performance`, { query, signal }),
+    getAgentTrend: (agentId: string, bucket: 'day' | 'week' = 'day', signal?: AbortSignal) =>
+      request<{ points: TrendPoint[] }>('GET', `/agents/${id(agentId)}/trend`, { query: { bucket }, signal }),
+    getAgentNodes: (agentId: string, signal?: AbortSignal) =>
+      request<{ nodes: NodeStats[] }>('GET', `/agents/${id(agentId)}/nodes`, { signal }),
+  };
+}
+
+/** The message to show for anything thrown by the client. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  return 'Something went wrong.';
+}

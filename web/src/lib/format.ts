@@ -1,0 +1,44 @@
+const integerFormat = new Intl.NumberFormat('en-US');
+
+export function formatTokens(tokens: number | null | undefined): string {
+  return tokens === null || tokens === undefined ? '–' : `${integerFormat.format(Math.round(tokens))} tok`;
+}
+
+export function formatCost(cost: number | null | undefined): string {
+  if (cost === null || cost === undefined) return '–';
+  if (cost === 0) return '$0';
+  return cost < 0.01 ? `$${cost.toFixed(4)}` : `$${cost.toFixed(2)}`;
+}
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds % 60)} s`;
+}
+
+/** A 0-1 score shown as a whole percentage-like figure out of 100. */
+export function formatScore(score: number | null | undefined): string {
+  return score === null || score === undefined ? '–' : (score * 100).toFixed(0);
+}
+
+export function formatRating(rating: number | null | undefined): string {
+  return rating === null || rating === undefined ? '–' : `${rating.toFixed(1)} ★`;
+}
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '–';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+export function formatDay(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
+}

@@ -1,0 +1,65 @@
+import { useEffect, useRef, useState } from 'react';
+import type { Task } from './api-types.js';
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
+
+export interface ServerEventHandlers {
+  onTask: (task: Task) => void;
+  onLeaderboard: () => void;
+  /** Called when the stream comes back after a drop, so missed updates can be fetched. */
+  onReconnect: () => void;
+}
+
+const RETRY_AFTER_CLOSE_MS = 5000;
+
+/**
+ * Subscribes to `/api/events` (Server-Sent Events). The browser retries a dropped stream by itself; when it
+ * gives up (the server answered with an error status) a new connection is opened after a pause.
+ */
+export function useServerEvents(url: string, handlers: ServerEventHandlers): ConnectionState {
+  const [state, setState] = useState<ConnectionState>('connecting');
+  const handlersRef = useRef(handlers);
+  handlersRef.current = handlers;
+
+  useEffect(() => {
+    let source: EventSource | null = null;
+    let retryTimer: number | undefined;
+    let dropped = false;
+
+    const connect = () => {
+      source = new EventSource(url);
+      const current = source;
+      current.addEventListener('open', () => {
+        setState('open');
+        if (dropped) handlersRef.current.onReconnect();
+        dropped = false;
+      });
+      current.addEventListener('error', () => {
+        dropped = true;
+        setState('reconnecting');
+        if (current.readyState === EventSource.CLOSED) {
+          retryTimer = window.setTimeout(connect, RETRY_AFTER_CLOSE_MS);
+        }
+      });
+      current.addEventListener('task', (event) => {
+        let task: Task;
+        try {
+          task = JSON.parse((event as MessageEvent<string>).data) as Task;
+        } catch {
+          // A malformed event is skipped; the next history fetch brings the task back in line.
+          return;
+        }
+        handlersRef.current.onTask(task);
+      });
+      current.addEventListener('leaderboard', () => handlersRef.current.onLeaderboard());
+    };
+
+    connect();
+    return () => {
+      window.clearTimeout(retryTimer);
+      source?.close();
+    };
+  }, [url]);
+
+  return state;
+}

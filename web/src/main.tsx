@@ -1,0 +1,28 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app.js';
+import { createApiClient } from './lib/api-client.js';
+import { ApiProvider } from './lib/api-context.js';
+import { resolveUserId } from './lib/user-id.js';
+import './styles.css';
+
+function readStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html must contain #root');
+
+const client = createApiClient({ userId: resolveUserId(window.location.search, readStorage()) });
+
+createRoot(root).render(
+  <StrictMode>
+    <ApiProvider client={client}>
+      <App />
+    </ApiProvider>
+  </StrictMode>,
+);
