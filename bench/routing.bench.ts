@@ -83,7 +83,10 @@ function readConfig(): BenchConfig {
 // Simulated world
 
 /** The blended reward of a task that did not fail, from its hidden quality and the task's noise draws. */
-function simulateReward(quality: number, draw: Pick<TaskDraw, 'qualityNoise' | 'ratingNoise' | 'judgeNoise'>) {
+function simulateReward(
+  quality: number,
+  draw: Pick<TaskDraw, 'qualityNoise' | 'ratingNoise' | 'judgeNoise'>,
+) {
   const trueScore = clamp(quality + 0.15 * draw.qualityNoise, 0, 1);
   const userRating = clamp(Math.round(1 + 4 * trueScore + 0.6 * draw.ratingNoise), 1, 5);
   const judgeScore = clamp(trueScore + 0.1 * draw.judgeNoise, 0, 1);
@@ -95,7 +98,11 @@ function estimateExpectedReward(quality: number, failureRate: number, random: ()
   const draws = 4000;
   let sum = 0;
   for (let i = 0; i < draws; i++) {
-    const draw = { qualityNoise: sampleNormal(random), ratingNoise: sampleNormal(random), judgeNoise: sampleNormal(random) };
+    const draw = {
+      qualityNoise: sampleNormal(random),
+      ratingNoise: sampleNormal(random),
+      judgeNoise: sampleNormal(random),
+    };
     sum += simulateReward(quality, draw);
   }
   return (1 - failureRate) * (sum / draws);
@@ -153,7 +160,13 @@ class Ledger {
 
   constructor(config: BenchConfig, agentIds: readonly string[]) {
     this.pairs = agentIds.map((agentId) =>
-      Array.from({ length: config.categories }, (_, c) => ({ agentId, category: `c${c}`, n: 0, rewardSum: 0, rewardSquareSum: 0 })),
+      Array.from({ length: config.categories }, (_, c) => ({
+        agentId,
+        category: `c${c}`,
+        n: 0,
+        rewardSum: 0,
+        rewardSquareSum: 0,
+      })),
     );
     this.agents = agentIds.map((agentId) => ({ agentId, n: 0, rewardSum: 0, rewardSquareSum: 0 }));
   }
@@ -181,9 +194,20 @@ function observeOutcome(team: Team, config: BenchConfig, agent: number, draw: Ta
 }
 
 /** Cumulative regret after every task. */
-function runPolicy(policy: Policy, config: BenchConfig, team: Team, draws: TaskDraw[], seed: number): Float64Array {
+function runPolicy(
+  policy: Policy,
+  config: BenchConfig,
+  team: Team,
+  draws: TaskDraw[],
+  seed: number,
+): Float64Array {
   const agentIds = Array.from({ length: config.agents }, (_, a) => `agent_${a}`);
-  const candidates: RoutingCandidate[] = agentIds.map((agentId) => ({ agentId, nickname: agentId, active: true, load: 0 }));
+  const candidates: RoutingCandidate[] = agentIds.map((agentId) => ({
+    agentId,
+    nickname: agentId,
+    active: true,
+    load: 0,
+  }));
   const ledger = new Ledger(config, agentIds);
   const pending = new Map<number, Feedback[]>();
   const random = createRng(seed);
@@ -193,7 +217,13 @@ function runPolicy(policy: Policy, config: BenchConfig, team: Team, draws: TaskD
     for (const feedback of pending.get(task) ?? []) ledger.record(feedback);
     pending.delete(task);
     const category = `c${draw.category}`;
-    const chosen = policy({ category, candidates, pairStats: ledger.pairs.flat(), agentStats: ledger.agents, random });
+    const chosen = policy({
+      category,
+      candidates,
+      pairStats: ledger.pairs.flat(),
+      agentStats: ledger.agents,
+      random,
+    });
     const agent = agentIds.indexOf(chosen);
     const rewards = team.expectedReward.map((row) => row[draw.category] ?? 0);
     cumulative += Math.max(...rewards) - (rewards[agent] ?? 0);
@@ -223,7 +253,9 @@ function renderProgress(done: number, total: number, startedAt: number): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] seed ${done}/${total}  ${seconds}s`);
+  process.stderr.write(
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] seed ${done}/${total}  ${seconds}s`,
+  );
   if (done === total) process.stderr.write('\n');
 }
 
@@ -247,7 +279,12 @@ function renderChart(curves: Record<PolicyName, Float64Array>, tasks: number): s
     return `${label} |${row.join('')}`;
   });
   const legend = POLICY_NAMES.map((name) => `${CHART_SYMBOLS[name]} = ${name}`).join('   ');
-  return [...lines, `${''.padStart(6)} +${'-'.repeat(width)}`, `${''.padStart(8)}0 tasks${String(tasks).padStart(width - 7)}`, `${''.padStart(8)}${legend}`].join('\n');
+  return [
+    ...lines,
+    `${''.padStart(6)} +${'-'.repeat(width)}`,
+    `${''.padStart(8)}0 tasks${String(tasks).padStart(width - 7)}`,
+    `${''.padStart(8)}${legend}`,
+  ].join('\n');
 }
 
 /** Mean cumulative regret at six evenly spaced points, as a table. */
@@ -255,7 +292,8 @@ function renderCheckpoints(curves: Record<PolicyName, Float64Array>, tasks: numb
   const points = [1, 2, 3, 4, 5, 6].map((i) => Math.round((i * tasks) / 6));
   const header = `${'task'.padEnd(8)}${points.map((point) => String(point).padStart(8)).join('')}`;
   const rows = POLICY_NAMES.map(
-    (name) => `${name.padEnd(8)}${points.map((point) => (curves[name][point - 1] ?? 0).toFixed(1).padStart(8)).join('')}`,
+    (name) =>
+      `${name.padEnd(8)}${points.map((point) => (curves[name][point - 1] ?? 0).toFixed(1).padStart(8)).join('')}`,
   );
   return [header, ...rows].join('\n');
 }
@@ -264,10 +302,9 @@ function main(): void {
   const config = readConfig();
   const startedAt = performance.now();
   const finals: Record<PolicyName, number[]> = { merit: [], greedy: [], random: [] };
-  const curves = Object.fromEntries(POLICY_NAMES.map((name) => [name, new Float64Array(config.tasks)])) as Record<
-    PolicyName,
-    Float64Array
-  >;
+  const curves = Object.fromEntries(
+    POLICY_NAMES.map((name) => [name, new Float64Array(config.tasks)]),
+  ) as Record<PolicyName, Float64Array>;
   for (let seed = 1; seed <= config.seeds; seed++) {
     const worldRandom = createRng(hashSeed(`world-${seed}`));
     const team = createTeam(config, worldRandom);

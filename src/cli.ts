@@ -55,7 +55,9 @@ async function runStart(): Promise<number> {
   console.log('Starting Merit...');
   const merit = await startMerit(config, (message) => console.log(`  ${message}`));
   console.log(`  Database: ${merit.database.label} (${merit.database.kind})`);
-  console.log(`  LLM: ${config.llm ? `${config.llm.kind} ${config.llm.model}` : 'none configured: simulated agents and offline evaluators'}`);
+  console.log(
+    `  LLM: ${config.llm ? `${config.llm.kind} ${config.llm.model}` : 'none configured: simulated agents and offline evaluators'}`,
+  );
   console.log(`  Worker: ${config.runWorker ? 'running' : 'off'}`);
   console.log(`\nMerit is running at ${merit.url}  (API docs: ${merit.url}/api/docs)  Press Ctrl+C to stop.`);
   await new Promise<void>((resolve) => {

@@ -117,7 +117,8 @@ function parseLlmSettings(e: z.infer<typeof envSchema>): LlmSettings | undefined
   if (e.MERIT_LLM_PROVIDER === undefined && e.MERIT_LLM_BASE_URL === undefined) return undefined;
   const kind = e.MERIT_LLM_PROVIDER ?? 'openai';
   const baseUrl =
-    e.MERIT_LLM_BASE_URL ?? (kind === 'anthropic' ? 'https://api.anthropic.com' : 'https://api.openai.com/v1');
+    e.MERIT_LLM_BASE_URL ??
+    (kind === 'anthropic' ? 'https://api.anthropic.com' : 'https://api.openai.com/v1');
   const model = e.MERIT_LLM_MODEL ?? (kind === 'anthropic' ? 'claude-3-5-haiku-latest' : 'gpt-4o-mini');
   return Object.freeze({
     kind,

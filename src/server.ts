@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Config } from './config.js';
-import { openDatabase, type OpenedDatabase, prepareDatabase } from './db/bootstrap.js';
+import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
 import { DEFAULT_OVERALL_WEIGHTS, parseOverallWeights } from './evaluation/scores.js';
 import { createApp, type MeritApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
@@ -22,9 +22,14 @@ export interface MeritServices {
 }
 
 /** Builds the tracker, event bus and HTTP app over an open database (used by the server and tests). */
-export function createServices(config: Config, database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'>): MeritServices {
+export function createServices(
+  config: Config,
+  database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'>,
+): MeritServices {
   const events = new EventBus();
-  const weights = config.evaluation.overallWeights ? parseOverallWeights(config.evaluation.overallWeights) : DEFAULT_OVERALL_WEIGHTS;
+  const weights = config.evaluation.overallWeights
+    ? parseOverallWeights(config.evaluation.overallWeights)
+    : DEFAULT_OVERALL_WEIGHTS;
   const tracker = new ExecutionTracker(database.handle.db, {
     overallWeights: weights,
     hooks: {
@@ -63,7 +68,10 @@ function serveWebApp(app: MeritApp): void {
     if (c.req.path.startsWith('/api/')) return next();
     const index = path.join(WEB_DIR, 'index.html');
     if (!fs.existsSync(index)) {
-      return c.html('<p>Mission Control is not built yet: run <code>npm run build</code>, then reload.</p>', 503);
+      return c.html(
+        '<p>Mission Control is not built yet: run <code>npm run build</code>, then reload.</p>',
+        503,
+      );
     }
     return c.html(fs.readFileSync(index, 'utf8'));
   });
@@ -77,7 +85,10 @@ export interface RunningMerit {
 }
 
 /** Starts everything: database (embedded unless DATABASE_URL), migrations, worker, HTTP server. */
-export async function startMerit(config: Config, log: (message: string) => void = console.log): Promise<RunningMerit> {
+export async function startMerit(
+  config: Config,
+  log: (message: string) => void = console.log,
+): Promise<RunningMerit> {
   const database = await openDatabase(config, log);
   let worker: WorkerHandle | undefined;
   let server: Server | undefined;

@@ -18,7 +18,11 @@ export function buildTaskList(ctx: AppContext): TaskList {
 }
 
 /** Runs graphile-worker in this process, on the same database, with the scheduled jobs. */
-export async function startWorker(config: Config, handle: DatabaseHandle, ctx: AppContext): Promise<WorkerHandle> {
+export async function startWorker(
+  config: Config,
+  handle: DatabaseHandle,
+  ctx: AppContext,
+): Promise<WorkerHandle> {
   const runner = await run({
     pgPool: handle.pool,
     taskList: buildTaskList(ctx),
@@ -27,7 +31,12 @@ export async function startWorker(config: Config, handle: DatabaseHandle, ctx: A
     pollInterval: 1000,
     logger: silentWorkerLogger(),
     parsedCronItems: parseCronItems([
-      { task: RECOMPUTE_STATS_JOB, match: config.statsCron, identifier: RECOMPUTE_STATS_JOB, options: { backfillPeriod: 0 } },
+      {
+        task: RECOMPUTE_STATS_JOB,
+        match: config.statsCron,
+        identifier: RECOMPUTE_STATS_JOB,
+        options: { backfillPeriod: 0 },
+      },
     ]),
   });
   return {

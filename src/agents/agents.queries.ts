@@ -1,7 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { AgentRow, Database } from '../db/database.js';
 
-export async function listAgentsWithLoad(db: Kysely<Database>): Promise<(AgentRow & { running_tasks: number })[]> {
+export async function listAgentsWithLoad(
+  db: Kysely<Database>,
+): Promise<(AgentRow & { running_tasks: number })[]> {
   return db
     .selectFrom('agents as a')
     .selectAll('a')
@@ -21,8 +23,15 @@ export async function findAgent(db: Kysely<Database>, agentId: string): Promise<
   return db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
 }
 
-export async function findAgentByNickname(db: Kysely<Database>, nickname: string): Promise<AgentRow | undefined> {
-  return db.selectFrom('agents').selectAll().where('nickname', '=', nickname.toLowerCase()).executeTakeFirst();
+export async function findAgentByNickname(
+  db: Kysely<Database>,
+  nickname: string,
+): Promise<AgentRow | undefined> {
+  return db
+    .selectFrom('agents')
+    .selectAll()
+    .where('nickname', '=', nickname.toLowerCase())
+    .executeTakeFirst();
 }
 
 /** The user's scored tasks of one agent, newest first, with the total for paging. */

@@ -39,7 +39,11 @@ export const rankingSchema = z
   .object({
     agent_id: z.string(),
     nickname: z.string(),
-    rank: z.number().int().nullable().openapi({ description: 'Null while the agent has fewer scored tasks than min_sample' }),
+    rank: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Null while the agent has fewer scored tasks than min_sample' }),
     provisional: z.boolean(),
     total_tasks: z.number(),
     successful_tasks: z.number(),
@@ -179,9 +183,13 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       tags,
       summary: 'The agent team, with specialties and current load',
       request: { query: z.object(userQuery) },
-      responses: { 200: jsonContent(z.object({ agents: z.array(agentSchema) }), 'Agents'), ...errorResponses },
+      responses: {
+        200: jsonContent(z.object({ agents: z.array(agentSchema) }), 'Agents'),
+        ...errorResponses,
+      },
     }),
-    async (c) => c.json({ agents: (await listAgentsWithLoad(db)).map((row) => toAgentView(row, simulated)) }, 200),
+    async (c) =>
+      c.json({ agents: (await listAgentsWithLoad(db)).map((row) => toAgentView(row, simulated)) }, 200),
   );
 
   app.openapi(
@@ -189,7 +197,8 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       method: 'get',
       path: '/api/agents/leaderboard',
       tags,
-      summary: 'Agents ranked by the lower confidence bound of their overall score, overall or in one category',
+      summary:
+        'Agents ranked by the lower confidence bound of their overall score, overall or in one category',
       request: {
         query: z.object({
           ...userQuery,
@@ -198,12 +207,19 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
           min_sample: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MIN_SAMPLE),
         }),
       },
-      responses: { 200: jsonContent(leaderboardSchema, 'Rankings (empty when there is no data)'), ...errorResponses },
+      responses: {
+        200: jsonContent(leaderboardSchema, 'Rankings (empty when there is no data)'),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const query = c.req.valid('query');
       const { rows, lastUpdated } = await loadLeaderboardRows(db, query.category);
-      const rankings = buildLeaderboard(rows, { minSample: query.min_sample, level: DEFAULT_LEVEL, limit: query.limit });
+      const rankings = buildLeaderboard(rows, {
+        minSample: query.min_sample,
+        level: DEFAULT_LEVEL,
+        limit: query.limit,
+      });
       return c.json(
         {
           rankings,
@@ -345,7 +361,10 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { agent_id } = c.req.valid('param');
       await requireAgent(db, agent_id);
-      return c.json({ points: await findScoreTrend(db, agent_id, c.get('userId'), c.req.valid('query').bucket) }, 200);
+      return c.json(
+        { points: await findScoreTrend(db, agent_id, c.get('userId'), c.req.valid('query').bucket) },
+        200,
+      );
     },
   );
 }
@@ -369,7 +388,10 @@ async function loadLeaderboardRows(
 }
 
 function latestOf(dates: readonly (Date | null)[]): Date | null {
-  return dates.reduce<Date | null>((latest, date) => (date && (!latest || date > latest) ? date : latest), null);
+  return dates.reduce<Date | null>(
+    (latest, date) => (date && (!latest || date > latest) ? date : latest),
+    null,
+  );
 }
 
 function toCategoryView(row: Awaited<ReturnType<typeof findCategoryStats>>[number]) {
@@ -378,8 +400,10 @@ function toCategoryView(row: Awaited<ReturnType<typeof findCategoryStats>>[numbe
     objective_category: row.objective_category,
     total_tasks: total,
     successful_tasks: row.successful_tasks,
-    avg_overall_score: row.scored_tasks > 0 ? Math.round((row.sum_overall_score / row.scored_tasks) * 100) / 100 : null,
-    avg_user_rating: row.rated_tasks > 0 ? Math.round((row.sum_user_rating / row.rated_tasks) * 100) / 100 : null,
+    avg_overall_score:
+      row.scored_tasks > 0 ? Math.round((row.sum_overall_score / row.scored_tasks) * 100) / 100 : null,
+    avg_user_rating:
+      row.rated_tasks > 0 ? Math.round((row.sum_user_rating / row.rated_tasks) * 100) / 100 : null,
     total_cost: row.total_cost,
     avg_duration_ms: total > 0 ? Math.round(row.total_duration_ms / total) : null,
     avg_tokens: total > 0 ? Math.round(row.total_tokens / total) : null,

@@ -69,7 +69,9 @@ export function simulateRun(input: {
   runKey?: string;
   failureRate?: number;
 }): SimulatedRun {
-  const random = createRng(hashSeed(`${input.seed}:${input.agent.agentId}:${input.command}:${input.runKey ?? ''}`));
+  const random = createRng(
+    hashSeed(`${input.seed}:${input.agent.agentId}:${input.command}:${input.runKey ?? ''}`),
+  );
   const skill = hiddenSkill(input.agent, input.category, input.seed);
   const quality = clamp(skill + sampleNormal(random) * 0.12, 0, 1);
   const failed = random() < (input.failureRate ?? 0.04) * (1.5 - skill);
@@ -80,9 +82,13 @@ export function simulateRun(input: {
     const heavy = name !== 'plan' && name !== 'respond' && name !== 'read';
     nodes.push({
       node_name: name,
-      duration_ms: Math.round((heavy ? 4000 : 1200) * Math.exp(sampleNormal(random) * 0.35) * (1.4 - skill * 0.5)),
+      duration_ms: Math.round(
+        (heavy ? 4000 : 1200) * Math.exp(sampleNormal(random) * 0.35) * (1.4 - skill * 0.5),
+      ),
       prompt_tokens: Math.round((heavy ? 900 : 350) * Math.exp(sampleNormal(random) * 0.3)),
-      completion_tokens: Math.round((heavy ? 500 : 220) * Math.exp(sampleNormal(random) * 0.3) * (0.6 + quality)),
+      completion_tokens: Math.round(
+        (heavy ? 500 : 220) * Math.exp(sampleNormal(random) * 0.3) * (0.6 + quality),
+      ),
     });
   }
   const promptTokens = nodes.reduce((sum, node) => sum + node.prompt_tokens, 0);
@@ -93,7 +99,9 @@ export function simulateRun(input: {
     quality,
     success: !failed,
     result: failed ? '' : writeResult(input.agent, input.command, input.category, quality, random),
-    error: failed ? `Simulated failure in the '${failedNode}' step: the agent could not finish the task.` : null,
+    error: failed
+      ? `Simulated failure in the '${failedNode}' step: the agent could not finish the task.`
+      : null,
     nodes,
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
@@ -101,7 +109,13 @@ export function simulateRun(input: {
   };
 }
 
-function writeResult(agent: SimulatedAgent, command: string, category: string, quality: number, random: () => number) {
+function writeResult(
+  agent: SimulatedAgent,
+  command: string,
+  category: string,
+  quality: number,
+  random: () => number,
+) {
   const topic = command.replace(/^@\S+\s*/, '').trim() || 'the request';
   const terms = topic
     .split(/\W+/)
@@ -121,10 +135,18 @@ function writeResult(agent: SimulatedAgent, command: string, category: string, q
     const bullets = 1 + Math.round(quality * 2);
     for (let b = 0; b < bullets; b++) {
       const term = terms[(i + b) % Math.max(terms.length, 1)] ?? topic;
-      lines.push(`- ${capitalize(term)}: ${quality > 0.6 ? 'a specific, sourced observation' : 'a general remark'} (${Math.round(random() * 90 + 10)}% confidence).`);
+      lines.push(
+        `- ${capitalize(term)}: ${quality > 0.6 ? 'a specific, sourced observation' : 'a general remark'} (${Math.round(random() * 90 + 10)}% confidence).`,
+      );
     }
   }
-  if (quality > 0.5) lines.push('', '### Summary', '', `In short: ${topic} — ${quality > 0.75 ? 'clear next steps are listed above' : 'some points need follow-up'}.`);
+  if (quality > 0.5)
+    lines.push(
+      '',
+      '### Summary',
+      '',
+      `In short: ${topic} — ${quality > 0.75 ? 'clear next steps are listed above' : 'some points need follow-up'}.`,
+    );
   return lines.join('\n');
 }
 

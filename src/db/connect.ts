@@ -44,7 +44,12 @@ export function connectDatabase(url: string, options: { maxConnections?: number 
 }
 
 /** host:port/name of a connection string, without credentials (the seed's "📍 Database:" line). */
-export function describeDatabaseUrl(url: string): { host: string; port: number; name: string; label: string } {
+export function describeDatabaseUrl(url: string): {
+  host: string;
+  port: number;
+  name: string;
+  label: string;
+} {
   const parsed = new URL(url);
   const host = parsed.hostname || 'localhost';
   const port = Number(parsed.port || 5432);

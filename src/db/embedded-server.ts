@@ -1,4 +1,4 @@
-import { type SpawnOptions, execFile, spawn } from 'node:child_process';
+import { execFile, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -63,7 +63,9 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   let port: number;
   let reused = false;
   if (running && (await canConnect(running.port, credentials))) {
-    log(`Reusing the PostgreSQL server left running in ${pgData} (pid ${running.pid}, port ${running.port}).`);
+    log(
+      `Reusing the PostgreSQL server left running in ${pgData} (pid ${running.pid}, port ${running.port}).`,
+    );
     port = running.port;
     reused = true;
   } else {
@@ -213,7 +215,11 @@ async function runPgCtl(binaries: Binaries, args: string[], owner: { uid: number
 }
 
 /** Runs a PostgreSQL program as the cluster's owner and fails with its output when it fails. */
-function runAs(file: string, args: string[], owner: { uid: number; gid: number } | undefined): Promise<string> {
+function runAs(
+  file: string,
+  args: string[],
+  owner: { uid: number; gid: number } | undefined,
+): Promise<string> {
   const options: SpawnOptions = {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C', LANG: 'C' },

@@ -32,7 +32,9 @@ export async function migrateToLatest(db: Kysely<Database>, pool: pg.Pool): Prom
   if (error) throw new Error(`Migration failed: ${describeError(error)}`, { cause: error });
   await runWorkerMigrations({ pgPool: pool, logger: silentWorkerLogger() });
   return {
-    applied: (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName),
+    applied: (results ?? [])
+      .filter((result) => result.status === 'Success')
+      .map((result) => result.migrationName),
     all: Object.keys(MIGRATIONS),
   };
 }
@@ -40,7 +42,6 @@ export async function migrateToLatest(db: Kysely<Database>, pool: pg.Pool): Prom
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
 
 /** graphile-worker logs through this; Merit keeps its own output readable. */
 export function silentWorkerLogger(): Logger {

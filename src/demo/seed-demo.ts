@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import { DEFAULT_ROSTER } from '../agents/roster.js';
 import { SIMULATED_MODEL, simulateRun } from '../agents/simulated-team.js';
 import type { Database } from '../db/database.js';
-import { createRng, sampleNormal } from '../lib/random.js';
 import { createProgress } from '../lib/progress.js';
+import { createRng, sampleNormal } from '../lib/random.js';
 import { DEFAULT_CATEGORY_TEMPLATES } from '../routing/classifier.js';
 import { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { FinishedTaskInput } from '../tasks/task-schemas.js';
@@ -43,7 +43,14 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
   const progress = createProgress('Seeding demo history', options.tasks, options.progress);
   const batchSize = options.batchSize ?? 500;
   const now = (options.now ?? new Date()).getTime();
-  const summary: SeedDemoSummary = { tasks: 0, failed: 0, rated: 0, nodes: 0, days: options.days, elapsedMs: 0 };
+  const summary: SeedDemoSummary = {
+    tasks: 0,
+    failed: 0,
+    rated: 0,
+    nodes: 0,
+    days: options.days,
+    elapsedMs: 0,
+  };
   const templates = DEFAULT_CATEGORY_TEMPLATES.filter((template) => template.example_commands.length > 0);
 
   for (let offset = 0; offset < options.tasks; offset += batchSize) {
@@ -53,9 +60,17 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
       const specialists = WORKERS.filter((agent) => agent.specializations.includes(template.category));
       const pool = specialists.length > 0 && random() < 0.7 ? specialists : WORKERS;
       const agent = pool[Math.floor(random() * pool.length)] as (typeof WORKERS)[number];
-      const example = template.example_commands[Math.floor(random() * template.example_commands.length)] as string;
+      const example = template.example_commands[
+        Math.floor(random() * template.example_commands.length)
+      ] as string;
       const command = `@${agent.nickname} ${example}`;
-      const run = simulateRun({ agent, command, category: template.category, seed: options.seed, runKey: String(i) });
+      const run = simulateRun({
+        agent,
+        command,
+        category: template.category,
+        seed: options.seed,
+        runKey: String(i),
+      });
       const completedAt = now - pickAge(random, options.days);
       const rated = run.success && random() < (options.ratedShare ?? 0.4);
       const rating = Math.min(5, Math.max(1, Math.round(1 + 4 * run.quality + sampleNormal(random) * 0.6)));
@@ -77,7 +92,10 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
       summary.rated += rated ? 1 : 0;
       summary.nodes += run.nodes.length;
     }
-    const result = await tracker.recordFinishedTasks(options.userId, batch, { source: 'demo', simulated: true });
+    const result = await tracker.recordFinishedTasks(options.userId, batch, {
+      source: 'demo',
+      simulated: true,
+    });
     summary.tasks += result.accepted;
     progress.update(Math.min(options.tasks, offset + batchSize));
   }

@@ -39,7 +39,13 @@ export function registerFeedbackRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { task_id } = c.req.valid('param');
-      const { agentId } = await submitTaskFeedback(ctx.db, c.get('userId'), task_id, c.req.valid('json'), weights);
+      const { agentId } = await submitTaskFeedback(
+        ctx.db,
+        c.get('userId'),
+        task_id,
+        c.req.valid('json'),
+        weights,
+      );
       ctx.events.publish({ type: 'task', userId: c.get('userId'), taskId: task_id });
       ctx.events.publish({ type: 'leaderboard', agentIds: [agentId] });
       return c.json({ success: true as const, message: 'Feedback submitted successfully' }, 200);

@@ -13,7 +13,14 @@ export interface FeedbackInput {
 }
 
 /** The overall score of a score row once its components (and rating) are as given. */
-export function recomputeOverall(score: Pick<ScoreRow, 'accuracy_score' | 'relevance_score' | 'completeness_score' | 'efficiency_score' | 'peer_score'>, userRating: number | null, weights: OverallWeights): number | null {
+export function recomputeOverall(
+  score: Pick<
+    ScoreRow,
+    'accuracy_score' | 'relevance_score' | 'completeness_score' | 'efficiency_score' | 'peer_score'
+  >,
+  userRating: number | null,
+  weights: OverallWeights,
+): number | null {
   return combineOverallScore(
     {
       accuracy: score.accuracy_score,
@@ -42,7 +49,10 @@ export async function submitTaskFeedback(
     const task = await findTaskForUser(trx, userId, taskId, { forUpdate: true });
     if (!task) throw new NotFoundError('task_not_found', `Task ${taskId} not found`);
     if (task.status !== 'completed') {
-      throw new ConflictError('task_not_completed', `Task ${taskId} is ${task.status}; only a completed task can be rated`);
+      throw new ConflictError(
+        'task_not_completed',
+        `Task ${taskId} is ${task.status}; only a completed task can be rated`,
+      );
     }
     const score = await findScoreForTask(trx, taskId, { forUpdate: true });
     if (!score) throw new NotFoundError('task_not_found', `Task ${taskId} has no performance record`);

@@ -40,21 +40,31 @@ export function createRouter(): MeritApp {
 }
 
 /** Builds the whole HTTP app from its parts; the one place where errors become HTTP statuses. */
-export function createApp(ctx: AppContext, options: { registerExtra?: (app: MeritApp) => void } = {}): MeritApp {
+export function createApp(
+  ctx: AppContext,
+  options: { registerExtra?: (app: MeritApp) => void } = {},
+): MeritApp {
   const app = createRouter();
   app.use(
     '/api/*',
     bodyLimit({
       maxSize: ctx.config.maxBodyBytes,
       onError: () => {
-        throw new MeritError('payload_too_large', `Request body is larger than ${ctx.config.maxBodyBytes} bytes`);
+        throw new MeritError(
+          'payload_too_large',
+          `Request body is larger than ${ctx.config.maxBodyBytes} bytes`,
+        );
       },
     }),
   );
   registerHealthRoutes(app, ctx);
   registerDocsRoutes(app);
   app.use('/api/*', async (c, next) => {
-    if (c.req.path === '/api/health' || c.req.path === '/api/openapi.json' || c.req.path.startsWith('/api/docs')) {
+    if (
+      c.req.path === '/api/health' ||
+      c.req.path === '/api/openapi.json' ||
+      c.req.path.startsWith('/api/docs')
+    ) {
       return next();
     }
     return resolveUser(c, next);
@@ -81,7 +91,15 @@ export function createApp(ctx: AppContext, options: { registerExtra?: (app: Meri
       return c.json({ error: { code, message: error.message } }, error.status as ContentfulStatusCode);
     }
     if (isPgError(error, '23503') || isPgError(error, '23514') || isPgError(error, '22P02')) {
-      return c.json({ error: { code: 'validation_failed', message: 'The request refers to something that does not exist or breaks a rule' } }, 400);
+      return c.json(
+        {
+          error: {
+            code: 'validation_failed',
+            message: 'The request refers to something that does not exist or breaks a rule',
+          },
+        },
+        400,
+      );
     }
     console.error(`[merit] ${c.req.method} ${c.req.path} failed:`, error);
     return c.text('Internal Server Error', 500);

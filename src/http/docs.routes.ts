@@ -31,7 +31,7 @@ export function registerDocsRoutes(app: MeritApp): void {
       title: 'Merit API',
       version: '0.1.0',
       description:
-        'Tracks AI agents\' tasks, ratings and scores, ranks agents and routes commands. Every endpoint except health and docs takes the requesting user as `?user_id=<uuid>`.',
+        "Tracks AI agents' tasks, ratings and scores, ranks agents and routes commands. Every endpoint except health and docs takes the requesting user as `?user_id=<uuid>`.",
     },
   });
   app.get('/api/docs', (c) => c.html(DOCS_PAGE));

@@ -19,7 +19,9 @@ export function registerEventRoutes(app: MeritApp, ctx: AppContext): void {
       tags: ['Mission Control'],
       summary: "Live stream of the user's task changes and leaderboard changes (text/event-stream)",
       request: { query: z.object(userQuery) },
-      responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } } },
+      responses: {
+        200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
+      },
     }),
     (c) => {
       const userId = c.get('userId');
@@ -49,9 +51,17 @@ export function registerEventRoutes(app: MeritApp, ctx: AppContext): void {
           }
           if (event.type === 'task') {
             const task = await ctx.tracker.getTask(userId, event.taskId).catch(() => undefined);
-            if (task) await stream.writeSSE({ event: 'task', data: JSON.stringify(task), id: `${task.id}:${task.status}` });
+            if (task)
+              await stream.writeSSE({
+                event: 'task',
+                data: JSON.stringify(task),
+                id: `${task.id}:${task.status}`,
+              });
           } else {
-            await stream.writeSSE({ event: 'leaderboard', data: JSON.stringify({ agent_ids: event.agentIds }) });
+            await stream.writeSSE({
+              event: 'leaderboard',
+              data: JSON.stringify({ agent_ids: event.agentIds }),
+            });
           }
         }
         unsubscribe();

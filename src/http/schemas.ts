@@ -16,15 +16,24 @@ export const errorResponses = {
 } as const;
 
 export const conflictResponse = {
-  409: { description: 'The task is not in a state that allows this', content: { 'application/json': { schema: errorSchema } } },
+  409: {
+    description: 'The task is not in a state that allows this',
+    content: { 'application/json': { schema: errorSchema } },
+  },
 } as const;
 
 export const taskIdParams = z.object({
-  task_id: z.guid().openapi({ param: { name: 'task_id', in: 'path' }, example: '5b0c8a59-4d6a-4f5e-9f53-0d5c6f1c2a10' }),
+  task_id: z
+    .guid()
+    .openapi({ param: { name: 'task_id', in: 'path' }, example: '5b0c8a59-4d6a-4f5e-9f53-0d5c6f1c2a10' }),
 });
 
 export const agentIdParams = z.object({
-  agent_id: z.string().min(1).max(50).openapi({ param: { name: 'agent_id', in: 'path' }, example: 'agent_a' }),
+  agent_id: z
+    .string()
+    .min(1)
+    .max(50)
+    .openapi({ param: { name: 'agent_id', in: 'path' }, example: 'agent_a' }),
 });
 
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {

@@ -9,7 +9,8 @@ import type { AppEnv } from './context.js';
  */
 export const resolveUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const raw = c.req.query('user_id');
-  if (raw === undefined || raw === '') throw new ValidationError('user_id', 'is required (a UUID query parameter)');
+  if (raw === undefined || raw === '')
+    throw new ValidationError('user_id', 'is required (a UUID query parameter)');
   const parsed = z.guid().safeParse(raw);
   if (!parsed.success) throw new ValidationError('user_id', 'must be a UUID');
   c.set('userId', parsed.data.toLowerCase());

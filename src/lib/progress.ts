@@ -19,7 +19,9 @@ export function createProgress(label: string, total: number, mode: 'bar' | 'line
       if (mode === 'bar') {
         const width = 30;
         const filled = Math.round((done / Math.max(total, 1)) * width);
-        process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${describe(done)}${detail ? ` ${detail}` : ''}   `);
+        process.stderr.write(
+          `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${describe(done)}${detail ? ` ${detail}` : ''}   `,
+        );
         return;
       }
       if (Date.now() - lastLine > 1000 || done === total) {

@@ -49,10 +49,10 @@ export const PEER_WEIGHT = 0.2;
 // Special functions
 
 const LANCZOS_COEFFICIENTS = [
-  57.1562356658629235, -59.5979603554754912, 14.1360979747417471, -0.491913816097620199,
-  0.339946499848118887e-4, 0.465236289270485756e-4, -0.983744753048795646e-4, 0.158088703224912494e-3,
-  -0.210264441724104883e-3, 0.217439618115212643e-3, -0.16431810653676389e-3, 0.844182239838527433e-4,
-  -0.261908384015814087e-4, 0.368991826595316234e-5,
+  57.15623566586292, -59.59796035547549, 14.136097974741746, -0.4919138160976202, 0.00003399464998481189,
+  0.00004652362892704858, -0.00009837447530487956, 0.0001580887032249125, -0.00021026444172410488,
+  0.00021743961811521265, -0.0001643181065367639, 0.00008441822398385275, -0.000026190838401581408,
+  0.0000036899182659531625,
 ];
 
 /** ln Γ(x) for x > 0 (Lanczos approximation, Numerical Recipes 3rd ed., ~1e-15 relative error). */
@@ -60,19 +60,21 @@ export function logGamma(x: number): number {
   let y = x;
   let tmp = x + 5.2421875;
   tmp = (x + 0.5) * Math.log(tmp) - tmp;
-  let series = 0.999999999999997092;
+  let series = 0.9999999999999971;
   for (const coefficient of LANCZOS_COEFFICIENTS) {
     y += 1;
     series += coefficient / y;
   }
-  return tmp + Math.log((2.5066282746310005 * series) / x);
+  return tmp + Math.log((2.5066282746310007 * series) / x);
 }
 
 const ACKLAM_A = [
   -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
   2.506628277459239,
 ];
-const ACKLAM_B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+const ACKLAM_B = [
+  -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+];
 const ACKLAM_C = [
   -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
   2.938163982698783,
@@ -194,7 +196,12 @@ export function summarizeScores(scores: readonly number[], options: ScoreOptions
 }
 
 /** Summarises a Beta(alpha, beta) posterior that rests on n observations. */
-export function summarizeBetaPosterior(alpha: number, beta: number, n: number, level = DEFAULT_LEVEL): BetaEstimate {
+export function summarizeBetaPosterior(
+  alpha: number,
+  beta: number,
+  n: number,
+  level = DEFAULT_LEVEL,
+): BetaEstimate {
   const [lower, upper] = computeBetaInterval(alpha, beta, level);
   return { mean: alpha / (alpha + beta), lower, upper, n, alpha, beta };
 }
@@ -218,7 +225,10 @@ export function summarizeStarRatings(ratings: readonly number[], options: StarRa
   const counts = countStarRatings(ratings).map((count) => count + priorCount);
   const total = counts.reduce((sum, count) => sum + count, 0);
   const mean = STAR_VALUES.reduce((sum, star, i) => sum + (star * (counts[i] ?? 0)) / total, 0);
-  const meanOfSquares = STAR_VALUES.reduce((sum, star, i) => sum + (star * star * (counts[i] ?? 0)) / total, 0);
+  const meanOfSquares = STAR_VALUES.reduce(
+    (sum, star, i) => sum + (star * star * (counts[i] ?? 0)) / total,
+    0,
+  );
   const sd = Math.sqrt(Math.max(0, meanOfSquares - mean * mean) / (total + 1));
   const z = normalQuantile(1 - (1 - level) / 2);
   return { mean, lower: Math.max(1, mean - z * sd), upper: Math.min(5, mean + z * sd), n: ratings.length };

@@ -19,7 +19,10 @@ export interface CategoryTemplate {
 }
 
 /** The parts of a template the classifier learns from. */
-export type TrainingTemplate = Pick<CategoryTemplate, 'category' | 'description' | 'keywords' | 'example_commands'>;
+export type TrainingTemplate = Pick<
+  CategoryTemplate,
+  'category' | 'description' | 'keywords' | 'example_commands'
+>;
 
 export interface LabelledCommand {
   text: string;
@@ -148,7 +151,8 @@ function createCountMap(): Record<string, number> {
 /** Counts one template's keywords, examples and description into its category's token counts. */
 function addTemplateTokens(counts: Record<string, number>, template: TrainingTemplate): void {
   for (const keyword of template.keywords) addTokens(counts, tokenizeCommand(keyword), KEYWORD_WEIGHT);
-  for (const example of template.example_commands) addTokens(counts, tokenizeCommand(example), EXAMPLE_WEIGHT);
+  for (const example of template.example_commands)
+    addTokens(counts, tokenizeCommand(example), EXAMPLE_WEIGHT);
   addTokens(counts, tokenizeCommand(template.description), DESCRIPTION_WEIGHT);
 }
 
@@ -167,7 +171,8 @@ export function trainClassifier(
     return tokenCounts[category];
   };
   for (const template of templates) addTemplateTokens(countsFor(template.category), template);
-  for (const command of labelled) addTokens(countsFor(command.category), tokenizeCommand(command.text), LABELLED_WEIGHT);
+  for (const command of labelled)
+    addTokens(countsFor(command.category), tokenizeCommand(command.text), LABELLED_WEIGHT);
   const categories = Object.keys(tokenCounts).sort();
   const vocabulary = new Set(categories.flatMap((category) => Object.keys(tokenCounts[category] ?? {})));
   const tokenTotals: Record<string, number> = createCountMap();
@@ -221,7 +226,11 @@ export function scoreCategories(model: ClassifierModel, text: string): CategoryC
  * `fallbackCategory` with `fellBack: true`; `confidence` stays the best category's probability so callers
  * can see how unsure the classifier was.
  */
-export function classifyCommand(model: ClassifierModel, text: string, options: ClassifyOptions = {}): Classification {
+export function classifyCommand(
+  model: ClassifierModel,
+  text: string,
+  options: ClassifyOptions = {},
+): Classification {
   const {
     minConfidence = DEFAULT_MIN_CONFIDENCE,
     fallbackCategory = FALLBACK_CATEGORY,
@@ -294,7 +303,8 @@ export const DEFAULT_CATEGORY_TEMPLATES: CategoryTemplate[] = [
   },
   {
     category: 'analysis',
-    description: 'Examine a situation, option or result in depth: compare, evaluate, find causes and implications.',
+    description:
+      'Examine a situation, option or result in depth: compare, evaluate, find causes and implications.',
     evaluation_criteria: [
       'Identifies the relevant factors',
       'Reasoning is logical and supported by evidence',

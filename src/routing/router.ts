@@ -222,7 +222,9 @@ interface RoutingContext {
 
 function createRoutingContext(request: RoutingRequest, options: RouterOptions): RoutingContext {
   const pairs = new Map(
-    request.pairStats.filter((stats) => stats.category === request.category).map((stats) => [stats.agentId, stats]),
+    request.pairStats
+      .filter((stats) => stats.category === request.category)
+      .map((stats) => [stats.agentId, stats]),
   );
   const agents = new Map(request.agentStats.map((stats) => [stats.agentId, stats]));
   const globalMean = computeGlobalMeanReward(request.agentStats);
@@ -242,8 +244,13 @@ function pickExpectedFigure(pairValue: number | null | undefined, agentValue: nu
 function findExclusionReason(evaluation: AgentEvaluation, active: boolean, constraints: RoutingConstraints) {
   if (!active) return 'inactive' as const;
   const { maxCost, maxDurationMs } = constraints;
-  if (maxCost != null && evaluation.expectedCost !== null && evaluation.expectedCost > maxCost) return 'over_cost' as const;
-  if (maxDurationMs != null && evaluation.expectedDurationMs !== null && evaluation.expectedDurationMs > maxDurationMs) {
+  if (maxCost != null && evaluation.expectedCost !== null && evaluation.expectedCost > maxCost)
+    return 'over_cost' as const;
+  if (
+    maxDurationMs != null &&
+    evaluation.expectedDurationMs !== null &&
+    evaluation.expectedDurationMs > maxDurationMs
+  ) {
     return 'over_duration' as const;
   }
   return undefined;
@@ -269,7 +276,11 @@ function evaluateCandidate(context: RoutingContext, candidate: RoutingCandidate)
     expectedDurationMs: pickExpectedFigure(pair?.meanDurationMs, agent?.meanDurationMs),
     load: candidate.load,
   };
-  const excludedBecause = findExclusionReason(evaluation, candidate.active, context.request.constraints ?? {});
+  const excludedBecause = findExclusionReason(
+    evaluation,
+    candidate.active,
+    context.request.constraints ?? {},
+  );
   if (excludedBecause !== undefined) evaluation.excludedBecause = excludedBecause;
   // Every active agent is drawn, so how much randomness is used does not depend on the limits.
   if (candidate.active) {
@@ -300,7 +311,10 @@ function compareByCheapness(left: AgentEvaluation, right: AgentEvaluation, const
   return primary || left.agentId.localeCompare(right.agentId);
 }
 
-function selectWinner(evaluations: AgentEvaluation[], request: RoutingRequest): [AgentEvaluation, DecisionReason] {
+function selectWinner(
+  evaluations: AgentEvaluation[],
+  request: RoutingRequest,
+): [AgentEvaluation, DecisionReason] {
   const mentioned = evaluations.find((evaluation) => evaluation.agentId === request.mentionedAgentId);
   if (mentioned !== undefined) return [mentioned, 'mention'];
   const eligible = evaluations.filter((evaluation) => evaluation.excludedBecause === undefined);
@@ -309,7 +323,8 @@ function selectWinner(evaluations: AgentEvaluation[], request: RoutingRequest): 
   const constraints = request.constraints ?? {};
   const active = evaluations.filter((evaluation) => evaluation.excludedBecause !== 'inactive');
   const cheapest = active.sort((left, right) => compareByCheapness(left, right, constraints))[0];
-  if (cheapest === undefined) throw new NotFoundError('agent_not_found', 'no active agent can take this task');
+  if (cheapest === undefined)
+    throw new NotFoundError('agent_not_found', 'no active agent can take this task');
   return [cheapest, 'fallback_constraints'];
 }
 
@@ -371,7 +386,9 @@ function formatScore(value: number): string {
 function describeLimits(constraints: AppliedConstraints): string {
   const limits = [
     constraints.maxCost !== null ? `cost ≤ $${constraints.maxCost}` : null,
-    constraints.maxDurationMs !== null ? `duration ≤ ${Math.round(constraints.maxDurationMs / 1000)} s` : null,
+    constraints.maxDurationMs !== null
+      ? `duration ≤ ${Math.round(constraints.maxDurationMs / 1000)} s`
+      : null,
   ].filter((limit) => limit !== null);
   return limits.join(' and ');
 }
@@ -390,7 +407,8 @@ export function explainDecision(decision: Decision): string {
       ? `no ${decision.category} tasks rated yet, so it gets a chance to prove itself`
       : `${decision.observations} rated ${decision.category} tasks`;
   const rival = decision.runnersUp.find((evaluation) => evaluation.excludedBecause === undefined);
-  const comparison = rival === undefined ? '' : `; next best ${rival.nickname} (${formatScore(rival.expectedScore)})`;
+  const comparison =
+    rival === undefined ? '' : `; next best ${rival.nickname} (${formatScore(rival.expectedScore)})`;
   return (
     `${name} is expected to score ${formatScore(decision.expectedScore)} on ${decision.category} ` +
     `(90% range ${lower}-${upper}, ${evidence})${comparison}.`
@@ -421,13 +439,18 @@ function pickUniformly<T>(items: readonly T[], random: () => number): T {
  */
 export function chooseGreedy(request: RoutingRequest): BaselineChoice {
   assertMentionIsCandidate(request);
-  if (request.mentionedAgentId != null) return { agentId: request.mentionedAgentId, reason: 'mention', score: null };
+  if (request.mentionedAgentId != null)
+    return { agentId: request.mentionedAgentId, reason: 'mention', score: null };
   const observed = request.agentStats.reduce((sum, stats) => sum + stats.n, 0);
-  const globalMean = observed === 0 ? 0 : request.agentStats.reduce((sum, stats) => sum + stats.rewardSum, 0) / observed;
+  const globalMean =
+    observed === 0 ? 0 : request.agentStats.reduce((sum, stats) => sum + stats.rewardSum, 0) / observed;
   const pairs = request.pairStats.filter((stats) => stats.category === request.category);
   const scored = findBaselinePool(request).map((candidate) => {
     const pair = pairs.find((stats) => stats.agentId === candidate.agentId);
-    return { agentId: candidate.agentId, score: pair !== undefined && pair.n > 0 ? pair.rewardSum / pair.n : globalMean };
+    return {
+      agentId: candidate.agentId,
+      score: pair !== undefined && pair.n > 0 ? pair.rewardSum / pair.n : globalMean,
+    };
   });
   const bestScore = Math.max(...scored.map((entry) => entry.score));
   const best = pickUniformly(
@@ -440,6 +463,11 @@ export function chooseGreedy(request: RoutingRequest): BaselineChoice {
 /** Picks an active agent uniformly at random (the no-information baseline). */
 export function chooseRandomly(request: RoutingRequest): BaselineChoice {
   assertMentionIsCandidate(request);
-  if (request.mentionedAgentId != null) return { agentId: request.mentionedAgentId, reason: 'mention', score: null };
-  return { agentId: pickUniformly(findBaselinePool(request), request.random).agentId, reason: 'random', score: null };
+  if (request.mentionedAgentId != null)
+    return { agentId: request.mentionedAgentId, reason: 'mention', score: null };
+  return {
+    agentId: pickUniformly(findBaselinePool(request), request.random).agentId,
+    reason: 'random',
+    score: null,
+  };
 }

@@ -70,7 +70,9 @@ const round = (value: number, decimals: number) => Math.round(value * 10 ** deci
  */
 export function buildLeaderboard(rows: readonly StatsInput[], options: LeaderboardOptions): Ranking[] {
   const entries = rows.map((row) => describeAgent(row, options.level));
-  const costs = entries.map((entry) => entry.avg_cost_per_task).filter((cost): cost is number => cost !== null && cost > 0);
+  const costs = entries
+    .map((entry) => entry.avg_cost_per_task)
+    .filter((cost): cost is number => cost !== null && cost > 0);
   const cheapest = costs.length > 0 ? Math.min(...costs) : null;
   const ranked = rankWithConfidence(
     entries.map((entry) => ({
@@ -89,12 +91,16 @@ export function buildLeaderboard(rows: readonly StatsInput[], options: Leaderboa
   return options.limit === undefined ? rankings : rankings.slice(0, options.limit);
 }
 
-function describeAgent(row: StatsInput, level: number): Omit<Ranking, 'rank' | 'provisional' | 'cost_efficiency_score'> {
+function describeAgent(
+  row: StatsInput,
+  level: number,
+): Omit<Ranking, 'rank' | 'provisional' | 'cost_efficiency_score'> {
   const totalTasks = row.total_tasks ?? 0;
   // Rows without running sums (hand-inserted) count their stored average once per task.
   const scored = row.scored_tasks > 0 ? row.scored_tasks : row.avg_overall_score !== null ? totalTasks : 0;
   const sumOverall = row.scored_tasks > 0 ? row.sum_overall_score : (row.avg_overall_score ?? 0) * scored;
-  const score = scored > 0 ? summarizeBetaPosterior(1 + sumOverall, 1 + scored - sumOverall, scored, level) : null;
+  const score =
+    scored > 0 ? summarizeBetaPosterior(1 + sumOverall, 1 + scored - sumOverall, scored, level) : null;
   const ratingCount = row.ratings.reduce((sum, count) => sum + count, 0);
   const stars = ratingCount > 0 ? summarizeStarCounts(row.ratings, level) : null;
   const finished = (row.successful_tasks ?? 0) + row.failed_tasks;
@@ -109,25 +115,30 @@ function describeAgent(row: StatsInput, level: number): Omit<Ranking, 'rank' | '
     score_lower: score ? round(score.lower, 4) : null,
     score_upper: score ? round(score.upper, 4) : null,
     scored_tasks: scored,
-    avg_user_rating: row.rated_tasks > 0 ? round(row.sum_user_rating / row.rated_tasks, 2) : row.avg_user_rating,
+    avg_user_rating:
+      row.rated_tasks > 0 ? round(row.sum_user_rating / row.rated_tasks, 2) : row.avg_user_rating,
     rating_lower: stars ? round(stars.lower, 3) : null,
     rating_upper: stars ? round(stars.upper, 3) : null,
     rated_tasks: row.rated_tasks,
     total_cost: round(row.total_cost, 6),
     avg_cost_per_task: totalTasks > 0 ? round(row.total_cost / totalTasks, 6) : null,
     total_tokens: row.total_tokens,
-    avg_duration_ms: totalTasks > 0 && row.total_duration_ms > 0 ? Math.round(row.total_duration_ms / totalTasks) : null,
+    avg_duration_ms:
+      totalTasks > 0 && row.total_duration_ms > 0 ? Math.round(row.total_duration_ms / totalTasks) : null,
     days_active: computeDaysActive(row.first_task_at, row.last_task_at),
     reward_points: row.reward_points,
   };
 }
 
-function computeCostEfficiency(score: number | null, cost: number | null, cheapest: number | null): number | null {
+function computeCostEfficiency(
+  score: number | null,
+  cost: number | null,
+  cheapest: number | null,
+): number | null {
   if (score === null) return null;
   if (cost === null || cost <= 0 || cheapest === null) return score;
   return round(score * (cheapest / cost), 2);
 }
-
 
 /** Dirichlet posterior of the mean star rating from per-star counts (prior: one pseudo-rating per star). */
 function summarizeStarCounts(counts: readonly number[], level: number) {

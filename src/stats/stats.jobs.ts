@@ -28,7 +28,9 @@ export function createStatsJobs(db: Kysely<Database>): Record<string, Task> {
   return {
     [RECOMPUTE_STATS_JOB]: async (_payload, helpers) => {
       const counts = await runStatsRecompute(db);
-      helpers.logger.info(`Recomputed statistics: ${counts.agents} agents, ${counts.categories} agent-category pairs`);
+      helpers.logger.info(
+        `Recomputed statistics: ${counts.agents} agents, ${counts.categories} agent-category pairs`,
+      );
     },
   };
 }

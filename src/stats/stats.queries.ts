@@ -40,7 +40,10 @@ export interface StatsChange {
  * Rows are created on first use (so the seed's manual INSERT of a stats row still works on a fresh
  * database), and an average keeps its stored value until real scores exist for it.
  */
-export async function applyStatsChanges(db: Kysely<Database>, changes: readonly StatsChange[]): Promise<void> {
+export async function applyStatsChanges(
+  db: Kysely<Database>,
+  changes: readonly StatsChange[],
+): Promise<void> {
   const byAgent = new Map<string, Map<string, StatsDelta[]>>();
   for (const change of changes) {
     const categories = byAgent.get(change.agentId) ?? new Map<string, StatsDelta[]>();
@@ -170,15 +173,24 @@ export async function findCategoryStats(
   return query.orderBy('c.objective_category').execute();
 }
 
-export async function findAgentStats(db: Kysely<Database>, agentId: string): Promise<AgentStatsRow | undefined> {
-  return db.selectFrom('agent_performance_stats').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
+export async function findAgentStats(
+  db: Kysely<Database>,
+  agentId: string,
+): Promise<AgentStatsRow | undefined> {
+  return db
+    .selectFrom('agent_performance_stats')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .executeTakeFirst();
 }
 
 /**
  * Rebuilds both statistics tables from the raw task and score rows, in one transaction (the caller's):
  * the scheduled repair of any drift in the running sums. Agents without finished tasks lose their row.
  */
-export async function recomputeAllStats(db: Kysely<Database>): Promise<{ agents: number; categories: number }> {
+export async function recomputeAllStats(
+  db: Kysely<Database>,
+): Promise<{ agents: number; categories: number }> {
   await sql`
     CREATE TEMP TABLE merit_stats_recompute ON COMMIT DROP AS
     SELECT t.agent_id, t.objective_category,
@@ -218,7 +230,9 @@ export async function recomputeAllStats(db: Kysely<Database>): Promise<{ agents:
       reward_points, first_task_at, last_task_at, now()
     FROM merit_stats_recompute
   `.execute(db);
-  await sql`DELETE FROM agent_performance_stats WHERE agent_id NOT IN (SELECT agent_id FROM merit_stats_recompute)`.execute(db);
+  await sql`DELETE FROM agent_performance_stats WHERE agent_id NOT IN (SELECT agent_id FROM merit_stats_recompute)`.execute(
+    db,
+  );
   const agents = await sql`
     INSERT INTO agent_performance_stats AS s (agent_id, nickname, total_tasks, successful_tasks, failed_tasks,
       scored_tasks, sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
@@ -250,7 +264,10 @@ export async function recomputeAllStats(db: Kysely<Database>): Promise<{ agents:
 }
 
 /** Stores each agent's current rank in the seed's `overall_rank` column (the API ranks live). */
-export async function saveOverallRanks(db: Kysely<Database>, ranks: ReadonlyMap<string, number | null>): Promise<void> {
+export async function saveOverallRanks(
+  db: Kysely<Database>,
+  ranks: ReadonlyMap<string, number | null>,
+): Promise<void> {
   for (const [agentId, rank] of ranks) {
     await db
       .updateTable('agent_performance_stats')

@@ -81,7 +81,9 @@ export function diffContributions(before: TaskContribution, after: TaskContribut
     sumSqOverall: a.sumSqOverall - b.sumSqOverall,
     rated: a.rated - b.rated,
     sumRating: a.sumRating - b.sumRating,
-    ratingCounts: a.ratingCounts.map((count, i) => count - (b.ratingCounts[i] as number)) as StatsDelta['ratingCounts'],
+    ratingCounts: a.ratingCounts.map(
+      (count, i) => count - (b.ratingCounts[i] as number),
+    ) as StatsDelta['ratingCounts'],
     tokens: a.tokens - b.tokens,
     cost: a.cost - b.cost,
     durationMs: a.durationMs - b.durationMs,
@@ -103,7 +105,8 @@ export function sumDeltas(deltas: readonly StatsDelta[]): StatsDelta {
     total.sumSqOverall += d.sumSqOverall;
     total.rated += d.rated;
     total.sumRating += d.sumRating;
-    for (let i = 0; i < 5; i++) total.ratingCounts[i] = (total.ratingCounts[i] as number) + (d.ratingCounts[i] as number);
+    for (let i = 0; i < 5; i++)
+      total.ratingCounts[i] = (total.ratingCounts[i] as number) + (d.ratingCounts[i] as number);
     total.tokens += d.tokens;
     total.cost += d.cost;
     total.durationMs += d.durationMs;
@@ -135,6 +138,11 @@ export function isEmptyDelta(d: StatsDelta): boolean {
 export function computeDaysActive(first: Date | null, last: Date | null): number {
   if (!first || !last) return 0;
   const day = 24 * 60 * 60 * 1000;
-  return Math.floor((Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), last.getUTCDate()) -
-    Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())) / day) + 1;
+  return (
+    Math.floor(
+      (Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), last.getUTCDate()) -
+        Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())) /
+        day,
+    ) + 1
+  );
 }

@@ -1,10 +1,23 @@
 import type { Kysely } from 'kysely';
-import type { CategorySource, Database, NewNode, NewScore, ScoreSource, TaskRow, TemplateRow } from '../db/database.js';
+import type {
+  CategorySource,
+  Database,
+  NewNode,
+  NewScore,
+  ScoreSource,
+  TaskRow,
+  TemplateRow,
+} from '../db/database.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
 import { diffContributions, EMPTY_CONTRIBUTION } from '../stats/stats.js';
 import { applyStatsChanges, type StatsChange } from '../stats/stats.queries.js';
-import { buildPriorBaseline, computeEfficiencyScore, type EfficiencyBaseline, fitBaseline } from './efficiency.js';
+import {
+  buildPriorBaseline,
+  computeEfficiencyScore,
+  type EfficiencyBaseline,
+  fitBaseline,
+} from './efficiency.js';
 import type {
   CompleteTaskInput,
   CreateTaskInput,
@@ -12,7 +25,14 @@ import type {
   FinishedTaskInput,
   NodeInput,
 } from './task-schemas.js';
-import { describeContribution, resolveUsage, type TaskView, toNodeView, toScoreView, toTaskView } from './tasks.js';
+import {
+  describeContribution,
+  resolveUsage,
+  type TaskView,
+  toNodeView,
+  toScoreView,
+  toTaskView,
+} from './tasks.js';
 import {
   findAgentNicknames,
   findNextNodeSequence,
@@ -40,15 +60,21 @@ export interface Classification {
 }
 
 /** Classifies a command without an explicit category (the intelligence layer plugs in its classifier). */
-export type CommandClassifier = (command: string, templates: readonly TemplateRow[]) => Classification | Promise<Classification>;
+export type CommandClassifier = (
+  command: string,
+  templates: readonly TemplateRow[],
+) => Classification | Promise<Classification>;
 
 export type TrackerEvent =
   | { kind: 'task'; userId: string; taskId: string }
   | { kind: 'stats'; agentIds: string[] };
 
 export interface TrackerHooks {
-  /** Runs inside the transaction that finished these tasks (enqueue jobs here, so none is lost). */
-  onTasksFinished?: (trx: Kysely<Database>, tasks: readonly TaskRow[]) => Promise<void>;
+  /**
+   * Run inside the transaction that finished these tasks (completed or failed), in order: enqueue
+   * jobs here, so that none is lost and none exists for a write that rolled back.
+   */
+  onTasksFinished?: readonly ((trx: Kysely<Database>, tasks: readonly TaskRow[]) => Promise<void>)[];
   /** Runs after a commit, for live updates. */
   onEvent?: (event: TrackerEvent) => void;
 }
@@ -71,7 +97,11 @@ export interface BatchResult {
   task_ids: string[];
 }
 
-const defaultClassifier: CommandClassifier = () => ({ category: GENERAL_CATEGORY, confidence: null, source: 'default' });
+const defaultClassifier: CommandClassifier = () => ({
+  category: GENERAL_CATEGORY,
+  confidence: null,
+  source: 'default',
+});
 
 /**
  * The task lifecycle: create, start, record nodes, complete or fail, and report finished tasks in
@@ -99,10 +129,15 @@ export class ExecutionTracker {
   async createTask(
     userId: string,
     input: CreateTaskInput,
-    options: { source?: 'api' | 'mission_control'; simulated?: boolean; classification?: Classification } = {},
+    options: {
+      source?: 'api' | 'mission_control';
+      simulated?: boolean;
+      classification?: Classification;
+    } = {},
   ): Promise<TaskView> {
     const nickname = await this.requireAgent(input.agent_id);
-    const classification = options.classification ?? (await this.resolveCategory(input.command, input.objective_category));
+    const classification =
+      options.classification ?? (await this.resolveCategory(input.command, input.objective_category));
     const now = this.now();
     const row = await insertTask(this.db, {
       ...(input.id ? { id: input.id } : {}),
@@ -186,7 +221,8 @@ export class ExecutionTracker {
     const finished = await this.db.transaction().execute(async (trx) => {
       const task = await this.requireTask(trx, userId, taskId, true);
       if (task.status === 'completed') return undefined;
-      if (task.status === 'failed') throw new ConflictError('task_already_finished', `Task ${taskId} has failed`);
+      if (task.status === 'failed')
+        throw new ConflictError('task_already_finished', `Task ${taskId} has failed`);
       const usage = resolveUsage(input, task.model);
       const now = this.now();
       const durationMs = input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now);
@@ -218,7 +254,8 @@ export class ExecutionTracker {
     const failed = await this.db.transaction().execute(async (trx) => {
       const task = await this.requireTask(trx, userId, taskId, true);
       if (task.status === 'failed') return undefined;
-      if (task.status === 'completed') throw new ConflictError('task_already_finished', `Task ${taskId} is completed`);
+      if (task.status === 'completed')
+        throw new ConflictError('task_already_finished', `Task ${taskId} is completed`);
       const now = this.now();
       const row = await updateTask(trx, taskId, {
         status: 'failed',
@@ -251,7 +288,11 @@ export class ExecutionTracker {
     const prepared = [];
     for (const [index, input] of inputs.entries()) {
       await this.requireAgent(input.agent_id, `tasks.${index}.agent_id`);
-      const classification = await this.resolveCategory(input.command, input.objective_category, `tasks.${index}.objective_category`);
+      const classification = await this.resolveCategory(
+        input.command,
+        input.objective_category,
+        `tasks.${index}.objective_category`,
+      );
       prepared.push({ input, classification });
     }
     const now = this.now();
@@ -285,11 +326,16 @@ export class ExecutionTracker {
         completed_at: completedAt,
       };
     });
-    const nodesById = new Map(prepared.map(({ input }, index) => [rows[index]?.id as string, input.nodes ?? []]));
+    const nodesById = new Map(
+      prepared.map(({ input }, index) => [rows[index]?.id as string, input.nodes ?? []]),
+    );
     const ratings = new Map<string, Rating>();
     for (const [index, { input }] of prepared.entries()) {
       if (input.user_rating !== undefined) {
-        ratings.set(rows[index]?.id as string, { rating: input.user_rating, feedback: input.user_feedback ?? null });
+        ratings.set(rows[index]?.id as string, {
+          rating: input.user_rating,
+          feedback: input.user_feedback ?? null,
+        });
       }
     }
     const inserted = await this.db.transaction().execute(async (trx) => {
@@ -298,17 +344,33 @@ export class ExecutionTracker {
         (nodesById.get(task.id) ?? []).map((node, sequence) => this.buildNode(task, node, sequence)),
       );
       await insertNodes(trx, nodes);
-      await this.onTaskComplete(trx, newRows.filter((row) => row.status === 'completed'), ratings);
-      await this.applyFinished(trx, newRows.filter((row) => row.status === 'failed'), new Map());
+      await this.onTaskComplete(
+        trx,
+        newRows.filter((row) => row.status === 'completed'),
+        ratings,
+      );
+      await this.applyFinished(
+        trx,
+        newRows.filter((row) => row.status === 'failed'),
+        new Map(),
+      );
       return newRows;
     });
-    if (inserted.length > 0) this.emit({ kind: 'stats', agentIds: [...new Set(inserted.map((row) => row.agent_id))] });
-    return { accepted: inserted.length, duplicates: rows.length - inserted.length, task_ids: rows.map((row) => row.id) };
+    if (inserted.length > 0)
+      this.emit({ kind: 'stats', agentIds: [...new Set(inserted.map((row) => row.agent_id))] });
+    return {
+      accepted: inserted.length,
+      duplicates: rows.length - inserted.length,
+      task_ids: rows.map((row) => row.id),
+    };
   }
 
   async getTask(userId: string, taskId: string): Promise<TaskView> {
     const task = await this.requireTask(this.db, userId, taskId, false);
-    const [nodes, score] = await Promise.all([findNodesForTask(this.db, taskId), findScoreForTask(this.db, taskId)]);
+    const [nodes, score] = await Promise.all([
+      findNodesForTask(this.db, taskId),
+      findScoreForTask(this.db, taskId),
+    ]);
     return {
       ...toTaskView(task, await this.nicknameOf(task.agent_id)),
       nodes: nodes.map(toNodeView),
@@ -337,7 +399,10 @@ export class ExecutionTracker {
     const scores: NewScore[] = [];
     for (const task of tasks) {
       const template = templates.get(task.objective_category);
-      const typical = { tokens: template?.typical_tokens ?? 1500, durationMs: template?.typical_duration_ms ?? 20_000 };
+      const typical = {
+        tokens: template?.typical_tokens ?? 1500,
+        durationMs: template?.typical_duration_ms ?? 20_000,
+      };
       const baseline = await this.loadBaseline(task.objective_category, typical);
       const efficiency = computeEfficiencyScore(
         { totalTokens: task.total_tokens, durationMs: task.duration_ms },
@@ -381,10 +446,14 @@ export class ExecutionTracker {
       delta: diffContributions(EMPTY_CONTRIBUTION, describeContribution(task, scores.get(task.id) ?? null)),
     }));
     await applyStatsChanges(trx, changes);
-    await this.hooks.onTasksFinished?.(trx, tasks);
+    for (const hook of this.hooks.onTasksFinished ?? []) await hook(trx, tasks);
   }
 
-  private async appendNodes(trx: Kysely<Database>, task: TaskRow, nodes: readonly NodeInput[]): Promise<void> {
+  private async appendNodes(
+    trx: Kysely<Database>,
+    task: TaskRow,
+    nodes: readonly NodeInput[],
+  ): Promise<void> {
     if (nodes.length === 0) return;
     const first = await findNextNodeSequence(trx, task.id);
     await insertNodes(
@@ -446,7 +515,8 @@ export class ExecutionTracker {
         this.templates = undefined;
         templates = await this.loadTemplates();
       }
-      if (!templates.has(explicit)) throw new ValidationError(field, `unknown objective category '${explicit}'`);
+      if (!templates.has(explicit))
+        throw new ValidationError(field, `unknown objective category '${explicit}'`);
       return { category: explicit, confidence: 1, source: 'explicit' };
     }
     const classification = await this.classify(command, [...templates.values()]);

@@ -53,7 +53,12 @@ const completionFields = {
   prompt_tokens: tokensSchema.optional(),
   completion_tokens: tokensSchema.optional(),
   total_tokens: tokensSchema.optional(),
-  estimated_cost: z.number().min(0).max(10_000).optional().openapi({ description: 'USD; estimated from the model price table when omitted' }),
+  estimated_cost: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .optional()
+    .openapi({ description: 'USD; estimated from the model price table when omitted' }),
   duration_ms: durationSchema.optional(),
   nodes: z.array(nodeInputSchema).max(500).optional(),
 };
@@ -87,7 +92,13 @@ export const finishedTaskSchema = z
     error: z.string().min(1).max(10_000).optional(),
     started_at: isoDateSchema.optional(),
     completed_at: isoDateSchema.optional(),
-    user_rating: z.number().int().min(1).max(5).optional().openapi({ description: "The user's 1-5 rating, if already known" }),
+    user_rating: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .optional()
+      .openapi({ description: "The user's 1-5 rating, if already known" }),
     user_feedback: z.string().max(10_000).optional(),
     ...completionFields,
   })

@@ -43,8 +43,17 @@ export async function findTaskForUser(
   return query.executeTakeFirst();
 }
 
-export async function updateTask(db: Kysely<Database>, taskId: string, changes: TaskUpdate): Promise<TaskRow> {
-  return db.updateTable('tasks').set(changes).where('id', '=', taskId).returningAll().executeTakeFirstOrThrow();
+export async function updateTask(
+  db: Kysely<Database>,
+  taskId: string,
+  changes: TaskUpdate,
+): Promise<TaskRow> {
+  return db
+    .updateTable('tasks')
+    .set(changes)
+    .where('id', '=', taskId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function listTasksForUser(
@@ -63,7 +72,12 @@ export async function listTasksForUser(
 }
 
 export async function findNodesForTask(db: Kysely<Database>, taskId: string): Promise<NodeRow[]> {
-  return db.selectFrom('agent_node_performance').selectAll().where('task_id', '=', taskId).orderBy('sequence').execute();
+  return db
+    .selectFrom('agent_node_performance')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .orderBy('sequence')
+    .execute();
 }
 
 export async function findNextNodeSequence(db: Kysely<Database>, taskId: string): Promise<number> {
@@ -91,10 +105,7 @@ export async function findScoreForTask(
 }
 
 /** Inserts score rows; a task that already has one keeps it (exactly one score row per task). */
-export async function insertScores(
-  db: Kysely<Database>,
-  scores: NewScore[],
-): Promise<ScoreRow[]> {
+export async function insertScores(db: Kysely<Database>, scores: NewScore[]): Promise<ScoreRow[]> {
   if (scores.length === 0) return [];
   return db
     .insertInto('agent_performance_scores')
@@ -104,7 +115,9 @@ export async function insertScores(
     .execute();
 }
 
-export async function findAgentNicknames(db: Kysely<Database>): Promise<Map<string, { nickname: string; active: boolean }>> {
+export async function findAgentNicknames(
+  db: Kysely<Database>,
+): Promise<Map<string, { nickname: string; active: boolean }>> {
   const rows = await db.selectFrom('agents').select(['agent_id', 'nickname', 'active']).execute();
   return new Map(rows.map((row) => [row.agent_id, { nickname: row.nickname, active: row.active }]));
 }
@@ -114,7 +127,11 @@ export async function findTemplates(db: Kysely<Database>): Promise<TemplateRow[]
 }
 
 /** ln(tokens) + ln(duration) of the category's most recent completed tasks, for its efficiency baseline. */
-export async function findRecentLogWork(db: Kysely<Database>, category: string, limit: number): Promise<number[]> {
+export async function findRecentLogWork(
+  db: Kysely<Database>,
+  category: string,
+  limit: number,
+): Promise<number[]> {
   const rows = await sql<{ x: number }>`
     SELECT ln(greatest(total_tokens, 1)) + ln(greatest(duration_ms, 1)) AS x
     FROM tasks

@@ -12,8 +12,8 @@ import {
   nodeInputSchema,
 } from './task-schemas.js';
 import type { TaskView } from './tasks.js';
-import { listTasksForUser } from './tasks.queries.js';
 import { toTaskView } from './tasks.js';
+import { listTasksForUser } from './tasks.queries.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -93,7 +93,10 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/tasks',
       tags,
       summary: 'Create a task (queued or running), as an agent host starts work',
-      request: { query: userOnly, body: { content: { 'application/json': { schema: createTaskSchema } }, required: true } },
+      request: {
+        query: userOnly,
+        body: { content: { 'application/json': { schema: createTaskSchema } }, required: true },
+      },
       responses: { 201: jsonContent(taskSchema, 'The created task'), ...errorResponses, ...conflictResponse },
     }),
     async (c) => {
@@ -108,13 +111,23 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/tasks/completed',
       tags,
       summary: 'Record one task that already finished (completed or failed), in one request',
-      request: { query: userOnly, body: { content: { 'application/json': { schema: finishedTaskSchema } }, required: true } },
+      request: {
+        query: userOnly,
+        body: { content: { 'application/json': { schema: finishedTaskSchema } }, required: true },
+      },
       responses: {
-        201: jsonContent(z.object({ accepted: z.number(), duplicates: z.number(), task_ids: z.array(z.guid()) }), 'Recorded'),
+        201: jsonContent(
+          z.object({ accepted: z.number(), duplicates: z.number(), task_ids: z.array(z.guid()) }),
+          'Recorded',
+        ),
         ...errorResponses,
       },
     }),
-    async (c) => c.json(await tracker.recordFinishedTasks(c.get('userId'), [c.req.valid('json')], { source: 'api' }), 201),
+    async (c) =>
+      c.json(
+        await tracker.recordFinishedTasks(c.get('userId'), [c.req.valid('json')], { source: 'api' }),
+        201,
+      ),
   );
 
   app.openapi(
@@ -122,11 +135,17 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       method: 'post',
       path: '/api/tasks/batch',
       tags,
-      summary: 'Record many finished tasks in one request (backfills, busy hosts); ids already recorded are skipped',
-      request: { query: userOnly, body: { content: { 'application/json': { schema: batchSchema } }, required: true } },
+      summary:
+        'Record many finished tasks in one request (backfills, busy hosts); ids already recorded are skipped',
+      request: {
+        query: userOnly,
+        body: { content: { 'application/json': { schema: batchSchema } }, required: true },
+      },
       responses: {
         201: jsonContent(
-          z.object({ accepted: z.number(), duplicates: z.number(), task_ids: z.array(z.guid()) }).openapi('BatchResult'),
+          z
+            .object({ accepted: z.number(), duplicates: z.number(), task_ids: z.array(z.guid()) })
+            .openapi('BatchResult'),
           'Recorded',
         ),
         ...errorResponses,
@@ -145,7 +164,10 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
         query: z.object({
           ...userQuery,
           limit: z.coerce.number().int().min(1).max(200).default(50),
-          before: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Only tasks created before this time' }),
+          before: z.iso
+            .datetime({ offset: true })
+            .optional()
+            .openapi({ description: 'Only tasks created before this time' }),
         }),
       },
       responses: { 200: jsonContent(z.object({ tasks: z.array(taskSchema) }), 'Tasks'), ...errorResponses },
@@ -196,10 +218,17 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
         query: userOnly,
         body: { content: { 'application/json': { schema: nodeInputSchema } }, required: true },
       },
-      responses: { 201: jsonContent(nodeSchema, 'The recorded node'), ...errorResponses, ...conflictResponse },
+      responses: {
+        201: jsonContent(nodeSchema, 'The recorded node'),
+        ...errorResponses,
+        ...conflictResponse,
+      },
     }),
     async (c) =>
-      c.json(await tracker.recordNode(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 201),
+      c.json(
+        await tracker.recordNode(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')),
+        201,
+      ),
   );
 
   app.openapi(
@@ -207,16 +236,24 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       method: 'post',
       path: '/api/tasks/{task_id}/complete',
       tags,
-      summary: 'Complete a task: creates its performance score (once, even if sent twice) and updates statistics',
+      summary:
+        'Complete a task: creates its performance score (once, even if sent twice) and updates statistics',
       request: {
         params: taskIdParams,
         query: userOnly,
         body: { content: { 'application/json': { schema: completeTaskSchema } }, required: true },
       },
-      responses: { 200: jsonContent(taskSchema, 'The completed task'), ...errorResponses, ...conflictResponse },
+      responses: {
+        200: jsonContent(taskSchema, 'The completed task'),
+        ...errorResponses,
+        ...conflictResponse,
+      },
     }),
     async (c) =>
-      c.json(await tracker.completeTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 200),
+      c.json(
+        await tracker.completeTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')),
+        200,
+      ),
   );
 
   app.openapi(
@@ -232,6 +269,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       },
       responses: { 200: jsonContent(taskSchema, 'The failed task'), ...errorResponses, ...conflictResponse },
     }),
-    async (c) => c.json(await tracker.failTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 200),
+    async (c) =>
+      c.json(await tracker.failTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 200),
   );
 }

@@ -131,7 +131,13 @@ export interface UsageFigures {
   completion_tokens?: number | undefined;
   total_tokens?: number | undefined;
   estimated_cost?: number | undefined;
-  nodes?: readonly { prompt_tokens?: number | undefined; completion_tokens?: number | undefined; total_tokens?: number | undefined }[] | undefined;
+  nodes?:
+    | readonly {
+        prompt_tokens?: number | undefined;
+        completion_tokens?: number | undefined;
+        total_tokens?: number | undefined;
+      }[]
+    | undefined;
 }
 
 /**
@@ -141,12 +147,16 @@ export interface UsageFigures {
 export function resolveUsage(input: UsageFigures, fallbackModel: string | null) {
   const nodes = input.nodes ?? [];
   const sumNodes = (key: 'prompt_tokens' | 'completion_tokens' | 'total_tokens') =>
-    nodes.some((node) => node[key] !== undefined) ? nodes.reduce((sum, node) => sum + (node[key] ?? 0), 0) : undefined;
+    nodes.some((node) => node[key] !== undefined)
+      ? nodes.reduce((sum, node) => sum + (node[key] ?? 0), 0)
+      : undefined;
   const promptTokens = input.prompt_tokens ?? sumNodes('prompt_tokens') ?? null;
   const completionTokens = input.completion_tokens ?? sumNodes('completion_tokens') ?? null;
   const totalTokens =
     input.total_tokens ??
-    (promptTokens !== null || completionTokens !== null ? (promptTokens ?? 0) + (completionTokens ?? 0) : null) ??
+    (promptTokens !== null || completionTokens !== null
+      ? (promptTokens ?? 0) + (completionTokens ?? 0)
+      : null) ??
     sumNodes('total_tokens') ??
     null;
   const model = input.model ?? fallbackModel;
@@ -154,7 +164,8 @@ export function resolveUsage(input: UsageFigures, fallbackModel: string | null) 
   if (estimatedCost === null && model !== null && totalTokens !== null) {
     // Without the prompt/completion split, price the total as half prompt, half completion.
     const prompt =
-      promptTokens ?? (completionTokens === null ? Math.round(totalTokens / 2) : Math.max(0, totalTokens - completionTokens));
+      promptTokens ??
+      (completionTokens === null ? Math.round(totalTokens / 2) : Math.max(0, totalTokens - completionTokens));
     const completion = completionTokens ?? Math.max(0, totalTokens - prompt);
     estimatedCost = estimateCost(model, prompt, completion);
   }

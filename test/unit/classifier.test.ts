@@ -108,9 +108,18 @@ describe('classifyCommand', () => {
 
 describe('DEFAULT_CATEGORY_TEMPLATES', () => {
   it('covers the ten categories with complete templates', () => {
-    expect(DEFAULT_CATEGORY_TEMPLATES.map((template) => template.category).sort()).toEqual(
-      ['analysis', 'chat', 'coding', 'compliance', 'data', 'general', 'planning', 'research', 'review', 'writing'],
-    );
+    expect(DEFAULT_CATEGORY_TEMPLATES.map((template) => template.category).sort()).toEqual([
+      'analysis',
+      'chat',
+      'coding',
+      'compliance',
+      'data',
+      'general',
+      'planning',
+      'research',
+      'review',
+      'writing',
+    ]);
     for (const template of DEFAULT_CATEGORY_TEMPLATES) {
       expect(template.keywords.length).toBeGreaterThanOrEqual(15);
       expect(template.example_commands.length).toBeGreaterThanOrEqual(3);

@@ -131,9 +131,12 @@ describe('rankWithConfidence', () => {
   });
 
   it('lists agents below the minimum sample as provisional, unranked and last', () => {
-    const ranked = rankWithConfidence([entry('new', 0.7, 0.99, 2), entry('a', 0.6, 0.8), entry('b', 0.1, 0.3)], {
-      minSample: 5,
-    });
+    const ranked = rankWithConfidence(
+      [entry('new', 0.7, 0.99, 2), entry('a', 0.6, 0.8), entry('b', 0.1, 0.3)],
+      {
+        minSample: 5,
+      },
+    );
     expect(ranked.map((row) => row.agentId)).toEqual(['a', 'b', 'new']);
     expect(ranked[2]).toMatchObject({ rank: null, provisional: true });
     // The provisional agent's high bounds do not push confident agents down.
@@ -164,7 +167,10 @@ describe('blendTaskReward', () => {
     expect(RATING_WEIGHT).toBeGreaterThan(JUDGE_WEIGHT);
     expect(RATING_WEIGHT).toBeGreaterThan(PEER_WEIGHT);
     // (0.5·1 + 0.3·0 + 0.2·0.5) / 1 = 0.6
-    expect(blendTaskReward({ userRating: 5, judgeScore: 0, peerScore: 0.5, failed: false })).toBeCloseTo(0.6, 12);
+    expect(blendTaskReward({ userRating: 5, judgeScore: 0, peerScore: 0.5, failed: false })).toBeCloseTo(
+      0.6,
+      12,
+    );
   });
 
   it('renormalises the weights of the components present', () => {

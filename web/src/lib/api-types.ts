@@ -90,7 +90,7 @@ export interface Task {
 export interface Ranking {
   agent_id: string;
   nickname: string;
-  /** null while the agent is provisional (not enough rated work to be ranked). */
+  /** null while the agent is provisional (not enough scored work to be ranked). */
   rank: number | null;
   total_tasks: number;
   successful_tasks: number;
@@ -101,32 +101,31 @@ export interface Ranking {
   days_active: number;
   rated_tasks: number;
   reward_points: number;
-  /** Optional confidence interval around avg_overall_score, when the server provides one. */
+  // Beyond docs/API.md: the server sends these too; optional so an older server still type-checks.
+  provisional?: boolean;
+  failed_tasks?: number;
+  success_rate?: number | null;
+  /** Interval around avg_overall_score; the leaderboard draws a bar when both ends are present. */
   score_lower?: number | null;
   score_upper?: number | null;
+  scored_tasks?: number;
+  rating_lower?: number | null;
+  rating_upper?: number | null;
+  avg_cost_per_task?: number | null;
+  total_tokens?: number;
+  avg_duration_ms?: number | null;
 }
 
 export interface Leaderboard {
   rankings: Ranking[];
   category: string | null;
   last_updated: string | null;
+  min_sample?: number;
+  level?: number;
 }
 
-/** Aggregates for one agent; docs/API.md names it without listing fields, so all but the core are optional. */
-export interface AgentStats {
-  total_tasks: number;
-  successful_tasks: number;
-  avg_overall_score: number | null;
-  avg_user_rating: number | null;
-  total_cost: number;
-  rank?: number | null;
-  rated_tasks?: number;
-  reward_points?: number;
-  avg_duration_ms?: number | null;
-  avg_tokens?: number | null;
-  cost_efficiency_score?: number | null;
-  days_active?: number;
-}
+/** An agent's overall figures, the same shape as its leaderboard row. */
+export type AgentStats = Ranking;
 
 export interface CategoryStats {
   objective_category: string;
@@ -137,6 +136,7 @@ export interface CategoryStats {
   total_cost: number;
   avg_duration_ms: number | null;
   avg_tokens: number | null;
+  reward_points?: number;
 }
 
 export interface ScoredTask {
@@ -157,11 +157,15 @@ export interface ScoredTask {
   duration_ms: number | null;
   created_at: string;
   completed_at: string | null;
+  simulated?: boolean;
+  peer_score?: number | null;
+  reward_points?: number;
 }
 
 export interface AgentPerformance {
   agent: Agent;
-  stats: AgentStats;
+  /** null until the agent has finished a task. */
+  stats: AgentStats | null;
   categories: CategoryStats[];
   tasks: ScoredTask[];
   total: number;

@@ -29,8 +29,12 @@ export function NodeChart({ nodes }: { nodes: NodeStats[] }) {
       emptyText="No node timings recorded yet."
       legend={
         <p className="chart-legend">
-          <span className="swatch swatch-duration" /> Average duration{' '}
-          <span className="swatch swatch-tokens" /> Average tokens
+          <span className="legend-item">
+            <span className="swatch swatch-duration" /> Average duration
+          </span>
+          <span className="legend-item">
+            <span className="swatch swatch-tokens" /> Average tokens
+          </span>
         </p>
       }
     >

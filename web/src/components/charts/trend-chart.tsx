@@ -49,11 +49,13 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
       emptyText="No scored tasks in this period yet."
       legend={
         <p className="chart-legend">
-          <span className="swatch swatch-score" /> Average score (0–100)
+          <span className="legend-item">
+            <span className="swatch swatch-score" /> Average score (0–100)
+          </span>
           {rated.length > 0 && (
-            <>
+            <span className="legend-item">
               <span className="swatch swatch-rating" /> Average rating (share of 5 stars)
-            </>
+            </span>
           )}
         </p>
       }
