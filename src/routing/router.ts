@@ -240,19 +240,20 @@ function pickExpectedFigure(pairValue: number | null | undefined, agentValue: nu
   return pairValue ?? agentValue ?? null;
 }
 
-/** Why an agent cannot take the task, or undefined when it can (unknown cost/duration is not held against it). */
-function findExclusionReason(evaluation: AgentEvaluation, active: boolean, constraints: RoutingConstraints) {
-  if (!active) return 'inactive' as const;
-  const { maxCost, maxDurationMs } = constraints;
-  if (maxCost != null && evaluation.expectedCost !== null && evaluation.expectedCost > maxCost)
-    return 'over_cost' as const;
-  if (
-    maxDurationMs != null &&
-    evaluation.expectedDurationMs !== null &&
-    evaluation.expectedDurationMs > maxDurationMs
-  ) {
-    return 'over_duration' as const;
-  }
+/** True when a known figure is over a set limit; unknown figures and absent limits never exclude. */
+function exceedsLimit(value: number | null, limit: number | null | undefined): boolean {
+  return value !== null && limit != null && value > limit;
+}
+
+/** Why an agent cannot take the task, or undefined when it can. */
+function findExclusionReason(
+  evaluation: AgentEvaluation,
+  active: boolean,
+  constraints: RoutingConstraints,
+): ExclusionReason | undefined {
+  if (!active) return 'inactive';
+  if (exceedsLimit(evaluation.expectedCost, constraints.maxCost)) return 'over_cost';
+  if (exceedsLimit(evaluation.expectedDurationMs, constraints.maxDurationMs)) return 'over_duration';
   return undefined;
 }
 

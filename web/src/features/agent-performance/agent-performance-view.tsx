@@ -79,10 +79,10 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
   const agent = performance?.agent;
   const stats = performance?.stats;
   const total = performance?.total ?? 0;
-  const successRate =
-    stats && stats.total_tasks > 0
-      ? `${Math.round((stats.successful_tasks / stats.total_tasks) * 100)}%`
-      : '–';
+  const successShare =
+    stats?.success_rate ??
+    (stats && stats.total_tasks > 0 ? stats.successful_tasks / stats.total_tasks : null);
+  const successRate = successShare === null ? '–' : `${Math.round(successShare * 100)}%`;
 
   return (
     <section
@@ -125,15 +125,16 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
       )}
       {stats && (
         <dl className="stats" data-testid="agent-stats">
-          {stats.rank !== undefined && (
-            <Stat label="Rank" value={stats.rank === null ? '–' : `#${stats.rank}`} />
-          )}
+          <Stat label="Rank" value={stats.rank === null ? 'Provisional' : `#${stats.rank}`} />
           <Stat label="Tasks" value={String(stats.total_tasks)} />
           <Stat label="Success" value={successRate} />
           <Stat label="Avg score" value={formatScore(stats.avg_overall_score)} />
           <Stat label="Avg rating" value={formatRating(stats.avg_user_rating)} />
           <Stat label="Total cost" value={formatCost(stats.total_cost)} />
         </dl>
+      )}
+      {performance && stats === null && (
+        <p className="muted">No finished tasks yet, so there are no figures.</p>
       )}
       {sideError && (
         <p className="notice notice-error" role="alert">
