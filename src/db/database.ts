@@ -93,6 +93,8 @@ export interface AgentPerformanceScoresTable {
   peer_score: number | null;
   reward_points: ColumnType<number, number | undefined, number>;
   score_sources: Json<Record<string, ScoreSource>>;
+  /** The reward rules applied to this score (their points sum to reward_points). */
+  reward_rules: ColumnType<AppliedRewardRule[], string | undefined, string>;
   rated_at: Timestamp | null;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -101,6 +103,13 @@ export interface AgentPerformanceScoresTable {
 export interface ScoreSource {
   source: 'heuristic' | 'judge' | 'user' | 'peer' | 'formula';
   version: string;
+}
+
+/** One reward or penalty applied to a task's score. */
+export interface AppliedRewardRule {
+  rule: string;
+  points: number;
+  reason: string;
 }
 
 export interface AgentPeerEvaluationsTable {
@@ -181,6 +190,81 @@ export interface AgentCategoryStatsTable extends StatsSums {
   last_updated: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export type RoutingReason = 'mention' | 'thompson' | 'fallback_constraints';
+
+export interface RoutingDecisionsTable {
+  id: Generated<string>;
+  user_id: string;
+  task_id: string | null;
+  command: string;
+  category: string;
+  confidence: number | null;
+  category_source: CategorySource;
+  chosen_agent_id: string;
+  reason: RoutingReason;
+  expected_score: number;
+  interval_lower: number;
+  interval_upper: number;
+  sampled_score: number | null;
+  observations: ColumnType<number, number | undefined, number>;
+  /** The eligible agent with the highest posterior mean when the decision was made. */
+  best_agent_id: string | null;
+  runners_up: Json<unknown[]>;
+  constraints: Json<Record<string, unknown>>;
+  explanation: string;
+  created_at: CreatedAt;
+}
+
+/** View: each routing decision joined to its task's status and scores (null until they exist). */
+export interface RoutingDecisionOutcomesView {
+  decision_id: string;
+  user_id: string;
+  created_at: Date;
+  chosen_agent_id: string;
+  best_agent_id: string | null;
+  reason: RoutingReason;
+  task_id: string | null;
+  task_agent_id: string | null;
+  task_status: TaskStatus | null;
+  estimated_cost: number | null;
+  duration_ms: number | null;
+  user_rating: number | null;
+  peer_score: number | null;
+  overall_score: number | null;
+  judge_score: number | null;
+}
+
+export type EvaluationKind = 'judge' | 'heuristic';
+
+/** One evaluator's verdict on a task (one row per task per kind); its usage is never charged to the agent. */
+export interface TaskEvaluationsTable {
+  id: Generated<string>;
+  task_id: string;
+  kind: EvaluationKind;
+  status: 'done' | 'failed';
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  reasoning: ColumnType<string, string | undefined, string>;
+  source: EvaluationKind;
+  evaluator_version: string;
+  model: string | null;
+  prompt_tokens: ColumnType<number, number | undefined, number>;
+  completion_tokens: ColumnType<number, number | undefined, number>;
+  estimated_cost: number | null;
+  failure_reason: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** A token bucket per limited activity (LLM evaluations). */
+export interface EvaluationRateLimitsTable {
+  name: string;
+  tokens: number;
+  refilled_at: Timestamp;
+}
+
 export interface Database {
   agents: AgentsTable;
   objective_templates: ObjectiveTemplatesTable;
@@ -190,6 +274,10 @@ export interface Database {
   agent_node_performance: AgentNodePerformanceTable;
   agent_performance_stats: AgentPerformanceStatsTable;
   agent_category_stats: AgentCategoryStatsTable;
+  task_evaluations: TaskEvaluationsTable;
+  evaluation_rate_limits: EvaluationRateLimitsTable;
+  routing_decisions: RoutingDecisionsTable;
+  routing_decision_outcomes: RoutingDecisionOutcomesView;
 }
 
 export type AgentRow = Selectable<AgentsTable>;
@@ -204,3 +292,6 @@ export type AgentStatsRow = Selectable<AgentPerformanceStatsTable>;
 export type CategoryStatsRow = Selectable<AgentCategoryStatsTable>;
 export type TemplateRow = Selectable<ObjectiveTemplatesTable>;
 export type PeerEvaluationRow = Selectable<AgentPeerEvaluationsTable>;
+export type TaskEvaluationRow = Selectable<TaskEvaluationsTable>;
+export type RoutingDecisionRow = Selectable<RoutingDecisionsTable>;
+export type NewRoutingDecision = Insertable<RoutingDecisionsTable>;

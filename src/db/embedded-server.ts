@@ -55,7 +55,11 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   const owner = await resolveServerOwner();
   await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
   await fs.mkdir(logDir, { recursive: true });
-  if (owner) await fs.chown(logDir, owner.uid, owner.gid);
+  if (owner) {
+    await fs.chmod(dataDir, 0o755);
+    await fs.chown(logDir, owner.uid, owner.gid);
+    await assertReachableBy(owner, dataDir);
+  }
   const binaries = await loadBinaries();
   const credentials = await ensureCluster(binaries, pgData, dataDir, owner, log);
 
@@ -102,6 +106,19 @@ async function resolveServerOwner(): Promise<{ uid: number; gid: number } | unde
     await execFileText('groupadd', ['--system', 'postgres']).catch(() => '');
     await execFileText('useradd', ['--system', '--gid', 'postgres', '--no-create-home', 'postgres']);
     return lookupUser('postgres');
+  }
+}
+
+/** PostgreSQL runs as `postgres`: every parent folder of the data folder must let that user in. */
+async function assertReachableBy(owner: { uid: number; gid: number }, dir: string): Promise<void> {
+  try {
+    await runAs('/usr/bin/test', ['-x', dir], owner);
+  } catch (error) {
+    throw new Error(
+      `The embedded PostgreSQL server runs as the 'postgres' user, which cannot reach ${dir} (a parent folder is private). ` +
+        'Set MERIT_DATA_DIR to a folder it can reach (for example /var/lib/merit), or set DATABASE_URL.',
+      { cause: error },
+    );
   }
 }
 

@@ -3,10 +3,14 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type pg from 'pg';
 import type { Database } from './database.js';
 import * as m001 from './migrations/001-foundation.js';
+import * as m002 from './migrations/002-evaluation.js';
+import * as m003 from './migrations/003-routing.js';
 
 /** Numbered migrations, applied in order, each recorded in `kysely_migration`; listed here so builds need no file scanning. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': m001,
+  '002-evaluation': m002,
+  '003-routing': m003,
 };
 
 const migrationProvider: MigrationProvider = {
