@@ -37,6 +37,7 @@ const envSchema = z.object({
   MERIT_JUDGE_MODEL: optionalText,
   MERIT_AGENT_MODELS: optionalText,
   MERIT_SIMULATION_SEED: z.coerce.number().int().default(42),
+  MERIT_SIMULATION_SPEED: z.coerce.number().positive().max(1_000_000).default(10),
   MERIT_EVALUATION: booleanText.default(true),
   MERIT_EVALUATION_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
   MERIT_EVALUATION_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(120),
@@ -71,6 +72,11 @@ export interface Config {
   /** Undefined when no LLM is configured: Merit then runs its simulated team and offline evaluators. */
   readonly llm: LlmSettings | undefined;
   readonly simulationSeed: number;
+  /**
+   * How much faster than its reported durations a simulated agent runs (10: a 4 s step takes 0.4 s of
+   * wall-clock time). The reported durations stay realistic; tests use a large value.
+   */
+  readonly simulationSpeed: number;
   readonly evaluation: {
     readonly enabled: boolean;
     readonly sampleRate: number;
@@ -102,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     statsCron: e.MERIT_STATS_CRON,
     llm: parseLlmSettings(e),
     simulationSeed: e.MERIT_SIMULATION_SEED,
+    simulationSpeed: e.MERIT_SIMULATION_SPEED,
     evaluation: Object.freeze({
       enabled: e.MERIT_EVALUATION,
       sampleRate: e.MERIT_EVALUATION_SAMPLE_RATE,

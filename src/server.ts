@@ -6,11 +6,14 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Config } from './config.js';
 import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
+import { planEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import { DEFAULT_OVERALL_WEIGHTS, parseOverallWeights } from './evaluation/scores.js';
 import { createApp, type MeritApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { EventBus } from './http/event-bus.js';
 import { registerEventRoutes } from './http/events.routes.js';
+import { createLlmProvider } from './llm/provider.js';
+import { CategoryClassifier, registerCategoryClassifier } from './routing/classification.service.js';
 import { ExecutionTracker } from './tasks/execution-tracker.js';
 import { startWorker, type WorkerHandle } from './worker.js';
 
@@ -30,8 +33,24 @@ export function createServices(
   const weights = config.evaluation.overallWeights
     ? parseOverallWeights(config.evaluation.overallWeights)
     : DEFAULT_OVERALL_WEIGHTS;
+  // One cached classifier per database: the tracker, the routes and routeCommand all use it.
+  const classifier = new CategoryClassifier(database.handle.db, {
+    llm: config.llm
+      ? createLlmProvider({
+          kind: config.llm.kind,
+          baseUrl: config.llm.baseUrl,
+          ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
+          model: config.llm.model,
+          timeoutMs: Math.min(config.llm.timeoutMs, 15_000),
+        })
+      : undefined,
+  });
+  registerCategoryClassifier(database.handle.db, classifier);
   const tracker = new ExecutionTracker(database.handle.db, {
+    classify: classifier.classifyForTracker,
     overallWeights: weights,
+    planJobs: planEvaluationJobs(config.evaluation),
+    pool: database.handle.pool,
     hooks: {
       onEvent: (event) =>
         events.publish(

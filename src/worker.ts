@@ -1,8 +1,12 @@
 import { parseCronItems, type Runner, run, type TaskList } from 'graphile-worker';
+import { createAgentJobs } from './agents/agents.jobs.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { silentWorkerLogger } from './db/migrate.js';
+import { claimWorkerLeadership, releaseJobsOfDeadWorkers } from './db/worker-locks.queries.js';
+import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import type { AppContext } from './http/context.js';
+import { createReviewJobs } from './reviews/review.jobs.js';
 import { createStatsJobs, RECOMPUTE_STATS_JOB } from './stats/stats.jobs.js';
 
 export interface WorkerHandle {
@@ -12,8 +16,12 @@ export interface WorkerHandle {
 
 /** Every background job Merit runs, by name. */
 export function buildTaskList(ctx: AppContext): TaskList {
+  const evaluationDeps = buildEvaluationDeps(ctx.config, ctx.db);
   return {
     ...createStatsJobs(ctx.db),
+    ...createAgentJobs(ctx),
+    ...createEvaluationJobs(evaluationDeps),
+    ...createReviewJobs(evaluationDeps),
   };
 }
 
@@ -23,6 +31,10 @@ export async function startWorker(
   handle: DatabaseHandle,
   ctx: AppContext,
 ): Promise<WorkerHandle> {
+  // A job whose worker process was killed stays locked for 4 hours; the first live worker process
+  // (holding the leader lock) knows any lock left is a dead worker's and releases it now.
+  const leadership = await claimWorkerLeadership(handle.pool);
+  if (leadership.leader) await releaseJobsOfDeadWorkers(handle.pool);
   const runner = await run({
     pgPool: handle.pool,
     taskList: buildTaskList(ctx),
@@ -43,6 +55,7 @@ export async function startWorker(
     runner,
     async stop() {
       await runner.stop();
+      await leadership.release();
     },
   };
 }

@@ -134,3 +134,46 @@ export async function findScoreTrend(
   `.execute(db);
   return result.rows.map((row) => ({ ...row, bucket_start: new Date(row.bucket_start).toISOString() }));
 }
+
+/** The graphile-worker job that executes one Mission Control task. */
+export const RUN_AGENT_TASK_JOB = 'run_agent_task';
+
+/**
+ * Enqueues the job that runs a task. Call it inside the transaction that creates the task, so the job
+ * commits with it; the job key makes a second enqueue of the same task replace, not duplicate, the job.
+ */
+export async function insertRunAgentTaskJob(
+  db: Kysely<Database>,
+  task: { taskId: string; userId: string },
+  maxAttempts: number,
+): Promise<void> {
+  const payload = JSON.stringify({ task_id: task.taskId, user_id: task.userId });
+  await sql`
+    SELECT graphile_worker.add_job(
+      ${RUN_AGENT_TASK_JOB},
+      ${payload}::json,
+      max_attempts := ${maxAttempts}::int,
+      job_key := ${`${RUN_AGENT_TASK_JOB}:${task.taskId}`}
+    )
+  `.execute(db);
+}
+
+/**
+ * How many earlier tasks of the same user gave the same agent the same command: a simulated agent's run
+ * key, so that a repeated command gets a fresh (but still seed-determined) answer.
+ */
+export async function countEarlierRuns(
+  db: Kysely<Database>,
+  task: { id: string; userId: string; agentId: string; command: string; createdAt: Date },
+): Promise<number> {
+  const row = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', task.userId)
+    .where('agent_id', '=', task.agentId)
+    .where('command', '=', task.command)
+    .where('id', '!=', task.id)
+    .where('created_at', '<', task.createdAt)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

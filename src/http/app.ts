@@ -4,8 +4,12 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { registerAgentRoutes } from '../agents/agents.routes.js';
+import { registerCategoryRoutes } from '../categories/categories.routes.js';
+import { registerCommandRoutes } from '../commands/commands.routes.js';
 import { type ErrorCode, MeritError, ValidationError } from '../errors.js';
+import { registerEvaluationRoutes } from '../evaluation/evaluation.routes.js';
 import { registerFeedbackRoutes } from '../feedback/feedback.routes.js';
+import { registerRoutingRoutes } from '../routing/routing.routes.js';
 import { registerTaskRoutes } from '../tasks/tasks.routes.js';
 import type { AppContext, AppEnv } from './context.js';
 import { registerDocsRoutes } from './docs.routes.js';
@@ -72,6 +76,10 @@ export function createApp(
   registerTaskRoutes(app, ctx);
   registerFeedbackRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
+  registerEvaluationRoutes(app, ctx);
+  registerCategoryRoutes(app, ctx);
+  registerRoutingRoutes(app, ctx);
+  registerCommandRoutes(app, ctx);
   options.registerExtra?.(app);
 
   app.notFound((c) =>
@@ -79,7 +87,12 @@ export function createApp(
   );
   app.onError((error, c) => {
     if (error instanceof MeritError) {
-      const field = error instanceof ValidationError ? error.field : undefined;
+      const field =
+        error instanceof ValidationError
+          ? error.field
+          : typeof error.details?.field === 'string'
+            ? error.details.field
+            : undefined;
       return c.json(
         { error: { code: error.code, message: error.message, ...(field ? { field } : {}) } },
         STATUS_BY_CODE[error.code],

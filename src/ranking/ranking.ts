@@ -221,17 +221,29 @@ export function countStarRatings(ratings: readonly number[]): number[] {
  * mean = posterior mean star value, lower/upper = mean ∓ z · posterior sd of that mean.
  */
 export function summarizeStarRatings(ratings: readonly number[], options: StarRatingOptions = {}): Estimate {
+  return summarizeStarCounts(countStarRatings(ratings), options);
+}
+
+/**
+ * The same Dirichlet summary from per-star counts (index 0 = one star), as statistics tables store them;
+ * `n` is the number of ratings counted.
+ */
+export function summarizeStarCounts(counts: readonly number[], options: StarRatingOptions = {}): Estimate {
   const { priorCount = 1, level = DEFAULT_LEVEL } = options;
-  const counts = countStarRatings(ratings).map((count) => count + priorCount);
-  const total = counts.reduce((sum, count) => sum + count, 0);
-  const mean = STAR_VALUES.reduce((sum, star, i) => sum + (star * (counts[i] ?? 0)) / total, 0);
+  if (counts.length !== STAR_VALUES.length || counts.some((count) => !Number.isFinite(count) || count < 0)) {
+    throw new ValidationError('ratings', 'must be five non-negative counts, one per star');
+  }
+  const withPrior = counts.map((count) => count + priorCount);
+  const total = withPrior.reduce((sum, count) => sum + count, 0);
+  const mean = STAR_VALUES.reduce((sum, star, i) => sum + (star * (withPrior[i] ?? 0)) / total, 0);
   const meanOfSquares = STAR_VALUES.reduce(
-    (sum, star, i) => sum + (star * star * (counts[i] ?? 0)) / total,
+    (sum, star, i) => sum + (star * star * (withPrior[i] ?? 0)) / total,
     0,
   );
   const sd = Math.sqrt(Math.max(0, meanOfSquares - mean * mean) / (total + 1));
   const z = normalQuantile(1 - (1 - level) / 2);
-  return { mean, lower: Math.max(1, mean - z * sd), upper: Math.min(5, mean + z * sd), n: ratings.length };
+  const n = counts.reduce((sum, count) => sum + count, 0);
+  return { mean, lower: Math.max(1, mean - z * sd), upper: Math.min(5, mean + z * sd), n };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ export interface RouterOptions {
 }
 
 export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
-  agentPriorStrength: 2,
+  agentPriorStrength: 3,
   pairPriorStrength: 6,
   loadPenalty: 0.1,
   noisePriorStrength: 3,
@@ -211,8 +211,11 @@ export function estimateEvidenceWeight(
 // ---------------------------------------------------------------------------------------------------
 // Evaluation of candidates
 
+/** What posteriors depend on: the category, the candidates and their statistics. */
+export type PosteriorRequest = Pick<RoutingRequest, 'category' | 'candidates' | 'pairStats' | 'agentStats'>;
+
 interface RoutingContext {
-  request: RoutingRequest;
+  request: PosteriorRequest;
   options: RouterOptions;
   globalMean: number;
   evidenceWeight: number;
@@ -220,7 +223,7 @@ interface RoutingContext {
   agents: Map<string, AgentStats>;
 }
 
-function createRoutingContext(request: RoutingRequest, options: RouterOptions): RoutingContext {
+function createRoutingContext(request: PosteriorRequest, options: RouterOptions): RoutingContext {
   const pairs = new Map(
     request.pairStats
       .filter((stats) => stats.category === request.category)
@@ -257,15 +260,18 @@ function findExclusionReason(
   return undefined;
 }
 
-/** Posterior, Thompson draw and constraint check for one candidate. */
-function evaluateCandidate(context: RoutingContext, candidate: RoutingCandidate): AgentEvaluation {
+/** A candidate's posterior reward in the request's category (spread matched to reward noise), not yet drawn. */
+function estimateCandidate(
+  context: RoutingContext,
+  candidate: RoutingCandidate,
+): AgentEvaluation & { alpha: number; beta: number } {
   const pair = context.pairs.get(candidate.agentId);
   const agent = context.agents.get(candidate.agentId);
   const prior = computePairPosterior(pair, agent, context.globalMean, context.options);
   // Same mean, spread narrowed to the observed reward noise.
   const alpha = prior.alpha * context.evidenceWeight;
   const beta = prior.beta * context.evidenceWeight;
-  const evaluation: AgentEvaluation = {
+  return {
     agentId: candidate.agentId,
     nickname: candidate.nickname,
     expectedScore: alpha / (alpha + beta),
@@ -276,16 +282,23 @@ function evaluateCandidate(context: RoutingContext, candidate: RoutingCandidate)
     expectedCost: pickExpectedFigure(pair?.meanCost, agent?.meanCost),
     expectedDurationMs: pickExpectedFigure(pair?.meanDurationMs, agent?.meanDurationMs),
     load: candidate.load,
+    alpha,
+    beta,
   };
-  const excludedBecause = findExclusionReason(
-    evaluation,
-    candidate.active,
-    context.request.constraints ?? {},
-  );
+}
+
+/** Posterior, Thompson draw and constraint check for one candidate. */
+function evaluateCandidate(
+  context: RoutingContext,
+  request: RoutingRequest,
+  candidate: RoutingCandidate,
+): AgentEvaluation {
+  const { alpha, beta, ...evaluation } = estimateCandidate(context, candidate);
+  const excludedBecause = findExclusionReason(evaluation, candidate.active, request.constraints ?? {});
   if (excludedBecause !== undefined) evaluation.excludedBecause = excludedBecause;
   // Every active agent is drawn, so how much randomness is used does not depend on the limits.
   if (candidate.active) {
-    const sampledScore = sampleBeta(alpha, beta, context.request.random);
+    const sampledScore = sampleBeta(alpha, beta, request.random);
     evaluation.sampledScore = sampledScore;
     evaluation.adjustedScore = sampledScore / (1 + context.options.loadPenalty * Math.max(0, candidate.load));
   }
@@ -348,7 +361,7 @@ export function chooseAgent(request: RoutingRequest, options: Partial<RouterOpti
   const context = createRoutingContext(request, { ...DEFAULT_ROUTER_OPTIONS, ...options });
   // Sorted by id so the same inputs in any order consume the random stream identically.
   const candidates = [...request.candidates].sort((left, right) => left.agentId.localeCompare(right.agentId));
-  const evaluations = candidates.map((candidate) => evaluateCandidate(context, candidate));
+  const evaluations = candidates.map((candidate) => evaluateCandidate(context, request, candidate));
   const [winner, reason] = selectWinner([...evaluations], request);
   return {
     ...winner,
@@ -362,6 +375,21 @@ export function chooseAgent(request: RoutingRequest, options: Partial<RouterOpti
       excludedAgentIds: evaluations.filter((e) => e.excludedBecause !== undefined).map((e) => e.agentId),
     },
   };
+}
+
+/**
+ * Every candidate's posterior reward in the request's category, exactly as the router sees it but without
+ * a draw, limits or a winner: the figures behind capability and best-agent listings.
+ */
+export function estimateCandidates(
+  request: PosteriorRequest,
+  options: Partial<RouterOptions> = {},
+): AgentEvaluation[] {
+  const context = createRoutingContext(request, { ...DEFAULT_ROUTER_OPTIONS, ...options });
+  return request.candidates.map((candidate) => {
+    const { alpha: _alpha, beta: _beta, ...evaluation } = estimateCandidate(context, candidate);
+    return evaluation;
+  });
 }
 
 /** The router with its tuning fixed once, for callers that route many tasks. */

@@ -1,4 +1,4 @@
-import { normalQuantile, rankWithConfidence, summarizeBetaPosterior } from '../ranking/ranking.js';
+import { rankWithConfidence, summarizeBetaPosterior, summarizeStarCounts } from '../ranking/ranking.js';
 import { computeDaysActive } from './stats.js';
 
 /** The statistics of one agent (overall, or within one category), as the leaderboard reads them. */
@@ -102,7 +102,7 @@ function describeAgent(
   const score =
     scored > 0 ? summarizeBetaPosterior(1 + sumOverall, 1 + scored - sumOverall, scored, level) : null;
   const ratingCount = row.ratings.reduce((sum, count) => sum + count, 0);
-  const stars = ratingCount > 0 ? summarizeStarCounts(row.ratings, level) : null;
+  const stars = ratingCount > 0 ? summarizeStarCounts(row.ratings, { level }) : null;
   const finished = (row.successful_tasks ?? 0) + row.failed_tasks;
   return {
     agent_id: row.agent_id,
@@ -138,15 +138,4 @@ function computeCostEfficiency(
   if (score === null) return null;
   if (cost === null || cost <= 0 || cheapest === null) return score;
   return round(score * (cheapest / cost), 2);
-}
-
-/** Dirichlet posterior of the mean star rating from per-star counts (prior: one pseudo-rating per star). */
-function summarizeStarCounts(counts: readonly number[], level: number) {
-  const withPrior = counts.map((count) => count + 1);
-  const total = withPrior.reduce((sum, count) => sum + count, 0);
-  const mean = withPrior.reduce((sum, count, i) => sum + ((i + 1) * count) / total, 0);
-  const meanOfSquares = withPrior.reduce((sum, count, i) => sum + ((i + 1) ** 2 * count) / total, 0);
-  const sd = Math.sqrt(Math.max(0, meanOfSquares - mean * mean) / (total + 1));
-  const z = normalQuantile(1 - (1 - level) / 2);
-  return { mean, lower: Math.max(1, mean - z * sd), upper: Math.min(5, mean + z * sd) };
 }

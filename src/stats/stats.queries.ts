@@ -1,30 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { AgentStatsRow, CategoryStatsRow, Database } from '../db/database.js';
-import { isEmptyDelta, type StatsDelta, sumDeltas } from './stats.js';
+import { isEmptyDelta, type StatsDelta } from './stats.js';
 
 function round6(value: number): number {
   return Math.round(value * 1e6) / 1e6;
-}
-
-/** The shared SET list of both statistics upserts: add the delta's sums and derive the averages. */
-function deltaColumns(d: StatsDelta) {
-  const at = d.at ? d.at.toISOString() : null;
-  return {
-    tasks: d.tasks,
-    successful: d.successful,
-    failed: d.failed,
-    scored: d.scored,
-    sumOverall: round6(d.sumOverall),
-    sumSqOverall: round6(d.sumSqOverall),
-    rated: d.rated,
-    sumRating: d.sumRating,
-    r: d.ratingCounts,
-    tokens: d.tokens,
-    cost: round6(d.cost),
-    durationMs: d.durationMs,
-    rewardPoints: d.rewardPoints,
-    at,
-  };
 }
 
 export interface StatsChange {
@@ -33,50 +12,108 @@ export interface StatsChange {
   delta: StatsDelta;
 }
 
-/**
- * Applies task-level changes to the agents' statistics rows and their (agent, category) rows.
- * Changes are summed per row and applied in one fixed order (agent, then its categories, by id), so
- * concurrent writers always lock rows in the same order and cannot deadlock.
- * Rows are created on first use (so the seed's manual INSERT of a stats row still works on a fresh
- * database), and an average keeps its stored value until real scores exist for it.
- */
-export async function applyStatsChanges(
-  db: Kysely<Database>,
-  changes: readonly StatsChange[],
-): Promise<void> {
-  const byAgent = new Map<string, Map<string, StatsDelta[]>>();
-  for (const change of changes) {
-    const categories = byAgent.get(change.agentId) ?? new Map<string, StatsDelta[]>();
-    categories.set(change.category, [...(categories.get(change.category) ?? []), change.delta]);
-    byAgent.set(change.agentId, categories);
-  }
-  for (const agentId of [...byAgent.keys()].sort()) {
-    const categories = byAgent.get(agentId) as Map<string, StatsDelta[]>;
-    await upsertAgentStats(db, agentId, sumDeltas([...categories.values()].flat()));
-    for (const category of [...categories.keys()].sort()) {
-      await upsertCategoryStats(db, agentId, category, sumDeltas(categories.get(category) as StatsDelta[]));
-    }
-  }
+/** The delta columns of one statistics change, as a row of the `stats_input` relation. */
+export interface StatsDeltaRecord {
+  agent_id: string;
+  category: string;
+  d_tasks: number;
+  d_successful: number;
+  d_failed: number;
+  d_scored: number;
+  d_sum_overall: number;
+  d_sum_sq_overall: number;
+  d_rated: number;
+  d_sum_rating: number;
+  d_r1: number;
+  d_r2: number;
+  d_r3: number;
+  d_r4: number;
+  d_r5: number;
+  d_tokens: number;
+  d_cost: number;
+  d_duration_ms: number;
+  d_reward_points: number;
+  d_at: string | null;
 }
 
-async function upsertAgentStats(db: Kysely<Database>, agentId: string, delta: StatsDelta): Promise<void> {
-  if (isEmptyDelta(delta)) return;
-  const v = deltaColumns(delta);
-  await sql`
+/** Column list for `jsonb_to_recordset(...) AS x(...)` of StatsDeltaRecord fields (without agent and category). */
+export const DELTA_RECORD_COLUMNS = sql.raw(
+  [
+    'd_tasks int',
+    'd_successful int',
+    'd_failed int',
+    'd_scored int',
+    'd_sum_overall numeric',
+    'd_sum_sq_overall numeric',
+    'd_rated int',
+    'd_sum_rating numeric',
+    'd_r1 int',
+    'd_r2 int',
+    'd_r3 int',
+    'd_r4 int',
+    'd_r5 int',
+    'd_tokens bigint',
+    'd_cost numeric',
+    'd_duration_ms bigint',
+    'd_reward_points int',
+    'd_at timestamptz',
+  ].join(', '),
+);
+
+export function toDeltaRecord(agentId: string, category: string, d: StatsDelta): StatsDeltaRecord {
+  return {
+    agent_id: agentId,
+    category,
+    d_tasks: d.tasks,
+    d_successful: d.successful,
+    d_failed: d.failed,
+    d_scored: d.scored,
+    d_sum_overall: round6(d.sumOverall),
+    d_sum_sq_overall: round6(d.sumSqOverall),
+    d_rated: d.rated,
+    d_sum_rating: d.sumRating,
+    d_r1: d.ratingCounts[0],
+    d_r2: d.ratingCounts[1],
+    d_r3: d.ratingCounts[2],
+    d_r4: d.ratingCounts[3],
+    d_r5: d.ratingCounts[4],
+    d_tokens: d.tokens,
+    d_cost: round6(d.cost),
+    d_duration_ms: d.durationMs,
+    d_reward_points: d.rewardPoints,
+    d_at: d.at ? d.at.toISOString() : null,
+  };
+}
+
+/**
+ * CTEs (to follow a `stats_input` CTE of StatsDeltaRecord rows) that add the deltas to the agents'
+ * statistics rows and their (agent, category) rows, in one statement. Rows are summed per key and
+ * written in key order, and every writer uses this same fragment, so concurrent writers lock rows in
+ * one order and cannot deadlock. Rows are created on first use (so the seed's manual INSERT of a stats
+ * row still works on a fresh database), and an average keeps its stored value until real scores exist.
+ */
+export const STATS_UPSERT_CTES = sql`
+  stats_agent_delta AS (
+    SELECT agent_id, sum(d_tasks)::int AS tasks, sum(d_successful)::int AS successful, sum(d_failed)::int AS failed,
+      sum(d_scored)::int AS scored, sum(d_sum_overall) AS sum_overall, sum(d_sum_sq_overall) AS sum_sq_overall,
+      sum(d_rated)::int AS rated, sum(d_sum_rating) AS sum_rating, sum(d_r1)::int AS r1, sum(d_r2)::int AS r2,
+      sum(d_r3)::int AS r3, sum(d_r4)::int AS r4, sum(d_r5)::int AS r5, sum(d_tokens)::bigint AS tokens,
+      sum(d_cost) AS cost, sum(d_duration_ms)::bigint AS duration_ms, sum(d_reward_points)::int AS reward_points,
+      min(d_at) AS first_at, max(d_at) AS last_at
+    FROM stats_input GROUP BY agent_id
+  ),
+  stats_agent_upsert AS (
     INSERT INTO agent_performance_stats AS s (
       agent_id, nickname, total_tasks, successful_tasks, failed_tasks, scored_tasks, sum_overall_score,
       sum_sq_overall_score, rated_tasks, sum_user_rating, ratings_1, ratings_2, ratings_3, ratings_4, ratings_5,
       total_tokens, total_cost, total_duration_ms, reward_points, first_task_at, last_task_at,
       avg_overall_score, avg_user_rating, last_updated)
-    SELECT a.agent_id, a.nickname, ${v.tasks}::int, ${v.successful}::int, ${v.failed}::int, ${v.scored}::int,
-      ${v.sumOverall}::numeric, ${v.sumSqOverall}::numeric, ${v.rated}::int, ${v.sumRating}::numeric,
-      ${v.r[0]}::int, ${v.r[1]}::int, ${v.r[2]}::int, ${v.r[3]}::int, ${v.r[4]}::int,
-      ${v.tokens}::bigint, ${v.cost}::numeric, ${v.durationMs}::bigint, ${v.rewardPoints}::int,
-      ${v.at}::timestamptz, ${v.at}::timestamptz,
-      round(${v.sumOverall}::numeric / nullif(${v.scored}::int, 0), 2),
-      round(${v.sumRating}::numeric / nullif(${v.rated}::int, 0), 2),
+    SELECT d.agent_id, a.nickname, d.tasks, d.successful, d.failed, d.scored, d.sum_overall, d.sum_sq_overall,
+      d.rated, d.sum_rating, d.r1, d.r2, d.r3, d.r4, d.r5, d.tokens, d.cost, d.duration_ms, d.reward_points,
+      d.first_at, d.last_at, round(d.sum_overall / nullif(d.scored, 0), 2), round(d.sum_rating / nullif(d.rated, 0), 2),
       now() AT TIME ZONE 'UTC'
-    FROM agents a WHERE a.agent_id = ${agentId}
+    FROM stats_agent_delta d JOIN agents a ON a.agent_id = d.agent_id
+    ORDER BY d.agent_id
     ON CONFLICT (agent_id) DO UPDATE SET
       total_tasks = coalesce(s.total_tasks, 0) + excluded.total_tasks,
       successful_tasks = coalesce(s.successful_tasks, 0) + excluded.successful_tasks,
@@ -104,27 +141,27 @@ async function upsertAgentStats(db: Kysely<Database>, agentId: string, delta: St
         THEN round((s.sum_user_rating + excluded.sum_user_rating) / (s.rated_tasks + excluded.rated_tasks), 2)
         ELSE s.avg_user_rating END,
       last_updated = excluded.last_updated
-  `.execute(db);
-}
-
-async function upsertCategoryStats(
-  db: Kysely<Database>,
-  agentId: string,
-  category: string,
-  delta: StatsDelta,
-): Promise<void> {
-  if (isEmptyDelta(delta)) return;
-  const v = deltaColumns(delta);
-  await sql`
+    RETURNING s.agent_id
+  ),
+  stats_category_delta AS (
+    SELECT agent_id, category, sum(d_tasks)::int AS tasks, sum(d_successful)::int AS successful,
+      sum(d_failed)::int AS failed, sum(d_scored)::int AS scored, sum(d_sum_overall) AS sum_overall,
+      sum(d_sum_sq_overall) AS sum_sq_overall, sum(d_rated)::int AS rated, sum(d_sum_rating) AS sum_rating,
+      sum(d_r1)::int AS r1, sum(d_r2)::int AS r2, sum(d_r3)::int AS r3, sum(d_r4)::int AS r4, sum(d_r5)::int AS r5,
+      sum(d_tokens)::bigint AS tokens, sum(d_cost) AS cost, sum(d_duration_ms)::bigint AS duration_ms,
+      sum(d_reward_points)::int AS reward_points, min(d_at) AS first_at, max(d_at) AS last_at
+    FROM stats_input GROUP BY agent_id, category
+  ),
+  stats_category_upsert AS (
     INSERT INTO agent_category_stats AS s (
       agent_id, objective_category, total_tasks, successful_tasks, failed_tasks, scored_tasks, sum_overall_score,
       sum_sq_overall_score, rated_tasks, sum_user_rating, ratings_1, ratings_2, ratings_3, ratings_4, ratings_5,
       total_tokens, total_cost, total_duration_ms, reward_points, first_task_at, last_task_at, last_updated)
-    VALUES (${agentId}, ${category}, ${v.tasks}::int, ${v.successful}::int, ${v.failed}::int, ${v.scored}::int,
-      ${v.sumOverall}::numeric, ${v.sumSqOverall}::numeric, ${v.rated}::int, ${v.sumRating}::numeric,
-      ${v.r[0]}::int, ${v.r[1]}::int, ${v.r[2]}::int, ${v.r[3]}::int, ${v.r[4]}::int,
-      ${v.tokens}::bigint, ${v.cost}::numeric, ${v.durationMs}::bigint, ${v.rewardPoints}::int,
-      ${v.at}::timestamptz, ${v.at}::timestamptz, now())
+    SELECT d.agent_id, d.category, d.tasks, d.successful, d.failed, d.scored, d.sum_overall, d.sum_sq_overall,
+      d.rated, d.sum_rating, d.r1, d.r2, d.r3, d.r4, d.r5, d.tokens, d.cost, d.duration_ms, d.reward_points,
+      d.first_at, d.last_at, now()
+    FROM stats_category_delta d
+    ORDER BY d.agent_id, d.category
     ON CONFLICT (agent_id, objective_category) DO UPDATE SET
       total_tasks = s.total_tasks + excluded.total_tasks,
       successful_tasks = s.successful_tasks + excluded.successful_tasks,
@@ -146,6 +183,24 @@ async function upsertCategoryStats(
       first_task_at = least(s.first_task_at, excluded.first_task_at),
       last_task_at = greatest(s.last_task_at, excluded.last_task_at),
       last_updated = excluded.last_updated
+    RETURNING s.agent_id
+  )`;
+
+/** Applies task-level statistics changes in one statement (see STATS_UPSERT_CTES). */
+export async function applyStatsChanges(
+  db: Kysely<Database>,
+  changes: readonly StatsChange[],
+): Promise<void> {
+  const records = changes
+    .filter((change) => !isEmptyDelta(change.delta))
+    .map((change) => toDeltaRecord(change.agentId, change.category, change.delta));
+  if (records.length === 0) return;
+  await sql`
+    WITH stats_input AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS x(agent_id text, category text, ${DELTA_RECORD_COLUMNS})
+    ),
+    ${STATS_UPSERT_CTES}
+    SELECT (SELECT count(*) FROM stats_agent_upsert) AS agents, (SELECT count(*) FROM stats_category_upsert) AS categories
   `.execute(db);
 }
 

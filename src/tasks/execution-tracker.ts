@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type {
   CategorySource,
   Database,
@@ -11,7 +12,7 @@ import type {
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
 import { diffContributions, EMPTY_CONTRIBUTION } from '../stats/stats.js';
-import { applyStatsChanges, type StatsChange } from '../stats/stats.queries.js';
+import { applyStatsChanges, type StatsChange, toDeltaRecord } from '../stats/stats.queries.js';
 import {
   buildPriorBaseline,
   computeEfficiencyScore,
@@ -34,6 +35,9 @@ import {
   toTaskView,
 } from './tasks.js';
 import {
+  enqueueJobs,
+  type FinishedNodeRecord,
+  type FinishedTaskRecord,
   findAgentNicknames,
   findNextNodeSequence,
   findNodesForTask,
@@ -41,10 +45,11 @@ import {
   findScoreForTask,
   findTaskForUser,
   findTemplates,
+  insertFinishedTasks,
   insertNodes,
   insertScores,
   insertTask,
-  insertTasks,
+  type TaskJobSpec,
   updateTask,
 } from './tasks.queries.js';
 
@@ -79,8 +84,18 @@ export interface TrackerHooks {
   onEvent?: (event: TrackerEvent) => void;
 }
 
+/** What a job planner knows of a finished task. */
+export type FinishedTaskInfo = Pick<TaskRow, 'id' | 'status' | 'agent_id' | 'objective_category' | 'user_id'>;
+
+/** Decides which background jobs each finished task needs (evaluation, review...). Pure and fast. */
+export type FinishedTaskJobPlanner = (tasks: readonly FinishedTaskInfo[]) => TaskJobSpec[];
+
 export interface ExecutionTrackerOptions {
   classify?: CommandClassifier;
+  /** Jobs enqueued in the same statement or transaction as the write that finishes their task. */
+  planJobs?: FinishedTaskJobPlanner;
+  /** The pool behind `db`, for the prepared statement of the high-volume path. */
+  pool?: pg.Pool;
   overallWeights?: OverallWeights;
   hooks?: TrackerHooks;
   now?: () => Date;
@@ -111,6 +126,8 @@ const defaultClassifier: CommandClassifier = () => ({
 export class ExecutionTracker {
   readonly db: Kysely<Database>;
   private readonly classify: CommandClassifier;
+  private readonly planJobs: FinishedTaskJobPlanner;
+  private readonly pool: pg.Pool | undefined;
   private readonly weights: OverallWeights;
   private readonly hooks: TrackerHooks;
   private readonly now: () => Date;
@@ -121,6 +138,8 @@ export class ExecutionTracker {
   constructor(db: Kysely<Database>, options: ExecutionTrackerOptions = {}) {
     this.db = db;
     this.classify = options.classify ?? defaultClassifier;
+    this.planJobs = options.planJobs ?? (() => []);
+    this.pool = options.pool;
     this.weights = options.overallWeights ?? DEFAULT_OVERALL_WEIGHTS;
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? (() => new Date());
@@ -133,27 +152,38 @@ export class ExecutionTracker {
       source?: 'api' | 'mission_control';
       simulated?: boolean;
       classification?: Classification;
+      /**
+       * Runs in the transaction that inserts the task (not for a re-sent id): enqueue the job that
+       * executes it here, so that a task never exists without its job, nor a job without its task.
+       */
+      onCreated?: (trx: Kysely<Database>, task: TaskRow) => Promise<void>;
     } = {},
   ): Promise<TaskView> {
     const nickname = await this.requireAgent(input.agent_id);
     const classification =
       options.classification ?? (await this.resolveCategory(input.command, input.objective_category));
     const now = this.now();
-    const row = await insertTask(this.db, {
-      ...(input.id ? { id: input.id } : {}),
-      user_id: userId,
-      agent_id: input.agent_id,
-      command: input.command,
-      objective_category: classification.category,
-      category_confidence: classification.confidence,
-      category_source: classification.source,
-      status: input.status,
-      model: input.model ?? null,
-      simulated: options.simulated ?? false,
-      source: options.source ?? 'api',
-      created_at: now,
-      started_at: input.status === 'running' ? now : null,
-    });
+    const { onCreated } = options;
+    const insert = async (db: Kysely<Database>) => {
+      const inserted = await insertTask(db, {
+        ...(input.id ? { id: input.id } : {}),
+        user_id: userId,
+        agent_id: input.agent_id,
+        command: input.command,
+        objective_category: classification.category,
+        category_confidence: classification.confidence,
+        category_source: classification.source,
+        status: input.status,
+        model: input.model ?? null,
+        simulated: options.simulated ?? false,
+        source: options.source ?? 'api',
+        created_at: now,
+        started_at: input.status === 'running' ? now : null,
+      });
+      if (inserted && onCreated) await onCreated(db, inserted);
+      return inserted;
+    };
+    const row = onCreated ? await this.db.transaction().execute(insert) : await insert(this.db);
     if (!row) {
       // A re-sent creation with the same id answers with the existing task; another user's id is a conflict.
       const existing = await findTaskForUser(this.db, userId, input.id as string);
@@ -285,83 +315,112 @@ export class ExecutionTracker {
     inputs: readonly FinishedTaskInput[],
     options: { source?: 'api' | 'batch' | 'demo'; simulated?: boolean } = {},
   ): Promise<BatchResult> {
-    const prepared = [];
+    const now = this.now();
+    const records: FinishedTaskRecord[] = [];
+    const nodes: FinishedNodeRecord[] = [];
     for (const [index, input] of inputs.entries()) {
-      await this.requireAgent(input.agent_id, `tasks.${index}.agent_id`);
+      const prefix = options.source === 'api' ? '' : `tasks.${index}.`;
+      await this.requireAgent(input.agent_id, `${prefix}agent_id`);
       const classification = await this.resolveCategory(
         input.command,
         input.objective_category,
-        `tasks.${index}.objective_category`,
+        `${prefix}objective_category`,
       );
-      prepared.push({ input, classification });
-    }
-    const now = this.now();
-    const rows = prepared.map(({ input, classification }) => {
-      const usage = resolveUsage(input, null);
-      const completedAt = input.completed_at ? new Date(input.completed_at) : now;
-      const startedAt = input.started_at
-        ? new Date(input.started_at)
-        : new Date(completedAt.getTime() - (input.duration_ms ?? 0));
-      return {
-        id: input.id ?? crypto.randomUUID(),
-        user_id: userId,
-        agent_id: input.agent_id,
-        command: input.command,
-        objective_category: classification.category,
-        category_confidence: classification.confidence,
-        category_source: classification.source,
-        status: input.status,
-        result: input.status === 'completed' ? (input.result ?? '') : null,
-        error: input.status === 'failed' ? (input.error ?? null) : null,
-        model: usage.model,
-        simulated: options.simulated ?? false,
-        source: options.source ?? 'batch',
-        prompt_tokens: usage.promptTokens,
-        completion_tokens: usage.completionTokens,
-        total_tokens: usage.totalTokens,
-        estimated_cost: usage.estimatedCost,
-        duration_ms: input.duration_ms ?? Math.max(0, completedAt.getTime() - startedAt.getTime()),
-        created_at: startedAt,
-        started_at: startedAt,
-        completed_at: completedAt,
-      };
-    });
-    const nodesById = new Map(
-      prepared.map(({ input }, index) => [rows[index]?.id as string, input.nodes ?? []]),
-    );
-    const ratings = new Map<string, Rating>();
-    for (const [index, { input }] of prepared.entries()) {
-      if (input.user_rating !== undefined) {
-        ratings.set(rows[index]?.id as string, {
-          rating: input.user_rating,
-          feedback: input.user_feedback ?? null,
-        });
+      const record = await this.buildFinishedRecord(userId, input, classification, now, options);
+      records.push(record);
+      for (const [sequence, node] of (input.nodes ?? []).entries()) {
+        nodes.push(toNodeRecord(this.buildNode(record, node, sequence)));
       }
     }
-    const inserted = await this.db.transaction().execute(async (trx) => {
-      const newRows = await insertTasks(trx, rows);
-      const nodes = newRows.flatMap((task) =>
-        (nodesById.get(task.id) ?? []).map((node, sequence) => this.buildNode(task, node, sequence)),
-      );
-      await insertNodes(trx, nodes);
-      await this.onTaskComplete(
-        trx,
-        newRows.filter((row) => row.status === 'completed'),
-        ratings,
-      );
-      await this.applyFinished(
-        trx,
-        newRows.filter((row) => row.status === 'failed'),
-        new Map(),
-      );
-      return newRows;
-    });
+    const hooks = this.hooks.onTasksFinished ?? [];
+    const jobs = this.planJobs(records);
+    const inserted =
+      hooks.length === 0
+        ? await insertFinishedTasks(this.db, records, nodes, jobs, this.pool)
+        : await this.db.transaction().execute(async (trx) => {
+            const rows = await insertFinishedTasks(trx, records, nodes, jobs);
+            if (rows.length > 0) for (const hook of hooks) await hook(trx, rows);
+            return rows;
+          });
     if (inserted.length > 0)
       this.emit({ kind: 'stats', agentIds: [...new Set(inserted.map((row) => row.agent_id))] });
     return {
       accepted: inserted.length,
-      duplicates: rows.length - inserted.length,
-      task_ids: rows.map((row) => row.id),
+      duplicates: records.length - inserted.length,
+      task_ids: records.map((row) => row.id),
+    };
+  }
+
+  /** A finished task's row, score and statistics delta, computed before the one INSERT statement. */
+  private async buildFinishedRecord(
+    userId: string,
+    input: FinishedTaskInput,
+    classification: Classification,
+    now: Date,
+    options: { source?: 'api' | 'batch' | 'demo'; simulated?: boolean },
+  ): Promise<FinishedTaskRecord> {
+    const usage = resolveUsage(input, null);
+    const completedAt = input.completed_at ? new Date(input.completed_at) : now;
+    const startedAt = input.started_at
+      ? new Date(input.started_at)
+      : new Date(completedAt.getTime() - (input.duration_ms ?? 0));
+    const durationMs = input.duration_ms ?? Math.max(0, completedAt.getTime() - startedAt.getTime());
+    const completed = input.status === 'completed';
+    const rating = completed ? (input.user_rating ?? null) : null;
+    const efficiency = completed
+      ? await this.scoreEfficiency(classification.category, usage.totalTokens, durationMs)
+      : null;
+    const overall = completed ? combineOverallScore({ efficiency, userRating: rating }, this.weights) : null;
+    const sources: Record<string, ScoreSource> = {};
+    if (efficiency !== null) sources.efficiency = { source: 'formula', version: EFFICIENCY_VERSION };
+    if (rating !== null) sources.user_rating = { source: 'user', version: 'user-1' };
+    const delta = diffContributions(
+      EMPTY_CONTRIBUTION,
+      describeContribution(
+        {
+          status: input.status,
+          total_tokens: usage.totalTokens,
+          estimated_cost: usage.estimatedCost,
+          duration_ms: durationMs,
+          completed_at: completedAt,
+        },
+        completed ? { overall_score: overall, user_rating: rating, reward_points: 0 } : null,
+      ),
+    );
+    const {
+      agent_id: _agent,
+      category: _category,
+      ...deltaColumns
+    } = toDeltaRecord(input.agent_id, classification.category, delta);
+    return {
+      id: input.id ?? crypto.randomUUID(),
+      user_id: userId,
+      agent_id: input.agent_id,
+      command: input.command,
+      objective_category: classification.category,
+      category_confidence: classification.confidence,
+      category_source: classification.source,
+      status: input.status,
+      result: completed ? (input.result ?? '') : null,
+      error: completed ? null : (input.error ?? null),
+      model: usage.model,
+      simulated: options.simulated ?? false,
+      source: options.source ?? 'batch',
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.totalTokens,
+      estimated_cost: usage.estimatedCost,
+      duration_ms: durationMs,
+      created_at: startedAt.toISOString(),
+      started_at: startedAt.toISOString(),
+      completed_at: completedAt.toISOString(),
+      has_score: completed,
+      efficiency_score: efficiency,
+      overall_score: overall,
+      user_rating: rating,
+      user_feedback: rating === null ? null : (input.user_feedback ?? null),
+      score_sources: sources,
+      ...deltaColumns,
     };
   }
 
@@ -395,19 +454,12 @@ export class ExecutionTracker {
     ratings: ReadonlyMap<string, Rating> = new Map(),
   ): Promise<void> {
     if (tasks.length === 0) return;
-    const templates = await this.loadTemplates();
     const scores: NewScore[] = [];
     for (const task of tasks) {
-      const template = templates.get(task.objective_category);
-      const typical = {
-        tokens: template?.typical_tokens ?? 1500,
-        durationMs: template?.typical_duration_ms ?? 20_000,
-      };
-      const baseline = await this.loadBaseline(task.objective_category, typical);
-      const efficiency = computeEfficiencyScore(
-        { totalTokens: task.total_tokens, durationMs: task.duration_ms },
-        baseline,
-        typical,
+      const efficiency = await this.scoreEfficiency(
+        task.objective_category,
+        task.total_tokens,
+        task.duration_ms,
       );
       const rating = ratings.get(task.id);
       const sources: Record<string, ScoreSource> = {};
@@ -446,6 +498,7 @@ export class ExecutionTracker {
       delta: diffContributions(EMPTY_CONTRIBUTION, describeContribution(task, scores.get(task.id) ?? null)),
     }));
     await applyStatsChanges(trx, changes);
+    await enqueueJobs(trx, this.planJobs(tasks));
     for (const hook of this.hooks.onTasksFinished ?? []) await hook(trx, tasks);
   }
 
@@ -462,7 +515,7 @@ export class ExecutionTracker {
     );
   }
 
-  private buildNode(task: TaskRow, node: NodeInput, sequence: number): NewNode {
+  private buildNode(task: Pick<TaskRow, 'id' | 'agent_id'>, node: NodeInput, sequence: number): NewNode {
     const startedAt = node.started_at ? new Date(node.started_at) : null;
     const totalTokens = node.total_tokens ?? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0);
     return {
@@ -540,6 +593,16 @@ export class ExecutionTracker {
     return this.agents.rows;
   }
 
+  private async scoreEfficiency(category: string, totalTokens: number | null, durationMs: number | null) {
+    const template = (await this.loadTemplates()).get(category);
+    const typical = {
+      tokens: template?.typical_tokens ?? 1500,
+      durationMs: template?.typical_duration_ms ?? 20_000,
+    };
+    const baseline = await this.loadBaseline(category, typical);
+    return computeEfficiencyScore({ totalTokens, durationMs }, baseline, typical);
+  }
+
   /** The category's efficiency baseline, refreshed at most once a minute (robust to one odd task). */
   private async loadBaseline(category: string, typical: { tokens: number; durationMs: number }) {
     const cached = this.baselines.get(category);
@@ -553,6 +616,25 @@ export class ExecutionTracker {
   private emit(event: TrackerEvent): void {
     this.hooks.onEvent?.(event);
   }
+}
+
+function toNodeRecord(node: NewNode): FinishedNodeRecord {
+  const iso = (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : null);
+  return {
+    task_id: node.task_id,
+    agent_id: node.agent_id,
+    node_name: node.node_name,
+    sequence: node.sequence,
+    status: node.status ?? 'completed',
+    duration_ms: node.duration_ms ?? null,
+    prompt_tokens: node.prompt_tokens ?? null,
+    completion_tokens: node.completion_tokens ?? null,
+    total_tokens: node.total_tokens ?? 0,
+    success: node.success ?? true,
+    error: node.error ?? null,
+    started_at: iso(node.started_at),
+    completed_at: iso(node.completed_at),
+  };
 }
 
 function elapsedMs(from: Date, to: Date): number {

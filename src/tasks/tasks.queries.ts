@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import type {
   Database,
   NewNode,
@@ -10,6 +11,7 @@ import type {
   TaskUpdate,
   TemplateRow,
 } from '../db/database.js';
+import { DELTA_RECORD_COLUMNS, STATS_UPSERT_CTES, type StatsDeltaRecord } from '../stats/stats.queries.js';
 
 export async function insertTask(db: Kysely<Database>, task: NewTask): Promise<TaskRow | undefined> {
   return db
@@ -141,4 +143,167 @@ export async function findRecentLogWork(
     LIMIT ${limit}
   `.execute(db);
   return rows.rows.map((row) => Number(row.x));
+}
+
+/** One finished task for insertFinishedTasks: its row, its score row (if completed) and its statistics delta. */
+export interface FinishedTaskRecord extends Omit<StatsDeltaRecord, 'agent_id' | 'category'> {
+  id: string;
+  user_id: string;
+  agent_id: string;
+  command: string;
+  objective_category: string;
+  category_confidence: number | null;
+  category_source: string;
+  status: 'completed' | 'failed';
+  result: string | null;
+  error: string | null;
+  model: string | null;
+  simulated: boolean;
+  source: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  estimated_cost: number | null;
+  duration_ms: number | null;
+  created_at: string;
+  started_at: string;
+  completed_at: string;
+  has_score: boolean;
+  efficiency_score: number | null;
+  overall_score: number | null;
+  user_rating: number | null;
+  user_feedback: string | null;
+  score_sources: Record<string, unknown>;
+}
+
+export interface FinishedNodeRecord {
+  task_id: string;
+  agent_id: string;
+  node_name: string;
+  sequence: number;
+  status: string;
+  duration_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number;
+  success: boolean;
+  error: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+/**
+ * Records finished tasks in ONE statement: task rows (ids already present are skipped), their score
+ * rows and nodes, and the statistics deltas of the rows actually inserted. One round trip per request
+ * keeps the single and batch endpoints close to the speed of plain INSERTs.
+ */
+export async function insertFinishedTasks(
+  db: Kysely<Database>,
+  tasks: readonly FinishedTaskRecord[],
+  nodes: readonly FinishedNodeRecord[],
+  jobs: readonly TaskJobSpec[],
+  pool?: pg.Pool,
+): Promise<TaskRow[]> {
+  if (tasks.length === 0) return [];
+  const query = buildInsertFinishedTasksQuery(tasks, nodes, jobs);
+  if (!pool) return (await query.execute(db)).rows;
+  // A named (prepared) statement: PostgreSQL plans this large statement once per connection.
+  const compiled = query.compile(db);
+  const result = await pool.query<TaskRow>({
+    name: 'merit_insert_finished_tasks',
+    text: compiled.sql,
+    values: compiled.parameters as unknown[],
+  });
+  return result.rows;
+}
+
+/** A background job to enqueue for one task, in the same statement or transaction as its write. */
+export interface TaskJobSpec {
+  task_id: string;
+  identifier: string;
+  payload: Record<string, unknown>;
+  max_attempts: number;
+  job_key: string | null;
+  queue_name: string | null;
+  run_at: string | null;
+}
+
+/** Enqueues graphile-worker jobs with the given database handle (use the caller's transaction). */
+export async function enqueueJobs(db: Kysely<Database>, jobs: readonly TaskJobSpec[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await sql`
+    SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+      SELECT ROW(j.identifier, j.payload, j.queue_name, coalesce(j.run_at, now()), j.max_attempts, j.job_key, 0, NULL)::graphile_worker.job_spec
+      FROM jsonb_to_recordset(${JSON.stringify(jobs)}::jsonb) AS j(identifier text, payload json, queue_name text,
+        run_at timestamptz, max_attempts int, job_key text)
+    ))
+  `.execute(db);
+}
+
+function buildInsertFinishedTasksQuery(
+  tasks: readonly FinishedTaskRecord[],
+  nodes: readonly FinishedNodeRecord[],
+  jobs: readonly TaskJobSpec[],
+) {
+  return sql<TaskRow>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(tasks)}::jsonb) AS x(
+        id uuid, user_id uuid, agent_id text, command text, objective_category text, category_confidence numeric,
+        category_source text, status text, result text, error text, model text, simulated boolean, source text,
+        prompt_tokens int, completion_tokens int, total_tokens int, estimated_cost numeric, duration_ms int,
+        created_at timestamptz, started_at timestamptz, completed_at timestamptz, has_score boolean,
+        efficiency_score numeric, overall_score numeric, user_rating int, user_feedback text, score_sources jsonb,
+        ${DELTA_RECORD_COLUMNS})
+    ),
+    inserted AS (
+      INSERT INTO tasks (id, user_id, agent_id, command, objective_category, category_confidence, category_source,
+        status, result, error, model, simulated, source, prompt_tokens, completion_tokens, total_tokens,
+        estimated_cost, duration_ms, created_at, started_at, completed_at)
+      SELECT id, user_id, agent_id, command, objective_category, category_confidence, category_source, status,
+        result, error, model, simulated, source, prompt_tokens, completion_tokens, total_tokens, estimated_cost,
+        duration_ms, created_at, started_at, completed_at
+      FROM input
+      ON CONFLICT (id) DO NOTHING
+      RETURNING *
+    ),
+    scores AS (
+      INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, model, duration_ms,
+        efficiency_score, overall_score, user_rating, user_feedback, rated_at, total_tokens, estimated_cost,
+        score_sources, created_at)
+      SELECT i.id, i.agent_id, i.user_id, i.objective_category, i.model, i.duration_ms, i.efficiency_score,
+        i.overall_score, i.user_rating, i.user_feedback, CASE WHEN i.user_rating IS NOT NULL THEN i.completed_at END,
+        i.total_tokens, i.estimated_cost, i.score_sources, i.completed_at AT TIME ZONE 'UTC'
+      FROM input i JOIN inserted t ON t.id = i.id
+      WHERE i.has_score
+      ON CONFLICT (task_id) DO NOTHING
+      RETURNING task_id
+    ),
+    node_rows AS (
+      INSERT INTO agent_node_performance (task_id, agent_id, node_name, sequence, status, duration_ms, prompt_tokens,
+        completion_tokens, total_tokens, success, error, started_at, completed_at)
+      SELECT n.task_id, n.agent_id, n.node_name, n.sequence, n.status, n.duration_ms, n.prompt_tokens,
+        n.completion_tokens, n.total_tokens, n.success, n.error, n.started_at, n.completed_at
+      FROM jsonb_to_recordset(${JSON.stringify(nodes)}::jsonb) AS n(task_id uuid, agent_id text, node_name text,
+        sequence int, status text, duration_ms int, prompt_tokens int, completion_tokens int, total_tokens int,
+        success boolean, error text, started_at timestamptz, completed_at timestamptz)
+      JOIN inserted t ON t.id = n.task_id
+      RETURNING 1
+    ),
+    stats_input AS (
+      SELECT i.agent_id, i.objective_category AS category, i.d_tasks, i.d_successful, i.d_failed, i.d_scored,
+        i.d_sum_overall, i.d_sum_sq_overall, i.d_rated, i.d_sum_rating, i.d_r1, i.d_r2, i.d_r3, i.d_r4, i.d_r5,
+        i.d_tokens, i.d_cost, i.d_duration_ms, i.d_reward_points, i.d_at
+      FROM input i JOIN inserted t ON t.id = i.id
+    ),
+    ${STATS_UPSERT_CTES},
+    jobs AS (
+      SELECT count(*) AS n FROM graphile_worker.add_jobs(ARRAY(
+        SELECT ROW(j.identifier, j.payload, j.queue_name, coalesce(j.run_at, now()), j.max_attempts, j.job_key, 0, NULL)::graphile_worker.job_spec
+        FROM jsonb_to_recordset(${JSON.stringify(jobs)}::jsonb) AS j(task_id uuid, identifier text, payload json,
+          queue_name text, run_at timestamptz, max_attempts int, job_key text)
+        JOIN inserted t ON t.id = j.task_id
+      ))
+    )
+    SELECT inserted.* FROM inserted, jobs
+  `;
 }

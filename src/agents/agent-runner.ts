@@ -1,0 +1,292 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import { parseCommand } from '../commands/commands.js';
+import type { Config, LlmSettings } from '../config.js';
+import type { AgentRow, Database } from '../db/database.js';
+import { LlmError } from '../errors.js';
+import { createLlmProvider, type LlmProvider, type LlmProviderSettings } from '../llm/provider.js';
+import type { ExecutionTracker } from '../tasks/execution-tracker.js';
+import type { NodeInput } from '../tasks/task-schemas.js';
+import type { TaskView } from '../tasks/tasks.js';
+import { countEarlierRuns, findAgent } from './agents.queries.js';
+import { SIMULATED_MODEL, simulateRun } from './simulated-team.js';
+
+/** Which task to run, for which user (a `run_agent_task` job's payload). */
+export interface RunTarget {
+  taskId: string;
+  userId: string;
+}
+
+export interface AgentRunnerOptions {
+  db: Kysely<Database>;
+  tracker: ExecutionTracker;
+  config: Pick<Config, 'llm' | 'simulationSeed' | 'simulationSpeed'>;
+  /** Builds the provider an agent calls; defaults to the one LLM interface, `createLlmProvider`. */
+  createProvider?: (settings: LlmProviderSettings) => LlmProvider;
+}
+
+interface StepUsage {
+  promptTokens: number;
+  completionTokens: number;
+  /** The step's reported duration; the measured wall-clock time when omitted. */
+  durationMs?: number;
+}
+
+interface Step {
+  name: string;
+  work: (signal: AbortSignal | undefined) => Promise<StepUsage>;
+}
+
+// A simulated step never keeps a worker busy for long, whatever its reported duration.
+const MAX_SIMULATED_DELAY_MS = 5000;
+const PLAN_MAX_TOKENS = 400;
+const ANSWER_MAX_TOKENS = 2000;
+
+/** A step that failed after a reported duration (the simulated team's failures). */
+class StepError extends Error {
+  readonly durationMs: number;
+  readonly taskDurationMs: number;
+
+  constructor(message: string, durations: { step: number; task: number }) {
+    super(message);
+    this.name = 'StepError';
+    this.durationMs = durations.step;
+    this.taskDurationMs = durations.task;
+  }
+}
+
+/** The agent itself failed (provider down, timeout, an agent error): the task ends as failed. */
+class AgentFailure extends Error {
+  readonly node: NodeInput;
+  readonly taskDurationMs: number | undefined;
+
+  constructor(message: string, node: NodeInput, options: { cause: unknown; taskDurationMs?: number }) {
+    super(message, { cause: options.cause });
+    this.name = 'AgentFailure';
+    this.node = node;
+    this.taskDurationMs = options.taskDurationMs;
+  }
+}
+
+/**
+ * Executes a Mission Control task the way an external host would, through the ExecutionTracker: start,
+ * then for each node mark it current (live progress), do the work and record it, then complete with the
+ * result, model and token usage (the tracker prices it). With an LLM configured each agent runs its own
+ * system prompt on its own model; without one, the simulated team answers.
+ *
+ * An agent's failure fails the task with the reason. Any other error (database, shutdown) is thrown so
+ * the job is retried; a finished task is left alone, so a retried job never completes a task twice.
+ */
+export class AgentRunner {
+  private readonly db: Kysely<Database>;
+  private readonly tracker: ExecutionTracker;
+  private readonly config: AgentRunnerOptions['config'];
+  private readonly createProvider: (settings: LlmProviderSettings) => LlmProvider;
+
+  constructor(options: AgentRunnerOptions) {
+    this.db = options.db;
+    this.tracker = options.tracker;
+    this.config = options.config;
+    this.createProvider = options.createProvider ?? createLlmProvider;
+  }
+
+  async run(target: RunTarget, options: { signal?: AbortSignal } = {}): Promise<TaskView> {
+    const task = await this.tracker.getTask(target.userId, target.taskId);
+    if (task.status === 'completed' || task.status === 'failed') return task;
+    const agent = await findAgent(this.db, task.agent_id);
+    if (!agent?.active) {
+      return this.tracker.failTask(target.userId, target.taskId, {
+        error: `Agent ${task.nickname ? `@${task.nickname}` : task.agent_id} is not available any more.`,
+      });
+    }
+    try {
+      if (this.config.llm) await this.runWithLlm(task, agent, this.config.llm, options.signal);
+      else await this.runSimulated(task, agent, options.signal);
+    } catch (error) {
+      if (!(error instanceof AgentFailure)) throw error;
+      return this.tracker.failTask(target.userId, target.taskId, {
+        error: error.message,
+        nodes: [error.node],
+        ...(error.taskDurationMs === undefined ? {} : { duration_ms: error.taskDurationMs }),
+      });
+    }
+    return this.tracker.getTask(target.userId, target.taskId);
+  }
+
+  /** Plans, then answers: two calls of the agent's own system prompt on the agent's model. */
+  private async runWithLlm(task: TaskView, agent: AgentRow, llm: LlmSettings, signal?: AbortSignal) {
+    const model = chooseAgentModel(llm, agent);
+    const provider = this.createProvider({
+      kind: llm.kind,
+      baseUrl: llm.baseUrl,
+      ...(llm.apiKey ? { apiKey: llm.apiKey } : {}),
+      model,
+      timeoutMs: llm.timeoutMs,
+    });
+    const request = parseCommand(task.command).text || task.command;
+    let plan = '';
+    let answer = { text: '', model };
+    await this.executeSteps(
+      task,
+      [
+        {
+          name: 'plan',
+          work: async (stepSignal) => {
+            const response = await provider.complete({
+              system: agent.system_prompt,
+              messages: [
+                {
+                  role: 'user',
+                  content: `${request}\n\nBefore answering, write a short numbered plan (at most 5 steps) of how you will handle this request. Do not answer it yet.`,
+                },
+              ],
+              maxTokens: PLAN_MAX_TOKENS,
+              ...(stepSignal ? { signal: stepSignal } : {}),
+            });
+            plan = response.text;
+            return response;
+          },
+        },
+        {
+          name: 'respond',
+          work: async (stepSignal) => {
+            const response = await provider.complete({
+              system: agent.system_prompt,
+              messages: [
+                { role: 'user', content: request },
+                { role: 'assistant', content: plan },
+                {
+                  role: 'user',
+                  content: 'Now carry out your plan and give your complete answer, formatted in Markdown.',
+                },
+              ],
+              maxTokens: ANSWER_MAX_TOKENS,
+              ...(stepSignal ? { signal: stepSignal } : {}),
+            });
+            if (response.text.trim() === '') {
+              throw new LlmError('llm_bad_response', `${model} answered with an empty message`, {
+                retryable: false,
+              });
+            }
+            answer = { text: response.text, model: response.model };
+            return response;
+          },
+        },
+      ],
+      signal,
+    );
+    await this.complete(task, { result: answer.text, model: answer.model });
+  }
+
+  /** Replays the simulated agent's run node by node, with its delays scaled down by the simulation speed. */
+  private async runSimulated(task: TaskView, agent: AgentRow, signal?: AbortSignal) {
+    const runKey = await countEarlierRuns(this.db, {
+      id: task.id,
+      userId: task.user_id,
+      agentId: task.agent_id,
+      command: task.command,
+      createdAt: new Date(task.created_at),
+    });
+    const run = simulateRun({
+      agent: { agentId: agent.agent_id, nickname: agent.nickname, specializations: agent.specializations },
+      command: task.command,
+      category: task.objective_category,
+      seed: this.config.simulationSeed,
+      runKey: String(runKey),
+    });
+    // A retried job resumes after the nodes an earlier attempt recorded: the run is deterministic.
+    const recorded = task.nodes?.length ?? 0;
+    const steps = run.nodes.map(
+      (node, index): Step => ({
+        name: node.node_name,
+        work: async (stepSignal) => {
+          const delay = Math.min(MAX_SIMULATED_DELAY_MS, node.duration_ms / this.config.simulationSpeed);
+          await sleep(delay, undefined, stepSignal ? { signal: stepSignal } : {});
+          if (!run.success && index === run.nodes.length - 1)
+            throw new StepError(run.error ?? 'Simulated failure', {
+              step: node.duration_ms,
+              task: run.duration_ms,
+            });
+          return {
+            promptTokens: node.prompt_tokens,
+            completionTokens: node.completion_tokens,
+            durationMs: node.duration_ms,
+          };
+        },
+      }),
+    );
+    await this.executeSteps(task, steps.slice(recorded), signal);
+    await this.complete(task, { result: run.result, model: SIMULATED_MODEL, durationMs: run.duration_ms });
+  }
+
+  private async executeSteps(
+    task: TaskView,
+    steps: readonly Step[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (const [index, step] of steps.entries()) {
+      if (index === 0) await this.tracker.startTask(task.user_id, task.id, { currentNode: step.name });
+      else await this.tracker.setCurrentNode(task.user_id, task.id, step.name);
+      const startedAt = new Date();
+      let usage: StepUsage;
+      try {
+        usage = await step.work(signal);
+      } catch (error) {
+        // A shutdown is not the agent's fault: the job is retried when a worker runs again.
+        if (signal?.aborted) throw error;
+        const reason = describeStepFailure(step.name, error);
+        throw new AgentFailure(
+          reason,
+          {
+            node_name: step.name,
+            duration_ms: error instanceof StepError ? error.durationMs : Date.now() - startedAt.getTime(),
+            success: false,
+            error: reason,
+            started_at: startedAt.toISOString(),
+          },
+          error instanceof StepError
+            ? { cause: error, taskDurationMs: error.taskDurationMs }
+            : { cause: error },
+        );
+      }
+      await this.tracker.recordNode(task.user_id, task.id, {
+        node_name: step.name,
+        duration_ms: usage.durationMs ?? Date.now() - startedAt.getTime(),
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        success: true,
+        started_at: startedAt.toISOString(),
+      });
+    }
+  }
+
+  /** Completes the task with the tokens of every node it recorded (all attempts: each was paid for). */
+  private async complete(task: TaskView, outcome: { result: string; model: string; durationMs?: number }) {
+    const nodes = (await this.tracker.getTask(task.user_id, task.id)).nodes ?? [];
+    await this.tracker.completeTask(task.user_id, task.id, {
+      result: outcome.result,
+      model: outcome.model,
+      prompt_tokens: nodes.reduce((sum, node) => sum + (node.prompt_tokens ?? 0), 0),
+      completion_tokens: nodes.reduce((sum, node) => sum + (node.completion_tokens ?? 0), 0),
+      ...(outcome.durationMs === undefined ? {} : { duration_ms: outcome.durationMs }),
+    });
+  }
+}
+
+/**
+ * The model an agent runs on: its MERIT_AGENT_MODELS entry, else the model stored on the agent, else the
+ * configured default; `simulated` when no LLM is configured.
+ */
+export function chooseAgentModel(
+  llm: LlmSettings | undefined,
+  agent: Pick<AgentRow, 'nickname' | 'model'>,
+): string {
+  if (!llm) return SIMULATED_MODEL;
+  return llm.agentModels[agent.nickname] ?? agent.model ?? llm.model;
+}
+
+function describeStepFailure(step: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // The simulated team's own failures already name their step.
+  return error instanceof LlmError ? `The '${step}' step failed: ${message}` : message;
+}

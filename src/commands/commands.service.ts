@@ -1,0 +1,76 @@
+import type { Kysely } from 'kysely';
+import { chooseAgentModel } from '../agents/agent-runner.js';
+import { RUN_AGENT_TASK_MAX_ATTEMPTS } from '../agents/agents.jobs.js';
+import {
+  findAgent,
+  findAgentByNickname,
+  insertRunAgentTaskJob,
+  listAgentsWithLoad,
+} from '../agents/agents.queries.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { MeritError, ValidationError } from '../errors.js';
+import { linkDecisionToTask, routeCommand } from '../routing/routing.service.js';
+import type { ExecutionTracker } from '../tasks/execution-tracker.js';
+import type { TaskView } from '../tasks/tasks.js';
+import { describeUnknownMention, parseCommand } from './commands.js';
+
+export interface CommandServices {
+  db: Kysely<Database>;
+  tracker: ExecutionTracker;
+  config: Pick<Config, 'llm'>;
+}
+
+/**
+ * Mission Control's use case: checks the command's leading `@nickname`, lets the router choose the agent
+ * (the mentioned one, or the best one for the command's category) and creates the queued task together
+ * with the job that runs it, in one transaction. The agent runs in the background worker.
+ */
+export async function submitCommand(
+  services: CommandServices,
+  userId: string,
+  command: string,
+): Promise<TaskView> {
+  const { db, tracker, config } = services;
+  const parsed = parseCommand(command);
+  if (parsed.mention !== null) {
+    const agent = await findAgentByNickname(db, parsed.mention);
+    if (!agent?.active) {
+      const known = (await listAgentsWithLoad(db))
+        .filter((candidate) => candidate.active)
+        .map((candidate) => candidate.nickname);
+      const message = agent
+        ? `@${parsed.mention} is not active; active agents: ${known.map((name) => `@${name}`).join(', ')}`
+        : describeUnknownMention(parsed.mention, known);
+      throw new MeritError('unknown_agent_mention', `command: ${message}`, {
+        details: { field: 'command', known_nicknames: known },
+      });
+    }
+    if (parsed.text === '') throw new ValidationError('command', `says nothing for @${parsed.mention} to do`);
+  }
+  const decision = await routeCommand(db, { userId, command });
+  const agent = await findAgent(db, decision.agentId);
+  const simulated = config.llm === undefined;
+  return tracker.createTask(
+    userId,
+    {
+      agent_id: decision.agentId,
+      command,
+      status: 'queued',
+      model: chooseAgentModel(config.llm, { nickname: decision.nickname, model: agent?.model ?? null }),
+    },
+    {
+      source: 'mission_control',
+      simulated,
+      classification: {
+        category: decision.category,
+        confidence: decision.categoryConfidence,
+        source: decision.categorySource,
+      },
+      onCreated: async (trx, task) => {
+        await linkDecisionToTask(trx, { userId, decisionId: decision.decisionId, taskId: task.id });
+        await insertRunAgentTaskJob(trx, { taskId: task.id, userId }, RUN_AGENT_TASK_MAX_ATTEMPTS);
+      },
+    },
+  );
+}

@@ -1,0 +1,281 @@
+import type { JobHelpers, Task } from 'graphile-worker';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Database, EvaluationKind, ScoreSource, TaskRow } from '../db/database.js';
+import { LlmError } from '../errors.js';
+import { createLlmProvider, type LlmProvider } from '../llm/provider.js';
+import { DEFAULT_REVIEWERS, parseReviewersConfig, type Reviewer } from '../reviews/peer-review.js';
+import { parseRewardConfig } from '../rewards/reward-rules.js';
+import type { FinishedTaskJobPlanner } from '../tasks/execution-tracker.js';
+import {
+  buildJobKey,
+  decideFailure,
+  EVALUATE_TASK_JOB,
+  EVALUATION_MAX_ATTEMPTS,
+  EVALUATION_RATE_LIMIT,
+  isTaskSampled,
+  REVIEW_TASK_JOB,
+  type ScoreChange,
+} from './evaluation.js';
+import {
+  findEvaluation,
+  findTaskForEvaluation,
+  saveEvaluation,
+  takeRateLimitToken,
+} from './evaluation.queries.js';
+import { judgeOutput } from './judge.js';
+import { evaluateOffline } from './offline-evaluator.js';
+import { applyScoreChange, lockTask, type RescoreOptions } from './rescore.js';
+import { DEFAULT_OVERALL_WEIGHTS, parseOverallWeights } from './scores.js';
+
+/** Everything the evaluation and review jobs need, built once from the configuration. */
+export interface EvaluationDeps extends RescoreOptions {
+  db: Kysely<Database>;
+  /** The judge and reviewers' model; undefined without an LLM (offline evaluators are used). */
+  provider: LlmProvider | undefined;
+  reviewers: readonly Reviewer[];
+  ratePerMinute: number;
+}
+
+export function buildEvaluationDeps(config: Config, db: Kysely<Database>): EvaluationDeps {
+  const llm = config.llm;
+  return {
+    db,
+    provider: llm
+      ? createLlmProvider({
+          kind: llm.kind,
+          baseUrl: llm.baseUrl,
+          ...(llm.apiKey ? { apiKey: llm.apiKey } : {}),
+          model: llm.judgeModel,
+          timeoutMs: llm.timeoutMs,
+        })
+      : undefined,
+    weights: config.evaluation.overallWeights
+      ? parseOverallWeights(config.evaluation.overallWeights)
+      : DEFAULT_OVERALL_WEIGHTS,
+    rewards: parseRewardConfig(config.evaluation.rewardRules ?? ''),
+    reviewers:
+      config.evaluation.reviewers === undefined
+        ? DEFAULT_REVIEWERS
+        : parseReviewersConfig(config.evaluation.reviewers),
+    ratePerMinute: config.evaluation.ratePerMinute,
+  };
+}
+
+/**
+ * Plans the evaluation and peer review jobs of finished tasks; the tracker enqueues them in the same
+ * statement or transaction that finishes the tasks, so the jobs exist exactly when the write committed.
+ * Nothing is planned when evaluation is switched off; only the sampled share of completed tasks is.
+ */
+export function planEvaluationJobs(evaluation: Config['evaluation']): FinishedTaskJobPlanner {
+  return (tasks) => {
+    if (!evaluation.enabled) return [];
+    return tasks
+      .filter((task) => task.status === 'completed' && isTaskSampled(task.id, evaluation.sampleRate))
+      .flatMap((task) =>
+        ([EVALUATE_TASK_JOB, REVIEW_TASK_JOB] as const).map((identifier) => ({
+          task_id: task.id,
+          identifier,
+          payload: { task_id: task.id },
+          max_attempts: EVALUATION_MAX_ATTEMPTS,
+          job_key: buildJobKey(identifier, task.id),
+          queue_name: null,
+          run_at: null,
+        })),
+      );
+  };
+}
+
+export type JobOutcome =
+  | { status: 'done' }
+  | { status: 'failed'; reason: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'rate_limited'; retryInMs: number };
+
+export interface JobAttempt {
+  /** This attempt's number, counting from 1 (graphile-worker's job.attempts while the job runs). */
+  attempts: number;
+  maxAttempts: number;
+}
+
+/**
+ * Evaluates one completed task: the LLM judge when one is configured, else the offline evaluator.
+ * Transient LLM failures are thrown (graphile-worker retries with exponential backoff) until the last
+ * attempt; a permanent failure is recorded as 'failed' with its reason and the score row is left alone.
+ * A task that already has a finished evaluation is never evaluated again.
+ */
+export async function evaluateTask(
+  deps: EvaluationDeps,
+  taskId: string,
+  attempt: JobAttempt,
+): Promise<JobOutcome> {
+  const task = await findTaskForEvaluation(deps.db, taskId);
+  if (task?.status !== 'completed') return { status: 'skipped', reason: 'the task is not completed' };
+  const kind: EvaluationKind = deps.provider ? 'judge' : 'heuristic';
+  const existing = await findEvaluation(deps.db, taskId, kind);
+  if (existing?.status === 'done') return { status: 'skipped', reason: 'the task is already evaluated' };
+
+  let verdict: Verdict;
+  if (deps.provider) {
+    const waitMs = await takeRateLimitToken(deps.db, EVALUATION_RATE_LIMIT, deps.ratePerMinute);
+    if (waitMs > 0) return { status: 'rate_limited', retryInMs: waitMs };
+    try {
+      const judged = await judgeOutput(deps.provider, {
+        command: task.command,
+        output: task.result ?? '',
+        category: task.objective_category,
+        criteria: task.evaluation_criteria,
+      });
+      verdict = {
+        accuracy: judged.accuracy,
+        relevance: judged.relevance,
+        completeness: judged.completeness,
+        reasoning: judged.reasoning,
+        version: judged.evaluatorVersion,
+        model: deps.provider.model,
+        promptTokens: judged.usage.promptTokens,
+        completionTokens: judged.usage.completionTokens,
+        cost: judged.usage.cost,
+      };
+    } catch (error) {
+      if (!(error instanceof LlmError)) throw error;
+      const decision = decideFailure(error, attempt);
+      if (decision.retry) throw error;
+      await saveEvaluation(deps.db, {
+        task_id: taskId,
+        kind,
+        status: 'failed',
+        accuracy_score: null,
+        relevance_score: null,
+        completeness_score: null,
+        reasoning: '',
+        evaluator_version: `judge:${deps.provider.model}`,
+        model: deps.provider.model,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        estimated_cost: null,
+        failure_reason: decision.reason,
+        attempts: attempt.attempts,
+      });
+      return { status: 'failed', reason: decision.reason };
+    }
+  } else {
+    const offline = evaluateOffline({
+      command: task.command,
+      result: task.result,
+      status: 'completed',
+      category: task.objective_category,
+    });
+    verdict = {
+      accuracy: offline.accuracy,
+      relevance: offline.relevance,
+      completeness: offline.completeness,
+      reasoning: offline.reasoning,
+      version: offline.evaluatorVersion,
+      model: null,
+      promptTokens: 0,
+      completionTokens: 0,
+      cost: null,
+    };
+  }
+
+  return deps.db.transaction().execute(async (trx) => {
+    const locked = await lockTask(trx, taskId);
+    if (!locked) return { status: 'skipped', reason: 'the task was deleted' } as const;
+    const saved = await saveEvaluation(trx, {
+      task_id: taskId,
+      kind,
+      status: 'done',
+      accuracy_score: verdict.accuracy,
+      relevance_score: verdict.relevance,
+      completeness_score: verdict.completeness,
+      reasoning: verdict.reasoning,
+      evaluator_version: verdict.version,
+      model: verdict.model,
+      prompt_tokens: verdict.promptTokens,
+      completion_tokens: verdict.completionTokens,
+      estimated_cost: verdict.cost,
+      failure_reason: null,
+      attempts: attempt.attempts,
+    });
+    // Another run (a job re-run after a crash) finished first: its scores stand.
+    if (!saved) return { status: 'skipped', reason: 'the task is already evaluated' } as const;
+    await applyScoreChange(trx, locked, toScoreChange(kind, verdict), deps);
+    return { status: 'done' } as const;
+  });
+}
+
+interface Verdict {
+  accuracy: number | null;
+  relevance: number | null;
+  completeness: number | null;
+  reasoning: string;
+  version: string;
+  model: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number | null;
+}
+
+// A dimension the evaluator could not measure (null) keeps its earlier value and source.
+function toScoreChange(kind: EvaluationKind, verdict: Verdict): ScoreChange {
+  const source: ScoreSource = { source: kind, version: verdict.version };
+  const change: ScoreChange = { sources: {} };
+  if (verdict.accuracy !== null) {
+    change.accuracy = verdict.accuracy;
+    change.sources.accuracy = source;
+  }
+  if (verdict.relevance !== null) {
+    change.relevance = verdict.relevance;
+    change.sources.relevance = source;
+  }
+  if (verdict.completeness !== null) {
+    change.completeness = verdict.completeness;
+    change.sources.completeness = source;
+  }
+  return change;
+}
+
+const taskPayload = z.object({ task_id: z.guid() });
+
+/** Runs a task-level job body and turns its outcome into graphile-worker behaviour (reschedule, log). */
+export async function runTaskJob(
+  identifier: typeof EVALUATE_TASK_JOB | typeof REVIEW_TASK_JOB,
+  payload: unknown,
+  helpers: JobHelpers,
+  body: (taskId: string, attempt: JobAttempt) => Promise<JobOutcome>,
+): Promise<void> {
+  const parsed = taskPayload.safeParse(payload);
+  if (!parsed.success) {
+    helpers.logger.error(`${identifier}: ignoring a job without a task id`);
+    return;
+  }
+  const taskId = parsed.data.task_id;
+  const outcome = await body(taskId, {
+    attempts: helpers.job.attempts,
+    maxAttempts: helpers.job.max_attempts,
+  });
+  if (outcome.status === 'rate_limited') {
+    // The running job is locked, so this creates its successor under the same key.
+    await helpers.addJob(
+      identifier,
+      { task_id: taskId },
+      {
+        jobKey: buildJobKey(identifier, taskId),
+        runAt: new Date(Date.now() + outcome.retryInMs),
+        maxAttempts: helpers.job.max_attempts,
+      },
+    );
+  }
+  helpers.logger.info(`${identifier} ${taskId}: ${outcome.status}`);
+}
+
+export function createEvaluationJobs(deps: EvaluationDeps): Record<string, Task> {
+  return {
+    [EVALUATE_TASK_JOB]: (payload, helpers) =>
+      runTaskJob(EVALUATE_TASK_JOB, payload, helpers, (taskId, attempt) =>
+        evaluateTask(deps, taskId, attempt),
+      ),
+  };
+}

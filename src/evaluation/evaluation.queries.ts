@@ -1,0 +1,239 @@
+import { type Kysely, sql } from 'kysely';
+import type {
+  AppliedRewardRule,
+  Database,
+  EvaluationKind,
+  ScoreRow,
+  TaskEvaluationRow,
+  TaskRow,
+} from '../db/database.js';
+import type { RewardContext } from './evaluation.js';
+
+// The category medians look at this many recent completed tasks (bounded cost, follows drift).
+const MEDIAN_SAMPLE = 500;
+
+export interface PendingJob {
+  task_identifier: string;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  run_at: Date;
+  locked_at: Date | null;
+}
+
+/** The queued (or running, or failed-for-good) jobs for a task, by job key. */
+export async function findJobsForTask(db: Kysely<Database>, keys: readonly string[]): Promise<PendingJob[]> {
+  const result = await sql<PendingJob>`
+    SELECT task_identifier, attempts, max_attempts, last_error, run_at, locked_at
+    FROM graphile_worker.jobs WHERE key = ANY(${keys}::text[])
+  `.execute(db);
+  return result.rows;
+}
+
+export type TaskForEvaluation = TaskRow & { evaluation_criteria: string[] };
+
+export async function findTaskForEvaluation(
+  db: Kysely<Database>,
+  taskId: string,
+): Promise<TaskForEvaluation | undefined> {
+  return db
+    .selectFrom('tasks as t')
+    .innerJoin('objective_templates as o', 'o.category', 't.objective_category')
+    .selectAll('t')
+    .select('o.evaluation_criteria')
+    .where('t.id', '=', taskId)
+    .executeTakeFirst();
+}
+
+export async function findEvaluation(
+  db: Kysely<Database>,
+  taskId: string,
+  kind: EvaluationKind,
+): Promise<TaskEvaluationRow | undefined> {
+  return db
+    .selectFrom('task_evaluations')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
+}
+
+export async function findEvaluationsForTask(
+  db: Kysely<Database>,
+  taskId: string,
+): Promise<TaskEvaluationRow[]> {
+  return db
+    .selectFrom('task_evaluations')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .orderBy('created_at')
+    .execute();
+}
+
+export interface EvaluationRecord {
+  task_id: string;
+  kind: EvaluationKind;
+  status: 'done' | 'failed';
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  reasoning: string;
+  evaluator_version: string;
+  model: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  estimated_cost: number | null;
+  failure_reason: string | null;
+  attempts: number;
+}
+
+/**
+ * Records a verdict. A finished ('done') evaluation is final: a second writer (a job re-run after a
+ * crash) gets undefined back and must change nothing. A 'failed' row can be replaced by a later success.
+ */
+export async function saveEvaluation(
+  db: Kysely<Database>,
+  record: EvaluationRecord,
+): Promise<TaskEvaluationRow | undefined> {
+  return db
+    .insertInto('task_evaluations')
+    .values({ ...record, source: record.kind })
+    .onConflict((oc) =>
+      oc
+        .columns(['task_id', 'kind'])
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          accuracy_score: eb.ref('excluded.accuracy_score'),
+          relevance_score: eb.ref('excluded.relevance_score'),
+          completeness_score: eb.ref('excluded.completeness_score'),
+          reasoning: eb.ref('excluded.reasoning'),
+          evaluator_version: eb.ref('excluded.evaluator_version'),
+          model: eb.ref('excluded.model'),
+          prompt_tokens: sql<number>`task_evaluations.prompt_tokens + excluded.prompt_tokens`,
+          completion_tokens: sql<number>`task_evaluations.completion_tokens + excluded.completion_tokens`,
+          estimated_cost: sql<number>`coalesce(task_evaluations.estimated_cost, 0) + coalesce(excluded.estimated_cost, 0)`,
+          failure_reason: eb.ref('excluded.failure_reason'),
+          attempts: eb.ref('excluded.attempts'),
+          updated_at: sql<Date>`now()`,
+        }))
+        .where('task_evaluations.status', '<>', 'done'),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** The figures the reward rules compare a task with: category medians and the agent's recent scores. */
+export async function findRewardContext(
+  db: Kysely<Database>,
+  task: Pick<
+    TaskRow,
+    'id' | 'agent_id' | 'objective_category' | 'completed_at' | 'duration_ms' | 'total_tokens'
+  >,
+  streak: number,
+): Promise<RewardContext> {
+  const completedAt = task.completed_at ?? new Date();
+  const medians = await sql<{ duration: number | null; tokens: number | null }>`
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS duration,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY total_tokens) AS tokens
+    FROM (
+      SELECT duration_ms, total_tokens FROM tasks
+      WHERE objective_category = ${task.objective_category} AND status = 'completed'
+      ORDER BY completed_at DESC LIMIT ${MEDIAN_SAMPLE}
+    ) recent
+  `.execute(db);
+  const earlier = sql<boolean>`(t.completed_at < ${completedAt} OR (t.completed_at = ${completedAt} AND t.id < ${task.id}))`;
+  const recent = await db
+    .selectFrom('agent_performance_scores as s')
+    .innerJoin('tasks as t', 't.id', 's.task_id')
+    .select('s.overall_score')
+    .where('s.agent_id', '=', task.agent_id)
+    .where('s.objective_category', '=', task.objective_category)
+    .where('s.overall_score', 'is not', null)
+    .where('t.id', '<>', task.id)
+    .where(earlier)
+    .orderBy('t.completed_at', 'desc')
+    .orderBy('t.id', 'desc')
+    .limit(Math.max(streak - 1, 0))
+    .execute();
+  const previousSuccess = await db
+    .selectFrom('tasks as t')
+    .select('t.id')
+    .where('t.agent_id', '=', task.agent_id)
+    .where('t.objective_category', '=', task.objective_category)
+    .where('t.status', '=', 'completed')
+    .where('t.id', '<>', task.id)
+    .where(earlier)
+    .limit(1)
+    .executeTakeFirst();
+  const median = medians.rows[0];
+  return {
+    durationMs: task.duration_ms,
+    totalTokens: task.total_tokens,
+    categoryMedianDurationMs: toNumberOrNull(median?.duration),
+    categoryMedianTokens: toNumberOrNull(median?.tokens),
+    isFirstSuccessInCategory: previousSuccess === undefined,
+    recentScores: recent.map((row) => Number(row.overall_score)),
+  };
+}
+
+export async function updateScoreFields(
+  db: Kysely<Database>,
+  scoreId: string,
+  fields: Pick<
+    ScoreRow,
+    | 'accuracy_score'
+    | 'relevance_score'
+    | 'completeness_score'
+    | 'peer_score'
+    | 'overall_score'
+    | 'reward_points'
+    | 'score_sources'
+  > & { reward_rules: AppliedRewardRule[] },
+): Promise<ScoreRow> {
+  return db
+    .updateTable('agent_performance_scores')
+    .set({
+      ...fields,
+      score_sources: JSON.stringify(fields.score_sources),
+      reward_rules: JSON.stringify(fields.reward_rules),
+      updated_at: new Date(),
+    })
+    .where('id', '=', scoreId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Takes one token from a bucket holding at most `perMinute` tokens and refilled at `perMinute` a minute.
+ * Returns 0 when a token was taken, else how many milliseconds until one is available. One atomic
+ * statement, so concurrent workers share the budget.
+ */
+export async function takeRateLimitToken(
+  db: Kysely<Database>,
+  name: string,
+  perMinute: number,
+): Promise<number> {
+  await sql`
+    INSERT INTO evaluation_rate_limits (name, tokens, refilled_at) VALUES (${name}, ${perMinute}, now())
+    ON CONFLICT (name) DO NOTHING
+  `.execute(db);
+  const result = await sql<{ available: number; taken: boolean }>`
+    WITH current AS (
+      SELECT least(${perMinute}::numeric,
+        tokens + extract(epoch FROM (clock_timestamp() - refilled_at)) * ${perMinute}::numeric / 60) AS available
+      FROM evaluation_rate_limits WHERE name = ${name} FOR UPDATE
+    )
+    UPDATE evaluation_rate_limits r
+    SET tokens = CASE WHEN c.available >= 1 THEN c.available - 1 ELSE c.available END,
+      refilled_at = clock_timestamp()
+    FROM current c WHERE r.name = ${name}
+    RETURNING c.available, c.available >= 1 AS taken
+  `.execute(db);
+  const row = result.rows[0];
+  if (!row || row.taken) return 0;
+  return Math.ceil(((1 - Number(row.available)) * 60_000) / perMinute);
+}
+
+function toNumberOrNull(value: number | string | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}

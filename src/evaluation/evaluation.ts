@@ -1,0 +1,188 @@
+/**
+ * The evaluation engine's pure rules: which tasks are evaluated (a deterministic sample), how a score
+ * row changes when an evaluator or a peer review reports, and which reward rules then apply.
+ * Glossary: task = one command executed by one agent; job = background work; score = a 0-1 figure.
+ */
+import type { AppliedRewardRule, ScoreRow, ScoreSource } from '../db/database.js';
+import { hashSeed } from '../lib/random.js';
+import { applyRewardRules, type RewardConfig } from '../rewards/reward-rules.js';
+import { combineOverallScore, type OverallWeights } from './scores.js';
+
+export const EVALUATE_TASK_JOB = 'evaluate_task';
+export const REVIEW_TASK_JOB = 'review_task';
+/**
+ * Calls in all per job, counting the first. graphile-worker waits exp(min(attempts, 10)) seconds before
+ * each retry (about 3 s, 7 s, 20 s, 55 s, 2.5 min), so a provider outage of up to ~4 minutes loses nothing.
+ */
+export const EVALUATION_MAX_ATTEMPTS = 6;
+export const EVALUATION_RATE_LIMIT = 'llm_evaluations';
+export const REWARDS_VERSION = 'rewards-1';
+
+/**
+ * Whether a task is in the evaluated share: its id hashed (FNV-1a) onto [0, 1) and compared with the
+ * rate, so a task is either always or never sampled, whichever process asks.
+ */
+export function isTaskSampled(taskId: string, sampleRate: number): boolean {
+  if (sampleRate >= 1) return true;
+  if (sampleRate <= 0) return false;
+  return hashSeed(taskId) / 2 ** 32 < sampleRate;
+}
+
+/** The job key that keeps one job per task and kind: a re-sent completion cannot enqueue twice. */
+export function buildJobKey(job: typeof EVALUATE_TASK_JOB | typeof REVIEW_TASK_JOB, taskId: string): string {
+  return `${job}:${taskId}`;
+}
+
+export type ScoreComponents = Pick<
+  ScoreRow,
+  | 'accuracy_score'
+  | 'relevance_score'
+  | 'completeness_score'
+  | 'efficiency_score'
+  | 'peer_score'
+  | 'user_rating'
+  | 'overall_score'
+  | 'reward_points'
+  | 'score_sources'
+>;
+
+/** What an evaluator or the peer reviews report for one task. */
+export type ScoreChange = {
+  accuracy?: number | null;
+  relevance?: number | null;
+  completeness?: number | null;
+  peer?: number | null;
+  sources: Record<string, ScoreSource>;
+};
+
+/** The task's figures the reward rules compare against (from the database). */
+export type RewardContext = {
+  durationMs: number | null;
+  totalTokens: number | null;
+  categoryMedianDurationMs: number | null;
+  categoryMedianTokens: number | null;
+  isFirstSuccessInCategory: boolean;
+  recentScores: number[];
+};
+
+export type RescoredFields = {
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  peer_score: number | null;
+  overall_score: number | null;
+  reward_points: number;
+  reward_rules: AppliedRewardRule[];
+  score_sources: Record<string, ScoreSource>;
+};
+
+/**
+ * The score row after a change: the reported dimensions replace the old ones, the overall score is
+ * recombined from every known component (user rating and peer score included), and the reward rules
+ * are applied again to the new figures.
+ */
+export function rescoreTask(
+  before: ScoreComponents,
+  change: ScoreChange,
+  context: RewardContext,
+  options: { weights: OverallWeights; rewards: RewardConfig },
+): RescoredFields {
+  const pick = (value: number | null | undefined, old: number | null) => (value === undefined ? old : value);
+  const accuracy = pick(change.accuracy, before.accuracy_score);
+  const relevance = pick(change.relevance, before.relevance_score);
+  const completeness = pick(change.completeness, before.completeness_score);
+  const peer = pick(change.peer, before.peer_score);
+  const overall = combineOverallScore(
+    {
+      accuracy,
+      relevance,
+      completeness,
+      peer,
+      efficiency: before.efficiency_score,
+      userRating: before.user_rating,
+    },
+    options.weights,
+  );
+  const outcome = applyRewardRules(
+    {
+      overallScore: overall,
+      efficiencyScore: before.efficiency_score,
+      userRating: before.user_rating,
+      durationMs: context.durationMs,
+      categoryMedianDurationMs: context.categoryMedianDurationMs,
+      totalTokens: context.totalTokens,
+      categoryMedianTokens: context.categoryMedianTokens,
+      failed: false,
+      isFirstSuccessInCategory: context.isFirstSuccessInCategory,
+      recentScores: context.recentScores,
+    },
+    options.rewards,
+  );
+  return {
+    accuracy_score: accuracy,
+    relevance_score: relevance,
+    completeness_score: completeness,
+    peer_score: peer,
+    overall_score: overall,
+    reward_points: outcome.netPoints,
+    reward_rules: outcome.applied,
+    score_sources: {
+      ...before.score_sources,
+      ...change.sources,
+      overall: { source: 'formula', version: 'overall-1' },
+      reward_points: { source: 'formula', version: REWARDS_VERSION },
+    },
+  };
+}
+
+/** A job attempt's failure: retry while attempts remain and the error is transient, else record it. */
+export function decideFailure(
+  error: unknown,
+  attempt: { attempts: number; maxAttempts: number },
+): { retry: boolean; reason: string } {
+  const reason = error instanceof Error ? error.message : String(error);
+  const retryable =
+    typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
+  return { retry: retryable && attempt.attempts < attempt.maxAttempts, reason };
+}
+
+export type EvaluationStatus = 'pending' | 'done' | 'failed' | 'not_scheduled';
+
+export interface EvaluationState {
+  status: EvaluationStatus;
+  reason: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+}
+
+/**
+ * One job's state for the API: a finished record wins; a queued job is pending (with its last error
+ * while it waits for a retry) unless graphile-worker gave up on it; no record and no job means the task
+ * was never scheduled (evaluation off, not sampled, or not completed).
+ */
+export function describeJobState(
+  record: { status: 'done' | 'failed'; failure_reason: string | null; attempts: number } | null,
+  job: { attempts: number; max_attempts: number; last_error: string | null; run_at: Date } | null,
+): EvaluationState {
+  if (record?.status === 'done') {
+    return { status: 'done', reason: null, attempts: record.attempts, next_attempt_at: null };
+  }
+  if (job) {
+    const gaveUp = job.attempts >= job.max_attempts && job.last_error !== null;
+    return {
+      status: gaveUp ? 'failed' : 'pending',
+      reason: job.last_error,
+      attempts: job.attempts,
+      next_attempt_at: gaveUp ? null : job.run_at.toISOString(),
+    };
+  }
+  if (record) {
+    return {
+      status: 'failed',
+      reason: record.failure_reason,
+      attempts: record.attempts,
+      next_attempt_at: null,
+    };
+  }
+  return { status: 'not_scheduled', reason: null, attempts: 0, next_attempt_at: null };
+}

@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { Database, ScoreRow, TaskRow } from '../db/database.js';
+import { NotFoundError } from '../errors.js';
+import type { RewardConfig } from '../rewards/reward-rules.js';
+import { diffContributions } from '../stats/stats.js';
+import { applyStatsChanges } from '../stats/stats.queries.js';
+import { describeContribution } from '../tasks/tasks.js';
+import { findScoreForTask } from '../tasks/tasks.queries.js';
+import { rescoreTask, type ScoreChange } from './evaluation.js';
+import { findRewardContext, updateScoreFields } from './evaluation.queries.js';
+import type { OverallWeights } from './scores.js';
+
+export interface RescoreOptions {
+  weights: OverallWeights;
+  rewards: RewardConfig;
+}
+
+/** Locks a task row (always before its score row, like every writer, so writers cannot deadlock). */
+export async function lockTask(trx: Kysely<Database>, taskId: string): Promise<TaskRow | undefined> {
+  return trx.selectFrom('tasks').selectAll().where('id', '=', taskId).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Applies an evaluator's or the peer reviews' figures to a task's score row inside the caller's
+ * transaction: new dimensions, overall score, reward rules, and the agent's running-sum statistics
+ * (the difference between the task's old and new contribution).
+ */
+export async function applyScoreChange(
+  trx: Kysely<Database>,
+  task: TaskRow,
+  change: ScoreChange,
+  options: RescoreOptions,
+): Promise<ScoreRow> {
+  const before = await findScoreForTask(trx, task.id, { forUpdate: true });
+  if (!before) throw new NotFoundError('task_not_found', `Task ${task.id} has no performance record`);
+  const context = await findRewardContext(trx, task, options.rewards.consistency.streak);
+  const after = await updateScoreFields(trx, before.id, rescoreTask(before, change, context, options));
+  await applyStatsChanges(trx, [
+    {
+      agentId: task.agent_id,
+      category: task.objective_category,
+      delta: diffContributions(describeContribution(task, before), describeContribution(task, after)),
+    },
+  ]);
+  return after;
+}

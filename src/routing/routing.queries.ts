@@ -1,0 +1,233 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, NewRoutingDecision, RoutingDecisionRow } from '../db/database.js';
+import { JUDGE_WEIGHT, PEER_WEIGHT, RATING_WEIGHT } from '../ranking/ranking.js';
+import type { RoutingCandidate } from './router.js';
+import type { DecisionOutcome, PairStatsRow } from './routing.js';
+
+/** Every agent the router may consider, with its tasks in flight (queued or running). */
+export async function findRoutingCandidates(db: Kysely<Database>): Promise<RoutingCandidate[]> {
+  const rows = await db
+    .selectFrom('agents as a')
+    .select(['a.agent_id', 'a.nickname', 'a.active'])
+    .select((eb) =>
+      eb
+        .selectFrom('tasks as t')
+        .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('t.agent_id', '=', 'a.agent_id')
+        .where('t.status', 'in', ['queued', 'running'])
+        .as('load'),
+    )
+    .orderBy('a.agent_id')
+    .execute();
+  return rows.map((row) => ({
+    agentId: row.agent_id,
+    nickname: row.nickname,
+    active: row.active,
+    load: Number(row.load ?? 0),
+  }));
+}
+
+/**
+ * Reward statistics per (agent, category) over tasks finished since `since`, in one grouped query over
+ * the finished-tasks index. A task's reward is `blendTaskReward` in SQL: 0 when it failed, otherwise the
+ * weighted mean of the user's rating (mapped to 0-1), the judge score (mean of accuracy, relevance and
+ * completeness present) and the peer score; tasks with none of those carry no reward yet. Mean cost and
+ * duration are over completed tasks.
+ */
+export async function findPairRewardStats(db: Kysely<Database>, since: Date): Promise<PairStatsRow[]> {
+  const rows = await sql<{
+    agent_id: string;
+    category: string;
+    n: number;
+    reward_sum: number;
+    reward_square_sum: number;
+    mean_cost: number | null;
+    cost_count: number;
+    mean_duration_ms: number | null;
+    duration_count: number;
+  }>`
+    WITH finished AS (
+      SELECT t.agent_id, t.objective_category AS category, t.status, t.estimated_cost, t.duration_ms,
+        CASE WHEN t.status = 'failed' THEN 0::float8 ELSE
+          (coalesce(${RATING_WEIGHT}::float8 * (s.user_rating - 1) / 4.0, 0)
+            + coalesce(${JUDGE_WEIGHT}::float8 * j.judge_score, 0)
+            + coalesce(${PEER_WEIGHT}::float8 * s.peer_score, 0))::float8
+          / nullif(
+            (CASE WHEN s.user_rating IS NOT NULL THEN ${RATING_WEIGHT}::float8 ELSE 0 END)
+            + (CASE WHEN j.judge_score IS NOT NULL THEN ${JUDGE_WEIGHT}::float8 ELSE 0 END)
+            + (CASE WHEN s.peer_score IS NOT NULL THEN ${PEER_WEIGHT}::float8 ELSE 0 END), 0)
+        END AS reward
+      FROM tasks t
+      LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+      LEFT JOIN LATERAL (
+        SELECT avg(v)::float8 AS judge_score
+        FROM unnest(ARRAY[s.accuracy_score, s.relevance_score, s.completeness_score]) AS v
+      ) j ON true
+      WHERE t.status IN ('completed', 'failed') AND t.completed_at >= ${since}
+    )
+    SELECT agent_id, category,
+      count(reward) AS n,
+      coalesce(sum(reward), 0) AS reward_sum,
+      coalesce(sum(reward * reward), 0) AS reward_square_sum,
+      avg(estimated_cost) FILTER (WHERE status = 'completed') AS mean_cost,
+      count(estimated_cost) FILTER (WHERE status = 'completed') AS cost_count,
+      avg(duration_ms) FILTER (WHERE status = 'completed') AS mean_duration_ms,
+      count(duration_ms) FILTER (WHERE status = 'completed') AS duration_count
+    FROM finished
+    GROUP BY agent_id, category
+    ORDER BY agent_id, category
+  `.execute(db);
+  return rows.rows.map((row) => ({
+    agentId: row.agent_id,
+    category: row.category,
+    n: Number(row.n),
+    rewardSum: Number(row.reward_sum),
+    rewardSquareSum: Number(row.reward_square_sum),
+    meanCost: row.mean_cost === null ? null : Number(row.mean_cost),
+    costCount: Number(row.cost_count),
+    meanDurationMs: row.mean_duration_ms === null ? null : Number(row.mean_duration_ms),
+    durationCount: Number(row.duration_count),
+  }));
+}
+
+export async function insertRoutingDecision(
+  db: Kysely<Database>,
+  decision: NewRoutingDecision,
+): Promise<RoutingDecisionRow> {
+  return db.insertInto('routing_decisions').values(decision).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Links a user's decision to the task it created; false when no such decision (or task) of that user. */
+export async function updateDecisionTask(
+  db: Kysely<Database>,
+  userId: string,
+  decisionId: string,
+  taskId: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('routing_decisions')
+    .set({ task_id: taskId })
+    .where('id', '=', decisionId)
+    .where('user_id', '=', userId)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('tasks')
+          .select('tasks.id')
+          .where('tasks.id', '=', taskId)
+          .where('tasks.user_id', '=', userId),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export type DecisionWithOutcome = RoutingDecisionRow & {
+  nickname: string;
+  outcome: DecisionOutcome;
+  overall_score: number | null;
+};
+
+/** A user's most recent decisions, newest first, each with its task's outcome (from the outcomes view). */
+export async function findDecisionsWithOutcomes(
+  db: Kysely<Database>,
+  userId: string,
+  options: { limit: number; before?: Date | undefined },
+): Promise<DecisionWithOutcome[]> {
+  let query = db
+    .selectFrom('routing_decisions as d')
+    .innerJoin('routing_decision_outcomes as o', 'o.decision_id', 'd.id')
+    .innerJoin('agents as a', 'a.agent_id', 'd.chosen_agent_id')
+    .selectAll('d')
+    .select([
+      'a.nickname',
+      'o.task_status',
+      'o.user_rating',
+      'o.judge_score',
+      'o.peer_score',
+      'o.overall_score',
+    ])
+    .where('d.user_id', '=', userId);
+  if (options.before) query = query.where('d.created_at', '<', options.before);
+  const rows = await query
+    .orderBy('d.created_at', 'desc')
+    .orderBy('d.id', 'desc')
+    .limit(options.limit)
+    .execute();
+  return rows.map(({ task_status, user_rating, judge_score, peer_score, overall_score, ...row }) => ({
+    ...row,
+    overall_score,
+    outcome: {
+      createdAt: row.created_at,
+      reason: row.reason,
+      chosenAgentId: row.chosen_agent_id,
+      bestAgentId: row.best_agent_id,
+      taskId: row.task_id,
+      taskStatus: task_status,
+      userRating: user_rating,
+      judgeScore: judge_score === null ? null : Number(judge_score),
+      peerScore: peer_score,
+    },
+  }));
+}
+
+/** A user's decision outcomes since a date (oldest first), for routing quality over time. */
+export async function findDecisionOutcomesSince(
+  db: Kysely<Database>,
+  userId: string,
+  since: Date,
+): Promise<DecisionOutcome[]> {
+  const rows = await db
+    .selectFrom('routing_decision_outcomes')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('created_at', '>=', since)
+    .orderBy('created_at')
+    .execute();
+  return rows.map((row) => ({
+    createdAt: row.created_at,
+    reason: row.reason,
+    chosenAgentId: row.chosen_agent_id,
+    bestAgentId: row.best_agent_id,
+    taskId: row.task_id,
+    taskStatus: row.task_status,
+    userRating: row.user_rating,
+    judgeScore: row.judge_score === null ? null : Number(row.judge_score),
+    peerScore: row.peer_score,
+  }));
+}
+
+/** The most recent commands whose category the user stated (the classifier's labelled examples). */
+export async function findLabelledCommands(
+  db: Kysely<Database>,
+  limit: number,
+): Promise<{ text: string; category: string; created_at: Date }[]> {
+  return db
+    .selectFrom('tasks')
+    .select(['command as text', 'objective_category as category', 'created_at'])
+    .where('category_source', '=', 'explicit')
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** How many labelled commands arrived after `after`, counting no further than `cap` (an index range scan). */
+export async function countLabelledCommandsAfter(
+  db: Kysely<Database>,
+  after: Date,
+  cap: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('tasks')
+        .select('id')
+        .where('category_source', '=', 'explicit')
+        .where('created_at', '>', after)
+        .limit(cap)
+        .as('recent'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

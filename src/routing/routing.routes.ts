@@ -1,0 +1,409 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { categoryParams } from '../categories/categories.routes.js';
+import type { MeritApp } from '../http/app.js';
+import type { AppContext } from '../http/context.js';
+import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
+import { userQuery } from '../http/user.js';
+import { createRng } from '../lib/random.js';
+import { categorySchema } from '../tasks/task-schemas.js';
+import { getCategoryClassifier } from './classification.service.js';
+import { computeOutcomeReward, summarizeRoutingQuality, toEvaluationView } from './routing.js';
+import { findDecisionOutcomesSince, findDecisionsWithOutcomes } from './routing.queries.js';
+import {
+  BEST_AGENTS_MIN_SAMPLE,
+  describeCapabilities,
+  rankBestAgents,
+  routeCommand,
+  toDecisionView,
+  toStoredDecisionView,
+} from './routing.service.js';
+
+const nullableNumber = z.number().nullable();
+const commandSchema = z.string().trim().min(1).max(20_000).openapi({ example: 'research quantum computing' });
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const intervalSchema = z.object({ lower: z.number(), upper: z.number() });
+const categoryConfidenceSchema = z.object({ category: z.string(), confidence: z.number() });
+
+const evaluationSchema = z
+  .object({
+    agent_id: z.string(),
+    nickname: z.string(),
+    expected_score: z.number().openapi({ description: 'Posterior mean reward (0-1) in the category' }),
+    interval: intervalSchema.openapi({ description: '90% credible interval of the reward' }),
+    sampled_score: nullableNumber,
+    adjusted_score: nullableNumber,
+    observations: z.number(),
+    expected_cost: nullableNumber,
+    expected_duration_ms: nullableNumber,
+    load: z.number(),
+    excluded_because: z.enum(['inactive', 'over_cost', 'over_duration']).nullable(),
+  })
+  .openapi('AgentEvaluation');
+
+const constraintsSchema = z.object({
+  max_cost: nullableNumber,
+  max_duration_ms: nullableNumber,
+  load_penalty: z.number(),
+  excluded_agent_ids: z.array(z.string()),
+});
+
+const decisionSchema = evaluationSchema
+  .extend({
+    decision_id: z.guid(),
+    command: z.string(),
+    category: z.string(),
+    category_confidence: nullableNumber,
+    category_source: z.string(),
+    reason: z.enum(['mention', 'thompson', 'fallback_constraints']),
+    best_agent_id: z.string().nullable(),
+    explanation: z.string().openapi({ description: 'Why this agent?' }),
+    runners_up: z.array(evaluationSchema),
+    constraints: constraintsSchema,
+    task_id: z.guid().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('RoutingDecision');
+
+const storedDecisionSchema = z
+  .object({
+    decision_id: z.guid(),
+    command: z.string(),
+    category: z.string(),
+    category_confidence: nullableNumber,
+    category_source: z.string(),
+    reason: z.enum(['mention', 'thompson', 'fallback_constraints']),
+    agent_id: z.string(),
+    nickname: z.string(),
+    expected_score: z.number(),
+    interval: intervalSchema,
+    sampled_score: nullableNumber,
+    observations: z.number(),
+    best_agent_id: z.string().nullable(),
+    explanation: z.string(),
+    runners_up: z.array(z.unknown()),
+    constraints: z.record(z.string(), z.unknown()),
+    task_id: z.guid().nullable(),
+    created_at: z.string(),
+    outcome: z.object({
+      task_status: z.enum(['queued', 'running', 'completed', 'failed']).nullable(),
+      reward: nullableNumber.openapi({
+        description: 'blendTaskReward of the task: null until there is feedback',
+      }),
+      user_rating: nullableNumber,
+      judge_score: nullableNumber,
+      peer_score: nullableNumber,
+      overall_score: nullableNumber,
+    }),
+  })
+  .openapi('StoredRoutingDecision');
+
+const qualitySchema = z.object({
+  decisions: z.number(),
+  routed: z.number(),
+  rewarded: z.number(),
+  mean_reward: nullableNumber,
+  best_agent_share: nullableNumber,
+});
+
+const tags = ['Routing'];
+
+/** The router over HTTP: classify, recommend (and store) a decision, capabilities, best agents, quality. */
+export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
+  const { db } = ctx;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/route/classify',
+      tags,
+      summary: "A command's objective category, with the classifier's confidence and the alternatives",
+      request: {
+        query: z.object(userQuery),
+        body: {
+          content: { 'application/json': { schema: z.strictObject({ command: commandSchema }) } },
+          required: true,
+        },
+      },
+      responses: {
+        200: jsonContent(
+          z
+            .object({
+              category: z.string(),
+              confidence: z.number(),
+              source: z.enum(['classifier', 'llm']),
+              fell_back: z.boolean().openapi({ description: 'True when too unsure: category is general' }),
+              alternatives: z.array(categoryConfidenceSchema),
+            })
+            .openapi('CommandClassification'),
+          'Classification',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const result = await getCategoryClassifier(db).classify(c.req.valid('json').command);
+      return c.json(
+        {
+          category: result.category,
+          confidence: result.confidence,
+          source: result.source,
+          fell_back: result.fellBack,
+          alternatives: result.alternatives,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/route/recommend',
+      tags,
+      summary: 'Choose the agent for a command (stored as a routing decision), with "why this agent?"',
+      request: {
+        query: z.object(userQuery),
+        body: {
+          content: {
+            'application/json': {
+              schema: z
+                .strictObject({
+                  command: commandSchema,
+                  category: categorySchema.optional(),
+                  max_cost: z.number().min(0).optional().openapi({ description: 'USD per task' }),
+                  max_duration_ms: z.number().int().min(0).optional(),
+                  seed: z
+                    .number()
+                    .int()
+                    .min(0)
+                    .max(2 ** 32 - 1)
+                    .optional()
+                    .openapi({ description: 'Makes the Thompson draw reproducible' }),
+                })
+                .openapi('RecommendInput'),
+            },
+          },
+          required: true,
+        },
+      },
+      responses: { 200: jsonContent(decisionSchema, 'Decision'), ...errorResponses },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const decision = await routeCommand(
+        db,
+        {
+          userId: c.get('userId'),
+          command: body.command,
+          constraints: { maxCost: body.max_cost ?? null, maxDurationMs: body.max_duration_ms ?? null },
+          ...(body.category !== undefined ? { category: body.category } : {}),
+        },
+        body.seed !== undefined ? { random: createRng(body.seed) } : {},
+      );
+      return c.json(toDecisionView(decision), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/agents/{agent_id}/capabilities',
+      tags,
+      summary: "An agent's posterior reward per category: mean, 90% interval and observations",
+      request: { params: agentIdParams, query: z.object(userQuery) },
+      responses: {
+        200: jsonContent(
+          z
+            .object({
+              agent_id: z.string(),
+              nickname: z.string(),
+              active: z.boolean(),
+              load: z.number(),
+              categories: z.array(
+                z.object({
+                  category: z.string(),
+                  expected_score: z.number(),
+                  interval: intervalSchema,
+                  observations: z.number(),
+                  expected_cost: nullableNumber,
+                  expected_duration_ms: nullableNumber,
+                }),
+              ),
+            })
+            .openapi('AgentCapabilities'),
+          'Capabilities, best category first',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { agent, categories } = await describeCapabilities(db, c.req.valid('param').agent_id);
+      return c.json(
+        {
+          agent_id: agent.agentId,
+          nickname: agent.nickname,
+          active: agent.active,
+          load: agent.load,
+          categories: categories.map((entry) => {
+            const view = toEvaluationView(entry);
+            return {
+              category: entry.category,
+              expected_score: view.expected_score,
+              interval: view.interval,
+              observations: view.observations,
+              expected_cost: view.expected_cost,
+              expected_duration_ms: view.expected_duration_ms,
+            };
+          }),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/categories/{category}/best-agents',
+      tags,
+      summary: 'Active agents ranked for a category by the lower bound of their posterior reward',
+      request: { params: categoryParams, query: z.object(userQuery) },
+      responses: {
+        200: jsonContent(
+          z
+            .object({
+              category: z.string(),
+              min_sample: z.number(),
+              agents: z.array(
+                evaluationSchema.extend({ rank: z.number().nullable(), provisional: z.boolean() }),
+              ),
+            })
+            .openapi('BestAgents'),
+          'Ranked agents',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { category } = c.req.valid('param');
+      const ranked = await rankBestAgents(db, category);
+      return c.json(
+        {
+          category,
+          min_sample: BEST_AGENTS_MIN_SAMPLE,
+          agents: ranked.map((entry) => ({
+            ...toEvaluationView(entry),
+            rank: entry.rank,
+            provisional: entry.provisional,
+          })),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/routing/decisions',
+      tags,
+      summary: "The user's recent routing decisions, newest first, each with its task's outcome",
+      request: {
+        query: z.object({
+          ...userQuery,
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          before: z.iso.datetime({ offset: true }).optional(),
+        }),
+      },
+      responses: {
+        200: jsonContent(z.object({ decisions: z.array(storedDecisionSchema) }), 'Decisions'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const rows = await findDecisionsWithOutcomes(db, c.get('userId'), {
+        limit: query.limit,
+        before: query.before ? new Date(query.before) : undefined,
+      });
+      return c.json(
+        {
+          decisions: rows.map((row) => ({
+            ...toStoredDecisionView(row),
+            runners_up: row.runners_up,
+            constraints: row.constraints,
+            outcome: {
+              task_status: row.outcome.taskStatus,
+              reward: roundReward(computeOutcomeReward(row.outcome)),
+              user_rating: row.outcome.userRating,
+              judge_score: row.outcome.judgeScore,
+              peer_score: row.outcome.peerScore,
+              overall_score: row.overall_score,
+            },
+          })),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/routing/quality',
+      tags,
+      summary:
+        'Routing quality per day: mean outcome reward of routed tasks, and share routed to the posterior-best agent',
+      request: {
+        query: z.object({ ...userQuery, days: z.coerce.number().int().min(1).max(365).default(30) }),
+      },
+      responses: {
+        200: jsonContent(
+          z
+            .object({
+              days: z.array(qualitySchema.extend({ day: z.string() })),
+              overall: qualitySchema,
+              since: z.string(),
+            })
+            .openapi('RoutingQuality'),
+          'Quality over time, oldest day first',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { days } = c.req.valid('query');
+      const since = new Date(Date.now() - days * DAY_MS);
+      const summary = summarizeRoutingQuality(await findDecisionOutcomesSince(db, c.get('userId'), since));
+      return c.json(
+        {
+          days: summary.days.map((point) => ({ day: point.day, ...toQualityView(point) })),
+          overall: toQualityView(summary.overall),
+          since: since.toISOString(),
+        },
+        200,
+      );
+    },
+  );
+}
+
+function toQualityView(point: {
+  decisions: number;
+  routed: number;
+  rewarded: number;
+  meanReward: number | null;
+  bestAgentShare: number | null;
+}) {
+  return {
+    decisions: point.decisions,
+    routed: point.routed,
+    rewarded: point.rewarded,
+    mean_reward: point.meanReward,
+    best_agent_share: point.bestAgentShare,
+  };
+}
+
+function roundReward(reward: number | null): number | null {
+  return reward === null ? null : Math.round(reward * 10_000) / 10_000;
+}

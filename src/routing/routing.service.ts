@@ -1,0 +1,291 @@
+import type { Kysely } from 'kysely';
+import type { CategorySource, Database, RoutingDecisionRow } from '../db/database.js';
+import { MeritError, NotFoundError, ValidationError } from '../errors.js';
+import { rankWithConfidence } from '../ranking/ranking.js';
+import { findTemplates } from '../tasks/tasks.queries.js';
+import { type CategoryClassifier, getCategoryClassifier } from './classification.service.js';
+import {
+  type AgentEvaluation,
+  type AgentStats,
+  type Decision,
+  estimateCandidates,
+  explainDecision,
+  IntelligentRouter,
+  type PairStats,
+  type RouterOptions,
+  type RoutingCandidate,
+  type RoutingConstraints,
+} from './router.js';
+import { combineAgentStats, findMentionedNickname, findPosteriorBest, toEvaluationView } from './routing.js';
+import {
+  findPairRewardStats,
+  findRoutingCandidates,
+  insertRoutingDecision,
+  updateDecisionTask,
+} from './routing.queries.js';
+
+/** How far back the router looks for rewards: recent enough to follow agents that change. */
+export const DEFAULT_STATS_WINDOW_DAYS = 180;
+/** Best-agent listings mark agents with fewer observations in the category as provisional. */
+export const BEST_AGENTS_MIN_SAMPLE = 3;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface RouteCommandInput {
+  userId: string;
+  command: string;
+  constraints?: RoutingConstraints;
+  /** The category when the caller knows it; otherwise the command is classified. */
+  category?: string;
+}
+
+export interface RouteCommandOptions {
+  /** Defaults to the classifier registered for this database handle. */
+  classifier?: CategoryClassifier;
+  /** Seedable randomness for the Thompson draw (defaults to Math.random). */
+  random?: () => number;
+  routerOptions?: Partial<RouterOptions>;
+  statsWindowDays?: number;
+  now?: () => Date;
+}
+
+/** A stored routing decision: the router's choice plus how the category was found and why. */
+export interface RoutedDecision extends Decision {
+  decisionId: string;
+  userId: string;
+  command: string;
+  categoryConfidence: number | null;
+  categorySource: CategorySource;
+  explanation: string;
+  /** The eligible agent with the best posterior mean (differs from the choice when the router explores). */
+  bestAgentId: string | null;
+  createdAt: Date;
+}
+
+/** The router's inputs, loaded from the database in two queries. */
+export interface RoutingSnapshot {
+  candidates: RoutingCandidate[];
+  pairStats: PairStats[];
+  agentStats: AgentStats[];
+}
+
+export async function loadRoutingSnapshot(
+  db: Kysely<Database>,
+  options: { statsWindowDays?: number | undefined; now?: (() => Date) | undefined } = {},
+): Promise<RoutingSnapshot> {
+  const now = options.now?.() ?? new Date();
+  const since = new Date(now.getTime() - (options.statsWindowDays ?? DEFAULT_STATS_WINDOW_DAYS) * DAY_MS);
+  const [candidates, pairStats] = await Promise.all([
+    findRoutingCandidates(db),
+    findPairRewardStats(db, since),
+  ]);
+  return { candidates, pairStats, agentStats: combineAgentStats(pairStats) };
+}
+
+/** The explicit category if known (400 naming `category` otherwise), else the classifier's. */
+async function resolveCategory(
+  db: Kysely<Database>,
+  command: string,
+  explicit: string | undefined,
+  classifier: CategoryClassifier,
+): Promise<{ category: string; confidence: number | null; source: CategorySource }> {
+  const templates = await findTemplates(db);
+  if (explicit !== undefined) {
+    if (!templates.some((template) => template.category === explicit))
+      throw new ValidationError('category', `unknown objective category '${explicit}'`);
+    return { category: explicit, confidence: 1, source: 'explicit' };
+  }
+  const { category, confidence, source } = await classifier.classify(command, templates);
+  return { category, confidence, source };
+}
+
+function findMentionedAgent(command: string, candidates: readonly RoutingCandidate[]): string | null {
+  const nickname = findMentionedNickname(command);
+  if (nickname === null) return null;
+  const agent = candidates.find((candidate) => candidate.nickname === nickname);
+  if (!agent?.active) {
+    throw new MeritError(
+      'unknown_agent_mention',
+      agent ? `@${nickname} is not active` : `No agent is called @${nickname}`,
+      { details: { nickname } },
+    );
+  }
+  return agent.agentId;
+}
+
+/**
+ * Chooses the agent for a command and stores the decision. An @mention always wins (the decision is
+ * still stored, with reason `mention`); otherwise the command's category is classified (unless given)
+ * and the Thompson-sampling router picks among active agents within the constraints, penalising load.
+ * Link the task it creates with `linkDecisionToTask`.
+ */
+export async function routeCommand(
+  db: Kysely<Database>,
+  input: RouteCommandInput,
+  options: RouteCommandOptions = {},
+): Promise<RoutedDecision> {
+  const classifier = options.classifier ?? getCategoryClassifier(db);
+  const snapshot = await loadRoutingSnapshot(db, options);
+  const mentionedAgentId = findMentionedAgent(input.command, snapshot.candidates);
+  const classification = await resolveCategory(db, input.command, input.category, classifier);
+  const router = new IntelligentRouter(options.routerOptions);
+  const decision = router.route({
+    category: classification.category,
+    candidates: snapshot.candidates,
+    pairStats: snapshot.pairStats,
+    agentStats: snapshot.agentStats,
+    mentionedAgentId,
+    constraints: input.constraints ?? {},
+    random: options.random ?? Math.random,
+  });
+  const explanation = explainDecision(decision);
+  const best = findPosteriorBest(decision);
+  const row = await insertRoutingDecision(db, {
+    user_id: input.userId,
+    command: input.command,
+    category: decision.category,
+    confidence: classification.confidence,
+    category_source: classification.source,
+    chosen_agent_id: decision.agentId,
+    reason: decision.reason,
+    expected_score: roundTo(decision.expectedScore, 4),
+    interval_lower: roundTo(decision.interval[0], 4),
+    interval_upper: roundTo(decision.interval[1], 4),
+    sampled_score: decision.sampledScore === null ? null : roundTo(decision.sampledScore, 4),
+    observations: decision.observations,
+    best_agent_id: best?.agentId ?? null,
+    runners_up: JSON.stringify(decision.runnersUp.map(toEvaluationView)),
+    constraints: JSON.stringify(toConstraintsView(decision)),
+    explanation,
+    ...(options.now ? { created_at: options.now() } : {}),
+  });
+  return {
+    ...decision,
+    decisionId: row.id,
+    userId: row.user_id,
+    command: row.command,
+    categoryConfidence: row.confidence,
+    categorySource: row.category_source,
+    explanation,
+    bestAgentId: row.best_agent_id,
+    createdAt: row.created_at,
+  };
+}
+
+/** Records which task a decision created, so its outcome joins the decision once the task is scored. */
+export async function linkDecisionToTask(
+  db: Kysely<Database>,
+  input: { userId: string; decisionId: string; taskId: string },
+): Promise<void> {
+  const linked = await updateDecisionTask(db, input.userId, input.decisionId, input.taskId);
+  if (!linked)
+    throw new NotFoundError('not_found', `No routing decision ${input.decisionId} with task ${input.taskId}`);
+}
+
+export function toConstraintsView(decision: Decision) {
+  return {
+    max_cost: decision.constraints.maxCost,
+    max_duration_ms: decision.constraints.maxDurationMs,
+    load_penalty: decision.constraints.loadPenalty,
+    excluded_agent_ids: decision.constraints.excludedAgentIds,
+  };
+}
+
+/** A decision as the API shows it. */
+export function toDecisionView(decision: RoutedDecision) {
+  const { runnersUp: _runnersUp, constraints: _constraints, ...chosen } = decision;
+  return {
+    decision_id: decision.decisionId,
+    command: decision.command,
+    category: decision.category,
+    category_confidence: decision.categoryConfidence,
+    category_source: decision.categorySource,
+    reason: decision.reason,
+    ...toEvaluationView(chosen),
+    best_agent_id: decision.bestAgentId,
+    explanation: decision.explanation,
+    runners_up: decision.runnersUp.map(toEvaluationView),
+    constraints: toConstraintsView(decision),
+    task_id: null as string | null,
+    created_at: decision.createdAt.toISOString(),
+  };
+}
+
+/** A stored decision row as the API shows it (the same fields as a fresh decision). */
+export function toStoredDecisionView(row: RoutingDecisionRow & { nickname: string }) {
+  return {
+    decision_id: row.id,
+    command: row.command,
+    category: row.category,
+    category_confidence: row.confidence,
+    category_source: row.category_source,
+    reason: row.reason,
+    agent_id: row.chosen_agent_id,
+    nickname: row.nickname,
+    expected_score: row.expected_score,
+    interval: { lower: row.interval_lower, upper: row.interval_upper },
+    sampled_score: row.sampled_score,
+    observations: row.observations,
+    best_agent_id: row.best_agent_id,
+    explanation: row.explanation,
+    runners_up: row.runners_up,
+    constraints: row.constraints,
+    task_id: row.task_id,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/** An agent's posterior reward in every category (what it is good at, and how sure we are). */
+export async function describeCapabilities(
+  db: Kysely<Database>,
+  agentId: string,
+  options: { statsWindowDays?: number } = {},
+): Promise<{ agent: RoutingCandidate; categories: (AgentEvaluation & { category: string })[] }> {
+  const [snapshot, templates] = await Promise.all([loadRoutingSnapshot(db, options), findTemplates(db)]);
+  const agent = snapshot.candidates.find((candidate) => candidate.agentId === agentId);
+  if (!agent) throw new NotFoundError('agent_not_found', `Agent ${agentId} not found`);
+  const categories = templates.map((template) => {
+    const [evaluation] = estimateCandidates({
+      ...snapshot,
+      category: template.category,
+      candidates: [agent],
+    });
+    return { ...(evaluation as AgentEvaluation), category: template.category };
+  });
+  categories.sort(
+    (left, right) => right.expectedScore - left.expectedScore || left.category.localeCompare(right.category),
+  );
+  return { agent, categories };
+}
+
+/**
+ * Active agents ranked for one category by the lower bound of their posterior reward; agents whose
+ * intervals overlap share a rank, and agents with fewer than `minSample` observations are provisional.
+ */
+export async function rankBestAgents(
+  db: Kysely<Database>,
+  category: string,
+  options: { statsWindowDays?: number; minSample?: number } = {},
+) {
+  const [snapshot, templates] = await Promise.all([loadRoutingSnapshot(db, options), findTemplates(db)]);
+  if (!templates.some((template) => template.category === category))
+    throw new NotFoundError('category_not_found', `Category ${category} not found`);
+  const evaluations = estimateCandidates({
+    ...snapshot,
+    category,
+    candidates: snapshot.candidates.filter((candidate) => candidate.active),
+  });
+  return rankWithConfidence(
+    evaluations.map((evaluation) => ({
+      ...evaluation,
+      lower: evaluation.interval[0],
+      upper: evaluation.interval[1],
+      n: evaluation.observations,
+    })),
+    { minSample: options.minSample ?? BEST_AGENTS_MIN_SAMPLE },
+  );
+}
+
+function roundTo(value: number, decimals: number): number {
+  return Math.round(value * 10 ** decimals) / 10 ** decimals;
+}

@@ -1,0 +1,177 @@
+/**
+ * Pure pieces of routing around the router itself: reading a mention, rolling pair statistics up to
+ * agents, picking the posterior-best agent of a decision, and summarising routing quality over time.
+ *
+ * Terminology: reward = one task's blended 0-1 figure (`blendTaskReward`; a failed task is worth 0);
+ * pair = one (agent, category) combination; decision = one routing choice, stored with its reasons.
+ */
+import { blendTaskReward } from '../ranking/ranking.js';
+import type { AgentEvaluation, AgentStats, Decision, PairStats } from './router.js';
+
+/** The first `@nickname` at the start of the command or after whitespace, lower-cased; null when none. */
+export function findMentionedNickname(command: string): string | null {
+  const match = /(?:^|\s)@([A-Za-z][A-Za-z0-9_-]*)/.exec(command);
+  return match?.[1] ? match[1].toLowerCase() : null;
+}
+
+/** One (agent, category) row of the router's statistics query, with the counts behind its means. */
+export interface PairStatsRow extends PairStats {
+  rewardSquareSum: number;
+  /** Completed tasks with a known cost / duration (the weights of `meanCost` / `meanDurationMs`). */
+  costCount: number;
+  durationCount: number;
+}
+
+/** Sums pair statistics into per-agent statistics; means are weighted by how many tasks stand behind them. */
+export function combineAgentStats(pairs: readonly PairStatsRow[]): AgentStats[] {
+  const byAgent = new Map<
+    string,
+    {
+      n: number;
+      rewardSum: number;
+      squares: number;
+      cost: number;
+      costs: number;
+      ms: number;
+      durations: number;
+    }
+  >();
+  for (const pair of pairs) {
+    const total = byAgent.get(pair.agentId) ?? {
+      n: 0,
+      rewardSum: 0,
+      squares: 0,
+      cost: 0,
+      costs: 0,
+      ms: 0,
+      durations: 0,
+    };
+    total.n += pair.n;
+    total.rewardSum += pair.rewardSum;
+    total.squares += pair.rewardSquareSum;
+    total.cost += (pair.meanCost ?? 0) * pair.costCount;
+    total.costs += pair.costCount;
+    total.ms += (pair.meanDurationMs ?? 0) * pair.durationCount;
+    total.durations += pair.durationCount;
+    byAgent.set(pair.agentId, total);
+  }
+  return [...byAgent.entries()]
+    .sort(([left], [right]) => left.localeCompare(right))
+    .map(([agentId, total]) => ({
+      agentId,
+      n: total.n,
+      rewardSum: total.rewardSum,
+      rewardSquareSum: total.squares,
+      meanCost: total.costs > 0 ? total.cost / total.costs : null,
+      meanDurationMs: total.durations > 0 ? total.ms / total.durations : null,
+    }));
+}
+
+/** The eligible agent with the highest posterior mean: who a purely greedy router would have picked. */
+export function findPosteriorBest(decision: Decision): AgentEvaluation | null {
+  const all = [decision, ...decision.runnersUp].filter((entry) => entry.excludedBecause === undefined);
+  return (
+    all.sort(
+      (left, right) => right.expectedScore - left.expectedScore || left.agentId.localeCompare(right.agentId),
+    )[0] ?? null
+  );
+}
+
+/** One stored decision with whatever is known of its task's outcome. */
+export interface DecisionOutcome {
+  createdAt: Date;
+  reason: 'mention' | 'thompson' | 'fallback_constraints';
+  chosenAgentId: string;
+  bestAgentId: string | null;
+  taskId: string | null;
+  taskStatus: 'queued' | 'running' | 'completed' | 'failed' | null;
+  userRating: number | null;
+  judgeScore: number | null;
+  peerScore: number | null;
+}
+
+/** A decision's outcome reward: null until its task finished and has feedback (a failure is 0 at once). */
+export function computeOutcomeReward(outcome: DecisionOutcome): number | null {
+  if (outcome.taskStatus === 'failed') return 0;
+  if (outcome.taskStatus !== 'completed') return null;
+  return blendTaskReward({
+    failed: false,
+    userRating: outcome.userRating,
+    judgeScore: outcome.judgeScore,
+    peerScore: outcome.peerScore,
+  });
+}
+
+export interface QualityPoint {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  decisions: number;
+  /** Decisions the router made itself (not mentions). */
+  routed: number;
+  /** Routed decisions whose task has an outcome reward. */
+  rewarded: number;
+  meanReward: number | null;
+  /** Share of routed decisions that went to the agent with the best posterior mean at the time. */
+  bestAgentShare: number | null;
+}
+
+function round(value: number, decimals: number): number {
+  return Math.round(value * 10 ** decimals) / 10 ** decimals;
+}
+
+function summarizeGroup(day: string, outcomes: readonly DecisionOutcome[]): QualityPoint {
+  const routed = outcomes.filter((outcome) => outcome.reason !== 'mention');
+  const rewards = routed.map(computeOutcomeReward).filter((reward): reward is number => reward !== null);
+  const withBest = routed.filter((outcome) => outcome.bestAgentId !== null);
+  const toBest = withBest.filter((outcome) => outcome.chosenAgentId === outcome.bestAgentId).length;
+  return {
+    day,
+    decisions: outcomes.length,
+    routed: routed.length,
+    rewarded: rewards.length,
+    meanReward:
+      rewards.length > 0 ? round(rewards.reduce((sum, reward) => sum + reward, 0) / rewards.length, 4) : null,
+    bestAgentShare: withBest.length > 0 ? round(toBest / withBest.length, 4) : null,
+  };
+}
+
+/**
+ * Routing quality per UTC day (oldest first) and over the whole period: how many decisions, the mean
+ * outcome reward of routed tasks, and how often the router chose the posterior-best agent (the rest is
+ * exploration). Mentions count as decisions but not as routed.
+ */
+export function summarizeRoutingQuality(outcomes: readonly DecisionOutcome[]): {
+  days: QualityPoint[];
+  overall: Omit<QualityPoint, 'day'>;
+} {
+  const byDay = new Map<string, DecisionOutcome[]>();
+  for (const outcome of outcomes) {
+    const day = outcome.createdAt.toISOString().slice(0, 10);
+    const group = byDay.get(day);
+    if (group) group.push(outcome);
+    else byDay.set(day, [outcome]);
+  }
+  const days = [...byDay.keys()].sort().map((day) => summarizeGroup(day, byDay.get(day) ?? []));
+  const { day: _day, ...overall } = summarizeGroup('', outcomes);
+  return { days, overall };
+}
+
+/** An agent's evaluation as the API and the stored decision show it (snake_case, rounded). */
+export function toEvaluationView(evaluation: AgentEvaluation) {
+  return {
+    agent_id: evaluation.agentId,
+    nickname: evaluation.nickname,
+    expected_score: round(evaluation.expectedScore, 4),
+    interval: { lower: round(evaluation.interval[0], 4), upper: round(evaluation.interval[1], 4) },
+    sampled_score: evaluation.sampledScore === null ? null : round(evaluation.sampledScore, 4),
+    adjusted_score: evaluation.adjustedScore === null ? null : round(evaluation.adjustedScore, 4),
+    observations: evaluation.observations,
+    expected_cost: evaluation.expectedCost === null ? null : round(evaluation.expectedCost, 6),
+    expected_duration_ms:
+      evaluation.expectedDurationMs === null ? null : Math.round(evaluation.expectedDurationMs),
+    load: evaluation.load,
+    excluded_because: evaluation.excludedBecause ?? null,
+  };
+}
+
+export type EvaluationView = ReturnType<typeof toEvaluationView>;

@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeLlmServer, startFakeLlmServer } from '../support/fake-llm-server.js';
+import { ensureWebAppBuilt, type LiveServer, startLiveServer } from '../support/live-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '..', '..', 'test-artifacts');
+// Generous for a cold build and a browser start; each wait below ends as soon as its condition holds.
+const WAIT_MS = 20_000;
+
+async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(
+      `Browser tests need Debian's Chromium at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` ` +
+        '(.ci/run does this). Merit never downloads a browser.',
+    );
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Types a command into Mission Control and sends it with Enter. */
+async function sendCommand(page: Page, command: string): Promise<void> {
+  const input = page.getByTestId('command-input');
+  await input.fill(command);
+  await input.press('Enter');
+}
+
+function taskItem(page: Page, command: string) {
+  return page.getByTestId('task-item').filter({ hasText: command });
+}
+
+describe('Mission Control in Chromium, with the simulated team', () => {
+  let browser: Browser;
+  let server: LiveServer;
+  let page: Page;
+
+  beforeAll(async () => {
+    ensureWebAppBuilt();
+    browser = await launchChromium();
+    server = await startLiveServer({ MERIT_SIMULATION_SEED: '42', MERIT_SIMULATION_SPEED: '50' });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(WAIT_MS);
+    await page.goto(server.url);
+    await expect.poll(() => page.getByTestId('connection').textContent()).toBe('Live');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('sends @bob research quantum computing through the mention list and shows the completed result', async () => {
+    const input = page.getByTestId('command-input');
+    await input.click();
+    await page.keyboard.type('@bo');
+    await page.locator('[data-testid="mention-option"][data-agent="agent_a"]').waitFor();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => input.inputValue()).toBe('@bob ');
+    await page.keyboard.type('research quantum computing');
+    await page.keyboard.press('Enter');
+
+    const item = taskItem(page, '@bob research quantum computing');
+    await item.and(page.locator('[data-status="completed"]')).waitFor();
+    expect(await item.getByTestId('task-status').textContent()).toBe('Completed');
+    expect(await item.locator('article').textContent()).toContain('Simulated output by bob');
+    await page.getByTestId('simulated-badge').waitFor();
+    await screenshot(page, 'mission-control-completed');
+  });
+
+  it("rates the result 5 stars with the keyboard and shows bob's rating on the leaderboard", async () => {
+    const widget = taskItem(page, '@bob research quantum computing').getByTestId('feedback-widget');
+    await widget.getByTestId('feedback-star-input-1').focus();
+    await page.keyboard.press('4');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => widget.getByTestId('feedback-star-input-5').isChecked()).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="feedback-widget"][data-state="rated"][data-rating="5"]').waitFor();
+
+    await page.getByTestId('panel-tab-leaderboard').click();
+    const bob = page.locator('[data-testid="leaderboard-row"][data-agent="agent_a"]');
+    await bob.filter({ hasText: '5.0 ★' }).waitFor();
+    expect(await bob.textContent()).toContain('@bob');
+    await screenshot(page, 'mission-control-rated');
+  });
+
+  it('dismisses a feedback widget with Escape', async () => {
+    await sendCommand(page, '@rex analyze monthly sales data');
+    const item = taskItem(page, '@rex analyze monthly sales data');
+    await item.and(page.locator('[data-status="completed"]')).waitFor();
+    await item.getByTestId('feedback-star-input-1').focus();
+    await page.keyboard.press('Escape');
+    await item.locator('[data-testid="feedback-widget"][data-state="dismissed"]').waitFor();
+    await item.getByTestId('feedback-open').waitFor();
+  });
+
+  it("shows a failed task's reason", async () => {
+    // With seed 42 this run of bob's fails in its 'synthesize' step.
+    await sendCommand(page, '@bob research topic 51');
+    const item = taskItem(page, '@bob research topic 51');
+    await item.and(page.locator('[data-status="failed"]')).waitFor();
+    expect(await item.getByRole('alert').textContent()).toBe(
+      "Failed: Simulated failure in the 'synthesize' step: the agent could not finish the task.",
+    );
+  });
+
+  it("draws bob's charts in the agent view", async () => {
+    await page.getByTestId('panel-tab-leaderboard').click();
+    await page
+      .locator('[data-testid="leaderboard-row"][data-agent="agent_a"]')
+      .getByRole('button', { name: '@bob' })
+      .click();
+    await page.locator('[data-testid="agent-view"][data-agent="agent_a"]').waitFor();
+    await page.getByTestId('history-row').first().waitFor();
+    for (const chart of ['chart-trend', 'chart-categories', 'chart-cost-quality', 'chart-nodes']) {
+      await page.locator(`[data-testid="${chart}"] svg`).waitFor();
+    }
+    await screenshot(page, 'agent-view');
+    await page.getByTestId('agent-back').click();
+    await page.getByTestId('command-input').waitFor();
+  });
+
+  it('names the known agents when a command mentions an unknown one', async () => {
+    await sendCommand(page, '@zed research quantum computing');
+    const error = page.getByTestId('command-error');
+    await error.waitFor();
+    expect(await error.textContent()).toContain('no agent is called @zed; known agents: @alice, @bob');
+  });
+});
+
+describe('Mission Control in Chromium, with an LLM provider that fails', () => {
+  let browser: Browser;
+  let fake: FakeLlmServer;
+  let server: LiveServer;
+  let page: Page;
+
+  beforeAll(async () => {
+    ensureWebAppBuilt();
+    browser = await launchChromium();
+    fake = await startFakeLlmServer({
+      fallback: (request) => {
+        const messages = request.body.messages as { content: string }[];
+        if (messages[0]?.content.startsWith('You classify a user command'))
+          return { json: { category: 'research', confidence: 0.9 } };
+        // The agent's first step waits a moment (so its progress shows), then the provider fails.
+        return { delayMs: 1500, status: 500, body: 'model overloaded' };
+      },
+    });
+    server = await startLiveServer({
+      MERIT_LLM_PROVIDER: 'openai',
+      MERIT_LLM_BASE_URL: fake.baseUrl,
+      MERIT_LLM_MODEL: 'gpt-4o-mini',
+      MERIT_LLM_TIMEOUT_MS: '10000',
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(WAIT_MS);
+    await page.goto(server.url);
+    await expect.poll(() => page.getByTestId('connection').textContent()).toBe('Live');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await fake?.close();
+  });
+
+  it('shows the running node live, then the reason the provider failed', async () => {
+    await sendCommand(page, '@bob research quantum computing');
+    const item = taskItem(page, '@bob research quantum computing');
+    await item.getByTestId('task-progress').filter({ hasText: 'plan' }).waitFor();
+    await item.and(page.locator('[data-status="failed"]')).waitFor();
+    const reason = await item.getByRole('alert').textContent();
+    expect(reason).toMatch(/^Failed: The 'plan' step failed: LLM provider at .* answered HTTP 500: model overloaded$/);
+    expect(await page.getByTestId('simulated-badge').count()).toBe(0);
+    await screenshot(page, 'mission-control-failed');
+  });
+});
