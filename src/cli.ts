@@ -106,6 +106,9 @@ async function runDbUrl(): Promise<number> {
   const database = await openDatabase(config, () => {});
   try {
     console.log(database.handle.url);
+    if (database.embedded && !database.embedded.reused) {
+      console.error('(The embedded server was not running: start Merit with `npm start`, then connect with psql.)');
+    }
     return 0;
   } finally {
     await database.close();

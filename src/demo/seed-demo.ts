@@ -71,7 +71,7 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
         seed: options.seed,
         runKey: String(i),
       });
-      const completedAt = now - pickAge(random, options.days);
+      const completedAt = now - pickAge(random, options.days, now);
       const rated = run.success && random() < (options.ratedShare ?? 0.4);
       const rating = Math.min(5, Math.max(1, Math.round(1 + 4 * run.quality + sampleNormal(random) * 0.6)));
       batch.push({
@@ -105,11 +105,11 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
 }
 
 /** Milliseconds before now: uniform over the period, with weekends thinned out. */
-function pickAge(random: () => number, days: number): number {
+function pickAge(random: () => number, days: number, now: number): number {
   const day = 24 * 60 * 60 * 1000;
   for (;;) {
     const age = random() * days * day;
-    const weekday = new Date(Date.now() - age).getUTCDay();
+    const weekday = new Date(now - age).getUTCDay();
     if ((weekday !== 0 && weekday !== 6) || random() < 0.3) return Math.round(age);
   }
 }

@@ -60,7 +60,7 @@ describe('Mission Control in Chromium, with the simulated team', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(WAIT_MS);
     await page.goto(server.url);
-    await expect.poll(() => page.getByTestId('connection').textContent()).toBe('Live');
+    await page.locator('[data-testid="connection"].connection-open').waitFor();
   });
   afterAll(async () => {
     await browser?.close();
@@ -73,7 +73,7 @@ describe('Mission Control in Chromium, with the simulated team', () => {
     await page.keyboard.type('@bo');
     await page.locator('[data-testid="mention-option"][data-agent="agent_a"]').waitFor();
     await page.keyboard.press('Enter');
-    await expect.poll(() => input.inputValue()).toBe('@bob ');
+    await expect.poll(() => input.inputValue(), { timeout: WAIT_MS }).toBe('@bob ');
     await page.keyboard.type('research quantum computing');
     await page.keyboard.press('Enter');
 
@@ -90,7 +90,9 @@ describe('Mission Control in Chromium, with the simulated team', () => {
     await widget.getByTestId('feedback-star-input-1').focus();
     await page.keyboard.press('4');
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => widget.getByTestId('feedback-star-input-5').isChecked()).toBe(true);
+    await expect
+      .poll(() => widget.getByTestId('feedback-star-input-5').isChecked(), { timeout: WAIT_MS })
+      .toBe(true);
     await page.keyboard.press('Enter');
     await page.locator('[data-testid="feedback-widget"][data-state="rated"][data-rating="5"]').waitFor();
 
@@ -172,7 +174,7 @@ describe('Mission Control in Chromium, with an LLM provider that fails', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(WAIT_MS);
     await page.goto(server.url);
-    await expect.poll(() => page.getByTestId('connection').textContent()).toBe('Live');
+    await page.locator('[data-testid="connection"].connection-open').waitFor();
   });
   afterAll(async () => {
     await browser?.close();
@@ -186,7 +188,9 @@ describe('Mission Control in Chromium, with an LLM provider that fails', () => {
     await item.getByTestId('task-progress').filter({ hasText: 'plan' }).waitFor();
     await item.and(page.locator('[data-status="failed"]')).waitFor();
     const reason = await item.getByRole('alert').textContent();
-    expect(reason).toMatch(/^Failed: The 'plan' step failed: LLM provider at .* answered HTTP 500: model overloaded$/);
+    expect(reason).toMatch(
+      /^Failed: The 'plan' step failed: LLM provider at .* answered HTTP 500: model overloaded$/,
+    );
     expect(await page.getByTestId('simulated-badge').count()).toBe(0);
     await screenshot(page, 'mission-control-failed');
   });

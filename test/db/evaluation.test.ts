@@ -117,15 +117,22 @@ describe.each(databaseKinds())('offline evaluation and peer review jobs (%s Post
       [taskId],
     );
     await runDueJobs(app);
-    const rows = await app.ctx.db.selectFrom('task_evaluations').selectAll().where('task_id', '=', taskId).execute();
+    const rows = await app.ctx.db
+      .selectFrom('task_evaluations')
+      .selectAll()
+      .where('task_id', '=', taskId)
+      .execute();
     expect(rows).toHaveLength(1);
     const again = await findAgentStats(app, 'agent_a');
     expect(again.sum_overall_score).toBe(stats.sum_overall_score);
     expect(again.reward_points).toBe(stats.reward_points);
   });
 
-  it("never lets an agent review its own task, nor a reviewer review a task twice", async () => {
-    const kaisTask = await completeTask(app, { agent_id: 'agent_d', command: 'plan the quantum research roadmap' });
+  it('never lets an agent review its own task, nor a reviewer review a task twice', async () => {
+    const kaisTask = await completeTask(app, {
+      agent_id: 'agent_d',
+      command: 'plan the quantum research roadmap',
+    });
     const deps = buildEvaluationDeps(app.ctx.config, app.ctx.db);
     await Promise.all([reviewTask(deps, kaisTask, FIRST), reviewTask(deps, kaisTask, FIRST)]);
     await runDueJobs(app);
@@ -209,11 +216,19 @@ describe.each(databaseKinds())('evaluation switches (%s PostgreSQL)', (kind) => 
     const app = await createTestApp(kind, { MERIT_EVALUATION_SAMPLE_RATE: '0.5' });
     try {
       const ids: string[] = [];
-      while (ids.filter((id) => isTaskSampled(id, 0.5)).length < 3 || ids.filter((id) => !isTaskSampled(id, 0.5)).length < 3) {
+      while (
+        ids.filter((id) => isTaskSampled(id, 0.5)).length < 3 ||
+        ids.filter((id) => !isTaskSampled(id, 0.5)).length < 3
+      ) {
         ids.push(crypto.randomUUID());
       }
       const batch = await app.call('POST', '/api/tasks/batch', {
-        tasks: ids.map((id) => ({ id, agent_id: 'agent_b', command: 'summarize the report', result: 'A summary.' })),
+        tasks: ids.map((id) => ({
+          id,
+          agent_id: 'agent_b',
+          command: 'summarize the report',
+          result: 'A summary.',
+        })),
       });
       expect(batch.status).toBe(201);
       const queued = new Set(

@@ -2,8 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, OTHER_USER, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 
-async function countRows(app: TestApp, table: string, where = 'true', params: unknown[] = []): Promise<number> {
-  const { rows } = await app.database.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params);
+async function countRows(
+  app: TestApp,
+  table: string,
+  where = 'true',
+  params: unknown[] = [],
+): Promise<number> {
+  const { rows } = await app.database.pool.query(
+    `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`,
+    params,
+  );
   return rows[0].n;
 }
 
@@ -32,7 +40,10 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
     const id = await createRunningTask(app);
     const body = { result: 'done', total_tokens: 1000, duration_ms: 5000 };
     const first = await app.call('POST', `/api/tasks/${id}/complete`, body);
-    const second = await app.call('POST', `/api/tasks/${id}/complete`, { ...body, result: 'a different result' });
+    const second = await app.call('POST', `/api/tasks/${id}/complete`, {
+      ...body,
+      result: 'a different result',
+    });
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     expect(second.body.result).toBe('done');
@@ -40,29 +51,48 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
   });
 
   it('creates exactly one score row and counts the task once when ten completions race', async () => {
-    const before = await app.database.pool.query("SELECT coalesce(max(total_tasks), 0) AS n FROM agent_performance_stats WHERE agent_id = 'agent_c'");
+    const before = await app.database.pool.query(
+      "SELECT coalesce(max(total_tasks), 0) AS n FROM agent_performance_stats WHERE agent_id = 'agent_c'",
+    );
     const id = await createRunningTask(app, { agent_id: 'agent_c' });
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => app.call('POST', `/api/tasks/${id}/complete`, { result: `attempt ${i}`, duration_ms: 100 })),
+      Array.from({ length: 10 }, (_, i) =>
+        app.call('POST', `/api/tasks/${id}/complete`, { result: `attempt ${i}`, duration_ms: 100 }),
+      ),
     );
     expect(results.every((result) => result.status === 200)).toBe(true);
     expect(new Set(results.map((result) => result.body.result)).size).toBe(1);
     expect(await countRows(app, 'agent_performance_scores', 'task_id = $1', [id])).toBe(1);
-    const after = await app.database.pool.query("SELECT total_tasks FROM agent_performance_stats WHERE agent_id = 'agent_c'");
+    const after = await app.database.pool.query(
+      "SELECT total_tasks FROM agent_performance_stats WHERE agent_id = 'agent_c'",
+    );
     expect(after.rows[0].total_tasks - before.rows[0].n).toBe(1);
   });
 
   it('records nodes in order and shows the current node while running', async () => {
     const id = await createRunningTask(app);
-    await app.call('POST', `/api/tasks/${id}/nodes`, { node_name: 'plan', duration_ms: 100, prompt_tokens: 10, completion_tokens: 5 });
-    const running = await app.call('POST', `/api/tasks/${id}/nodes`, { node_name: 'research', duration_ms: 900, total_tokens: 400 });
+    await app.call('POST', `/api/tasks/${id}/nodes`, {
+      node_name: 'plan',
+      duration_ms: 100,
+      prompt_tokens: 10,
+      completion_tokens: 5,
+    });
+    const running = await app.call('POST', `/api/tasks/${id}/nodes`, {
+      node_name: 'research',
+      duration_ms: 900,
+      total_tokens: 400,
+    });
     expect(running.body.sequence).toBe(1);
     expect((await app.call('GET', `/api/tasks/${id}`)).body.current_node).toBe('research');
     const done = await app.call('POST', `/api/tasks/${id}/complete`, {
       result: 'ok',
       nodes: [{ node_name: 'respond', duration_ms: 50, total_tokens: 30 }],
     });
-    expect(done.body.nodes.map((node: { node_name: string }) => node.node_name)).toEqual(['plan', 'research', 'respond']);
+    expect(done.body.nodes.map((node: { node_name: string }) => node.node_name)).toEqual([
+      'plan',
+      'research',
+      'respond',
+    ]);
     expect(done.body.nodes[0].total_tokens).toBe(15);
     expect(done.body.current_node).toBeNull();
   });
@@ -77,7 +107,9 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
     const rating = await app.call('POST', `/api/tasks/${id}/feedback`, { user_rating: 3 });
     expect(rating.status).toBe(409);
     expect(rating.body.error.code).toBe('task_not_completed');
-    const { rows } = await app.database.pool.query("SELECT failed_tasks FROM agent_performance_stats WHERE agent_id = 'agent_b'");
+    const { rows } = await app.database.pool.query(
+      "SELECT failed_tasks FROM agent_performance_stats WHERE agent_id = 'agent_b'",
+    );
     expect(rows[0].failed_tasks).toBeGreaterThanOrEqual(1);
   });
 
@@ -96,18 +128,36 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
 
   it('estimates the cost from the price table when the caller gives tokens but no cost', async () => {
     const id = await createRunningTask(app);
-    const done = await app.call('POST', `/api/tasks/${id}/complete`, { result: 'x', model: 'gpt-4o', prompt_tokens: 1_000_000, completion_tokens: 0 });
+    const done = await app.call('POST', `/api/tasks/${id}/complete`, {
+      result: 'x',
+      model: 'gpt-4o',
+      prompt_tokens: 1_000_000,
+      completion_tokens: 0,
+    });
     expect(done.body.estimated_cost).toBeGreaterThan(0);
     const given = await createRunningTask(app);
-    const kept = await app.call('POST', `/api/tasks/${given}/complete`, { result: 'x', model: 'gpt-4o', total_tokens: 10, estimated_cost: 0.5 });
+    const kept = await app.call('POST', `/api/tasks/${given}/complete`, {
+      result: 'x',
+      model: 'gpt-4o',
+      total_tokens: 10,
+      estimated_cost: 0.5,
+    });
     expect(kept.body.estimated_cost).toBe(0.5);
   });
 
   it('scores efficiency within the category: cheaper and faster is higher', async () => {
     const cheap = await createRunningTask(app, { objective_category: 'data' });
     const costly = await createRunningTask(app, { objective_category: 'data' });
-    const a = await app.call('POST', `/api/tasks/${cheap}/complete`, { result: 'x', total_tokens: 300, duration_ms: 2000 });
-    const b = await app.call('POST', `/api/tasks/${costly}/complete`, { result: 'x', total_tokens: 30000, duration_ms: 200000 });
+    const a = await app.call('POST', `/api/tasks/${cheap}/complete`, {
+      result: 'x',
+      total_tokens: 300,
+      duration_ms: 2000,
+    });
+    const b = await app.call('POST', `/api/tasks/${costly}/complete`, {
+      result: 'x',
+      total_tokens: 30000,
+      duration_ms: 200000,
+    });
     expect(a.body.score.efficiency_score).toBeGreaterThan(b.body.score.efficiency_score);
   });
 
@@ -153,9 +203,18 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
   });
 
   it("lists only the user's own tasks, newest first", async () => {
-    await app.call('POST', '/api/tasks', { agent_id: 'agent_a', command: 'someone else' }, { user: OTHER_USER });
+    await app.call(
+      'POST',
+      '/api/tasks',
+      { agent_id: 'agent_a', command: 'someone else' },
+      { user: OTHER_USER },
+    );
     const mine = await app.call('GET', '/api/tasks?limit=200');
-    expect(mine.body.tasks.every((task: { user_id: string }) => task.user_id === '00000000-0000-0000-0000-000000000001')).toBe(true);
+    expect(
+      mine.body.tasks.every(
+        (task: { user_id: string }) => task.user_id === '00000000-0000-0000-0000-000000000001',
+      ),
+    ).toBe(true);
     const times = mine.body.tasks.map((task: { created_at: string }) => task.created_at);
     expect([...times].sort().reverse()).toEqual(times);
   });
@@ -205,25 +264,68 @@ describe('bad input gets a 400 naming the field and changes nothing', () => {
     const id = await createRunningTask(app);
     await app.call('POST', `/api/tasks/${id}/complete`, { result: 'done' });
     for (const rating of [0, 6, 4.5, 'five']) {
-      await expectRejected('POST', `/api/tasks/${id}/feedback`, { user_rating: rating }, { field: 'user_rating', code: 'validation_failed' });
+      await expectRejected(
+        'POST',
+        `/api/tasks/${id}/feedback`,
+        { user_rating: rating },
+        { field: 'user_rating', code: 'validation_failed' },
+      );
     }
     await expectRejected('POST', `/api/tasks/${id}/feedback`, {}, { field: 'user_rating' });
   });
 
   it('rejects ids and user ids that are not UUIDs', async () => {
     await expectRejected('POST', '/api/tasks/not-a-uuid/feedback', { user_rating: 5 }, { field: 'task_id' });
-    await expectRejected('GET', '/api/agents/leaderboard?user_id=bob', undefined, { field: 'user_id' }, { user: null });
+    await expectRejected(
+      'GET',
+      '/api/agents/leaderboard?user_id=bob',
+      undefined,
+      { field: 'user_id' },
+      { user: null },
+    );
     await expectRejected('GET', '/api/agents/leaderboard', undefined, { field: 'user_id' }, { user: null });
   });
 
   it('rejects wrong field types, unknown fields, unknown agents and categories', async () => {
     await expectRejected('POST', '/api/tasks', { agent_id: 'agent_a', command: 42 }, { field: 'command' });
-    await expectRejected('POST', '/api/tasks', { agent_id: 'agent_a', command: 'x', colour: 'red' }, { code: 'validation_failed' });
-    await expectRejected('POST', '/api/tasks', { agent_id: 'agent_nope', command: 'x' }, { field: 'agent_id' });
-    await expectRejected('POST', '/api/tasks', { agent_id: 'agent_a', command: 'x', objective_category: 'astrology' }, { field: 'objective_category' });
-    await expectRejected('POST', '/api/tasks/batch', { tasks: [{ agent_id: 'agent_a', command: 'x', result: 'y' }, { agent_id: 'agent_a', command: 'x' }] }, { field: 'tasks.1.result' });
-    await expectRejected('POST', '/api/tasks/batch', { tasks: [{ agent_id: 'agent_a', command: 'x', result: 'y', total_tokens: -1 }] }, { field: 'tasks.0.total_tokens' });
-    await expectRejected('GET', '/api/agents/leaderboard?category=astrology', undefined, { field: 'category' });
+    await expectRejected(
+      'POST',
+      '/api/tasks',
+      { agent_id: 'agent_a', command: 'x', colour: 'red' },
+      { code: 'validation_failed' },
+    );
+    await expectRejected(
+      'POST',
+      '/api/tasks',
+      { agent_id: 'agent_nope', command: 'x' },
+      { field: 'agent_id' },
+    );
+    await expectRejected(
+      'POST',
+      '/api/tasks',
+      { agent_id: 'agent_a', command: 'x', objective_category: 'astrology' },
+      { field: 'objective_category' },
+    );
+    await expectRejected(
+      'POST',
+      '/api/tasks/batch',
+      {
+        tasks: [
+          { agent_id: 'agent_a', command: 'x', result: 'y' },
+          { agent_id: 'agent_a', command: 'x' },
+        ],
+      },
+      { field: 'tasks.1.result' },
+    );
+    await expectRejected(
+      'POST',
+      '/api/tasks/batch',
+      { tasks: [{ agent_id: 'agent_a', command: 'x', result: 'y', total_tokens: -1 }] },
+      { field: 'tasks.0.total_tokens' },
+    );
+    await expectRejected('GET', '/api/agents/leaderboard?category=astrology', undefined, {
+      field: 'category',
+    });
   });
 
   it('rejects malformed JSON and bodies that are too large', async () => {

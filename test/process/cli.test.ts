@@ -30,7 +30,9 @@ describe('npx merit init-db', () => {
   beforeAll(async () => {
     database = await createTestDatabase('embedded');
     // An empty database: the template's tables are dropped so init-db creates them.
-    await database.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP SCHEMA graphile_worker CASCADE;');
+    await database.pool.query(
+      'DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP SCHEMA graphile_worker CASCADE;',
+    );
   });
   afterAll(async () => {
     await database?.drop();
@@ -52,7 +54,9 @@ describe('npx merit init-db', () => {
     const { rows } = await database.pool.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     );
-    expect(rows.map((row) => row.table_name)).toEqual(expect.arrayContaining([...SEED_TABLES, 'agents', 'tasks']));
+    expect(rows.map((row) => row.table_name)).toEqual(
+      expect.arrayContaining([...SEED_TABLES, 'agents', 'tasks']),
+    );
   });
 
   it('lists its commands with --help', async () => {
@@ -73,7 +77,11 @@ describe('npx merit start with the embedded database', () => {
   });
 
   it('starts, survives kill -9 (the next start reuses the left-over server), and stops cleanly on SIGINT', async () => {
-    const env = { MERIT_DATA_DIR: dataDir, PORT: String(await freePort()), MERIT_PG_PORT: String(await freePort()) };
+    const env = {
+      MERIT_DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      MERIT_PG_PORT: String(await freePort()),
+    };
     const first = runMerit(['start'], env);
     const [, url] = await first.waitFor(/Merit is running at (http:\/\/\S+)/);
     const health = await fetch(`${url}/api/health`).then((response) => response.json());

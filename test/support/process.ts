@@ -51,7 +51,10 @@ export function runMerit(args: string[], env: Record<string, string>): MeritProc
 }
 
 /** Runs a merit command to completion and returns its exit code and output. */
-export async function runMeritToEnd(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runMeritToEnd(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const run = runMerit(args, env);
   const code = await run.exited;
   return { code, output: run.output() };
