@@ -50,6 +50,9 @@ export async function startWorker(
         options: { backfillPeriod: 0 },
       },
     ]),
+  }).catch(async (error: unknown) => {
+    await leadership.release();
+    throw error;
   });
   return {
     runner,

@@ -2,7 +2,7 @@ import type { JobHelpers, Task } from 'graphile-worker';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import type { Database, EvaluationKind, ScoreSource, TaskRow } from '../db/database.js';
+import type { Database, EvaluationKind, ScoreSource } from '../db/database.js';
 import { LlmError } from '../errors.js';
 import { createLlmProvider, type LlmProvider } from '../llm/provider.js';
 import { DEFAULT_REVIEWERS, parseReviewersConfig, type Reviewer } from '../reviews/peer-review.js';

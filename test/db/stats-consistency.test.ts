@@ -118,6 +118,11 @@ describe.each(databaseKinds())('incremental statistics (%s PostgreSQL)', (kind) 
       await runRandomHistory(app, deps, seed, 120);
       const incremental = await snapshotStats(app);
       expect(incremental.agents.length).toBeGreaterThan(0);
+      const evaluated = await sql<{ evaluations: number; reviews: number }>`
+        SELECT (SELECT count(*)::int FROM task_evaluations) AS evaluations,
+          (SELECT count(*)::int FROM agent_peer_evaluations) AS reviews`.execute(app.ctx.db);
+      expect(evaluated.rows[0]?.evaluations).toBeGreaterThan(0);
+      expect(evaluated.rows[0]?.reviews).toBeGreaterThan(0);
       await app.ctx.db.transaction().execute((trx) => recomputeAllStats(trx));
       const recomputed = await snapshotStats(app);
       expect(incremental).toEqual(recomputed);
