@@ -42,7 +42,12 @@ export async function openBenchEnvironment(name: string): Promise<BenchEnvironme
   url.pathname = `/${name}`;
   const handle = connectDatabase(url.toString(), { maxConnections: 40 });
   await prepareDatabase(handle);
-  const config = loadConfig({ MERIT_DATA_DIR: '/nonexistent', MERIT_WORKER: 'false', MERIT_EVALUATION: process.env.MERIT_EVALUATION ?? 'true', MERIT_MAX_BODY_BYTES: String(64 * 1024 * 1024) });
+  const config = loadConfig({
+    MERIT_DATA_DIR: '/nonexistent',
+    MERIT_WORKER: 'false',
+    MERIT_EVALUATION: process.env.MERIT_EVALUATION ?? 'true',
+    MERIT_MAX_BODY_BYTES: String(64 * 1024 * 1024),
+  });
   const services = createServices(config, { handle, kind: 'external', label: name });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: services.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
@@ -63,7 +68,12 @@ export async function openBenchEnvironment(name: string): Promise<BenchEnvironme
 }
 
 /** Runs `total` operations with `concurrency` workers; returns operations per second. */
-export async function measureRate(total: number, concurrency: number, operation: (index: number) => Promise<void>, onProgress?: (done: number) => void): Promise<number> {
+export async function measureRate(
+  total: number,
+  concurrency: number,
+  operation: (index: number) => Promise<void>,
+  onProgress?: (done: number) => void,
+): Promise<number> {
   let next = 0;
   let done = 0;
   const started = process.hrtime.bigint();
@@ -88,13 +98,18 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** A horizontal ASCII bar chart of labelled values. */
-export function printBarChart(title: string, rows: readonly { label: string; value: number; unit: string }[]): void {
+export function printBarChart(
+  title: string,
+  rows: readonly { label: string; value: number; unit: string }[],
+): void {
   const max = Math.max(...rows.map((row) => row.value), 1e-9);
   const width = 40;
   const labelWidth = Math.max(...rows.map((row) => row.label.length));
   console.log(`\n${title}`);
   for (const row of rows) {
     const bar = '█'.repeat(Math.max(1, Math.round((row.value / max) * width)));
-    console.log(`  ${row.label.padEnd(labelWidth)} ${bar} ${row.value.toFixed(row.value < 10 ? 2 : 0)} ${row.unit}`);
+    console.log(
+      `  ${row.label.padEnd(labelWidth)} ${bar} ${row.value.toFixed(row.value < 10 ? 2 : 0)} ${row.unit}`,
+    );
   }
 }

@@ -4,7 +4,7 @@ import { parseCommand } from '../commands/commands.js';
 import type { Config, LlmSettings } from '../config.js';
 import type { AgentRow, Database } from '../db/database.js';
 import { LlmError } from '../errors.js';
-import { createLlmProvider, type LlmProvider, type LlmProviderSettings } from '../llm/provider.js';
+import { createLlmProvider } from '../llm/provider.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { NodeInput } from '../tasks/task-schemas.js';
 import type { TaskView } from '../tasks/tasks.js';
@@ -21,8 +21,6 @@ export interface AgentRunnerOptions {
   db: Kysely<Database>;
   tracker: ExecutionTracker;
   config: Pick<Config, 'llm' | 'simulationSeed' | 'simulationSpeed'>;
-  /** Builds the provider an agent calls; defaults to the one LLM interface, `createLlmProvider`. */
-  createProvider?: (settings: LlmProviderSettings) => LlmProvider;
 }
 
 interface StepUsage {
@@ -81,13 +79,11 @@ export class AgentRunner {
   private readonly db: Kysely<Database>;
   private readonly tracker: ExecutionTracker;
   private readonly config: AgentRunnerOptions['config'];
-  private readonly createProvider: (settings: LlmProviderSettings) => LlmProvider;
 
   constructor(options: AgentRunnerOptions) {
     this.db = options.db;
     this.tracker = options.tracker;
     this.config = options.config;
-    this.createProvider = options.createProvider ?? createLlmProvider;
   }
 
   async run(target: RunTarget, options: { signal?: AbortSignal } = {}): Promise<TaskView> {
@@ -116,7 +112,7 @@ export class AgentRunner {
   /** Plans, then answers: two calls of the agent's own system prompt on the agent's model. */
   private async runWithLlm(task: TaskView, agent: AgentRow, llm: LlmSettings, signal?: AbortSignal) {
     const model = chooseAgentModel(llm, agent);
-    const provider = this.createProvider({
+    const provider = createLlmProvider({
       kind: llm.kind,
       baseUrl: llm.baseUrl,
       ...(llm.apiKey ? { apiKey: llm.apiKey } : {}),
