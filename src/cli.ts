@@ -107,7 +107,9 @@ async function runDbUrl(): Promise<number> {
   try {
     console.log(database.handle.url);
     if (database.embedded && !database.embedded.reused) {
-      console.error('(The embedded server was not running: start Merit with `npm start`, then connect with psql.)');
+      console.error(
+        '(The embedded server was not running: start Merit with `npm start`, then connect with psql.)',
+      );
     }
     return 0;
   } finally {

@@ -7,7 +7,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { Config } from './config.js';
 import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
 import { planEvaluationJobs } from './evaluation/evaluation.jobs.js';
-import { DEFAULT_OVERALL_WEIGHTS, parseOverallWeights } from './evaluation/scores.js';
+import { buildScoringOptions } from './evaluation/rescore.js';
 import { createApp, type MeritApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { EventBus } from './http/event-bus.js';
@@ -30,9 +30,7 @@ export function createServices(
   database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'>,
 ): MeritServices {
   const events = new EventBus();
-  const weights = config.evaluation.overallWeights
-    ? parseOverallWeights(config.evaluation.overallWeights)
-    : DEFAULT_OVERALL_WEIGHTS;
+  const scoring = buildScoringOptions(config.evaluation);
   // One cached classifier per database: the tracker, the routes and routeCommand all use it.
   const classifier = new CategoryClassifier(database.handle.db, {
     llm: config.llm
@@ -48,7 +46,7 @@ export function createServices(
   registerCategoryClassifier(database.handle.db, classifier);
   const tracker = new ExecutionTracker(database.handle.db, {
     classify: classifier.classifyForTracker,
-    overallWeights: weights,
+    overallWeights: scoring.weights,
     planJobs: planEvaluationJobs(config.evaluation),
     pool: database.handle.pool,
     hooks: {
@@ -66,6 +64,7 @@ export function createServices(
     tracker,
     events,
     database: { kind: database.kind, label: database.label },
+    scoring,
   };
   const app = createApp(ctx, {
     registerExtra: (api) => {

@@ -6,7 +6,6 @@ import type { Database, EvaluationKind, ScoreSource } from '../db/database.js';
 import { LlmError } from '../errors.js';
 import { createLlmProvider, type LlmProvider } from '../llm/provider.js';
 import { DEFAULT_REVIEWERS, parseReviewersConfig, type Reviewer } from '../reviews/peer-review.js';
-import { parseRewardConfig } from '../rewards/reward-rules.js';
 import type { FinishedTaskJobPlanner } from '../tasks/execution-tracker.js';
 import {
   buildJobKey,
@@ -26,8 +25,7 @@ import {
 } from './evaluation.queries.js';
 import { judgeOutput } from './judge.js';
 import { evaluateOffline } from './offline-evaluator.js';
-import { applyScoreChange, lockTask, type RescoreOptions } from './rescore.js';
-import { DEFAULT_OVERALL_WEIGHTS, parseOverallWeights } from './scores.js';
+import { applyScoreChange, buildScoringOptions, lockTask, type RescoreOptions } from './rescore.js';
 
 /** Everything the evaluation and review jobs need, built once from the configuration. */
 export interface EvaluationDeps extends RescoreOptions {
@@ -51,10 +49,7 @@ export function buildEvaluationDeps(config: Config, db: Kysely<Database>): Evalu
           timeoutMs: llm.timeoutMs,
         })
       : undefined,
-    weights: config.evaluation.overallWeights
-      ? parseOverallWeights(config.evaluation.overallWeights)
-      : DEFAULT_OVERALL_WEIGHTS,
-    rewards: parseRewardConfig(config.evaluation.rewardRules ?? ''),
+    ...buildScoringOptions(config.evaluation),
     reviewers:
       config.evaluation.reviewers === undefined
         ? DEFAULT_REVIEWERS

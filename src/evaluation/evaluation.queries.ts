@@ -181,6 +181,7 @@ export async function updateScoreFields(
   scoreId: string,
   fields: Pick<
     ScoreRow,
+    | 'user_rating'
     | 'accuracy_score'
     | 'relevance_score'
     | 'completeness_score'

@@ -46,12 +46,13 @@ export type ScoreComponents = Pick<
   | 'score_sources'
 >;
 
-/** What an evaluator or the peer reviews report for one task. */
+/** What an evaluator, the peer reviews or the user's rating report for one task. */
 export type ScoreChange = {
   accuracy?: number | null;
   relevance?: number | null;
   completeness?: number | null;
   peer?: number | null;
+  userRating?: number | null;
   sources: Record<string, ScoreSource>;
 };
 
@@ -66,6 +67,7 @@ export type RewardContext = {
 };
 
 export type RescoredFields = {
+  user_rating: number | null;
   accuracy_score: number | null;
   relevance_score: number | null;
   completeness_score: number | null;
@@ -92,6 +94,7 @@ export function rescoreTask(
   const relevance = pick(change.relevance, before.relevance_score);
   const completeness = pick(change.completeness, before.completeness_score);
   const peer = pick(change.peer, before.peer_score);
+  const userRating = pick(change.userRating, before.user_rating);
   const overall = combineOverallScore(
     {
       accuracy,
@@ -99,7 +102,7 @@ export function rescoreTask(
       completeness,
       peer,
       efficiency: before.efficiency_score,
-      userRating: before.user_rating,
+      userRating,
     },
     options.weights,
   );
@@ -107,7 +110,7 @@ export function rescoreTask(
     {
       overallScore: overall,
       efficiencyScore: before.efficiency_score,
-      userRating: before.user_rating,
+      userRating,
       durationMs: context.durationMs,
       categoryMedianDurationMs: context.categoryMedianDurationMs,
       totalTokens: context.totalTokens,
@@ -119,6 +122,7 @@ export function rescoreTask(
     options.rewards,
   );
   return {
+    user_rating: userRating,
     accuracy_score: accuracy,
     relevance_score: relevance,
     completeness_score: completeness,

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DEFAULT_OVERALL_WEIGHTS, parseOverallWeights } from '../evaluation/scores.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { conflictResponse, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
@@ -14,9 +13,6 @@ export const feedbackSchema = z
   .openapi('Feedback');
 
 export function registerFeedbackRoutes(app: MeritApp, ctx: AppContext): void {
-  const weights = ctx.config.evaluation.overallWeights
-    ? parseOverallWeights(ctx.config.evaluation.overallWeights)
-    : DEFAULT_OVERALL_WEIGHTS;
   app.openapi(
     createRoute({
       method: 'post',
@@ -44,7 +40,7 @@ export function registerFeedbackRoutes(app: MeritApp, ctx: AppContext): void {
         c.get('userId'),
         task_id,
         c.req.valid('json'),
-        weights,
+        ctx.scoring,
       );
       ctx.events.publish({ type: 'task', userId: c.get('userId'), taskId: task_id });
       ctx.events.publish({ type: 'leaderboard', agentIds: [agentId] });

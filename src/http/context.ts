@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { RescoreOptions } from '../evaluation/rescore.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { EventBus } from './event-bus.js';
 
@@ -11,6 +12,8 @@ export interface AppContext {
   readonly tracker: ExecutionTracker;
   readonly events: EventBus;
   readonly database: { kind: 'embedded' | 'external'; label: string };
+  /** Overall-score weights and reward rules, parsed once from the configuration. */
+  readonly scoring: RescoreOptions;
 }
 
 /** Hono variables set by middleware. */

@@ -126,6 +126,22 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
     expect(rows[0]).toEqual({ rated_tasks: 1, avg_user_rating: 4, ratings_2: 0, ratings_4: 1 });
   });
 
+  it("applies the reward rules again when the user's rating arrives, and the agent's reward points follow", async () => {
+    const id = await createRunningTask(app, { agent_id: 'agent_chat', objective_category: 'chat' });
+    await app.call('POST', `/api/tasks/${id}/complete`, { result: 'a reply', total_tokens: 100, duration_ms: 1000 });
+    const before = await app.database.pool.query("SELECT reward_points FROM agent_performance_stats WHERE agent_id = 'agent_chat'");
+    await app.call('POST', `/api/tasks/${id}/feedback`, { user_rating: 1 });
+    const { rows } = await app.database.pool.query(
+      'SELECT reward_points, reward_rules, overall_score FROM agent_performance_scores WHERE task_id = $1',
+      [id],
+    );
+    expect(rows[0].reward_rules.map((rule: { rule: string }) => rule.rule)).toContain('poor_quality');
+    const points = rows[0].reward_rules.reduce((sum: number, rule: { points: number }) => sum + rule.points, 0);
+    expect(rows[0].reward_points).toBe(points);
+    const after = await app.database.pool.query("SELECT reward_points FROM agent_performance_stats WHERE agent_id = 'agent_chat'");
+    expect(after.rows[0].reward_points - before.rows[0].reward_points).toBe(rows[0].reward_points);
+  });
+
   it('estimates the cost from the price table when the caller gives tokens but no cost', async () => {
     const id = await createRunningTask(app);
     const done = await app.call('POST', `/api/tasks/${id}/complete`, {
