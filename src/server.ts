@@ -47,6 +47,7 @@ export function createServices(
   const tracker = new ExecutionTracker(database.handle.db, {
     classify: classifier.classifyForTracker,
     overallWeights: scoring.weights,
+    rewards: scoring.rewards,
     planJobs: planEvaluationJobs(config.evaluation),
     pool: database.handle.pool,
     hooks: {

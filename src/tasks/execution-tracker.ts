@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { REWARDS_VERSION } from '../evaluation/evaluation.js';
+import { applyRewardRules, DEFAULT_REWARD_CONFIG, type RewardConfig } from '../rewards/reward-rules.js';
 import type pg from 'pg';
 import type {
   CategorySource,
@@ -96,6 +98,8 @@ export interface ExecutionTrackerOptions {
   planJobs?: FinishedTaskJobPlanner;
   /** The pool behind `db`, for the prepared statement of the high-volume path. */
   pool?: pg.Pool;
+  /** Reward rules; a failed task gets the failure penalty on its score row. */
+  rewards?: RewardConfig;
   overallWeights?: OverallWeights;
   hooks?: TrackerHooks;
   now?: () => Date;
@@ -128,6 +132,7 @@ export class ExecutionTracker {
   private readonly classify: CommandClassifier;
   private readonly planJobs: FinishedTaskJobPlanner;
   private readonly pool: pg.Pool | undefined;
+  private readonly failurePenalty: ReturnType<typeof applyRewardRules>;
   private readonly weights: OverallWeights;
   private readonly hooks: TrackerHooks;
   private readonly now: () => Date;
@@ -140,6 +145,21 @@ export class ExecutionTracker {
     this.classify = options.classify ?? defaultClassifier;
     this.planJobs = options.planJobs ?? (() => []);
     this.pool = options.pool;
+    this.failurePenalty = applyRewardRules(
+      {
+        overallScore: null,
+        efficiencyScore: null,
+        userRating: null,
+        durationMs: null,
+        categoryMedianDurationMs: null,
+        totalTokens: null,
+        categoryMedianTokens: null,
+        failed: true,
+        isFirstSuccessInCategory: false,
+        recentScores: [],
+      },
+      options.rewards ?? DEFAULT_REWARD_CONFIG,
+    );
     this.weights = options.overallWeights ?? DEFAULT_OVERALL_WEIGHTS;
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? (() => new Date());
@@ -296,7 +316,8 @@ export class ExecutionTracker {
         completed_at: now,
       });
       await this.appendNodes(trx, row, input.nodes ?? []);
-      await this.applyFinished(trx, [row], new Map());
+      const scores = await insertScores(trx, [this.buildFailureScore(row)]);
+      await this.applyFinished(trx, [row], new Map(scores.map((score) => [score.task_id, score])));
       return row;
     });
     if (failed) {
@@ -374,6 +395,7 @@ export class ExecutionTracker {
     const sources: Record<string, ScoreSource> = {};
     if (efficiency !== null) sources.efficiency = { source: 'formula', version: EFFICIENCY_VERSION };
     if (rating !== null) sources.user_rating = { source: 'user', version: 'user-1' };
+    if (!completed) sources.reward_points = { source: 'formula', version: REWARDS_VERSION };
     const delta = diffContributions(
       EMPTY_CONTRIBUTION,
       describeContribution(
@@ -384,7 +406,7 @@ export class ExecutionTracker {
           duration_ms: durationMs,
           completed_at: completedAt,
         },
-        completed ? { overall_score: overall, user_rating: rating, reward_points: 0 } : null,
+        { overall_score: overall, user_rating: rating, reward_points: completed ? 0 : this.failurePenalty.netPoints },
       ),
     );
     const {
@@ -414,7 +436,8 @@ export class ExecutionTracker {
       created_at: startedAt.toISOString(),
       started_at: startedAt.toISOString(),
       completed_at: completedAt.toISOString(),
-      has_score: completed,
+      reward_points: completed ? 0 : this.failurePenalty.netPoints,
+      reward_rules: completed ? [] : this.failurePenalty.applied,
       efficiency_score: efficiency,
       overall_score: overall,
       user_rating: rating,
@@ -591,6 +614,23 @@ export class ExecutionTracker {
       this.agents = { rows: await findAgentNicknames(this.db), loadedAt: Date.now() };
     }
     return this.agents.rows;
+  }
+
+  /** A failed task's score row: no quality scores, the failure penalty of the reward rules. */
+  private buildFailureScore(task: TaskRow): NewScore {
+    return {
+      task_id: task.id,
+      agent_id: task.agent_id,
+      user_id: task.user_id,
+      objective_category: task.objective_category,
+      model: task.model,
+      duration_ms: task.duration_ms,
+      total_tokens: task.total_tokens,
+      estimated_cost: task.estimated_cost,
+      reward_points: this.failurePenalty.netPoints,
+      reward_rules: JSON.stringify(this.failurePenalty.applied),
+      score_sources: JSON.stringify({ reward_points: { source: 'formula', version: REWARDS_VERSION } }),
+    };
   }
 
   private async scoreEfficiency(category: string, totalTokens: number | null, durationMs: number | null) {

@@ -145,7 +145,7 @@ export async function findRecentLogWork(
   return rows.rows.map((row) => Number(row.x));
 }
 
-/** One finished task for insertFinishedTasks: its row, its score row (if completed) and its statistics delta. */
+/** One finished task for insertFinishedTasks: its row, its score row and its statistics delta. */
 export interface FinishedTaskRecord extends Omit<StatsDeltaRecord, 'agent_id' | 'category'> {
   id: string;
   user_id: string;
@@ -168,7 +168,8 @@ export interface FinishedTaskRecord extends Omit<StatsDeltaRecord, 'agent_id' | 
   created_at: string;
   started_at: string;
   completed_at: string;
-  has_score: boolean;
+  reward_points: number;
+  reward_rules: readonly unknown[];
   efficiency_score: number | null;
   overall_score: number | null;
   user_rating: number | null;
@@ -251,7 +252,8 @@ function buildInsertFinishedTasksQuery(
         id uuid, user_id uuid, agent_id text, command text, objective_category text, category_confidence numeric,
         category_source text, status text, result text, error text, model text, simulated boolean, source text,
         prompt_tokens int, completion_tokens int, total_tokens int, estimated_cost numeric, duration_ms int,
-        created_at timestamptz, started_at timestamptz, completed_at timestamptz, has_score boolean,
+        created_at timestamptz, started_at timestamptz, completed_at timestamptz,
+        reward_points int, reward_rules jsonb,
         efficiency_score numeric, overall_score numeric, user_rating int, user_feedback text, score_sources jsonb,
         ${DELTA_RECORD_COLUMNS})
     ),
@@ -269,12 +271,12 @@ function buildInsertFinishedTasksQuery(
     scores AS (
       INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, model, duration_ms,
         efficiency_score, overall_score, user_rating, user_feedback, rated_at, total_tokens, estimated_cost,
-        score_sources, created_at)
+        score_sources, reward_points, reward_rules, created_at)
       SELECT i.id, i.agent_id, i.user_id, i.objective_category, i.model, i.duration_ms, i.efficiency_score,
         i.overall_score, i.user_rating, i.user_feedback, CASE WHEN i.user_rating IS NOT NULL THEN i.completed_at END,
-        i.total_tokens, i.estimated_cost, i.score_sources, i.completed_at AT TIME ZONE 'UTC'
+        i.total_tokens, i.estimated_cost, i.score_sources, i.reward_points, i.reward_rules,
+        i.completed_at AT TIME ZONE 'UTC'
       FROM input i JOIN inserted t ON t.id = i.id
-      WHERE i.has_score
       ON CONFLICT (task_id) DO NOTHING
       RETURNING task_id
     ),
