@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { describeUnknownMention, parseCommand } from '../commands/commands.js';
 import type { CategorySource, Database, RoutingDecisionRow } from '../db/database.js';
 import { MeritError, NotFoundError, ValidationError } from '../errors.js';
 import { rankWithConfidence } from '../ranking/ranking.js';
@@ -16,7 +17,7 @@ import {
   type RoutingCandidate,
   type RoutingConstraints,
 } from './router.js';
-import { combineAgentStats, findMentionedNickname, findPosteriorBest, toEvaluationView } from './routing.js';
+import { combineAgentStats, findPosteriorBest, toEvaluationView } from './routing.js';
 import {
   findPairRewardStats,
   findRoutingCandidates,
@@ -100,15 +101,15 @@ async function resolveCategory(
 }
 
 function findMentionedAgent(command: string, candidates: readonly RoutingCandidate[]): string | null {
-  const nickname = findMentionedNickname(command);
+  const nickname = parseCommand(command).mention;
   if (nickname === null) return null;
   const agent = candidates.find((candidate) => candidate.nickname === nickname);
   if (!agent?.active) {
-    throw new MeritError(
-      'unknown_agent_mention',
-      agent ? `@${nickname} is not active` : `No agent is called @${nickname}`,
-      { details: { nickname } },
-    );
+    const known = candidates.filter((candidate) => candidate.active).map((candidate) => candidate.nickname);
+    const message = agent ? `@${nickname} is not active` : describeUnknownMention(nickname, known);
+    throw new MeritError('unknown_agent_mention', `command: ${message}`, {
+      details: { field: 'command', nickname },
+    });
   }
   return agent.agentId;
 }

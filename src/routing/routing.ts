@@ -1,5 +1,5 @@
 /**
- * Pure pieces of routing around the router itself: reading a mention, rolling pair statistics up to
+ * Pure pieces of routing around the router itself: rolling pair statistics up to
  * agents, picking the posterior-best agent of a decision, and summarising routing quality over time.
  *
  * Terminology: reward = one task's blended 0-1 figure (`blendTaskReward`; a failed task is worth 0);
@@ -7,12 +7,6 @@
  */
 import { blendTaskReward } from '../ranking/ranking.js';
 import type { AgentEvaluation, AgentStats, Decision, PairStats } from './router.js';
-
-/** The first `@nickname` at the start of the command or after whitespace, lower-cased; null when none. */
-export function findMentionedNickname(command: string): string | null {
-  const match = /(?:^|\s)@([A-Za-z][A-Za-z0-9_-]*)/.exec(command);
-  return match?.[1] ? match[1].toLowerCase() : null;
-}
 
 /** One (agent, category) row of the router's statistics query, with the counts behind its means. */
 export interface PairStatsRow extends PairStats {

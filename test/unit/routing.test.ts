@@ -5,7 +5,6 @@ import {
   combineAgentStats,
   computeOutcomeReward,
   type DecisionOutcome,
-  findMentionedNickname,
   findPosteriorBest,
   summarizeRoutingQuality,
 } from '../../src/routing/routing.js';
@@ -24,15 +23,6 @@ function outcome(extra: Partial<DecisionOutcome>): DecisionOutcome {
     ...extra,
   };
 }
-
-describe('findMentionedNickname', () => {
-  it('reads a leading or inner @mention, lower-cased, and ignores e-mail addresses', () => {
-    expect(findMentionedNickname('@bob research quantum computing')).toBe('bob');
-    expect(findMentionedNickname('please ask @Sue to check this')).toBe('sue');
-    expect(findMentionedNickname('mail me at someone@example.com')).toBeNull();
-    expect(findMentionedNickname('research quantum computing')).toBeNull();
-  });
-});
 
 describe('combineAgentStats', () => {
   it('sums rewards and weights mean cost and duration by the tasks behind them', () => {
