@@ -10,11 +10,14 @@
  * Usage: npm run bench [-- --single 4000 --concurrency 16 --batches 40 --batch-size 500 --big 1000000]
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { Worker } from 'node:worker_threads';
+import type pg from 'pg';
 import { DEFAULT_USER_ID } from '../src/config.js';
 import { createProgress } from '../src/lib/progress.js';
 import { runStatsRecompute } from '../src/stats/stats.jobs.js';
-import { measureRate, openBenchEnvironment, percentile, printBarChart } from './support.js';
+import type { LoadSpec } from './load-worker.js';
+import { openBenchEnvironment, percentile, printBarChart } from './support.js';
+import { AGENTS, CATEGORIES } from './workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,206 +41,83 @@ const BIG = Number(values.big);
 const REQUESTS = Number(values.requests);
 const progressMode = process.stderr.isTTY ? 'bar' : 'lines';
 
-const AGENTS = ['agent_a', 'agent_b', 'agent_c', 'agent_d', 'agent_e', 'agent_f', 'agent_chat'];
-const CATEGORIES = [
-  'research',
-  'analysis',
-  'writing',
-  'planning',
-  'compliance',
-  'coding',
-  'data',
-  'chat',
-  'review',
-  'general',
-];
-
-const NODE_NAMES = ['plan', 'research', 'respond'];
-
-function makeTask(index: number) {
-  return {
-    id: crypto.randomUUID(),
-    agent_id: AGENTS[index % AGENTS.length] as string,
-    command: `benchmark command number ${index}`,
-    objective_category: CATEGORIES[index % CATEGORIES.length] as string,
-    result: `Result of task ${index}: a short answer with a few words.`,
-    model: 'gpt-4o-mini',
-    prompt_tokens: 800 + (index % 400),
-    completion_tokens: 300 + (index % 200),
-    duration_ms: 5000 + (index % 3000),
-    nodes: NODE_NAMES.map((node_name, n) => ({
-      node_name,
-      duration_ms: 1000 + n * 500,
-      total_tokens: 300 + n * 50,
-    })),
-  };
-}
-type BenchTask = ReturnType<typeof makeTask>;
-
-/** The rows Merit stores for one finished task (task, score, nodes), as plain INSERT statements. */
-function rawStatements(
-  tasks: readonly BenchTask[],
-  includeDependents: boolean,
-): { text: string; values: unknown[] }[] {
-  const taskValues: unknown[] = [];
-  const taskRows = tasks.map((task, i) => {
-    taskValues.push(
-      task.id,
-      DEFAULT_USER_ID,
-      task.agent_id,
-      task.command,
-      task.objective_category,
-      task.result,
-      task.model,
-    );
-    taskValues.push(
-      task.prompt_tokens,
-      task.completion_tokens,
-      task.prompt_tokens + task.completion_tokens,
-      task.duration_ms,
-    );
-    const p = (n: number) => `$${i * 11 + n}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, 'completed', ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, now(), now())`;
-  });
-  const statements = [
-    {
-      text: `INSERT INTO tasks (id, user_id, agent_id, command, objective_category, status, result, model, prompt_tokens, completion_tokens, total_tokens, duration_ms, started_at, completed_at) VALUES ${taskRows.join(', ')}`,
-      values: taskValues,
-    },
-  ];
-  if (!includeDependents) return statements;
-  const scoreValues: unknown[] = [];
-  const scoreRows = tasks.map((task, i) => {
-    scoreValues.push(
-      task.id,
-      task.agent_id,
-      DEFAULT_USER_ID,
-      task.objective_category,
-      0.5,
-      0.5,
-      task.prompt_tokens + task.completion_tokens,
-    );
-    const p = (n: number) => `$${i * 7 + n}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
-  });
-  statements.push({
-    text: `INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, efficiency_score, overall_score, total_tokens) VALUES ${scoreRows.join(', ')}`,
-    values: scoreValues,
-  });
-  const nodeValues: unknown[] = [];
-  const nodeRows = tasks.flatMap((task) =>
-    task.nodes.map((node, sequence) => {
-      const base = nodeValues.length;
-      nodeValues.push(task.id, task.agent_id, node.node_name, sequence, node.duration_ms, node.total_tokens);
-      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6})`;
-    }),
-  );
-  statements.push({
-    text: `INSERT INTO agent_node_performance (task_id, agent_id, node_name, sequence, duration_ms, total_tokens) VALUES ${nodeRows.join(', ')}`,
-    values: nodeValues,
-  });
-  return statements;
-}
-
-/** Single-row INSERTs (autocommit) of one task's rows: the task row alone, or every row Merit stores for it. */
-async function insertRawSingle(raw: pg.Pool, task: BenchTask, allRows: boolean): Promise<void> {
-  if (!allRows) {
-    const [statement] = rawStatements([task], false);
-    await raw.query(statement as { text: string; values: unknown[] });
-    return;
-  }
-  const [taskRow, scoreRow] = rawStatements([task], true);
-  await raw.query(taskRow as { text: string; values: unknown[] });
-  await raw.query(scoreRow as { text: string; values: unknown[] });
-  for (const [sequence, node] of task.nodes.entries()) {
-    await raw.query(
-      'INSERT INTO agent_node_performance (task_id, agent_id, node_name, sequence, duration_ms, total_tokens) VALUES ($1, $2, $3, $4, $5, $6)',
-      [task.id, task.agent_id, node.node_name, sequence, node.duration_ms, node.total_tokens],
-    );
-  }
-}
-
-async function post(baseUrl: string, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${baseUrl}${path}?user_id=${DEFAULT_USER_ID}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 201)
-    throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
-  await response.arrayBuffer();
-}
-
 interface Rates {
   merit: number;
   rawTaskRows: number;
   rawAllRows: number;
 }
 
-async function runRate(
-  label: string,
-  total: number,
-  concurrency: number,
-  operation: (i: number) => Promise<void>,
-  scale = 1,
-) {
-  const progress = createProgress(label, total, progressMode);
-  const rate = await measureRate(total, concurrency, operation, (done) => progress.update(done));
-  progress.finish();
-  return rate * scale;
+/** Runs one load in a worker thread (its own event loop, like an external client) and returns tasks/s. */
+function runRate(label: string, spec: LoadSpec, units: number): Promise<number> {
+  const progress = createProgress(label, units, progressMode);
+  const worker = new Worker(new URL('./load-worker.mjs', import.meta.url), {
+    workerData: spec,
+  });
+  return new Promise((resolve, reject) => {
+    worker.on('message', (message: { done?: number; rate?: number }) => {
+      if (message.done !== undefined) progress.update(message.done);
+      if (message.rate !== undefined) {
+        progress.finish();
+        resolve(message.rate);
+      }
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`load worker exited with ${code}`));
+    });
+  });
 }
 
-async function benchSingle(
-  env: Awaited<ReturnType<typeof openBenchEnvironment>>,
-  raw: pg.Pool,
-): Promise<Rates> {
-  const tasks = (n: number) => Array.from({ length: SINGLE }, (_, i) => makeTask(n * SINGLE + i));
-  const [a, b, c] = [tasks(0), tasks(1), tasks(2)];
-  const rawTaskRows = await runRate('raw INSERT, task row', SINGLE, CONCURRENCY, (i) =>
-    insertRawSingle(raw, a[i] as BenchTask, false),
+async function benchSingle(env: Awaited<ReturnType<typeof openBenchEnvironment>>): Promise<Rates> {
+  const base = {
+    total: SINGLE,
+    concurrency: CONCURRENCY,
+    batchSize: 1,
+    baseUrl: env.baseUrl,
+    databaseUrl: env.handle.url,
+  };
+  const rawTaskRows = await runRate(
+    'raw INSERT, task row',
+    { ...base, mode: 'raw-task-row', offset: 0 },
+    SINGLE,
   );
-  const rawAllRows = await runRate('raw INSERTs, task+score+nodes', SINGLE, CONCURRENCY, (i) =>
-    insertRawSingle(raw, b[i] as BenchTask, true),
+  const rawAllRows = await runRate(
+    'raw INSERTs, task+score+nodes',
+    { ...base, mode: 'raw-all-rows', offset: SINGLE },
+    SINGLE,
   );
-  const merit = await runRate('POST /api/tasks/completed', SINGLE, CONCURRENCY, (i) =>
-    post(env.baseUrl, '/api/tasks/completed', c[i]),
+  const merit = await runRate(
+    'POST /api/tasks/completed',
+    { ...base, mode: 'merit', offset: 2 * SINGLE },
+    SINGLE,
   );
   return { merit, rawTaskRows, rawAllRows };
 }
 
-async function benchBatch(
-  env: Awaited<ReturnType<typeof openBenchEnvironment>>,
-  raw: pg.Pool,
-): Promise<Rates> {
-  const batches = (n: number) =>
-    Array.from({ length: BATCHES }, (_, b) =>
-      Array.from({ length: BATCH_SIZE }, (_, i) => makeTask((n * BATCHES + b) * BATCH_SIZE + i)),
-    );
-  const [a, b, c] = [batches(10), batches(11), batches(12)];
+async function benchBatch(env: Awaited<ReturnType<typeof openBenchEnvironment>>): Promise<Rates> {
+  const total = BATCHES * BATCH_SIZE;
+  const base = {
+    total: BATCHES,
+    concurrency: BATCH_CONCURRENCY,
+    batchSize: BATCH_SIZE,
+    baseUrl: env.baseUrl,
+    databaseUrl: env.handle.url,
+  };
+  const offset = 3 * SINGLE;
   const rawTaskRows = await runRate(
     'raw batched INSERT, task rows',
+    { ...base, mode: 'raw-task-row', offset },
     BATCHES,
-    BATCH_CONCURRENCY,
-    async (i) => {
-      for (const statement of rawStatements(a[i] as BenchTask[], false)) await raw.query(statement);
-    },
-    BATCH_SIZE,
   );
   const rawAllRows = await runRate(
     'raw batched INSERTs, all rows',
+    { ...base, mode: 'raw-all-rows', offset: offset + total },
     BATCHES,
-    BATCH_CONCURRENCY,
-    async (i) => {
-      for (const statement of rawStatements(b[i] as BenchTask[], true)) await raw.query(statement);
-    },
-    BATCH_SIZE,
   );
   const merit = await runRate(
     'POST /api/tasks/batch',
+    { ...base, mode: 'merit', offset: offset + 2 * total },
     BATCHES,
-    BATCH_CONCURRENCY,
-    (i) => post(env.baseUrl, '/api/tasks/batch', { tasks: c[i] }),
-    BATCH_SIZE,
   );
   return { merit, rawTaskRows, rawAllRows };
 }
@@ -288,10 +168,9 @@ async function main(): Promise<void> {
   console.log('Merit tracking benchmark');
   const env = await openBenchEnvironment('merit_bench');
   console.log(`Database: ${env.label}; ${CONCURRENCY} concurrent clients; Node ${process.version}`);
-  const raw = new pg.Pool({ connectionString: env.handle.url, max: CONCURRENCY });
   try {
-    const single = await benchSingle(env, raw);
-    const batch = await benchBatch(env, raw);
+    const single = await benchSingle(env);
+    const batch = await benchBatch(env);
 
     const lb = await openBenchEnvironment('merit_bench_leaderboard');
     let small: { p50: number; p99: number };
@@ -338,7 +217,6 @@ async function main(): Promise<void> {
       { label: `${BIG} tasks`, value: big.p99, unit: 'ms' },
     ]);
   } finally {
-    await raw.end();
     await env.close();
   }
 }

@@ -1,6 +1,4 @@
 import type { Kysely } from 'kysely';
-import { REWARDS_VERSION } from '../evaluation/evaluation.js';
-import { applyRewardRules, DEFAULT_REWARD_CONFIG, type RewardConfig } from '../rewards/reward-rules.js';
 import type pg from 'pg';
 import type {
   CategorySource,
@@ -12,7 +10,9 @@ import type {
   TemplateRow,
 } from '../db/database.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { REWARDS_VERSION } from '../evaluation/evaluation.js';
 import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
+import { applyRewardRules, DEFAULT_REWARD_CONFIG, type RewardConfig } from '../rewards/reward-rules.js';
 import { diffContributions, EMPTY_CONTRIBUTION } from '../stats/stats.js';
 import { applyStatsChanges, type StatsChange, toDeltaRecord } from '../stats/stats.queries.js';
 import {
@@ -21,6 +21,7 @@ import {
   type EfficiencyBaseline,
   fitBaseline,
 } from './efficiency.js';
+import { dedupeEntries, FinishedTaskWriter, type WriteEntry } from './finished-task-writer.js';
 import type {
   CompleteTaskInput,
   CreateTaskInput,
@@ -58,6 +59,12 @@ import {
 export const GENERAL_CATEGORY = 'general';
 export const EFFICIENCY_VERSION = 'efficiency-1';
 const CACHE_TTL_MS = 60_000;
+/** Requests of at most this many tasks may share a statement with other requests. */
+const SHARED_WRITE_MAX_TASKS = 50;
+const SHARED_WRITES_IN_FLIGHT = 2;
+const MAX_TASKS_PER_SHARED_STATEMENT = 500;
+
+type FinishedEntry = WriteEntry<FinishedTaskRecord, FinishedNodeRecord>;
 const BASELINE_SAMPLE = 500;
 
 export interface Classification {
@@ -77,11 +84,6 @@ export type TrackerEvent =
   | { kind: 'stats'; agentIds: string[] };
 
 export interface TrackerHooks {
-  /**
-   * Run inside the transaction that finished these tasks (completed or failed), in order: enqueue
-   * jobs here, so that none is lost and none exists for a write that rolled back.
-   */
-  onTasksFinished?: readonly ((trx: Kysely<Database>, tasks: readonly TaskRow[]) => Promise<void>)[];
   /** Runs after a commit, for live updates. */
   onEvent?: (event: TrackerEvent) => void;
 }
@@ -133,6 +135,7 @@ export class ExecutionTracker {
   private readonly planJobs: FinishedTaskJobPlanner;
   private readonly pool: pg.Pool | undefined;
   private readonly failurePenalty: ReturnType<typeof applyRewardRules>;
+  private readonly writer: FinishedTaskWriter<FinishedTaskRecord, FinishedNodeRecord>;
   private readonly weights: OverallWeights;
   private readonly hooks: TrackerHooks;
   private readonly now: () => Date;
@@ -145,6 +148,10 @@ export class ExecutionTracker {
     this.classify = options.classify ?? defaultClassifier;
     this.planJobs = options.planJobs ?? (() => []);
     this.pool = options.pool;
+    this.writer = new FinishedTaskWriter((entries) => this.writeFinished(entries), {
+      maxInFlight: SHARED_WRITES_IN_FLIGHT,
+      maxTasksPerStatement: MAX_TASKS_PER_SHARED_STATEMENT,
+    });
     this.failurePenalty = applyRewardRules(
       {
         overallScore: null,
@@ -337,8 +344,7 @@ export class ExecutionTracker {
     options: { source?: 'api' | 'batch' | 'demo'; simulated?: boolean } = {},
   ): Promise<BatchResult> {
     const now = this.now();
-    const records: FinishedTaskRecord[] = [];
-    const nodes: FinishedNodeRecord[] = [];
+    const entries: FinishedEntry[] = [];
     for (const [index, input] of inputs.entries()) {
       const prefix = options.source === 'api' ? '' : `tasks.${index}.`;
       await this.requireAgent(input.agent_id, `${prefix}agent_id`);
@@ -348,28 +354,31 @@ export class ExecutionTracker {
         `${prefix}objective_category`,
       );
       const record = await this.buildFinishedRecord(userId, input, classification, now, options);
-      records.push(record);
-      for (const [sequence, node] of (input.nodes ?? []).entries()) {
-        nodes.push(toNodeRecord(this.buildNode(record, node, sequence)));
-      }
+      const nodes = (input.nodes ?? []).map((node, sequence) =>
+        toNodeRecord(this.buildNode(record, node, sequence)),
+      );
+      entries.push({ record, nodes });
     }
-    const hooks = this.hooks.onTasksFinished ?? [];
-    const jobs = this.planJobs(records);
+    // Small requests share statements under load; large batches are a statement of their own.
     const inserted =
-      hooks.length === 0
-        ? await insertFinishedTasks(this.db, records, nodes, jobs, this.pool)
-        : await this.db.transaction().execute(async (trx) => {
-            const rows = await insertFinishedTasks(trx, records, nodes, jobs);
-            if (rows.length > 0) for (const hook of hooks) await hook(trx, rows);
-            return rows;
-          });
+      entries.length <= SHARED_WRITE_MAX_TASKS
+        ? await this.writer.submit(entries)
+        : await this.writeFinished(dedupeEntries(entries));
+    return {
+      accepted: inserted.size,
+      duplicates: entries.length - inserted.size,
+      task_ids: entries.map((entry) => entry.record.id),
+    };
+  }
+
+  /** One statement for finished tasks, their scores, nodes, statistics and jobs. */
+  private async writeFinished(entries: readonly FinishedEntry[]): Promise<ReadonlySet<string>> {
+    const records = entries.map((entry) => entry.record);
+    const nodes = entries.flatMap((entry) => entry.nodes);
+    const inserted = await insertFinishedTasks(this.db, records, nodes, this.planJobs(records), this.pool);
     if (inserted.length > 0)
       this.emit({ kind: 'stats', agentIds: [...new Set(inserted.map((row) => row.agent_id))] });
-    return {
-      accepted: inserted.length,
-      duplicates: records.length - inserted.length,
-      task_ids: records.map((row) => row.id),
-    };
+    return new Set(inserted.map((row) => row.id));
   }
 
   /** A finished task's row, score and statistics delta, computed before the one INSERT statement. */
@@ -406,7 +415,11 @@ export class ExecutionTracker {
           duration_ms: durationMs,
           completed_at: completedAt,
         },
-        { overall_score: overall, user_rating: rating, reward_points: completed ? 0 : this.failurePenalty.netPoints },
+        {
+          overall_score: overall,
+          user_rating: rating,
+          reward_points: completed ? 0 : this.failurePenalty.netPoints,
+        },
       ),
     );
     const {
@@ -522,7 +535,6 @@ export class ExecutionTracker {
     }));
     await applyStatsChanges(trx, changes);
     await enqueueJobs(trx, this.planJobs(tasks));
-    for (const hook of this.hooks.onTasksFinished ?? []) await hook(trx, tasks);
   }
 
   private async appendNodes(

@@ -204,18 +204,26 @@ export async function insertFinishedTasks(
   nodes: readonly FinishedNodeRecord[],
   jobs: readonly TaskJobSpec[],
   pool?: pg.Pool,
-): Promise<TaskRow[]> {
+): Promise<InsertedTask[]> {
   if (tasks.length === 0) return [];
-  const query = buildInsertFinishedTasksQuery(tasks, nodes, jobs);
-  if (!pool) return (await query.execute(db)).rows;
-  // A named (prepared) statement: PostgreSQL plans this large statement once per connection.
-  const compiled = query.compile(db);
-  const result = await pool.query<TaskRow>({
+  const values = [JSON.stringify(tasks), JSON.stringify(nodes), JSON.stringify(jobs)] as const;
+  const query = () => buildInsertFinishedTasksQuery(...values);
+  if (!pool) return (await query().execute(db)).rows;
+  // A named (prepared) statement: PostgreSQL plans this large statement once per connection, and its
+  // text (the same for every call) is compiled once.
+  insertFinishedTasksSql ??= query().compile(db).sql;
+  const result = await pool.query<InsertedTask>({
     name: 'merit_insert_finished_tasks',
-    text: compiled.sql,
-    values: compiled.parameters as unknown[],
+    text: insertFinishedTasksSql,
+    values: [...values],
   });
   return result.rows;
+}
+
+/** A task the statement inserted (ids already present are skipped). */
+export interface InsertedTask {
+  id: string;
+  agent_id: string;
 }
 
 /** A background job to enqueue for one task, in the same statement or transaction as its write. */
@@ -241,14 +249,13 @@ export async function enqueueJobs(db: Kysely<Database>, jobs: readonly TaskJobSp
   `.execute(db);
 }
 
-function buildInsertFinishedTasksQuery(
-  tasks: readonly FinishedTaskRecord[],
-  nodes: readonly FinishedNodeRecord[],
-  jobs: readonly TaskJobSpec[],
-) {
-  return sql<TaskRow>`
+let insertFinishedTasksSql: string | undefined;
+
+/** The statement's parameters are, in order, the tasks, nodes and jobs as JSON arrays. */
+function buildInsertFinishedTasksQuery(tasksJson: string, nodesJson: string, jobsJson: string) {
+  return sql<InsertedTask>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(tasks)}::jsonb) AS x(
+      SELECT * FROM jsonb_to_recordset(${tasksJson}::jsonb) AS x(
         id uuid, user_id uuid, agent_id text, command text, objective_category text, category_confidence numeric,
         category_source text, status text, result text, error text, model text, simulated boolean, source text,
         prompt_tokens int, completion_tokens int, total_tokens int, estimated_cost numeric, duration_ms int,
@@ -266,7 +273,7 @@ function buildInsertFinishedTasksQuery(
         duration_ms, created_at, started_at, completed_at
       FROM input
       ON CONFLICT (id) DO NOTHING
-      RETURNING *
+      RETURNING id, agent_id
     ),
     scores AS (
       INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, model, duration_ms,
@@ -285,7 +292,7 @@ function buildInsertFinishedTasksQuery(
         completion_tokens, total_tokens, success, error, started_at, completed_at)
       SELECT n.task_id, n.agent_id, n.node_name, n.sequence, n.status, n.duration_ms, n.prompt_tokens,
         n.completion_tokens, n.total_tokens, n.success, n.error, n.started_at, n.completed_at
-      FROM jsonb_to_recordset(${JSON.stringify(nodes)}::jsonb) AS n(task_id uuid, agent_id text, node_name text,
+      FROM jsonb_to_recordset(${nodesJson}::jsonb) AS n(task_id uuid, agent_id text, node_name text,
         sequence int, status text, duration_ms int, prompt_tokens int, completion_tokens int, total_tokens int,
         success boolean, error text, started_at timestamptz, completed_at timestamptz)
       JOIN inserted t ON t.id = n.task_id
@@ -301,11 +308,11 @@ function buildInsertFinishedTasksQuery(
     jobs AS (
       SELECT count(*) AS n FROM graphile_worker.add_jobs(ARRAY(
         SELECT ROW(j.identifier, j.payload, j.queue_name, coalesce(j.run_at, now()), j.max_attempts, j.job_key, 0, NULL)::graphile_worker.job_spec
-        FROM jsonb_to_recordset(${JSON.stringify(jobs)}::jsonb) AS j(task_id uuid, identifier text, payload json,
+        FROM jsonb_to_recordset(${jobsJson}::jsonb) AS j(task_id uuid, identifier text, payload json,
           queue_name text, run_at timestamptz, max_attempts int, job_key text)
         JOIN inserted t ON t.id = j.task_id
       ))
     )
-    SELECT inserted.* FROM inserted, jobs
+    SELECT inserted.id, inserted.agent_id FROM inserted, jobs
   `;
 }

@@ -128,17 +128,28 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
 
   it("applies the reward rules again when the user's rating arrives, and the agent's reward points follow", async () => {
     const id = await createRunningTask(app, { agent_id: 'agent_chat', objective_category: 'chat' });
-    await app.call('POST', `/api/tasks/${id}/complete`, { result: 'a reply', total_tokens: 100, duration_ms: 1000 });
-    const before = await app.database.pool.query("SELECT reward_points FROM agent_performance_stats WHERE agent_id = 'agent_chat'");
+    await app.call('POST', `/api/tasks/${id}/complete`, {
+      result: 'a reply',
+      total_tokens: 100,
+      duration_ms: 1000,
+    });
+    const before = await app.database.pool.query(
+      "SELECT reward_points FROM agent_performance_stats WHERE agent_id = 'agent_chat'",
+    );
     await app.call('POST', `/api/tasks/${id}/feedback`, { user_rating: 1 });
     const { rows } = await app.database.pool.query(
       'SELECT reward_points, reward_rules, overall_score FROM agent_performance_scores WHERE task_id = $1',
       [id],
     );
     expect(rows[0].reward_rules.map((rule: { rule: string }) => rule.rule)).toContain('poor_quality');
-    const points = rows[0].reward_rules.reduce((sum: number, rule: { points: number }) => sum + rule.points, 0);
+    const points = rows[0].reward_rules.reduce(
+      (sum: number, rule: { points: number }) => sum + rule.points,
+      0,
+    );
     expect(rows[0].reward_points).toBe(points);
-    const after = await app.database.pool.query("SELECT reward_points FROM agent_performance_stats WHERE agent_id = 'agent_chat'");
+    const after = await app.database.pool.query(
+      "SELECT reward_points FROM agent_performance_stats WHERE agent_id = 'agent_chat'",
+    );
     expect(after.rows[0].reward_points - before.rows[0].reward_points).toBe(rows[0].reward_points);
   });
 
@@ -216,6 +227,39 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
     const task = await app.call('GET', `/api/tasks/${body.task_ids[0]}`);
     expect(task.body).toMatchObject({ status: 'completed', result: 'Hi!', source: 'api' });
     expect(task.body.score.efficiency_score).not.toBeNull();
+  });
+
+  it('counts every task exactly once when many single requests (some re-sending the same id) share statements', async () => {
+    const before = await app.database.pool.query(
+      "SELECT coalesce(sum(total_tasks), 0)::int AS n FROM agent_category_stats WHERE objective_category = 'writing'",
+    );
+    const repeated = crypto.randomUUID();
+    const ids = [
+      ...Array.from({ length: 35 }, () => crypto.randomUUID()),
+      ...Array.from({ length: 5 }, () => repeated),
+    ];
+    const responses = await Promise.all(
+      ids.map((id, i) =>
+        app.call('POST', '/api/tasks/completed', {
+          id,
+          agent_id: i % 2 === 0 ? 'agent_f' : 'agent_e',
+          command: `write section ${i}`,
+          objective_category: 'writing',
+          result: 'text',
+          total_tokens: 100,
+          duration_ms: 1000,
+          nodes: [{ node_name: 'draft', duration_ms: 900, total_tokens: 90 }],
+        }),
+      ),
+    );
+    expect(responses.every((response) => response.status === 201)).toBe(true);
+    expect(responses.reduce((sum, response) => sum + response.body.accepted, 0)).toBe(36);
+    expect(responses.reduce((sum, response) => sum + response.body.duplicates, 0)).toBe(4);
+    expect(await countRows(app, 'agent_node_performance', 'task_id = ANY($1)', [ids])).toBe(36);
+    const after = await app.database.pool.query(
+      "SELECT sum(total_tasks)::int AS n FROM agent_category_stats WHERE objective_category = 'writing'",
+    );
+    expect(after.rows[0].n - before.rows[0].n).toBe(36);
   });
 
   it("lists only the user's own tasks, newest first", async () => {

@@ -69,7 +69,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       CHECK (status <> 'failed' OR error IS NOT NULL)
     );
     CREATE INDEX tasks_user_created_idx ON tasks (user_id, created_at DESC, id DESC);
-    CREATE INDEX tasks_agent_created_idx ON tasks (agent_id, created_at DESC);
     CREATE INDEX tasks_category_completed_idx ON tasks (objective_category, completed_at DESC)
       WHERE status = 'completed';
     CREATE INDEX tasks_unfinished_idx ON tasks (agent_id) WHERE status IN ('queued', 'running');
