@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, OTHER_USER, type TestApp, USER } from '../support/app.js';
+import { createTestApp, OTHER_USER, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 
 describe.each(databaseKinds())('the seed guide, followed against Merit (%s PostgreSQL)', (kind) => {
