@@ -9,7 +9,8 @@ import { measureRate } from './support.js';
 import { type BenchTask, insertRawSingle, makeTask, post, rawStatements } from './workload.js';
 
 export interface LoadSpec {
-  mode: 'merit' | 'raw-task-row' | 'raw-all-rows';
+  /** Write loads (Merit's endpoints, raw INSERTs), or sequential GETs of `path` timed one by one. */
+  mode: 'merit' | 'raw-task-row' | 'raw-all-rows' | 'latency';
   /** Operations (requests, or transactions of the raw baseline) to run. */
   total: number;
   concurrency: number;
@@ -19,6 +20,9 @@ export interface LoadSpec {
   offset: number;
   baseUrl: string;
   databaseUrl: string;
+  /** For `latency`: the path to GET, and how many untimed requests to send first. */
+  path?: string;
+  warmup?: number;
 }
 
 const spec = workerData as LoadSpec;
@@ -50,4 +54,20 @@ async function run(): Promise<number> {
   }
 }
 
-parentPort?.postMessage({ rate: await run() });
+/** Sequential GETs, each timed; returns the sorted latencies in milliseconds. */
+async function measureLatencies(): Promise<number[]> {
+  const url = `${spec.baseUrl}${spec.path}`;
+  for (let i = 0; i < (spec.warmup ?? 0); i++) await (await fetch(url)).arrayBuffer();
+  const samples: number[] = [];
+  for (let i = 0; i < spec.total; i++) {
+    const started = process.hrtime.bigint();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (i % 100 === 0) parentPort?.postMessage({ done: i });
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+if (spec.mode === 'latency') parentPort?.postMessage({ latencies: await measureLatencies() });
+else parentPort?.postMessage({ rate: await run() });

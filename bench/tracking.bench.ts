@@ -47,12 +47,14 @@ interface Rates {
   rawAllRows: number;
 }
 
+function startLoadWorker(spec: LoadSpec): Worker {
+  return new Worker(new URL('./load-worker.mjs', import.meta.url), { workerData: spec });
+}
+
 /** Runs one load in a worker thread (its own event loop, like an external client) and returns tasks/s. */
 function runRate(label: string, spec: LoadSpec, units: number): Promise<number> {
   const progress = createProgress(label, units, progressMode);
-  const worker = new Worker(new URL('./load-worker.mjs', import.meta.url), {
-    workerData: spec,
-  });
+  const worker = startLoadWorker(spec);
   return new Promise((resolve, reject) => {
     worker.on('message', (message: { done?: number; rate?: number }) => {
       if (message.done !== undefined) progress.update(message.done);
@@ -150,18 +152,35 @@ async function fillScoredTasks(pool: pg.Pool, from: number, count: number, label
   progress.finish();
 }
 
-async function measureLeaderboard(baseUrl: string): Promise<{ p50: number; p99: number }> {
-  const url = `${baseUrl}/api/agents/leaderboard?user_id=${DEFAULT_USER_ID}`;
-  for (let i = 0; i < 200; i++) await (await fetch(url)).arrayBuffer();
-  const samples: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const started = process.hrtime.bigint();
-    const response = await fetch(url);
-    await response.arrayBuffer();
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+/** After a bulk fill: what autovacuum and the checkpointer would do, so they do not run during timing. */
+async function settleDatabase(pool: pg.Pool): Promise<void> {
+  await pool.query('VACUUM ANALYZE');
+  await pool.query('CHECKPOINT');
+}
+
+/** Leaderboard latency from a client in its own thread: sequential requests after a warm-up. */
+async function measureLeaderboard(baseUrl: string, label: string): Promise<{ p50: number; p99: number }> {
+  const progress = createProgress(label, REQUESTS, progressMode);
+  const worker = startLoadWorker({
+    mode: 'latency',
+    total: REQUESTS,
+    concurrency: 1,
+    batchSize: 1,
+    offset: 0,
+    baseUrl,
+    databaseUrl: '',
+    path: `/api/agents/leaderboard?user_id=${DEFAULT_USER_ID}`,
+    warmup: 500,
+  });
+  const latencies = await new Promise<number[]>((resolve, reject) => {
+    worker.on('message', (message: { done?: number; latencies?: number[] }) => {
+      if (message.done !== undefined) progress.update(message.done);
+      if (message.latencies) resolve(message.latencies);
+    });
+    worker.on('error', reject);
+  });
+  progress.finish();
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 async function main(): Promise<void> {
@@ -178,10 +197,12 @@ async function main(): Promise<void> {
     try {
       await fillScoredTasks(lb.handle.pool, 0, SMALL, `fill ${SMALL} scored tasks`);
       await runStatsRecompute(lb.handle.db);
-      small = await measureLeaderboard(lb.baseUrl);
+      await settleDatabase(lb.handle.pool);
+      small = await measureLeaderboard(lb.baseUrl, `leaderboard at ${SMALL} tasks`);
       await fillScoredTasks(lb.handle.pool, SMALL, BIG - SMALL, `fill to ${BIG} scored tasks`);
       await runStatsRecompute(lb.handle.db);
-      big = await measureLeaderboard(lb.baseUrl);
+      await settleDatabase(lb.handle.pool);
+      big = await measureLeaderboard(lb.baseUrl, `leaderboard at ${BIG} tasks`);
     } finally {
       await lb.close();
     }
