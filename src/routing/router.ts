@@ -58,6 +58,13 @@ export interface RouterOptions {
   noisePriorStrength: number;
   /** Credible level of the reported intervals. */
   level: number;
+  /**
+   * Draws come from Beta(c·α, c·β): the posterior's mean with 1/c of its variance ("tempered" Thompson
+   * sampling, which explores less). c = 2 cut mean regret against c = 1 on `npm run bench:routing` in
+   * each of three team shapes tried (6×8, 8×5, 4×10 agents × categories); the reported intervals are
+   * the untempered posterior's.
+   */
+  samplingConcentration: number;
 }
 
 export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
@@ -66,6 +73,7 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   loadPenalty: 0.1,
   noisePriorStrength: 3,
   level: DEFAULT_LEVEL,
+  samplingConcentration: 2,
 };
 
 export interface RoutingRequest {
@@ -298,7 +306,8 @@ function evaluateCandidate(
   if (excludedBecause !== undefined) evaluation.excludedBecause = excludedBecause;
   // Every active agent is drawn, so how much randomness is used does not depend on the limits.
   if (candidate.active) {
-    const sampledScore = sampleBeta(alpha, beta, request.random);
+    const concentration = context.options.samplingConcentration;
+    const sampledScore = sampleBeta(alpha * concentration, beta * concentration, request.random);
     evaluation.sampledScore = sampledScore;
     evaluation.adjustedScore = sampledScore / (1 + context.options.loadPenalty * Math.max(0, candidate.load));
   }
