@@ -2,7 +2,7 @@
  * Routing benchmark: Merit's Thompson router versus the old greedy rule versus random choice, on a
  * simulated team.
  *
- *   npx tsx bench/routing.bench.ts [--agents 6 --categories 8 --tasks 3000 --seeds 20]
+ *   npx tsx bench/routing.bench.ts [--agents 6 --categories 8 --tasks 3000 --seeds 100]
  *
  * The simulation: every (agent, category) pair has a hidden quality (an agent-wide skill plus a pair
  * effect). A task's outcome is a failure (reward 0, known at once) or a noisy rating and judge score
@@ -66,7 +66,7 @@ function readConfig(): BenchConfig {
       agents: { type: 'string', default: '6' },
       categories: { type: 'string', default: '8' },
       tasks: { type: 'string', default: '3000' },
-      seeds: { type: 'string', default: '20' },
+      seeds: { type: 'string', default: '100' },
     },
   });
   return {
