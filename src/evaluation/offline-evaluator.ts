@@ -7,6 +7,7 @@
  * - accuracy: only against a reference answer (share of its key terms the output contains), else null,
  *   because correctness cannot be read off the text.
  */
+import { stemWord, tokenizeWords } from '../lib/text.js';
 import { roundTo } from './scores.js';
 
 export type CategoryExpectation = {
@@ -100,16 +101,6 @@ const FOCUS_SATURATION_SHARE = 0.5;
 const PADDING_FACTOR = 4;
 const PADDED_LENGTH_SCORE = 0.8;
 
-const STOP_WORDS = new Set(
-  (
-    'a an and are as at be been but by do does for from has have how i if in into is it its of on or our so ' +
-    'than that the their them then there these they this those to was we were what when where which who why ' +
-    'will with within without you your my me us not no yes can could would should may might must also any ' +
-    'all each more most other some such only own same too very just about over under again further once here ' +
-    'both few out up down off am he she her him his hers itself'
-  ).split(' '),
-);
-
 // Verbs and fillers that say what to do, not what about; outputs rarely repeat them.
 const INSTRUCTION_WORDS = new Set(
   (
@@ -202,64 +193,11 @@ export function scoreCompleteness(signals: OutputSignals): number {
 /** Lower-cased, stemmed, de-duplicated content words; @mentions and stop words removed. */
 export function extractKeyTerms(text: string, options: { dropInstructions: boolean }): string[] {
   const terms = new Set<string>();
-  for (const token of tokenize(text)) {
+  for (const token of tokenizeWords(text)) {
     if (options.dropInstructions && INSTRUCTION_WORDS.has(token)) continue;
     terms.add(stemWord(token));
   }
   return [...terms];
-}
-
-/** A light suffix-stripping stemmer: "computing", "computers", "computed" and "compute" all give "comput". */
-export function stemWord(word: string): string {
-  const stripped = stripSuffix(word);
-  // A final "e" is dropped so "compute" meets "computing".
-  return stripped.length > 4 && stripped.endsWith('e') ? stripped.slice(0, -1) : stripped;
-}
-
-const SUFFIX_RULES: Array<[string, string]> = [
-  ['ational', 'ate'],
-  ['ization', 'ize'],
-  ['isation', 'ize'],
-  ['ations', 'ate'],
-  ['ation', 'ate'],
-  ['ments', ''],
-  ['ment', ''],
-  ['ness', ''],
-  ['ities', ''],
-  ['ity', ''],
-  ['ingly', ''],
-  ['ings', ''],
-  ['ing', ''],
-  ['ies', 'y'],
-  ['ied', 'y'],
-  ['ers', ''],
-  ['er', ''],
-  ['ed', ''],
-  ['ly', ''],
-  ['es', 'e'],
-  ['s', ''],
-];
-
-// Stems shorter than this are too ambiguous to keep ("us", "is").
-const MIN_STEM_LENGTH = 3;
-
-function stripSuffix(word: string): string {
-  for (const [suffix, replacement] of SUFFIX_RULES) {
-    if (!word.endsWith(suffix)) continue;
-    // "ss", "us" and "is" endings are not plurals ("class", "status", "analysis").
-    if (suffix === 's' && /(ss|us|is)$/.test(word)) return word;
-    const stem = word.slice(0, -suffix.length) + replacement;
-    return stem.length >= MIN_STEM_LENGTH ? stem : word;
-  }
-  return word;
-}
-
-function tokenize(text: string): string[] {
-  return text
-    .toLowerCase()
-    .replace(/@[\p{L}\p{N}_-]+/gu, ' ')
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((token) => token.length >= 2 && !STOP_WORDS.has(token));
 }
 
 function normaliseCategory(category: string | null | undefined): string | null {

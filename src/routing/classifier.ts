@@ -5,6 +5,7 @@
  * templates (description, keywords, example commands) and from commands whose category is known. The
  * model is a plain JSON-serialisable object so it can be stored and reloaded.
  */
+import { stemWord, tokenizeWords } from '../lib/text.js';
 
 export interface CategoryTemplate {
   category: string;
@@ -74,62 +75,14 @@ const EXAMPLE_WEIGHT = 2;
 const DESCRIPTION_WEIGHT = 1;
 const LABELLED_WEIGHT = 1;
 
-const STOPWORDS = new Set(
-  (
-    'a about above after again all also am an and any are as at be been before being below between both but by ' +
-    'can could did do does doing down during each few for from further had has have having he her here hers him ' +
-    'his how i if in into is it its itself just let lets me more most my myself no nor not now of off on once ' +
-    'only or other our ours out over own please same she should so some such than that the their theirs them ' +
-    'then there these they this those through to too under until up us very was we were what when where which ' +
-    'while who whom why will with would you your yours yourself can could might may must shall'
-  ).split(' '),
-);
-
-const SUFFIXES: [string, string][] = [
-  ['ations', ''],
-  ['ation', ''],
-  ['ings', ''],
-  ['ing', ''],
-  ['ies', 'y'],
-  ['ied', 'y'],
-  ['ers', ''],
-  ['er', ''],
-  ['ed', ''],
-  ['es', ''],
-  ['ly', ''],
-  ['s', ''],
-];
-const MIN_STEM_LENGTH = 3;
-
 /** Removes leading @mentions ("@bob ", "@bob, @sue:") so an addressee never sways the category. */
 export function stripLeadingMentions(text: string): string {
   return text.replace(/^\s*(?:@[\w.-]+[\s,:;]*)+/, '');
 }
 
-/** Light stemming: drops one common suffix, a doubled final consonant and a final "e". */
-export function stemWord(word: string): string {
-  let stem = word;
-  for (const [suffix, replacement] of SUFFIXES) {
-    // "ss", "is" and "us" endings are word stems (class, analysis, status), not plurals.
-    if (suffix === 's' && /(?:ss|is|us)$/.test(stem)) break;
-    if (stem.endsWith(suffix) && stem.length - suffix.length >= MIN_STEM_LENGTH) {
-      stem = stem.slice(0, -suffix.length) + replacement;
-      break;
-    }
-  }
-  if (/([b-df-hj-km-np-rtv-z])\1$/.test(stem) && !/(?:ll|ss|zz)$/.test(stem)) stem = stem.slice(0, -1);
-  if (stem.endsWith('e') && stem.length - 1 >= MIN_STEM_LENGTH) stem = stem.slice(0, -1);
-  // British and American spellings share a stem (analyse/analyze, organise/organize); analysis joins them.
-  return stem.replace(/ysis$/, 'ys').replace(/([iy])z$/, '$1s');
-}
-
 /** Turns a command into features: stemmed non-stopword words plus bigrams of adjacent ones. */
 export function tokenizeCommand(text: string): string[] {
-  const words = stripLeadingMentions(text)
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word.length >= 2 && !STOPWORDS.has(word))
-    .map(stemWord);
+  const words = tokenizeWords(stripLeadingMentions(text)).map(stemWord);
   const bigrams = words.slice(1).map((word, i) => `${words[i]}_${word}`);
   return [...words, ...bigrams];
 }

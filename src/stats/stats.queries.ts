@@ -85,6 +85,49 @@ export function toDeltaRecord(agentId: string, category: string, d: StatsDelta):
   };
 }
 
+/** Statistics columns that are plain running sums, as (column, delta sum) pairs. */
+const SUM_COLUMNS: readonly [string, string][] = [
+  ['total_tasks', 'sum(d_tasks)::int'],
+  ['successful_tasks', 'sum(d_successful)::int'],
+  ['failed_tasks', 'sum(d_failed)::int'],
+  ['scored_tasks', 'sum(d_scored)::int'],
+  ['sum_overall_score', 'sum(d_sum_overall)'],
+  ['sum_sq_overall_score', 'sum(d_sum_sq_overall)'],
+  ['rated_tasks', 'sum(d_rated)::int'],
+  ['sum_user_rating', 'sum(d_sum_rating)'],
+  ['ratings_1', 'sum(d_r1)::int'],
+  ['ratings_2', 'sum(d_r2)::int'],
+  ['ratings_3', 'sum(d_r3)::int'],
+  ['ratings_4', 'sum(d_r4)::int'],
+  ['ratings_5', 'sum(d_r5)::int'],
+  ['total_tokens', 'sum(d_tokens)::bigint'],
+  ['total_cost', 'sum(d_cost)'],
+  ['total_duration_ms', 'sum(d_duration_ms)::bigint'],
+  ['reward_points', 'sum(d_reward_points)::int'],
+];
+const SUM_NAMES = SUM_COLUMNS.map(([column]) => column).join(', ');
+/** The deltas summed per key, named like the columns they add to, plus the finish-time window. */
+const DELTA_SUMS = sql.raw(
+  [
+    ...SUM_COLUMNS.map(([column, sum]) => `${sum} AS ${column}`),
+    'min(d_at) AS first_task_at',
+    'max(d_at) AS last_task_at',
+  ].join(', '),
+);
+/** ON CONFLICT: add the sums (the seed's two nullable counts count from 0) and widen the window. */
+const ADD_SUMS = sql.raw(
+  [
+    ...SUM_COLUMNS.map(([column]) => `${column} = coalesce(s.${column}, 0) + excluded.${column}`),
+    'first_task_at = least(s.first_task_at, excluded.first_task_at)',
+    'last_task_at = greatest(s.last_task_at, excluded.last_task_at)',
+    'last_updated = excluded.last_updated',
+  ].join(', '),
+);
+const COLUMNS = sql.raw(`${SUM_NAMES}, first_task_at, last_task_at`);
+const DELTA_COLUMNS = sql.raw(
+  [...SUM_COLUMNS.map(([column]) => `d.${column}`), 'd.first_task_at', 'd.last_task_at'].join(', '),
+);
+
 /**
  * CTEs (to follow a `stats_input` CTE of StatsDeltaRecord rows) that add the deltas to the agents'
  * statistics rows and their (agent, category) rows, in one statement. Rows are summed per key and
@@ -93,96 +136,32 @@ export function toDeltaRecord(agentId: string, category: string, d: StatsDelta):
  * row still works on a fresh database), and an average keeps its stored value until real scores exist.
  */
 export const STATS_UPSERT_CTES = sql`
-  stats_agent_delta AS (
-    SELECT agent_id, sum(d_tasks)::int AS tasks, sum(d_successful)::int AS successful, sum(d_failed)::int AS failed,
-      sum(d_scored)::int AS scored, sum(d_sum_overall) AS sum_overall, sum(d_sum_sq_overall) AS sum_sq_overall,
-      sum(d_rated)::int AS rated, sum(d_sum_rating) AS sum_rating, sum(d_r1)::int AS r1, sum(d_r2)::int AS r2,
-      sum(d_r3)::int AS r3, sum(d_r4)::int AS r4, sum(d_r5)::int AS r5, sum(d_tokens)::bigint AS tokens,
-      sum(d_cost) AS cost, sum(d_duration_ms)::bigint AS duration_ms, sum(d_reward_points)::int AS reward_points,
-      min(d_at) AS first_at, max(d_at) AS last_at
-    FROM stats_input GROUP BY agent_id
-  ),
+  stats_agent_delta AS (SELECT agent_id, ${DELTA_SUMS} FROM stats_input GROUP BY agent_id),
   stats_agent_upsert AS (
-    INSERT INTO agent_performance_stats AS s (
-      agent_id, nickname, total_tasks, successful_tasks, failed_tasks, scored_tasks, sum_overall_score,
-      sum_sq_overall_score, rated_tasks, sum_user_rating, ratings_1, ratings_2, ratings_3, ratings_4, ratings_5,
-      total_tokens, total_cost, total_duration_ms, reward_points, first_task_at, last_task_at,
-      avg_overall_score, avg_user_rating, last_updated)
-    SELECT d.agent_id, a.nickname, d.tasks, d.successful, d.failed, d.scored, d.sum_overall, d.sum_sq_overall,
-      d.rated, d.sum_rating, d.r1, d.r2, d.r3, d.r4, d.r5, d.tokens, d.cost, d.duration_ms, d.reward_points,
-      d.first_at, d.last_at, round(d.sum_overall / nullif(d.scored, 0), 2), round(d.sum_rating / nullif(d.rated, 0), 2),
+    INSERT INTO agent_performance_stats AS s (agent_id, nickname, ${COLUMNS}, avg_overall_score, avg_user_rating, last_updated)
+    SELECT d.agent_id, a.nickname, ${DELTA_COLUMNS},
+      round(d.sum_overall_score / nullif(d.scored_tasks, 0), 2), round(d.sum_user_rating / nullif(d.rated_tasks, 0), 2),
       now() AT TIME ZONE 'UTC'
     FROM stats_agent_delta d JOIN agents a ON a.agent_id = d.agent_id
     ORDER BY d.agent_id
-    ON CONFLICT (agent_id) DO UPDATE SET
-      total_tasks = coalesce(s.total_tasks, 0) + excluded.total_tasks,
-      successful_tasks = coalesce(s.successful_tasks, 0) + excluded.successful_tasks,
-      failed_tasks = s.failed_tasks + excluded.failed_tasks,
-      scored_tasks = s.scored_tasks + excluded.scored_tasks,
-      sum_overall_score = s.sum_overall_score + excluded.sum_overall_score,
-      sum_sq_overall_score = s.sum_sq_overall_score + excluded.sum_sq_overall_score,
-      rated_tasks = s.rated_tasks + excluded.rated_tasks,
-      sum_user_rating = s.sum_user_rating + excluded.sum_user_rating,
-      ratings_1 = s.ratings_1 + excluded.ratings_1,
-      ratings_2 = s.ratings_2 + excluded.ratings_2,
-      ratings_3 = s.ratings_3 + excluded.ratings_3,
-      ratings_4 = s.ratings_4 + excluded.ratings_4,
-      ratings_5 = s.ratings_5 + excluded.ratings_5,
-      total_tokens = s.total_tokens + excluded.total_tokens,
-      total_cost = s.total_cost + excluded.total_cost,
-      total_duration_ms = s.total_duration_ms + excluded.total_duration_ms,
-      reward_points = s.reward_points + excluded.reward_points,
-      first_task_at = least(s.first_task_at, excluded.first_task_at),
-      last_task_at = greatest(s.last_task_at, excluded.last_task_at),
+    ON CONFLICT (agent_id) DO UPDATE SET ${ADD_SUMS},
       avg_overall_score = CASE WHEN s.scored_tasks + excluded.scored_tasks > 0
         THEN round((s.sum_overall_score + excluded.sum_overall_score) / (s.scored_tasks + excluded.scored_tasks), 2)
         ELSE s.avg_overall_score END,
       avg_user_rating = CASE WHEN s.rated_tasks + excluded.rated_tasks > 0
         THEN round((s.sum_user_rating + excluded.sum_user_rating) / (s.rated_tasks + excluded.rated_tasks), 2)
-        ELSE s.avg_user_rating END,
-      last_updated = excluded.last_updated
+        ELSE s.avg_user_rating END
     RETURNING s.agent_id
   ),
   stats_category_delta AS (
-    SELECT agent_id, category, sum(d_tasks)::int AS tasks, sum(d_successful)::int AS successful,
-      sum(d_failed)::int AS failed, sum(d_scored)::int AS scored, sum(d_sum_overall) AS sum_overall,
-      sum(d_sum_sq_overall) AS sum_sq_overall, sum(d_rated)::int AS rated, sum(d_sum_rating) AS sum_rating,
-      sum(d_r1)::int AS r1, sum(d_r2)::int AS r2, sum(d_r3)::int AS r3, sum(d_r4)::int AS r4, sum(d_r5)::int AS r5,
-      sum(d_tokens)::bigint AS tokens, sum(d_cost) AS cost, sum(d_duration_ms)::bigint AS duration_ms,
-      sum(d_reward_points)::int AS reward_points, min(d_at) AS first_at, max(d_at) AS last_at
-    FROM stats_input GROUP BY agent_id, category
+    SELECT agent_id, category, ${DELTA_SUMS} FROM stats_input GROUP BY agent_id, category
   ),
   stats_category_upsert AS (
-    INSERT INTO agent_category_stats AS s (
-      agent_id, objective_category, total_tasks, successful_tasks, failed_tasks, scored_tasks, sum_overall_score,
-      sum_sq_overall_score, rated_tasks, sum_user_rating, ratings_1, ratings_2, ratings_3, ratings_4, ratings_5,
-      total_tokens, total_cost, total_duration_ms, reward_points, first_task_at, last_task_at, last_updated)
-    SELECT d.agent_id, d.category, d.tasks, d.successful, d.failed, d.scored, d.sum_overall, d.sum_sq_overall,
-      d.rated, d.sum_rating, d.r1, d.r2, d.r3, d.r4, d.r5, d.tokens, d.cost, d.duration_ms, d.reward_points,
-      d.first_at, d.last_at, now()
+    INSERT INTO agent_category_stats AS s (agent_id, objective_category, ${COLUMNS}, last_updated)
+    SELECT d.agent_id, d.category, ${DELTA_COLUMNS}, now()
     FROM stats_category_delta d
     ORDER BY d.agent_id, d.category
-    ON CONFLICT (agent_id, objective_category) DO UPDATE SET
-      total_tasks = s.total_tasks + excluded.total_tasks,
-      successful_tasks = s.successful_tasks + excluded.successful_tasks,
-      failed_tasks = s.failed_tasks + excluded.failed_tasks,
-      scored_tasks = s.scored_tasks + excluded.scored_tasks,
-      sum_overall_score = s.sum_overall_score + excluded.sum_overall_score,
-      sum_sq_overall_score = s.sum_sq_overall_score + excluded.sum_sq_overall_score,
-      rated_tasks = s.rated_tasks + excluded.rated_tasks,
-      sum_user_rating = s.sum_user_rating + excluded.sum_user_rating,
-      ratings_1 = s.ratings_1 + excluded.ratings_1,
-      ratings_2 = s.ratings_2 + excluded.ratings_2,
-      ratings_3 = s.ratings_3 + excluded.ratings_3,
-      ratings_4 = s.ratings_4 + excluded.ratings_4,
-      ratings_5 = s.ratings_5 + excluded.ratings_5,
-      total_tokens = s.total_tokens + excluded.total_tokens,
-      total_cost = s.total_cost + excluded.total_cost,
-      total_duration_ms = s.total_duration_ms + excluded.total_duration_ms,
-      reward_points = s.reward_points + excluded.reward_points,
-      first_task_at = least(s.first_task_at, excluded.first_task_at),
-      last_task_at = greatest(s.last_task_at, excluded.last_task_at),
-      last_updated = excluded.last_updated
+    ON CONFLICT (agent_id, objective_category) DO UPDATE SET ${ADD_SUMS}
     RETURNING s.agent_id
   )`;
 

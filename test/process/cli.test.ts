@@ -1,10 +1,9 @@
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { runMerit, runMeritToEnd } from '../support/process.js';
+import { freePort, runMerit, runMeritToEnd } from '../support/process.js';
 
 const SEED_TABLES = [
   'agent_performance_scores',
@@ -13,16 +12,6 @@ const SEED_TABLES = [
   'agent_performance_stats',
   'objective_templates',
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('npx merit init-db', () => {
   let database: TestDatabase;

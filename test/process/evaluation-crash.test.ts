@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recomputeAllStats } from '../../src/stats/stats.queries.js';
 import { startWorker } from '../../src/worker.js';
@@ -10,21 +9,11 @@ import {
   startFakeLlmServer,
 } from '../support/fake-llm-server.js';
 import { completeTask, listJobs } from '../support/jobs.js';
-import { runMerit } from '../support/process.js';
+import { freePort, runMerit } from '../support/process.js';
 
 const VERDICT = { accuracy: 0.8, relevance: 0.8, completeness: 0.8, reasoning: 'Fine.' };
 const REVIEW = { score: 0.7, strengths: ['a'], weaknesses: ['b'], suggestions: ['c'], review_text: 'Good.' };
 const TASKS = 6;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls until `check` holds; the test's own timeout bounds the wait (no timed assertion). */
 async function waitUntil(check: () => Promise<boolean>): Promise<void> {

@@ -3,7 +3,6 @@ import {
   evaluateOffline,
   extractKeyTerms,
   measureOutputSignals,
-  stemWord,
 } from '../../src/evaluation/offline-evaluator.js';
 
 const researchOutput = `# Quantum computing overview
@@ -173,18 +172,5 @@ describe('key terms', () => {
     expect(
       extractKeyTerms('@quantum please explain the computing of qubits', { dropInstructions: true }),
     ).toEqual(['comput', 'qubit']);
-  });
-
-  it('stems inflections to a shared root', () => {
-    expect(['computing', 'computers', 'computed', 'compute'].map(stemWord)).toEqual([
-      'comput',
-      'comput',
-      'comput',
-      'comput',
-    ]);
-    expect(stemWord('studies')).toBe('study');
-    expect(stemWord('analysis')).toBe('analysis');
-    expect(stemWord('status')).toBe('status');
-    expect(stemWord('bed')).toBe('bed');
   });
 });
