@@ -7,8 +7,8 @@ import type { AppContext } from '../http/context.js';
 import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
-import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput } from '../stats/leaderboard.js';
-import { findAgentStats, findAllAgentStats, findCategoryStats } from '../stats/stats.queries.js';
+import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput, toStatsInput } from '../stats/leaderboard.js';
+import { findAllAgentStats, findCategoryStats } from '../stats/stats.queries.js';
 import {
   findAgent,
   findNodeBreakdown,
@@ -134,38 +134,6 @@ export function toAgentView(row: AgentRow & { running_tasks?: number }, simulate
   };
 }
 
-function toStatsInput(row: {
-  agent_id: string;
-  nickname: string;
-  total_tasks: number | null;
-  successful_tasks: number | null;
-  failed_tasks: number;
-  scored_tasks: number;
-  sum_overall_score: number;
-  rated_tasks: number;
-  sum_user_rating: number;
-  ratings_1: number;
-  ratings_2: number;
-  ratings_3: number;
-  ratings_4: number;
-  ratings_5: number;
-  total_tokens: number;
-  total_cost: number;
-  total_duration_ms: number;
-  reward_points: number;
-  first_task_at: Date | null;
-  last_task_at: Date | null;
-  avg_overall_score?: number | null;
-  avg_user_rating?: number | null;
-}): StatsInput {
-  return {
-    ...row,
-    ratings: [row.ratings_1, row.ratings_2, row.ratings_3, row.ratings_4, row.ratings_5],
-    avg_overall_score: row.avg_overall_score ?? null,
-    avg_user_rating: row.avg_user_rating ?? null,
-  };
-}
-
 async function requireAgent(db: Kysely<Database>, agentId: string): Promise<AgentRow> {
   const agent = await findAgent(db, agentId);
   if (!agent) throw new NotFoundError('agent_not_found', `Agent ${agentId} not found`);
@@ -269,14 +237,16 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       const { agent_id } = c.req.valid('param');
       const query = c.req.valid('query');
       const agent = await requireAgent(db, agent_id);
-      const [statsRow, categoryRows, scored] = await Promise.all([
-        findAgentStats(db, agent_id),
+      const [allStats, categoryRows, scored] = await Promise.all([
+        findAllAgentStats(db),
         findCategoryStats(db, { agentId: agent_id }),
         findScoredTasks(db, agent_id, c.get('userId'), { limit: query.limit, offset: query.offset }),
       ]);
-      const [stats] = statsRow
-        ? buildLeaderboard([toStatsInput(statsRow)], { minSample: DEFAULT_MIN_SAMPLE, level: DEFAULT_LEVEL })
-        : [];
+      // The agent's entry of the whole leaderboard, so its rank is its rank among all agents.
+      const stats = buildLeaderboard(allStats.map(toStatsInput), {
+        minSample: DEFAULT_MIN_SAMPLE,
+        level: DEFAULT_LEVEL,
+      }).find((ranking) => ranking.agent_id === agent_id);
       return c.json(
         {
           agent: toAgentView(agent, simulated),

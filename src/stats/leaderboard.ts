@@ -1,3 +1,4 @@
+import type { AgentStatsRow, CategoryStatsRow } from '../db/database.js';
 import { rankWithConfidence, summarizeBetaPosterior, summarizeStarCounts } from '../ranking/ranking.js';
 import { computeDaysActive } from './stats.js';
 
@@ -22,6 +23,16 @@ export interface StatsInput {
   /** Stored averages, used for rows that carry no running sums (e.g. inserted by hand, as in the seed). */
   avg_overall_score: number | null;
   avg_user_rating: number | null;
+}
+
+/** A statistics row (per agent, or per agent and category with the agent's nickname) as leaderboard input. */
+export function toStatsInput(row: (AgentStatsRow | CategoryStatsRow) & { nickname: string }): StatsInput {
+  return {
+    ...row,
+    ratings: [row.ratings_1, row.ratings_2, row.ratings_3, row.ratings_4, row.ratings_5],
+    avg_overall_score: 'avg_overall_score' in row ? row.avg_overall_score : null,
+    avg_user_rating: 'avg_user_rating' in row ? row.avg_user_rating : null,
+  };
 }
 
 export interface Ranking {

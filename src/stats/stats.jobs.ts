@@ -2,7 +2,7 @@ import type { Task } from 'graphile-worker';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
-import { buildLeaderboard, DEFAULT_MIN_SAMPLE } from './leaderboard.js';
+import { buildLeaderboard, DEFAULT_MIN_SAMPLE, toStatsInput } from './leaderboard.js';
 import { findAllAgentStats, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
 
 export const RECOMPUTE_STATS_JOB = 'recompute_stats';
@@ -12,13 +12,10 @@ export async function runStatsRecompute(db: Kysely<Database>) {
   return db.transaction().execute(async (trx) => {
     const counts = await recomputeAllStats(trx);
     const rows = await findAllAgentStats(trx);
-    const rankings = buildLeaderboard(
-      rows.map((row) => ({
-        ...row,
-        ratings: [row.ratings_1, row.ratings_2, row.ratings_3, row.ratings_4, row.ratings_5],
-      })),
-      { minSample: DEFAULT_MIN_SAMPLE, level: DEFAULT_LEVEL },
-    );
+    const rankings = buildLeaderboard(rows.map(toStatsInput), {
+      minSample: DEFAULT_MIN_SAMPLE,
+      level: DEFAULT_LEVEL,
+    });
     await saveOverallRanks(trx, new Map(rankings.map((ranking) => [ranking.agent_id, ranking.rank])));
     return counts;
   });

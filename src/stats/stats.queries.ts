@@ -207,17 +207,6 @@ export async function findCategoryStats(
   return query.orderBy('c.objective_category').execute();
 }
 
-export async function findAgentStats(
-  db: Kysely<Database>,
-  agentId: string,
-): Promise<AgentStatsRow | undefined> {
-  return db
-    .selectFrom('agent_performance_stats')
-    .selectAll()
-    .where('agent_id', '=', agentId)
-    .executeTakeFirst();
-}
-
 /**
  * Rebuilds both statistics tables from the raw task and score rows, in one transaction (the caller's):
  * the scheduled repair of any drift in the running sums. Agents without finished tasks lose their row.

@@ -286,6 +286,9 @@ describe.each(databaseKinds())('task lifecycle (%s PostgreSQL)', (kind) => {
     expect(page.body.total).toBeGreaterThanOrEqual(4);
     expect(page.body.agent).toMatchObject({ agent_id: 'agent_a', nickname: 'bob' });
     expect(page.body.stats.agent_id).toBe('agent_a');
+    const board = await app.call('GET', '/api/agents/leaderboard');
+    const bob = board.body.rankings.find((ranking: { agent_id: string }) => ranking.agent_id === 'agent_a');
+    expect(page.body.stats).toEqual(bob);
     const next = await app.call('GET', '/api/agents/agent_a/performance?limit=2&offset=2');
     expect(next.body.tasks[0].task_id).not.toBe(page.body.tasks[0].task_id);
     expect((await app.call('GET', '/api/agents/agent_zzz/performance')).status).toBe(404);
