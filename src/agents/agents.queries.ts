@@ -23,17 +23,6 @@ export async function findAgent(db: Kysely<Database>, agentId: string): Promise<
   return db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
 }
 
-export async function findAgentByNickname(
-  db: Kysely<Database>,
-  nickname: string,
-): Promise<AgentRow | undefined> {
-  return db
-    .selectFrom('agents')
-    .selectAll()
-    .where('nickname', '=', nickname.toLowerCase())
-    .executeTakeFirst();
-}
-
 /** The user's scored tasks of one agent, newest first, with the total for paging. */
 export async function findScoredTasks(
   db: Kysely<Database>,

@@ -1,19 +1,14 @@
 import type { Kysely } from 'kysely';
 import { chooseAgentModel } from '../agents/agent-runner.js';
 import { RUN_AGENT_TASK_MAX_ATTEMPTS } from '../agents/agents.jobs.js';
-import {
-  findAgent,
-  findAgentByNickname,
-  insertRunAgentTaskJob,
-  listAgentsWithLoad,
-} from '../agents/agents.queries.js';
+import { findAgent, insertRunAgentTaskJob } from '../agents/agents.queries.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { MeritError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { linkDecisionToTask, routeCommand } from '../routing/routing.service.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { TaskView } from '../tasks/tasks.js';
-import { describeUnknownMention, parseCommand } from './commands.js';
+import { parseCommand } from './commands.js';
 
 export interface CommandServices {
   db: Kysely<Database>;
@@ -33,20 +28,9 @@ export async function submitCommand(
 ): Promise<TaskView> {
   const { db, tracker, config } = services;
   const parsed = parseCommand(command);
-  if (parsed.mention !== null) {
-    const agent = await findAgentByNickname(db, parsed.mention);
-    if (!agent?.active) {
-      const known = (await listAgentsWithLoad(db))
-        .filter((candidate) => candidate.active)
-        .map((candidate) => candidate.nickname);
-      const message = agent
-        ? `@${parsed.mention} is not active; active agents: ${known.map((name) => `@${name}`).join(', ')}`
-        : describeUnknownMention(parsed.mention, known);
-      throw new MeritError('unknown_agent_mention', `command: ${message}`, {
-        details: { field: 'command', known_nicknames: known },
-      });
-    }
-    if (parsed.text === '') throw new ValidationError('command', `says nothing for @${parsed.mention} to do`);
+  // The router refuses an unknown or inactive mention (400, naming the known agents).
+  if (parsed.mention !== null && parsed.text === '') {
+    throw new ValidationError('command', `says nothing for @${parsed.mention} to do`);
   }
   const decision = await routeCommand(db, { userId, command });
   const agent = await findAgent(db, decision.agentId);

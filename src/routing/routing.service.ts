@@ -106,7 +106,9 @@ function findMentionedAgent(command: string, candidates: readonly RoutingCandida
   const agent = candidates.find((candidate) => candidate.nickname === nickname);
   if (!agent?.active) {
     const known = candidates.filter((candidate) => candidate.active).map((candidate) => candidate.nickname);
-    const message = agent ? `@${nickname} is not active` : describeUnknownMention(nickname, known);
+    const message = agent
+      ? `@${nickname} is not active; active agents: ${known.map((name) => `@${name}`).join(', ')}`
+      : describeUnknownMention(nickname, known);
     throw new MeritError('unknown_agent_mention', `command: ${message}`, {
       details: { field: 'command', nickname },
     });
