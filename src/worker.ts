@@ -16,9 +16,10 @@ export interface WorkerHandle {
 
 /** Every background job Merit runs, by name. */
 export function buildTaskList(ctx: AppContext): TaskList {
-  const evaluationDeps = buildEvaluationDeps(ctx.config, ctx.db);
+  const onStatsChanged = () => ctx.events.publish({ type: 'leaderboard', agentIds: [] });
+  const evaluationDeps = { ...buildEvaluationDeps(ctx.config, ctx.db), onStatsChanged };
   return {
-    ...createStatsJobs(ctx.db),
+    ...createStatsJobs(ctx.db, onStatsChanged),
     ...createAgentJobs(ctx),
     ...createEvaluationJobs(evaluationDeps),
     ...createReviewJobs(evaluationDeps),

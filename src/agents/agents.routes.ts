@@ -8,6 +8,7 @@ import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput, toStatsInput } from '../stats/leaderboard.js';
+import { LeaderboardCache } from '../stats/leaderboard-cache.js';
 import { findAllAgentStats, findCategoryStats } from '../stats/stats.queries.js';
 import {
   findAgent,
@@ -117,6 +118,8 @@ const scoredTaskSchema = z
   .openapi('ScoredTask');
 
 const tags = ['Agents'];
+/** How long another process's statistics writes may go unseen (this process's are seen at once). */
+const LEADERBOARD_CACHE_TTL_MS = 1000;
 
 export function toAgentView(row: AgentRow & { running_tasks?: number }, simulated: boolean) {
   return {
@@ -143,6 +146,10 @@ async function requireAgent(db: Kysely<Database>, agentId: string): Promise<Agen
 export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
   const { db } = ctx;
   const simulated = ctx.config.llm === undefined;
+  const leaderboards = new LeaderboardCache<z.infer<typeof leaderboardSchema>>(
+    ctx.events,
+    LEADERBOARD_CACHE_TTL_MS,
+  );
 
   app.openapi(
     createRoute({
@@ -182,22 +189,22 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const { rows, lastUpdated } = await loadLeaderboardRows(db, query.category);
-      const rankings = buildLeaderboard(rows, {
-        minSample: query.min_sample,
-        level: DEFAULT_LEVEL,
-        limit: query.limit,
-      });
-      return c.json(
-        {
-          rankings,
+      const key = `${query.category ?? ''}|${query.limit ?? ''}|${query.min_sample}`;
+      const leaderboard = await leaderboards.get(key, async () => {
+        const { rows, lastUpdated } = await loadLeaderboardRows(db, query.category);
+        return {
+          rankings: buildLeaderboard(rows, {
+            minSample: query.min_sample,
+            level: DEFAULT_LEVEL,
+            limit: query.limit,
+          }),
           category: query.category ?? null,
           last_updated: lastUpdated?.toISOString() ?? null,
           min_sample: query.min_sample,
           level: DEFAULT_LEVEL,
-        },
-        200,
-      );
+        };
+      });
+      return c.json(leaderboard, 200);
     },
   );
 
@@ -277,15 +284,17 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         200: jsonContent(
           z.object({
             nodes: z.array(
-              z.object({
-                node_name: z.string(),
-                runs: z.number(),
-                avg_duration_ms: nullableNumber,
-                total_duration_ms: nullableNumber,
-                avg_tokens: nullableNumber,
-                total_tokens: nullableNumber,
-                success_rate: z.number(),
-              }),
+              z
+                .object({
+                  node_name: z.string(),
+                  runs: z.number(),
+                  avg_duration_ms: nullableNumber,
+                  total_duration_ms: nullableNumber,
+                  avg_tokens: nullableNumber,
+                  total_tokens: nullableNumber,
+                  success_rate: z.number(),
+                })
+                .openapi('NodeStats'),
             ),
           }),
           'Nodes',
@@ -314,13 +323,15 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         200: jsonContent(
           z.object({
             points: z.array(
-              z.object({
-                bucket_start: z.string(),
-                tasks: z.number(),
-                avg_overall_score: nullableNumber,
-                avg_user_rating: nullableNumber,
-                total_cost: nullableNumber,
-              }),
+              z
+                .object({
+                  bucket_start: z.string(),
+                  tasks: z.number(),
+                  avg_overall_score: nullableNumber,
+                  avg_user_rating: nullableNumber,
+                  total_cost: nullableNumber,
+                })
+                .openapi('TrendPoint'),
             ),
           }),
           'Trend',

@@ -34,6 +34,8 @@ export interface EvaluationDeps extends RescoreOptions {
   provider: LlmProvider | undefined;
   reviewers: readonly Reviewer[];
   ratePerMinute: number;
+  /** Called after a job changed a task's scores (and so the statistics), e.g. to refresh leaderboards. */
+  onStatsChanged?: () => void;
 }
 
 export function buildEvaluationDeps(config: Config, db: Kysely<Database>): EvaluationDeps {
@@ -240,6 +242,7 @@ export async function runTaskJob(
   payload: unknown,
   helpers: JobHelpers,
   body: (taskId: string, attempt: JobAttempt) => Promise<JobOutcome>,
+  onDone?: () => void,
 ): Promise<void> {
   const parsed = taskPayload.safeParse(payload);
   if (!parsed.success) {
@@ -263,14 +266,19 @@ export async function runTaskJob(
       },
     );
   }
+  if (outcome.status === 'done') onDone?.();
   helpers.logger.info(`${identifier} ${taskId}: ${outcome.status}`);
 }
 
 export function createEvaluationJobs(deps: EvaluationDeps): Record<string, Task> {
   return {
     [EVALUATE_TASK_JOB]: (payload, helpers) =>
-      runTaskJob(EVALUATE_TASK_JOB, payload, helpers, (taskId, attempt) =>
-        evaluateTask(deps, taskId, attempt),
+      runTaskJob(
+        EVALUATE_TASK_JOB,
+        payload,
+        helpers,
+        (taskId, attempt) => evaluateTask(deps, taskId, attempt),
+        deps.onStatsChanged,
       ),
   };
 }

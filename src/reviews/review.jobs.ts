@@ -116,6 +116,12 @@ export async function reviewTask(
 export function createReviewJobs(deps: EvaluationDeps): Record<string, Task> {
   return {
     [REVIEW_TASK_JOB]: (payload, helpers) =>
-      runTaskJob(REVIEW_TASK_JOB, payload, helpers, (taskId, attempt) => reviewTask(deps, taskId, attempt)),
+      runTaskJob(
+        REVIEW_TASK_JOB,
+        payload,
+        helpers,
+        (taskId, attempt) => reviewTask(deps, taskId, attempt),
+        deps.onStatsChanged,
+      ),
   };
 }

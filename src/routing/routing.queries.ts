@@ -128,11 +128,14 @@ export type DecisionWithOutcome = RoutingDecisionRow & {
   overall_score: number | null;
 };
 
-/** A user's most recent decisions, newest first, each with its task's outcome (from the outcomes view). */
+/**
+ * A user's most recent decisions, newest first, each with its task's outcome (from the outcomes view);
+ * with `taskId`, only the decision that created that task.
+ */
 export async function findDecisionsWithOutcomes(
   db: Kysely<Database>,
   userId: string,
-  options: { limit: number; before?: Date | undefined },
+  options: { limit: number; before?: Date | undefined; taskId?: string | undefined },
 ): Promise<DecisionWithOutcome[]> {
   let query = db
     .selectFrom('routing_decisions as d')
@@ -149,6 +152,7 @@ export async function findDecisionsWithOutcomes(
     ])
     .where('d.user_id', '=', userId);
   if (options.before) query = query.where('d.created_at', '<', options.before);
+  if (options.taskId) query = query.where('d.task_id', '=', options.taskId);
   const rows = await query
     .orderBy('d.created_at', 'desc')
     .orderBy('d.id', 'desc')

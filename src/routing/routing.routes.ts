@@ -1,14 +1,20 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { categoryParams } from '../categories/categories.routes.js';
+import { NotFoundError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
-import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
+import { agentIdParams, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import { createRng } from '../lib/random.js';
 import { categorySchema } from '../tasks/task-schemas.js';
+import { findTaskForUser } from '../tasks/tasks.queries.js';
 import { getCategoryClassifier } from './classification.service.js';
 import { computeOutcomeReward, summarizeRoutingQuality, toEvaluationView } from './routing.js';
-import { findDecisionOutcomesSince, findDecisionsWithOutcomes } from './routing.queries.js';
+import {
+  type DecisionWithOutcome,
+  findDecisionOutcomesSince,
+  findDecisionsWithOutcomes,
+} from './routing.queries.js';
 import {
   BEST_AGENTS_MIN_SAMPLE,
   describeCapabilities,
@@ -327,24 +333,28 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
         limit: query.limit,
         before: query.before ? new Date(query.before) : undefined,
       });
-      return c.json(
-        {
-          decisions: rows.map((row) => ({
-            ...toStoredDecisionView(row),
-            runners_up: row.runners_up,
-            constraints: row.constraints,
-            outcome: {
-              task_status: row.outcome.taskStatus,
-              reward: roundReward(computeOutcomeReward(row.outcome)),
-              user_rating: row.outcome.userRating,
-              judge_score: row.outcome.judgeScore,
-              peer_score: row.outcome.peerScore,
-              overall_score: row.overall_score,
-            },
-          })),
-        },
-        200,
-      );
+      return c.json({ decisions: rows.map(toStoredDecisionResponse) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/tasks/{task_id}/routing-decision',
+      tags,
+      summary: 'The routing decision that created a task ("why this agent?"), with its outcome',
+      request: { params: taskIdParams, query: z.object(userQuery) },
+      responses: { 200: jsonContent(storedDecisionSchema, 'Decision'), ...errorResponses },
+    }),
+    async (c) => {
+      const { task_id } = c.req.valid('param');
+      const userId = c.get('userId');
+      // Another user's task answers 404 exactly like a missing one.
+      const task = await findTaskForUser(db, userId, task_id);
+      if (!task) throw new NotFoundError('task_not_found', `Task ${task_id} not found`);
+      const [row] = await findDecisionsWithOutcomes(db, userId, { limit: 1, taskId: task_id });
+      if (!row) throw new NotFoundError('not_found', `Task ${task_id} was not routed by the router`);
+      return c.json(toStoredDecisionResponse(row), 200);
     },
   );
 
@@ -362,7 +372,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
         200: jsonContent(
           z
             .object({
-              days: z.array(qualitySchema.extend({ day: z.string() })),
+              days: z.array(qualitySchema.extend({ day: z.string() }).openapi('RoutingQualityDay')),
               overall: qualitySchema,
               since: z.string(),
             })
@@ -386,6 +396,22 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       );
     },
   );
+}
+
+function toStoredDecisionResponse(row: DecisionWithOutcome) {
+  return {
+    ...toStoredDecisionView(row),
+    runners_up: row.runners_up,
+    constraints: row.constraints,
+    outcome: {
+      task_status: row.outcome.taskStatus,
+      reward: roundReward(computeOutcomeReward(row.outcome)),
+      user_rating: row.outcome.userRating,
+      judge_score: row.outcome.judgeScore,
+      peer_score: row.outcome.peerScore,
+      overall_score: row.overall_score,
+    },
+  };
 }
 
 function toQualityView(point: {

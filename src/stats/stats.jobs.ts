@@ -21,10 +21,11 @@ export async function runStatsRecompute(db: Kysely<Database>) {
   });
 }
 
-export function createStatsJobs(db: Kysely<Database>): Record<string, Task> {
+export function createStatsJobs(db: Kysely<Database>, onStatsChanged?: () => void): Record<string, Task> {
   return {
     [RECOMPUTE_STATS_JOB]: async (_payload, helpers) => {
       const counts = await runStatsRecompute(db);
+      onStatsChanged?.();
       helpers.logger.info(
         `Recomputed statistics: ${counts.agents} agents, ${counts.categories} agent-category pairs`,
       );

@@ -1,0 +1,34 @@
+import type { EventBus } from '../http/event-bus.js';
+
+/**
+ * Leaderboard answers kept in memory until statistics change. Every write in this process that changes
+ * statistics (completions, failures, ratings, evaluations, reviews, the recompute) publishes a
+ * `leaderboard` event, which empties the cache at once, so an acknowledged write is always seen. A
+ * short time-to-live bounds how long writes made by other processes (another Merit, psql) stay unseen.
+ */
+export class LeaderboardCache<T> {
+  private readonly entries = new Map<string, { value: T; storedAt: number }>();
+  private version = 0;
+
+  constructor(
+    events: EventBus,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    events.subscribe((event) => {
+      if (event.type !== 'leaderboard') return;
+      this.version++;
+      this.entries.clear();
+    });
+  }
+
+  /** The cached value for `key`, else `load()`'s, cached unless statistics changed while it loaded. */
+  async get(key: string, load: () => Promise<T>): Promise<T> {
+    const entry = this.entries.get(key);
+    if (entry && this.now() - entry.storedAt < this.ttlMs) return entry.value;
+    const version = this.version;
+    const value = await load();
+    if (version === this.version) this.entries.set(key, { value, storedAt: this.now() });
+    return value;
+  }
+}
