@@ -159,7 +159,12 @@ async function settleDatabase(pool: pg.Pool): Promise<void> {
 }
 
 /** Leaderboard latency from a client in its own thread: sequential requests after a warm-up. */
-async function measureLeaderboard(baseUrl: string, label: string): Promise<{ p50: number; p99: number }> {
+interface Latency {
+  p50: number;
+  p99: number;
+}
+
+async function measureLeaderboard(baseUrl: string, label: string, bypassCache = false): Promise<Latency> {
   const progress = createProgress(label, REQUESTS, progressMode);
   const worker = startLoadWorker({
     mode: 'latency',
@@ -171,6 +176,7 @@ async function measureLeaderboard(baseUrl: string, label: string): Promise<{ p50
     databaseUrl: '',
     path: `/api/agents/leaderboard?user_id=${DEFAULT_USER_ID}`,
     warmup: 500,
+    bypassCache,
   });
   const latencies = await new Promise<number[]>((resolve, reject) => {
     worker.on('message', (message: { done?: number; latencies?: number[] }) => {
@@ -192,17 +198,21 @@ async function main(): Promise<void> {
     const batch = await benchBatch(env);
 
     const lb = await openBenchEnvironment('merit_bench_leaderboard');
-    let small: { p50: number; p99: number };
-    let big: { p50: number; p99: number };
+    let small: Latency;
+    let big: Latency;
+    let smallComputed: Latency;
+    let bigComputed: Latency;
     try {
       await fillScoredTasks(lb.handle.pool, 0, SMALL, `fill ${SMALL} scored tasks`);
       await runStatsRecompute(lb.handle.db);
       await settleDatabase(lb.handle.pool);
       small = await measureLeaderboard(lb.baseUrl, `leaderboard at ${SMALL} tasks`);
+      smallComputed = await measureLeaderboard(lb.baseUrl, `leaderboard at ${SMALL} tasks, uncached`, true);
       await fillScoredTasks(lb.handle.pool, SMALL, BIG - SMALL, `fill to ${BIG} scored tasks`);
       await runStatsRecompute(lb.handle.db);
       await settleDatabase(lb.handle.pool);
       big = await measureLeaderboard(lb.baseUrl, `leaderboard at ${BIG} tasks`);
+      bigComputed = await measureLeaderboard(lb.baseUrl, `leaderboard at ${BIG} tasks, uncached`, true);
     } finally {
       await lb.close();
     }
@@ -218,13 +228,18 @@ async function main(): Promise<void> {
     };
     describeRates('single endpoint', single, 0.4);
     describeRates('batch endpoint ', batch, 0.5);
-    const latencyRatio = big.p99 / small.p99;
-    console.log(
-      `  leaderboard ${SMALL} tasks    : p50 ${small.p50.toFixed(2)} ms, p99 ${small.p99.toFixed(2)} ms`,
-    );
-    console.log(
-      `  leaderboard ${BIG} tasks  : p50 ${big.p50.toFixed(2)} ms, p99 ${big.p99.toFixed(2)} ms (${latencyRatio.toFixed(2)}x the ${SMALL} figure; aim p99 < 5 ms and <= 1.5x) ${big.p99 < 5 && latencyRatio <= 1.5 ? 'MET' : 'NOT MET'}`,
-    );
+    // As served (repeated reads answered from the leaderboard cache until statistics change) and with
+    // every answer computed from the statistics tables; the aim is judged on both.
+    for (const [name, lower, upper] of [
+      ['as served', small, big],
+      ['computed each time', smallComputed, bigComputed],
+    ] as const) {
+      const ratio = upper.p99 / lower.p99;
+      const met = upper.p99 < 5 && lower.p99 < 5 && ratio <= 1.5;
+      console.log(
+        `  leaderboard, ${name}: ${SMALL} tasks p50 ${lower.p50.toFixed(2)} ms p99 ${lower.p99.toFixed(2)} ms; ${BIG} tasks p50 ${upper.p50.toFixed(2)} ms p99 ${upper.p99.toFixed(2)} ms (${ratio.toFixed(2)}x; aim p99 < 5 ms and <= 1.5x) ${met ? 'MET' : 'NOT MET'}`,
+      );
+    }
     printBarChart('Throughput (tasks/s)', [
       { label: 'raw single-row INSERT, task row only', value: single.rawTaskRows, unit: 'tasks/s' },
       { label: 'raw single-row INSERTs, same rows', value: single.rawAllRows, unit: 'tasks/s' },
@@ -234,8 +249,10 @@ async function main(): Promise<void> {
       { label: 'Merit batch endpoint', value: batch.merit, unit: 'tasks/s' },
     ]);
     printBarChart('Leaderboard p99 latency (ms)', [
-      { label: `${SMALL} tasks`, value: small.p99, unit: 'ms' },
-      { label: `${BIG} tasks`, value: big.p99, unit: 'ms' },
+      { label: `${SMALL} tasks, as served`, value: small.p99, unit: 'ms' },
+      { label: `${BIG} tasks, as served`, value: big.p99, unit: 'ms' },
+      { label: `${SMALL} tasks, computed`, value: smallComputed.p99, unit: 'ms' },
+      { label: `${BIG} tasks, computed`, value: bigComputed.p99, unit: 'ms' },
     ]);
   } finally {
     await env.close();
