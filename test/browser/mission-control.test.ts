@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_USER_ID } from '../../src/config.js';
 import { type FakeLlmServer, startFakeLlmServer } from '../support/fake-llm-server.js';
 import { ensureWebAppBuilt, type LiveServer, startLiveServer } from '../support/live-server.js';
 
@@ -137,6 +138,85 @@ describe('Mission Control in Chromium, with the simulated team', () => {
     await screenshot(page, 'agent-view');
     await page.getByTestId('agent-back').click();
     await page.getByTestId('command-input').waitFor();
+  });
+
+  it("shows every score of bob's rated task with its source, the peer reviews and the reviewers", async () => {
+    const taskId = await taskItem(page, '@bob research quantum computing').getAttribute('data-task-id');
+    expect(taskId).toBeTruthy();
+    // The live server's worker evaluates and peer-reviews the task in the background.
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(
+            `${server.url}/api/tasks/${taskId}/evaluation?user_id=${DEFAULT_USER_ID}`,
+          );
+          const body = (await response.json()) as { evaluation: { status: string }; peer_reviews: unknown[] };
+          return body.evaluation.status === 'done' && body.peer_reviews.length > 0;
+        },
+        { timeout: WAIT_MS },
+      )
+      .toBe(true);
+
+    await page.getByTestId('panel-tab-leaderboard').click();
+    await page.locator('[data-testid="reviewers"] [data-testid="reviewer-row"]').first().waitFor();
+    await page
+      .locator('[data-testid="leaderboard-row"][data-agent="agent_a"]')
+      .getByRole('button', { name: '@bob' })
+      .click();
+    const row = page.locator(`[data-testid="history-row"][data-task-id="${taskId}"]`);
+    const toggle = row.getByTestId('history-details-toggle');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+
+    const details = page.getByTestId('task-evaluation');
+    expect(await details.getAttribute('id')).toBe(await toggle.getAttribute('aria-controls'));
+    await details.locator('[data-testid="evaluation-state"][data-status="done"]').waitFor();
+    await details.getByTestId('peer-review').first().waitFor();
+    const relevance = details.locator('[data-testid="evaluation-score"][data-kind="relevance"]');
+    expect(await relevance.getByTestId('score-source').textContent()).not.toBe('–');
+    const rating = details.locator('[data-testid="evaluation-score"][data-kind="user_rating"]');
+    expect(await rating.textContent()).toContain('5 ★');
+    expect(await details.getByTestId('evaluator-verdict').first().textContent()).toContain('evaluator');
+    expect(await details.getByTestId('reward-net').textContent()).toMatch(/^Net points: [+-]?\d+$/);
+    // The agent view scrolls inside the page: a tall viewport shows the whole panel in one picture.
+    await page.setViewportSize({ width: 1280, height: 2400 });
+    await row.scrollIntoViewIfNeeded();
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'agent-view-evaluation.png') });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.getByTestId('task-evaluation').count()).toBe(0);
+    await page.getByTestId('agent-back').click();
+    await page.getByTestId('command-input').waitFor();
+  });
+
+  it('explains why the router chose the agent of a command without a mention, and charts routing quality', async () => {
+    const command = 'draft a short note about the team offsite';
+    await sendCommand(page, command);
+    const item = taskItem(page, command);
+    // The router's Thompson draw is random, so the chosen agent (and whether its run succeeds) varies.
+    const toggle = item.getByTestId('why-agent-toggle');
+    await toggle.waitFor();
+    const nickname = (await item.locator('.task-head .agent-link').textContent())?.slice(1);
+    expect(await toggle.textContent()).toContain(`Why @${nickname}?`);
+    expect(await taskItem(page, '@bob research quantum computing').getByTestId('why-agent').count()).toBe(0);
+
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    const explanation = item.getByTestId('why-explanation');
+    await explanation.waitFor();
+    expect(await explanation.textContent()).toContain(nickname);
+    expect(await item.getByTestId('why-expected').textContent()).toMatch(/90% interval \d+–\d+/);
+    expect(await item.getByTestId('why-runners-up').locator('tbody tr').count()).toBeGreaterThan(0);
+
+    // The day's share routed to the posterior-best agent is known as soon as the decision is stored.
+    await page.getByTestId('panel-tab-routing').click();
+    await page.locator('[data-testid="routing-overall"]').filter({ hasText: 'Routed1' }).waitFor();
+    await page.locator('[data-testid="routing-quality"] [data-testid="chart-routing-quality"] svg').waitFor();
+    await screenshot(page, 'routing-quality');
   });
 
   it('names the known agents when a command mentions an unknown one', async () => {

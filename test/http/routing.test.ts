@@ -435,6 +435,49 @@ describe.each(databaseKinds())('routing and classification (%s PostgreSQL)', (ki
     }
   });
 
+  it("answers the decision that created a command's task, and 404 for another user's task", async () => {
+    const fresh = await createTestApp(kind);
+    try {
+      const command = await fresh.call('POST', '/api/commands', { command: 'research quantum computing' });
+      expect(command.status).toBe(202);
+      const taskId = command.body.id as string;
+
+      const { status, body } = await fresh.call('GET', `/api/tasks/${taskId}/routing-decision`);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({
+        task_id: taskId,
+        command: 'research quantum computing',
+        category: 'research',
+        reason: 'thompson',
+        agent_id: command.body.agent_id,
+        nickname: command.body.nickname,
+        outcome: { task_status: 'queued', reward: null },
+      });
+      expect(body.explanation).toContain(body.nickname);
+      expect(body.interval.lower).toBeLessThanOrEqual(body.expected_score);
+      expect(body.runners_up.length).toBeGreaterThan(0);
+      expect(body.runners_up[0]).toMatchObject({
+        agent_id: expect.any(String),
+        interval: { lower: expect.any(Number), upper: expect.any(Number) },
+      });
+      expect(body.constraints).toMatchObject({ load_penalty: expect.any(Number), excluded_agent_ids: [] });
+
+      const theirs = await fresh.call('GET', `/api/tasks/${taskId}/routing-decision`, undefined, {
+        user: OTHER_USER,
+      });
+      expect(theirs.status).toBe(404);
+      expect(theirs.body.error.code).toBe('task_not_found');
+
+      // A task recorded through the API was never routed.
+      const direct = await fresh.call('POST', '/api/tasks', { agent_id: 'agent_a', command: 'research x' });
+      const unrouted = await fresh.call('GET', `/api/tasks/${direct.body.id}/routing-decision`);
+      expect(unrouted.status).toBe(404);
+      expect(unrouted.body.error.code).toBe('not_found');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("computes the router's rewards in SQL exactly as blendTaskReward does", async () => {
     const fresh = await createTestApp(kind);
     try {

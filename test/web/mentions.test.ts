@@ -97,13 +97,14 @@ describe('completeMention', () => {
 });
 
 describe('parseCommandMention', () => {
-  it('reads the first mention as the server does', () => {
+  it('reads the leading mention as the server does', () => {
     expect(parseCommandMention('@bob research quantum computing')).toBe('bob');
-    expect(parseCommandMention('please ask @alice and @bob')).toBe('alice');
+    expect(parseCommandMention('  @kai, plan the launch')).toBe('kai');
   });
 
   it('returns null when the orchestrator should pick', () => {
     expect(parseCommandMention('research quantum computing')).toBeNull();
+    expect(parseCommandMention('please ask @alice and @bob')).toBeNull();
     expect(parseCommandMention('write to a@b.com')).toBeNull();
   });
 });

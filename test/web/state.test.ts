@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Score, Task } from '../../web/src/lib/api-types.js';
 import { buildAgentHash, parseRoute } from '../../web/src/lib/route.js';
-import { applyRating, mergeTasks, sortTasksOldestFirst, upsertTask } from '../../web/src/lib/tasks.js';
+import {
+  applyRating,
+  isRoutedByRouter,
+  mergeTasks,
+  sortTasksOldestFirst,
+  upsertTask,
+} from '../../web/src/lib/tasks.js';
 import { DEFAULT_USER_ID, resolveUserId, USER_ID_STORAGE_KEY } from '../../web/src/lib/user-id.js';
 
 function makeTask(id: string, overrides: Partial<Task> = {}): Task {
@@ -13,12 +19,14 @@ function makeTask(id: string, overrides: Partial<Task> = {}): Task {
     command: `command ${id}`,
     objective_category: 'research',
     category_confidence: 0.9,
+    category_source: 'classifier',
     status: 'queued',
     current_node: null,
     result: null,
     error: null,
     model: null,
     simulated: true,
+    source: 'mission_control',
     prompt_tokens: null,
     completion_tokens: null,
     total_tokens: null,
@@ -37,6 +45,7 @@ const score: Score = {
   completeness_score: 0.7,
   efficiency_score: 0.6,
   overall_score: 0.75,
+  peer_score: null,
   user_rating: null,
   user_feedback: null,
   total_tokens: 100,
@@ -149,5 +158,15 @@ describe('routes', () => {
     expect(parseRoute('#/')).toEqual({ name: 'home' });
     expect(parseRoute('#/agents/')).toEqual({ name: 'home' });
     expect(parseRoute('#/agents/%E0%A4%A')).toEqual({ name: 'home' });
+  });
+});
+
+describe('routing explanations', () => {
+  it('offers "why this agent?" only for commands the router routed', () => {
+    expect(isRoutedByRouter({ source: 'mission_control', command: 'research quantum computing' })).toBe(true);
+    expect(isRoutedByRouter({ source: 'mission_control', command: '@bob research quantum computing' })).toBe(
+      false,
+    );
+    expect(isRoutedByRouter({ source: 'api', command: 'research quantum computing' })).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { AgentPerformanceView } from './features/agent-performance/agent-perform
 import { CommandBox } from './features/command/command-box.js';
 import { AgentLeaderboardPanel } from './features/leaderboard/agent-leaderboard-panel.js';
 import { QuickActionsPanel } from './features/quick-actions/quick-actions-panel.js';
+import { RoutingQualityPanel } from './features/routing/routing-quality-panel.js';
 import { ConversationStream } from './features/stream/conversation-stream.js';
 import { describeError } from './lib/api-client.js';
 import { useApi } from './lib/api-context.js';
@@ -16,10 +17,11 @@ const HISTORY_PAGE = 50;
 // Bursts of events (a task's nodes finishing one after another) cause one refetch, not many.
 const REFRESH_DELAY_MS = 400;
 
-type Panel = 'actions' | 'leaderboard';
+type Panel = 'actions' | 'leaderboard' | 'routing';
 const PANELS: { id: Panel; label: string }[] = [
   { id: 'actions', label: 'Quick Actions' },
   { id: 'leaderboard', label: 'Leaderboard' },
+  { id: 'routing', label: 'Routing' },
 ];
 
 export function App() {
@@ -37,7 +39,11 @@ export function App() {
   const [panel, setPanel] = useState<Panel>('actions');
   const [refreshKey, setRefreshKey] = useState(0);
   const inputRef = useRef<HTMLTextAreaElement | null>(null);
-  const tabRefs = useRef<Record<Panel, HTMLButtonElement | null>>({ actions: null, leaderboard: null });
+  const tabRefs = useRef<Record<Panel, HTMLButtonElement | null>>({
+    actions: null,
+    leaderboard: null,
+    routing: null,
+  });
   const refreshTimer = useRef<number | undefined>(undefined);
 
   const loadAgents = useCallback(async () => {
@@ -227,7 +233,7 @@ export function App() {
             </>
           )}
         </main>
-        <aside className="side-panel" aria-label="Quick actions and leaderboard">
+        <aside className="side-panel" aria-label="Quick actions, leaderboard and routing">
           <div role="tablist" aria-label="Side panel" className="tabs">
             {PANELS.map((item) => (
               <button
@@ -257,7 +263,9 @@ export function App() {
             className="tabpanel"
             data-testid={`panel-${panel}`}
           >
-            {panel === 'actions' ? (
+            {panel === 'routing' ? (
+              <RoutingQualityPanel refreshKey={refreshKey} />
+            ) : panel === 'actions' ? (
               <QuickActionsPanel
                 agents={agents}
                 agentsError={agentsError}

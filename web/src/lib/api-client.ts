@@ -4,7 +4,11 @@ import type {
   FeedbackResult,
   Leaderboard,
   NodeStats,
+  ReviewerAgreement,
+  RoutingQuality,
+  StoredRoutingDecision,
   Task,
+  TaskEvaluation,
   TrendPoint,
 } from './api-types.js';
 
@@ -132,6 +136,14 @@ export function createApiClient({ userId, baseUrl = '' }: ApiClientOptions) {
       request<{ points: TrendPoint[] }>('GET', `/agents/${id(agentId)}/trend`, { query: { bucket }, signal }),
     getAgentNodes: (agentId: string, signal?: AbortSignal) =>
       request<{ nodes: NodeStats[] }>('GET', `/agents/${id(agentId)}/nodes`, { signal }),
+    getTaskEvaluation: (taskId: string, signal?: AbortSignal) =>
+      request<TaskEvaluation>('GET', `/tasks/${id(taskId)}/evaluation`, { signal }),
+    listReviewers: (signal?: AbortSignal) =>
+      request<{ reviewers: ReviewerAgreement[] }>('GET', '/reviewers', { signal }),
+    getTaskRoutingDecision: (taskId: string, signal?: AbortSignal) =>
+      request<StoredRoutingDecision>('GET', `/tasks/${id(taskId)}/routing-decision`, { signal }),
+    getRoutingQuality: (days = 30, signal?: AbortSignal) =>
+      request<RoutingQuality>('GET', '/routing/quality', { query: { days }, signal }),
   };
 }
 

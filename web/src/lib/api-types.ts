@@ -41,8 +41,10 @@ export interface Node {
   sequence: number;
   status: string;
   duration_ms: number | null;
-  total_tokens: number | null;
-  success: boolean | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number;
+  success: boolean;
   error: string | null;
   started_at: string | null;
   completed_at: string | null;
@@ -54,27 +56,33 @@ export interface Score {
   completeness_score: number | null;
   efficiency_score: number | null;
   overall_score: number | null;
+  peer_score: number | null;
   user_rating: number | null;
   user_feedback: string | null;
   total_tokens: number | null;
   estimated_cost: number | null;
-  reward_points: number | null;
+  reward_points: number;
 }
 
 export interface Task {
   id: string;
   user_id: string;
   agent_id: string;
-  nickname: string;
+  /** null when the task names an agent Merit does not know. */
+  nickname: string | null;
   command: string;
-  objective_category: string | null;
+  objective_category: string;
   category_confidence: number | null;
+  /** How the category was set: 'explicit', 'classifier', 'llm'... */
+  category_source: string;
   status: TaskStatus;
   current_node: string | null;
   result: string | null;
   error: string | null;
   model: string | null;
   simulated: boolean;
+  /** Where the task came from; 'mission_control' tasks were created by a command and routed. */
+  source: string;
   prompt_tokens: number | null;
   completion_tokens: number | null;
   total_tokens: number | null;
@@ -101,27 +109,26 @@ export interface Ranking {
   days_active: number;
   rated_tasks: number;
   reward_points: number;
-  // Beyond docs/API.md: the server sends these too; optional so an older server still type-checks.
-  provisional?: boolean;
-  failed_tasks?: number;
-  success_rate?: number | null;
-  /** Interval around avg_overall_score; the leaderboard draws a bar when both ends are present. */
-  score_lower?: number | null;
-  score_upper?: number | null;
-  scored_tasks?: number;
-  rating_lower?: number | null;
-  rating_upper?: number | null;
-  avg_cost_per_task?: number | null;
-  total_tokens?: number;
-  avg_duration_ms?: number | null;
+  provisional: boolean;
+  failed_tasks: number;
+  success_rate: number | null;
+  /** Credible interval around avg_overall_score; the leaderboard draws a bar when both ends are present. */
+  score_lower: number | null;
+  score_upper: number | null;
+  scored_tasks: number;
+  rating_lower: number | null;
+  rating_upper: number | null;
+  avg_cost_per_task: number | null;
+  total_tokens: number;
+  avg_duration_ms: number | null;
 }
 
 export interface Leaderboard {
   rankings: Ranking[];
   category: string | null;
   last_updated: string | null;
-  min_sample?: number;
-  level?: number;
+  min_sample: number;
+  level: number;
 }
 
 /** An agent's overall figures, the same shape as its leaderboard row. */
@@ -136,13 +143,13 @@ export interface CategoryStats {
   total_cost: number;
   avg_duration_ms: number | null;
   avg_tokens: number | null;
-  reward_points?: number;
+  reward_points: number;
 }
 
 export interface ScoredTask {
   task_id: string;
   command: string;
-  objective_category: string | null;
+  objective_category: string;
   status: TaskStatus;
   model: string | null;
   overall_score: number | null;
@@ -157,9 +164,9 @@ export interface ScoredTask {
   duration_ms: number | null;
   created_at: string;
   completed_at: string | null;
-  simulated?: boolean;
-  peer_score?: number | null;
-  reward_points?: number;
+  simulated: boolean;
+  peer_score: number | null;
+  reward_points: number;
 }
 
 export interface AgentPerformance {
@@ -180,7 +187,7 @@ export interface NodeStats {
   total_duration_ms: number | null;
   avg_tokens: number | null;
   total_tokens: number | null;
-  success_rate: number | null;
+  success_rate: number;
 }
 
 export interface TrendPoint {
@@ -188,10 +195,178 @@ export interface TrendPoint {
   tasks: number;
   avg_overall_score: number | null;
   avg_user_rating: number | null;
-  total_cost: number;
+  total_cost: number | null;
 }
 
 export interface FeedbackResult {
   success: boolean;
   message: string;
+}
+
+/** The state of a task's evaluation or peer-review job. */
+export interface EvaluationState {
+  status: 'pending' | 'done' | 'failed' | 'not_scheduled';
+  reason: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+}
+
+/** One score with the evaluator (source) and evaluator version that produced it. */
+export interface ScoreWithSource {
+  value: number | null;
+  source: string | null;
+  version: string | null;
+}
+
+export type ScoreKind =
+  | 'accuracy'
+  | 'relevance'
+  | 'completeness'
+  | 'efficiency'
+  | 'peer'
+  | 'user_rating'
+  | 'overall';
+
+export interface EvaluatorUsage {
+  model: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  estimated_cost: number | null;
+}
+
+export interface EvaluatorVerdict {
+  kind: 'judge' | 'heuristic';
+  status: 'done' | 'failed';
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  reasoning: string;
+  source: string;
+  evaluator_version: string;
+  failure_reason: string | null;
+  attempts: number;
+  usage: EvaluatorUsage;
+  created_at: string;
+}
+
+export interface PeerReview {
+  reviewer_agent_id: string;
+  reviewer_nickname: string;
+  perspective: string;
+  score: number;
+  /** How much this reviewer counts, from its agreement with users' ratings. */
+  reviewer_weight: number;
+  strengths: string[];
+  weaknesses: string[];
+  suggestions: string[];
+  review_text: string;
+  source: string;
+  evaluator_version: string;
+  usage: { prompt_tokens: number; completion_tokens: number; estimated_cost: number };
+  created_at: string | null;
+}
+
+export interface AppliedReward {
+  rule: string;
+  points: number;
+  reason: string;
+}
+
+export interface TaskEvaluation {
+  task_id: string;
+  evaluation: EvaluationState;
+  peer_review: EvaluationState;
+  scores: Record<ScoreKind, ScoreWithSource>;
+  evaluations: EvaluatorVerdict[];
+  peer_reviews: PeerReview[];
+  rewards: { points: number; applied: AppliedReward[] };
+}
+
+/** How well a reviewer's scores agree with users' ratings, and the weight its reviews get. */
+export interface ReviewerAgreement {
+  agent_id: string;
+  nickname: string;
+  perspective: string | null;
+  configured: boolean;
+  reviews: number;
+  /** Reviews of tasks the user also rated. */
+  n: number;
+  correlation: number | null;
+  mean_abs_error: number | null;
+  weight: number;
+}
+
+export interface ScoreInterval {
+  lower: number;
+  upper: number;
+}
+
+/** The router's estimate for one agent: expected reward (0-1) with its 90% credible interval. */
+export interface AgentEvaluation {
+  agent_id: string;
+  nickname: string;
+  expected_score: number;
+  interval: ScoreInterval;
+  sampled_score: number | null;
+  adjusted_score: number | null;
+  observations: number;
+  expected_cost: number | null;
+  expected_duration_ms: number | null;
+  load: number;
+  excluded_because: 'inactive' | 'over_cost' | 'over_duration' | null;
+}
+
+export interface RoutingConstraints {
+  max_cost: number | null;
+  max_duration_ms: number | null;
+  load_penalty: number;
+  excluded_agent_ids: string[];
+}
+
+export interface RoutingOutcome {
+  task_status: TaskStatus | null;
+  reward: number | null;
+  user_rating: number | null;
+  judge_score: number | null;
+  peer_score: number | null;
+  overall_score: number | null;
+}
+
+/** A stored routing decision ("why this agent?") with its task's outcome. */
+export interface StoredRoutingDecision {
+  decision_id: string;
+  command: string;
+  category: string;
+  category_confidence: number | null;
+  category_source: string;
+  reason: 'mention' | 'thompson' | 'fallback_constraints';
+  agent_id: string;
+  nickname: string;
+  expected_score: number;
+  interval: ScoreInterval;
+  sampled_score: number | null;
+  observations: number;
+  best_agent_id: string | null;
+  explanation: string;
+  /** Stored as the router wrote them: one estimate per other agent. */
+  runners_up: AgentEvaluation[];
+  constraints: RoutingConstraints;
+  task_id: string | null;
+  created_at: string;
+  outcome: RoutingOutcome;
+}
+
+export interface RoutingQualityDay {
+  day: string;
+  decisions: number;
+  routed: number;
+  rewarded: number;
+  mean_reward: number | null;
+  best_agent_share: number | null;
+}
+
+export interface RoutingQuality {
+  days: RoutingQualityDay[];
+  overall: Omit<RoutingQualityDay, 'day'>;
+  since: string;
 }

@@ -44,9 +44,9 @@ export function completeMention(text: string, mention: MentionQuery, nickname: s
   return { text: nextText, cursor };
 }
 
-/** The first `@nickname` in a command, as the server reads it; null when the orchestrator picks. */
+/** The leading `@nickname` of a command, as the server reads it; null when the orchestrator picks. */
 export function parseCommandMention(command: string): string | null {
-  const match = /(?:^|\s)@([A-Za-z0-9_-]+)/.exec(command);
+  const match = /^\s*@([A-Za-z0-9_-]+)(?=$|[\s,:;.!?])/.exec(command);
   return match?.[1] ?? null;
 }
 

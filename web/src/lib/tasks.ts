@@ -1,4 +1,5 @@
 import type { Task, TaskStatus } from './api-types.js';
+import { parseCommandMention } from './mentions.js';
 
 const STATUS_ORDER: Record<TaskStatus, number> = { queued: 0, running: 1, completed: 2, failed: 2 };
 
@@ -52,12 +53,18 @@ export function applyRating(
       completeness_score: null,
       efficiency_score: null,
       overall_score: null,
+      peer_score: null,
       user_rating: null,
       user_feedback: null,
       total_tokens: task.total_tokens,
       estimated_cost: task.estimated_cost,
-      reward_points: null,
+      reward_points: 0,
     };
     return { ...task, score: { ...score, user_rating: rating, user_feedback: feedback } };
   });
+}
+
+/** True when the router chose the agent: a Mission Control command without a leading `@nickname`. */
+export function isRoutedByRouter(task: Pick<Task, 'source' | 'command'>): boolean {
+  return task.source === 'mission_control' && parseCommandMention(task.command) === null;
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useId, useRef, useState } from 'react';
 import { CategoryChart } from '../../components/charts/category-chart.js';
 import { CostQualityChart } from '../../components/charts/cost-quality-chart.js';
 import { NodeChart } from '../../components/charts/node-chart.js';
@@ -8,6 +8,7 @@ import { useApi } from '../../lib/api-context.js';
 import type { AgentPerformance, NodeStats, TrendPoint } from '../../lib/api-types.js';
 import { formatCost, formatDateTime, formatDuration, formatRating, formatScore } from '../../lib/format.js';
 import { usePerformance } from '../../lib/use-performance.js';
+import { TaskEvaluationPanel } from './task-evaluation-panel.js';
 
 const PAGE_SIZE = 20;
 
@@ -35,7 +36,16 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
   const [trend, setTrend] = useState<TrendPoint[] | null>(null);
   const [nodes, setNodes] = useState<NodeStats[] | null>(null);
   const [sideError, setSideError] = useState<string | null>(null);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   const headingRef = useRef<HTMLHeadingElement | null>(null);
+  const detailsId = useId();
+
+  const toggleDetails = (taskId: string) =>
+    setExpanded((current) => {
+      const next = new Set(current);
+      if (!next.delete(taskId)) next.add(taskId);
+      return next;
+    });
 
   // The view is keyed by agent, so this runs once per agent opened: move focus to its title.
   useEffect(() => {
@@ -164,25 +174,58 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
                   <th scope="col">Rating</th>
                   <th scope="col">Cost</th>
                   <th scope="col">Duration</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Evaluation details</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
-                {performance.tasks.map((task) => (
-                  <tr key={task.task_id} data-testid="history-row" data-status={task.status}>
-                    <td>
-                      <time dateTime={task.created_at}>{formatDateTime(task.created_at)}</time>
-                    </td>
-                    <td className="history-command">
-                      {task.command}
-                      {task.status === 'failed' && <span className="status-badge status-failed">failed</span>}
-                    </td>
-                    <td>{task.objective_category ?? '–'}</td>
-                    <td>{formatScore(task.overall_score)}</td>
-                    <td>{task.user_rating === null ? '–' : `${task.user_rating} ★`}</td>
-                    <td>{formatCost(task.estimated_cost)}</td>
-                    <td>{formatDuration(task.duration_ms)}</td>
-                  </tr>
-                ))}
+                {performance.tasks.map((task) => {
+                  const open = expanded.has(task.task_id);
+                  const panelId = `${detailsId}-${task.task_id}`;
+                  return (
+                    <Fragment key={task.task_id}>
+                      <tr data-testid="history-row" data-status={task.status} data-task-id={task.task_id}>
+                        <td>
+                          <time dateTime={task.created_at}>{formatDateTime(task.created_at)}</time>
+                        </td>
+                        <td className="history-command">
+                          {task.command}
+                          {task.status === 'failed' && (
+                            <span className="status-badge status-failed">failed</span>
+                          )}
+                        </td>
+                        <td>{task.objective_category ?? '–'}</td>
+                        <td>{formatScore(task.overall_score)}</td>
+                        <td>{task.user_rating === null ? '–' : `${task.user_rating} ★`}</td>
+                        <td>{formatCost(task.estimated_cost)}</td>
+                        <td>{formatDuration(task.duration_ms)}</td>
+                        <td>
+                          <button
+                            type="button"
+                            className="link-button details-toggle"
+                            aria-expanded={open}
+                            aria-controls={open ? panelId : undefined}
+                            onClick={() => toggleDetails(task.task_id)}
+                            data-testid="history-details-toggle"
+                          >
+                            <span aria-hidden="true" className="details-caret">
+                              {open ? '▾' : '▸'}
+                            </span>
+                            Details<span className="visually-hidden"> of “{task.command}”</span>
+                          </button>
+                        </td>
+                      </tr>
+                      {open && (
+                        <tr className="history-details">
+                          <td colSpan={8} className="history-details-cell">
+                            <TaskEvaluationPanel id={panelId} taskId={task.task_id} refreshKey={refreshKey} />
+                          </td>
+                        </tr>
+                      )}
+                    </Fragment>
+                  );
+                })}
               </tbody>
             </table>
           </div>

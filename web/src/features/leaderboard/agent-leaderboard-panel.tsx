@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { CATEGORIES, type Leaderboard, type Ranking } from '../../lib/api-types.js';
 import { formatCost, formatDateTime, formatRating, formatScore } from '../../lib/format.js';
 import { usePerformance } from '../../lib/use-performance.js';
+import { ReviewerAgreementSection } from './reviewer-agreement.js';
 
 export interface AgentLeaderboardPanelProps {
   /** Changes whenever the leaderboard may have changed (an SSE event or a completed task). */
@@ -145,6 +146,7 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
         <p className="muted">No agent has completed a task{category ? ` in ${category}` : ''} yet.</p>
       )}
       {board?.last_updated && <p className="muted small">Updated {formatDateTime(board.last_updated)}</p>}
+      <ReviewerAgreementSection refreshKey={refreshKey} />
     </section>
   );
 }

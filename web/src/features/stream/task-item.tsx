@@ -2,7 +2,9 @@ import { MarkdownView } from '../../components/markdown-view.js';
 import { Spinner } from '../../components/spinner.js';
 import type { Task } from '../../lib/api-types.js';
 import { formatCost, formatDateTime, formatDuration, formatTokens } from '../../lib/format.js';
+import { isRoutedByRouter } from '../../lib/tasks.js';
 import { TaskFeedbackWidget } from '../feedback/task-feedback-widget.js';
+import { RoutingExplanation } from './routing-explanation.js';
 
 const STATUS_LABEL: Record<Task['status'], string> = {
   queued: 'Queued',
@@ -18,19 +20,17 @@ export interface TaskItemProps {
 }
 
 export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
+  const nickname = task.nickname ?? task.agent_id;
   return (
     <li className="task" data-testid="task-item" data-status={task.status} data-task-id={task.id}>
       <div className="bubble bubble-user">
         <span className="visually-hidden">You: </span>
         {task.command}
       </div>
-      <article
-        className={`bubble bubble-agent status-${task.status}`}
-        aria-label={`Task for @${task.nickname}`}
-      >
+      <article className={`bubble bubble-agent status-${task.status}`} aria-label={`Task for @${nickname}`}>
         <header className="task-head">
           <button type="button" className="agent-link" onClick={() => onOpenAgent(task.agent_id)}>
-            @{task.nickname}
+            @{nickname}
           </button>
           {task.objective_category && <span className="chip">{task.objective_category}</span>}
           <span className={`status-badge status-${task.status}`} data-testid="task-status">
@@ -45,6 +45,7 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
             {formatDateTime(task.created_at)}
           </time>
         </header>
+        {isRoutedByRouter(task) && <RoutingExplanation taskId={task.id} nickname={nickname} />}
         {task.status === 'queued' && <p className="task-wait">Waiting for a worker…</p>}
         {task.status === 'running' && (
           <p className="task-wait" data-testid="task-progress">

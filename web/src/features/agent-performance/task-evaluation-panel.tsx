@@ -1,0 +1,249 @@
+import { useEffect, useState } from 'react';
+import { describeError } from '../../lib/api-client.js';
+import { useApi } from '../../lib/api-context.js';
+import type {
+  EvaluationState,
+  EvaluatorVerdict,
+  PeerReview,
+  ScoreKind,
+  TaskEvaluation,
+} from '../../lib/api-types.js';
+import { formatCost, formatDateTime, formatScore, formatTokens } from '../../lib/format.js';
+
+const SCORE_ROWS: { kind: ScoreKind; label: string }[] = [
+  { kind: 'accuracy', label: 'Accuracy' },
+  { kind: 'relevance', label: 'Relevance' },
+  { kind: 'completeness', label: 'Completeness' },
+  { kind: 'efficiency', label: 'Efficiency' },
+  { kind: 'peer', label: 'Peer review' },
+  { kind: 'user_rating', label: 'Your rating' },
+  { kind: 'overall', label: 'Overall' },
+];
+
+const STATE_LABEL: Record<EvaluationState['status'], string> = {
+  pending: 'Pending',
+  done: 'Done',
+  failed: 'Failed',
+  not_scheduled: 'Not scheduled',
+};
+
+function describeState(state: EvaluationState): string {
+  const parts: string[] = [];
+  if (state.status === 'pending' && state.attempts > 0) parts.push(`attempt ${state.attempts + 1}`);
+  if (state.next_attempt_at) parts.push(`next try ${formatDateTime(state.next_attempt_at)}`);
+  if (state.reason) parts.push(state.reason);
+  return parts.join(' · ');
+}
+
+function JobState({ label, state, testId }: { label: string; state: EvaluationState; testId: string }) {
+  const detail = describeState(state);
+  return (
+    <div className="eval-state" data-testid={testId} data-status={state.status}>
+      <dt>{label}</dt>
+      <dd>
+        <span className={`status-badge job-${state.status}`}>{STATE_LABEL[state.status]}</span>
+        {detail && <span className="muted small"> {detail}</span>}
+      </dd>
+    </div>
+  );
+}
+
+function formatSignedPoints(points: number): string {
+  return points > 0 ? `+${points}` : String(points);
+}
+
+function Verdict({ verdict }: { verdict: EvaluatorVerdict }) {
+  return (
+    <li className="eval-card" data-testid="evaluator-verdict" data-status={verdict.status}>
+      <p className="eval-card-head">
+        <strong>{verdict.kind === 'judge' ? 'LLM judge' : 'Offline evaluator'}</strong>
+        <code className="eval-source">
+          {verdict.source} · {verdict.evaluator_version}
+        </code>
+        {verdict.status === 'failed' && <span className="status-badge status-failed">failed</span>}
+      </p>
+      {verdict.status === 'failed' && verdict.failure_reason && (
+        <p className="task-error">{verdict.failure_reason}</p>
+      )}
+      {verdict.reasoning && <p className="eval-text">{verdict.reasoning}</p>}
+      <p className="muted small">
+        Evaluator's own usage (never charged to the agent): {verdict.usage.model ?? 'no model'},{' '}
+        {formatTokens(verdict.usage.prompt_tokens + verdict.usage.completion_tokens)},{' '}
+        {formatCost(verdict.usage.estimated_cost)}
+      </p>
+    </li>
+  );
+}
+
+function ReviewList({ title, items }: { title: string; items: string[] }) {
+  if (items.length === 0) return null;
+  return (
+    <div className="review-list">
+      <h6>{title}</h6>
+      <ul>
+        {items.map((item) => (
+          <li key={item}>{item}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function Review({ review }: { review: PeerReview }) {
+  return (
+    <li className="eval-card" data-testid="peer-review" data-reviewer={review.reviewer_agent_id}>
+      <p className="eval-card-head">
+        <strong>@{review.reviewer_nickname}</strong>
+        <span className="chip">{review.perspective}</span>
+        <span>
+          Score <strong>{formatScore(review.score)}</strong>
+        </span>
+        <span className="muted" title="How much this reviewer counts, from its agreement with your ratings">
+          weight {review.reviewer_weight.toFixed(2)}
+        </span>
+        <code className="eval-source">
+          {review.source} · {review.evaluator_version}
+        </code>
+      </p>
+      {review.review_text && <p className="eval-text">{review.review_text}</p>}
+      <div className="review-lists">
+        <ReviewList title="Strengths" items={review.strengths} />
+        <ReviewList title="Weaknesses" items={review.weaknesses} />
+        <ReviewList title="Suggestions" items={review.suggestions} />
+      </div>
+    </li>
+  );
+}
+
+export interface TaskEvaluationPanelProps {
+  id: string;
+  taskId: string;
+  /** Changes when scores may have changed; the panel fetches again. */
+  refreshKey: number;
+}
+
+/** Every score of one task with its source, the evaluator's reasoning, peer reviews and reward rules. */
+export function TaskEvaluationPanel({ id, taskId, refreshKey }: TaskEvaluationPanelProps) {
+  const api = useApi();
+  const [evaluation, setEvaluation] = useState<TaskEvaluation | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
+  useEffect(() => {
+    const controller = new AbortController();
+    api.getTaskEvaluation(taskId, controller.signal).then(
+      (result) => {
+        setEvaluation(result);
+        setError(null);
+      },
+      (cause: unknown) => {
+        if (!controller.signal.aborted) setError(describeError(cause));
+      },
+    );
+    return () => controller.abort();
+  }, [api, taskId, refreshKey]);
+
+  const headingId = `${id}-title`;
+  return (
+    <section
+      id={id}
+      className="task-evaluation"
+      aria-labelledby={headingId}
+      aria-busy={evaluation === null && error === null}
+      data-testid="task-evaluation"
+    >
+      <h4 id={headingId} className="visually-hidden">
+        Evaluation details
+      </h4>
+      {error && (
+        <p className="notice notice-error" role="alert">
+          {error}
+        </p>
+      )}
+      {evaluation === null && error === null && (
+        <p className="muted" role="status">
+          Loading the evaluation…
+        </p>
+      )}
+      {evaluation && (
+        <>
+          <dl className="eval-states">
+            <JobState label="Evaluation" state={evaluation.evaluation} testId="evaluation-state" />
+            <JobState label="Peer review" state={evaluation.peer_review} testId="peer-review-state" />
+          </dl>
+          <div className="table-wrap">
+            <table className="eval-table">
+              <caption className="eval-caption">Scores (0–100; your rating in stars)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Score</th>
+                  <th scope="col">Value</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Version</th>
+                </tr>
+              </thead>
+              <tbody>
+                {SCORE_ROWS.map(({ kind, label }) => {
+                  const entry = evaluation.scores[kind];
+                  return (
+                    <tr key={kind} data-testid="evaluation-score" data-kind={kind}>
+                      <th scope="row">{label}</th>
+                      <td>
+                        {kind === 'user_rating'
+                          ? entry.value === null
+                            ? '–'
+                            : `${entry.value} ★`
+                          : formatScore(entry.value)}
+                      </td>
+                      <td data-testid="score-source">{entry.source ?? '–'}</td>
+                      <td>{entry.version ?? '–'}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <h5 className="eval-heading">Evaluator's reasoning</h5>
+          {evaluation.evaluations.length === 0 ? (
+            <p className="muted small">No evaluator verdict yet.</p>
+          ) : (
+            <ul className="eval-cards">
+              {evaluation.evaluations.map((verdict) => (
+                <Verdict key={`${verdict.kind}-${verdict.created_at}`} verdict={verdict} />
+              ))}
+            </ul>
+          )}
+          <h5 className="eval-heading">Peer reviews</h5>
+          {evaluation.peer_reviews.length === 0 ? (
+            <p className="muted small">No peer review yet.</p>
+          ) : (
+            <ul className="eval-cards">
+              {evaluation.peer_reviews.map((review) => (
+                <Review key={review.reviewer_agent_id} review={review} />
+              ))}
+            </ul>
+          )}
+          <h5 className="eval-heading">Rewards and penalties</h5>
+          {evaluation.rewards.applied.length === 0 ? (
+            <p className="muted small">No reward rule applied.</p>
+          ) : (
+            <ul className="reward-list" data-testid="reward-rules">
+              {evaluation.rewards.applied.map((reward) => (
+                <li key={reward.rule}>
+                  <span className={reward.points < 0 ? 'points points-negative' : 'points'}>
+                    {formatSignedPoints(reward.points)}
+                  </span>{' '}
+                  <strong>{reward.rule.replaceAll('_', ' ')}</strong>
+                  <span className="muted"> · {reward.reason}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <p className="reward-net" data-testid="reward-net">
+            Net points: <strong>{formatSignedPoints(evaluation.rewards.points)}</strong>
+          </p>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,159 @@
+import { useEffect, useId, useState } from 'react';
+import { describeError } from '../../lib/api-client.js';
+import { useApi } from '../../lib/api-context.js';
+import type { AgentEvaluation, StoredRoutingDecision } from '../../lib/api-types.js';
+import { formatCost, formatDuration, formatScore } from '../../lib/format.js';
+
+const REASON_LABEL: Record<StoredRoutingDecision['reason'], string> = {
+  mention: 'You mentioned the agent',
+  thompson: 'Thompson sampling over each agent’s expected score',
+  fallback_constraints: 'No agent met the constraints; the best one was taken anyway',
+};
+
+const EXCLUSION_LABEL: Record<NonNullable<AgentEvaluation['excluded_because']>, string> = {
+  inactive: 'inactive',
+  over_cost: 'over the cost limit',
+  over_duration: 'over the duration limit',
+};
+
+function formatInterval(interval: { lower: number; upper: number }): string {
+  return `${formatScore(interval.lower)}–${formatScore(interval.upper)}`;
+}
+
+function formatShare(value: number | null): string {
+  return value === null ? '–' : `${Math.round(value * 100)}%`;
+}
+
+function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
+  const runnersUp = [...decision.runners_up].sort((a, b) => b.expected_score - a.expected_score);
+  const { constraints } = decision;
+  return (
+    <>
+      <p className="why-explanation" data-testid="why-explanation">
+        {decision.explanation}
+      </p>
+      <dl className="why-facts">
+        <div>
+          <dt>Category</dt>
+          <dd>
+            {decision.category} ({formatShare(decision.category_confidence)} confident,{' '}
+            {decision.category_source})
+          </dd>
+        </div>
+        <div>
+          <dt>Expected score</dt>
+          <dd data-testid="why-expected">
+            {formatScore(decision.expected_score)}{' '}
+            <span className="muted">
+              (90% interval {formatInterval(decision.interval)}, {decision.observations} observations)
+            </span>
+          </dd>
+        </div>
+        <div>
+          <dt>Rule</dt>
+          <dd>{REASON_LABEL[decision.reason]}</dd>
+        </div>
+        <div>
+          <dt>Constraints</dt>
+          <dd>
+            max cost {constraints.max_cost === null ? 'none' : formatCost(constraints.max_cost)}, max duration{' '}
+            {constraints.max_duration_ms === null ? 'none' : formatDuration(constraints.max_duration_ms)},
+            load penalty {constraints.load_penalty}
+            {constraints.excluded_agent_ids.length > 0 &&
+              `, excluded: ${constraints.excluded_agent_ids.join(', ')}`}
+          </dd>
+        </div>
+        {decision.outcome.reward !== null && (
+          <div>
+            <dt>Outcome</dt>
+            <dd>reward {formatScore(decision.outcome.reward)}</dd>
+          </div>
+        )}
+      </dl>
+      {runnersUp.length > 0 && (
+        <div className="table-wrap">
+          <table className="why-table" data-testid="why-runners-up">
+            <caption className="eval-caption">Runners-up</caption>
+            <thead>
+              <tr>
+                <th scope="col">Agent</th>
+                <th scope="col">Expected</th>
+                <th scope="col">90% interval</th>
+                <th scope="col">Note</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runnersUp.map((entry) => (
+                <tr key={entry.agent_id}>
+                  <th scope="row">@{entry.nickname}</th>
+                  <td>{formatScore(entry.expected_score)}</td>
+                  <td>{formatInterval(entry.interval)}</td>
+                  <td>
+                    {entry.excluded_because
+                      ? `excluded: ${EXCLUSION_LABEL[entry.excluded_because]}`
+                      : `${entry.observations} obs.`}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** "Why @nick?": the stored routing decision behind a task the router assigned, fetched when opened. */
+export function RoutingExplanation({ taskId, nickname }: { taskId: string; nickname: string }) {
+  const api = useApi();
+  const panelId = useId();
+  const [open, setOpen] = useState(false);
+  const [decision, setDecision] = useState<StoredRoutingDecision | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!open || decision !== null) return;
+    const controller = new AbortController();
+    api.getTaskRoutingDecision(taskId, controller.signal).then(
+      (result) => {
+        setDecision(result);
+        setError(null);
+      },
+      (cause: unknown) => {
+        if (!controller.signal.aborted) setError(describeError(cause));
+      },
+    );
+    return () => controller.abort();
+  }, [api, taskId, open, decision]);
+
+  return (
+    <div className="why" data-testid="why-agent">
+      <button
+        type="button"
+        className="link-button"
+        aria-expanded={open}
+        aria-controls={panelId}
+        onClick={() => setOpen((value) => !value)}
+        data-testid="why-agent-toggle"
+      >
+        <span aria-hidden="true" className="details-caret">
+          {open ? '▾' : '▸'}
+        </span>
+        Why @{nickname}?
+      </button>
+      <div id={panelId} className="why-panel" hidden={!open} data-testid="why-agent-panel">
+        {open && error && (
+          <p className="notice notice-error" role="alert">
+            {error}
+          </p>
+        )}
+        {open && decision === null && error === null && (
+          <p className="muted small" role="status">
+            Loading the routing decision…
+          </p>
+        )}
+        {decision && <DecisionDetails decision={decision} />}
+      </div>
+    </div>
+  );
+}
