@@ -118,7 +118,10 @@ export interface AgentPeerEvaluationsTable {
   evaluated_agent_id: string;
   reviewer_agent_id: string;
   perspective: string;
-  score: number;
+  /** A review that failed for good is recorded with its reason and no score. */
+  status: ColumnType<'done' | 'failed', 'done' | 'failed' | undefined, 'done' | 'failed'>;
+  failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  score: number | null;
   strengths: Json<string[]>;
   weaknesses: Json<string[]>;
   suggestions: Json<string[]>;

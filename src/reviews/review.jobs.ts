@@ -11,6 +11,7 @@ import { findTaskForEvaluation, takeRateLimitToken } from '../evaluation/evaluat
 import { applyScoreChange, lockTask } from '../evaluation/rescore.js';
 import { roundTo } from '../evaluation/scores.js';
 import {
+  LLM_PEER_REVIEW_VERSION,
   measureReviewerAgreement,
   type PeerReview,
   reviewOffline,
@@ -66,6 +67,26 @@ export async function reviewTask(
         if (!(error instanceof LlmError)) throw error;
         const decision = decideFailure(error, attempt);
         if (decision.retry) throw error;
+        // Recorded with its reason (and no score), so the review is neither lost nor retried forever.
+        await insertPeerReview(deps.db, {
+          task_id: taskId,
+          evaluated_agent_id: task.agent_id,
+          reviewer_agent_id: reviewer.agentId,
+          perspective: reviewer.perspective,
+          status: 'failed',
+          failure_reason: decision.reason,
+          score: null,
+          strengths: [],
+          weaknesses: [],
+          suggestions: [],
+          review_text: '',
+          source: 'llm',
+          evaluator_version: `${LLM_PEER_REVIEW_VERSION}:${deps.provider.model}`,
+          reviewer_weight: 1,
+          prompt_tokens: 0,
+          completion_tokens: 0,
+          estimated_cost: 0,
+        });
         failures.push(`${reviewer.nickname}: ${decision.reason}`);
         continue;
       }
@@ -100,7 +121,9 @@ export async function reviewTask(
       if (!inserted) return;
       const reviews = await findReviewsForTask(trx, taskId);
       const peer = weightedPeerScore(
-        reviews.map((row) => ({ score: Number(row.score), reviewerWeight: Number(row.reviewer_weight) })),
+        reviews
+          .filter((row) => row.score !== null)
+          .map((row) => ({ score: Number(row.score), reviewerWeight: Number(row.reviewer_weight) })),
       );
       await applyScoreChange(
         trx,

@@ -21,7 +21,9 @@ export interface NewPeerReview {
   evaluated_agent_id: string;
   reviewer_agent_id: string;
   perspective: string;
-  score: number;
+  status?: 'done' | 'failed';
+  failure_reason?: string | null;
+  score: number | null;
   strengths: string[];
   weaknesses: string[];
   suggestions: string[];
@@ -61,7 +63,8 @@ export async function findReviewerRatingPairs(
     .selectFrom('agent_peer_evaluations as p')
     .innerJoin('agent_performance_scores as s', 's.task_id', 'p.task_id')
     .select(['p.reviewer_agent_id', 'p.score', 's.user_rating'])
-    .where('s.user_rating', 'is not', null);
+    .where('s.user_rating', 'is not', null)
+    .where('p.status', '=', 'done');
   if (reviewerAgentIds) {
     if (reviewerAgentIds.length === 0) return [];
     query = query.where('p.reviewer_agent_id', 'in', reviewerAgentIds);
@@ -82,6 +85,7 @@ export async function findReviewerActivity(
     .selectFrom('agent_peer_evaluations as p')
     .innerJoin('agents as a', 'a.agent_id', 'p.reviewer_agent_id')
     .select(['a.agent_id', 'a.nickname', (eb) => eb.fn.countAll<number>().as('reviews')])
+    .where('p.status', '=', 'done')
     .groupBy(['a.agent_id', 'a.nickname'])
     .execute();
   return rows.map((row) => ({ ...row, reviews: Number(row.reviews) }));

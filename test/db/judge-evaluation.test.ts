@@ -6,6 +6,7 @@ import {
   evaluateTask,
 } from '../../src/evaluation/evaluation.jobs.js';
 import { combineOverallScore } from '../../src/evaluation/scores.js';
+import { reviewTask } from '../../src/reviews/review.jobs.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 import {
@@ -149,6 +150,38 @@ describe.each(databaseKinds())('the LLM judge as a job (%s PostgreSQL)', (kind) 
       expect(await evaluationsOf(taskId)).toHaveLength(1);
     });
   }
+
+  it("records a peer review that fails for good with its reason, and keeps the other reviewer's score", async () => {
+    const taskId = await completeTask(app);
+    // maya's reviews fail (HTTP 500); kai's succeed.
+    fake.setFallback((request) =>
+      isJudgeRequest(request)
+        ? judgeReply()
+        : JSON.stringify(request.body.messages).includes('maya')
+          ? { status: 500 }
+          : { json: REVIEW },
+    );
+    expect(await reviewTask(deps, taskId, { attempts: 6, maxAttempts: 6 })).toMatchObject({
+      status: 'failed',
+    });
+    const evaluation = await app.call('GET', `/api/tasks/${taskId}/evaluation`);
+    const reviews = evaluation.body.peer_reviews as {
+      reviewer_nickname: string;
+      status: string;
+      score: number | null;
+      failure_reason: string | null;
+    }[];
+    const maya = reviews.find((review) => review.reviewer_nickname === 'maya');
+    const kai = reviews.find((review) => review.reviewer_nickname === 'kai');
+    expect(maya).toMatchObject({ status: 'failed', score: null });
+    expect(maya?.failure_reason).toContain('HTTP 500');
+    expect(kai).toMatchObject({ status: 'done', score: 0.6 });
+    expect((await scoreOf(taskId)).peer_score).toBe(0.6);
+    // Not retried forever: the next run finds no reviewer due.
+    expect(await reviewTask(deps, taskId, { attempts: 1, maxAttempts: 6 })).toMatchObject({
+      status: 'skipped',
+    });
+  });
 
   it('records the failure when the last attempt still fails', async () => {
     const taskId = await completeTask(app);

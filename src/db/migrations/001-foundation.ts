@@ -112,7 +112,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       evaluated_agent_id VARCHAR(50) NOT NULL REFERENCES agents (agent_id),
       reviewer_agent_id VARCHAR(50) NOT NULL REFERENCES agents (agent_id),
       perspective TEXT NOT NULL,
-      score NUMERIC(3,2) NOT NULL CHECK (score BETWEEN 0 AND 1),
+      status TEXT NOT NULL DEFAULT 'done' CHECK (status IN ('done', 'failed')),
+      failure_reason TEXT,
+      score NUMERIC(3,2) CHECK (score BETWEEN 0 AND 1),
       strengths JSONB NOT NULL DEFAULT '[]',
       weaknesses JSONB NOT NULL DEFAULT '[]',
       suggestions JSONB NOT NULL DEFAULT '[]',
@@ -125,7 +127,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       estimated_cost NUMERIC(10,6) NOT NULL DEFAULT 0,
       created_at TIMESTAMP DEFAULT NOW(),
       UNIQUE (task_id, reviewer_agent_id),
-      CHECK (reviewer_agent_id <> evaluated_agent_id)
+      CHECK (reviewer_agent_id <> evaluated_agent_id),
+      CHECK (status = 'failed' OR score IS NOT NULL),
+      CHECK (status = 'done' OR failure_reason IS NOT NULL)
     );
     CREATE INDEX agent_peer_evaluations_evaluated_idx ON agent_peer_evaluations (evaluated_agent_id, created_at DESC);
     CREATE INDEX agent_peer_evaluations_reviewer_idx ON agent_peer_evaluations (reviewer_agent_id);

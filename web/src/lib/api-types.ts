@@ -253,7 +253,10 @@ export interface PeerReview {
   reviewer_agent_id: string;
   reviewer_nickname: string;
   perspective: string;
-  score: number;
+  /** A review that failed for good has status 'failed', its reason and no score. */
+  status: 'done' | 'failed';
+  failure_reason: string | null;
+  score: number | null;
   /** How much this reviewer counts, from its agreement with users' ratings. */
   reviewer_weight: number;
   strengths: string[];

@@ -95,9 +95,15 @@ function Review({ review }: { review: PeerReview }) {
       <p className="eval-card-head">
         <strong>@{review.reviewer_nickname}</strong>
         <span className="chip">{review.perspective}</span>
-        <span>
-          Score <strong>{formatScore(review.score)}</strong>
-        </span>
+        {review.status === 'failed' ? (
+          <span className="eval-failed" role="status">
+            Failed: {review.failure_reason}
+          </span>
+        ) : (
+          <span>
+            Score <strong>{formatScore(review.score)}</strong>
+          </span>
+        )}
         <span className="muted" title="How much this reviewer counts, from its agreement with your ratings">
           weight {review.reviewer_weight.toFixed(2)}
         </span>
