@@ -14,6 +14,8 @@ export class LeaderboardCache<T> {
     events: EventBus,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    // Keys come from query parameters: bound them, or a client could grow the cache without limit.
+    private readonly maxEntries = 256,
   ) {
     events.subscribe((event) => {
       if (event.type !== 'leaderboard') return;
@@ -28,7 +30,13 @@ export class LeaderboardCache<T> {
     if (entry && this.now() - entry.storedAt < this.ttlMs) return entry.value;
     const version = this.version;
     const value = await load();
-    if (version === this.version) this.entries.set(key, { value, storedAt: this.now() });
+    if (version === this.version) {
+      this.entries.delete(key);
+      this.entries.set(key, { value, storedAt: this.now() });
+      // Maps iterate in insertion order: the first key is the least recently stored.
+      if (this.entries.size > this.maxEntries)
+        this.entries.delete(this.entries.keys().next().value as string);
+    }
     return value;
   }
 }

@@ -107,11 +107,6 @@ export interface ExecutionTrackerOptions {
   now?: () => Date;
 }
 
-interface Rating {
-  rating: number;
-  feedback: string | null;
-}
-
 export interface BatchResult {
   accepted: number;
   duplicates: number;
@@ -297,7 +292,7 @@ export class ExecutionTracker {
         completed_at: now,
       });
       await this.appendNodes(trx, completed, input.nodes ?? []);
-      await this.onTaskComplete(trx, [completed]);
+      await this.onTaskComplete(trx, completed);
       return completed;
     });
     if (finished) {
@@ -481,27 +476,19 @@ export class ExecutionTracker {
   }
 
   /**
-   * The seed's on_task_complete: creates each completed task's performance score row (exactly once:
-   * the row is keyed by task) with its efficiency score, and updates statistics.
+   * The seed's on_task_complete: creates the completed task's performance score row (exactly once: the
+   * row is keyed by task) with its efficiency score, and updates statistics.
    */
-  private async onTaskComplete(
-    trx: Kysely<Database>,
-    tasks: readonly TaskRow[],
-    ratings: ReadonlyMap<string, Rating> = new Map(),
-  ): Promise<void> {
-    if (tasks.length === 0) return;
-    const scores: NewScore[] = [];
-    for (const task of tasks) {
-      const efficiency = await this.scoreEfficiency(
-        task.objective_category,
-        task.total_tokens,
-        task.duration_ms,
-      );
-      const rating = ratings.get(task.id);
-      const sources: Record<string, ScoreSource> = {};
-      if (efficiency !== null) sources.efficiency = { source: 'formula', version: EFFICIENCY_VERSION };
-      if (rating) sources.user_rating = { source: 'user', version: 'user-1' };
-      scores.push({
+  private async onTaskComplete(trx: Kysely<Database>, task: TaskRow): Promise<void> {
+    const efficiency = await this.scoreEfficiency(
+      task.objective_category,
+      task.total_tokens,
+      task.duration_ms,
+    );
+    const sources: Record<string, ScoreSource> =
+      efficiency === null ? {} : { efficiency: { source: 'formula', version: EFFICIENCY_VERSION } };
+    const inserted = await insertScores(trx, [
+      {
         task_id: task.id,
         agent_id: task.agent_id,
         user_id: task.user_id,
@@ -509,17 +496,13 @@ export class ExecutionTracker {
         model: task.model,
         duration_ms: task.duration_ms,
         efficiency_score: efficiency,
-        overall_score: combineOverallScore({ efficiency, userRating: rating?.rating ?? null }, this.weights),
-        user_rating: rating?.rating ?? null,
-        user_feedback: rating?.feedback ?? null,
-        rated_at: rating ? task.completed_at : null,
+        overall_score: combineOverallScore({ efficiency }, this.weights),
         total_tokens: task.total_tokens,
         estimated_cost: task.estimated_cost,
         score_sources: JSON.stringify(sources),
-      });
-    }
-    const inserted = await insertScores(trx, scores);
-    await this.applyFinished(trx, tasks, new Map(inserted.map((score) => [score.task_id, score])));
+      },
+    ]);
+    await this.applyFinished(trx, [task], new Map(inserted.map((score) => [score.task_id, score])));
   }
 
   private async applyFinished(

@@ -46,4 +46,14 @@ describe('LeaderboardCache', () => {
     expect(await cache.get('all', async () => 'other')).toBe('overall');
     expect(await cache.get('research', async () => 'other')).toBe('research');
   });
+
+  it('keeps at most its bound of keys, dropping the least recently stored', async () => {
+    const cache = new LeaderboardCache<string>(new EventBus(), 60_000, Date.now, 2);
+    await cache.get('a', async () => 'a1');
+    await cache.get('b', async () => 'b1');
+    await cache.get('c', async () => 'c1');
+    expect(await cache.get('b', async () => 'b2')).toBe('b1');
+    expect(await cache.get('c', async () => 'c2')).toBe('c1');
+    expect(await cache.get('a', async () => 'a2')).toBe('a2');
+  });
 });
