@@ -2,7 +2,7 @@ import { parseCronItems, type Runner, run, type TaskList } from 'graphile-worker
 import { createAgentJobs } from './agents/agents.jobs.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
-import { silentWorkerLogger } from './db/migrate.js';
+import { createWorkerLogger } from './db/migrate.js';
 import { claimWorkerLeadership, releaseJobsOfDeadWorkers } from './db/worker-locks.queries.js';
 import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import type { AppContext } from './http/context.js';
@@ -42,7 +42,7 @@ export async function startWorker(
     concurrency: config.workerConcurrency,
     noHandleSignals: true,
     pollInterval: 1000,
-    logger: silentWorkerLogger(),
+    logger: createWorkerLogger(config.logLevel),
     parsedCronItems: parseCronItems([
       {
         task: RECOMPUTE_STATS_JOB,

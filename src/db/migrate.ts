@@ -49,5 +49,25 @@ function describeError(error: unknown): string {
 
 /** graphile-worker logs through this; Merit keeps its own output readable. */
 export function silentWorkerLogger(): Logger {
-  return new Logger(() => () => {});
+  return createWorkerLogger('silent');
+}
+
+const LEVEL_RANK = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 } as const;
+const WORKER_LEVELS: Record<string, keyof typeof LEVEL_RANK> = {
+  debug: 'debug',
+  info: 'info',
+  warning: 'warn',
+  error: 'error',
+};
+
+/** graphile-worker's log lines (job outcomes, retries, failures) at or above `MERIT_LOG_LEVEL`. */
+export function createWorkerLogger(level: keyof typeof LEVEL_RANK): Logger {
+  return new Logger(() => (messageLevel, message) => {
+    const mapped = WORKER_LEVELS[messageLevel] ?? 'info';
+    if (LEVEL_RANK[mapped] < LEVEL_RANK[level]) return;
+    const line = `[merit worker] ${message}`;
+    if (mapped === 'error') console.error(line);
+    else if (mapped === 'warn') console.warn(line);
+    else console.log(line);
+  });
 }

@@ -18,7 +18,12 @@ export interface TestApp extends MeritServices {
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ MERIT_DATA_DIR: '/nonexistent', MERIT_WORKER: 'false', ...overrides });
+  return loadConfig({
+    MERIT_DATA_DIR: '/nonexistent',
+    MERIT_WORKER: 'false',
+    MERIT_LOG_LEVEL: 'warn',
+    ...overrides,
+  });
 }
 
 /** The whole HTTP app over a fresh database of its own. */
