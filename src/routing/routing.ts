@@ -167,5 +167,3 @@ export function toEvaluationView(evaluation: AgentEvaluation) {
     excluded_because: evaluation.excludedBecause ?? null,
   };
 }
-
-export type EvaluationView = ReturnType<typeof toEvaluationView>;

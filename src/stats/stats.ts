@@ -92,30 +92,6 @@ export function diffContributions(before: TaskContribution, after: TaskContribut
   };
 }
 
-/** Adds deltas together (batch writes apply one delta per agent and per category). */
-export function sumDeltas(deltas: readonly StatsDelta[]): StatsDelta {
-  const total = diffContributions(EMPTY_CONTRIBUTION, EMPTY_CONTRIBUTION);
-  let at: Date | null = null;
-  for (const d of deltas) {
-    total.tasks += d.tasks;
-    total.successful += d.successful;
-    total.failed += d.failed;
-    total.scored += d.scored;
-    total.sumOverall += d.sumOverall;
-    total.sumSqOverall += d.sumSqOverall;
-    total.rated += d.rated;
-    total.sumRating += d.sumRating;
-    for (let i = 0; i < 5; i++)
-      total.ratingCounts[i] = (total.ratingCounts[i] as number) + (d.ratingCounts[i] as number);
-    total.tokens += d.tokens;
-    total.cost += d.cost;
-    total.durationMs += d.durationMs;
-    total.rewardPoints += d.rewardPoints;
-    if (d.at && (!at || d.at > at)) at = d.at;
-  }
-  return { ...total, at };
-}
-
 export function isEmptyDelta(d: StatsDelta): boolean {
   return (
     d.tasks === 0 &&

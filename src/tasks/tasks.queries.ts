@@ -22,17 +22,6 @@ export async function insertTask(db: Kysely<Database>, task: NewTask): Promise<T
     .executeTakeFirst();
 }
 
-/** Inserts many tasks; rows whose id already exists are skipped (idempotent re-sends). */
-export async function insertTasks(db: Kysely<Database>, tasks: NewTask[]): Promise<TaskRow[]> {
-  if (tasks.length === 0) return [];
-  return db
-    .insertInto('tasks')
-    .values(tasks)
-    .onConflict((oc) => oc.column('id').doNothing())
-    .returningAll()
-    .execute();
-}
-
 /** A user's task; another user's task is treated exactly like a missing one. */
 export async function findTaskForUser(
   db: Kysely<Database>,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { prepareDatabase } from '../../src/db/bootstrap.js';
-import { connectDatabase } from '../../src/db/connect.js';
+import { canConnect, connectDatabase } from '../../src/db/connect.js';
 import { type EmbeddedServer, startEmbeddedServer } from '../../src/db/embedded-server.js';
 
 /** The machine's PostgreSQL, used in addition to the embedded server when it answers. */
@@ -41,7 +41,7 @@ export async function setup(project: TestProject): Promise<void> {
   const servers: TestDatabaseServer[] = [];
   const template = `merit_template_${process.pid}`;
   servers.push(await createTemplate('embedded', embedded.url.replace(/\/merit$/, '/postgres'), template));
-  if (await isReachable(SYSTEM_DATABASE_URL)) {
+  if (await canConnect({ connectionString: SYSTEM_DATABASE_URL, connectionTimeoutMillis: 2000 })) {
     servers.push(await createTemplate('system', SYSTEM_DATABASE_URL, template));
   } else {
     console.warn(
@@ -99,19 +99,5 @@ async function dropTestDatabases(client: pg.Client, template: string): Promise<v
   );
   for (const { datname } of rows) {
     await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`);
-  }
-}
-
-async function isReachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
   }
 }
