@@ -50,11 +50,19 @@ export const rankingSchema = z
     successful_tasks: z.number(),
     failed_tasks: z.number(),
     success_rate: nullableNumber,
-    avg_overall_score: nullableNumber,
+    avg_overall_score: nullableNumber.openapi({ description: 'Plain mean of the overall scores' }),
+    score_estimate: nullableNumber.openapi({
+      description:
+        'Posterior mean of the overall score (Beta, uniform prior): the estimate score_lower-score_upper qualifies',
+    }),
     score_lower: nullableNumber,
     score_upper: nullableNumber,
     scored_tasks: z.number(),
-    avg_user_rating: nullableNumber,
+    avg_user_rating: nullableNumber.openapi({ description: 'Plain mean of the star ratings' }),
+    rating_estimate: nullableNumber.openapi({
+      description:
+        'Posterior mean of the expected star value (Dirichlet, one pseudo-rating per star): the estimate rating_lower-rating_upper qualifies',
+    }),
     rating_lower: nullableNumber,
     rating_upper: nullableNumber,
     rated_tasks: z.number(),

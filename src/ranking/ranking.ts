@@ -9,6 +9,7 @@ import { ValidationError } from '../errors.js';
 
 /** A posterior summary: central estimate, a credible interval, and how many observations it rests on. */
 export interface Estimate {
+  /** The posterior mean: the figure [lower, upper] qualifies (not a plain average, which can lie outside). */
   mean: number;
   lower: number;
   upper: number;
@@ -195,7 +196,11 @@ export function summarizeScores(scores: readonly number[], options: ScoreOptions
   return summarizeBetaPosterior(priorAlpha + sum, priorBeta + scores.length - sum, scores.length, level);
 }
 
-/** Summarises a Beta(alpha, beta) posterior that rests on n observations. */
+/**
+ * Summarises a Beta(alpha, beta) posterior that rests on n observations. With alpha, beta >= 1 (any data
+ * on the default prior) the density is log-concave, so its mean lies between the 1/e and 1 - 1/e
+ * quantiles, hence inside every equal-tailed interval of level 0.27 or more.
+ */
 export function summarizeBetaPosterior(
   alpha: number,
   beta: number,
@@ -218,7 +223,9 @@ export function countStarRatings(ratings: readonly number[]): number[] {
 
 /**
  * Summarises 1-5 star ratings with a Dirichlet posterior (Evan Miller, "Ranking items with star ratings"):
- * mean = posterior mean star value, lower/upper = mean ∓ z · posterior sd of that mean.
+ * mean = posterior mean of the expected star value, lower/upper = mean ∓ z · posterior sd of it, so the
+ * interval always contains `mean`. With few ratings `mean` sits well below or above the plain average (one
+ * 5-star rating gives 10/3), because the prior adds one pseudo-rating per star.
  */
 export function summarizeStarRatings(ratings: readonly number[], options: StarRatingOptions = {}): Estimate {
   return summarizeStarCounts(countStarRatings(ratings), options);

@@ -44,11 +44,17 @@ export interface Ranking {
   successful_tasks: number;
   failed_tasks: number;
   success_rate: number | null;
+  /** The plain mean of the scored tasks' overall scores. */
   avg_overall_score: number | null;
+  /** Posterior mean of the overall score (Beta, uniform prior): the estimate score_lower..score_upper qualifies. */
+  score_estimate: number | null;
   score_lower: number | null;
   score_upper: number | null;
   scored_tasks: number;
+  /** The plain mean of the user's star ratings. */
   avg_user_rating: number | null;
+  /** Posterior mean of the expected star value (Dirichlet, one pseudo-rating per star): what rating_lower..rating_upper qualifies. */
+  rating_estimate: number | null;
   rating_lower: number | null;
   rating_upper: number | null;
   rated_tasks: number;
@@ -77,6 +83,8 @@ const round = (value: number, decimals: number) => Math.round(value * 10 ** deci
  * Ranks agents by the lower bound of their overall score's posterior (a Beta over 0-1 scores), so an
  * agent with two lucky tasks does not outrank one with a hundred good ones; agents whose intervals
  * overlap share a rank (rank = 1 + the number of agents whose lower bound beats this one's upper bound).
+ * Each interval is reported with the posterior mean it qualifies (score_estimate, rating_estimate): the
+ * prior pulls that mean toward the middle, so with few observations the plain average can lie outside.
  * cost_efficiency_score = overall score x (cheapest average cost per task / this agent's average cost).
  */
 export function buildLeaderboard(rows: readonly StatsInput[], options: LeaderboardOptions): Ranking[] {
@@ -123,11 +131,13 @@ function describeAgent(
     failed_tasks: row.failed_tasks,
     success_rate: finished > 0 ? round((row.successful_tasks ?? 0) / finished, 4) : null,
     avg_overall_score: scored > 0 ? round(sumOverall / scored, 2) : row.avg_overall_score,
+    score_estimate: score ? round(score.mean, 4) : null,
     score_lower: score ? round(score.lower, 4) : null,
     score_upper: score ? round(score.upper, 4) : null,
     scored_tasks: scored,
     avg_user_rating:
       row.rated_tasks > 0 ? round(row.sum_user_rating / row.rated_tasks, 2) : row.avg_user_rating,
+    rating_estimate: stars ? round(stars.mean, 3) : null,
     rating_lower: stars ? round(stars.lower, 3) : null,
     rating_upper: stars ? round(stars.upper, 3) : null,
     rated_tasks: row.rated_tasks,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/lib/random.js';
 import { summarizeStarCounts } from '../../src/ranking/ranking.js';
 import { buildLeaderboard, type StatsInput } from '../../src/stats/leaderboard.js';
 
@@ -85,6 +86,72 @@ describe('buildLeaderboard', () => {
     const direct = summarizeStarCounts([0, 0, 0, 0, 1], { level: 0.9 });
     expect(direct).toMatchObject({ n: 1 });
     expect(direct.mean).toBeCloseTo(mean, 10);
+  });
+
+  it("reports a 4 and a 5 (bob's plain average 4.5) with the posterior mean 24/7 its interval 2.615-4.243 qualifies", () => {
+    const [entry] = buildLeaderboard(
+      [
+        stats('agent_bob', {
+          total_tasks: 2,
+          successful_tasks: 2,
+          rated_tasks: 2,
+          sum_user_rating: 9,
+          ratings: [0, 0, 0, 1, 1],
+        }),
+      ],
+      options,
+    );
+    expect(entry).toMatchObject({
+      avg_user_rating: 4.5,
+      rating_estimate: 3.429,
+      rating_lower: 2.615,
+      rating_upper: 4.243,
+    });
+  });
+
+  it('reports one perfect score with the Beta(2, 1) posterior mean 2/3 that its interval qualifies', () => {
+    const [entry] = buildLeaderboard(
+      [stats('agent_a', { total_tasks: 1, successful_tasks: 1, scored_tasks: 1, sum_overall_score: 1 })],
+      options,
+    );
+    expect(entry).toMatchObject({ avg_overall_score: 1, score_estimate: 0.6667 });
+  });
+
+  it('puts every estimate inside its interval for 2,000 random agents', () => {
+    const random = createRng(912);
+    for (let trial = 0; trial < 2000; trial++) {
+      const scored = Math.floor(random() * (trial % 5 === 0 ? 2000 : 10));
+      const ratings: StatsInput['ratings'] = [0, 0, 0, 0, 0];
+      const rated = Math.floor(random() * (trial % 7 === 0 ? 500 : 6));
+      const favourite = Math.floor(random() * 5);
+      for (let i = 0; i < rated; i++) {
+        const star = random() < 0.7 ? favourite : Math.floor(random() * 5);
+        ratings[star] = (ratings[star] ?? 0) + 1;
+      }
+      const [entry] = buildLeaderboard(
+        [
+          stats('agent_a', {
+            total_tasks: Math.max(scored, rated),
+            successful_tasks: Math.max(scored, rated),
+            scored_tasks: scored,
+            sum_overall_score: scored * random(),
+            rated_tasks: rated,
+            sum_user_rating: ratings.reduce((sum, count, i) => sum + count * (i + 1), 0),
+            ratings,
+          }),
+        ],
+        { minSample: 1, level: 0.5 + random() * 0.49 },
+      );
+      if (!entry) throw new Error('the leaderboard lost the agent');
+      if (scored > 0) {
+        expect(entry.score_lower).toBeLessThanOrEqual(entry.score_estimate as number);
+        expect(entry.score_estimate).toBeLessThanOrEqual(entry.score_upper as number);
+      } else expect(entry.score_estimate).toBeNull();
+      if (rated > 0) {
+        expect(entry.rating_lower, `ratings ${ratings}`).toBeLessThanOrEqual(entry.rating_estimate as number);
+        expect(entry.rating_estimate).toBeLessThanOrEqual(entry.rating_upper as number);
+      } else expect(entry.rating_estimate).toBeNull();
+    }
   });
 
   it('shares a rank while intervals overlap and ranks below an agent whose lower bound beats its upper', () => {

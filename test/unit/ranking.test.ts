@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/lib/random.js';
 import {
   betaCdf,
   betaQuantile,
@@ -9,7 +10,9 @@ import {
   PEER_WEIGHT,
   RATING_WEIGHT,
   rankWithConfidence,
+  summarizeBetaPosterior,
   summarizeScores,
+  summarizeStarCounts,
   summarizeStarRatings,
 } from '../../src/ranking/ranking.js';
 
@@ -74,6 +77,53 @@ describe('summarizeStarRatings', () => {
     expect(many.lower).toBeGreaterThan(few.lower);
   });
 
+  it("matches Evan Miller's published lower bound: 60 five-, 80 four-, 75 three-, 20 two-, 25 one-star ratings give 3.3687", () => {
+    // The worked example quoted with Miller's formula (stackoverflow.com/q/1411199), z = 1.65, i.e. the level
+    // 2·Φ(1.65) - 1 = 0.9010570 (Φ(1.65) = 0.95052853). It prints 3.36870; its own code evaluates to 3.36843.
+    // By hand, counts + 1 = [26, 21, 76, 81, 61] (265): mean 925/265, E[s²] 3615/265, sd² = (E[s²] - mean²) / 266.
+    const mean = 925 / 265;
+    const sd = Math.sqrt((3615 / 265 - mean ** 2) / 266);
+    const estimate = summarizeStarCounts([25, 20, 75, 80, 60], { level: 0.901057 });
+    expect(estimate.mean).toBeCloseTo(mean, 12);
+    expect(estimate.lower).toBeCloseTo(mean - 1.65 * sd, 5);
+    expect(estimate.lower).toBeCloseTo(3.3684307, 6);
+    expect(estimate.lower).toBeCloseTo(3.3687, 3);
+    expect(estimate.upper).toBeCloseTo(mean + 1.65 * sd, 5);
+    expect(estimate.n).toBe(260);
+  });
+
+  it('puts a 4 and a 5 (plain average 4.5) at the posterior mean 24/7, inside its interval 2.615-4.243', () => {
+    // Counts + 1 = [1, 1, 1, 2, 2] (7): mean 24/7, E[s²] 96/7, sd² = (96/7 - (24/7)²) / 8.
+    const mean = 24 / 7;
+    const sd = Math.sqrt((96 / 7 - mean ** 2) / 8);
+    const estimate = summarizeStarRatings([4, 5]);
+    expect(estimate.mean).toBeCloseTo(mean, 12);
+    expect(estimate.lower).toBeCloseTo(mean - 1.6448536 * sd, 6);
+    expect(estimate.upper).toBeCloseTo(mean + 1.6448536 * sd, 6);
+    expect(estimate.lower).toBeCloseTo(2.615, 3);
+    expect(estimate.upper).toBeCloseTo(4.243, 3);
+  });
+
+  it('contains its estimate and stays within 1-5 for 5,000 random rating vectors and levels', () => {
+    const random = createRng(20261129);
+    for (let trial = 0; trial < 5000; trial++) {
+      // Mostly small samples (where the prior matters most), some large and lopsided ones.
+      const size = trial % 10 === 0 ? Math.floor(random() * 5000) : Math.floor(random() * 12);
+      const favourite = Math.floor(random() * 5);
+      const counts = [0, 0, 0, 0, 0];
+      for (let i = 0; i < size; i++) {
+        const star = random() < 0.6 ? favourite : Math.floor(random() * 5);
+        counts[star] = (counts[star] ?? 0) + 1;
+      }
+      const level = 0.5 + random() * 0.499;
+      const estimate = summarizeStarCounts(counts, { level });
+      expect(estimate.lower, `counts ${counts} level ${level}`).toBeLessThanOrEqual(estimate.mean);
+      expect(estimate.mean, `counts ${counts} level ${level}`).toBeLessThanOrEqual(estimate.upper);
+      expect(estimate.lower).toBeGreaterThanOrEqual(1);
+      expect(estimate.upper).toBeLessThanOrEqual(5);
+    }
+  });
+
   it('rejects a rating outside 1-5', () => {
     expect(() => summarizeStarRatings([6])).toThrow(/rating/);
     expect(() => summarizeStarRatings([2.5])).toThrow(/rating/);
@@ -81,6 +131,25 @@ describe('summarizeStarRatings', () => {
 });
 
 describe('summarizeScores', () => {
+  it('contains its posterior mean for 5,000 random score sets and levels', () => {
+    const random = createRng(1129);
+    for (let trial = 0; trial < 5000; trial++) {
+      const size = trial % 10 === 0 ? Math.floor(random() * 3000) : Math.floor(random() * 8);
+      const centre = random();
+      const scores = Array.from({ length: size }, () =>
+        random() < 0.3 ? Math.round(random()) : Math.min(1, Math.max(0, centre + (random() - 0.5) * 0.3)),
+      );
+      const level = 0.3 + random() * 0.699;
+      const estimate = summarizeScores(scores, { level });
+      expect(estimate.lower, `scores ${scores} level ${level}`).toBeLessThanOrEqual(estimate.mean);
+      expect(estimate.mean, `scores ${scores} level ${level}`).toBeLessThanOrEqual(estimate.upper);
+    }
+    // One perfect score: Beta(2, 1) has mean 2/3 inside [√0.05, √0.95], while the plain average 1 is not.
+    const one = summarizeBetaPosterior(2, 1, 1, 0.9);
+    expect(one.mean).toBeCloseTo(2 / 3, 12);
+    expect(one.upper).toBeCloseTo(Math.sqrt(0.95), 6);
+  });
+
   it('treats scores as fractional successes on a uniform prior', () => {
     const estimate = summarizeScores([1, 0, 0]);
     expect(estimate.alpha).toBe(2);
