@@ -1,9 +1,13 @@
 /**
  * A deterministic evaluator that needs no LLM. It measures only what text statistics can show:
  * - relevance: how many of the command's key terms (stemmed, stop words and the @mention removed) the
- *   output uses, and how much of the output mentions them;
- * - completeness: key-term coverage, length against the category's expectation, structure (headings,
- *   lists, paragraphs) and a closing summary where the category calls for them;
+ *   output uses and how much of the output mentions them, times its substance (content terms of its
+ *   own beyond the command's, against the category's expectation), so echoing the command scores 0;
+ * - completeness: key-term coverage, informative length (word trigrams said once, so repeated text
+ *   does not count twice) against the category's expectation, structure (headings, lists,
+ *   paragraphs) and a closing summary where the category calls for them;
+ * - both times an originality factor: an output whose word trigrams are mostly repeats (keyword
+ *   stuffing, pasted loops) loses in proportion;
  * - accuracy: only against a reference answer (share of its key terms the output contains), else null,
  *   because correctness cannot be read off the text.
  */
@@ -62,7 +66,7 @@ export type OfflineEvaluation = {
   completeness: number;
   reasoning: string;
   source: 'heuristic';
-  evaluatorVersion: 'heuristic-1';
+  evaluatorVersion: typeof HEURISTIC_EVALUATOR_VERSION;
 };
 
 /** The raw measurements behind the heuristic scores (also used by offline peer reviews). */
@@ -70,6 +74,14 @@ export type OutputSignals = {
   usable: boolean;
   unusableReason: string | null;
   words: number;
+  /** Words that add information: distinct word trigrams + 2 (all the words when none repeats). */
+  informativeWords: number;
+  /** Share of the output's word trigrams that occur once in it (1 for text without repeats). */
+  originality: number;
+  /** Distinct content terms of the output that are neither command terms nor instruction words. */
+  ownTerms: number;
+  /** min(1, ownTerms / the category's expected own terms). */
+  substance: number;
   commandTerms: string[];
   coveredTerms: string[];
   missingTerms: string[];
@@ -89,7 +101,8 @@ export type OutputSignals = {
   category: string | null;
 };
 
-export const HEURISTIC_EVALUATOR_VERSION = 'heuristic-1';
+// Version 2 penalises repetition and content-free echoes of the command.
+export const HEURISTIC_EVALUATOR_VERSION = 'heuristic-2';
 
 // Completeness weights; components the category does not ask for are left out and the rest re-normalised.
 const COMPLETENESS_WEIGHTS = { coverage: 0.4, length: 0.3, structure: 0.2, conclusion: 0.1 };
@@ -97,6 +110,10 @@ const COMPLETENESS_WEIGHTS = { coverage: 0.4, length: 0.3, structure: 0.2, concl
 const RELEVANCE_WEIGHTS = { coverage: 0.7, focus: 0.3 };
 // Half the lines mentioning the topic is already a focused answer (the rest elaborate).
 const FOCUS_SATURATION_SHARE = 0.5;
+// Up to half of the trigrams may repeat (lists, templates) before the originality factor drops below 1.
+const ORIGINALITY_FLOOR = 0.5;
+// One own content term is expected per this many of the category's minimum words.
+const WORDS_PER_OWN_TERM = 20;
 // Beyond 4x the ideal length the reader pays for padding.
 const PADDING_FACTOR = 4;
 const PADDED_LENGTH_SCORE = 0.8;
@@ -109,6 +126,8 @@ const INSTRUCTION_WORDS = new Set(
     'compose produce review look investigate'
   ).split(' '),
 );
+
+const INSTRUCTION_STEMS = new Set([...INSTRUCTION_WORDS].map(stemWord));
 
 const CONCLUSION_HEADING =
   /^#{1,6}\s+.*\b(conclusions?|summary|takeaways?|next steps|recommendations?|verdict)\b/i;
@@ -155,16 +174,26 @@ export function measureOutputSignals(input: OfflineEvaluationInput): OutputSigna
   const lines = splitLines(result);
   const words = countWords(result);
   const layout = measureLayout(result, lines);
+  const repetition = measureRepetition(result);
+  const ownTerms = countOwnTerms(
+    resultTerms,
+    new Set(extractKeyTerms(input.command, { dropInstructions: false })),
+  );
+  const expectedOwnTerms = Math.max(1, Math.round(expectation.minWords / WORDS_PER_OWN_TERM));
   return {
     ...detectUnusableOutput(input.status, result),
     words,
+    informativeWords: repetition.informativeWords,
+    originality: repetition.originality,
+    ownTerms,
+    substance: Math.min(1, ownTerms / expectedOwnTerms),
     commandTerms,
     coveredTerms,
     missingTerms: commandTerms.filter((term) => !resultTerms.has(term)),
     coverage: commandTerms.length === 0 ? null : coveredTerms.length / commandTerms.length,
     focus: commandTerms.length === 0 ? null : measureFocus(lines, new Set(commandTerms)),
     ...layout,
-    lengthScore: scoreLength(words, expectation),
+    lengthScore: scoreLength(repetition.informativeWords, expectation),
     structureScore: scoreStructure(layout),
     planScore: scorePlanSignals(result),
     expectation,
@@ -175,19 +204,28 @@ export function measureOutputSignals(input: OfflineEvaluationInput): OutputSigna
 export function scoreRelevance(signals: OutputSignals): number | null {
   if (!signals.usable) return 0;
   if (signals.coverage === null || signals.focus === null) return null;
-  return roundTo(RELEVANCE_WEIGHTS.coverage * signals.coverage + RELEVANCE_WEIGHTS.focus * signals.focus, 2);
+  const onTopic = RELEVANCE_WEIGHTS.coverage * signals.coverage + RELEVANCE_WEIGHTS.focus * signals.focus;
+  return roundTo(onTopic * signals.substance * scoreOriginality(signals), 2);
 }
 
 export function scoreCompleteness(signals: OutputSignals): number {
   if (!signals.usable) return 0;
   const parts: Array<[number, number]> = [[signals.lengthScore, COMPLETENESS_WEIGHTS.length]];
-  if (signals.coverage !== null) parts.push([signals.coverage, COMPLETENESS_WEIGHTS.coverage]);
+  // Naming the command's terms covers nothing unless the output says something of its own.
+  if (signals.coverage !== null) {
+    parts.push([signals.coverage * signals.substance, COMPLETENESS_WEIGHTS.coverage]);
+  }
   if (signals.expectation.wantsStructure)
     parts.push([signals.structureScore, COMPLETENESS_WEIGHTS.structure]);
   if (signals.expectation.wantsConclusion) {
     parts.push([signals.hasConclusion ? 1 : 0, COMPLETENESS_WEIGHTS.conclusion]);
   }
-  return roundTo(weightedMean(parts), 2);
+  return roundTo(weightedMean(parts) * scoreOriginality(signals), 2);
+}
+
+/** 1 while at least ORIGINALITY_FLOOR of the trigrams are unique, then falling in proportion to 0. */
+export function scoreOriginality(signals: Pick<OutputSignals, 'originality'>): number {
+  return Math.min(1, signals.originality / ORIGINALITY_FLOOR);
 }
 
 /** Lower-cased, stemmed, de-duplicated content words; @mentions and stop words removed. */
@@ -243,6 +281,29 @@ function measureLayout(
   };
 }
 
+/** Word trigrams of the whole text (lower-cased words, punctuation ignored): how many are said once. */
+function measureRepetition(text: string): { informativeWords: number; originality: number } {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length < 3) return { informativeWords: words.length, originality: 1 };
+  const counts = new Map<string, number>();
+  for (let i = 0; i + 2 < words.length; i++) {
+    const trigram = `${words[i]} ${words[i + 1]} ${words[i + 2]}`;
+    counts.set(trigram, (counts.get(trigram) ?? 0) + 1);
+  }
+  const trigrams = words.length - 2;
+  const once = [...counts.values()].filter((count) => count === 1).length;
+  return { informativeWords: counts.size + 2, originality: once / trigrams };
+}
+
+/** Content terms the output brings of its own: not the command's words, not instruction verbs. */
+function countOwnTerms(resultTerms: ReadonlySet<string>, commandWords: ReadonlySet<string>): number {
+  let own = 0;
+  for (const term of resultTerms) {
+    if (!commandWords.has(term) && !INSTRUCTION_STEMS.has(term)) own++;
+  }
+  return own;
+}
+
 function measureFocus(lines: string[], commandTerms: Set<string>): number {
   if (lines.length === 0) return 0;
   const onTopic = lines.filter((line) =>
@@ -294,18 +355,25 @@ function describeMeasurements(signals: OutputSignals, hasReference: boolean): st
         (signals.missingTerms.length > 0
           ? ` (missing: ${signals.missingTerms.slice(0, 5).join(', ')})`
           : '') +
-        `, ${Math.round((signals.focus ?? 0) * 100)}% focus.`;
+        `, ${Math.round((signals.focus ?? 0) * 100)}% focus, ${signals.ownTerms} content terms of its own` +
+        (signals.substance < 1 ? ` (${signals.category ?? 'this category'} expects more).` : '.');
   const layout = [
     signals.headings > 0 ? 'headings' : null,
     signals.listItems >= 2 ? 'a list' : null,
     signals.hasConclusion ? 'a conclusion' : null,
   ].filter((part): part is string => part !== null);
+  const repeated =
+    signals.informativeWords < signals.words ? `, ${signals.informativeWords} of them not repeated` : '';
   const completeness =
-    `Completeness: ${signals.words} words (${signals.category ?? 'this category'} expects at least ` +
+    `Completeness: ${signals.words} words${repeated} (${signals.category ?? 'this category'} expects at least ` +
     `${signals.expectation.minWords})` +
     (layout.length > 0 ? `; has ${layout.join(', ')}.` : '; no headings, list or conclusion.');
+  const originality =
+    signals.originality < ORIGINALITY_FLOOR
+      ? ` Repetition: only ${Math.round(signals.originality * 100)}% of its word trigrams are unique, so both scores are cut in proportion.`
+      : '';
   const accuracy = hasReference
     ? 'Accuracy: share of the reference answer’s key terms present.'
     : 'Accuracy: not measured (no reference answer).';
-  return `Heuristic (no LLM). ${relevance} ${completeness} ${accuracy}`;
+  return `Heuristic (no LLM). ${relevance} ${completeness}${originality} ${accuracy}`;
 }

@@ -57,8 +57,8 @@ describe.each(databaseKinds())('offline evaluation and peer review jobs (%s Post
     expect(score.relevance_score).toBeGreaterThan(0.5);
     expect(score.completeness_score).toBeGreaterThan(0.5);
     expect(score.score_sources).toMatchObject({
-      relevance: { source: 'heuristic', version: 'heuristic-1' },
-      completeness: { source: 'heuristic', version: 'heuristic-1' },
+      relevance: { source: 'heuristic', version: 'heuristic-2' },
+      completeness: { source: 'heuristic', version: 'heuristic-2' },
       efficiency: { source: 'formula' },
       peer: { source: 'peer', version: 'peer-heuristic-1' },
     });
@@ -93,7 +93,7 @@ describe.each(databaseKinds())('offline evaluation and peer review jobs (%s Post
     expect(evaluation.body.scores.relevance).toEqual({
       value: score.relevance_score,
       source: 'heuristic',
-      version: 'heuristic-1',
+      version: 'heuristic-2',
     });
     expect(evaluation.body.evaluations[0]).toMatchObject({
       kind: 'heuristic',
