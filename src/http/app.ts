@@ -39,6 +39,9 @@ export function createRouter(): MeritApp {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw toValidationError(result.error);
+      // PostgreSQL cannot store U+0000 in text or jsonb: refuse it in every route's params, query and body.
+      const field = findNulCharacter(result.data, []);
+      if (field !== undefined) throw new ValidationError(field, NUL_RULE);
     },
   });
 }
@@ -103,7 +106,8 @@ export function createApp(
       const code = error.message.toLowerCase().includes('json') ? 'invalid_json' : 'bad_request';
       return c.json({ error: { code, message: error.message } }, error.status as ContentfulStatusCode);
     }
-    if (isPgError(error, '23503') || isPgError(error, '23514') || isPgError(error, '22P02')) {
+    // 22021 and 22P05: a NUL character that slipped past validation (text and jsonb cannot hold one).
+    if (['23503', '23514', '22P02', '22021', '22P05'].some((code) => isPgError(error, code))) {
       return c.json(
         {
           error: {
@@ -118,6 +122,33 @@ export function createApp(
     return c.text('Internal Server Error', 500);
   });
   return app;
+}
+
+const NUL_RULE = 'must not contain NUL (U+0000) characters';
+
+/** The dotted path of the first string or object key holding U+0000 in validated input, if any. */
+function findNulCharacter(value: unknown, path: readonly (string | number)[]): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? describeFieldPath(path) : undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findNulCharacter(item, [...path, index]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000')) return describeFieldPath([...path, key]);
+      const found = findNulCharacter(item, [...path, key]);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function describeFieldPath(path: readonly (string | number)[]): string {
+  // The field name itself may hold the NUL: show it escaped.
+  return path.length === 0 ? 'body' : path.join('.').replaceAll('\u0000', '\\u0000');
 }
 
 function toValidationError(error: ZodError): ValidationError {

@@ -2,8 +2,13 @@ import { z } from '@hono/zod-openapi';
 
 /** Input and output schemas of the task lifecycle, shared by the HTTP routes and the TypeScript API. */
 
-const MAX_TOKENS = 100_000_000;
+/** The cap on any token count, and on prompt + completion (what total_tokens defaults to). */
+export const MAX_TOKENS = 100_000_000;
 const MAX_DURATION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Earlier than any agent could have run: such a timestamp is a client bug (e.g. 0001-01-01). */
+export const EARLIEST_TIMESTAMP = '2000-01-01T00:00:00Z';
+/** How far a client's clock may run ahead of the server's. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export const agentIdSchema = z
   .string()
@@ -20,7 +25,67 @@ export const categorySchema = z
 const tokensSchema = z.number().int().min(0).max(MAX_TOKENS);
 const durationSchema = z.number().int().min(0).max(MAX_DURATION_MS);
 const modelSchema = z.string().min(1).max(200);
-const isoDateSchema = z.iso.datetime({ offset: true });
+
+/**
+ * A timestamp reported by a client: not before 2000 and not more than 5 minutes ahead of the server's
+ * clock, read at each validation (a far-future date would sort first and inflate days_active forever).
+ */
+export const timestampSchema = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) >= Date.parse(EARLIEST_TIMESTAMP), {
+    message: `must not be before ${EARLIEST_TIMESTAMP}`,
+  })
+  .refine((value) => Date.parse(value) <= Date.now() + MAX_CLOCK_SKEW_MS, {
+    message: 'must not be more than 5 minutes in the future',
+  })
+  .openapi({
+    description: `ISO 8601 with offset, from ${EARLIEST_TIMESTAMP} to 5 minutes past the server's clock`,
+    example: '2026-01-15T09:30:00Z',
+  });
+
+interface TokenCounts {
+  prompt_tokens?: number | undefined;
+  completion_tokens?: number | undefined;
+  total_tokens?: number | undefined;
+}
+
+/**
+ * prompt + completion is what total_tokens defaults to, so it obeys total_tokens' cap; a total given
+ * with them counts at least both (providers add cached or reasoning tokens, never subtract).
+ */
+function checkTokenCounts(counts: TokenCounts, ctx: z.RefinementCtx): void {
+  const parts = (counts.prompt_tokens ?? 0) + (counts.completion_tokens ?? 0);
+  if (parts > MAX_TOKENS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['completion_tokens'],
+      message: `prompt_tokens + completion_tokens must not exceed ${MAX_TOKENS}`,
+    });
+  else if (counts.total_tokens !== undefined && counts.total_tokens < parts)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['total_tokens'],
+      message: `must be at least prompt_tokens + completion_tokens (${parts})`,
+    });
+}
+
+/** A task's figures default to the sums over its nodes, so those sums obey the same cap. */
+function checkNodeTokenSums(
+  task: { nodes?: readonly TokenCounts[] | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const nodes = task.nodes ?? [];
+  const total = nodes.reduce(
+    (sum, node) => sum + (node.total_tokens ?? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0)),
+    0,
+  );
+  if (total > MAX_TOKENS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nodes'],
+      message: `the nodes' tokens together must not exceed ${MAX_TOKENS}`,
+    });
+}
 
 export const nodeInputSchema = z
   .strictObject({
@@ -31,8 +96,9 @@ export const nodeInputSchema = z
     total_tokens: tokensSchema.optional(),
     success: z.boolean().default(true),
     error: z.string().max(10_000).optional(),
-    started_at: isoDateSchema.optional(),
+    started_at: timestampSchema.optional(),
   })
+  .superRefine(checkTokenCounts)
   .openapi('NodeInput');
 export type NodeInput = z.infer<typeof nodeInputSchema>;
 
@@ -68,6 +134,8 @@ export const completeTaskSchema = z
     result: z.string().max(1_000_000),
     ...completionFields,
   })
+  .superRefine(checkTokenCounts)
+  .superRefine(checkNodeTokenSums)
   .openapi('CompleteTask');
 export type CompleteTaskInput = z.infer<typeof completeTaskSchema>;
 
@@ -77,6 +145,7 @@ export const failTaskSchema = z
     duration_ms: durationSchema.optional(),
     nodes: z.array(nodeInputSchema).max(500).optional(),
   })
+  .superRefine(checkNodeTokenSums)
   .openapi('FailTask');
 export type FailTaskInput = z.infer<typeof failTaskSchema>;
 
@@ -90,8 +159,8 @@ export const finishedTaskSchema = z
     status: z.enum(['completed', 'failed']).default('completed'),
     result: z.string().max(1_000_000).optional(),
     error: z.string().min(1).max(10_000).optional(),
-    started_at: isoDateSchema.optional(),
-    completed_at: isoDateSchema.optional(),
+    started_at: timestampSchema.optional(),
+    completed_at: timestampSchema.optional(),
     user_rating: z
       .number()
       .int()
@@ -114,6 +183,15 @@ export const finishedTaskSchema = z
     message: 'is required when status is failed',
     path: ['error'],
   })
+  .refine(
+    (task) =>
+      task.started_at === undefined ||
+      task.completed_at === undefined ||
+      Date.parse(task.started_at) <= Date.parse(task.completed_at),
+    { message: 'must not be after completed_at', path: ['started_at'] },
+  )
+  .superRefine(checkTokenCounts)
+  .superRefine(checkNodeTokenSums)
   .openapi('FinishedTask');
 export type FinishedTaskInput = z.infer<typeof finishedTaskSchema>;
 
