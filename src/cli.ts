@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { openDatabase, prepareDatabase } from './db/bootstrap.js';
+import { classifyDatabaseError } from './db/errors.js';
 import { seedDemo } from './demo/seed-demo.js';
 import { startMerit } from './server.js';
 
@@ -52,6 +53,15 @@ async function main(argv: string[]): Promise<number> {
 
 async function runStart(): Promise<number> {
   const config = loadConfig();
+  // graphile-worker 0.16 leaves a `.finally()` of its cron promise unhandled, so a cron tick that fails
+  // on a lost connection would end the process; src/worker.ts starts a new runner instead. Any other
+  // unhandled rejection still ends the process, as Node would.
+  process.on('unhandledRejection', (reason) => {
+    if (classifyDatabaseError(reason) === undefined) throw reason;
+    console.warn(
+      `[merit] background work failed on a database error, recovering: ${reason instanceof Error ? reason.message : String(reason)}`,
+    );
+  });
   console.log('Starting Merit...');
   const merit = await startMerit(config, (message) => console.log(`  ${message}`));
   console.log(`  Database: ${merit.database.label} (${merit.database.kind})`);
@@ -60,24 +70,38 @@ async function runStart(): Promise<number> {
   );
   console.log(`  Worker: ${config.runWorker ? 'running' : 'off'}`);
   console.log(`\nMerit is running at ${merit.url}  (API docs: ${merit.url}/api/docs)  Press Ctrl+C to stop.`);
-  await new Promise<void>((resolve) => {
+  return new Promise<number>((resolve) => {
+    let deadline: NodeJS.Timeout | undefined;
     const shutdown = (signal: string) => {
+      if (deadline) {
+        // A second Ctrl+C: the user does not want to wait for the graceful stop.
+        console.error(`${signal} received again: exiting now.`);
+        process.exit(1);
+      }
       console.log(`\n${signal} received: stopping Merit...`);
+      // Stuck requests, jobs or database connections never keep the process alive past the deadline.
+      deadline = setTimeout(() => {
+        console.error(
+          `Merit did not stop within ${config.shutdownTimeoutMs} ms (still waiting for ${merit.stopStep ?? 'its last steps'}): exiting now.`,
+        );
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
       merit.stop().then(
         () => {
+          clearTimeout(deadline);
           console.log('Merit stopped.');
-          resolve();
+          resolve(0);
         },
         (error: unknown) => {
+          clearTimeout(deadline);
           console.error('Error while stopping:', error);
-          resolve();
+          resolve(1);
         },
       );
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
-  return 0;
 }
 
 async function runInitDb(): Promise<number> {

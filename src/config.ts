@@ -44,6 +44,11 @@ const envSchema = z.object({
   MERIT_OVERALL_WEIGHTS: optionalText,
   MERIT_REVIEWERS: optionalText,
   MERIT_REWARD_RULES: optionalText,
+  MERIT_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  MERIT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  MERIT_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  MERIT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  MERIT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
 });
 
 export interface LlmSettings {
@@ -85,7 +90,20 @@ export interface Config {
     readonly reviewers: string | undefined;
     readonly rewardRules: string | undefined;
   };
+  /** Every pooled connection's limits (0 turns a PostgreSQL timeout off); see src/db/connect.ts. */
+  readonly database: DatabaseTimeouts;
+  /** How long SIGTERM/SIGINT waits for a graceful stop before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
 }
+
+export interface DatabaseTimeouts {
+  /** Wait for a free pooled connection (or a new one) before failing with 503. */
+  readonly acquireTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly lockTimeoutMs: number;
+  readonly idleInTransactionTimeoutMs: number;
+}
+
 
 /** Parses the environment once; the result is frozen and passed to whoever needs it. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -117,6 +135,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reviewers: e.MERIT_REVIEWERS,
       rewardRules: e.MERIT_REWARD_RULES,
     }),
+    database: Object.freeze({
+      acquireTimeoutMs: e.MERIT_DB_ACQUIRE_TIMEOUT_MS,
+      statementTimeoutMs: e.MERIT_DB_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: e.MERIT_DB_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.MERIT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    }),
+    shutdownTimeoutMs: e.MERIT_SHUTDOWN_TIMEOUT_MS,
   });
 }
 

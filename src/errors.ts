@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unauthorized'
   | 'llm_unavailable'
-  | 'llm_bad_response';
+  | 'llm_bad_response'
+  | 'service_unavailable';
 
 export class MeritError extends Error {
   readonly code: ErrorCode;

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Config } from './config.js';
 import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
+import { type EmbeddedServerWatchdog, watchEmbeddedServer } from './db/embedded-server.js';
 import { planEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import { buildScoringOptions } from './evaluation/rescore.js';
 import { createApp, type MeritApp } from './http/app.js';
@@ -100,6 +101,8 @@ export interface RunningMerit {
   readonly url: string;
   readonly services: MeritServices;
   readonly database: OpenedDatabase;
+  /** What a stop in progress waits for (for the line printed when it overruns its deadline). */
+  readonly stopStep: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -111,31 +114,45 @@ export async function startMerit(
   const database = await openDatabase(config, log);
   let worker: WorkerHandle | undefined;
   let server: Server | undefined;
+  let watchdog: EmbeddedServerWatchdog | undefined;
   try {
     await prepareDatabase(database.handle);
+    // A server killed (kill -9, OOM) while Merit runs is started again; the pool reconnects by itself.
+    watchdog = database.embedded ? watchEmbeddedServer(database.embedded, { log }) : undefined;
     const services = createServices(config, database);
     if (config.runWorker) worker = await startWorker(config, database.handle, services.ctx);
     const { server: httpServer, port } = await listen(services.app, config);
     server = httpServer;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     let stopping: Promise<void> | undefined;
+    let stopStep: string | undefined;
     return {
       url,
       services,
       database,
+      get stopStep() {
+        return stopStep;
+      },
       stop() {
         stopping ??= (async () => {
+          stopStep = 'the embedded server watchdog';
+          await watchdog?.stop();
+          stopStep = 'open HTTP connections';
           await new Promise<void>((resolve) => {
             httpServer.close(() => resolve());
             httpServer.closeAllConnections();
           });
+          stopStep = 'background jobs in progress';
           await worker?.stop();
+          stopStep = 'database connections still in use';
           await database.close({ stopReusedServer: true });
+          stopStep = undefined;
         })();
         return stopping;
       },
     };
   } catch (error) {
+    await watchdog?.stop().catch(() => {});
     server?.close();
     await worker?.stop().catch(() => {});
     await database.close().catch(() => {});

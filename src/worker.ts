@@ -3,16 +3,21 @@ import { createAgentJobs } from './agents/agents.jobs.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { createWorkerLogger } from './db/migrate.js';
-import { claimWorkerLeadership, releaseJobsOfDeadWorkers } from './db/worker-locks.queries.js';
+import { claimWorkerLeadership } from './db/worker-leadership.js';
+import { releaseJobsOfDeadWorkers, unlockJobsOfWorkers } from './db/worker-locks.queries.js';
 import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import type { AppContext } from './http/context.js';
 import { createReviewJobs } from './reviews/review.jobs.js';
 import { createStatsJobs, RECOMPUTE_STATS_JOB } from './stats/stats.jobs.js';
 
 export interface WorkerHandle {
+  /** The graphile-worker runner now running jobs (a new one replaces it after a database failure). */
   readonly runner: Runner;
   stop(): Promise<void>;
 }
+
+const FIRST_RESTART_DELAY_MS = 250;
+const MAX_RESTART_DELAY_MS = 2000;
 
 /** Every background job Merit runs, by name. */
 export function buildTaskList(ctx: AppContext): TaskList {
@@ -26,40 +31,125 @@ export function buildTaskList(ctx: AppContext): TaskList {
   };
 }
 
-/** Runs graphile-worker in this process, on the same database, with the scheduled jobs. */
+/**
+ * Runs graphile-worker in this process, on the same database, with the scheduled jobs, and keeps it
+ * running through database failures. graphile-worker 0.16 re-opens its LISTEN connection itself (with
+ * backoff) and retries a failed job fetch every poll interval, but a worker that cannot record a job's
+ * outcome exits for good ("committing seppuku") and is never replaced, and a cron tick that fails stops
+ * the whole runner. Either starts a new runner (retried with backoff until the database answers), lets
+ * the old one finish its jobs, and unlocks the dead workers' jobs so they run again.
+ */
 export async function startWorker(
   config: Config,
   handle: DatabaseHandle,
   ctx: AppContext,
 ): Promise<WorkerHandle> {
+  const logger = createWorkerLogger(config.logLevel);
+  const warn = (message: string) => logger.warn(message);
   // A job whose worker process was killed stays locked for 4 hours; the first live worker process
   // (holding the leader lock) knows any lock left is a dead worker's and releases it now.
-  const leadership = await claimWorkerLeadership(handle.pool);
-  if (leadership.leader) await releaseJobsOfDeadWorkers(handle.pool);
-  const runner = await run({
-    pgPool: handle.pool,
-    taskList: buildTaskList(ctx),
-    concurrency: config.workerConcurrency,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger: createWorkerLogger(config.logLevel),
-    parsedCronItems: parseCronItems([
-      {
-        task: RECOMPUTE_STATS_JOB,
-        match: config.statsCron,
-        identifier: RECOMPUTE_STATS_JOB,
-        options: { backfillPeriod: 0 },
+  const leadership = await claimWorkerLeadership(handle, warn);
+  const runners = new Set<Runner>();
+  const deadWorkerIds = new Set<string>();
+  let stopping = false;
+  let replacing: Promise<void> | undefined;
+  let current: Runner;
+
+  const startRunner = async (): Promise<Runner> => {
+    const runner = await run({
+      pgPool: handle.pool,
+      taskList: buildTaskList(ctx),
+      concurrency: config.workerConcurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger,
+      parsedCronItems: parseCronItems([
+        {
+          task: RECOMPUTE_STATS_JOB,
+          match: config.statsCron,
+          identifier: RECOMPUTE_STATS_JOB,
+          options: { backfillPeriod: 0 },
+        },
+      ]),
+    });
+    runners.add(runner);
+    runner.events.on('worker:fatalError', ({ worker, error }) => {
+      deadWorkerIds.add(worker.workerId);
+      if (runner === current) replaceRunner(`worker ${worker.workerId} stopped (${describe(error)})`);
+    });
+    runner.promise.then(
+      () => {
+        runners.delete(runner);
+        if (runner === current) replaceRunner('the job runner stopped');
       },
-    ]),
-  }).catch(async (error: unknown) => {
+      (error: unknown) => {
+        runners.delete(runner);
+        if (runner === current) replaceRunner(`the job runner stopped (${describe(error)})`);
+      },
+    );
+    return runner;
+  };
+
+  const replaceRunner = (reason: string) => {
+    if (stopping || replacing) return;
+    warn(`${reason}: starting a new job runner`);
+    const old = current;
+    replacing = (async () => {
+      for (let attempt = 0; !stopping; attempt++) {
+        try {
+          current = await startRunner();
+          break;
+        } catch (error) {
+          const delay = Math.min(FIRST_RESTART_DELAY_MS * 2 ** attempt, MAX_RESTART_DELAY_MS);
+          warn(`Starting a job runner failed (${describe(error)}); trying again in ${delay} ms`);
+          await sleep(delay);
+        }
+      }
+      // The old runner lets its remaining workers finish their jobs, then ends.
+      if (runners.has(old)) void old.stop().catch(() => {});
+      await unlockDeadWorkersJobs();
+    })().finally(() => {
+      replacing = undefined;
+    });
+  };
+
+  const unlockDeadWorkersJobs = async () => {
+    for (let attempt = 0; deadWorkerIds.size > 0 && !stopping; attempt++) {
+      const ids = [...deadWorkerIds];
+      try {
+        await unlockJobsOfWorkers(handle.pool, ids);
+        for (const id of ids) deadWorkerIds.delete(id);
+      } catch {
+        await sleep(Math.min(FIRST_RESTART_DELAY_MS * 2 ** attempt, MAX_RESTART_DELAY_MS));
+      }
+    }
+  };
+
+  try {
+    if (leadership.leader) await releaseJobsOfDeadWorkers(handle.pool);
+    current = await startRunner();
+  } catch (error) {
     await leadership.release();
     throw error;
-  });
+  }
   return {
-    runner,
+    get runner() {
+      return current;
+    },
     async stop() {
-      await runner.stop();
+      stopping = true;
+      await replacing;
+      await Promise.allSettled([...runners].map((runner) => runner.stop()));
+      if (deadWorkerIds.size > 0) await unlockJobsOfWorkers(handle.pool, [...deadWorkerIds]).catch(() => {});
       await leadership.release();
     },
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -24,7 +24,7 @@ export async function openDatabase(config: Config, log: (message: string) => voi
     ? undefined
     : await startEmbeddedServer({ dataDir: config.dataDir, preferredPort: config.embeddedPgPort, log });
   const url = config.databaseUrl ?? (embedded as EmbeddedServer).url;
-  const handle = connectDatabase(url);
+  const handle = connectDatabase(url, config.database);
   return {
     handle,
     kind: embedded ? 'embedded' : 'external',

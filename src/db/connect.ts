@@ -15,28 +15,84 @@ const typeParsers = {
   },
 };
 
+/** Limits every Merit connection carries; 0 turns a PostgreSQL timeout off. Config keeps the defaults. */
+export interface ConnectionLimits {
+  /** Wait for a pooled connection (or for a new one to open) before failing; answered 503 over HTTP. */
+  acquireTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
+  acquireTimeoutMs: 5000,
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 10_000,
+  idleInTransactionTimeoutMs: 60_000,
+});
+
+export interface ConnectOptions extends Partial<ConnectionLimits> {
+  maxConnections?: number;
+}
+
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly pool: pg.Pool;
   readonly url: string;
+  readonly limits: Readonly<ConnectionLimits>;
+  /**
+   * A connection of its own (outside the pool) with the same settings, for a session that lives long
+   * (an advisory lock). It already has an 'error' listener; the caller adds its own to react.
+   */
+  createClient(): pg.Client;
   close(): Promise<void>;
 }
 
-/** Opens a pool (every session in UTC) and the Kysely instance over it. */
-export function connectDatabase(url: string, options: { maxConnections?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({
+/**
+ * Settings of every connection: sessions in UTC, PostgreSQL-side statement, lock and
+ * idle-in-transaction timeouts, a connect timeout, and TCP keepalive so a vanished server is noticed.
+ */
+export function connectionSettings(url: string, limits: Readonly<ConnectionLimits>): pg.ClientConfig {
+  return {
     connectionString: url,
-    max: options.maxConnections ?? 20,
     options: '-c timezone=UTC',
     types: typeParsers,
-  });
-  // An idle client that loses its server must not crash the process; the pool replaces it.
+    connectionTimeoutMillis: limits.acquireTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    // pg leaves a 0 out of the startup packet, so 0 keeps the server's default (off).
+    statement_timeout: limits.statementTimeoutMs,
+    lock_timeout: limits.lockTimeoutMs,
+    idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+  };
+}
+
+/** Opens a pool and the Kysely instance over it. No connection error can crash the process. */
+export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS };
+  for (const key of Object.keys(DEFAULT_CONNECTION_LIMITS) as (keyof ConnectionLimits)[]) {
+    const value = options[key];
+    if (value !== undefined) limits[key] = value;
+  }
+  const settings = connectionSettings(url, limits);
+  // connectionTimeoutMillis also bounds the wait for a free pooled client (pg-pool's acquire timeout).
+  const pool = new pg.Pool({ ...settings, max: options.maxConnections ?? 20 });
+  // An idle client that loses its server is removed by the pool, which then emits this.
   pool.on('error', () => {});
+  // A checked-out client whose server goes away emits 'error' too, and Kysely listens to none: without
+  // this listener that error would end the process. The failing query rejects; the pool drops the client.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     pool,
     url,
+    limits,
+    createClient() {
+      const client = new pg.Client(settings);
+      client.on('error', () => {});
+      return client;
+    },
     async close() {
       await db.destroy();
     },

@@ -1,5 +1,6 @@
 import { execFile, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -18,6 +19,10 @@ export interface EmbeddedServer {
   readonly dataDir: string;
   /** True when a server left running by an earlier (killed) process was found and reused. */
   readonly reused: boolean;
+  /** True while the server's postmaster process (from postmaster.pid) is alive. */
+  isRunning(): Promise<boolean>;
+  /** Starts the server again on the same port after it died (kill -9, crash, OOM killer). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,8 +100,87 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     port,
     dataDir,
     reused,
+    async isRunning() {
+      return (await findRunningServer(pgData)) !== undefined;
+    },
+    async restart() {
+      await removeStaleLockFile(pgData);
+      // The pool's URL names this port, so the server must come back on it. syncfs makes the crash
+      // recovery's flush of the data folder one call instead of an fsync per file (seconds on slow disks).
+      await runPgCtl(
+        binaries,
+        [
+          'start',
+          '-D',
+          pgData,
+          '-w',
+          '-t',
+          '60',
+          '-l',
+          path.join(logDir, 'postgres.log'),
+          '-o',
+          `-p ${port}${os.platform() === 'linux' ? ' -c recovery_init_sync_method=syncfs' : ''}`,
+        ],
+        owner,
+      );
+    },
     async stop() {
       await runPgCtl(binaries, ['stop', '-D', pgData, '-m', 'fast', '-w', '-t', '60'], owner);
+    },
+  };
+}
+
+export interface EmbeddedServerWatchdog {
+  stop(): Promise<void>;
+}
+
+/**
+ * Checks every `intervalMs` that the server's postmaster is alive and starts it again when it died,
+ * retrying with backoff (a restart fails while the dead server's backends still hold its shared memory).
+ */
+export function watchEmbeddedServer(
+  server: EmbeddedServer,
+  options: { log: (message: string) => void; intervalMs?: number },
+): EmbeddedServerWatchdog {
+  const intervalMs = options.intervalMs ?? 1000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> = Promise.resolve();
+  let failures = 0;
+  const schedule = (delay: number) => {
+    if (!stopped) timer = setTimeout(() => (current = check()), delay);
+  };
+  const check = async () => {
+    timer = undefined;
+    try {
+      if (await server.isRunning()) {
+        failures = 0;
+        return schedule(intervalMs);
+      }
+      if (stopped) return;
+      options.log(`The embedded PostgreSQL server (${server.dataDir}) is not running: starting it again...`);
+      const started = Date.now();
+      await server.restart();
+      failures = 0;
+      options.log(
+        `The embedded PostgreSQL server is running again (restarted in ${Date.now() - started} ms).`,
+      );
+      schedule(intervalMs);
+    } catch (error) {
+      failures++;
+      const delay = Math.min(intervalMs * 2 ** (failures - 1), 5000);
+      options.log(
+        `Restarting the embedded PostgreSQL server failed (attempt ${failures}, next in ${delay} ms): ${error instanceof Error ? error.message : String(error)}`,
+      );
+      schedule(delay);
+    }
+  };
+  schedule(intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current;
     },
   };
 }
@@ -197,12 +281,33 @@ async function findRunningServer(pgData: string): Promise<{ pid: number; port: n
   return { pid, port };
 }
 
+/**
+ * PostgreSQL refuses to start while the PID in postmaster.pid answers kill 0, which a killed postmaster
+ * not yet reaped by its parent still does. A dead or zombie postmaster's lock file is stale; the server
+ * still refuses to start if orphaned backends hold the old shared memory.
+ */
+async function removeStaleLockFile(pgData: string): Promise<void> {
+  const lockFile = path.join(pgData, 'postmaster.pid');
+  const pid = Number((await fs.readFile(lockFile, 'utf8').catch(() => '')).split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && !isProcessAlive(pid)) await fs.rm(lockFile, { force: true });
+}
+
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+/** A postmaster killed with -9 whose parent (often PID 1 in a container) never reaps it still answers kill 0. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 

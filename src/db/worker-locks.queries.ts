@@ -1,42 +1,22 @@
 import type pg from 'pg';
 
 // One key for "a Merit worker process is running on this database" (any constant works; this is 'MRIT').
-const WORKER_LEADER_LOCK = 0x4d524954;
-
-export interface WorkerLeadership {
-  /** True when no other Merit worker process on this database was alive when this one started. */
-  readonly leader: boolean;
-  release(): Promise<void>;
-}
+export const WORKER_LEADER_LOCK = 0x4d524954;
 
 /**
  * Takes the session-level advisory lock that the first live Merit worker process holds for its
- * lifetime, on a connection of its own. PostgreSQL drops the lock the moment that process's session
- * ends, killed or not, so holding it proves no other worker process is alive.
+ * lifetime, on `client` (a connection of its own). PostgreSQL drops the lock the moment that session
+ * ends, so holding it proves no other worker process was alive when it was taken.
  */
-export async function claimWorkerLeadership(pool: pg.Pool): Promise<WorkerLeadership> {
-  const client = await pool.connect();
-  try {
-    const { rows } = await client.query<{ leader: boolean }>('SELECT pg_try_advisory_lock($1) AS leader', [
-      WORKER_LEADER_LOCK,
-    ]);
-    const leader = rows[0]?.leader === true;
-    if (!leader) client.release();
-    return {
-      leader,
-      async release() {
-        if (!leader) return;
-        try {
-          await client.query('SELECT pg_advisory_unlock($1)', [WORKER_LEADER_LOCK]);
-        } finally {
-          client.release();
-        }
-      },
-    };
-  } catch (error) {
-    client.release();
-    throw error;
-  }
+export async function tryLockWorkerLeadership(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ leader: boolean }>('SELECT pg_try_advisory_lock($1) AS leader', [
+    WORKER_LEADER_LOCK,
+  ]);
+  return rows[0]?.leader === true;
+}
+
+export async function unlockWorkerLeadership(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT pg_advisory_unlock($1)', [WORKER_LEADER_LOCK]);
 }
 
 /**
@@ -51,8 +31,12 @@ export async function releaseJobsOfDeadWorkers(pool: pg.Pool): Promise<string[]>
     SELECT DISTINCT locked_by FROM graphile_worker._private_job_queues WHERE locked_by IS NOT NULL
   `);
   const workerIds = rows.map((row) => row.locked_by);
-  if (workerIds.length > 0) {
-    await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [workerIds]);
-  }
+  await unlockJobsOfWorkers(pool, workerIds);
   return workerIds;
+}
+
+/** Unlocks the jobs of workers known to be gone (graphile-worker's public force_unlock_workers). */
+export async function unlockJobsOfWorkers(pool: pg.Pool, workerIds: readonly string[]): Promise<void> {
+  if (workerIds.length === 0) return;
+  await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [workerIds]);
 }

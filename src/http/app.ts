@@ -30,6 +30,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   unauthorized: 401,
   llm_unavailable: 503,
   llm_bad_response: 502,
+  service_unavailable: 503,
 };
 
 /** The OpenAPI app type every feature registers its routes on. */

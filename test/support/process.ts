@@ -71,3 +71,47 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+export interface HealthAnswer {
+  status: number;
+  body: any;
+  retryAfter: string | null;
+  /** Milliseconds from the first poll to this answer. */
+  waitedMs: number;
+}
+
+/**
+ * Polls `GET /api/health` (each request bounded to 3 s) until it answers `status`, for at most
+ * `withinMs` (a generous bound, not a timed assertion); rejects with the last answer otherwise.
+ */
+export async function waitForHealth(url: string, status: number, withinMs = 60_000): Promise<HealthAnswer> {
+  const started = Date.now();
+  let last = 'no answer yet';
+  while (Date.now() - started < withinMs) {
+    try {
+      const response = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(3000) });
+      const body = await response.json();
+      if (response.status === status) {
+        return {
+          status,
+          body,
+          retryAfter: response.headers.get('retry-after'),
+          waitedMs: Date.now() - started,
+        };
+      }
+      last = `${response.status} ${JSON.stringify(body)}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`/api/health did not answer ${status} within ${withinMs} ms (last: ${last})`);
+}
+
+/** Resolves with the exit code, or with 'still running' if the process has not exited within `ms`. */
+export function exitWithin(run: MeritProcess, ms: number): Promise<number | null | 'still running'> {
+  return Promise.race([
+    run.exited,
+    new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), ms)),
+  ]);
+}
