@@ -3,6 +3,7 @@
  * simulated team.
  *
  *   npx tsx bench/routing.bench.ts [--agents 6 --categories 8 --tasks 3000 --seeds 100]
+ *                                  [--declare none|informative|random --specialty-strength 2]
  *
  * The simulation: every (agent, category) pair has a hidden quality (an agent-wide skill plus a pair
  * effect). A task's outcome is a failure (reward 0, known at once) or a noisy rating and judge score
@@ -10,14 +11,22 @@
  * later. Every policy sees exactly the same feedback stream and none sees the hidden quality. Regret is
  * measured on expected rewards: best pair in the category minus the chosen pair, summed over tasks.
  * Loads are zero (no concurrency in the simulation), so only learning is compared.
+ *
+ * Declared specialties (`--declare`): each agent declares two categories, its two best by hidden quality
+ * (`informative`) or two at random (`random`, claims worth nothing); only Merit's router reads them, as
+ * the prior it gives declared pairs (`--specialty-strength` pseudo-observations).
  */
 import { parseArgs } from 'node:util';
 import { createRng, hashSeed, sampleNormal } from '../src/lib/random.js';
 import { blendTaskReward } from '../src/ranking/ranking.js';
 import type { AgentStats, PairStats, RoutingCandidate, RoutingRequest } from '../src/routing/router.js';
-import { chooseAgent, chooseGreedy, chooseRandomly } from '../src/routing/router.js';
+import { chooseAgent, chooseGreedy, chooseRandomly, DEFAULT_ROUTER_OPTIONS } from '../src/routing/router.js';
+
+type Declarations = 'none' | 'informative' | 'random';
 
 interface BenchConfig {
+  declare: Declarations;
+  specialtyStrength: number;
   agents: number;
   categories: number;
   tasks: number;
@@ -32,6 +41,8 @@ interface Team {
   failureRate: number[][];
   expectedReward: number[][];
   categoryWeights: number[];
+  /** Per agent, the categories it declares (indexes). */
+  specialties: number[][];
 }
 
 /** Everything random about one task, drawn before any policy acts so all policies face the same task. */
@@ -48,17 +59,27 @@ interface TaskDraw {
 type PolicyName = 'merit' | 'greedy' | 'random';
 type Policy = (request: RoutingRequest) => string;
 
-const POLICIES: Record<PolicyName, Policy> = {
-  merit: (request) => chooseAgent(request).agentId,
-  greedy: (request) => chooseGreedy(request).agentId,
-  random: (request) => chooseRandomly(request).agentId,
+const POLICIES: Record<PolicyName, (config: BenchConfig) => Policy> = {
+  merit: (config) => (request) =>
+    chooseAgent(request, { specialtyPriorStrength: config.specialtyStrength }).agentId,
+  greedy: () => (request) => chooseGreedy(request).agentId,
+  random: () => (request) => chooseRandomly(request).agentId,
 };
+const DECLARED_PER_AGENT = 2;
 const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];
 const CHART_SYMBOLS: Record<PolicyName, string> = { merit: 'M', greedy: 'G', random: 'R' };
 
 function clamp(value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value));
 }
+
+const USAGE = `Usage: npm run bench:routing -- [options]
+  --agents N              agents in the simulated team (default 6)
+  --categories N          categories (default 8)
+  --tasks N               tasks per seed (default 3000)
+  --seeds N               simulated teams (default 100)
+  --declare MODE          none | informative (each agent declares its 2 best categories) | random (2 any)
+  --specialty-strength N  pseudo-observations a declared specialty adds (default ${DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength})`;
 
 function readConfig(): BenchConfig {
   const { values } = parseArgs({
@@ -67,9 +88,23 @@ function readConfig(): BenchConfig {
       categories: { type: 'string', default: '8' },
       tasks: { type: 'string', default: '3000' },
       seeds: { type: 'string', default: '100' },
+      help: { type: 'boolean', default: false },
+      declare: { type: 'string', default: 'none' },
+      'specialty-strength': {
+        type: 'string',
+        default: String(DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength),
+      },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (!['none', 'informative', 'random'].includes(values.declare))
+    throw new Error('--declare takes none, informative or random');
   return {
+    declare: values.declare as Declarations,
+    specialtyStrength: Number(values['specialty-strength']),
     agents: Number(values.agents),
     categories: Number(values.categories),
     tasks: Number(values.tasks),
@@ -119,7 +154,20 @@ function createTeam(config: BenchConfig, random: () => number): Team {
   );
   // Zipf-like demand: a few categories are common, the rest rare.
   const categoryWeights = Array.from({ length: config.categories }, (_, c) => 1 / (c + 1));
-  return { quality, failureRate, expectedReward, categoryWeights };
+  return { quality, failureRate, expectedReward, categoryWeights, specialties: [] };
+}
+
+/** The categories one agent declares: its best by hidden quality, or any, or none. */
+function declareSpecialties(config: BenchConfig, quality: readonly number[], random: () => number): number[] {
+  const count = Math.min(DECLARED_PER_AGENT, config.categories);
+  const indexes = quality.map((_, c) => c);
+  const shuffled = indexes
+    .map((c) => ({ c, key: random() }))
+    .sort((left, right) => left.key - right.key)
+    .map((entry) => entry.c);
+  if (config.declare === 'none') return [];
+  if (config.declare === 'random') return shuffled.slice(0, count);
+  return [...indexes].sort((left, right) => (quality[right] ?? 0) - (quality[left] ?? 0)).slice(0, count);
 }
 
 function pickCategory(weights: readonly number[], random: () => number): number {
@@ -202,11 +250,12 @@ function runPolicy(
   seed: number,
 ): Float64Array {
   const agentIds = Array.from({ length: config.agents }, (_, a) => `agent_${a}`);
-  const candidates: RoutingCandidate[] = agentIds.map((agentId) => ({
+  const candidates: RoutingCandidate[] = agentIds.map((agentId, a) => ({
     agentId,
     nickname: agentId,
     active: true,
     load: 0,
+    specialties: (team.specialties[a] ?? []).map((c) => `c${c}`),
   }));
   const ledger = new Ledger(config, agentIds);
   const pending = new Map<number, Feedback[]>();
@@ -309,8 +358,11 @@ function main(): void {
     const worldRandom = createRng(hashSeed(`world-${seed}`));
     const team = createTeam(config, worldRandom);
     const draws = drawTasks(config, team, worldRandom);
+    // A stream of its own, so every --declare mode faces the same teams and tasks.
+    const declareRandom = createRng(hashSeed(`declare-${seed}`));
+    team.specialties = team.quality.map((row) => declareSpecialties(config, row, declareRandom));
     for (const name of POLICY_NAMES) {
-      const regret = runPolicy(POLICIES[name], config, team, draws, hashSeed(`${name}-${seed}`));
+      const regret = runPolicy(POLICIES[name](config), config, team, draws, hashSeed(`${name}-${seed}`));
       finals[name].push(regret[config.tasks - 1] ?? 0);
       regret.forEach((value, task) => {
         curves[name][task] = (curves[name][task] ?? 0) + value / config.seeds;
@@ -327,7 +379,8 @@ function main(): void {
   const p90Of = (values: number[]) => computeQuantile(values, 0.9);
   console.log(
     `\nRouting benchmark: ${config.agents} agents, ${config.categories} categories, ${config.tasks} tasks, ` +
-      `${config.seeds} seeds; feedback for ${config.feedbackRate * 100}% of tasks, delayed 1-${config.maxFeedbackDelay} tasks\n`,
+      `${config.seeds} seeds; feedback for ${config.feedbackRate * 100}% of tasks, delayed 1-${config.maxFeedbackDelay} tasks; ` +
+      `declared specialties: ${config.declare} (prior strength ${config.specialtyStrength})\n`,
   );
   console.log(`policy   ${'mean'.padStart(10)} ${'p90'.padStart(10)}   (cumulative regret at the last task)`);
   console.log(rows.join('\n'));

@@ -215,6 +215,8 @@ export interface RoutingDecisionsTable {
   runners_up: Json<unknown[]>;
   constraints: Json<Record<string, unknown>>;
   explanation: string;
+  /** The explanation's table: every agent weighed, the chosen one marked (see decision-explanation.ts). */
+  candidates: Json<unknown[]>;
   created_at: CreatedAt;
 }
 

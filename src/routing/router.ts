@@ -10,6 +10,14 @@
  * `pairPriorStrength` pseudo-observations; that record itself starts from the team-wide mean reward with
  * `agentPriorStrength` pseudo-observations. So a new pair starts near what the agent does elsewhere, and a
  * new agent starts near the team average, with wide enough posteriors to be tried.
+ *
+ * Declared specialties: a pair the agent declares (its roster specialisations) or a category template
+ * recommends it for gets `specialtyPriorStrength` more pseudo-observations at the team's mean reward on
+ * declared pairs (itself starting at 1, what a declaration claims). So at cold start specialists are
+ * preferred, a team whose declarations prove no better than the rest loses the advantage, and an agent's
+ * own record in the category soon outweighs both.
+ *
+ * The orchestrator routes; it never takes a routed task (only an explicit mention reaches it).
  */
 import { MeritError, NotFoundError } from '../errors.js';
 import { sampleNormal } from '../lib/random.js';
@@ -21,6 +29,10 @@ export interface RoutingCandidate {
   active: boolean;
   /** Tasks this agent has in flight right now. */
   load: number;
+  /** Categories the agent declares or a category template recommends it for (its prior, not its record). */
+  specialties?: readonly string[];
+  /** The orchestrator only takes tasks that mention it. */
+  isOrchestrator?: boolean;
 }
 
 /** Observed rewards (failed tasks included as 0) and mean cost/duration of finished tasks. */
@@ -52,6 +64,8 @@ export interface RouterOptions {
   agentPriorStrength: number;
   /** Upper bound on pseudo-observations a pair borrows from the agent's other categories. */
   pairPriorStrength: number;
+  /** Pseudo-observations a declared specialty adds, at the team's mean reward on declared pairs. */
+  specialtyPriorStrength: number;
   /** Sampled score is divided by (1 + loadPenalty × load): each in-flight task costs about this fraction. */
   loadPenalty: number;
   /** Pseudo-observations of Bernoulli-like spread behind the reward-noise estimate. */
@@ -69,6 +83,7 @@ export interface RouterOptions {
 export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   agentPriorStrength: 3,
   pairPriorStrength: 6,
+  specialtyPriorStrength: 2,
   loadPenalty: 0.1,
   noisePriorStrength: 3,
   level: DEFAULT_LEVEL,
@@ -103,6 +118,8 @@ export interface AgentEvaluation {
   adjustedScore: number | null;
   /** Rewards observed for this pair. */
   observations: number;
+  /** True when the agent declares the category or its template recommends the agent (a prior, not a record). */
+  specialist: boolean;
   expectedCost: number | null;
   expectedDurationMs: number | null;
   load: number;
@@ -170,14 +187,39 @@ export function computeGlobalMeanReward(agentStats: readonly AgentStats[]): numb
 }
 
 /**
+ * The team's mean reward on declared pairs (see `RoutingCandidate.specialties`), starting from
+ * `strength` pseudo-observations of 1: what a declaration claims until the team's record says otherwise.
+ */
+export function computeSpecialtyMean(
+  pairStats: readonly PairStats[],
+  candidates: readonly RoutingCandidate[],
+  strength = DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength,
+): number {
+  const specialties = new Map(
+    candidates.map((candidate) => [candidate.agentId, candidate.specialties ?? []]),
+  );
+  let n = strength;
+  let rewardSum = strength;
+  for (const stats of pairStats) {
+    if (!specialties.get(stats.agentId)?.includes(stats.category)) continue;
+    n += stats.n;
+    rewardSum += stats.rewardSum;
+  }
+  return n > 0 ? rewardSum / n : 1;
+}
+
+/**
  * The Beta posterior of one pair's reward, shrunk toward the agent's record in other categories, which is
- * itself shrunk toward the team-wide mean.
+ * itself shrunk toward the team-wide mean; a declared specialty (`specialtyMean` not null) adds
+ * `specialtyPriorStrength` pseudo-observations at that mean.
  */
 export function computePairPosterior(
   pair: RewardStats | undefined,
   agent: RewardStats | undefined,
   globalMean: number,
-  options: Pick<RouterOptions, 'agentPriorStrength' | 'pairPriorStrength'> = DEFAULT_ROUTER_OPTIONS,
+  options: Pick<RouterOptions, 'agentPriorStrength' | 'pairPriorStrength'> &
+    Partial<Pick<RouterOptions, 'specialtyPriorStrength'>> = DEFAULT_ROUTER_OPTIONS,
+  specialtyMean: number | null = null,
 ): BetaParameters {
   const pairN = pair?.n ?? 0;
   const pairSum = pair?.rewardSum ?? 0;
@@ -189,7 +231,15 @@ export function computePairPosterior(
   const agentMean = agentAlpha / (agentAlpha + agentBeta);
   // Never borrow more certainty than the agent's record has.
   const strength = Math.min(options.pairPriorStrength, agentAlpha + agentBeta);
-  return { alpha: strength * agentMean + pairSum, beta: strength * (1 - agentMean) + pairN - pairSum };
+  const specialty =
+    specialtyMean === null
+      ? 0
+      : (options.specialtyPriorStrength ?? DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength);
+  const claimed = specialty * (specialtyMean ?? 0);
+  return {
+    alpha: strength * agentMean + claimed + pairSum,
+    beta: strength * (1 - agentMean) + (specialty - claimed) + pairN - pairSum,
+  };
 }
 
 /**
@@ -225,6 +275,8 @@ interface RoutingContext {
   request: PosteriorRequest;
   options: RouterOptions;
   globalMean: number;
+  /** Mean reward a declared specialty stands for (`computeSpecialtyMean`). */
+  specialtyMean: number;
   evidenceWeight: number;
   pairs: Map<string, PairStats>;
   agents: Map<string, AgentStats>;
@@ -242,7 +294,12 @@ function createRoutingContext(request: PosteriorRequest, options: RouterOptions)
   const pairsWithSquares = request.pairStats.filter((stats) => stats.rewardSquareSum !== undefined);
   const noiseGroups = pairsWithSquares.length > 0 ? pairsWithSquares : request.agentStats;
   const evidenceWeight = estimateEvidenceWeight(noiseGroups, globalMean, options.noisePriorStrength);
-  return { request, options, globalMean, evidenceWeight, pairs, agents };
+  const specialtyMean = computeSpecialtyMean(
+    request.pairStats,
+    request.candidates,
+    options.specialtyPriorStrength,
+  );
+  return { request, options, globalMean, specialtyMean, evidenceWeight, pairs, agents };
 }
 
 /** The pair's observed figure, else the agent's overall one, else unknown. */
@@ -274,7 +331,14 @@ function estimateCandidate(
 ): AgentEvaluation & { alpha: number; beta: number } {
   const pair = context.pairs.get(candidate.agentId);
   const agent = context.agents.get(candidate.agentId);
-  const prior = computePairPosterior(pair, agent, context.globalMean, context.options);
+  const specialist = candidate.specialties?.includes(context.request.category) ?? false;
+  const prior = computePairPosterior(
+    pair,
+    agent,
+    context.globalMean,
+    context.options,
+    specialist ? context.specialtyMean : null,
+  );
   // Same mean, spread narrowed to the observed reward noise.
   const alpha = prior.alpha * context.evidenceWeight;
   const beta = prior.beta * context.evidenceWeight;
@@ -286,6 +350,7 @@ function estimateCandidate(
     sampledScore: null,
     adjustedScore: null,
     observations: pair?.n ?? 0,
+    specialist,
     expectedCost: pickExpectedFigure(pair?.meanCost, agent?.meanCost),
     expectedDurationMs: pickExpectedFigure(pair?.meanDurationMs, agent?.meanDurationMs),
     load: candidate.load,
@@ -325,6 +390,22 @@ function compareEvaluations(left: AgentEvaluation, right: AgentEvaluation): numb
   );
 }
 
+/**
+ * The order every listing of a decision uses (runners-up, the explanation's table and its "next best"):
+ * eligible agents by posterior mean, then excluded ones.
+ */
+export function compareByExpectedScore(left: AgentEvaluation, right: AgentEvaluation): number {
+  const leftExcluded = left.excludedBecause !== undefined;
+  const rightExcluded = right.excludedBecause !== undefined;
+  if (leftExcluded !== rightExcluded) return leftExcluded ? 1 : -1;
+  return right.expectedScore - left.expectedScore || left.agentId.localeCompare(right.agentId);
+}
+
+/** Whether the router may give this candidate the task: everyone but an orchestrator nobody mentioned. */
+function isRoutable(candidate: RoutingCandidate, mentionedAgentId: string | null | undefined): boolean {
+  return candidate.isOrchestrator !== true || candidate.agentId === mentionedAgentId;
+}
+
 /** Cheapest by expected cost when a cost limit is set, else fastest; unknown figures count as free. */
 function compareByCheapness(left: AgentEvaluation, right: AgentEvaluation, constraints: RoutingConstraints) {
   const byCost = (left.expectedCost ?? 0) - (right.expectedCost ?? 0);
@@ -362,20 +443,23 @@ function assertMentionIsCandidate(request: RoutingRequest): void {
 /**
  * Chooses the agent for one task. An explicit mention always wins; otherwise the active agents within the
  * cost/duration limits compete on a load-penalised Thompson draw; if none fits the limits, the cheapest
- * active agent is chosen (reason `fallback_constraints`).
+ * active agent is chosen (reason `fallback_constraints`). The orchestrator is left out unless mentioned.
+ * Runners-up are listed by posterior mean (`compareByExpectedScore`).
  */
 export function chooseAgent(request: RoutingRequest, options: Partial<RouterOptions> = {}): Decision {
   assertMentionIsCandidate(request);
   const context = createRoutingContext(request, { ...DEFAULT_ROUTER_OPTIONS, ...options });
   // Sorted by id so the same inputs in any order consume the random stream identically.
-  const candidates = [...request.candidates].sort((left, right) => left.agentId.localeCompare(right.agentId));
+  const candidates = request.candidates
+    .filter((candidate) => isRoutable(candidate, request.mentionedAgentId))
+    .sort((left, right) => left.agentId.localeCompare(right.agentId));
   const evaluations = candidates.map((candidate) => evaluateCandidate(context, request, candidate));
   const [winner, reason] = selectWinner([...evaluations], request);
   return {
     ...winner,
     reason,
     category: request.category,
-    runnersUp: evaluations.filter((evaluation) => evaluation !== winner).sort(compareEvaluations),
+    runnersUp: evaluations.filter((evaluation) => evaluation !== winner).sort(compareByExpectedScore),
     constraints: {
       maxCost: request.constraints?.maxCost ?? null,
       maxDurationMs: request.constraints?.maxDurationMs ?? null,
@@ -414,50 +498,11 @@ export class IntelligentRouter {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Explanation
-
-function formatScore(value: number): string {
-  return value.toFixed(2);
-}
-
-function describeLimits(constraints: AppliedConstraints): string {
-  const limits = [
-    constraints.maxCost !== null ? `cost ≤ $${constraints.maxCost}` : null,
-    constraints.maxDurationMs !== null
-      ? `duration ≤ ${Math.round(constraints.maxDurationMs / 1000)} s`
-      : null,
-  ].filter((limit) => limit !== null);
-  return limits.join(' and ');
-}
-
-/** A short human sentence answering "why this agent?". */
-export function explainDecision(decision: Decision): string {
-  const name = decision.nickname;
-  if (decision.reason === 'mention') return `${name} was mentioned explicitly, so the router did not choose.`;
-  if (decision.reason === 'fallback_constraints') {
-    const cost = decision.expectedCost === null ? 'unknown cost' : `expected cost $${decision.expectedCost}`;
-    return `No active agent fits ${describeLimits(decision.constraints)}; chose the cheapest, ${name} (${cost}).`;
-  }
-  const [lower, upper] = decision.interval.map(formatScore);
-  const evidence =
-    decision.observations === 0
-      ? `no ${decision.category} tasks rated yet, so it gets a chance to prove itself`
-      : `${decision.observations} rated ${decision.category} tasks`;
-  const rival = decision.runnersUp.find((evaluation) => evaluation.excludedBecause === undefined);
-  const comparison =
-    rival === undefined ? '' : `; next best ${rival.nickname} (${formatScore(rival.expectedScore)})`;
-  return (
-    `${name} is expected to score ${formatScore(decision.expectedScore)} on ${decision.category} ` +
-    `(90% range ${lower}-${upper}, ${evidence})${comparison}.`
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Baselines for comparison
 
-/** Active candidates (or the mentioned one): what both baselines choose from. */
+/** Active candidates other than the orchestrator: what both baselines choose from. */
 function findBaselinePool(request: RoutingRequest): RoutingCandidate[] {
-  const pool = request.candidates.filter((candidate) => candidate.active);
+  const pool = request.candidates.filter((candidate) => candidate.active && !candidate.isOrchestrator);
   if (pool.length === 0) throw new NotFoundError('agent_not_found', 'no active agent can take this task');
   return [...pool].sort((left, right) => left.agentId.localeCompare(right.agentId));
 }

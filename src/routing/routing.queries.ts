@@ -1,14 +1,15 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, NewRoutingDecision, RoutingDecisionRow } from '../db/database.js';
+import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { JUDGE_WEIGHT, PEER_WEIGHT, RATING_WEIGHT } from '../ranking/ranking.js';
 import type { RoutingCandidate } from './router.js';
 import type { DecisionOutcome, PairStatsRow } from './routing.js';
 
-/** Every agent the router may consider, with its tasks in flight (queued or running). */
+/** Every agent the router may consider, with its tasks in flight (queued or running) and declared specialties. */
 export async function findRoutingCandidates(db: Kysely<Database>): Promise<RoutingCandidate[]> {
   const rows = await db
     .selectFrom('agents as a')
-    .select(['a.agent_id', 'a.nickname', 'a.active'])
+    .select(['a.agent_id', 'a.nickname', 'a.active', 'a.specializations', 'a.is_orchestrator'])
     .select((eb) =>
       eb
         .selectFrom('tasks as t')
@@ -24,6 +25,8 @@ export async function findRoutingCandidates(db: Kysely<Database>): Promise<Routi
     nickname: row.nickname,
     active: row.active,
     load: Number(row.load ?? 0),
+    specialties: row.specializations,
+    isOrchestrator: row.is_orchestrator,
   }));
 }
 

@@ -40,12 +40,19 @@ const evaluationSchema = z
     sampled_score: nullableNumber,
     adjusted_score: nullableNumber,
     observations: z.number(),
+    specialist: z.boolean().openapi({
+      description: 'The agent declares the category or its template recommends the agent (a prior)',
+    }),
     expected_cost: nullableNumber,
     expected_duration_ms: nullableNumber,
     load: z.number(),
     excluded_because: z.enum(['inactive', 'over_cost', 'over_duration']).nullable(),
   })
   .openapi('AgentEvaluation');
+
+const candidateRowSchema = evaluationSchema.extend({ chosen: z.boolean() }).openapi('RoutingCandidateRow', {
+  description: "One line of the explanation's table; the sentence is rendered from these rows",
+});
 
 const constraintsSchema = z.object({
   max_cost: nullableNumber,
@@ -63,7 +70,10 @@ const decisionSchema = evaluationSchema
     category_source: z.string(),
     reason: z.enum(['mention', 'thompson', 'fallback_constraints']),
     best_agent_id: z.string().nullable(),
-    explanation: z.string().openapi({ description: 'Why this agent?' }),
+    explanation: z.string().openapi({ description: 'Why this agent? Rendered from `candidates`' }),
+    candidates: z.array(candidateRowSchema).openapi({
+      description: 'Every agent weighed, eligible ones by expected score first; the chosen one is marked',
+    }),
     runners_up: z.array(evaluationSchema),
     constraints: constraintsSchema,
     task_id: z.guid().nullable(),
@@ -87,6 +97,7 @@ const storedDecisionSchema = z
     observations: z.number(),
     best_agent_id: z.string().nullable(),
     explanation: z.string(),
+    candidates: z.array(candidateRowSchema),
     runners_up: z.array(z.unknown()),
     constraints: z.record(z.string(), z.unknown()),
     task_id: z.guid().nullable(),

@@ -1,23 +1,28 @@
 import type { Kysely } from 'kysely';
 import { describeUnknownMention, parseCommand } from '../commands/commands.js';
-import type { CategorySource, Database, RoutingDecisionRow } from '../db/database.js';
+import type { CategorySource, Database, RoutingDecisionRow, TemplateRow } from '../db/database.js';
 import { MeritError, NotFoundError, ValidationError } from '../errors.js';
 import { rankWithConfidence } from '../ranking/ranking.js';
 import { findTemplates } from '../tasks/tasks.queries.js';
 import { type CategoryClassifier, getCategoryClassifier } from './classification.service.js';
+import { type CandidateRow, explainDecision } from './decision-explanation.js';
 import {
   type AgentEvaluation,
   type AgentStats,
   type Decision,
   estimateCandidates,
-  explainDecision,
   IntelligentRouter,
   type PairStats,
   type RouterOptions,
   type RoutingCandidate,
   type RoutingConstraints,
 } from './router.js';
-import { combineAgentStats, findPosteriorBest, toEvaluationView } from './routing.js';
+import {
+  addRecommendedSpecialties,
+  combineAgentStats,
+  findPosteriorBest,
+  toEvaluationView,
+} from './routing.js';
 import {
   findPairRewardStats,
   findRoutingCandidates,
@@ -58,16 +63,19 @@ export interface RoutedDecision extends Decision {
   categoryConfidence: number | null;
   categorySource: CategorySource;
   explanation: string;
+  /** The table the explanation was rendered from: every agent weighed, the chosen one marked. */
+  candidates: CandidateRow[];
   /** The eligible agent with the best posterior mean (differs from the choice when the router explores). */
   bestAgentId: string | null;
   createdAt: Date;
 }
 
-/** The router's inputs, loaded from the database in two queries. */
+/** The router's inputs, loaded from the database in three queries. */
 export interface RoutingSnapshot {
   candidates: RoutingCandidate[];
   pairStats: PairStats[];
   agentStats: AgentStats[];
+  templates: TemplateRow[];
 }
 
 export async function loadRoutingSnapshot(
@@ -76,21 +84,26 @@ export async function loadRoutingSnapshot(
 ): Promise<RoutingSnapshot> {
   const now = options.now?.() ?? new Date();
   const since = new Date(now.getTime() - (options.statsWindowDays ?? DEFAULT_STATS_WINDOW_DAYS) * DAY_MS);
-  const [candidates, pairStats] = await Promise.all([
+  const [candidates, pairStats, templates] = await Promise.all([
     findRoutingCandidates(db),
     findPairRewardStats(db, since),
+    findTemplates(db),
   ]);
-  return { candidates, pairStats, agentStats: combineAgentStats(pairStats) };
+  return {
+    candidates: addRecommendedSpecialties(candidates, templates),
+    pairStats,
+    agentStats: combineAgentStats(pairStats),
+    templates,
+  };
 }
 
 /** The explicit category if known (400 naming `category` otherwise), else the classifier's. */
 async function resolveCategory(
-  db: Kysely<Database>,
+  templates: readonly TemplateRow[],
   command: string,
   explicit: string | undefined,
   classifier: CategoryClassifier,
 ): Promise<{ category: string; confidence: number | null; source: CategorySource }> {
-  const templates = await findTemplates(db);
   if (explicit !== undefined) {
     if (!templates.some((template) => template.category === explicit))
       throw new ValidationError('category', `unknown objective category '${explicit}'`);
@@ -130,7 +143,7 @@ export async function routeCommand(
   const classifier = options.classifier ?? getCategoryClassifier(db);
   const snapshot = await loadRoutingSnapshot(db, options);
   const mentionedAgentId = findMentionedAgent(input.command, snapshot.candidates);
-  const classification = await resolveCategory(db, input.command, input.category, classifier);
+  const classification = await resolveCategory(snapshot.templates, input.command, input.category, classifier);
   const router = new IntelligentRouter(options.routerOptions);
   const decision = router.route({
     category: classification.category,
@@ -141,6 +154,7 @@ export async function routeCommand(
     constraints: input.constraints ?? {},
     random: options.random ?? Math.random,
   });
+  // One table, built once: the sentence is rendered from it, and both are stored and served.
   const explanation = explainDecision(decision);
   const best = findPosteriorBest(decision);
   const row = await insertRoutingDecision(db, {
@@ -159,7 +173,8 @@ export async function routeCommand(
     best_agent_id: best?.agentId ?? null,
     runners_up: JSON.stringify(decision.runnersUp.map(toEvaluationView)),
     constraints: JSON.stringify(toConstraintsView(decision)),
-    explanation,
+    explanation: explanation.sentence,
+    candidates: JSON.stringify(explanation.candidates),
     ...(options.now ? { created_at: options.now() } : {}),
   });
   return {
@@ -169,7 +184,8 @@ export async function routeCommand(
     command: row.command,
     categoryConfidence: row.confidence,
     categorySource: row.category_source,
-    explanation,
+    explanation: explanation.sentence,
+    candidates: explanation.candidates,
     bestAgentId: row.best_agent_id,
     createdAt: row.created_at,
   };
@@ -207,6 +223,7 @@ export function toDecisionView(decision: RoutedDecision) {
     ...toEvaluationView(chosen),
     best_agent_id: decision.bestAgentId,
     explanation: decision.explanation,
+    candidates: decision.candidates,
     runners_up: decision.runnersUp.map(toEvaluationView),
     constraints: toConstraintsView(decision),
     task_id: null as string | null,
@@ -231,6 +248,7 @@ export function toStoredDecisionView(row: RoutingDecisionRow & { nickname: strin
     observations: row.observations,
     best_agent_id: row.best_agent_id,
     explanation: row.explanation,
+    candidates: row.candidates as CandidateRow[],
     runners_up: row.runners_up,
     constraints: row.constraints,
     task_id: row.task_id,
@@ -244,10 +262,10 @@ export async function describeCapabilities(
   agentId: string,
   options: { statsWindowDays?: number } = {},
 ): Promise<{ agent: RoutingCandidate; categories: (AgentEvaluation & { category: string })[] }> {
-  const [snapshot, templates] = await Promise.all([loadRoutingSnapshot(db, options), findTemplates(db)]);
+  const snapshot = await loadRoutingSnapshot(db, options);
   const agent = snapshot.candidates.find((candidate) => candidate.agentId === agentId);
   if (!agent) throw new NotFoundError('agent_not_found', `Agent ${agentId} not found`);
-  const categories = templates.map((template) => {
+  const categories = snapshot.templates.map((template) => {
     const [evaluation] = estimateCandidates({
       ...snapshot,
       category: template.category,
@@ -262,21 +280,22 @@ export async function describeCapabilities(
 }
 
 /**
- * Active agents ranked for one category by the lower bound of their posterior reward; agents whose
- * intervals overlap share a rank, and agents with fewer than `minSample` observations are provisional.
+ * Active agents the router may choose (not the orchestrator) ranked for one category by the lower bound
+ * of their posterior reward; agents whose intervals overlap share a rank, and agents with fewer than
+ * `minSample` observations are provisional.
  */
 export async function rankBestAgents(
   db: Kysely<Database>,
   category: string,
   options: { statsWindowDays?: number; minSample?: number } = {},
 ) {
-  const [snapshot, templates] = await Promise.all([loadRoutingSnapshot(db, options), findTemplates(db)]);
-  if (!templates.some((template) => template.category === category))
+  const snapshot = await loadRoutingSnapshot(db, options);
+  if (!snapshot.templates.some((template) => template.category === category))
     throw new NotFoundError('category_not_found', `Category ${category} not found`);
   const evaluations = estimateCandidates({
     ...snapshot,
     category,
-    candidates: snapshot.candidates.filter((candidate) => candidate.active),
+    candidates: snapshot.candidates.filter((candidate) => candidate.active && !candidate.isOrchestrator),
   });
   return rankWithConfidence(
     evaluations.map((evaluation) => ({

@@ -6,7 +6,14 @@
  * pair = one (agent, category) combination; decision = one routing choice, stored with its reasons.
  */
 import { blendTaskReward } from '../ranking/ranking.js';
-import type { AgentEvaluation, AgentStats, Decision, PairStats } from './router.js';
+import type {
+  AgentEvaluation,
+  AgentStats,
+  Decision,
+  ExclusionReason,
+  PairStats,
+  RoutingCandidate,
+} from './router.js';
 
 /** One (agent, category) row of the router's statistics query, with the counts behind its means. */
 export interface PairStatsRow extends PairStats {
@@ -59,6 +66,22 @@ export function combineAgentStats(pairs: readonly PairStatsRow[]): AgentStats[] 
       meanCost: total.costs > 0 ? total.cost / total.costs : null,
       meanDurationMs: total.durations > 0 ? total.ms / total.durations : null,
     }));
+}
+
+/**
+ * Adds to each candidate's declared specialisations the categories whose template recommends it: both
+ * are claims made before any record, and the router treats them alike (see `computeSpecialtyMean`).
+ */
+export function addRecommendedSpecialties(
+  candidates: readonly RoutingCandidate[],
+  templates: readonly { category: string; recommended_agents: readonly string[] }[],
+): RoutingCandidate[] {
+  return candidates.map((candidate) => {
+    const recommended = templates
+      .filter((template) => template.recommended_agents.includes(candidate.agentId))
+      .map((template) => template.category);
+    return { ...candidate, specialties: [...new Set([...(candidate.specialties ?? []), ...recommended])] };
+  });
 }
 
 /** The eligible agent with the highest posterior mean: who a purely greedy router would have picked. */
@@ -151,7 +174,22 @@ export function summarizeRoutingQuality(outcomes: readonly DecisionOutcome[]): {
 }
 
 /** An agent's evaluation as the API and the stored decision show it (snake_case, rounded). */
-export function toEvaluationView(evaluation: AgentEvaluation) {
+export interface EvaluationView {
+  agent_id: string;
+  nickname: string;
+  expected_score: number;
+  interval: { lower: number; upper: number };
+  sampled_score: number | null;
+  adjusted_score: number | null;
+  observations: number;
+  specialist: boolean;
+  expected_cost: number | null;
+  expected_duration_ms: number | null;
+  load: number;
+  excluded_because: ExclusionReason | null;
+}
+
+export function toEvaluationView(evaluation: AgentEvaluation): EvaluationView {
   return {
     agent_id: evaluation.agentId,
     nickname: evaluation.nickname,
@@ -160,6 +198,7 @@ export function toEvaluationView(evaluation: AgentEvaluation) {
     sampled_score: evaluation.sampledScore === null ? null : round(evaluation.sampledScore, 4),
     adjusted_score: evaluation.adjustedScore === null ? null : round(evaluation.adjustedScore, 4),
     observations: evaluation.observations,
+    specialist: evaluation.specialist,
     expected_cost: evaluation.expectedCost === null ? null : round(evaluation.expectedCost, 6),
     expected_duration_ms:
       evaluation.expectedDurationMs === null ? null : Math.round(evaluation.expectedDurationMs),

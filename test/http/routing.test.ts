@@ -41,6 +41,50 @@ function researchTasks(agentId: string, count: number, ratings: number[], cost =
   }));
 }
 
+interface CandidateRowBody {
+  agent_id: string;
+  nickname: string;
+  chosen: boolean;
+  expected_score: number;
+  interval: { lower: number; upper: number };
+  adjusted_score: number | null;
+  excluded_because: string | null;
+}
+
+/**
+ * Checks that a routed research decision's sentence states its table's figures (written with two
+ * decimals, as Mission Control writes them) and names the table's top other agent; says which kind it was.
+ */
+function expectSentenceFromTable(body: {
+  agent_id: string;
+  expected_score: number;
+  explanation: string;
+  candidates: CandidateRowBody[];
+}): 'explored' | 'best' {
+  const rows = body.candidates;
+  const chosen = rows.find((row) => row.chosen);
+  const rival = rows.find((row) => !row.chosen && row.excluded_because === null);
+  if (!chosen || !rival) throw new Error('a routed decision lists its choice and a rival');
+  expect(chosen.agent_id).toBe(body.agent_id);
+  expect(chosen.expected_score).toBe(body.expected_score);
+  const scores = rows.map((row) => row.expected_score);
+  expect(scores).toEqual([...scores].sort((left, right) => right - left));
+  const written = (value: number | null) => (value ?? -1).toFixed(2);
+  expect(body.explanation).toContain(
+    `${chosen.nickname} is expected to score ${written(chosen.expected_score)} on research ` +
+      `(90% range ${written(chosen.interval.lower)}-${written(chosen.interval.upper)}`,
+  );
+  if (body.explanation.includes('draw')) {
+    expect(body.explanation).toContain(
+      `${rival.nickname} is expected to score higher (${written(rival.expected_score)}), but ` +
+        `${chosen.nickname}'s draw was higher (${written(chosen.adjusted_score)} against ${written(rival.adjusted_score)})`,
+    );
+    return 'explored';
+  }
+  expect(body.explanation).toContain(`; next best ${rival.nickname} (${written(rival.expected_score)}).`);
+  return 'best';
+}
+
 describe.each(databaseKinds())('routing and classification (%s PostgreSQL)', (kind) => {
   let app: TestApp;
 
@@ -224,7 +268,9 @@ describe.each(databaseKinds())('routing and classification (%s PostgreSQL)', (ki
       expect(body.explanation).toContain(body.nickname);
       expect(body.interval.lower).toBeLessThanOrEqual(body.expected_score);
       expect(body.interval.upper).toBeGreaterThanOrEqual(body.expected_score);
-      expect(body.runners_up.length).toBe(7);
+      // Eight agents less the chosen one and Leo, the orchestrator.
+      expect(body.runners_up.length).toBe(6);
+      expect(body.candidates.length).toBe(7);
       expect(body.best_agent_id).toBe('agent_a');
       expect(body.constraints).toEqual({
         max_cost: null,
@@ -342,6 +388,63 @@ describe.each(databaseKinds())('routing and classification (%s PostgreSQL)', (ki
       expect(bob.rating_upper).toBeLessThanOrEqual(5);
       expect(bob.score_lower).toBeLessThan(bob.score_upper);
     });
+  });
+
+  it('routes cold-start analysis commands mostly to the agents that declare analysis, never to the orchestrator', async () => {
+    const fresh = await createTestApp(kind);
+    try {
+      const analysts = ['agent_a', 'agent_c', 'agent_d'];
+      const wins: Record<string, number> = {};
+      for (let seed = 0; seed < 60; seed++) {
+        const { status, body } = await fresh.call('POST', '/api/route/recommend', {
+          command: 'analyze why customer churn rose last quarter',
+          seed,
+        });
+        expect(status).toBe(200);
+        expect(body).toMatchObject({ category: 'analysis', reason: 'thompson' });
+        wins[body.agent_id] = (wins[body.agent_id] ?? 0) + 1;
+        const listed = body.candidates.map((row: { agent_id: string }) => row.agent_id);
+        expect(listed).not.toContain('agent_leo');
+        expect(body.explanation).not.toContain('leo');
+        const specialists = body.candidates.filter((row: { specialist: boolean }) => row.specialist);
+        expect(specialists.map((row: { agent_id: string }) => row.agent_id).sort()).toEqual(analysts);
+      }
+      expect(wins.agent_leo).toBeUndefined();
+      // Uniform choice among the seven routable agents would give the three analysts 3/7 of 60 (about 26).
+      expect(analysts.reduce((sum, agentId) => sum + (wins[agentId] ?? 0), 0)).toBeGreaterThan(36);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('writes the explanation from the numbers of its own table, fresh and stored', async () => {
+    const fresh = await createTestApp(kind);
+    try {
+      // Close records with few tasks, so the draw often overturns the expected scores.
+      await recordTasks(fresh, [
+        ...researchTasks('agent_a', 3, [4, 4, 5]),
+        ...researchTasks('agent_f', 3, [4, 4, 4]),
+        ...researchTasks('agent_c', 3, [4, 3, 4]),
+      ]);
+      const sentences = new Set<string>();
+      for (let seed = 0; seed < 16; seed++) {
+        const recommended = await fresh.call('POST', '/api/route/recommend', {
+          command: 'research battery recycling',
+          seed,
+        });
+        sentences.add(expectSentenceFromTable(recommended.body));
+      }
+      // Expected scores have both kinds of sentence in these seeded draws, before any load.
+      expect(sentences).toEqual(new Set(['explored', 'best']));
+      for (let i = 0; i < 8; i++) {
+        const command = await fresh.call('POST', '/api/commands', { command: 'research battery recycling' });
+        expect(command.status).toBe(202);
+        const stored = await fresh.call('GET', `/api/tasks/${command.body.id}/routing-decision`);
+        expectSentenceFromTable(stored.body);
+      }
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('tries a new agent sometimes when every other agent has a record (cold start)', async () => {

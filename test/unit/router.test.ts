@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ROSTER } from '../../src/agents/roster.js';
 import { createRng } from '../../src/lib/random.js';
+import { DEFAULT_CATEGORY_TEMPLATES } from '../../src/routing/classifier.js';
+import {
+  type CandidateRow,
+  explainDecision,
+  formatRoutingScore,
+} from '../../src/routing/decision-explanation.js';
 import type { AgentStats, PairStats, RoutingCandidate, RoutingRequest } from '../../src/routing/router.js';
 import {
   chooseAgent,
@@ -7,12 +14,13 @@ import {
   chooseRandomly,
   computeGlobalMeanReward,
   computePairPosterior,
+  computeSpecialtyMean,
   estimateEvidenceWeight,
-  explainDecision,
   IntelligentRouter,
   sampleBeta,
   sampleGamma,
 } from '../../src/routing/router.js';
+import { addRecommendedSpecialties } from '../../src/routing/routing.js';
 
 const candidate = (agentId: string, extra: Partial<RoutingCandidate> = {}): RoutingCandidate => ({
   agentId,
@@ -122,7 +130,9 @@ describe('chooseAgent', () => {
       }),
     );
     expect(decision).toMatchObject({ agentId: 'agent_c', reason: 'mention' });
-    expect(explainDecision(decision)).toBe('c was mentioned explicitly, so the router did not choose.');
+    expect(explainDecision(decision).sentence).toBe(
+      'c was mentioned explicitly, so the router did not choose.',
+    );
   });
 
   it('rejects a mention of an agent that is not a candidate', () => {
@@ -160,7 +170,7 @@ describe('chooseAgent', () => {
       buildRequest({ candidates: team, ...stats, constraints: { maxCost: 0.001 } }),
     );
     expect(decision).toMatchObject({ agentId: 'agent_c', reason: 'fallback_constraints' });
-    expect(explainDecision(decision)).toBe(
+    expect(explainDecision(decision).sentence).toBe(
       'No active agent fits cost ≤ $0.001; chose the cheapest, c (expected cost $0.01).',
     );
   });
@@ -211,14 +221,14 @@ describe('chooseAgent', () => {
     expect(decision.interval[0]).toBeLessThan(decision.expectedScore);
     expect(decision.interval[1]).toBeGreaterThan(decision.expectedScore);
     expect(decision.runnersUp.map((row) => row.agentId)).toEqual(['agent_b', 'agent_c']);
-    expect(explainDecision(decision)).toMatch(
+    expect(explainDecision(decision).sentence).toMatch(
       /^a is expected to score 0\.9\d on research \(90% range 0\.\d\d-0\.\d\d, 200 rated research tasks\); next best b/,
     );
   });
 
   it('explains a choice without data as a chance to prove itself', () => {
     const decision = chooseAgent(buildRequest({ candidates: [candidate('agent_new')] }));
-    expect(explainDecision(decision)).toContain('no research tasks rated yet');
+    expect(explainDecision(decision).sentence).toContain('no research tasks rated yet');
   });
 });
 
@@ -248,5 +258,206 @@ describe('baselines', () => {
       expect(chooseRandomly(buildRequest({ candidates, random: createRng(seed) })).agentId).toBe('agent_b');
       expect(chooseGreedy(buildRequest({ candidates, random: createRng(seed) })).agentId).toBe('agent_b');
     }
+  });
+});
+
+/** The seed's team as the router sees it: declared specialisations plus the templates' recommendations. */
+const roster: RoutingCandidate[] = addRecommendedSpecialties(
+  DEFAULT_ROSTER.map((agent) => ({
+    agentId: agent.agentId,
+    nickname: agent.nickname,
+    active: true,
+    load: 0,
+    specialties: agent.specializations,
+    isOrchestrator: agent.isOrchestrator,
+  })),
+  DEFAULT_CATEGORY_TEMPLATES,
+);
+const ANALYSTS = ['agent_a', 'agent_c', 'agent_d'];
+
+describe('declared specialties', () => {
+  it('reads the roster and the analysis template: bob, rex and kai declare analysis, leo orchestrates', () => {
+    const analysts = roster.filter((agent) => agent.specialties?.includes('analysis'));
+    expect(analysts.map((agent) => agent.agentId)).toEqual(ANALYSTS);
+    expect(roster.filter((agent) => agent.isOrchestrator).map((agent) => agent.nickname)).toEqual(['leo']);
+  });
+
+  it('routes most cold-start analysis commands to the agents that declare analysis', () => {
+    const wins = countWins(
+      (seed) => buildRequest({ category: 'analysis', candidates: roster, random: createRng(seed) }),
+      1000,
+    );
+    const specialists = ANALYSTS.reduce((sum, agentId) => sum + (wins[agentId] ?? 0), 0);
+    // Uniform choice among the seven routable agents would give them 3/7 (429 of 1000).
+    expect(specialists).toBeGreaterThan(650);
+    // Every other agent keeps a chance to show it is better than its declaration says.
+    expect(wins.agent_chat ?? 0).toBeGreaterThan(0);
+  });
+
+  it('starts a declared pair from the claim, and lets the record override it', () => {
+    const [specialist, other] = ['agent_a', 'agent_b'].map((agentId) =>
+      chooseAgent(buildRequest({ category: 'analysis', candidates: roster, mentionedAgentId: agentId })),
+    );
+    expect(specialist?.specialist).toBe(true);
+    expect(specialist?.expectedScore).toBeCloseTo(0.7, 12);
+    expect(other?.specialist).toBe(false);
+    expect(other?.expectedScore).toBeCloseTo(0.5, 12);
+
+    // Sue never declared analysis, but forty good analysis tasks outweigh the specialists' mediocre record.
+    const record = buildStats('analysis', {
+      agent_a: { n: 40, mean: 0.45 },
+      agent_b: { n: 40, mean: 0.85 },
+      agent_c: { n: 40, mean: 0.45 },
+      agent_d: { n: 40, mean: 0.45 },
+    });
+    const wins = countWins(
+      (seed) =>
+        buildRequest({ category: 'analysis', candidates: roster, ...record, random: createRng(seed) }),
+      300,
+    );
+    // The rest of the picks explore the agents nobody has seen do analysis yet.
+    expect(wins.agent_b ?? 0).toBeGreaterThan(200);
+    expect(ANALYSTS.reduce((sum, agentId) => sum + (wins[agentId] ?? 0), 0)).toBeLessThan(5);
+  });
+
+  it("puts a declaration at the team's mean reward on declared pairs, starting from the claim", () => {
+    const candidates = [candidate('agent_a', { specialties: ['research'] }), candidate('agent_b')];
+    expect(computeSpecialtyMean([], candidates, 2)).toBe(1);
+    const pairStats: PairStats[] = [
+      { agentId: 'agent_a', category: 'research', n: 8, rewardSum: 4 },
+      { agentId: 'agent_a', category: 'writing', n: 10, rewardSum: 10 },
+      { agentId: 'agent_b', category: 'research', n: 10, rewardSum: 10 },
+    ];
+    // Only agent_a's research pair is declared: (4 + 2 · 1) / (8 + 2).
+    expect(computeSpecialtyMean(pairStats, candidates, 2)).toBeCloseTo(0.6, 12);
+    // Two pseudo-observations at that mean on top of the agent prior: Beta(0.7 · 3 + 1.2, 0.3 · 3 + 0.8).
+    const posterior = computePairPosterior(
+      undefined,
+      undefined,
+      0.7,
+      {
+        agentPriorStrength: 3,
+        pairPriorStrength: 6,
+        specialtyPriorStrength: 2,
+      },
+      0.6,
+    );
+    expect(posterior.alpha).toBeCloseTo(3.3, 12);
+    expect(posterior.beta).toBeCloseTo(1.7, 12);
+  });
+});
+
+describe('the orchestrator', () => {
+  // Leo has by far the best record: the router must still never give him a task nobody addressed to him.
+  const record = buildStats('planning', {
+    agent_leo: { n: 100, mean: 0.95 },
+    agent_d: { n: 20, mean: 0.6 },
+    agent_chat: { n: 20, mean: 0.5 },
+  });
+
+  it('is never chosen, nor listed, nor next best', () => {
+    for (let seed = 0; seed < 300; seed++) {
+      const decision = chooseAgent(
+        buildRequest({ category: 'planning', candidates: roster, ...record, random: createRng(seed) }),
+      );
+      expect(decision.agentId).not.toBe('agent_leo');
+      expect(decision.runnersUp.map((row) => row.agentId)).not.toContain('agent_leo');
+      const { candidates, sentence } = explainDecision(decision);
+      expect(candidates.map((row) => row.agent_id)).not.toContain('agent_leo');
+      expect(sentence).not.toContain('leo');
+    }
+  });
+
+  it('takes a task that mentions it', () => {
+    const decision = chooseAgent(
+      buildRequest({ category: 'planning', candidates: roster, ...record, mentionedAgentId: 'agent_leo' }),
+    );
+    expect(decision).toMatchObject({ agentId: 'agent_leo', reason: 'mention' });
+  });
+
+  it('is left out of the baselines too', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const request = buildRequest({
+        category: 'planning',
+        candidates: roster,
+        ...record,
+        random: createRng(seed),
+      });
+      expect(chooseGreedy(request).agentId).not.toBe('agent_leo');
+      expect(chooseRandomly(request).agentId).not.toBe('agent_leo');
+    }
+  });
+});
+
+/** The figures a sentence states for one nickname, e.g. "bob (0.72)" or "bob is expected to score 0.72". */
+function findStatedScore(sentence: string, nickname: string): string | undefined {
+  const match =
+    new RegExp(`${nickname} is expected to score (?:higher )?\\(?(\\d\\.\\d\\d)`).exec(sentence) ??
+    new RegExp(`next best ${nickname} \\((\\d\\.\\d\\d)\\)`).exec(sentence);
+  return match?.[1];
+}
+
+describe('explanation', () => {
+  // Close agents with few observations, so draws often overturn the posterior means (the reported bug).
+  const record = buildStats('analysis', {
+    agent_a: { n: 3, mean: 0.72 },
+    agent_c: { n: 3, mean: 0.7 },
+    agent_f: { n: 3, mean: 0.66 },
+    agent_b: { n: 2, mean: 0.6 },
+  });
+
+  it("states exactly the table's numbers, and names the table's best other agent", () => {
+    let explored = 0;
+    for (let seed = 0; seed < 300; seed++) {
+      const decision = chooseAgent(
+        buildRequest({ category: 'analysis', candidates: roster, ...record, random: createRng(seed) }),
+      );
+      const { candidates, sentence } = explainDecision(decision);
+      const chosen = candidates.find((row) => row.chosen) as CandidateRow;
+      expect(chosen.agent_id).toBe(decision.agentId);
+      expect(candidates.filter((row) => row.chosen)).toHaveLength(1);
+      // The table lists eligible agents by expected score, highest first.
+      const scores = candidates.map((row) => row.expected_score);
+      expect(scores).toEqual([...scores].sort((left, right) => right - left));
+      expect(findStatedScore(sentence, chosen.nickname)).toBe(formatRoutingScore(chosen.expected_score));
+      expect(sentence).toContain(
+        `90% range ${formatRoutingScore(chosen.interval.lower)}-${formatRoutingScore(chosen.interval.upper)}`,
+      );
+      const rival = candidates.find((row) => !row.chosen) as CandidateRow;
+      expect(findStatedScore(sentence, rival.nickname)).toBe(formatRoutingScore(rival.expected_score));
+      for (const other of candidates.filter((row) => row !== chosen && row !== rival))
+        expect(sentence).not.toContain(other.nickname);
+      const rivalWritten = formatRoutingScore(rival.expected_score);
+      if (Number(rivalWritten) > Number(formatRoutingScore(chosen.expected_score))) {
+        explored += 1;
+        const draws = [chosen.adjusted_score, rival.adjusted_score].map((draw) =>
+          formatRoutingScore(draw ?? -1),
+        );
+        expect(sentence).toContain(`${rival.nickname} is expected to score higher (${rivalWritten})`);
+        expect(sentence).toContain(`(${draws[0]} against ${draws[1]})`);
+      } else {
+        expect(sentence).toContain(`; next best ${rival.nickname} (${rivalWritten}).`);
+      }
+    }
+    // The case behind the bug: the chosen agent is not the one with the best expected score.
+    expect(explored).toBeGreaterThan(20);
+  });
+
+  it('says a cold-start specialist declares the category', () => {
+    const decision = chooseAgent(
+      buildRequest({
+        category: 'analysis',
+        candidates: roster,
+        mentionedAgentId: null,
+        random: createRng(3),
+      }),
+    );
+    const { sentence, candidates } = explainDecision(decision);
+    const chosen = candidates.find((row) => row.chosen) as CandidateRow;
+    expect(sentence).toContain(
+      chosen.specialist
+        ? 'no analysis tasks rated yet; it declares analysis'
+        : 'so it gets a chance to prove itself',
+    );
   });
 });

@@ -38,6 +38,7 @@ const CONTRACT: Record<string, string> = {
   AppliedReward: 'TaskEvaluation.rewards.applied[]',
   ReviewerAgreement: 'ReviewerAgreement',
   AgentEvaluation: 'AgentEvaluation',
+  RoutingCandidateRow: 'RoutingCandidateRow',
   ScoreInterval: 'AgentEvaluation.interval',
   RoutingConstraints: 'RoutingDecision.constraints',
   StoredRoutingDecision: 'StoredRoutingDecision',
@@ -104,7 +105,13 @@ function readMembers(members: ts.NodeArray<ts.TypeElement>): WebProperty[] {
 function readWebProperties(name: string): WebProperty[] {
   const declaration = declarations.get(name);
   if (!declaration) throw new Error(`api-types.ts declares no type ${name}`);
-  if (ts.isInterfaceDeclaration(declaration)) return readMembers(declaration.members);
+  if (ts.isInterfaceDeclaration(declaration)) {
+    // `interface A extends B` has B's properties too.
+    const inherited = (declaration.heritageClauses ?? []).flatMap((clause) =>
+      clause.types.flatMap((type) => readWebProperties(type.expression.getText(source))),
+    );
+    return [...inherited, ...readMembers(declaration.members)];
+  }
   const aliased = declaration.type;
   if (ts.isTypeLiteralNode(aliased)) return readMembers(aliased.members);
   if (ts.isTypeReferenceNode(aliased)) return readWebProperties(aliased.typeName.getText(source));

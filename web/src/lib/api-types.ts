@@ -313,10 +313,17 @@ export interface AgentEvaluation {
   sampled_score: number | null;
   adjusted_score: number | null;
   observations: number;
+  /** The agent declares the category or its template recommends it (the router's prior). */
+  specialist: boolean;
   expected_cost: number | null;
   expected_duration_ms: number | null;
   load: number;
   excluded_because: 'inactive' | 'over_cost' | 'over_duration' | null;
+}
+
+/** One line of a routing explanation's table; the explanation sentence is rendered from these rows. */
+export interface RoutingCandidateRow extends AgentEvaluation {
+  chosen: boolean;
 }
 
 export interface RoutingConstraints {
@@ -351,6 +358,8 @@ export interface StoredRoutingDecision {
   observations: number;
   best_agent_id: string | null;
   explanation: string;
+  /** The table `explanation` was written from: every agent weighed, by expected score, the chosen one marked. */
+  candidates: RoutingCandidateRow[];
   /** Stored as the router wrote them: one estimate per other agent. */
   runners_up: AgentEvaluation[];
   constraints: RoutingConstraints;

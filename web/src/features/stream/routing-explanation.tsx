@@ -1,8 +1,8 @@
 import { useEffect, useId, useState } from 'react';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { AgentEvaluation, StoredRoutingDecision } from '../../lib/api-types.js';
-import { formatCost, formatDuration, formatScore } from '../../lib/format.js';
+import type { AgentEvaluation, RoutingCandidateRow, StoredRoutingDecision } from '../../lib/api-types.js';
+import { formatCost, formatDuration } from '../../lib/format.js';
 
 const REASON_LABEL: Record<StoredRoutingDecision['reason'], string> = {
   mention: 'You mentioned the agent',
@@ -16,8 +16,19 @@ const EXCLUSION_LABEL: Record<NonNullable<AgentEvaluation['excluded_because']>, 
   over_duration: 'over the duration limit',
 };
 
+/** Two decimals, exactly as the server writes the figures into the explanation sentence. */
+function formatRoutingScore(value: number | null): string {
+  return value === null ? '–' : value.toFixed(2);
+}
+
 function formatInterval(interval: { lower: number; upper: number }): string {
-  return `${formatScore(interval.lower)}–${formatScore(interval.upper)}`;
+  return `${formatRoutingScore(interval.lower)}–${formatRoutingScore(interval.upper)}`;
+}
+
+function describeRow(row: RoutingCandidateRow): string {
+  if (row.excluded_because) return `excluded: ${EXCLUSION_LABEL[row.excluded_because]}`;
+  const evidence = `${row.observations} obs.`;
+  return row.specialist ? `${evidence}, declared specialty` : evidence;
 }
 
 function formatShare(value: number | null): string {
@@ -25,8 +36,8 @@ function formatShare(value: number | null): string {
 }
 
 function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
-  const runnersUp = [...decision.runners_up].sort((a, b) => b.expected_score - a.expected_score);
-  const { constraints } = decision;
+  // The rows the sentence was written from, in the server's order: never re-sorted or recomputed here.
+  const { constraints, candidates } = decision;
   return (
     <>
       <p className="why-explanation" data-testid="why-explanation">
@@ -43,7 +54,7 @@ function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
         <div>
           <dt>Expected score</dt>
           <dd data-testid="why-expected">
-            {formatScore(decision.expected_score)}{' '}
+            {formatRoutingScore(decision.expected_score)}{' '}
             <span className="muted">
               (90% interval {formatInterval(decision.interval)}, {decision.observations} observations)
             </span>
@@ -66,33 +77,38 @@ function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
         {decision.outcome.reward !== null && (
           <div>
             <dt>Outcome</dt>
-            <dd>reward {formatScore(decision.outcome.reward)}</dd>
+            <dd>reward {formatRoutingScore(decision.outcome.reward)}</dd>
           </div>
         )}
       </dl>
-      {runnersUp.length > 0 && (
+      {candidates.length > 1 && (
         <div className="table-wrap">
           <table className="why-table" data-testid="why-runners-up">
-            <caption className="eval-caption">Runners-up</caption>
+            <caption className="eval-caption">Agents weighed, by expected score</caption>
             <thead>
               <tr>
                 <th scope="col">Agent</th>
                 <th scope="col">Expected</th>
                 <th scope="col">90% interval</th>
+                <th scope="col">Draw</th>
                 <th scope="col">Note</th>
               </tr>
             </thead>
             <tbody>
-              {runnersUp.map((entry) => (
-                <tr key={entry.agent_id}>
-                  <th scope="row">@{entry.nickname}</th>
-                  <td>{formatScore(entry.expected_score)}</td>
-                  <td>{formatInterval(entry.interval)}</td>
-                  <td>
-                    {entry.excluded_because
-                      ? `excluded: ${EXCLUSION_LABEL[entry.excluded_because]}`
-                      : `${entry.observations} obs.`}
-                  </td>
+              {candidates.map((row) => (
+                <tr
+                  key={row.agent_id}
+                  className={row.chosen ? 'why-chosen' : undefined}
+                  data-testid={row.chosen ? 'why-chosen-row' : 'why-candidate-row'}
+                >
+                  <th scope="row">
+                    @{row.nickname}
+                    {row.chosen && <span className="muted"> (chosen)</span>}
+                  </th>
+                  <td>{formatRoutingScore(row.expected_score)}</td>
+                  <td>{formatInterval(row.interval)}</td>
+                  <td>{formatRoutingScore(row.adjusted_score)}</td>
+                  <td>{describeRow(row)}</td>
                 </tr>
               ))}
             </tbody>
