@@ -44,6 +44,8 @@ const envSchema = z.object({
   MERIT_OVERALL_WEIGHTS: optionalText,
   MERIT_REVIEWERS: optionalText,
   MERIT_REWARD_RULES: optionalText,
+  MERIT_SSE_MAX_PER_USER: z.coerce.number().int().min(1).default(10),
+  MERIT_SSE_MAX_TOTAL: z.coerce.number().int().min(1).default(1000),
   MERIT_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   MERIT_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   MERIT_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -90,6 +92,8 @@ export interface Config {
     readonly reviewers: string | undefined;
     readonly rewardRules: string | undefined;
   };
+  /** Live event streams (`/api/events`) open at once, per user and in this process. */
+  readonly sse: { readonly maxPerUser: number; readonly maxTotal: number };
   /** Every pooled connection's limits (0 turns a PostgreSQL timeout off); see src/db/connect.ts. */
   readonly database: DatabaseTimeouts;
   /** How long SIGTERM/SIGINT waits for a graceful stop before the process exits anyway. */
@@ -135,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reviewers: e.MERIT_REVIEWERS,
       rewardRules: e.MERIT_REWARD_RULES,
     }),
+    sse: Object.freeze({ maxPerUser: e.MERIT_SSE_MAX_PER_USER, maxTotal: e.MERIT_SSE_MAX_TOTAL }),
     database: Object.freeze({
       acquireTimeoutMs: e.MERIT_DB_ACQUIRE_TIMEOUT_MS,
       statementTimeoutMs: e.MERIT_DB_STATEMENT_TIMEOUT_MS,

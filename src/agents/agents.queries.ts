@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { AgentRow, Database } from '../db/database.js';
+import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 
 export async function listAgentsWithLoad(
   db: Kysely<Database>,
@@ -23,50 +24,64 @@ export async function findAgent(db: Kysely<Database>, agentId: string): Promise<
   return db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
 }
 
-/** The user's scored tasks of one agent, newest first, with the total for paging. */
+/**
+ * A page of the user's scored tasks of one agent, newest first (`limit + 1` rows: the extra one tells
+ * whether a next page exists), keyset on the score row's `(created_at, id)` (or, for old clients, an
+ * offset), with the total. Command and feedback are cut to PREVIEW_CHARS in SQL, with their lengths.
+ */
 export async function findScoredTasks(
   db: Kysely<Database>,
   agentId: string,
   userId: string,
-  page: { limit: number; offset: number },
+  page: { limit: number; offset: number; after?: PagePosition | undefined },
 ) {
   const base = db
     .selectFrom('agent_performance_scores as s')
     .innerJoin('tasks as t', 't.id', 's.task_id')
     .where('s.agent_id', '=', agentId)
     .where('s.user_id', '=', userId);
-  const [rows, total] = await Promise.all([
-    base
-      .select([
-        't.id as task_id',
-        't.command',
-        't.objective_category',
-        't.status',
-        't.model',
-        't.simulated',
-        's.overall_score',
-        's.efficiency_score',
-        's.accuracy_score',
-        's.relevance_score',
-        's.completeness_score',
-        's.peer_score',
-        's.user_rating',
-        's.user_feedback',
-        's.reward_points',
-        's.total_tokens',
-        's.estimated_cost',
-        's.duration_ms',
-        't.created_at',
-        't.completed_at',
-      ])
-      .orderBy('s.created_at', 'desc')
-      .orderBy('s.id', 'desc')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute(),
+  const after = page.after;
+  const rows = (
+    after
+      ? base.where(sql<boolean>`(s.created_at, s.id) < (${after.at}::timestamp, ${after.id}::uuid)`)
+      : base
+  )
+    .select([
+      's.id',
+      't.id as task_id',
+      sql<string>`left(t.command, ${sql.lit(PREVIEW_CHARS)})`.as('command'),
+      sql<number>`char_length(t.command)`.as('command_length'),
+      't.objective_category',
+      't.status',
+      't.model',
+      't.simulated',
+      's.overall_score',
+      's.efficiency_score',
+      's.accuracy_score',
+      's.relevance_score',
+      's.completeness_score',
+      's.peer_score',
+      's.user_rating',
+      sql<string | null>`left(s.user_feedback, ${sql.lit(PREVIEW_CHARS)})`.as('user_feedback'),
+      sql<number | null>`char_length(s.user_feedback)`.as('user_feedback_length'),
+      's.reward_points',
+      's.total_tokens',
+      's.estimated_cost',
+      's.duration_ms',
+      't.created_at',
+      't.completed_at',
+      sql<string>`to_char(s.created_at, ${sql.lit(CURSOR_AT_FORMAT)})`.as('cursor_at'),
+    ])
+    .orderBy('s.created_at', 'desc')
+    .orderBy('s.id', 'desc')
+    .limit(page.limit + 1)
+    .offset(page.offset)
+    .execute();
+  const [pageRows, total] = await Promise.all([
+    rows,
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(total.n) };
+  return { rows: pageRows, total: Number(total.n) };
 }
 
 /** Which steps cost the time and the tokens: per node name, over the user's tasks of one agent. */

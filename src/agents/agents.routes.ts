@@ -4,8 +4,10 @@ import type { AgentRow, Database } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
+import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput, toStatsInput } from '../stats/leaderboard.js';
 import { LeaderboardCache } from '../stats/leaderboard-cache.js';
@@ -104,6 +106,7 @@ const scoredTaskSchema = z
   .object({
     task_id: z.guid(),
     command: z.string(),
+    command_length: z.number().int(),
     objective_category: z.string(),
     status: z.string(),
     model: z.string().nullable(),
@@ -116,6 +119,10 @@ const scoredTaskSchema = z
     peer_score: nullableNumber,
     user_rating: nullableNumber,
     user_feedback: z.string().nullable(),
+    user_feedback_length: nullableNumber,
+    truncated: z.boolean().openapi({
+      description: `True when command or user_feedback was cut to its first ${PREVIEW_CHARS} characters`,
+    }),
     reward_points: z.number(),
     total_tokens: nullableNumber,
     estimated_cost: nullableNumber,
@@ -227,7 +234,13 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         query: z.object({
           ...userQuery,
           limit: z.coerce.number().int().min(1).max(200).default(20),
-          offset: z.coerce.number().int().min(0).default(0),
+          cursor: pageQuery.cursor,
+          offset: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .default(0)
+            .openapi({ description: 'Superseded by cursor (an offset shifts when tasks arrive)' }),
         }),
       },
       responses: {
@@ -241,6 +254,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
               total: z.number(),
               limit: z.number(),
               offset: z.number(),
+              next_cursor: nextCursorSchema,
             })
             .openapi('AgentPerformance'),
           'Performance',
@@ -251,12 +265,17 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { agent_id } = c.req.valid('param');
       const query = c.req.valid('query');
+      if (query.cursor !== undefined && query.offset > 0) {
+        throw new ValidationError('offset', 'cannot be combined with cursor');
+      }
+      const after = query.cursor === undefined ? undefined : decodeCursor('scored_tasks', query.cursor);
       const agent = await requireAgent(db, agent_id);
       const [allStats, categoryRows, scored] = await Promise.all([
         findAllAgentStats(db),
         findCategoryStats(db, { agentId: agent_id }),
-        findScoredTasks(db, agent_id, c.get('userId'), { limit: query.limit, offset: query.offset }),
+        findScoredTasks(db, agent_id, c.get('userId'), { limit: query.limit, offset: query.offset, after }),
       ]);
+      const page = toPage('scored_tasks', scored.rows, query.limit);
       // The agent's entry of the whole leaderboard, so its rank is its rank among all agents.
       const stats = buildLeaderboard(allStats.map(toStatsInput), {
         minSample: DEFAULT_MIN_SAMPLE,
@@ -267,14 +286,16 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
           agent: toAgentView(agent, simulated),
           stats: stats ?? null,
           categories: categoryRows.map(toCategoryView),
-          tasks: scored.rows.map((row) => ({
+          tasks: page.rows.map(({ id: _scoreId, cursor_at: _position, ...row }) => ({
             ...row,
+            truncated: row.command_length > PREVIEW_CHARS || (row.user_feedback_length ?? 0) > PREVIEW_CHARS,
             created_at: row.created_at.toISOString(),
             completed_at: row.completed_at ? row.completed_at.toISOString() : null,
           })),
           total: scored.total,
           limit: query.limit,
           offset: query.offset,
+          next_cursor: page.nextCursor,
         },
         200,
       );

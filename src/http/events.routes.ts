@@ -1,17 +1,40 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import { toTaskPreviewView } from '../tasks/tasks.js';
+import { findTaskPreviewForUser } from '../tasks/tasks.queries.js';
 import type { MeritApp } from './app.js';
 import type { AppContext } from './context.js';
-import type { LiveEvent } from './event-bus.js';
+import { LiveStreams } from './event-bus.js';
+import { errorSchema } from './schemas.js';
 import { userQuery } from './user.js';
 
 const HEARTBEAT_MS = 15_000;
+// Long enough for another stream of the user to close (a reloaded tab), and what EventSource waits anyway.
+const RETRY_AFTER_SECONDS = 5;
+
+/** The live streams of this process: capped by the configuration, task snapshots as list items. */
+export function createLiveStreams(ctx: AppContext): LiveStreams {
+  return new LiveStreams(
+    ctx.events,
+    async (userId, taskId) => {
+      const row = await findTaskPreviewForUser(ctx.db, userId, taskId);
+      if (!row) return undefined;
+      return { event: 'task', data: JSON.stringify(toTaskPreviewView(row)), id: `${row.id}:${row.status}` };
+    },
+    { maxPerUser: ctx.config.sse.maxPerUser, maxTotal: ctx.config.sse.maxTotal },
+  );
+}
 
 /**
- * Server-sent events for Mission Control: `task` (a snapshot of one of the user's tasks, on every state
- * change) and `leaderboard` (statistics changed; refetch). Only the requesting user's tasks are sent.
+ * Server-sent events for Mission Control: `task` (one of the user's tasks, on every state change, as
+ * GET /api/tasks lists it: long texts as previews) and `leaderboard` (statistics changed; refetch).
+ * Only the requesting user's tasks are sent. Streams are capped per user and per process.
  */
-export function registerEventRoutes(app: MeritApp, ctx: AppContext): void {
+export function registerEventRoutes(
+  app: MeritApp,
+  ctx: AppContext,
+  streams: LiveStreams = createLiveStreams(ctx),
+): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -21,50 +44,35 @@ export function registerEventRoutes(app: MeritApp, ctx: AppContext): void {
       request: { query: z.object(userQuery) },
       responses: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
+        429: {
+          description: `Too many open streams, for this user (MERIT_SSE_MAX_PER_USER) or in all (MERIT_SSE_MAX_TOTAL); see Retry-After`,
+          content: { 'application/json': { schema: errorSchema } },
+        },
       },
     }),
     (c) => {
       const userId = c.get('userId');
-      return streamSSE(c, async (stream) => {
-        const queue: LiveEvent[] = [];
-        let wake: (() => void) | undefined;
-        const unsubscribe = ctx.events.subscribe((event) => {
-          if (event.type === 'task' && event.userId !== userId) return;
-          queue.push(event);
-          wake?.();
-        });
-        stream.onAbort(unsubscribe);
-        await stream.writeSSE({ event: 'ready', data: '{}' });
-        while (!stream.aborted && !stream.closed) {
-          const event = queue.shift();
-          if (!event) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, HEARTBEAT_MS);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-            wake = undefined;
-            if (queue.length === 0) await stream.write(': heartbeat\n\n');
-            continue;
+      const stream = streams.open(userId);
+      if (stream === 'user_limit' || stream === 'total_limit') {
+        c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+        const message =
+          stream === 'user_limit'
+            ? `This user already has ${streams.limits.maxPerUser} live streams open; close one first`
+            : `The server already serves ${streams.limits.maxTotal} live streams; try again later`;
+        return c.json({ error: { code: 'too_many_streams', message } }, 429);
+      }
+      return streamSSE(c, async (sse) => {
+        sse.onAbort(() => stream.close());
+        try {
+          await sse.writeSSE({ event: 'ready', data: '{}' });
+          while (!sse.aborted && !sse.closed && !stream.closed) {
+            const message = await stream.next(HEARTBEAT_MS);
+            if (message) await sse.writeSSE(message);
+            else if (!stream.closed) await sse.write(': heartbeat\n\n');
           }
-          if (event.type === 'task') {
-            const task = await ctx.tracker.getTask(userId, event.taskId).catch(() => undefined);
-            if (task)
-              await stream.writeSSE({
-                event: 'task',
-                data: JSON.stringify(task),
-                id: `${task.id}:${task.status}`,
-              });
-          } else {
-            await stream.writeSSE({
-              event: 'leaderboard',
-              data: JSON.stringify({ agent_ids: event.agentIds }),
-            });
-          }
+        } finally {
+          stream.close();
         }
-        unsubscribe();
       });
     },
   );

@@ -129,18 +129,25 @@ export type DecisionWithOutcome = RoutingDecisionRow & {
   nickname: string;
   outcome: DecisionOutcome;
   overall_score: number | null;
+  /** Characters of the whole command (`command` is cut to PREVIEW_CHARS in a list). */
+  command_length: number;
+  /** True when `command` was cut. */
+  truncated: boolean;
+  /** The decision's page position (see lib/paging.ts). */
+  cursor_at: string;
 };
 
 /**
- * A user's most recent decisions, newest first, each with its task's outcome (from the outcomes view);
- * with `taskId`, only the decision that created that task.
+ * A user's decisions, newest first, each with its task's outcome (from the outcomes view): a page
+ * (`limit + 1` rows, keyset on `(created_at, id)` over `routing_decisions_user_created_idx`) with
+ * commands cut to PREVIEW_CHARS, or with `taskId` only the decision that created that task, whole.
  */
 export async function findDecisionsWithOutcomes(
   db: Kysely<Database>,
   userId: string,
-  options: { limit: number; before?: Date | undefined; taskId?: string | undefined },
+  options: { limit: number; after?: PagePosition | undefined; taskId?: string | undefined },
 ): Promise<DecisionWithOutcome[]> {
-  let query = db
+  const query = db
     .selectFrom('routing_decisions as d')
     .innerJoin('routing_decision_outcomes as o', 'o.decision_id', 'd.id')
     .innerJoin('agents as a', 'a.agent_id', 'd.chosen_agent_id')
@@ -152,14 +159,26 @@ export async function findDecisionsWithOutcomes(
       'o.judge_score',
       'o.peer_score',
       'o.overall_score',
+      sql<number>`char_length(d.command)`.as('command_length'),
+      sql<string>`to_char(d.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)})`.as('cursor_at'),
     ])
     .where('d.user_id', '=', userId);
-  if (options.before) query = query.where('d.created_at', '<', options.before);
-  if (options.taskId) query = query.where('d.task_id', '=', options.taskId);
-  const rows = await query
+  const page = options.taskId
+    ? query.where('d.task_id', '=', options.taskId).select(sql<boolean>`false`.as('truncated'))
+    : query.select([
+        sql<string>`left(d.command, ${sql.lit(PREVIEW_CHARS)})`.as('command'),
+        sql<boolean>`char_length(d.command) > ${sql.lit(PREVIEW_CHARS)}`.as('truncated'),
+      ]);
+  const after = options.after;
+  const rows = await (after
+    ? page.where(
+        sql<boolean>`(d.created_at, d.id) < (${after.at}::timestamp AT TIME ZONE 'UTC', ${after.id}::uuid)`,
+      )
+    : page
+  )
     .orderBy('d.created_at', 'desc')
     .orderBy('d.id', 'desc')
-    .limit(options.limit)
+    .limit(options.taskId ? options.limit : options.limit + 1)
     .execute();
   return rows.map(({ task_status, user_rating, judge_score, peer_score, overall_score, ...row }) => ({
     ...row,

@@ -3,8 +3,10 @@ import { categoryParams } from '../categories/categories.routes.js';
 import { NotFoundError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
+import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { agentIdParams, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { createRng } from '../lib/random.js';
 import { categorySchema } from '../tasks/task-schemas.js';
 import { findTaskForUser } from '../tasks/tasks.queries.js';
@@ -85,6 +87,10 @@ const storedDecisionSchema = z
   .object({
     decision_id: z.guid(),
     command: z.string(),
+    command_length: z.number().int(),
+    truncated: z.boolean().openapi({
+      description: `True when the list cut the command to its first ${PREVIEW_CHARS} characters`,
+    }),
     category: z.string(),
     category_confidence: nullableNumber,
     category_source: z.string(),
@@ -325,16 +331,16 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       method: 'get',
       path: '/api/routing/decisions',
       tags,
-      summary: "The user's recent routing decisions, newest first, each with its task's outcome",
-      request: {
-        query: z.object({
-          ...userQuery,
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          before: z.iso.datetime({ offset: true }).optional(),
-        }),
-      },
+      summary:
+        "The user's routing decisions, newest first, a page at a time, each with its task's outcome (commands as previews)",
+      request: { query: z.object({ ...userQuery, ...pageQuery }) },
       responses: {
-        200: jsonContent(z.object({ decisions: z.array(storedDecisionSchema) }), 'Decisions'),
+        200: jsonContent(
+          z
+            .object({ decisions: z.array(storedDecisionSchema), next_cursor: nextCursorSchema })
+            .openapi('RoutingDecisionPage'),
+          'Decisions',
+        ),
         ...errorResponses,
       },
     }),
@@ -342,9 +348,13 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       const query = c.req.valid('query');
       const rows = await findDecisionsWithOutcomes(db, c.get('userId'), {
         limit: query.limit,
-        before: query.before ? new Date(query.before) : undefined,
+        after: query.cursor === undefined ? undefined : decodeCursor('routing_decisions', query.cursor),
       });
-      return c.json({ decisions: rows.map(toStoredDecisionResponse) }, 200);
+      const page = toPage('routing_decisions', rows, query.limit);
+      return c.json(
+        { decisions: page.rows.map(toStoredDecisionResponse), next_cursor: page.nextCursor },
+        200,
+      );
     },
   );
 
@@ -412,6 +422,8 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
 function toStoredDecisionResponse(row: DecisionWithOutcome) {
   return {
     ...toStoredDecisionView(row),
+    command_length: row.command_length,
+    truncated: row.truncated,
     runners_up: row.runners_up,
     constraints: row.constraints,
     outcome: {

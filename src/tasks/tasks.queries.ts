@@ -11,6 +11,7 @@ import type {
   TaskUpdate,
   TemplateRow,
 } from '../db/database.js';
+import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { DELTA_RECORD_COLUMNS, STATS_UPSERT_CTES, type StatsDeltaRecord } from '../stats/stats.queries.js';
 
 export async function insertTask(db: Kysely<Database>, task: NewTask): Promise<TaskRow | undefined> {
@@ -47,20 +48,108 @@ export async function updateTask(
     .executeTakeFirstOrThrow();
 }
 
-export async function listTasksForUser(
+/**
+ * A task as list endpoints and live events carry it: long texts cut to `PREVIEW_CHARS` in SQL (the full
+ * text never leaves PostgreSQL) with their full lengths, its score row's columns (null without one), and
+ * its page position.
+ */
+export interface TaskPreviewRow {
+  id: string;
+  user_id: string;
+  agent_id: string;
+  nickname: string | null;
+  command: string;
+  command_length: number;
+  objective_category: string;
+  category_confidence: number | null;
+  category_source: TaskRow['category_source'];
+  status: TaskRow['status'];
+  current_node: string | null;
+  result: string | null;
+  result_length: number | null;
+  error: string | null;
+  error_length: number | null;
+  model: string | null;
+  simulated: boolean;
+  source: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  estimated_cost: number | null;
+  duration_ms: number | null;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  cursor_at: string;
+  has_score: boolean;
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  efficiency_score: number | null;
+  overall_score: number | null;
+  peer_score: number | null;
+  user_rating: number | null;
+  user_feedback: string | null;
+  user_feedback_length: number | null;
+  score_total_tokens: number | null;
+  score_estimated_cost: number | null;
+  reward_points: number | null;
+  score_sources: Record<string, unknown> | null;
+}
+
+/**
+ * A page of the user's tasks, newest first (`limit + 1` rows: the extra one tells whether a next page
+ * exists). Keyset paging on `(created_at, id)`, served by `tasks_user_created_idx`.
+ */
+export async function listTaskPreviewsForUser(
   db: Kysely<Database>,
   userId: string,
-  options: { limit: number; before?: Date | undefined },
-): Promise<(TaskRow & { nickname: string })[]> {
-  let query = db
-    .selectFrom('tasks as t')
-    .innerJoin('agents as a', 'a.agent_id', 't.agent_id')
-    .selectAll('t')
-    .select('a.nickname')
-    .where('t.user_id', '=', userId);
-  if (options.before) query = query.where('t.created_at', '<', options.before);
-  return query.orderBy('t.created_at', 'desc').orderBy('t.id', 'desc').limit(options.limit).execute();
+  options: { limit: number; after?: PagePosition | undefined },
+): Promise<TaskPreviewRow[]> {
+  const after = options.after
+    ? sql`AND (t.created_at, t.id) < (${options.after.at}::timestamp AT TIME ZONE 'UTC', ${options.after.id}::uuid)`
+    : sql``;
+  const result = await sql<TaskPreviewRow>`
+    ${selectTaskPreviews}
+    WHERE t.user_id = ${userId} ${after}
+    ORDER BY t.created_at DESC, t.id DESC
+    LIMIT ${options.limit + 1}
+  `.execute(db);
+  return result.rows;
 }
+
+/** One of the user's tasks as a list item (for live events); another user's task is not found. */
+export async function findTaskPreviewForUser(
+  db: Kysely<Database>,
+  userId: string,
+  taskId: string,
+): Promise<TaskPreviewRow | undefined> {
+  const result = await sql<TaskPreviewRow>`
+    ${selectTaskPreviews}
+    WHERE t.id = ${taskId} AND t.user_id = ${userId}
+  `.execute(db);
+  return result.rows[0];
+}
+
+const selectTaskPreviews = sql`
+  SELECT t.id, t.user_id, t.agent_id, a.nickname,
+    left(t.command, ${sql.lit(PREVIEW_CHARS)}) AS command, char_length(t.command) AS command_length,
+    t.objective_category, t.category_confidence, t.category_source, t.status, t.current_node,
+    left(t.result, ${sql.lit(PREVIEW_CHARS)}) AS result, char_length(t.result) AS result_length,
+    left(t.error, ${sql.lit(PREVIEW_CHARS)}) AS error, char_length(t.error) AS error_length,
+    t.model, t.simulated, t.source, t.prompt_tokens, t.completion_tokens, t.total_tokens, t.estimated_cost,
+    t.duration_ms, t.created_at, t.started_at, t.completed_at,
+    to_char(t.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)}) AS cursor_at,
+    s.task_id IS NOT NULL AS has_score, s.accuracy_score, s.relevance_score, s.completeness_score,
+    s.efficiency_score, s.overall_score, s.peer_score, s.user_rating,
+    left(s.user_feedback, ${sql.lit(PREVIEW_CHARS)}) AS user_feedback,
+    char_length(s.user_feedback) AS user_feedback_length,
+    s.total_tokens AS score_total_tokens, s.estimated_cost AS score_estimated_cost, s.reward_points,
+    s.score_sources
+  FROM tasks t
+  LEFT JOIN agents a ON a.agent_id = t.agent_id
+  LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+`;
 
 export async function findNodesForTask(db: Kysely<Database>, taskId: string): Promise<NodeRow[]> {
   return db

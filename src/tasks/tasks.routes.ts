@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
+import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { conflictResponse, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import {
   batchSchema,
   completeTaskSchema,
@@ -11,9 +13,8 @@ import {
   finishedTaskSchema,
   nodeInputSchema,
 } from './task-schemas.js';
-import type { TaskView } from './tasks.js';
-import { toTaskView } from './tasks.js';
-import { listTasksForUser } from './tasks.queries.js';
+import { toTaskPreviewView } from './tasks.js';
+import { listTaskPreviewsForUser } from './tasks.queries.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -44,6 +45,7 @@ export const scoreSchema = z
     peer_score: nullableNumber,
     user_rating: nullableNumber,
     user_feedback: z.string().nullable(),
+    user_feedback_length: nullableNumber,
     total_tokens: nullableNumber,
     estimated_cost: nullableNumber,
     reward_points: z.number(),
@@ -58,13 +60,19 @@ export const taskSchema = z
     agent_id: z.string(),
     nickname: z.string().nullable(),
     command: z.string(),
+    command_length: z.number().int().openapi({ description: 'Characters of the whole command' }),
     objective_category: z.string(),
     category_confidence: nullableNumber,
     category_source: z.string(),
     status: z.enum(['queued', 'running', 'completed', 'failed']),
     current_node: z.string().nullable(),
     result: z.string().nullable(),
+    result_length: nullableNumber.openapi({ description: 'Characters of the whole result' }),
     error: z.string().nullable(),
+    error_length: nullableNumber.openapi({ description: 'Characters of the whole error' }),
+    truncated: z.boolean().openapi({
+      description: `True when a list shows a preview: command, result, error or the score's user_feedback was cut to its first ${PREVIEW_CHARS} characters (GET /api/tasks/{task_id} has them whole)`,
+    }),
     model: z.string().nullable(),
     simulated: z.boolean(),
     source: z.string(),
@@ -159,27 +167,24 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       method: 'get',
       path: '/api/tasks',
       tags,
-      summary: "The user's tasks, newest first",
-      request: {
-        query: z.object({
-          ...userQuery,
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          before: z.iso
-            .datetime({ offset: true })
-            .optional()
-            .openapi({ description: 'Only tasks created before this time' }),
-        }),
+      summary: "The user's tasks, newest first, a page at a time (long texts as previews, with their score)",
+      request: { query: z.object({ ...userQuery, ...pageQuery }) },
+      responses: {
+        200: jsonContent(
+          z.object({ tasks: z.array(taskSchema), next_cursor: nextCursorSchema }).openapi('TaskPage'),
+          'Tasks',
+        ),
+        ...errorResponses,
       },
-      responses: { 200: jsonContent(z.object({ tasks: z.array(taskSchema) }), 'Tasks'), ...errorResponses },
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const rows = await listTasksForUser(ctx.db, c.get('userId'), {
+      const rows = await listTaskPreviewsForUser(ctx.db, c.get('userId'), {
         limit: query.limit,
-        before: query.before ? new Date(query.before) : undefined,
+        after: query.cursor === undefined ? undefined : decodeCursor('tasks', query.cursor),
       });
-      const tasks: TaskView[] = rows.map((row) => toTaskView(row, row.nickname));
-      return c.json({ tasks }, 200);
+      const page = toPage('tasks', rows, query.limit);
+      return c.json({ tasks: page.rows.map(toTaskPreviewView), next_cursor: page.nextCursor }, 200);
     },
   );
 

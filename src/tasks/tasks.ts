@@ -1,21 +1,31 @@
 import type { NodeRow, ScoreRow, TaskRow } from '../db/database.js';
+import { countChars, PREVIEW_CHARS } from '../lib/paging.js';
 import { estimateCost } from '../llm/pricing.js';
 import type { TaskContribution } from '../stats/stats.js';
+import type { TaskPreviewRow } from './tasks.queries.js';
 
-/** A task as the API shows it. */
+/**
+ * A task as the API shows it. List endpoints and live events carry a preview: `command`, `result`,
+ * `error` and the score's `user_feedback` cut to their first PREVIEW_CHARS characters, `truncated` true
+ * when any was cut; the one-task endpoint carries them whole. The `*_length` fields give full lengths.
+ */
 export interface TaskView {
   id: string;
   user_id: string;
   agent_id: string;
   nickname: string | null;
   command: string;
+  command_length: number;
   objective_category: string;
   category_confidence: number | null;
   category_source: string;
   status: TaskRow['status'];
   current_node: string | null;
   result: string | null;
+  result_length: number | null;
   error: string | null;
+  error_length: number | null;
+  truncated: boolean;
   model: string | null;
   simulated: boolean;
   source: string;
@@ -55,6 +65,7 @@ export interface ScoreView {
   peer_score: number | null;
   user_rating: number | null;
   user_feedback: string | null;
+  user_feedback_length: number | null;
   total_tokens: number | null;
   estimated_cost: number | null;
   reward_points: number;
@@ -62,7 +73,9 @@ export interface ScoreView {
 }
 
 const iso = (value: Date | null): string | null => (value ? value.toISOString() : null);
+const lengthOf = (text: string | null): number | null => (text === null ? null : countChars(text));
 
+/** A whole task (texts in full), for the one-task endpoint and the write endpoints. */
 export function toTaskView(row: TaskRow, nickname: string | null): TaskView {
   return {
     id: row.id,
@@ -70,13 +83,17 @@ export function toTaskView(row: TaskRow, nickname: string | null): TaskView {
     agent_id: row.agent_id,
     nickname,
     command: row.command,
+    command_length: countChars(row.command),
     objective_category: row.objective_category,
     category_confidence: row.category_confidence,
     category_source: row.category_source,
     status: row.status,
     current_node: row.current_node,
     result: row.result,
+    result_length: lengthOf(row.result),
     error: row.error,
+    error_length: lengthOf(row.error),
+    truncated: false,
     model: row.model,
     simulated: row.simulated,
     source: row.source,
@@ -118,10 +135,67 @@ export function toScoreView(row: ScoreRow): ScoreView {
     peer_score: row.peer_score,
     user_rating: row.user_rating,
     user_feedback: row.user_feedback,
+    user_feedback_length: lengthOf(row.user_feedback),
     total_tokens: row.total_tokens,
     estimated_cost: row.estimated_cost,
     reward_points: row.reward_points,
     score_sources: row.score_sources,
+  };
+}
+
+/** A list item: the task with its texts cut in SQL (`TaskPreviewRow`) and its score, without nodes. */
+export function toTaskPreviewView(row: TaskPreviewRow): TaskView {
+  // left() keeps the first PREVIEW_CHARS characters, so a text was cut exactly when it is longer.
+  const cut = (length: number | null) => length !== null && length > PREVIEW_CHARS;
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    agent_id: row.agent_id,
+    nickname: row.nickname,
+    command: row.command,
+    command_length: row.command_length,
+    objective_category: row.objective_category,
+    category_confidence: row.category_confidence,
+    category_source: row.category_source,
+    status: row.status,
+    current_node: row.current_node,
+    result: row.result,
+    result_length: row.result_length,
+    error: row.error,
+    error_length: row.error_length,
+    truncated:
+      cut(row.command_length) ||
+      cut(row.result_length) ||
+      cut(row.error_length) ||
+      cut(row.user_feedback_length),
+    model: row.model,
+    simulated: row.simulated,
+    source: row.source,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    total_tokens: row.total_tokens,
+    estimated_cost: row.estimated_cost,
+    duration_ms: row.duration_ms,
+    created_at: row.created_at.toISOString(),
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+    score: row.has_score
+      ? {
+          accuracy_score: row.accuracy_score,
+          relevance_score: row.relevance_score,
+          completeness_score: row.completeness_score,
+          efficiency_score: row.efficiency_score,
+          overall_score: row.overall_score,
+          peer_score: row.peer_score,
+          user_rating: row.user_rating,
+          user_feedback: row.user_feedback,
+          user_feedback_length: row.user_feedback_length,
+          total_tokens: row.score_total_tokens,
+          estimated_cost: row.score_estimated_cost,
+          reward_points: row.reward_points ?? 0,
+          score_sources: row.score_sources ?? {},
+        }
+      : null,
   };
 }
 

@@ -174,8 +174,8 @@ describe('parseErrorBody', () => {
 
 describe('buildApiUrl', () => {
   it('encodes the user id and values', () => {
-    expect(buildApiUrl('', '/tasks', 'a b', { before: '2026-01-01T00:00:00+00:00', limit: 50 })).toBe(
-      '/api/tasks?user_id=a+b&before=2026-01-01T00%3A00%3A00%2B00%3A00&limit=50',
+    expect(buildApiUrl('', '/tasks', 'a b', { cursor: 'eyJrIjoidGFza3MifQ==', limit: 50 })).toBe(
+      '/api/tasks?user_id=a+b&cursor=eyJrIjoidGFza3MifQ%3D%3D&limit=50',
     );
   });
 });

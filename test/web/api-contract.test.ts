@@ -20,6 +20,7 @@ const CONTRACT: Record<string, string> = {
   Node: 'Node',
   Score: 'Score',
   Task: 'Task',
+  TaskPage: 'TaskPage',
   Ranking: 'Ranking',
   AgentStats: 'Ranking',
   Leaderboard: 'Leaderboard',

@@ -32,7 +32,8 @@ export function App() {
   const [tasks, setTasks] = useState<Task[]>([]);
   const [tasksLoading, setTasksLoading] = useState(true);
   const [tasksError, setTasksError] = useState<string | null>(null);
-  const [hasEarlier, setHasEarlier] = useState(false);
+  // The cursor of the page before the oldest task shown: undefined until the first page, null at the start.
+  const [earlierCursor, setEarlierCursor] = useState<string | null | undefined>(undefined);
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(false);
   const [commandError, setCommandError] = useState<string | null>(null);
@@ -61,7 +62,8 @@ export function App() {
     try {
       const result = await api.listTasks({ limit: HISTORY_PAGE });
       setTasks((current) => mergeTasks(current, result.tasks));
-      setHasEarlier((earlier) => earlier || result.tasks.length === HISTORY_PAGE);
+      // A refetch after a reconnect keeps the cursor of the earlier pages already loaded.
+      setEarlierCursor((cursor) => (cursor === undefined ? result.next_cursor : cursor));
       setTasksError(null);
     } catch (error) {
       setTasksError(describeError(error));
@@ -71,13 +73,12 @@ export function App() {
   }, [api]);
 
   const loadEarlier = async () => {
-    const oldest = tasks[0];
-    if (!oldest) return;
+    if (!earlierCursor) return;
     setTasksLoading(true);
     try {
-      const result = await api.listTasks({ limit: HISTORY_PAGE, before: oldest.created_at });
+      const result = await api.listTasks({ limit: HISTORY_PAGE, cursor: earlierCursor });
       setTasks((current) => mergeTasks(current, result.tasks));
-      setHasEarlier(result.tasks.length === HISTORY_PAGE);
+      setEarlierCursor(result.next_cursor);
       setTasksError(null);
     } catch (error) {
       setTasksError(describeError(error));
@@ -209,7 +210,7 @@ export function App() {
                 tasks={tasks}
                 loading={tasksLoading}
                 error={tasksError}
-                hasEarlier={hasEarlier}
+                hasEarlier={Boolean(earlierCursor)}
                 onLoadEarlier={loadEarlier}
                 onRetry={() => void loadHistory()}
                 onOpenAgent={openAgent}

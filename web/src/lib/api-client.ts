@@ -9,6 +9,7 @@ import type {
   StoredRoutingDecision,
   Task,
   TaskEvaluation,
+  TaskPage,
   TrendPoint,
 } from './api-types.js';
 
@@ -115,9 +116,12 @@ export function createApiClient({ userId, baseUrl = '' }: ApiClientOptions) {
     userId,
     eventsUrl: buildApiUrl(baseUrl, '/events', userId),
     listAgents: (signal?: AbortSignal) => request<{ agents: Agent[] }>('GET', '/agents', { signal }),
-    listTasks: (query: { limit?: number; before?: string } = {}, signal?: AbortSignal) =>
-      request<{ tasks: Task[] }>('GET', '/tasks', { query, signal }),
-    getTask: (taskId: string) => request<Task>('GET', `/tasks/${id(taskId)}`),
+    /** A page of the task list (previews of long texts); `cursor` is the previous page's `next_cursor`. */
+    listTasks: (query: { limit?: number; cursor?: string } = {}, signal?: AbortSignal) =>
+      request<TaskPage>('GET', '/tasks', { query, signal }),
+    /** One task with its texts whole, its nodes and its score. */
+    getTask: (taskId: string, signal?: AbortSignal) =>
+      request<Task>('GET', `/tasks/${id(taskId)}`, { signal }),
     postCommand: (command: string) => request<Task>('POST', '/commands', { body: { command } }),
     submitFeedback: (taskId: string, userRating: number, userFeedback?: string) =>
       request<FeedbackResult>('POST', `/tasks/${id(taskId)}/feedback`, {
@@ -129,7 +133,7 @@ export function createApiClient({ userId, baseUrl = '' }: ApiClientOptions) {
       request<Leaderboard>('GET', '/agents/leaderboard', { query, signal }),
     getAgentPerformance: (
       agentId: string,
-      query: { limit?: number; offset?: number } = {},
+      query: { limit?: number; cursor?: string } = {},
       signal?: AbortSignal,
     ) => request<AgentPerformance>('GET', `/agents/${id(agentId)}/performance`, { query, signal }),
     getAgentTrend: (agentId: string, bucket: 'day' | 'week' = 'day', signal?: AbortSignal) =>

@@ -59,6 +59,8 @@ export interface Score {
   peer_score: number | null;
   user_rating: number | null;
   user_feedback: string | null;
+  /** Characters of the whole feedback (a list carries its first 2,000 only). */
+  user_feedback_length: number | null;
   total_tokens: number | null;
   estimated_cost: number | null;
   reward_points: number;
@@ -71,6 +73,7 @@ export interface Task {
   /** null when the task names an agent Merit does not know. */
   nickname: string | null;
   command: string;
+  command_length: number;
   objective_category: string;
   category_confidence: number | null;
   /** How the category was set: 'explicit', 'classifier', 'llm'... */
@@ -78,7 +81,14 @@ export interface Task {
   status: TaskStatus;
   current_node: string | null;
   result: string | null;
+  result_length: number | null;
   error: string | null;
+  error_length: number | null;
+  /**
+   * True when this is a list's preview (the task list, live events): a long command, result, error or
+   * feedback was cut; `getTask` gives them whole.
+   */
+  truncated: boolean;
   model: string | null;
   simulated: boolean;
   /** Where the task came from; 'mission_control' tasks were created by a command and routed. */
@@ -93,6 +103,12 @@ export interface Task {
   completed_at: string | null;
   nodes?: Node[];
   score?: Score | null;
+}
+
+/** One page of the task list, newest first; pass `next_cursor` back for the next (older) page. */
+export interface TaskPage {
+  tasks: Task[];
+  next_cursor: string | null;
 }
 
 export interface Ranking {
@@ -149,6 +165,7 @@ export interface CategoryStats {
 export interface ScoredTask {
   task_id: string;
   command: string;
+  command_length: number;
   objective_category: string;
   status: TaskStatus;
   model: string | null;
@@ -159,6 +176,9 @@ export interface ScoredTask {
   completeness_score: number | null;
   user_rating: number | null;
   user_feedback: string | null;
+  user_feedback_length: number | null;
+  /** True when command or user_feedback was cut to a preview. */
+  truncated: boolean;
   total_tokens: number | null;
   estimated_cost: number | null;
   duration_ms: number | null;
@@ -178,6 +198,8 @@ export interface AgentPerformance {
   total: number;
   limit: number;
   offset: number;
+  /** The `cursor` of the next (older) page of tasks; null on the last page. */
+  next_cursor: string | null;
 }
 
 export interface NodeStats {
@@ -346,6 +368,9 @@ export interface RoutingOutcome {
 export interface StoredRoutingDecision {
   decision_id: string;
   command: string;
+  command_length: number;
+  /** True when a list cut the command to a preview. */
+  truncated: boolean;
   category: string;
   category_confidence: number | null;
   category_source: string;

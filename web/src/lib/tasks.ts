@@ -56,12 +56,22 @@ export function applyRating(
       peer_score: null,
       user_rating: null,
       user_feedback: null,
+      user_feedback_length: null,
       total_tokens: task.total_tokens,
       estimated_cost: task.estimated_cost,
       reward_points: 0,
     };
-    return { ...task, score: { ...score, user_rating: rating, user_feedback: feedback } };
+    const length = feedback === null ? null : [...feedback].length;
+    return {
+      ...task,
+      score: { ...score, user_rating: rating, user_feedback: feedback, user_feedback_length: length },
+    };
   });
+}
+
+/** True when a list's preview cut this text (its full length, in characters, is longer). */
+export function isCut(text: string | null, fullLength: number | null): boolean {
+  return text !== null && fullLength !== null && [...text].length < fullLength;
 }
 
 /** True when the router chose the agent: a Mission Control command without a leading `@nickname`. */

@@ -12,7 +12,7 @@ export interface UsePerformance {
   fetchLeaderboard: (category?: string) => Promise<Leaderboard>;
   fetchAgentPerformance: (
     agentId: string,
-    page?: { limit?: number; offset?: number },
+    page?: { limit?: number; cursor?: string },
   ) => Promise<AgentPerformance>;
   clearError: () => void;
 }
@@ -49,7 +49,7 @@ export function usePerformance(): UsePerformance {
     [api, track],
   );
   const fetchAgentPerformance = useCallback(
-    (agentId: string, page: { limit?: number; offset?: number } = {}) =>
+    (agentId: string, page: { limit?: number; cursor?: string } = {}) =>
       track(() => api.getAgentPerformance(agentId, page)),
     [api, track],
   );

@@ -7,6 +7,7 @@ import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { AgentPerformance, NodeStats, TrendPoint } from '../../lib/api-types.js';
 import { formatCost, formatDateTime, formatDuration, formatRating, formatScore } from '../../lib/format.js';
+import { isCut } from '../../lib/tasks.js';
 import { usePerformance } from '../../lib/use-performance.js';
 import { TaskEvaluationPanel } from './task-evaluation-panel.js';
 
@@ -31,7 +32,10 @@ function Stat({ label, value }: { label: string; value: string }) {
 export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerformanceViewProps) {
   const api = useApi();
   const { fetchAgentPerformance, loading, error } = usePerformance();
-  const [offset, setOffset] = useState(0);
+  // The cursor of every page reached so far (the first page has none): "Newer" goes back one.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const pageIndex = cursors.length - 1;
+  const cursor = cursors[pageIndex];
   const [performance, setPerformance] = useState<AgentPerformance | null>(null);
   const [trend, setTrend] = useState<TrendPoint[] | null>(null);
   const [nodes, setNodes] = useState<NodeStats[] | null>(null);
@@ -55,7 +59,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
   // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
   useEffect(() => {
     let current = true;
-    fetchAgentPerformance(agentId, { limit: PAGE_SIZE, offset }).then(
+    fetchAgentPerformance(agentId, cursor ? { limit: PAGE_SIZE, cursor } : { limit: PAGE_SIZE }).then(
       (result) => {
         if (current) setPerformance(result);
       },
@@ -66,7 +70,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
     return () => {
       current = false;
     };
-  }, [agentId, offset, refreshKey, fetchAgentPerformance]);
+  }, [agentId, cursor, refreshKey, fetchAgentPerformance]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
   useEffect(() => {
@@ -89,6 +93,8 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
   const agent = performance?.agent;
   const stats = performance?.stats;
   const total = performance?.total ?? 0;
+  const nextCursor = performance?.next_cursor ?? null;
+  const first = pageIndex * PAGE_SIZE;
   const successShare =
     stats?.success_rate ??
     (stats && stats.total_tasks > 0 ? stats.successful_tasks / stats.total_tasks : null);
@@ -191,6 +197,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
                         </td>
                         <td className="history-command">
                           {task.command}
+                          {isCut(task.command, task.command_length) && '…'}
                           {task.status === 'failed' && (
                             <span className="status-badge status-failed">failed</span>
                           )}
@@ -235,20 +242,22 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
             <button
               type="button"
               className="button"
-              onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
-              disabled={offset === 0 || loading}
+              onClick={() => setCursors((current) => (current.length > 1 ? current.slice(0, -1) : current))}
+              disabled={pageIndex === 0 || loading}
               data-testid="history-prev"
             >
               Newer
             </button>
             <span aria-live="polite">
-              {offset + 1}–{Math.min(offset + PAGE_SIZE, total)} of {total}
+              {first + 1}–{first + (performance?.tasks.length ?? 0)} of {total}
             </span>
             <button
               type="button"
               className="button"
-              onClick={() => setOffset(offset + PAGE_SIZE)}
-              disabled={offset + PAGE_SIZE >= total || loading}
+              onClick={() => {
+                if (nextCursor) setCursors((current) => [...current, nextCursor]);
+              }}
+              disabled={nextCursor === null || loading}
               data-testid="history-next"
             >
               Older

@@ -1,8 +1,11 @@
+import { useState } from 'react';
 import { MarkdownView } from '../../components/markdown-view.js';
 import { Spinner } from '../../components/spinner.js';
+import { describeError } from '../../lib/api-client.js';
+import { useApi } from '../../lib/api-context.js';
 import type { Task } from '../../lib/api-types.js';
 import { formatCost, formatDateTime, formatDuration, formatTokens } from '../../lib/format.js';
-import { isRoutedByRouter } from '../../lib/tasks.js';
+import { isCut, isRoutedByRouter } from '../../lib/tasks.js';
 import { TaskFeedbackWidget } from '../feedback/task-feedback-widget.js';
 import { RoutingExplanation } from './routing-explanation.js';
 
@@ -20,12 +23,43 @@ export interface TaskItemProps {
 }
 
 export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
+  const api = useApi();
   const nickname = task.nickname ?? task.agent_id;
+  // The list carries previews of long texts; the whole task is fetched when the user asks for it.
+  const [whole, setWhole] = useState<Task | null>(null);
+  const [showWhole, setShowWhole] = useState(false);
+  const [wholeLoading, setWholeLoading] = useState(false);
+  const [wholeError, setWholeError] = useState<string | null>(null);
+  const texts = showWhole && whole ? whole : task;
+  const resultCut = isCut(task.result, task.result_length);
+
+  const toggleWhole = async () => {
+    if (showWhole) {
+      setShowWhole(false);
+      return;
+    }
+    setWholeError(null);
+    // A task that changed since it was fetched is fetched again.
+    if (!whole || whole.status !== task.status) {
+      setWholeLoading(true);
+      try {
+        setWhole(await api.getTask(task.id));
+      } catch (error) {
+        setWholeError(describeError(error));
+        return;
+      } finally {
+        setWholeLoading(false);
+      }
+    }
+    setShowWhole(true);
+  };
+
   return (
     <li className="task" data-testid="task-item" data-status={task.status} data-task-id={task.id}>
       <div className="bubble bubble-user">
         <span className="visually-hidden">You: </span>
-        {task.command}
+        {texts.command}
+        {texts === task && isCut(task.command, task.command_length) && '…'}
       </div>
       <article className={`bubble bubble-agent status-${task.status}`} aria-label={`Task for @${nickname}`}>
         <header className="task-head">
@@ -56,10 +90,36 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
             </span>
           </p>
         )}
-        {task.status === 'completed' && <MarkdownView source={task.result ?? ''} />}
+        {task.status === 'completed' && <MarkdownView source={texts.result ?? ''} />}
         {task.status === 'failed' && (
           <p className="task-error" role="alert">
-            <strong>Failed:</strong> {task.error ?? 'The agent stopped without giving a reason.'}
+            <strong>Failed:</strong> {texts.error ?? 'The agent stopped without giving a reason.'}
+            {texts === task && isCut(task.error, task.error_length) && '…'}
+          </p>
+        )}
+        {task.truncated && (
+          <p className="task-whole">
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => void toggleWhole()}
+              aria-expanded={showWhole}
+              disabled={wholeLoading}
+              data-testid="task-show-whole"
+            >
+              {showWhole
+                ? 'Show less'
+                : resultCut
+                  ? `Show the whole result (${(task.result_length ?? 0).toLocaleString()} characters)`
+                  : 'Show the whole text'}
+            </button>
+            {wholeLoading && <Spinner />}
+            {wholeError && (
+              <span className="task-error" role="alert">
+                {' '}
+                {wholeError}
+              </span>
+            )}
           </p>
         )}
         <dl className="task-meta">
