@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
-import { openDatabase, prepareDatabase } from './db/bootstrap.js';
+import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
+import { describeDatabaseUrl } from './db/connect.js';
 import { classifyDatabaseError } from './db/errors.js';
 import { seedDemo } from './demo/seed-demo.js';
 import { startMerit } from './server.js';
@@ -107,22 +108,63 @@ async function runStart(): Promise<number> {
 async function runInitDb(): Promise<number> {
   const config = loadConfig();
   console.log('🔧 Initializing performance tracking tables...');
-  const database = await openDatabase(config, () => {});
+  let label = config.databaseUrl
+    ? describeDatabaseUrl(config.databaseUrl).label
+    : `the embedded server in ${config.dataDir}`;
+  let database: OpenedDatabase | undefined;
   try {
+    database = await openDatabase(config, () => {});
+    label = database.label;
     console.log(`📍 Database: ${database.label}`);
     const report = await prepareDatabase(database.handle);
-    if (report.applied.length > 0) {
+    if (report.repaired.length > 0) {
+      console.log('✅ Performance tracking tables repaired! Existing rows were kept.');
+      console.log(
+        `\nThe tables no longer matched the recorded migrations. Recreated:\n${report.repaired.map((line) => `  - ${line}`).join('\n')}`,
+      );
+    } else if (report.applied.length > 0) {
       console.log('✅ Performance tracking tables created successfully!');
       console.log(`\nCreated tables:\n${SEED_TABLES.map((table) => `  - ${table}`).join('\n')}`);
-      console.log(`\nApplied migrations: ${report.applied.join(', ')}`);
     } else {
       console.log('✅ Performance tracking tables are up to date (nothing to do).');
       console.log(`\nTables:\n${SEED_TABLES.map((table) => `  - ${table}`).join('\n')}`);
     }
+    if (report.applied.length > 0) console.log(`\nApplied migrations: ${report.applied.join(', ')}`);
+    for (const warning of report.warnings) console.error(`⚠️  ${warning}`);
     return 0;
+  } catch (error) {
+    console.error(
+      `❌ Could not initialize the performance tracking tables in ${label}.\n${explainDatabaseFailure(error)}`,
+    );
+    return 1;
   } finally {
-    await database.close();
+    await database?.close();
   }
+}
+
+/** A failed init-db's reason in words, with PostgreSQL's detail and hint and what to do about it. */
+function explainDatabaseFailure(error: unknown): string {
+  const { code, message, detail, hint } = (error ?? {}) as {
+    code?: string;
+    message?: string;
+    detail?: string;
+    hint?: string;
+  };
+  const cause = (error as { cause?: { code?: string; detail?: string; hint?: string } } | undefined)?.cause;
+  const sqlstate = code ?? cause?.code;
+  const lines = [`   ${message || sqlstate || String(error)}`];
+  for (const extra of [detail ?? cause?.detail, hint ?? cause?.hint]) if (extra) lines.push(`   ${extra}`);
+  const advice: Record<string, string> = {
+    ECONNREFUSED: 'Nothing accepts connections there: start PostgreSQL, or fix DATABASE_URL.',
+    ENOTFOUND: 'The host name in DATABASE_URL does not resolve.',
+    '28P01': 'The password was refused: fix the user and password in DATABASE_URL.',
+    '28000': 'The server refused this user: fix the user in DATABASE_URL or pg_hba.conf.',
+    '3D000': 'The database does not exist: create it (createdb <name>) or fix DATABASE_URL.',
+    '42501': "The user lacks a privilege: Merit's user needs CREATE on the database.",
+  };
+  const tip = sqlstate ? advice[sqlstate] : undefined;
+  if (tip) lines.push(`   ${tip}`);
+  return lines.join('\n');
 }
 
 async function runDbUrl(): Promise<number> {

@@ -1,8 +1,10 @@
 import type { Config } from '../config.js';
+import { runStatsRecompute } from '../stats/stats.jobs.js';
 import { connectDatabase, type DatabaseHandle, describeDatabaseUrl } from './connect.js';
-import { ensureDefaultData } from './default-data.js';
+import { ensureDefaultData, restoreReferencedCategories } from './default-data.js';
 import { type EmbeddedServer, startEmbeddedServer } from './embedded-server.js';
 import { type MigrationReport, migrateToLatest } from './migrate.js';
+import { hasUnvalidatedConstraints, validateConstraints } from './schema-repair.js';
 
 export interface OpenedDatabase {
   readonly handle: DatabaseHandle;
@@ -37,9 +39,36 @@ export async function openDatabase(config: Config, log: (message: string) => voi
   };
 }
 
-/** Migrates to the latest schema and inserts the default team and categories. */
+/**
+ * Migrates to the latest schema, inserts the default team and categories, and finishes a repair: rows
+ * kept from before it get their categories back, the foreign keys re-added to them are validated, and
+ * statistics are rebuilt from the rows that survived.
+ */
 export async function prepareDatabase(handle: DatabaseHandle): Promise<MigrationReport> {
-  const report = await migrateToLatest(handle.db, handle.pool);
-  await ensureDefaultData(handle.db);
-  return report;
+  // A migration may rewrite or index a big table for longer than the request statement_timeout; it
+  // keeps lock_timeout, so it fails instead of queueing every request behind its lock.
+  const migrations = connectDatabase(handle.url, {
+    ...handle.limits,
+    statementTimeoutMs: 0,
+    maxConnections: 2,
+  });
+  try {
+    const report = await migrateToLatest(migrations);
+    await ensureDefaultData(migrations.db);
+    if (await hasUnvalidatedConstraints(migrations.pool)) {
+      const categories = await restoreReferencedCategories(migrations.db);
+      if (categories.length > 0)
+        report.repaired.push(`categories ${categories.join(', ')} (named by kept rows)`);
+      report.warnings.push(...(await validateConstraints(migrations.pool)));
+    }
+    if (report.repaired.length > 0) {
+      const counts = await runStatsRecompute(migrations.db);
+      report.repaired.push(
+        `statistics recomputed (${counts.agents} agents, ${counts.categories} agent-category pairs)`,
+      );
+    }
+    return report;
+  } finally {
+    await migrations.close();
+  }
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { DEFAULT_ROSTER } from '../agents/roster.js';
 import { DEFAULT_CATEGORY_TEMPLATES } from '../routing/classifier.js';
 import type { Database } from './database.js';
@@ -42,4 +42,25 @@ export async function ensureDefaultData(db: Kysely<Database>): Promise<void> {
     )
     .onConflict((oc) => oc.doNothing())
     .execute();
+}
+
+/**
+ * Inserts a category row for every category that stored rows still name but `objective_templates` no
+ * longer has (the table was dropped and recreated empty), so the rows keep their category and their
+ * foreign keys can be validated again. Returns the categories restored.
+ */
+export async function restoreReferencedCategories(db: Kysely<Database>): Promise<string[]> {
+  const { rows } = await sql<{ category: string }>`
+    INSERT INTO objective_templates (category, display_name)
+    SELECT category, upper(left(category, 1)) || substr(category, 2)
+    FROM (
+      SELECT objective_category AS category FROM tasks
+      UNION SELECT objective_category FROM agent_performance_scores
+      UNION SELECT objective_category FROM agent_category_stats
+      UNION SELECT category FROM routing_decisions
+    ) AS referenced
+    ON CONFLICT (category) DO NOTHING
+    RETURNING category
+  `.execute(db);
+  return rows.map((row) => row.category).sort();
 }
