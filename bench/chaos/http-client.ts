@@ -2,7 +2,14 @@ import http from 'node:http';
 
 /** What one request came to: an HTTP status, no answer within the bound, or a connection error. */
 export type Outcome =
-  | { kind: 'status'; status: number; body: string; contentType: string; ms: number }
+  | {
+      kind: 'status';
+      status: number;
+      body: string;
+      contentType: string;
+      retryAfter: string | undefined;
+      ms: number;
+    }
   | { kind: 'hang'; ms: number }
   | { kind: 'error'; code: string; ms: number };
 
@@ -33,12 +40,16 @@ export class StatusTally {
   readonly counts = new Map<string, number>();
   readonly samples500: Sample[] = [];
   readonly hangSamples: Sample[] = [];
+  /** Requests whose connection was refused or dropped instead of answered. */
+  readonly connectionSamples: Sample[] = [];
   /** Error answers (4xx/5xx) whose body is not the JSON `{"error": {"code", "message"}}` shape. */
   readonly badErrorBodies: Sample[] = [];
   badErrorBodyCount = 0;
   sent = 0;
   /** Requests Node itself refused to put on the wire (not sent, not counted). */
   unsent = 0;
+  /** 503 answers without a Retry-After header (a client cannot tell when to come back). */
+  unavailableWithoutRetryAfter = 0;
 
   record(spec: RequestSpec, outcome: Outcome): void {
     if (outcome.kind === 'error' && outcome.code === UNSENT) {
@@ -58,7 +69,10 @@ export class StatusTally {
       outcome: describe(outcome),
     });
     if (outcome.kind === 'hang' && this.hangSamples.length < MAX_SAMPLES) this.hangSamples.push(sample());
+    if (outcome.kind === 'error' && this.connectionSamples.length < MAX_SAMPLES)
+      this.connectionSamples.push(sample());
     if (outcome.kind !== 'status' || outcome.status < 400) return;
+    if (outcome.status === 503 && outcome.retryAfter === undefined) this.unavailableWithoutRetryAfter++;
     if (outcome.status === 500 && this.samples500.length < MAX_SAMPLES) this.samples500.push(sample());
     if (!hasErrorShape(outcome)) {
       this.badErrorBodyCount++;
@@ -112,9 +126,13 @@ export class ChaosClient {
   constructor(
     readonly port: number,
     readonly hangMs: number,
-    maxSockets = 1200,
+    options: { keepAlive?: boolean; maxSockets?: number } = {},
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 256 });
+    this.agent = new http.Agent({
+      keepAlive: options.keepAlive ?? true,
+      maxSockets: options.maxSockets ?? 1200,
+      maxFreeSockets: 256,
+    });
   }
 
   async send(spec: RequestSpec, options: { timeoutMs?: number } = {}): Promise<Outcome> {
@@ -182,6 +200,7 @@ export class ChaosClient {
                 status: response.statusCode ?? 0,
                 body: Buffer.concat(chunks).toString('utf8'),
                 contentType: String(response.headers['content-type'] ?? ''),
+                retryAfter: response.headers['retry-after'],
                 ms: elapsed(),
               }),
             );

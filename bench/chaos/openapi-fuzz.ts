@@ -90,6 +90,9 @@ export function listOperations(document: OpenApiDocument): FuzzOperation[] {
   return operations;
 }
 
+/** Generated dates are days before this fixed instant (not before now), so a seed gives the same requests. */
+const BASE_TIME = Date.UTC(2025, 0, 1);
+
 const DATES_OUT_OF_RANGE = [
   '9999-12-31T23:59:59Z',
   '0001-01-01T00:00:00Z',
@@ -268,7 +271,7 @@ export class RequestFuzzer {
       return drawUuid(this.random);
     }
     if (schema.format === 'date-time')
-      return new Date(Date.now() - Math.floor(this.random() * 86_400_000)).toISOString();
+      return new Date(BASE_TIME - Math.floor(this.random() * 30 * 86_400_000)).toISOString();
     if (name === 'agent_id' || name === 'agent') return this.pick(this.known.agentIds);
     if (name === 'category' && schema.pattern)
       return this.chance(0.5) ? this.pick(this.known.categories) : this.newCategory();

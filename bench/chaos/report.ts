@@ -35,8 +35,10 @@ export function formatScenarioDetails(result: ScenarioResult): string {
     `  stats drift ${result.drift === undefined ? 'not measured' : `${result.drift} of ${result.driftRows} rows`}`,
   );
   lines.push(
-    `  recovery ${result.recoveryMs === undefined ? 'none within the bounded wait' : `${(result.recoveryMs / 1000).toFixed(2)} s`}; SIGTERM ${result.stoppedBySigterm ? `stopped Merit in ${(result.stopMs / 1000).toFixed(2)} s` : 'did not stop Merit (killed)'}`,
+    `  recovery ${result.recoveryMs === undefined ? 'none within the bounded wait' : `${(result.recoveryMs / 1000).toFixed(2)} s`}; SIGTERM ${result.exitedBeforeStop ? 'not sent (Merit was not running)' : result.stoppedBySigterm ? `stopped Merit in ${(result.stopMs / 1000).toFixed(2)} s` : 'did not stop Merit (killed)'}`,
   );
+  if (result.unavailableWithoutRetryAfter > 0)
+    lines.push(`  503 answers without Retry-After: ${result.unavailableWithoutRetryAfter}`);
   for (const goal of result.goals.filter((g) => !g.ok)) lines.push(`  MISSED ${goal.name}: ${goal.detail}`);
   const samples = (
     title: string,
@@ -51,6 +53,7 @@ export function formatScenarioDetails(result: ScenarioResult): string {
   };
   samples('500 answers', result.samples500);
   samples('hangs', result.hangSamples);
+  samples('connections refused or dropped', result.connectionSamples);
   samples('error answers without the JSON error shape', result.badErrorBodySamples);
   if (result.missing.length > 0) lines.push('  lost writes:', ...result.missing.map((m) => `    ${m}`));
   if (result.drift !== 0 && result.driftSamples.length > 0)
@@ -82,7 +85,7 @@ export function formatSummary(campaign: CampaignResult): string {
     ),
     mark(
       goalOk(r, 'stopped by SIGTERM'),
-      r.stoppedBySigterm ? `${(r.stopMs / 1000).toFixed(1)} s` : 'killed',
+      r.exitedBeforeStop ? 'exited' : r.stoppedBySigterm ? `${(r.stopMs / 1000).toFixed(1)} s` : 'killed',
     ),
     r.passed ? 'PASS' : 'FAIL',
   ]);

@@ -13,6 +13,7 @@ import {
   type DatabaseServer,
   dropDatabase,
   MeritUnderTest,
+  type StopOutcome,
   startOwnedEmbeddedServer,
 } from './servers.js';
 import { Workload, type WorkloadOptions } from './workload.js';
@@ -59,6 +60,11 @@ export interface ScenarioDefinition {
   readonly title: string;
   /** Runs on a PostgreSQL server of its own, which it may restart. */
   readonly ownsServer?: boolean;
+  /**
+   * A new connection per request, so that a dropped connection is the answer to that request and not
+   * a reused socket the server had closed after an earlier answer.
+   */
+  readonly connectionPerRequest?: boolean;
   run(env: ScenarioEnv): Promise<ScenarioRun>;
 }
 
@@ -80,6 +86,7 @@ export interface ScenarioResult {
   otherServerErrors: number;
   connectionErrors: number;
   badErrorBodies: number;
+  unavailableWithoutRetryAfter: number;
   acknowledged: number;
   found: number;
   lost: number;
@@ -93,8 +100,11 @@ export interface ScenarioResult {
   unexpectedExits: (number | null)[];
   stoppedBySigterm: boolean;
   stopMs: number;
+  /** Merit had already exited when the campaign stopped it. */
+  exitedBeforeStop: boolean;
   samples500: Sample[];
   hangSamples: Sample[];
+  connectionSamples: Sample[];
   badErrorBodySamples: Sample[];
   logLines: string[];
   logLineCount: number;
@@ -124,7 +134,7 @@ export async function runScenario(
   let client: ChaosClient | undefined;
   let merit: MeritUnderTest | undefined;
   let recoveryMs: number | undefined;
-  let stop = { stoppedBySigterm: false, ms: 0 };
+  let stop: StopOutcome = { stoppedBySigterm: false, ms: 0, alreadyExited: true };
   let ledgerCheck: LedgerCheck = { acknowledged: 0, found: 0, missing: [] };
   let drift: DriftCheck = { rows: 0, drifted: undefined, samples: [] };
   const ledger = new WriteLedger();
@@ -135,7 +145,7 @@ export async function runScenario(
     merit = await MeritUnderTest.create(databaseUrl);
     log(`starting Merit on 127.0.0.1:${merit.port} (${server.kind} PostgreSQL, database ${databaseName})`);
     await merit.start();
-    client = new ChaosClient(merit.port, options.hangMs);
+    client = new ChaosClient(merit.port, options.hangMs, { keepAlive: !definition.connectionPerRequest });
     const random = createRng(hashSeed(`${options.seed}:${definition.name}`));
     const env: ScenarioEnv = {
       name: definition.name,
@@ -202,7 +212,7 @@ function summarize(input: {
   client: ChaosClient | undefined;
   merit: MeritUnderTest | undefined;
   recoveryMs: number | undefined;
-  stop: { stoppedBySigterm: boolean; ms: number };
+  stop: StopOutcome;
   ledgerCheck: LedgerCheck;
   drift: DriftCheck;
   notes: string[];
@@ -252,7 +262,11 @@ function summarize(input: {
     {
       name: 'stopped by SIGTERM',
       ok: input.stop.stoppedBySigterm && input.stop.ms < options.stopBoundMs,
-      detail: input.stop.stoppedBySigterm ? `${(input.stop.ms / 1000).toFixed(2)} s` : 'no (killed)',
+      detail: input.stop.alreadyExited
+        ? 'Merit was not running'
+        : input.stop.stoppedBySigterm
+          ? `${(input.stop.ms / 1000).toFixed(2)} s`
+          : `no (killed after ${options.stopBoundMs / 1000} s)`,
     },
   ];
   return {
@@ -266,6 +280,7 @@ function summarize(input: {
     otherServerErrors,
     connectionErrors: tally?.count('conn') ?? 0,
     badErrorBodies,
+    unavailableWithoutRetryAfter: tally?.unavailableWithoutRetryAfter ?? 0,
     acknowledged: ledgerCheck.acknowledged,
     found: ledgerCheck.found,
     lost,
@@ -277,8 +292,10 @@ function summarize(input: {
     unexpectedExits,
     stoppedBySigterm: input.stop.stoppedBySigterm,
     stopMs: input.stop.ms,
+    exitedBeforeStop: input.stop.alreadyExited,
     samples500: tally?.samples500 ?? [],
     hangSamples: tally?.hangSamples ?? [],
+    connectionSamples: tally?.connectionSamples ?? [],
     badErrorBodySamples: tally?.badErrorBodies ?? [],
     logLines: allLines.slice(0, 12).map((line) => line.slice(0, 400)),
     logLineCount: allLines.length,

@@ -100,6 +100,13 @@ export async function terminateBackends(server: DatabaseServer, name: string): P
   });
 }
 
+export interface StopOutcome {
+  stoppedBySigterm: boolean;
+  ms: number;
+  /** Merit was not running any more when it was asked to stop (it crashed or never started). */
+  alreadyExited: boolean;
+}
+
 /** Merit as a real child process (`node bin/merit.js start`) on a loopback port. */
 export class MeritUnderTest {
   private process: MeritProcess | undefined;
@@ -164,12 +171,11 @@ export class MeritUnderTest {
   }
 
   /** SIGTERM, then SIGKILL if Merit is still running after `boundMs`; says whether SIGTERM sufficed. */
-  async stop(boundMs = 10_000): Promise<{ stoppedBySigterm: boolean; ms: number }> {
+  async stop(boundMs = 10_000): Promise<StopOutcome> {
     const current = this.process;
-    if (!current) return { stoppedBySigterm: false, ms: 0 };
-    if (!this.alive) {
+    if (!current || !this.alive) {
       this.retire();
-      return { stoppedBySigterm: false, ms: 0 };
+      return { stoppedBySigterm: false, ms: 0, alreadyExited: true };
     }
     this.expectingExit = true;
     const started = performance.now();
@@ -184,7 +190,7 @@ export class MeritUnderTest {
       await current.exited;
     }
     this.retire();
-    return { stoppedBySigterm: exited, ms };
+    return { stoppedBySigterm: exited, ms, alreadyExited: false };
   }
 
   private retire(): void {

@@ -7,6 +7,8 @@ import { CHAOS_USER_ID, isSuccess, runBounded } from '../workload.js';
 const AGENTS = ['agent_a', 'agent_b', 'agent_c', 'agent_d', 'agent_e', 'agent_f'];
 const CATEGORIES = ['research', 'analysis', 'writing', 'planning', 'coding', 'general'];
 const MUTATED_SHARE = 0.9;
+/** Operations with a JSON body get most requests: they have the most to mutate and they write. */
+const BODY_OPERATION_SHARE = 0.6;
 
 /**
  * Requests generated from Merit's own OpenAPI document, then mutated (wrong types, huge and negative
@@ -16,6 +18,7 @@ const MUTATED_SHARE = 0.9;
 export const openApiFuzz: ScenarioDefinition = {
   name: 'fuzz',
   title: 'OpenAPI-driven fuzzer of mutated requests',
+  connectionPerRequest: true,
   async run(env) {
     const mutatedTarget = env.options.quick ? 600 : 5000;
     const { client, ledger } = env;
@@ -35,10 +38,12 @@ export const openApiFuzz: ScenarioDefinition = {
       env.options.seed,
     );
     const operations = listOperations(document);
+    const withBody = operations.filter((operation) => operation.body !== undefined);
     const requests: FuzzRequest[] = [];
     let mutated = 0;
     while (mutated < mutatedTarget) {
-      const operation = operations[Math.floor(env.random() * operations.length)];
+      const pool = withBody.length > 0 && env.random() < BODY_OPERATION_SHARE ? withBody : operations;
+      const operation = pool[Math.floor(env.random() * pool.length)];
       if (!operation) throw new Error('the OpenAPI document lists no operation');
       const request = fuzzer.build(operation, env.random() < MUTATED_SHARE);
       if (request.mutations.length > 0) mutated++;
