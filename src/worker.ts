@@ -43,6 +43,7 @@ export async function startWorker(
   config: Config,
   handle: DatabaseHandle,
   ctx: AppContext,
+  options: { taskList?: TaskList } = {},
 ): Promise<WorkerHandle> {
   const logger = createWorkerLogger(config.logLevel);
   const warn = (message: string) => logger.warn(message);
@@ -58,7 +59,7 @@ export async function startWorker(
   const startRunner = async (): Promise<Runner> => {
     const runner = await run({
       pgPool: handle.pool,
-      taskList: buildTaskList(ctx),
+      taskList: options.taskList ?? buildTaskList(ctx),
       concurrency: config.workerConcurrency,
       noHandleSignals: true,
       pollInterval: 1000,
