@@ -51,6 +51,7 @@ const envSchema = z.object({
   MERIT_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   MERIT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   MERIT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
+  MERIT_CLASSIFY_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
 });
 
 export interface LlmSettings {
@@ -98,6 +99,8 @@ export interface Config {
   readonly database: DatabaseTimeouts;
   /** How long SIGTERM/SIGINT waits for a graceful stop before the process exits anyway. */
   readonly shutdownTimeoutMs: number;
+  /** How long a command waits for the LLM classifier before the offline classifier answers. */
+  readonly classifyTimeoutMs: number;
 }
 
 export interface DatabaseTimeouts {
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       idleInTransactionTimeoutMs: e.MERIT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     }),
     shutdownTimeoutMs: e.MERIT_SHUTDOWN_TIMEOUT_MS,
+    classifyTimeoutMs: e.MERIT_CLASSIFY_TIMEOUT_MS,
   });
 }
 

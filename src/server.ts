@@ -43,6 +43,7 @@ export function createServices(
           timeoutMs: Math.min(config.llm.timeoutMs, 15_000),
         })
       : undefined,
+    budgetMs: config.classifyTimeoutMs,
   });
   registerCategoryClassifier(database.handle.db, classifier);
   const tracker = new ExecutionTracker(database.handle.db, {

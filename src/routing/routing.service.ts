@@ -97,19 +97,27 @@ export async function loadRoutingSnapshot(
   };
 }
 
-/** The explicit category if known (400 naming `category` otherwise), else the classifier's. */
+/**
+ * The explicit category if known (400 naming `category` otherwise), else the classifier's. A command
+ * that names its agent needs no category to be routed, so it never waits for the LLM: the offline
+ * model labels it.
+ */
 async function resolveCategory(
   templates: readonly TemplateRow[],
   command: string,
   explicit: string | undefined,
   classifier: CategoryClassifier,
+  mentioned: boolean,
 ): Promise<{ category: string; confidence: number | null; source: CategorySource }> {
   if (explicit !== undefined) {
     if (!templates.some((template) => template.category === explicit))
       throw new ValidationError('category', `unknown objective category '${explicit}'`);
     return { category: explicit, confidence: 1, source: 'explicit' };
   }
-  const { category, confidence, source } = await classifier.classify(command, templates);
+  const classification = mentioned
+    ? await classifier.classifyOffline(command, templates)
+    : await classifier.classify(command, templates);
+  const { category, confidence, source } = classification;
   return { category, confidence, source };
 }
 
@@ -143,7 +151,13 @@ export async function routeCommand(
   const classifier = options.classifier ?? getCategoryClassifier(db);
   const snapshot = await loadRoutingSnapshot(db, options);
   const mentionedAgentId = findMentionedAgent(input.command, snapshot.candidates);
-  const classification = await resolveCategory(snapshot.templates, input.command, input.category, classifier);
+  const classification = await resolveCategory(
+    snapshot.templates,
+    input.command,
+    input.category,
+    classifier,
+    mentionedAgentId !== null,
+  );
   const router = new IntelligentRouter(options.routerOptions);
   const decision = router.route({
     category: classification.category,
