@@ -313,6 +313,8 @@ function isZombie(pid: number): boolean {
 
 async function ensureDatabase(port: number, credentials: Credentials, name: string): Promise<void> {
   const client = new pg.Client({ host: '127.0.0.1', port, database: 'postgres', ...credentials });
+  // A server that dies meanwhile fails the query below instead of ending the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
