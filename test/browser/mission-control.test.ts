@@ -209,8 +209,16 @@ describe('Mission Control in Chromium, with the simulated team', () => {
     const explanation = item.getByTestId('why-explanation');
     await explanation.waitFor();
     expect(await explanation.textContent()).toContain(nickname);
-    expect(await item.getByTestId('why-expected').textContent()).toMatch(/90% interval \d+–\d+/);
-    expect(await item.getByTestId('why-runners-up').locator('tbody tr').count()).toBeGreaterThan(0);
+    expect(await item.getByTestId('why-expected').textContent()).toMatch(/90% interval \d\.\d\d–\d\.\d\d/);
+    expect(await item.getByTestId('why-runners-up').locator('tbody tr').count()).toBeGreaterThan(1);
+    // The sentence states the figures of the table's chosen row, as the table writes them.
+    const chosen = item.getByTestId('why-chosen-row');
+    expect(await chosen.locator('th').textContent()).toContain(`@${nickname}`);
+    const chosenScore = (await chosen.locator('td').first().textContent()) ?? '';
+    expect(chosenScore).toMatch(/^\d\.\d\d$/);
+    expect(await explanation.textContent()).toMatch(
+      new RegExp(`^${nickname} (is expected to score ${chosenScore.replace('.', '\\.')} |was mentioned)`),
+    );
 
     // The day's share routed to the posterior-best agent is known as soon as the decision is stored.
     await page.getByTestId('panel-tab-routing').click();
