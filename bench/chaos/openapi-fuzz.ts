@@ -1,4 +1,4 @@
-import { hashSeed } from '../../src/lib/random.js';
+import { createHash } from 'node:crypto';
 import type { RequestSpec } from './http-client.js';
 import { drawUuid } from './workload.js';
 
@@ -440,12 +440,10 @@ export class RequestFuzzer {
 
   /** A fingerprint of a request list, to show that the same seed sends the same requests. */
   static fingerprint(requests: readonly FuzzRequest[]): string {
-    const text = requests
-      .map(
-        (request) => `${request.spec.method} ${request.spec.path} ${JSON.stringify(request.spec.body ?? '')}`,
-      )
-      .join('\n');
-    return hashSeed(text).toString(16).padStart(8, '0');
+    const hash = createHash('sha256');
+    for (const request of requests)
+      hash.update(`${request.spec.method} ${request.spec.path} ${JSON.stringify(request.spec.body ?? '')}\n`);
+    return hash.digest('hex').slice(0, 12);
   }
 }
 

@@ -11,6 +11,7 @@ const AGENTS = ['agent_a', 'agent_b', 'agent_c', 'agent_d'];
 export const coldCompletes: ScenarioDefinition = {
   name: 'cold-completes',
   title: '500 concurrent completes over cold caches',
+  connectionPerRequest: true,
   async run(env) {
     const taskCount = env.options.quick ? 200 : 500;
     const sameTaskCompletes = 50;
@@ -39,7 +40,7 @@ export const coldCompletes: ScenarioDefinition = {
     const workload = env.workload({ agents: AGENTS, categories });
     const ids: string[] = [];
     env.log(`creating ${taskCount + 1} running tasks in ${categories.length} new categories`);
-    await runBounded(taskCount + 1, 32, async () => {
+    await runBounded(taskCount + 1, 64, async () => {
       const id = await workload.createTask();
       if (id) ids.push(id);
     });

@@ -13,6 +13,7 @@ const TASKS_PER_BATCH = 5;
 export const mixedWrites: ScenarioDefinition = {
   name: 'mixed-writes',
   title: '1,000 concurrent mixed writes on a few agents',
+  connectionPerRequest: true,
   async run(env) {
     const total = env.options.quick ? 300 : 1000;
     const completes = Math.floor(total / 3);
@@ -21,7 +22,7 @@ export const mixedWrites: ScenarioDefinition = {
     const workload = env.workload({ agents: AGENTS, categories: CATEGORIES });
     env.log(`preparing ${completes} running tasks and ${ratings} completed tasks to rate`);
     const running: string[] = [];
-    await runBounded(completes, 32, async () => {
+    await runBounded(completes, 64, async () => {
       const id = await workload.createTask();
       if (id) running.push(id);
     });
