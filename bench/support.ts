@@ -40,7 +40,7 @@ export async function openBenchEnvironment(name: string): Promise<BenchEnvironme
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = connectDatabase(url.toString(), { maxConnections: 40 });
+  const handle = connectDatabase(url.toString(), { maxConnections: 40, statementTimeoutMs: 0 });
   await prepareDatabase(handle);
   const config = loadConfig({
     MERIT_DATA_DIR: '/nonexistent',

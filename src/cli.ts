@@ -193,7 +193,8 @@ async function runSeedDemo(args: string[]): Promise<number> {
       user: { type: 'string', default: '00000000-0000-0000-0000-000000000001' },
     },
   });
-  const config = loadConfig();
+  // Seeding writes large statements: the per-statement timeout meant for requests does not apply.
+  const config = loadConfig({ ...process.env, MERIT_DB_STATEMENT_TIMEOUT_MS: '0' });
   const database = await openDatabase(config, (message) => console.log(message));
   try {
     await prepareDatabase(database.handle);

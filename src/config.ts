@@ -51,6 +51,8 @@ const envSchema = z.object({
   MERIT_DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   MERIT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   MERIT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8000),
+  MERIT_ALLOWED_HOSTS: optionalText,
+  MERIT_TASK_TIMEOUT_MINUTES: z.coerce.number().int().min(0).default(60),
   MERIT_CLASSIFY_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
 });
 
@@ -99,6 +101,13 @@ export interface Config {
   readonly database: DatabaseTimeouts;
   /** How long SIGTERM/SIGINT waits for a graceful stop before the process exits anyway. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Host names the server answers to (the Host header), besides the loopback names; `*` answers to
+   * any. A DNS-rebinding page cannot drive a local Merit: its requests carry the attacker's host name.
+   */
+  readonly allowedHosts: readonly string[];
+  /** A queued or running task with no activity for this long fails as timed out (0: never). */
+  readonly taskTimeoutMinutes: number;
   /** How long a command waits for the LLM classifier before the offline classifier answers. */
   readonly classifyTimeoutMs: number;
 }
@@ -110,7 +119,6 @@ export interface DatabaseTimeouts {
   readonly lockTimeoutMs: number;
   readonly idleInTransactionTimeoutMs: number;
 }
-
 
 /** Parses the environment once; the result is frozen and passed to whoever needs it. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -150,6 +158,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       idleInTransactionTimeoutMs: e.MERIT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     }),
     shutdownTimeoutMs: e.MERIT_SHUTDOWN_TIMEOUT_MS,
+    taskTimeoutMinutes: e.MERIT_TASK_TIMEOUT_MINUTES,
+    allowedHosts: Object.freeze(
+      (e.MERIT_ALLOWED_HOSTS ?? '')
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter((host) => host !== ''),
+    ),
     classifyTimeoutMs: e.MERIT_CLASSIFY_TIMEOUT_MS,
   });
 }

@@ -13,6 +13,8 @@ import { createApp, type MeritApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { EventBus } from './http/event-bus.js';
 import { registerEventRoutes } from './http/events.routes.js';
+import { isLoopbackAddress, isWildcardAddress } from './http/host-guard.js';
+import { createLog } from './lib/log.js';
 import { createLlmProvider } from './llm/provider.js';
 import { CategoryClassifier, registerCategoryClassifier } from './routing/classification.service.js';
 import { ExecutionTracker } from './tasks/execution-tracker.js';
@@ -31,6 +33,7 @@ export function createServices(
   database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'>,
 ): MeritServices {
   const events = new EventBus();
+  const log = createLog(config.logLevel);
   const scoring = buildScoringOptions(config.evaluation);
   // One cached classifier per database: the tracker, the routes and routeCommand all use it.
   const classifier = new CategoryClassifier(database.handle.db, {
@@ -68,6 +71,7 @@ export function createServices(
     events,
     database: { kind: database.kind, label: database.label },
     scoring,
+    log,
   };
   const app = createApp(ctx, {
     registerExtra: (api) => {
@@ -117,14 +121,23 @@ export async function startMerit(
   let server: Server | undefined;
   let watchdog: EmbeddedServerWatchdog | undefined;
   try {
-    await prepareDatabase(database.handle);
+    const report = await prepareDatabase(database.handle);
+    for (const line of report.repaired) log(`Repaired: ${line}`);
+    for (const warning of report.warnings) log(`Warning: ${warning}`);
     // A server killed (kill -9, OOM) while Merit runs is started again; the pool reconnects by itself.
     watchdog = database.embedded ? watchEmbeddedServer(database.embedded, { log }) : undefined;
     const services = createServices(config, database);
     if (config.runWorker) worker = await startWorker(config, database.handle, services.ctx);
     const { server: httpServer, port } = await listen(services.app, config);
     server = httpServer;
-    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    const url = `http://${formatHost(isWildcardAddress(config.host) ? '127.0.0.1' : config.host)}:${port}`;
+    if (!isLoopbackAddress(config.host)) {
+      const where = isWildcardAddress(config.host) ? 'every network interface' : config.host;
+      log(`Listening on ${formatHost(config.host)}:${port} (${where}): reachable from other machines.`);
+      log(
+        'WARNING: Merit has no authentication yet: anyone who can reach this address can read and change its data. Bind to 127.0.0.1 unless the network is trusted.',
+      );
+    }
     let stopping: Promise<void> | undefined;
     let stopStep: string | undefined;
     return {
@@ -168,4 +181,9 @@ function listen(app: MeritApp, config: Config): Promise<{ server: Server; port: 
     ) as Server;
     server.once('error', reject);
   });
+}
+
+/** An IPv6 address in a URL is bracketed. */
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

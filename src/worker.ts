@@ -2,13 +2,14 @@ import { parseCronItems, type Runner, run, type TaskList } from 'graphile-worker
 import { createAgentJobs } from './agents/agents.jobs.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
-import { createWorkerLogger } from './db/migrate.js';
 import { claimWorkerLeadership } from './db/worker-leadership.js';
 import { releaseJobsOfDeadWorkers, unlockJobsOfWorkers } from './db/worker-locks.queries.js';
 import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import type { AppContext } from './http/context.js';
+import { createWorkerLogger } from './lib/log.js';
 import { createReviewJobs } from './reviews/review.jobs.js';
 import { createStatsJobs, RECOMPUTE_STATS_JOB } from './stats/stats.jobs.js';
+import { createTaskJobs, FAIL_IDLE_TASKS_JOB } from './tasks/tasks.jobs.js';
 
 export interface WorkerHandle {
   /** The graphile-worker runner now running jobs (a new one replaces it after a database failure). */
@@ -28,6 +29,7 @@ export function buildTaskList(ctx: AppContext): TaskList {
     ...createAgentJobs(ctx),
     ...createEvaluationJobs(evaluationDeps),
     ...createReviewJobs(evaluationDeps),
+    ...createTaskJobs(ctx.tracker, ctx.config.taskTimeoutMinutes),
   };
 }
 
@@ -45,7 +47,7 @@ export async function startWorker(
   ctx: AppContext,
   options: { taskList?: TaskList } = {},
 ): Promise<WorkerHandle> {
-  const logger = createWorkerLogger(config.logLevel);
+  const logger = createWorkerLogger(ctx.log);
   const warn = (message: string) => logger.warn(message);
   // A job whose worker process was killed stays locked for 4 hours; the first live worker process
   // (holding the leader lock) knows any lock left is a dead worker's and releases it now.
@@ -71,9 +73,30 @@ export async function startWorker(
           identifier: RECOMPUTE_STATS_JOB,
           options: { backfillPeriod: 0 },
         },
+        {
+          task: FAIL_IDLE_TASKS_JOB,
+          match: '* * * * *',
+          identifier: FAIL_IDLE_TASKS_JOB,
+          options: { backfillPeriod: 0 },
+        },
       ]),
     });
     runners.add(runner);
+    runner.events.on('job:failed', ({ job, error }) => {
+      // A job with attempts left is retried (graphile-worker logs that); the last failure is final.
+      if (job.attempts < job.max_attempts) return;
+      const payload = job.payload as { task_id?: unknown } | null;
+      ctx.log.error(
+        {
+          err: error,
+          job_id: job.id,
+          job: job.task_identifier,
+          attempts: job.attempts,
+          ...(typeof payload?.task_id === 'string' ? { task_id: payload.task_id } : {}),
+        },
+        'job failed for good',
+      );
+    });
     runner.events.on('worker:fatalError', ({ worker, error }) => {
       deadWorkerIds.add(worker.workerId);
       if (runner === current) replaceRunner(`worker ${worker.workerId} stopped (${describe(error)})`);

@@ -18,7 +18,7 @@ const MAX_REASON_CHARS = 500;
  * no task stays queued or running for ever.
  */
 export function createAgentJobs(
-  ctx: Pick<AppContext, 'db' | 'tracker' | 'config'>,
+  ctx: Pick<AppContext, 'db' | 'tracker' | 'config' | 'log'>,
   options: { runner?: AgentRunner } = {},
 ): Record<string, Task> {
   const runner = options.runner ?? new AgentRunner({ db: ctx.db, tracker: ctx.tracker, config: ctx.config });
@@ -30,7 +30,13 @@ export function createAgentJobs(
     }
     const target = { taskId: parsed.data.task_id, userId: parsed.data.user_id };
     try {
-      await runner.run(target, helpers.abortSignal ? { signal: helpers.abortSignal } : {});
+      const task = await runner.run(target, helpers.abortSignal ? { signal: helpers.abortSignal } : {});
+      if (task.status === 'failed') {
+        ctx.log.warn(
+          { task_id: task.id, agent_id: task.agent_id, job_id: helpers.job.id, error: task.error },
+          'agent run failed',
+        );
+      }
     } catch (error) {
       if (helpers.job.attempts >= helpers.job.max_attempts) {
         const message = error instanceof Error ? error.message : String(error);

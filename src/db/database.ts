@@ -70,7 +70,13 @@ export interface TasksTable {
   created_at: CreatedAt;
   started_at: Timestamp | null;
   completed_at: Timestamp | null;
+  /** Moves on every status or node change; a task idle for too long is failed as timed out. */
+  last_activity_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Why a failed task failed; null on a failed task written without one means 'error'. */
+  failure_reason: FailureReason | null;
 }
+
+export type FailureReason = 'error' | 'timed_out';
 
 export interface AgentPerformanceScoresTable {
   id: Generated<string>;

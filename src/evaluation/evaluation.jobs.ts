@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Database, EvaluationKind, ScoreSource } from '../db/database.js';
+import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
 import { createLlmProvider, type LlmProvider } from '../llm/provider.js';
 import { DEFAULT_REVIEWERS, parseReviewersConfig, type Reviewer } from '../reviews/peer-review.js';
@@ -177,7 +178,7 @@ export async function evaluateTask(
     };
   }
 
-  return deps.db.transaction().execute(async (trx) => {
+  return runTransaction(deps.db, async (trx) => {
     const locked = await lockTask(trx, taskId);
     if (!locked) return { status: 'skipped', reason: 'the task was deleted' } as const;
     const saved = await saveEvaluation(trx, {

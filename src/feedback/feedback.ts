@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
+import { runTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { applyScoreChange, lockTask, type RescoreOptions } from '../evaluation/rescore.js';
 
@@ -20,7 +21,7 @@ export async function submitTaskFeedback(
   input: FeedbackInput,
   scoring: RescoreOptions,
 ): Promise<{ agentId: string }> {
-  return db.transaction().execute(async (trx) => {
+  return runTransaction(db, async (trx) => {
     const task = await lockTask(trx, taskId);
     if (!task || task.user_id !== userId)
       throw new NotFoundError('task_not_found', `Task ${taskId} not found`);

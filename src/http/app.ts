@@ -6,6 +6,8 @@ import type { ZodError } from 'zod';
 import { registerAgentRoutes } from '../agents/agents.routes.js';
 import { registerCategoryRoutes } from '../categories/categories.routes.js';
 import { registerCommandRoutes } from '../commands/commands.routes.js';
+import { ServiceUnavailableError, toServiceUnavailableError } from '../db/errors.js';
+import { isRetryableTransactionError } from '../db/transaction.js';
 import { type ErrorCode, MeritError, ValidationError } from '../errors.js';
 import { registerEvaluationRoutes } from '../evaluation/evaluation.routes.js';
 import { registerFeedbackRoutes } from '../feedback/feedback.routes.js';
@@ -14,6 +16,7 @@ import { registerTaskRoutes } from '../tasks/tasks.routes.js';
 import type { AppContext, AppEnv } from './context.js';
 import { registerDocsRoutes } from './docs.routes.js';
 import { registerHealthRoutes } from './health.routes.js';
+import { hostGuard } from './host-guard.js';
 import { resolveUser } from './user.js';
 
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
@@ -53,6 +56,8 @@ export function createApp(
   options: { registerExtra?: (app: MeritApp) => void } = {},
 ): MeritApp {
   const app = createRouter();
+  // First of all: a DNS-rebinding page must not reach any route, the web app included.
+  app.use('*', hostGuard(ctx.config.host, ctx.config.allowedHosts));
   app.use(
     '/api/*',
     bodyLimit({
@@ -90,6 +95,18 @@ export function createApp(
     c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
   );
   app.onError((error, c) => {
+    const unavailable = toServiceUnavailableError(error) ?? conflictAfterRetries(error);
+    if (unavailable) {
+      ctx.log.warn(
+        { err: error, method: c.req.method, path: c.req.path, reason: unavailable.kind },
+        'request answered 503',
+      );
+      c.header('Retry-After', String(unavailable.retryAfterSeconds));
+      return c.json(
+        { error: { code: unavailable.code, message: unavailable.message, reason: unavailable.kind } },
+        503,
+      );
+    }
     if (error instanceof MeritError) {
       const field =
         error instanceof ValidationError
@@ -119,8 +136,9 @@ export function createApp(
         400,
       );
     }
-    console.error(`[merit] ${c.req.method} ${c.req.path} failed:`, error);
-    return c.text('Internal Server Error', 500);
+    ctx.log.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    // Every answer has the error shape, and none leaks internals.
+    return c.json({ error: { code: 'internal_error', message: 'Internal server error' } }, 500);
   });
   return app;
 }
@@ -150,6 +168,15 @@ function findNulCharacter(value: unknown, path: readonly (string | number)[]): s
 function describeFieldPath(path: readonly (string | number)[]): string {
   // The field name itself may hold the NUL: show it escaped.
   return path.length === 0 ? 'body' : path.join('.').replaceAll('\u0000', '\\u0000');
+}
+
+/** A transaction still a deadlock victim after its bounded retries: the client may send it again. */
+function conflictAfterRetries(error: unknown): ServiceUnavailableError | undefined {
+  if (!isRetryableTransactionError(error)) return undefined;
+  return new ServiceUnavailableError('busy', {
+    cause: error,
+    message: 'The write conflicted with concurrent writes; send it again',
+  });
 }
 
 function toValidationError(error: ZodError): ValidationError {

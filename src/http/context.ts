@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { RescoreOptions } from '../evaluation/rescore.js';
+import type { Log } from '../lib/log.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { EventBus } from './event-bus.js';
 
@@ -14,6 +15,8 @@ export interface AppContext {
   readonly database: { kind: 'embedded' | 'external'; label: string };
   /** Overall-score weights and reward rules, parsed once from the configuration. */
   readonly scoring: RescoreOptions;
+  /** Structured log (one JSON line per event). */
+  readonly log: Log;
 }
 
 /** Hono variables set by middleware. */

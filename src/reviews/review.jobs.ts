@@ -1,4 +1,5 @@
 import type { Task } from 'graphile-worker';
+import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
 import {
   type EvaluationDeps,
@@ -97,7 +98,7 @@ export async function reviewTask(
     const agreement = measureReviewerAgreement(
       pairs.map((pair) => ({ peerScore: pair.score, userRating: pair.user_rating })),
     );
-    await deps.db.transaction().execute(async (trx) => {
+    await runTransaction(deps.db, async (trx) => {
       const locked = await lockTask(trx, taskId);
       if (!locked) return;
       const inserted = await insertPeerReview(trx, {

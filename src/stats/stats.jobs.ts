@@ -1,15 +1,20 @@
 import type { Task } from 'graphile-worker';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import { runTransaction } from '../db/transaction.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, toStatsInput } from './leaderboard.js';
 import { findAllAgentStats, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
 
 export const RECOMPUTE_STATS_JOB = 'recompute_stats';
+const RECOMPUTE_STATEMENT_TIMEOUT = '15min';
 
 /** Rebuilds statistics from raw rows and stores ranks; returns what it rebuilt. */
 export async function runStatsRecompute(db: Kysely<Database>) {
-  return db.transaction().execute(async (trx) => {
+  return runTransaction(db, async (trx) => {
+    // A rebuild over millions of tasks outlasts the per-statement timeout meant for requests; it still
+    // gives up (lock_timeout) rather than queue behind a stuck writer.
+    await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
     const counts = await recomputeAllStats(trx);
     const rows = await findAllAgentStats(trx);
     const rankings = buildLeaderboard(rows.map(toStatsInput), {

@@ -129,11 +129,25 @@ const DELTA_COLUMNS = sql.raw(
 );
 
 /**
+ * The one lock order of every writer of statistics (a writer that takes locks in another order can
+ * deadlock with this one):
+ *   1. the task row (`SELECT ... FOR UPDATE`, or the INSERT of a new task), then its score row;
+ *   2. `agent_performance_stats` rows, in agent_id order;
+ *   3. `agent_category_stats` rows, in (agent_id, objective_category) order;
+ *   4. graphile-worker job rows.
+ * The scheduled recompute locks both statistics tables whole (SHARE ROW EXCLUSIVE, in the order of 2
+ * and 3) before it reads any task, so writers wait for it rather than being overwritten by it.
+ */
+export const STATS_LOCK_ORDER = ['agent_performance_stats', 'agent_category_stats'] as const;
+
+/**
  * CTEs (to follow a `stats_input` CTE of StatsDeltaRecord rows) that add the deltas to the agents'
- * statistics rows and their (agent, category) rows, in one statement. Rows are summed per key and
- * written in key order, and every writer uses this same fragment, so concurrent writers lock rows in
- * one order and cannot deadlock. Rows are created on first use (so the seed's manual INSERT of a stats
- * row still works on a fresh database), and an average keeps its stored value until real scores exist.
+ * statistics rows and their (agent, category) rows, in one statement, in STATS_LOCK_ORDER. Rows are
+ * summed per key and written in key order, and every writer uses this same fragment. PostgreSQL runs the
+ * data-modifying CTEs that the main query does not read in an order of its own (the later one first),
+ * so the category upsert reads the agent upsert's output: the agents' rows are always locked first.
+ * Rows are created on first use (so the seed's manual INSERT of a stats row still works on a fresh
+ * database), and an average keeps its stored value until real scores exist.
  */
 export const STATS_UPSERT_CTES = sql`
   stats_agent_delta AS (SELECT agent_id, ${DELTA_SUMS} FROM stats_input GROUP BY agent_id),
@@ -160,6 +174,7 @@ export const STATS_UPSERT_CTES = sql`
     INSERT INTO agent_category_stats AS s (agent_id, objective_category, ${COLUMNS}, last_updated)
     SELECT d.agent_id, d.category, ${DELTA_COLUMNS}, now()
     FROM stats_category_delta d
+    WHERE (SELECT count(*) FROM stats_agent_upsert) >= 0
     ORDER BY d.agent_id, d.category
     ON CONFLICT (agent_id, objective_category) DO UPDATE SET ${ADD_SUMS}
     RETURNING s.agent_id
@@ -210,10 +225,14 @@ export async function findCategoryStats(
 /**
  * Rebuilds both statistics tables from the raw task and score rows, in one transaction (the caller's):
  * the scheduled repair of any drift in the running sums. Agents without finished tasks lose their row.
+ * The tables are locked before the tasks are read: a writer that commits a task meanwhile waits and
+ * adds its delta after the rebuild, instead of committing between the read and the rewrite (and being
+ * wiped by it).
  */
 export async function recomputeAllStats(
   db: Kysely<Database>,
 ): Promise<{ agents: number; categories: number }> {
+  await sql`LOCK TABLE ${sql.raw(STATS_LOCK_ORDER.join(', '))} IN SHARE ROW EXCLUSIVE MODE`.execute(db);
   await sql`
     CREATE TEMP TABLE merit_stats_recompute ON COMMIT DROP AS
     SELECT t.agent_id, t.objective_category,

@@ -1,14 +1,16 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type {
   CategorySource,
   Database,
+  FailureReason,
   NewNode,
   NewScore,
   ScoreSource,
   TaskRow,
   TemplateRow,
 } from '../db/database.js';
+import { retryOnConflict, runTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { REWARDS_VERSION } from '../evaluation/evaluation.js';
 import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
@@ -46,6 +48,7 @@ import {
   findNodesForTask,
   findRecentLogWork,
   findScoreForTask,
+  findTaskForUpdate,
   findTaskForUser,
   findTemplates,
   insertFinishedTasks,
@@ -205,7 +208,7 @@ export class ExecutionTracker {
       if (inserted && onCreated) await onCreated(db, inserted);
       return inserted;
     };
-    const row = onCreated ? await this.db.transaction().execute(insert) : await insert(this.db);
+    const row = onCreated ? await runTransaction(this.db, insert) : await insert(this.db);
     if (!row) {
       // A re-sent creation with the same id answers with the existing task; another user's id is a conflict.
       const existing = await findTaskForUser(this.db, userId, input.id as string);
@@ -217,7 +220,7 @@ export class ExecutionTracker {
   }
 
   async startTask(userId: string, taskId: string, options: { currentNode?: string } = {}): Promise<TaskView> {
-    const row = await this.db.transaction().execute(async (trx) => {
+    const row = await runTransaction(this.db, async (trx) => {
       const task = await this.requireTask(trx, userId, taskId, true);
       if (task.status === 'completed' || task.status === 'failed') {
         throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
@@ -234,7 +237,7 @@ export class ExecutionTracker {
 
   /** Records one node (step) of a running task; the task shows it as its current node. */
   async recordNode(userId: string, taskId: string, node: NodeInput) {
-    const inserted = await this.db.transaction().execute(async (trx) => {
+    const inserted = await runTransaction(this.db, async (trx) => {
       const task = await this.requireTask(trx, userId, taskId, true);
       if (task.status === 'completed' || task.status === 'failed') {
         throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
@@ -256,7 +259,7 @@ export class ExecutionTracker {
   async setCurrentNode(userId: string, taskId: string, nodeName: string): Promise<void> {
     await this.db
       .updateTable('tasks')
-      .set({ current_node: nodeName })
+      .set({ current_node: nodeName, last_activity_at: sql<Date>`now()` })
       .where('id', '=', taskId)
       .where('user_id', '=', userId)
       .where('status', 'in', ['queued', 'running'])
@@ -270,7 +273,7 @@ export class ExecutionTracker {
    * then see the first one's result.
    */
   async completeTask(userId: string, taskId: string, input: CompleteTaskInput): Promise<TaskView> {
-    const finished = await this.db.transaction().execute(async (trx) => {
+    const finished = await runTransaction(this.db, async (trx) => {
       const task = await this.requireTask(trx, userId, taskId, true);
       if (task.status === 'completed') return undefined;
       if (task.status === 'failed')
@@ -303,30 +306,58 @@ export class ExecutionTracker {
   }
 
   async failTask(userId: string, taskId: string, input: FailTaskInput): Promise<TaskView> {
-    const failed = await this.db.transaction().execute(async (trx) => {
+    const failed = await runTransaction(this.db, async (trx) => {
       const task = await this.requireTask(trx, userId, taskId, true);
       if (task.status === 'failed') return undefined;
       if (task.status === 'completed')
         throw new ConflictError('task_already_finished', `Task ${taskId} is completed`);
-      const now = this.now();
-      const row = await updateTask(trx, taskId, {
-        status: 'failed',
-        error: input.error,
-        current_node: null,
-        duration_ms: input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now),
-        started_at: task.started_at ?? task.created_at,
-        completed_at: now,
-      });
-      await this.appendNodes(trx, row, input.nodes ?? []);
-      const scores = await insertScores(trx, [this.buildFailureScore(row)]);
-      await this.applyFinished(trx, [row], new Map(scores.map((score) => [score.task_id, score])));
-      return row;
+      return this.finishAsFailed(trx, task, input, 'error');
     });
-    if (failed) {
-      this.emit({ kind: 'task', userId, taskId });
-      this.emit({ kind: 'stats', agentIds: [failed.agent_id] });
-    }
+    if (failed) this.emitFinished(failed);
     return this.getTask(userId, taskId);
+  }
+
+  /**
+   * Fails a queued or running task with reason `timed_out` if it has shown no activity since `idleSince`
+   * (checked under the task's lock: a node recorded a moment ago keeps it alive). True when it failed.
+   */
+  async failIdleTask(taskId: string, idleSince: Date, timeoutMinutes: number): Promise<boolean> {
+    const failed = await runTransaction(this.db, async (trx) => {
+      const task = await findTaskForUpdate(trx, taskId);
+      if (!task || (task.status !== 'queued' && task.status !== 'running')) return undefined;
+      if (new Date(task.last_activity_at) > idleSince) return undefined;
+      const error = `timed_out: no node or status change for ${timeoutMinutes} minutes`;
+      return this.finishAsFailed(trx, task, { error }, 'timed_out');
+    });
+    if (failed) this.emitFinished(failed);
+    return failed !== undefined;
+  }
+
+  private async finishAsFailed(
+    trx: Kysely<Database>,
+    task: TaskRow,
+    input: FailTaskInput,
+    reason: FailureReason,
+  ): Promise<TaskRow> {
+    const now = this.now();
+    const row = await updateTask(trx, task.id, {
+      status: 'failed',
+      error: input.error,
+      failure_reason: reason,
+      current_node: null,
+      duration_ms: input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now),
+      started_at: task.started_at ?? task.created_at,
+      completed_at: now,
+    });
+    await this.appendNodes(trx, row, input.nodes ?? []);
+    const scores = await insertScores(trx, [this.buildFailureScore(row)]);
+    await this.applyFinished(trx, [row], new Map(scores.map((score) => [score.task_id, score])));
+    return row;
+  }
+
+  private emitFinished(task: TaskRow): void {
+    this.emit({ kind: 'task', userId: task.user_id, taskId: task.id });
+    this.emit({ kind: 'stats', agentIds: [task.agent_id] });
   }
 
   /**
@@ -370,7 +401,10 @@ export class ExecutionTracker {
   private async writeFinished(entries: readonly FinishedEntry[]): Promise<ReadonlySet<string>> {
     const records = entries.map((entry) => entry.record);
     const nodes = entries.flatMap((entry) => entry.nodes);
-    const inserted = await insertFinishedTasks(this.db, records, nodes, this.planJobs(records), this.pool);
+    // One statement is one transaction: a deadlock victim is simply sent again (its ids were not inserted).
+    const inserted = await retryOnConflict(() =>
+      insertFinishedTasks(this.db, records, nodes, this.planJobs(records), this.pool),
+    );
     if (inserted.length > 0)
       this.emit({ kind: 'stats', agentIds: [...new Set(inserted.map((row) => row.agent_id))] });
     return new Set(inserted.map((row) => row.id));
@@ -393,7 +427,7 @@ export class ExecutionTracker {
     const completed = input.status === 'completed';
     const rating = completed ? (input.user_rating ?? null) : null;
     const efficiency = completed
-      ? await this.scoreEfficiency(classification.category, usage.totalTokens, durationMs)
+      ? await this.scoreEfficiency(this.db, classification.category, usage.totalTokens, durationMs)
       : null;
     const overall = completed ? combineOverallScore({ efficiency, userRating: rating }, this.weights) : null;
     const sources: Record<string, ScoreSource> = {};
@@ -480,7 +514,10 @@ export class ExecutionTracker {
    * row is keyed by task) with its efficiency score, and updates statistics.
    */
   private async onTaskComplete(trx: Kysely<Database>, task: TaskRow): Promise<void> {
+    // The transaction's own connection: waiting for a second pooled connection while holding one
+    // deadlocks the pool as soon as every connection is held by a request doing the same.
     const efficiency = await this.scoreEfficiency(
+      trx,
       task.objective_category,
       task.total_tokens,
       task.duration_ms,
@@ -596,9 +633,9 @@ export class ExecutionTracker {
       : { category: GENERAL_CATEGORY, confidence: classification.confidence, source: 'default' };
   }
 
-  private async loadTemplates(): Promise<Map<string, TemplateRow>> {
+  private async loadTemplates(db: Kysely<Database> = this.db): Promise<Map<string, TemplateRow>> {
     if (!this.templates || Date.now() - this.templates.loadedAt > CACHE_TTL_MS) {
-      const rows = await findTemplates(this.db);
+      const rows = await findTemplates(db);
       this.templates = { rows: new Map(rows.map((row) => [row.category, row])), loadedAt: Date.now() };
     }
     return this.templates.rows;
@@ -628,21 +665,31 @@ export class ExecutionTracker {
     };
   }
 
-  private async scoreEfficiency(category: string, totalTokens: number | null, durationMs: number | null) {
-    const template = (await this.loadTemplates()).get(category);
+  /** `db` is the caller's transaction when it holds one: this never waits for a second connection. */
+  private async scoreEfficiency(
+    db: Kysely<Database>,
+    category: string,
+    totalTokens: number | null,
+    durationMs: number | null,
+  ) {
+    const template = (await this.loadTemplates(db)).get(category);
     const typical = {
       tokens: template?.typical_tokens ?? 1500,
       durationMs: template?.typical_duration_ms ?? 20_000,
     };
-    const baseline = await this.loadBaseline(category, typical);
+    const baseline = await this.loadBaseline(db, category, typical);
     return computeEfficiencyScore({ totalTokens, durationMs }, baseline, typical);
   }
 
   /** The category's efficiency baseline, refreshed at most once a minute (robust to one odd task). */
-  private async loadBaseline(category: string, typical: { tokens: number; durationMs: number }) {
+  private async loadBaseline(
+    db: Kysely<Database>,
+    category: string,
+    typical: { tokens: number; durationMs: number },
+  ) {
     const cached = this.baselines.get(category);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.baseline;
-    const logWorks = await findRecentLogWork(this.db, category, BASELINE_SAMPLE);
+    const logWorks = await findRecentLogWork(db, category, BASELINE_SAMPLE);
     const baseline = fitBaseline(logWorks, buildPriorBaseline(typical.tokens, typical.durationMs));
     this.baselines.set(category, { baseline, loadedAt: Date.now() });
     return baseline;

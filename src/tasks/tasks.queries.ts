@@ -35,17 +35,42 @@ export async function findTaskForUser(
   return query.executeTakeFirst();
 }
 
+/** A task by id alone, locked (for system jobs that act on any user's task). */
+export async function findTaskForUpdate(db: Kysely<Database>, taskId: string): Promise<TaskRow | undefined> {
+  return db.selectFrom('tasks').selectAll().where('id', '=', taskId).forUpdate().executeTakeFirst();
+}
+
+/** Unfinished tasks with no activity since `idleSince`, oldest first. */
+export async function findIdleTaskIds(
+  db: Kysely<Database>,
+  idleSince: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select('id')
+    .where('status', 'in', ['queued', 'running'])
+    .where('last_activity_at', '<', idleSince)
+    .orderBy('last_activity_at')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 export async function updateTask(
   db: Kysely<Database>,
   taskId: string,
   changes: TaskUpdate,
 ): Promise<TaskRow> {
-  return db
-    .updateTable('tasks')
-    .set(changes)
-    .where('id', '=', taskId)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return (
+    db
+      .updateTable('tasks')
+      // Every change of a task is activity: a task is failed as timed out only after none for a while.
+      .set({ ...changes, last_activity_at: sql<Date>`now()` })
+      .where('id', '=', taskId)
+      .returningAll()
+      .executeTakeFirstOrThrow()
+  );
 }
 
 /**

@@ -21,7 +21,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     MERIT_DATA_DIR: '/nonexistent',
     MERIT_WORKER: 'false',
-    MERIT_LOG_LEVEL: 'warn',
+    MERIT_LOG_LEVEL: 'error',
     ...overrides,
   });
 }

@@ -1,0 +1,47 @@
+import type { MiddlewareHandler } from 'hono';
+
+/** Names that always mean this machine. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** True for an address that only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddress(host: string): boolean {
+  const name = host.toLowerCase();
+  return LOOPBACK_HOSTS.has(name) || /^127(\.\d{1,3}){3}$/.test(name) || name.endsWith('.localhost');
+}
+
+/**
+ * Whether a request's host name is one this server answers to: the loopback names, the address it is
+ * bound to, and the configured names (`*` for any, `.example.com` for a domain and its subdomains).
+ */
+export function isAllowedHost(hostname: string, bindHost: string, allowed: readonly string[]): boolean {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (isLoopbackAddress(name)) return true;
+  if (name === bindHost.toLowerCase() && !isWildcardAddress(bindHost)) return true;
+  return allowed.some(
+    (entry) =>
+      entry === '*' ||
+      entry === name ||
+      (entry.startsWith('.') && (name.endsWith(entry) || name === entry.slice(1))),
+  );
+}
+
+export function isWildcardAddress(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** Answers 403 to a request whose Host header names a host this server does not answer to. */
+export function hostGuard(bindHost: string, allowed: readonly string[]): MiddlewareHandler {
+  return async (c, next) => {
+    const hostname = new URL(c.req.url).hostname;
+    if (isAllowedHost(hostname, bindHost, allowed)) return next();
+    return c.json(
+      {
+        error: {
+          code: 'host_not_allowed',
+          message: `Requests for host '${hostname}' are refused; add it to MERIT_ALLOWED_HOSTS to allow it`,
+        },
+      },
+      403,
+    );
+  };
+}
