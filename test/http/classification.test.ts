@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CategoryClassifier, getCategoryClassifier } from '../../src/routing/classification.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
-import { type FakeLlmServer, startFakeLlmServer } from '../support/fake-llm-server.js';
+import { type FakeLlmServer, type FakeReply, startFakeLlmServer } from '../support/fake-llm-server.js';
 
 describe.each(databaseKinds())('the category classifier (%s PostgreSQL)', (kind) => {
   let app: TestApp;
@@ -99,6 +99,26 @@ describe.each(databaseKinds())('the category classifier (%s PostgreSQL)', (kind)
       expect(command.body).toMatchObject({ objective_category: 'research', category_source: 'classifier' });
       // The LLM was asked each time; its answers came too late to count.
       expect(llm.requests).toHaveLength(2);
+    });
+
+    it.each([
+      ['401', [{ status: 401 }]],
+      ['429', [{ status: 429 }, { status: 429 }]],
+      ['500', [{ status: 500 }, { status: 500 }]],
+      ['bad JSON', [{ malformed: true }, { malformed: true }]],
+      [
+        'a schema violation',
+        [{ json: { category: 'research', confidence: 7 } }, { json: { category: 'x' } }],
+      ],
+      ['a hang', [{ delayMs: 60_000 }]],
+    ] as [string, FakeReply[]][])('answers with the offline classifier after %s', async (_, replies) => {
+      llm.script(replies);
+      llm.setFallback(() => ({ status: 500 }));
+      const { body } = await budgeted.call('POST', '/api/route/classify', {
+        command: 'draft a press release',
+      });
+      expect(body).toMatchObject({ category: 'writing', source: 'classifier' });
+      expect(llm.requests.length).toBeGreaterThan(0);
     });
 
     it('uses the LLM answer that arrives within the budget', async () => {
