@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { loadPriceTable, type PriceTable } from './llm/pricing.js';
 
 /** The default user of the seed's single-user world (its curl examples use this id). */
 export const DEFAULT_USER_ID = '00000000-0000-0000-0000-000000000001';
@@ -54,6 +55,7 @@ const envSchema = z.object({
   MERIT_ALLOWED_HOSTS: optionalText,
   MERIT_TASK_TIMEOUT_MINUTES: z.coerce.number().int().min(0).default(60),
   MERIT_CLASSIFY_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
+  MERIT_PRICES_FILE: optionalText,
 });
 
 export interface LlmSettings {
@@ -110,6 +112,8 @@ export interface Config {
   readonly taskTimeoutMinutes: number;
   /** How long a command waits for the LLM classifier before the offline classifier answers. */
   readonly classifyTimeoutMs: number;
+  /** The shipped model prices plus MERIT_PRICES_FILE's entries (which win); see src/llm/pricing.ts. */
+  readonly prices: PriceTable;
 }
 
 export interface DatabaseTimeouts {
@@ -166,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         .filter((host) => host !== ''),
     ),
     classifyTimeoutMs: e.MERIT_CLASSIFY_TIMEOUT_MS,
+    prices: loadPriceTable(e.MERIT_PRICES_FILE),
   });
 }
 

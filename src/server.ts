@@ -15,6 +15,7 @@ import { EventBus } from './http/event-bus.js';
 import { registerEventRoutes } from './http/events.routes.js';
 import { isLoopbackAddress, isWildcardAddress } from './http/host-guard.js';
 import { createLog } from './lib/log.js';
+import { installPriceTable } from './llm/pricing.js';
 import { createLlmProvider } from './llm/provider.js';
 import { CategoryClassifier, registerCategoryClassifier } from './routing/classification.service.js';
 import { ExecutionTracker } from './tasks/execution-tracker.js';
@@ -32,6 +33,8 @@ export function createServices(
   config: Config,
   database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'>,
 ): MeritServices {
+  // Every cost estimate in this process (tasks, judge, reviews) prices with the configured table.
+  installPriceTable(config.prices);
   const events = new EventBus();
   const log = createLog(config.logLevel);
   const scoring = buildScoringOptions(config.evaluation);
