@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type {
   Database,
+  FailureReason,
   NewNode,
   NewScore,
   NewTask,
@@ -94,6 +95,7 @@ export interface TaskPreviewRow {
   result_length: number | null;
   error: string | null;
   error_length: number | null;
+  failure_reason: FailureReason | null;
   model: string | null;
   simulated: boolean;
   source: string;
@@ -162,6 +164,7 @@ const selectTaskPreviews = sql`
     t.objective_category, t.category_confidence, t.category_source, t.status, t.current_node,
     left(t.result, ${sql.lit(PREVIEW_CHARS)}) AS result, char_length(t.result) AS result_length,
     left(t.error, ${sql.lit(PREVIEW_CHARS)}) AS error, char_length(t.error) AS error_length,
+    CASE WHEN t.status = 'failed' THEN coalesce(t.failure_reason, 'error') END AS failure_reason,
     t.model, t.simulated, t.source, t.prompt_tokens, t.completion_tokens, t.total_tokens, t.estimated_cost,
     t.duration_ms, t.created_at, t.started_at, t.completed_at,
     to_char(t.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)}) AS cursor_at,

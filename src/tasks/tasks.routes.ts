@@ -70,6 +70,10 @@ export const taskSchema = z
     result_length: nullableNumber.openapi({ description: 'Characters of the whole result' }),
     error: z.string().nullable(),
     error_length: nullableNumber.openapi({ description: 'Characters of the whole error' }),
+    failure_reason: z.enum(['error', 'timed_out']).nullable().openapi({
+      description:
+        "Why a failed task failed: 'error' (its agent or client reported it) or 'timed_out' (no activity for MERIT_TASK_TIMEOUT_MINUTES); null unless failed",
+    }),
     truncated: z.boolean().openapi({
       description: `True when a list shows a preview: command, result, error or the score's user_feedback was cut to its first ${PREVIEW_CHARS} characters (GET /api/tasks/{task_id} has them whole)`,
     }),

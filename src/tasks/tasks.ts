@@ -1,4 +1,4 @@
-import type { NodeRow, ScoreRow, TaskRow } from '../db/database.js';
+import type { FailureReason, NodeRow, ScoreRow, TaskRow } from '../db/database.js';
 import { countChars, PREVIEW_CHARS } from '../lib/paging.js';
 import { estimateCost } from '../llm/pricing.js';
 import type { TaskContribution } from '../stats/stats.js';
@@ -25,6 +25,8 @@ export interface TaskView {
   result_length: number | null;
   error: string | null;
   error_length: number | null;
+  /** Why a failed task failed: `error` (reported by its agent or client) or `timed_out`; null otherwise. */
+  failure_reason: FailureReason | null;
   truncated: boolean;
   model: string | null;
   simulated: boolean;
@@ -93,6 +95,7 @@ export function toTaskView(row: TaskRow, nickname: string | null): TaskView {
     result_length: lengthOf(row.result),
     error: row.error,
     error_length: lengthOf(row.error),
+    failure_reason: row.status === 'failed' ? (row.failure_reason ?? 'error') : null,
     truncated: false,
     model: row.model,
     simulated: row.simulated,
@@ -163,6 +166,7 @@ export function toTaskPreviewView(row: TaskPreviewRow): TaskView {
     result_length: row.result_length,
     error: row.error,
     error_length: row.error_length,
+    failure_reason: row.failure_reason,
     truncated:
       cut(row.command_length) ||
       cut(row.result_length) ||

@@ -51,6 +51,18 @@ describe.each(databaseKinds())('tasks left unfinished (%s PostgreSQL)', (kind) =
     expect(byId.get(stuck)?.error).toMatch(/^timed_out/);
     expect(byId.get(queued)).toMatchObject({ status: 'failed', failure_reason: 'timed_out' });
     expect(byId.get(fresh)).toMatchObject({ status: 'running', failure_reason: null });
+    // The API says why: timed out here, 'error' for a failure an agent or client reported.
+    expect((await app.call('GET', `/api/tasks/${stuck}`)).body).toMatchObject({
+      status: 'failed',
+      failure_reason: 'timed_out',
+    });
+    expect((await app.call('GET', `/api/tasks/${fresh}`)).body.failure_reason).toBeNull();
+    const reported = await createTask(app, 'agent_d', 'running');
+    expect(
+      (await app.call('POST', `/api/tasks/${reported}/fail`, { error: 'tool crashed' })).body,
+    ).toMatchObject({
+      failure_reason: 'error',
+    });
     const scores = await app.database.pool.query(
       'SELECT count(*)::int AS n FROM agent_performance_scores WHERE task_id = ANY($1)',
       [[stuck, queued]],

@@ -27,6 +27,7 @@ function makeTask(id: string, overrides: Partial<Task> = {}): Task {
     result_length: null,
     error: null,
     error_length: null,
+    failure_reason: null,
     truncated: false,
     model: null,
     simulated: true,

@@ -84,6 +84,8 @@ export interface Task {
   result_length: number | null;
   error: string | null;
   error_length: number | null;
+  /** Why a failed task failed: 'error' (reported) or 'timed_out' (no activity for too long). */
+  failure_reason: 'error' | 'timed_out' | null;
   /**
    * True when this is a list's preview (the task list, live events): a long command, result, error or
    * feedback was cut; `getTask` gives them whole.

@@ -93,7 +93,8 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
         {task.status === 'completed' && <MarkdownView source={texts.result ?? ''} />}
         {task.status === 'failed' && (
           <p className="task-error" role="alert">
-            <strong>Failed:</strong> {texts.error ?? 'The agent stopped without giving a reason.'}
+            <strong>{task.failure_reason === 'timed_out' ? 'Timed out:' : 'Failed:'}</strong>{' '}
+            {texts.error ?? 'The agent stopped without giving a reason.'}
             {texts === task && isCut(task.error, task.error_length) && '…'}
           </p>
         )}
