@@ -43,6 +43,6 @@ try {
   console.log(formatSummary(campaign));
   process.exitCode = campaign.passed ? 0 : 1;
 } catch (error) {
-  console.error(error);
+  console.error(error instanceof Error ? error.message : error);
   process.exitCode = 2;
 }
