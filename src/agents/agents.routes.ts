@@ -60,6 +60,10 @@ export const rankingSchema = z
     score_lower: nullableNumber,
     score_upper: nullableNumber,
     scored_tasks: z.number(),
+    not_evaluated_tasks: z.number().openapi({
+      description:
+        'Completed tasks without an overall score (no rating, judge or peer score yet), left out of the averages',
+    }),
     avg_user_rating: nullableNumber.openapi({ description: 'Plain mean of the star ratings' }),
     rating_estimate: nullableNumber.openapi({
       description:

@@ -29,7 +29,8 @@ export type OverallWeights = {
  * counts most (0.4). The three quality dimensions share 0.45 equally: evaluators are useful but fallible.
  * Peer reviews (0.1) are a second opinion from other agents, discounted by their agreement with users.
  * Efficiency (0.05) only breaks ties: a cheap wrong answer must never outrank a good one.
- * Missing components are left out and the rest re-normalised, so an unrated task is not punished.
+ * Missing components are left out and the rest re-normalised, so an unrated task is not punished; but
+ * efficiency alone is no verdict on quality, so a task without any quality signal has no overall score.
  */
 export const DEFAULT_OVERALL_WEIGHTS: Readonly<OverallWeights> = Object.freeze({
   userRating: 0.4,
@@ -41,6 +42,9 @@ export const DEFAULT_OVERALL_WEIGHTS: Readonly<OverallWeights> = Object.freeze({
 });
 
 const WEIGHT_KEYS = ['userRating', 'accuracy', 'relevance', 'completeness', 'peer', 'efficiency'] as const;
+
+/** The components that say how good the output was (a rating, a judge's dimension, a peer review). */
+const QUALITY_KEYS = ['userRating', 'accuracy', 'relevance', 'completeness', 'peer'] as const;
 
 // Config strings say "rating"; the code says userRating. Both (and snake_case) are accepted.
 const CONFIG_KEY_ALIASES: Record<string, keyof OverallWeights> = {
@@ -54,20 +58,26 @@ const CONFIG_KEY_ALIASES: Record<string, keyof OverallWeights> = {
   efficiency: 'efficiency',
 };
 
-/** Weighted mean of the present components in [0, 1], rounded to 2 decimals; null when none is present. */
+/**
+ * Weighted mean of the present components in [0, 1], rounded to 2 decimals. Null (not evaluated yet)
+ * unless a quality signal with a positive weight is present: a user rating, a judge's dimension or a
+ * peer score. Efficiency alone never makes an overall score.
+ */
 export function combineOverallScore(
   parts: OverallScoreParts,
   weights: OverallWeights = DEFAULT_OVERALL_WEIGHTS,
 ): number | null {
   let weightedSum = 0;
   let totalWeight = 0;
+  let qualityWeight = 0;
   for (const key of WEIGHT_KEYS) {
     const value = normaliseComponent(key, parts[key]);
     if (value === null || weights[key] === 0) continue;
     weightedSum += value * weights[key];
     totalWeight += weights[key];
+    if (key !== 'efficiency') qualityWeight += weights[key];
   }
-  return totalWeight === 0 ? null : roundTo(weightedSum / totalWeight, 2);
+  return qualityWeight === 0 ? null : roundTo(weightedSum / totalWeight, 2);
 }
 
 /** Maps a 1-5 rating onto the 0-1 score scale: 1 -> 0, 3 -> 0.5, 5 -> 1. */
@@ -97,8 +107,12 @@ export function parseOverallWeights(text: string): OverallWeights {
     }
     weights[key] = value;
   }
-  if (WEIGHT_KEYS.every((key) => weights[key] === 0)) {
-    throw new ValidationError('overall_weights', 'at least one weight must be positive');
+  // Efficiency alone never makes an overall score, so weights without a quality component score nothing.
+  if (QUALITY_KEYS.every((key) => weights[key] === 0)) {
+    throw new ValidationError(
+      'overall_weights',
+      'at least one of rating, accuracy, relevance, completeness or peer must have a positive weight',
+    );
   }
   return weights;
 }

@@ -51,6 +51,8 @@ export interface Ranking {
   score_lower: number | null;
   score_upper: number | null;
   scored_tasks: number;
+  /** Completed tasks without an overall score yet (no rating, judge or peer score): left out of the averages. */
+  not_evaluated_tasks: number;
   /** The plain mean of the user's star ratings. */
   avg_user_rating: number | null;
   /** Posterior mean of the expected star value (Dirichlet, one pseudo-rating per star): what rating_lower..rating_upper qualifies. */
@@ -135,6 +137,8 @@ function describeAgent(
     score_lower: score ? round(score.lower, 4) : null,
     score_upper: score ? round(score.upper, 4) : null,
     scored_tasks: scored,
+    // Only completed tasks are scored, so the rest of them wait for (or never got) a quality signal.
+    not_evaluated_tasks: Math.max(0, (row.successful_tasks ?? 0) - scored),
     avg_user_rating:
       row.rated_tasks > 0 ? round(row.sum_user_rating / row.rated_tasks, 2) : row.avg_user_rating,
     rating_estimate: stars ? round(stars.mean, 3) : null,

@@ -44,6 +44,33 @@ describe('combineOverallScore', () => {
     expect(combineOverallScore({ accuracy: null, userRating: null })).toBeNull();
   });
 
+  it('gives no overall score from efficiency alone: without a quality signal the task is not evaluated', () => {
+    expect(combineOverallScore({ efficiency: 1 })).toBeNull();
+    expect(
+      combineOverallScore({
+        efficiency: 0.2,
+        accuracy: null,
+        relevance: null,
+        completeness: null,
+        peer: null,
+        userRating: null,
+      }),
+    ).toBeNull();
+    // A quality signal whose weight is switched off is no signal either.
+    expect(
+      combineOverallScore({ efficiency: 1, peer: 0.9 }, { ...DEFAULT_OVERALL_WEIGHTS, peer: 0 }),
+    ).toBeNull();
+  });
+
+  it('counts efficiency beside any one quality signal', () => {
+    // (0.4x0.5 + 0.05x1) / 0.45 = 0.5556
+    expect(combineOverallScore({ userRating: 3, efficiency: 1 })).toBe(0.56);
+    // (0.1x0.5 + 0.05x1) / 0.15 = 0.6667
+    expect(combineOverallScore({ peer: 0.5, efficiency: 1 })).toBe(0.67);
+    // (0.15x0.6 + 0.05x0) / 0.2 = 0.45
+    expect(combineOverallScore({ accuracy: 0.6, efficiency: 0 })).toBe(0.45);
+  });
+
   it('skips components whose weight is zero', () => {
     const weights = { ...DEFAULT_OVERALL_WEIGHTS, peer: 0 };
     expect(combineOverallScore({ peer: 0.2, accuracy: 0.9 }, weights)).toBe(0.9);
@@ -78,6 +105,13 @@ describe('parseOverallWeights', () => {
 
   it('accepts user_rating as an alias of rating', () => {
     expect(parseOverallWeights('user_rating=0.7').userRating).toBe(0.7);
+  });
+
+  it('rejects weights that leave only efficiency (it would score nothing)', () => {
+    expect(() => parseOverallWeights('rating=0,accuracy=0,relevance=0,completeness=0,peer=0')).toThrow(
+      /rating, accuracy, relevance, completeness or peer/,
+    );
+    expect(parseOverallWeights('rating=0,accuracy=0,relevance=0,completeness=0,peer=0.1').peer).toBe(0.1);
   });
 
   it('rejects unknown keys, bad numbers and all-zero weights', () => {
