@@ -180,14 +180,14 @@ export async function runScenario(
     ledgerCheck = await verifyLedger(databaseUrl, ledger);
     drift = await measureStatsDrift(databaseUrl);
     checked = true;
-    await dropDatabase(server, databaseName).catch((error: Error) =>
-      notes.push(`could not drop ${databaseName}: ${error.message}`),
-    );
   } catch (error) {
     notes.push(`scenario could not run: ${(error as Error).stack ?? String(error)}`);
     if (merit?.alive) await merit.stop(options.stopBoundMs);
   } finally {
     client?.close();
+    await dropDatabase(server, databaseName).catch((error: Error) =>
+      notes.push(`could not drop ${databaseName}: ${error.message}`),
+    );
     if (definition.ownsServer) await server.close().catch(() => {});
   }
   return summarize({
