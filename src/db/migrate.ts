@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { Logger, runMigrations as runWorkerMigrations } from 'graphile-worker';
+import { runMigrations as runWorkerMigrations } from 'graphile-worker';
 import type pg from 'pg';
+import { silentWorkerLogger } from '../lib/log.js';
 import type { DatabaseHandle } from './connect.js';
 import {
   fingerprintSchema,
@@ -282,29 +283,4 @@ function describePosition(sql: string, error: unknown): string {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** graphile-worker logs through this; Merit keeps its own output readable. */
-export function silentWorkerLogger(): Logger {
-  return createWorkerLogger('silent');
-}
-
-const LEVEL_RANK = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 } as const;
-const WORKER_LEVELS: Record<string, keyof typeof LEVEL_RANK> = {
-  debug: 'debug',
-  info: 'info',
-  warning: 'warn',
-  error: 'error',
-};
-
-/** graphile-worker's log lines (job outcomes, retries, failures) at or above `MERIT_LOG_LEVEL`. */
-export function createWorkerLogger(level: keyof typeof LEVEL_RANK): Logger {
-  return new Logger(() => (messageLevel, message) => {
-    const mapped = WORKER_LEVELS[messageLevel] ?? 'info';
-    if (LEVEL_RANK[mapped] < LEVEL_RANK[level]) return;
-    const line = `[merit worker] ${message}`;
-    if (mapped === 'error') console.error(line);
-    else if (mapped === 'warn') console.warn(line);
-    else console.log(line);
-  });
 }

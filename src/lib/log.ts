@@ -43,3 +43,8 @@ export function createWorkerLogger(log: Log): WorkerLogger {
     };
   });
 }
+
+/** graphile-worker's log lines discarded (its own migrations, tests that run jobs by hand). */
+export function silentWorkerLogger(): WorkerLogger {
+  return new WorkerLogger(() => () => {});
+}

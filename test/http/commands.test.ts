@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAgentJobs, RUN_AGENT_TASK_MAX_ATTEMPTS } from '../../src/agents/agents.jobs.js';
 import { insertRunAgentTaskJob, RUN_AGENT_TASK_JOB } from '../../src/agents/agents.queries.js';
 import { simulateRun } from '../../src/agents/simulated-team.js';
-import { silentWorkerLogger } from '../../src/db/migrate.js';
+import { silentWorkerLogger } from '../../src/lib/log.js';
 import { estimateCost } from '../../src/llm/pricing.js';
 import { createTestApp, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';

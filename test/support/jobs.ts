@@ -1,5 +1,5 @@
 import { runOnce } from 'graphile-worker';
-import { silentWorkerLogger } from '../../src/db/migrate.js';
+import { silentWorkerLogger } from '../../src/lib/log.js';
 import { buildTaskList } from '../../src/worker.js';
 import type { TestApp } from './app.js';
 
