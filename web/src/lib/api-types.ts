@@ -134,6 +134,8 @@ export interface Ranking {
   score_lower: number | null;
   score_upper: number | null;
   scored_tasks: number;
+  /** Completed tasks without an overall score yet (no rating, judge or peer score): left out of the averages. */
+  not_evaluated_tasks: number;
   rating_lower: number | null;
   rating_upper: number | null;
   avg_cost_per_task: number | null;

@@ -24,6 +24,14 @@ export function formatScore(score: number | null | undefined): string {
   return score === null || score === undefined ? '–' : (score * 100).toFixed(0);
 }
 
+/**
+ * A completed task's overall score; without one no quality signal (rating, judge or peer review) has
+ * arrived yet, and efficiency alone is no score, so it reads "not evaluated" rather than a number.
+ */
+export function formatOverallScore(score: number | null | undefined): string {
+  return score === null || score === undefined ? 'not evaluated' : formatScore(score);
+}
+
 export function formatRating(rating: number | null | undefined): string {
   return rating === null || rating === undefined ? '–' : `${rating.toFixed(1)} ★`;
 }

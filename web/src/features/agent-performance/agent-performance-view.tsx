@@ -145,6 +145,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
           <Stat label="Tasks" value={String(stats.total_tasks)} />
           <Stat label="Success" value={successRate} />
           <Stat label="Avg score" value={formatScore(stats.avg_overall_score)} />
+          <Stat label="Not evaluated" value={String(stats.not_evaluated_tasks)} />
           <Stat label="Avg rating" value={formatRating(stats.avg_user_rating)} />
           <Stat label="Total cost" value={formatCost(stats.total_cost)} />
         </dl>
@@ -203,7 +204,13 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
                           )}
                         </td>
                         <td>{task.objective_category ?? '–'}</td>
-                        <td>{formatScore(task.overall_score)}</td>
+                        <td data-testid="history-score">
+                          {task.status === 'completed' && task.overall_score === null ? (
+                            <span className="muted">not evaluated</span>
+                          ) : (
+                            formatScore(task.overall_score)
+                          )}
+                        </td>
                         <td>{task.user_rating === null ? '–' : `${task.user_rating} ★`}</td>
                         <td>{formatCost(task.estimated_cost)}</td>
                         <td>{formatDuration(task.duration_ms)}</td>

@@ -8,7 +8,13 @@ import type {
   ScoreKind,
   TaskEvaluation,
 } from '../../lib/api-types.js';
-import { formatCost, formatDateTime, formatScore, formatTokens } from '../../lib/format.js';
+import {
+  formatCost,
+  formatDateTime,
+  formatOverallScore,
+  formatScore,
+  formatTokens,
+} from '../../lib/format.js';
 
 const SCORE_ROWS: { kind: ScoreKind; label: string }[] = [
   { kind: 'accuracy', label: 'Accuracy' },
@@ -199,7 +205,9 @@ export function TaskEvaluationPanel({ id, taskId, refreshKey }: TaskEvaluationPa
                           ? entry.value === null
                             ? '–'
                             : `${entry.value} ★`
-                          : formatScore(entry.value)}
+                          : kind === 'overall'
+                            ? formatOverallScore(entry.value)
+                            : formatScore(entry.value)}
                       </td>
                       <td data-testid="score-source">{entry.source ?? '–'}</td>
                       <td>{entry.version ?? '–'}</td>

@@ -34,6 +34,15 @@ function ScoreCell({ ranking }: { ranking: Ranking }) {
           {score !== null && <span className="interval-point" style={{ left: `${score * 100}%` }} />}
         </span>
       )}
+      {ranking.not_evaluated_tasks > 0 && (
+        <span
+          className="muted small"
+          title="Completed tasks without a rating, judge or peer score yet: left out of the average"
+          data-testid="not-evaluated"
+        >
+          {` ${ranking.not_evaluated_tasks} not evaluated`}
+        </span>
+      )}
     </span>
   );
 }

@@ -136,10 +136,16 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
             <dt>Duration</dt>
             <dd>{formatDuration(task.duration_ms)}</dd>
           </div>
-          {task.score?.overall_score != null && (
-            <div>
+          {task.status === 'completed' && (
+            <div data-testid="task-score">
               <dt>Score</dt>
-              <dd>{Math.round(task.score.overall_score * 100)}</dd>
+              <dd>
+                {task.score?.overall_score == null ? (
+                  <span className="muted">not evaluated yet</span>
+                ) : (
+                  Math.round(task.score.overall_score * 100)
+                )}
+              </dd>
             </div>
           )}
         </dl>
