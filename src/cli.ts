@@ -204,9 +204,10 @@ async function runSeedDemo(args: string[]): Promise<number> {
       seed: Number(values.seed),
       userId: values.user,
       progress: process.stderr.isTTY ? 'bar' : 'lines',
+      evaluation: config.evaluation,
     });
     console.log(
-      `\nSeeded ${summary.tasks} tasks (${summary.failed} failed, ${summary.rated} rated, ${summary.nodes} nodes) over ${summary.days} days in ${(summary.elapsedMs / 1000).toFixed(1)} s.`,
+      `\nSeeded ${summary.tasks} tasks (${summary.failed} failed, ${summary.rated} rated, ${summary.evaluated} evaluated and reviewed, ${summary.nodes} nodes) over ${summary.days} days in ${(summary.elapsedMs / 1000).toFixed(1)} s.`,
     );
     return 0;
   } finally {

@@ -1,9 +1,16 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { DEFAULT_ROSTER } from '../agents/roster.js';
 import { SIMULATED_MODEL, simulateRun } from '../agents/simulated-team.js';
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import { type EvaluationDeps, evaluateTask } from '../evaluation/evaluation.jobs.js';
+import { buildScoringOptions } from '../evaluation/rescore.js';
+import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
 import { createProgress } from '../lib/progress.js';
 import { createRng, sampleNormal } from '../lib/random.js';
+import { DEFAULT_REVIEWERS, parseReviewersConfig } from '../reviews/peer-review.js';
+import { reviewTask } from '../reviews/review.jobs.js';
+import { DEFAULT_REWARD_CONFIG } from '../rewards/reward-rules.js';
 import { DEFAULT_CATEGORY_TEMPLATES } from '../routing/classifier.js';
 import { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { FinishedTaskInput } from '../tasks/task-schemas.js';
@@ -18,6 +25,8 @@ export interface SeedDemoOptions {
   ratedShare?: number;
   batchSize?: number;
   now?: Date;
+  /** Overall-score weights, reward rules and reviewers as configured (MERIT_OVERALL_WEIGHTS, MERIT_REWARD_RULES, MERIT_REVIEWERS); defaults when absent. */
+  evaluation?: Config['evaluation'];
 }
 
 export interface SeedDemoSummary {
@@ -25,9 +34,14 @@ export interface SeedDemoSummary {
   failed: number;
   rated: number;
   nodes: number;
+  /** Completed tasks evaluated and peer-reviewed (offline), so their scores and rewards are complete. */
+  evaluated: number;
   days: number;
   elapsedMs: number;
 }
+
+// Each evaluation runs once, inline: there is no job to retry it.
+const SINGLE_ATTEMPT = { attempts: 1, maxAttempts: 1 };
 
 const WORKERS = DEFAULT_ROSTER.filter((agent) => !agent.isOrchestrator);
 
@@ -35,11 +49,26 @@ const WORKERS = DEFAULT_ROSTER.filter((agent) => !agent.isOrchestrator);
  * Fills a realistic, simulated history through the batch API: commands from every category's example
  * commands, sent mostly to the agents that specialise in them, spread over the last `days` days (more
  * on weekdays), with node steps, failures and the user's ratings (which follow hidden quality, noisily).
+ * Every completed task is then evaluated and peer-reviewed by the offline evaluators, through the same
+ * functions as the background jobs, so its overall score and reward points are those of any other task.
  */
 export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): Promise<SeedDemoSummary> {
   const started = Date.now();
   const random = createRng(options.seed);
-  const tracker = new ExecutionTracker(db);
+  const settings = options.evaluation;
+  const scoring = settings
+    ? buildScoringOptions(settings)
+    : { weights: DEFAULT_OVERALL_WEIGHTS, rewards: DEFAULT_REWARD_CONFIG };
+  const tracker = new ExecutionTracker(db, { rewards: scoring.rewards, overallWeights: scoring.weights });
+  // No provider: the offline evaluator and offline reviews score simulated work, whatever LLM is configured.
+  const evaluation: EvaluationDeps = {
+    db,
+    provider: undefined,
+    ...scoring,
+    reviewers:
+      settings?.reviewers === undefined ? DEFAULT_REVIEWERS : parseReviewersConfig(settings.reviewers),
+    ratePerMinute: 0,
+  };
   const progress = createProgress('Seeding demo history', options.tasks, options.progress);
   const batchSize = options.batchSize ?? 500;
   const now = (options.now ?? new Date()).getTime();
@@ -48,6 +77,7 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
     failed: 0,
     rated: 0,
     nodes: 0,
+    evaluated: 0,
     days: options.days,
     elapsedMs: 0,
   };
@@ -97,11 +127,43 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
       simulated: true,
     });
     summary.tasks += result.accepted;
+    await evaluateBatch(db, evaluation, batch, result.task_ids, (done) => {
+      summary.evaluated += 1;
+      progress.update(offset + done, 'evaluating');
+    });
     progress.update(Math.min(options.tasks, offset + batchSize));
   }
   progress.finish();
   summary.elapsedMs = Date.now() - started;
   return summary;
+}
+
+/**
+ * Evaluates and peer-reviews a recorded batch's completed tasks one after the other (reward rules look
+ * at the agent's earlier scores), on one connection. `onEvaluated` gets the batch position done.
+ */
+async function evaluateBatch(
+  db: Kysely<Database>,
+  evaluation: EvaluationDeps,
+  batch: readonly FinishedTaskInput[],
+  taskIds: readonly string[],
+  onEvaluated: (done: number) => void,
+): Promise<void> {
+  await db.connection().execute(async (connection) => {
+    // Demo history is made again by running seed-demo: no commit needs to wait for the disk.
+    await sql`SET synchronous_commit = off`.execute(connection);
+    try {
+      const deps = { ...evaluation, db: connection };
+      for (const [index, taskId] of taskIds.entries()) {
+        if (batch[index]?.status !== 'completed') continue;
+        await evaluateTask(deps, taskId, SINGLE_ATTEMPT);
+        await reviewTask(deps, taskId, SINGLE_ATTEMPT);
+        onEvaluated(index + 1);
+      }
+    } finally {
+      await sql`RESET synchronous_commit`.execute(connection);
+    }
+  });
 }
 
 /** Milliseconds before now: uniform over the period, with weekends thinned out. */

@@ -1,6 +1,10 @@
 /**
  * The RewardSystem as pure rules: a finished task's figures in, the reward points it earned out.
  * Bonuses reward quality, consistency and thrift; penalties punish poor work, waste and failure.
+ * Quality is judged against par, the team's own recent overall scores (quartiles of its last scored
+ * tasks): the top quarter earns excellence, the bottom quarter loses as much, so an agent of average
+ * quality nets about zero however generous the evaluators are, and a better one earns more. Until the
+ * team has TEAM_PAR_MIN_SAMPLE scored tasks, fixed thresholds stand in for par.
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -11,10 +15,17 @@ export type RewardRule =
   | 'speed'
   | 'efficiency'
   | 'first_success'
+  | 'below_par'
   | 'poor_quality'
   | 'wasteful'
   | 'too_slow'
   | 'failure';
+
+/** Quartiles of the team's recent overall scores: q1 <= median <= q3. */
+export type ScoreQuartiles = { q1: number; median: number; q3: number };
+
+/** How many scored tasks the team needs before its quartiles are par. */
+export const TEAM_PAR_MIN_SAMPLE = 20;
 
 export type RewardInput = {
   overallScore: number | null;
@@ -28,11 +39,19 @@ export type RewardInput = {
   isFirstSuccessInCategory: boolean;
   /** The agent's previous overall scores in this category, newest first, not counting this task. */
   recentScores: number[];
+  /** Par: the team's recent overall scores; null (or absent) while there are too few. */
+  teamScoreQuartiles?: ScoreQuartiles | null;
 };
 
 export type RewardConfig = {
+  /** Overall score in the team's top quarter (above q3); at least minOverallScore while there is no par. */
   excellence: { minOverallScore: number; points: number };
-  /** A streak of `streak` tasks (this one and the previous streak - 1) all at or above minScore. */
+  /** Overall score in the team's bottom quarter (below q1); nothing while there is no par. */
+  belowPar: { points: number };
+  /**
+   * A streak of `streak` tasks in the category (this one and the previous streak - 1) all at or above
+   * the team's median; at or above minScore while there is no par.
+   */
   consistency: { streak: number; minScore: number; points: number };
   speed: { maxDurationRatio: number; points: number };
   efficiency: { minEfficiencyScore: number; points: number };
@@ -42,19 +61,25 @@ export type RewardConfig = {
   wasteful: { minTokenRatio: number; points: number };
   tooSlow: { minDurationRatio: number; points: number };
   failure: { points: number };
-  /** Speed and efficiency bonuses need at least this overall score: fast garbage earns nothing. */
+  /** Speed and efficiency bonuses need at least this overall score and par's median: fast garbage earns nothing. */
   bonusMinOverallScore: number;
 };
 
 export type AppliedReward = { rule: RewardRule; points: number; reason: string };
 export type RewardOutcome = { applied: AppliedReward[]; netPoints: number };
 
+/**
+ * Calibrated on `seed-demo` (test/db/seed-demo.test.ts): excellence and below par balance each other
+ * for an average agent, and the small bonuses roughly offset failures, so the team's mean is near 0
+ * points per task while the best agent earns the most.
+ */
 export const DEFAULT_REWARD_CONFIG: Readonly<RewardConfig> = Object.freeze({
   excellence: { minOverallScore: 0.9, points: 10 },
-  consistency: { streak: 5, minScore: 0.75, points: 5 },
-  speed: { maxDurationRatio: 0.5, points: 3 },
-  efficiency: { minEfficiencyScore: 0.8, points: 3 },
-  firstSuccess: { points: 5 },
+  belowPar: { points: -10 },
+  consistency: { streak: 5, minScore: 0.75, points: 2 },
+  speed: { maxDurationRatio: 0.5, points: 2 },
+  efficiency: { minEfficiencyScore: 0.8, points: 1 },
+  firstSuccess: { points: 2 },
   poorQuality: { belowOverallScore: 0.4, maxUserRating: 1, points: -5 },
   wasteful: { minTokenRatio: 3, points: -3 },
   tooSlow: { minDurationRatio: 3, points: -3 },
@@ -71,6 +96,7 @@ export function applyRewardRules(
     ? [{ rule: 'failure' as const, points: config.failure.points, reason: 'the task failed' }]
     : [
         checkExcellence(input, config),
+        checkBelowPar(input, config),
         checkConsistency(input, config),
         checkSpeed(input, config),
         checkEfficiency(input, config),
@@ -84,16 +110,35 @@ export function applyRewardRules(
 
 function checkExcellence(input: RewardInput, config: RewardConfig): AppliedReward | null {
   const { minOverallScore, points } = config.excellence;
-  if (input.overallScore === null || input.overallScore < minOverallScore) return null;
-  return { rule: 'excellence', points, reason: `overall score ${input.overallScore} >= ${minOverallScore}` };
+  const par = findPar(input);
+  if (input.overallScore === null) return null;
+  // Strictly beyond a quartile on both sides, so ties at a quartile tip neither way.
+  if (par ? input.overallScore <= par.q3 : input.overallScore < minOverallScore) return null;
+  const reason = par
+    ? `overall score ${input.overallScore} in the team's top quarter (> ${formatScore(par.q3)})`
+    : `overall score ${input.overallScore} >= ${minOverallScore}`;
+  return { rule: 'excellence', points, reason };
+}
+
+function checkBelowPar(input: RewardInput, config: RewardConfig): AppliedReward | null {
+  const par = findPar(input);
+  if (par === null || input.overallScore === null || input.overallScore >= par.q1) return null;
+  return {
+    rule: 'below_par',
+    points: config.belowPar.points,
+    reason: `overall score ${input.overallScore} in the team's bottom quarter (< ${formatScore(par.q1)})`,
+  };
 }
 
 function checkConsistency(input: RewardInput, config: RewardConfig): AppliedReward | null {
   const { streak, minScore, points } = config.consistency;
   const previous = input.recentScores.slice(0, streak - 1);
   if (input.overallScore === null || previous.length < streak - 1) return null;
-  if (![input.overallScore, ...previous].every((score) => score >= minScore)) return null;
-  return { rule: 'consistency', points, reason: `last ${streak} scores in the category all >= ${minScore}` };
+  const par = findPar(input);
+  const threshold = par ? par.median : minScore;
+  if (![input.overallScore, ...previous].every((score) => score >= threshold)) return null;
+  const than = par ? `the team's median ${formatScore(threshold)}` : String(threshold);
+  return { rule: 'consistency', points, reason: `last ${streak} scores in the category all >= ${than}` };
 }
 
 function checkSpeed(input: RewardInput, config: RewardConfig): AppliedReward | null {
@@ -151,7 +196,18 @@ function checkTooSlow(input: RewardInput, config: RewardConfig): AppliedReward |
 }
 
 function meetsBonusQuality(input: RewardInput, config: RewardConfig): boolean {
-  return input.overallScore !== null && input.overallScore >= config.bonusMinOverallScore;
+  const floor = Math.max(config.bonusMinOverallScore, findPar(input)?.median ?? 0);
+  return input.overallScore !== null && input.overallScore >= floor;
+}
+
+// Quartiles without spread (every score equal) cannot tell good work from bad: no par then.
+function findPar(input: RewardInput): ScoreQuartiles | null {
+  const par = input.teamScoreQuartiles ?? null;
+  return par !== null && par.q3 > par.q1 ? par : null;
+}
+
+function formatScore(score: number): string {
+  return String(Math.round(score * 1000) / 1000);
 }
 
 // Without a positive median there is nothing to compare against.
@@ -172,6 +228,7 @@ const ratio = z.number().positive();
 const rewardConfigOverridesSchema = z
   .object({
     excellence: z.object({ minOverallScore: score, points: bonus }).partial().strict(),
+    belowPar: z.object({ points: penalty }).partial().strict(),
     consistency: z
       .object({ streak: z.number().int().min(1), minScore: score, points: bonus })
       .partial()
@@ -215,6 +272,7 @@ function mergeRewardConfig(overrides: z.infer<typeof rewardConfigOverridesSchema
   const base = DEFAULT_REWARD_CONFIG;
   return {
     excellence: { ...base.excellence, ...overrides.excellence },
+    belowPar: { ...base.belowPar, ...overrides.belowPar },
     consistency: { ...base.consistency, ...overrides.consistency },
     speed: { ...base.speed, ...overrides.speed },
     efficiency: { ...base.efficiency, ...overrides.efficiency },

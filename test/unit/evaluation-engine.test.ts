@@ -71,7 +71,8 @@ describe('rescoreTask', () => {
       overall: { source: 'formula' },
     });
     expect(after.reward_rules.map((rule) => rule.rule)).toEqual(['excellence', 'speed', 'first_success']);
-    expect(after.reward_points).toBe(18);
+    // excellence 10 + speed 2 + first success 2
+    expect(after.reward_points).toBe(14);
   });
 
   it('keeps a dimension the change leaves out', () => {

@@ -41,13 +41,13 @@ describe('applyRewardRules', () => {
     });
     expect(outcome.applied).toEqual([
       { rule: 'excellence', points: 10, reason: 'overall score 0.92 >= 0.9' },
-      { rule: 'consistency', points: 5, reason: 'last 5 scores in the category all >= 0.75' },
-      { rule: 'speed', points: 3, reason: "took 0.4x the category's median duration" },
-      { rule: 'efficiency', points: 3, reason: 'efficiency score 0.85 >= 0.8' },
-      { rule: 'first_success', points: 5, reason: 'first successful task in the category' },
+      { rule: 'consistency', points: 2, reason: 'last 5 scores in the category all >= 0.75' },
+      { rule: 'speed', points: 2, reason: "took 0.4x the category's median duration" },
+      { rule: 'efficiency', points: 1, reason: 'efficiency score 0.85 >= 0.8' },
+      { rule: 'first_success', points: 2, reason: 'first successful task in the category' },
     ]);
-    // 10 + 5 + 3 + 3 + 5
-    expect(outcome.netPoints).toBe(26);
+    // 10 + 2 + 2 + 1 + 2
+    expect(outcome.netPoints).toBe(17);
   });
 
   it('awards excellence from exactly the threshold', () => {
@@ -119,6 +119,51 @@ describe('applyRewardRules', () => {
   });
 });
 
+describe('applyRewardRules against par (the team quartiles)', () => {
+  const par = { q1: 0.8, median: 0.88, q3: 0.93 };
+
+  it("awards excellence above the team's third quartile and takes as much below its first", () => {
+    const top = applyRewardRules({ ...ordinary, overallScore: 0.95, teamScoreQuartiles: par });
+    expect(top.applied).toEqual([
+      { rule: 'excellence', points: 10, reason: "overall score 0.95 in the team's top quarter (> 0.93)" },
+    ]);
+    const bottom = applyRewardRules({ ...ordinary, overallScore: 0.75, teamScoreQuartiles: par });
+    expect(bottom.applied).toEqual([
+      { rule: 'below_par', points: -10, reason: "overall score 0.75 in the team's bottom quarter (< 0.8)" },
+    ]);
+    // Between the quartiles, and exactly on either, nothing: ties tip neither way.
+    for (const overallScore of [0.8, 0.85, 0.93]) {
+      expect(rulesApplied({ overallScore, teamScoreQuartiles: par })).toEqual([]);
+    }
+  });
+
+  it('judges a generous and a strict evaluator alike: the same rank in the team earns the same', () => {
+    const strict = { q1: 0.4, median: 0.5, q3: 0.6 };
+    expect(rulesApplied({ overallScore: 0.65, teamScoreQuartiles: strict })).toEqual(['excellence']);
+    expect(rulesApplied({ overallScore: 0.95, teamScoreQuartiles: par })).toEqual(['excellence']);
+    // Without par, a 0.65 earns nothing (the fixed threshold is 0.9).
+    expect(rulesApplied({ overallScore: 0.65 })).toEqual([]);
+  });
+
+  it("needs the team's median for a consistency streak and for speed and efficiency bonuses", () => {
+    const streak = { recentScores: [0.9, 0.89, 0.95, 0.88] };
+    expect(rulesApplied({ overallScore: 0.9, ...streak, teamScoreQuartiles: par })).toEqual(['consistency']);
+    expect(rulesApplied({ overallScore: 0.87, ...streak, teamScoreQuartiles: par })).toEqual([]);
+    const fast = { efficiencyScore: 0.9, durationMs: 100 };
+    expect(rulesApplied({ overallScore: 0.88, ...fast, teamScoreQuartiles: par })).toEqual([
+      'speed',
+      'efficiency',
+    ]);
+    expect(rulesApplied({ overallScore: 0.85, ...fast, teamScoreQuartiles: par })).toEqual([]);
+  });
+
+  it('ignores quartiles without spread', () => {
+    const flat = { q1: 0.9, median: 0.9, q3: 0.9 };
+    expect(rulesApplied({ overallScore: 0.5, teamScoreQuartiles: flat })).toEqual([]);
+    expect(rulesApplied({ overallScore: 0.95, teamScoreQuartiles: flat })).toEqual(['excellence']);
+  });
+});
+
 describe('parseRewardConfig', () => {
   it('returns the defaults for empty text', () => {
     expect(parseRewardConfig('')).toEqual(DEFAULT_REWARD_CONFIG);
@@ -130,6 +175,14 @@ describe('parseRewardConfig', () => {
     expect(config.failure).toEqual({ points: -15 });
     expect(config.speed).toEqual(DEFAULT_REWARD_CONFIG.speed);
     expect(applyRewardRules({ ...ordinary, overallScore: 0.95 }, config).netPoints).toBe(20);
+  });
+
+  it('sets the below-par penalty', () => {
+    const config = parseRewardConfig('{"belowPar": {"points": -4}}');
+    const par = { q1: 0.8, median: 0.88, q3: 0.93 };
+    expect(
+      applyRewardRules({ ...ordinary, overallScore: 0.7, teamScoreQuartiles: par }, config).netPoints,
+    ).toBe(-4);
   });
 
   it('changes thresholds', () => {
@@ -144,6 +197,7 @@ describe('parseRewardConfig', () => {
     expect(() => parseRewardConfig('{"excelence": {"points": 1}}')).toThrow(ValidationError);
     expect(() => parseRewardConfig('{"failure": {"points": 10}}')).toThrow(ValidationError);
     expect(() => parseRewardConfig('{"speed": {"points": -3}}')).toThrow(ValidationError);
+    expect(() => parseRewardConfig('{"belowPar": {"points": 5}}')).toThrow(ValidationError);
     expect(() => parseRewardConfig('{"excellence": {"minOverallScore": 1.5}}')).toThrow(ValidationError);
   });
 });
