@@ -9,7 +9,7 @@ export const killMerit: ScenarioDefinition = {
   name: 'kill-merit',
   title: 'kill -9 of Merit during load, then restart',
   async run(env) {
-    const durationMs = env.options.quick ? 3000 : 15_000;
+    const durationMs = env.options.quick ? 3000 : 12_000;
     const workload = env.workload({
       agents: ['agent_a', 'agent_b', 'agent_c'],
       categories: ['research', 'planning'],
@@ -18,7 +18,7 @@ export const killMerit: ScenarioDefinition = {
     const result = await runLoadWithFaults(env, workload, {
       durationMs,
       concurrency: env.options.quick ? 16 : 32,
-      faultAtMs: env.options.quick ? [1000] : [4000, 10_000],
+      faultAtMs: [env.options.quick ? 1000 : 4000],
       async inject(index) {
         const at = performance.now();
         await env.merit.killHard();

@@ -12,7 +12,7 @@ export const postgresRestart: ScenarioDefinition = {
   async run(env) {
     const restart = env.server.restart;
     if (!restart) throw new Error('this scenario needs a database server it can restart');
-    const durationMs = env.options.quick ? 3000 : 15_000;
+    const durationMs = env.options.quick ? 3000 : 12_000;
     const downMs = env.options.quick ? 500 : 2000;
     const workload = env.workload({
       agents: ['agent_a', 'agent_b', 'agent_c'],
@@ -22,7 +22,7 @@ export const postgresRestart: ScenarioDefinition = {
     const result = await runLoadWithFaults(env, workload, {
       durationMs,
       concurrency: env.options.quick ? 16 : 32,
-      faultAtMs: [env.options.quick ? 1000 : 5000],
+      faultAtMs: [env.options.quick ? 1000 : 4000],
       async inject(index) {
         env.log(`fault ${index + 1}: stopping PostgreSQL for ${downMs} ms`);
         const { downAt, upAt } = await restart(downMs);

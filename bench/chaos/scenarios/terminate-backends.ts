@@ -10,8 +10,8 @@ export const terminateBackendsScenario: ScenarioDefinition = {
   name: 'terminate-backends',
   title: 'pg_terminate_backend of every Merit connection during load',
   async run(env) {
-    const durationMs = env.options.quick ? 3000 : 15_000;
-    const faultAtMs = env.options.quick ? [1000] : [4000, 8000, 12_000];
+    const durationMs = env.options.quick ? 3000 : 12_000;
+    const faultAtMs = env.options.quick ? [1000] : [3000, 6000, 9000];
     const workload = env.workload({
       agents: ['agent_a', 'agent_b', 'agent_c'],
       categories: ['research', 'coding'],
