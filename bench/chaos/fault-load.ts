@@ -26,7 +26,7 @@ export async function runLoadWithFaults(
   env: ScenarioEnv,
   workload: Workload,
   plan: FaultPlan,
-): Promise<{ recoveryMs: number | null; notes: string[] }> {
+): Promise<{ recoveryMs: number | null }> {
   const started = performance.now();
   let faultsDone = false;
   const stop = () => faultsDone && performance.now() - started >= plan.durationMs;
@@ -38,7 +38,6 @@ export async function runLoadWithFaults(
   }, 500);
   const load = runSteadyLoad(plan.concurrency, stop, () => workload.mixedOperation());
   const recoveries: (number | undefined)[] = [];
-  const notes: string[] = [];
   try {
     for (const [index, at] of plan.faultAtMs.entries()) {
       await sleep(started + at - performance.now());
@@ -55,6 +54,6 @@ export async function runLoadWithFaults(
     clearInterval(ticker);
     progress.finish(env.client.tally.describe());
   }
-  if (recoveries.some((recovery) => recovery === undefined)) return { recoveryMs: null, notes };
-  return { recoveryMs: Math.max(...(recoveries as number[])), notes };
+  if (recoveries.some((recovery) => recovery === undefined)) return { recoveryMs: null };
+  return { recoveryMs: Math.max(...(recoveries as number[])) };
 }

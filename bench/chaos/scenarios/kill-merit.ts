@@ -31,6 +31,6 @@ export const killMerit: ScenarioDefinition = {
         return at;
       },
     });
-    return { recoveryMs: result.recoveryMs, notes: [...notes, ...result.notes] };
+    return { recoveryMs: result.recoveryMs, notes };
   },
 };

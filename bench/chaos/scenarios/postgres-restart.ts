@@ -33,6 +33,6 @@ export const postgresRestart: ScenarioDefinition = {
         return upAt;
       },
     });
-    return { recoveryMs: result.recoveryMs, notes: [...notes, ...result.notes] };
+    return { recoveryMs: result.recoveryMs, notes };
   },
 };

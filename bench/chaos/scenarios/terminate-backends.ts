@@ -29,6 +29,6 @@ export const terminateBackendsScenario: ScenarioDefinition = {
         return at;
       },
     });
-    return { recoveryMs: result.recoveryMs, notes: [...notes, ...result.notes] };
+    return { recoveryMs: result.recoveryMs, notes };
   },
 };
