@@ -130,7 +130,9 @@ export interface Ranking {
   provisional: boolean;
   failed_tasks: number;
   success_rate: number | null;
-  /** Credible interval around avg_overall_score; the leaderboard draws a bar when both ends are present. */
+  /** Posterior mean of the overall score: the point score_lower..score_upper qualifies (always inside). */
+  score_estimate: number | null;
+  /** Credible interval around score_estimate; the leaderboard draws a bar when both ends are present. */
   score_lower: number | null;
   score_upper: number | null;
   scored_tasks: number;

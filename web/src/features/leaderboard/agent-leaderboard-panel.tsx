@@ -11,7 +11,12 @@ export interface AgentLeaderboardPanelProps {
 }
 
 function ScoreCell({ ranking }: { ranking: Ranking }) {
-  const { avg_overall_score: score, score_lower: lower, score_upper: upper } = ranking;
+  const {
+    avg_overall_score: score,
+    score_estimate: estimate,
+    score_lower: lower,
+    score_upper: upper,
+  } = ranking;
   const hasInterval = typeof lower === 'number' && typeof upper === 'number';
   return (
     <span className="score-cell">
@@ -31,7 +36,8 @@ function ScoreCell({ ranking }: { ranking: Ranking }) {
               width: `${Math.max(0, Math.min(1, upper) - Math.max(0, lower)) * 100}%`,
             }}
           />
-          {score !== null && <span className="interval-point" style={{ left: `${score * 100}%` }} />}
+          {/* The interval's own estimate: the plain average can lie outside it when tasks are few. */}
+          {estimate !== null && <span className="interval-point" style={{ left: `${estimate * 100}%` }} />}
         </span>
       )}
       {ranking.not_evaluated_tasks > 0 && (
