@@ -52,7 +52,7 @@ export function resolveOptions(request: CampaignRequest): CampaignOptions {
     quick,
     seed: request.seed ?? 1,
     hangMs: 15_000,
-    recoveryBoundMs: quick ? 15_000 : 30_000,
+    recoveryBoundMs: 30_000,
     recoveryGoalMs: GOALS.recoveryMs,
     stopBoundMs: 10_000,
     log: request.log ?? ((message) => process.stderr.write(`${message}\n`)),
