@@ -4,7 +4,7 @@ import { parseCommand } from '../commands/commands.js';
 import type { Config, LlmSettings } from '../config.js';
 import type { AgentRow, Database } from '../db/database.js';
 import { LlmError } from '../errors.js';
-import { createLlmProvider } from '../llm/provider.js';
+import { createLlmProvider, type LlmResponse } from '../llm/provider.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { NodeInput } from '../tasks/task-schemas.js';
 import type { TaskView } from '../tasks/tasks.js';
@@ -24,8 +24,9 @@ export interface AgentRunnerOptions {
 }
 
 interface StepUsage {
-  promptTokens: number;
-  completionTokens: number;
+  /** Null when the provider reported no usage: unknown, not free. */
+  promptTokens: number | null;
+  completionTokens: number | null;
   /** The step's reported duration; the measured wall-clock time when omitted. */
   durationMs?: number;
 }
@@ -140,7 +141,7 @@ export class AgentRunner {
               ...(stepSignal ? { signal: stepSignal } : {}),
             });
             plan = response.text;
-            return response;
+            return toStepUsage(response);
           },
         },
         {
@@ -165,7 +166,7 @@ export class AgentRunner {
               });
             }
             answer = { text: response.text, model: response.model };
-            return response;
+            return toStepUsage(response);
           },
         },
       ],
@@ -248,8 +249,8 @@ export class AgentRunner {
       await this.tracker.recordNode(task.user_id, task.id, {
         node_name: step.name,
         duration_ms: usage.durationMs ?? Date.now() - startedAt.getTime(),
-        prompt_tokens: usage.promptTokens,
-        completion_tokens: usage.completionTokens,
+        ...(usage.promptTokens === null ? {} : { prompt_tokens: usage.promptTokens }),
+        ...(usage.completionTokens === null ? {} : { completion_tokens: usage.completionTokens }),
         success: true,
         started_at: startedAt.toISOString(),
       });
@@ -262,8 +263,7 @@ export class AgentRunner {
     await this.tracker.completeTask(task.user_id, task.id, {
       result: outcome.result,
       model: outcome.model,
-      prompt_tokens: nodes.reduce((sum, node) => sum + (node.prompt_tokens ?? 0), 0),
-      completion_tokens: nodes.reduce((sum, node) => sum + (node.completion_tokens ?? 0), 0),
+      ...sumKnownNodeTokens(nodes),
       ...(outcome.durationMs === undefined ? {} : { duration_ms: outcome.durationMs }),
     });
   }
@@ -285,4 +285,23 @@ function describeStepFailure(step: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // The simulated team's own failures already name their step.
   return error instanceof LlmError ? `The '${step}' step failed: ${message}` : message;
+}
+
+// A response without usage leaves the step's tokens unknown (null), never 0.
+function toStepUsage(response: LlmResponse): StepUsage {
+  return {
+    promptTokens: response.usage?.promptTokens ?? null,
+    completionTokens: response.usage?.completionTokens ?? null,
+  };
+}
+
+/** The task's tokens from its nodes; a count any node lacks is unknown for the task, so it is left out. */
+function sumKnownNodeTokens(
+  nodes: readonly { prompt_tokens: number | null; completion_tokens: number | null }[],
+) {
+  const sum = (key: 'prompt_tokens' | 'completion_tokens') =>
+    nodes.length > 0 && nodes.every((node) => node[key] !== null)
+      ? { [key]: nodes.reduce((total, node) => total + (node[key] ?? 0), 0) }
+      : {};
+  return { ...sum('prompt_tokens'), ...sum('completion_tokens') };
 }

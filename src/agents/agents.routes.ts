@@ -72,10 +72,17 @@ export const rankingSchema = z
     rating_lower: nullableNumber,
     rating_upper: nullableNumber,
     rated_tasks: z.number(),
-    total_cost: z.number(),
-    avg_cost_per_task: nullableNumber,
+    total_cost: nullableNumber.openapi({
+      description: 'Sum over the priced tasks; null when none of the finished tasks has a known cost',
+    }),
+    avg_cost_per_task: nullableNumber.openapi({ description: 'total_cost / priced_tasks' }),
+    priced_tasks: z.number(),
+    unpriced_tasks: z.number().openapi({
+      description: 'Finished tasks of unknown cost (model without a price, or no usage reported)',
+    }),
     cost_efficiency_score: nullableNumber,
-    total_tokens: z.number(),
+    total_tokens: nullableNumber,
+    unmetered_tasks: z.number().openapi({ description: 'Finished tasks of unknown token count' }),
     avg_duration_ms: nullableNumber,
     days_active: z.number(),
     reward_points: z.number(),
@@ -99,7 +106,9 @@ const categoryStatsSchema = z
     successful_tasks: z.number(),
     avg_overall_score: nullableNumber,
     avg_user_rating: nullableNumber,
-    total_cost: z.number(),
+    total_cost: nullableNumber,
+    priced_tasks: z.number(),
+    unpriced_tasks: z.number(),
     avg_duration_ms: nullableNumber,
     avg_tokens: nullableNumber,
     reward_points: z.number(),
@@ -418,9 +427,12 @@ function toCategoryView(row: Awaited<ReturnType<typeof findCategoryStats>>[numbe
       row.scored_tasks > 0 ? Math.round((row.sum_overall_score / row.scored_tasks) * 100) / 100 : null,
     avg_user_rating:
       row.rated_tasks > 0 ? Math.round((row.sum_user_rating / row.rated_tasks) * 100) / 100 : null,
-    total_cost: row.total_cost,
+    // Costs and tokens are summed over the tasks that know them, and averaged over those.
+    total_cost: total > 0 && row.priced_tasks === 0 ? null : row.total_cost,
+    priced_tasks: row.priced_tasks,
+    unpriced_tasks: Math.max(0, total - row.priced_tasks),
     avg_duration_ms: total > 0 ? Math.round(row.total_duration_ms / total) : null,
-    avg_tokens: total > 0 ? Math.round(row.total_tokens / total) : null,
+    avg_tokens: row.metered_tasks > 0 ? Math.round(row.total_tokens / row.metered_tasks) : null,
     reward_points: row.reward_points,
   };
 }

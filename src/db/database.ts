@@ -138,6 +138,8 @@ export interface AgentPeerEvaluationsTable {
   prompt_tokens: ColumnType<number, number | undefined, number>;
   completion_tokens: ColumnType<number, number | undefined, number>;
   estimated_cost: ColumnType<number, number | undefined, number>;
+  /** Attempts the review's job made, the last one included. */
+  attempts: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
 }
 
@@ -174,6 +176,10 @@ interface StatsSums {
   ratings_5: ColumnType<number, number | undefined, number>;
   total_tokens: ColumnType<number, number | undefined, number>;
   total_cost: ColumnType<number, number | undefined, number>;
+  /** Finished tasks whose cost is known (total_cost sums those only). */
+  priced_tasks: ColumnType<number, number | undefined, number>;
+  /** Finished tasks whose token count is known (total_tokens sums those only). */
+  metered_tasks: ColumnType<number, number | undefined, number>;
   total_duration_ms: ColumnType<number, number | undefined, number>;
   reward_points: ColumnType<number, number | undefined, number>;
   first_task_at: Timestamp | null;

@@ -4,6 +4,13 @@
  */
 import { z } from 'zod';
 import { LlmError } from '../errors.js';
+import {
+  anthropicUsageSchema,
+  type LlmUsage,
+  openAiUsageSchema,
+  parseAnthropicUsage,
+  parseOpenAiUsage,
+} from './usage.js';
 
 export type LlmMessage = { role: 'user' | 'assistant'; content: string };
 
@@ -21,8 +28,11 @@ export type LlmRequest = {
 
 export type LlmResponse = {
   text: string;
+  /** 0 when the provider reported no usage: read `usage` to tell unknown from zero. */
   promptTokens: number;
   completionTokens: number;
+  /** The reported usage with its cached and reasoning parts; null when the provider sent none. */
+  usage: LlmUsage | null;
   model: string;
   latencyMs: number;
 };
@@ -62,9 +72,7 @@ export function createLlmProvider(settings: LlmProviderSettings): LlmProvider {
 const openAiResponseSchema = z.object({
   model: z.string().optional(),
   choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional() }) })).min(1),
-  usage: z
-    .object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional() })
-    .nullish(),
+  usage: openAiUsageSchema.nullish(),
 });
 
 async function sendOpenAiRequest(settings: LlmProviderSettings, req: LlmRequest): Promise<LlmResponse> {
@@ -87,8 +95,7 @@ async function sendOpenAiRequest(settings: LlmProviderSettings, req: LlmRequest)
   }
   return {
     text,
-    promptTokens: parsed.usage?.prompt_tokens ?? 0,
-    completionTokens: parsed.usage?.completion_tokens ?? 0,
+    ...withUsage(parseOpenAiUsage(parsed.usage)),
     model: parsed.model ?? settings.model,
     latencyMs: Math.round(performance.now() - started),
   };
@@ -116,8 +123,13 @@ function buildOpenAiBody(settings: LlmProviderSettings, req: LlmRequest): Record
 const anthropicResponseSchema = z.object({
   model: z.string().optional(),
   content: z.array(z.object({ type: z.string(), text: z.string().optional() })),
-  usage: z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional() }).nullish(),
+  usage: anthropicUsageSchema.nullish(),
 });
+
+// Callers that predate `usage` read the two counts; unknown counts read 0 there, null in `usage`.
+function withUsage(usage: LlmUsage | null) {
+  return { promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0, usage };
+}
 
 async function sendAnthropicRequest(settings: LlmProviderSettings, req: LlmRequest): Promise<LlmResponse> {
   const headers: Record<string, string> = {
@@ -141,8 +153,7 @@ async function sendAnthropicRequest(settings: LlmProviderSettings, req: LlmReque
   }
   return {
     text: textBlocks.map((block) => block.text).join(''),
-    promptTokens: parsed.usage?.input_tokens ?? 0,
-    completionTokens: parsed.usage?.output_tokens ?? 0,
+    ...withUsage(parseAnthropicUsage(parsed.usage)),
     model: parsed.model ?? settings.model,
     latencyMs: Math.round(performance.now() - started),
   };

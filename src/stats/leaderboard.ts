@@ -16,6 +16,10 @@ export interface StatsInput {
   ratings: [number, number, number, number, number];
   total_tokens: number;
   total_cost: number;
+  /** Finished tasks whose cost is known: total_cost sums these only. */
+  priced_tasks: number;
+  /** Finished tasks whose token count is known: total_tokens sums these only. */
+  metered_tasks: number;
   total_duration_ms: number;
   reward_points: number;
   first_task_at: Date | null;
@@ -60,10 +64,17 @@ export interface Ranking {
   rating_lower: number | null;
   rating_upper: number | null;
   rated_tasks: number;
-  total_cost: number;
+  /** Sum over the priced tasks; null when the agent has finished tasks and none of them is priced. */
+  total_cost: number | null;
+  /** total_cost / priced_tasks: tasks of unknown cost count neither as free nor in the average. */
   avg_cost_per_task: number | null;
+  priced_tasks: number;
+  /** Finished tasks of unknown cost (a model without a price, or a provider that reported no usage). */
+  unpriced_tasks: number;
   cost_efficiency_score: number | null;
-  total_tokens: number;
+  /** Sum over the tasks of known token count; null when none of the agent's finished tasks has one. */
+  total_tokens: number | null;
+  unmetered_tasks: number;
   avg_duration_ms: number | null;
   days_active: number;
   reward_points: number;
@@ -87,7 +98,8 @@ const round = (value: number, decimals: number) => Math.round(value * 10 ** deci
  * overlap share a rank (rank = 1 + the number of agents whose lower bound beats this one's upper bound).
  * Each interval is reported with the posterior mean it qualifies (score_estimate, rating_estimate): the
  * prior pulls that mean toward the middle, so with few observations the plain average can lie outside.
- * cost_efficiency_score = overall score x (cheapest average cost per task / this agent's average cost).
+ * cost_efficiency_score = overall score x (cheapest average cost per task / this agent's average cost),
+ * over priced tasks only; an agent none of whose tasks is priced has no cost efficiency (null).
  */
 export function buildLeaderboard(rows: readonly StatsInput[], options: LeaderboardOptions): Ranking[] {
   const entries = rows.map((row) => describeAgent(row, options.level));
@@ -145,9 +157,12 @@ function describeAgent(
     rating_lower: stars ? round(stars.lower, 3) : null,
     rating_upper: stars ? round(stars.upper, 3) : null,
     rated_tasks: row.rated_tasks,
-    total_cost: round(row.total_cost, 6),
-    avg_cost_per_task: totalTasks > 0 ? round(row.total_cost / totalTasks, 6) : null,
-    total_tokens: row.total_tokens,
+    total_cost: totalTasks > 0 && row.priced_tasks === 0 ? null : round(row.total_cost, 6),
+    avg_cost_per_task: row.priced_tasks > 0 ? round(row.total_cost / row.priced_tasks, 6) : null,
+    priced_tasks: row.priced_tasks,
+    unpriced_tasks: Math.max(0, totalTasks - row.priced_tasks),
+    total_tokens: totalTasks > 0 && row.metered_tasks === 0 ? null : row.total_tokens,
+    unmetered_tasks: Math.max(0, totalTasks - row.metered_tasks),
     avg_duration_ms:
       totalTasks > 0 && row.total_duration_ms > 0 ? Math.round(row.total_duration_ms / totalTasks) : null,
     days_active: computeDaysActive(row.first_task_at, row.last_task_at),
@@ -160,7 +175,8 @@ function computeCostEfficiency(
   cost: number | null,
   cheapest: number | null,
 ): number | null {
-  if (score === null) return null;
-  if (cost === null || cost <= 0 || cheapest === null) return score;
+  // Unknown cost: no cost efficiency, rather than the full score a free agent gets.
+  if (score === null || cost === null) return null;
+  if (cost <= 0 || cheapest === null) return score;
   return round(score * (cheapest / cost), 2);
 }

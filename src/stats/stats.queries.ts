@@ -31,6 +31,8 @@ export interface StatsDeltaRecord {
   d_r5: number;
   d_tokens: number;
   d_cost: number;
+  d_metered: number;
+  d_priced: number;
   d_duration_ms: number;
   d_reward_points: number;
   d_at: string | null;
@@ -54,6 +56,8 @@ export const DELTA_RECORD_COLUMNS = sql.raw(
     'd_r5 int',
     'd_tokens bigint',
     'd_cost numeric',
+    'd_metered int',
+    'd_priced int',
     'd_duration_ms bigint',
     'd_reward_points int',
     'd_at timestamptz',
@@ -79,6 +83,8 @@ export function toDeltaRecord(agentId: string, category: string, d: StatsDelta):
     d_r5: d.ratingCounts[4],
     d_tokens: d.tokens,
     d_cost: round6(d.cost),
+    d_metered: d.metered,
+    d_priced: d.priced,
     d_duration_ms: d.durationMs,
     d_reward_points: d.rewardPoints,
     d_at: d.at ? d.at.toISOString() : null,
@@ -102,6 +108,8 @@ const SUM_COLUMNS: readonly [string, string][] = [
   ['ratings_5', 'sum(d_r5)::int'],
   ['total_tokens', 'sum(d_tokens)::bigint'],
   ['total_cost', 'sum(d_cost)'],
+  ['metered_tasks', 'sum(d_metered)::int'],
+  ['priced_tasks', 'sum(d_priced)::int'],
   ['total_duration_ms', 'sum(d_duration_ms)::bigint'],
   ['reward_points', 'sum(d_reward_points)::int'],
 ];
@@ -251,6 +259,8 @@ export async function recomputeAllStats(
       count(*) FILTER (WHERE s.user_rating = 5)::int AS ratings_5,
       coalesce(sum(t.total_tokens), 0)::bigint AS total_tokens,
       coalesce(sum(t.estimated_cost), 0) AS total_cost,
+      count(t.total_tokens)::int AS metered_tasks,
+      count(t.estimated_cost)::int AS priced_tasks,
       coalesce(sum(t.duration_ms), 0)::bigint AS total_duration_ms,
       coalesce(sum(s.reward_points), 0)::int AS reward_points,
       min(t.completed_at) AS first_task_at,
@@ -264,12 +274,12 @@ export async function recomputeAllStats(
   const categories = await sql`
     INSERT INTO agent_category_stats (agent_id, objective_category, total_tasks, successful_tasks, failed_tasks,
       scored_tasks, sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
-      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, total_duration_ms,
-      reward_points, first_task_at, last_task_at, last_updated)
+      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
+      priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, last_updated)
     SELECT agent_id, objective_category, total_tasks, successful_tasks, failed_tasks, scored_tasks,
       sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
-      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, total_duration_ms,
-      reward_points, first_task_at, last_task_at, now()
+      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
+      priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, now()
     FROM merit_stats_recompute
   `.execute(db);
   await sql`DELETE FROM agent_performance_stats WHERE agent_id NOT IN (SELECT agent_id FROM merit_stats_recompute)`.execute(
@@ -278,12 +288,13 @@ export async function recomputeAllStats(
   const agents = await sql`
     INSERT INTO agent_performance_stats AS s (agent_id, nickname, total_tasks, successful_tasks, failed_tasks,
       scored_tasks, sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
-      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, total_duration_ms,
-      reward_points, first_task_at, last_task_at, avg_overall_score, avg_user_rating, last_updated)
+      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
+      priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, avg_overall_score,
+      avg_user_rating, last_updated)
     SELECT r.agent_id, a.nickname, sum(total_tasks), sum(successful_tasks), sum(failed_tasks), sum(scored_tasks),
       sum(sum_overall_score), sum(sum_sq_overall_score), sum(rated_tasks), sum(sum_user_rating),
       sum(ratings_1), sum(ratings_2), sum(ratings_3), sum(ratings_4), sum(ratings_5), sum(total_tokens),
-      sum(total_cost), sum(total_duration_ms), sum(reward_points), min(first_task_at), max(last_task_at),
+      sum(total_cost), sum(metered_tasks), sum(priced_tasks), sum(total_duration_ms), sum(reward_points), min(first_task_at), max(last_task_at),
       round(sum(sum_overall_score) / nullif(sum(scored_tasks), 0), 2),
       round(sum(sum_user_rating) / nullif(sum(rated_tasks), 0), 2),
       now() AT TIME ZONE 'UTC'
@@ -297,6 +308,7 @@ export async function recomputeAllStats(
       sum_user_rating = excluded.sum_user_rating, ratings_1 = excluded.ratings_1, ratings_2 = excluded.ratings_2,
       ratings_3 = excluded.ratings_3, ratings_4 = excluded.ratings_4, ratings_5 = excluded.ratings_5,
       total_tokens = excluded.total_tokens, total_cost = excluded.total_cost,
+      metered_tasks = excluded.metered_tasks, priced_tasks = excluded.priced_tasks,
       total_duration_ms = excluded.total_duration_ms, reward_points = excluded.reward_points,
       first_task_at = excluded.first_task_at, last_task_at = excluded.last_task_at,
       avg_overall_score = excluded.avg_overall_score, avg_user_rating = excluded.avg_user_rating,

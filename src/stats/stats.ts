@@ -28,8 +28,11 @@ export interface StatsDelta {
   sumRating: number;
   /** Change in the count of ratings of 1..5 stars (index 0 = one star). */
   ratingCounts: [number, number, number, number, number];
+  /** Tokens and cost of the tasks that know them; `metered` and `priced` count those tasks. */
   tokens: number;
   cost: number;
+  metered: number;
+  priced: number;
   durationMs: number;
   rewardPoints: number;
   /** A finish time to widen the agent's first/last task window with, if any. */
@@ -61,8 +64,11 @@ function toSums(c: TaskContribution): Omit<StatsDelta, 'at'> {
     rated: c.userRating === null ? 0 : 1,
     sumRating: c.userRating ?? 0,
     ratingCounts,
+    // Unknown tokens or cost add nothing to the sums, and the task is not counted as metered or priced.
     tokens: finished ? (c.totalTokens ?? 0) : 0,
     cost: finished ? (c.estimatedCost ?? 0) : 0,
+    metered: finished && c.totalTokens !== null ? 1 : 0,
+    priced: finished && c.estimatedCost !== null ? 1 : 0,
     durationMs: finished ? (c.durationMs ?? 0) : 0,
     rewardPoints: c.rewardPoints,
   };
@@ -86,6 +92,8 @@ export function diffContributions(before: TaskContribution, after: TaskContribut
     ) as StatsDelta['ratingCounts'],
     tokens: a.tokens - b.tokens,
     cost: a.cost - b.cost,
+    metered: a.metered - b.metered,
+    priced: a.priced - b.priced,
     durationMs: a.durationMs - b.durationMs,
     rewardPoints: a.rewardPoints - b.rewardPoints,
     at: after.finishedAt,
@@ -104,6 +112,8 @@ export function isEmptyDelta(d: StatsDelta): boolean {
     d.sumRating === 0 &&
     d.tokens === 0 &&
     d.cost === 0 &&
+    d.metered === 0 &&
+    d.priced === 0 &&
     d.durationMs === 0 &&
     d.rewardPoints === 0 &&
     d.ratingCounts.every((count) => count === 0)

@@ -55,16 +55,17 @@ export function fitBaseline(logWorks: readonly number[], prior: EfficiencyBaseli
 }
 
 /**
- * Scores one task. A missing figure is taken at the category's typical value (neutral), and a task
- * with neither tokens nor duration has no efficiency score.
+ * Scores one task. Unknown tokens (a provider that reported no usage) give no efficiency score: the
+ * work cannot be measured, and guessing would reward whoever hides usage. A missing duration is taken
+ * at the category's typical value.
  */
 export function computeEfficiencyScore(
   work: { totalTokens: number | null; durationMs: number | null },
   baseline: EfficiencyBaseline,
   typical: { tokens: number; durationMs: number },
 ): number | null {
-  if (work.totalTokens === null && work.durationMs === null) return null;
-  const x = computeLogWork(work.totalTokens ?? typical.tokens, work.durationMs ?? typical.durationMs);
+  if (work.totalTokens === null) return null;
+  const x = computeLogWork(work.totalTokens, work.durationMs ?? typical.durationMs);
   const score = 1 / (1 + Math.exp((x - baseline.median) / Math.max(baseline.scale, MIN_SCALE)));
   return Math.round(score * 100) / 100;
 }

@@ -221,20 +221,21 @@ export interface UsageFigures {
 /**
  * Resolves a finished task's token and cost figures: totals from the parts (or from the nodes when the
  * task gives none), and the cost from the model price table when the caller gives tokens but no cost.
+ * A figure nobody reported stays null (unknown), never 0: a sum over nodes is known only when every
+ * node gives it, a total only when both parts are known (or it is given), and a cost only when the
+ * total is known and the model has a price.
  */
 export function resolveUsage(input: UsageFigures, fallbackModel: string | null) {
   const nodes = input.nodes ?? [];
   const sumNodes = (key: 'prompt_tokens' | 'completion_tokens' | 'total_tokens') =>
-    nodes.some((node) => node[key] !== undefined)
+    nodes.length > 0 && nodes.every((node) => node[key] !== undefined)
       ? nodes.reduce((sum, node) => sum + (node[key] ?? 0), 0)
       : undefined;
   const promptTokens = input.prompt_tokens ?? sumNodes('prompt_tokens') ?? null;
   const completionTokens = input.completion_tokens ?? sumNodes('completion_tokens') ?? null;
   const totalTokens =
     input.total_tokens ??
-    (promptTokens !== null || completionTokens !== null
-      ? (promptTokens ?? 0) + (completionTokens ?? 0)
-      : null) ??
+    (promptTokens !== null && completionTokens !== null ? promptTokens + completionTokens : null) ??
     sumNodes('total_tokens') ??
     null;
   const model = input.model ?? fallbackModel;

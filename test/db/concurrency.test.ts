@@ -288,6 +288,8 @@ function oneFinishedTask(): StatsDelta {
     ratingCounts: [0, 0, 0, 0, 0],
     tokens: 0,
     cost: 0,
+    metered: 1,
+    priced: 1,
     durationMs: 1000,
     rewardPoints: 0,
     at: new Date(),

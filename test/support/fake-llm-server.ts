@@ -6,13 +6,22 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeUsage = { promptTokens: number; completionTokens: number };
+export type FakeUsage = {
+  promptTokens: number;
+  completionTokens: number;
+  /** Reported as OpenAI's prompt_tokens_details.cached_tokens or Anthropic's cache_read_input_tokens. */
+  cachedTokens?: number;
+  /** Reported as Anthropic's cache_creation_input_tokens. */
+  cacheWriteTokens?: number;
+  /** Reported as OpenAI's completion_tokens_details.reasoning_tokens. */
+  reasoningTokens?: number;
+};
 
 type ReplyExtras = {
   /** Wait this long before answering (to cause client timeouts). */
   delayMs?: number;
-  /** Usage figures to report; defaults to DEFAULT_FAKE_USAGE. */
-  usage?: FakeUsage;
+  /** Usage figures to report; defaults to DEFAULT_FAKE_USAGE; null answers without any usage. */
+  usage?: FakeUsage | null;
 };
 
 /**
@@ -156,7 +165,7 @@ function writeReply(
     return;
   }
   const content = replyContent(reply);
-  const usage = reply.usage ?? DEFAULT_FAKE_USAGE;
+  const usage = reply.usage === undefined ? DEFAULT_FAKE_USAGE : reply.usage;
   const model = typeof requestBody.model === 'string' ? requestBody.model : 'fake-model';
   const payload =
     protocol === 'openai'
@@ -186,22 +195,30 @@ function writeStatusReply(res: ServerResponse, protocol: FakeProtocol, status: n
   sendJson(res, status, body ?? fallbackBody);
 }
 
-function buildOpenAiAnswer(content: string, usage: FakeUsage, model: string, id: number): object {
+function buildOpenAiAnswer(content: string, usage: FakeUsage | null, model: string, id: number): object {
   return {
     id: `chatcmpl-fake-${id}`,
     object: 'chat.completion',
     created: 1_700_000_000,
     model,
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage: {
-      prompt_tokens: usage.promptTokens,
-      completion_tokens: usage.completionTokens,
-      total_tokens: usage.promptTokens + usage.completionTokens,
-    },
+    ...(usage && {
+      usage: {
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.promptTokens + usage.completionTokens,
+        ...(usage.cachedTokens !== undefined && {
+          prompt_tokens_details: { cached_tokens: usage.cachedTokens },
+        }),
+        ...(usage.reasoningTokens !== undefined && {
+          completion_tokens_details: { reasoning_tokens: usage.reasoningTokens },
+        }),
+      },
+    }),
   };
 }
 
-function buildAnthropicAnswer(content: string, usage: FakeUsage, model: string, id: number): object {
+function buildAnthropicAnswer(content: string, usage: FakeUsage | null, model: string, id: number): object {
   return {
     id: `msg_fake_${id}`,
     type: 'message',
@@ -209,7 +226,17 @@ function buildAnthropicAnswer(content: string, usage: FakeUsage, model: string, 
     model,
     content: [{ type: 'text', text: content }],
     stop_reason: 'end_turn',
-    usage: { input_tokens: usage.promptTokens, output_tokens: usage.completionTokens },
+    // Anthropic's input_tokens leave out the cache reads and writes, reported beside them.
+    ...(usage && {
+      usage: {
+        input_tokens: usage.promptTokens - (usage.cachedTokens ?? 0) - (usage.cacheWriteTokens ?? 0),
+        output_tokens: usage.completionTokens,
+        ...(usage.cachedTokens !== undefined && { cache_read_input_tokens: usage.cachedTokens }),
+        ...(usage.cacheWriteTokens !== undefined && {
+          cache_creation_input_tokens: usage.cacheWriteTokens,
+        }),
+      },
+    }),
   };
 }
 

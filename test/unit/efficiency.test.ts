@@ -18,10 +18,12 @@ describe('efficiency score', () => {
     expect(computeEfficiencyScore({ totalTokens: 2000, durationMs: 20_000 }, baseline, typical)).toBe(0.2);
   });
 
-  it('uses the typical value for a missing figure and gives no score without either', () => {
+  it('uses the typical duration when it is missing and gives no score when the tokens are unknown', () => {
     const baseline = buildPriorBaseline(1000, 10_000);
     expect(computeEfficiencyScore({ totalTokens: 1000, durationMs: null }, baseline, typical)).toBe(0.5);
     expect(computeEfficiencyScore({ totalTokens: null, durationMs: null }, baseline, typical)).toBeNull();
+    // Unknown usage is neither free (1.0) nor typical: the task has no efficiency score.
+    expect(computeEfficiencyScore({ totalTokens: null, durationMs: 10_000 }, baseline, typical)).toBeNull();
   });
 
   it('keeps its scale when one outlier joins the history', () => {

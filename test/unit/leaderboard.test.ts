@@ -20,6 +20,8 @@ function stats(agentId: string, extra: Partial<StatsInput> = {}): StatsInput {
     ratings: [0, 0, 0, 0, 0],
     total_tokens: 0,
     total_cost: 0,
+    priced_tasks: 0,
+    metered_tasks: 0,
     total_duration_ms: 0,
     reward_points: 0,
     first_task_at: DAY,
@@ -195,6 +197,7 @@ describe('buildLeaderboard', () => {
           scored_tasks: 2,
           sum_overall_score: 1.6,
           total_cost: 0.4,
+          priced_tasks: 2,
         }),
         stats('agent_b', {
           total_tasks: 2,
@@ -202,6 +205,7 @@ describe('buildLeaderboard', () => {
           scored_tasks: 2,
           sum_overall_score: 1.2,
           total_cost: 0.1,
+          priced_tasks: 2,
         }),
       ],
       options,
@@ -218,6 +222,62 @@ describe('buildLeaderboard', () => {
       avg_cost_per_task: 0.05,
       cost_efficiency_score: 0.6,
     });
+  });
+
+  it('averages cost over priced tasks only and leaves an unpriced agent without cost figures', () => {
+    const board = buildLeaderboard(
+      [
+        // 4 tasks, 2 priced at 0.1 in all: 0.05 per priced task, not 0.025.
+        stats('agent_a', {
+          total_tasks: 4,
+          successful_tasks: 4,
+          scored_tasks: 4,
+          sum_overall_score: 3.2,
+          total_cost: 0.1,
+          priced_tasks: 2,
+          total_tokens: 3000,
+          metered_tasks: 3,
+        }),
+        // Nothing priced: unknown, neither free (cost 0, full cost efficiency) nor the cheapest.
+        stats('agent_b', {
+          total_tasks: 3,
+          successful_tasks: 3,
+          scored_tasks: 3,
+          sum_overall_score: 2.7,
+        }),
+        stats('agent_c', {
+          total_tasks: 2,
+          successful_tasks: 2,
+          scored_tasks: 2,
+          sum_overall_score: 1.2,
+          total_cost: 0.2,
+          priced_tasks: 2,
+          metered_tasks: 2,
+        }),
+      ],
+      options,
+    );
+    const byId = Object.fromEntries(board.map((entry) => [entry.agent_id, entry]));
+    expect(byId.agent_a).toMatchObject({
+      total_cost: 0.1,
+      avg_cost_per_task: 0.05,
+      priced_tasks: 2,
+      unpriced_tasks: 2,
+      cost_efficiency_score: 0.8,
+      total_tokens: 3000,
+      unmetered_tasks: 1,
+    });
+    expect(byId.agent_b).toMatchObject({
+      total_cost: null,
+      avg_cost_per_task: null,
+      priced_tasks: 0,
+      unpriced_tasks: 3,
+      cost_efficiency_score: null,
+      total_tokens: null,
+      unmetered_tasks: 3,
+    });
+    // c: 0.6 × (0.05 / 0.1).
+    expect(byId.agent_c).toMatchObject({ avg_cost_per_task: 0.1, cost_efficiency_score: 0.3 });
   });
 
   it("ranks a hand-inserted row by its stored average counted once per task (the seed's troubleshooting INSERT)", () => {

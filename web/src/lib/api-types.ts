@@ -122,7 +122,12 @@ export interface Ranking {
   successful_tasks: number;
   avg_overall_score: number | null;
   avg_user_rating: number | null;
-  total_cost: number;
+  /** Sum over the priced tasks; null when none of the agent's finished tasks has a known cost. */
+  total_cost: number | null;
+  priced_tasks: number;
+  /** Finished tasks of unknown cost (a model without a price, or a provider that reported no usage). */
+  unpriced_tasks: number;
+  unmetered_tasks: number;
   cost_efficiency_score: number | null;
   days_active: number;
   rated_tasks: number;
@@ -140,8 +145,9 @@ export interface Ranking {
   not_evaluated_tasks: number;
   rating_lower: number | null;
   rating_upper: number | null;
+  /** Over the priced tasks only. */
   avg_cost_per_task: number | null;
-  total_tokens: number;
+  total_tokens: number | null;
   avg_duration_ms: number | null;
 }
 
@@ -162,7 +168,9 @@ export interface CategoryStats {
   successful_tasks: number;
   avg_overall_score: number | null;
   avg_user_rating: number | null;
-  total_cost: number;
+  total_cost: number | null;
+  priced_tasks: number;
+  unpriced_tasks: number;
   avg_duration_ms: number | null;
   avg_tokens: number | null;
   reward_points: number;

@@ -10,6 +10,11 @@ export function formatCost(cost: number | null | undefined): string {
   return cost < 0.01 ? `$${cost.toFixed(4)}` : `$${cost.toFixed(2)}`;
 }
 
+/** "2 of 5 tasks unpriced" when some finished tasks have no known cost; null when all are priced. */
+export function describeUnpriced(unpriced: number, total: number): string | null {
+  return unpriced > 0 ? `${unpriced} of ${total} tasks unpriced` : null;
+}
+
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '–';
   if (ms < 1000) return `${Math.round(ms)} ms`;

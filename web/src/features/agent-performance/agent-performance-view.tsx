@@ -6,7 +6,14 @@ import { TrendChart } from '../../components/charts/trend-chart.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { AgentPerformance, NodeStats, TrendPoint } from '../../lib/api-types.js';
-import { formatCost, formatDateTime, formatDuration, formatRating, formatScore } from '../../lib/format.js';
+import {
+  describeUnpriced,
+  formatCost,
+  formatDateTime,
+  formatDuration,
+  formatRating,
+  formatScore,
+} from '../../lib/format.js';
 import { isCut } from '../../lib/tasks.js';
 import { usePerformance } from '../../lib/use-performance.js';
 import { TaskEvaluationPanel } from './task-evaluation-panel.js';
@@ -148,6 +155,10 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
           <Stat label="Not evaluated" value={String(stats.not_evaluated_tasks)} />
           <Stat label="Avg rating" value={formatRating(stats.avg_user_rating)} />
           <Stat label="Total cost" value={formatCost(stats.total_cost)} />
+          <Stat
+            label="Unpriced"
+            value={describeUnpriced(stats.unpriced_tasks, stats.total_tasks) ?? 'none'}
+          />
         </dl>
       )}
       {performance && stats === null && (

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import { CATEGORIES, type Leaderboard, type Ranking } from '../../lib/api-types.js';
-import { formatCost, formatDateTime, formatRating, formatScore } from '../../lib/format.js';
+import { describeUnpriced, formatCost, formatDateTime, formatRating, formatScore } from '../../lib/format.js';
 import { usePerformance } from '../../lib/use-performance.js';
 import { ReviewerAgreementSection } from './reviewer-agreement.js';
 
@@ -151,7 +151,15 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
                 </td>
                 <td>{formatRating(ranking.avg_user_rating)}</td>
                 <td>{ranking.total_tasks}</td>
-                <td>{formatCost(ranking.total_cost)}</td>
+                <td>
+                  {formatCost(ranking.total_cost)}
+                  {ranking.unpriced_tasks > 0 && (
+                    <span className="muted small" data-testid="unpriced">
+                      {' '}
+                      ({describeUnpriced(ranking.unpriced_tasks, ranking.total_tasks)})
+                    </span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
