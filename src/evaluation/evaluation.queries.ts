@@ -8,13 +8,14 @@ import type {
   TaskRow,
 } from '../db/database.js';
 import { TEAM_PAR_MIN_SAMPLE } from '../rewards/reward-rules.js';
-import type { RewardContext } from './evaluation.js';
+import { buildJobKey, EVALUATE_TASK_JOB, REVIEW_TASK_JOB, type RewardContext } from './evaluation.js';
 
 // The category medians look at this many recent completed tasks (bounded cost, follows drift).
 const MEDIAN_SAMPLE = 500;
 
 export interface PendingJob {
   task_identifier: string;
+  key: string | null;
   attempts: number;
   max_attempts: number;
   last_error: string | null;
@@ -22,11 +23,17 @@ export interface PendingJob {
   locked_at: Date | null;
 }
 
-/** The queued (or running, or failed-for-good) jobs for a task, by job key. */
-export async function findJobsForTask(db: Kysely<Database>, keys: readonly string[]): Promise<PendingJob[]> {
+/**
+ * The queued (or running, or failed-for-good) evaluation and review jobs of a task: its evaluation job,
+ * a review job for every reviewer (`review_task:<task>:<reviewer>`) or one shared by all of them.
+ */
+export async function findJobsForTask(db: Kysely<Database>, taskId: string): Promise<PendingJob[]> {
+  const keys = [buildJobKey(EVALUATE_TASK_JOB, taskId), buildJobKey(REVIEW_TASK_JOB, taskId)];
   const result = await sql<PendingJob>`
-    SELECT task_identifier, attempts, max_attempts, last_error, run_at, locked_at
-    FROM graphile_worker.jobs WHERE key = ANY(${keys}::text[])
+    SELECT task_identifier, key, attempts, max_attempts, last_error, run_at, locked_at
+    FROM graphile_worker.jobs
+    WHERE key = ANY(${keys}::text[]) OR key LIKE ${`${buildJobKey(REVIEW_TASK_JOB, taskId)}:%`}
+    ORDER BY key
   `.execute(db);
   return result.rows;
 }

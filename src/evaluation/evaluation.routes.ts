@@ -12,7 +12,7 @@ import {
   findReviewsForTask,
 } from '../reviews/reviews.queries.js';
 import { findScoreForTask, findTaskForUser } from '../tasks/tasks.queries.js';
-import { buildJobKey, describeJobState, EVALUATE_TASK_JOB, REVIEW_TASK_JOB } from './evaluation.js';
+import { describeEvaluators, type EvaluationState, summarizeReviewStates } from './evaluation.js';
 import { findEvaluationsForTask, findJobsForTask } from './evaluation.queries.js';
 
 const nullableNumber = z.number().nullable();
@@ -26,6 +26,30 @@ const jobStateSchema = z
   })
   .openapi('EvaluationState');
 
+const spendSchema = z
+  .object({
+    prompt_tokens: nullableNumber,
+    completion_tokens: nullableNumber,
+    estimated_cost: nullableNumber,
+  })
+  .openapi('EvaluatorSpend', {
+    description:
+      "The evaluator's own stored usage (never charged to the agent); null while nothing is stored",
+  });
+
+const evaluatorStateSchema = z
+  .object({
+    evaluator: z.string().openapi({ description: "'judge' or 'heuristic', or the reviewer's agent id" }),
+    role: z.enum(['evaluation', 'peer_review']),
+    reviewer_agent_id: z.string().nullable(),
+    status: z.enum(['pending', 'done', 'failed', 'not_scheduled']),
+    reason: z.string().nullable().openapi({ description: 'The last error (pending or failed), else null' }),
+    attempts: z.number().int(),
+    next_attempt_at: z.string().nullable(),
+    spend: spendSchema,
+  })
+  .openapi('EvaluatorState');
+
 const scoreEntrySchema = z
   .object({
     value: nullableNumber,
@@ -38,7 +62,14 @@ const taskEvaluationSchema = z
   .object({
     task_id: z.guid(),
     evaluation: jobStateSchema,
-    peer_review: jobStateSchema,
+    peer_review: jobStateSchema.openapi({
+      description:
+        'All reviewers together: pending while any is, failed when every one failed, else done; attempts add up',
+    }),
+    evaluators: z.array(evaluatorStateSchema).openapi({
+      description:
+        'Each evaluator (the judge or offline evaluator, each reviewer) with its own state and spend',
+    }),
     scores: z.object({
       accuracy: scoreEntrySchema,
       relevance: scoreEntrySchema,
@@ -78,6 +109,7 @@ const taskEvaluationSchema = z
         perspective: z.string(),
         status: z.enum(['done', 'failed']),
         failure_reason: z.string().nullable(),
+        attempts: z.number().int(),
         score: z.number().nullable(),
         reviewer_weight: z.number(),
         strengths: z.array(z.string()),
@@ -136,33 +168,40 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
       const { task_id } = c.req.valid('param');
       const task = await findTaskForUser(db, c.get('userId'), task_id);
       if (!task) throw new NotFoundError('task_not_found', `Task ${task_id} not found`);
-      const evaluateKey = buildJobKey(EVALUATE_TASK_JOB, task_id);
-      const reviewKey = buildJobKey(REVIEW_TASK_JOB, task_id);
       const [score, evaluations, reviews, jobs] = await Promise.all([
         findScoreForTask(db, task_id),
         findEvaluationsForTask(db, task_id),
         findReviewsForTask(db, task_id),
-        findJobsForTask(db, [evaluateKey, reviewKey]),
+        findJobsForTask(db, task_id),
       ]);
       const evaluationRecord = evaluations.find((row) => row.status === 'done') ?? evaluations[0] ?? null;
+      const evaluators = describeEvaluators({
+        evaluationKind: evaluationRecord?.kind ?? (ctx.config.llm ? 'judge' : 'heuristic'),
+        evaluation: evaluationRecord,
+        reviews: reviews.map((row) => ({ ...row, estimated_cost: Number(row.estimated_cost) })),
+        dueReviewers: reviewers
+          .map((reviewer) => reviewer.agentId)
+          .filter((agentId) => agentId !== task.agent_id),
+        jobs,
+      });
+      const notScheduled: EvaluationState = {
+        status: 'not_scheduled',
+        reason: null,
+        attempts: 0,
+        next_attempt_at: null,
+      };
       const sources = score?.score_sources ?? {};
       const entry = (key: string, value: number | null | undefined) => ({
         value: value ?? null,
         source: sources[key]?.source ?? null,
         version: sources[key]?.version ?? null,
       });
-      const reviewJob = jobs.find((job) => job.task_identifier === REVIEW_TASK_JOB) ?? null;
       return c.json(
         {
           task_id,
-          evaluation: describeJobState(
-            evaluationRecord,
-            jobs.find((job) => job.task_identifier === EVALUATE_TASK_JOB) ?? null,
-          ),
-          peer_review: describeJobState(
-            reviews.length > 0 && !reviewJob ? { status: 'done', failure_reason: null, attempts: 1 } : null,
-            reviewJob,
-          ),
+          evaluation: toJobState(evaluators.find((state) => state.role === 'evaluation')) ?? notScheduled,
+          peer_review: summarizeReviewStates(evaluators.filter((state) => state.role === 'peer_review')),
+          evaluators,
           scores: {
             accuracy: entry('accuracy', score?.accuracy_score),
             relevance: entry('relevance', score?.relevance_score),
@@ -197,6 +236,7 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
             perspective: row.perspective,
             status: row.status,
             failure_reason: row.failure_reason,
+            attempts: row.attempts,
             score: row.score === null ? null : Number(row.score),
             reviewer_weight: Number(row.reviewer_weight),
             strengths: row.strengths,
@@ -264,4 +304,14 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
       return c.json({ reviewers: result }, 200);
     },
   );
+}
+
+function toJobState(state: EvaluationState | undefined): EvaluationState | undefined {
+  if (!state) return undefined;
+  return {
+    status: state.status,
+    reason: state.reason,
+    attempts: state.attempts,
+    next_attempt_at: state.next_attempt_at,
+  };
 }

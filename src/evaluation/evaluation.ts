@@ -162,6 +162,152 @@ export interface EvaluationState {
   next_attempt_at: string | null;
 }
 
+/** What an evaluator's calls cost (its own usage, never charged to the agent); null while unknown. */
+export interface EvaluatorSpend {
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  estimated_cost: number | null;
+}
+
+/** One evaluator of one task (the judge or offline evaluator, or one reviewer) and where it stands. */
+export interface EvaluatorState extends EvaluationState {
+  /** 'judge' or 'heuristic' for the evaluation, the reviewer's agent id for a peer review. */
+  evaluator: string;
+  role: 'evaluation' | 'peer_review';
+  reviewer_agent_id: string | null;
+  spend: EvaluatorSpend;
+}
+
+/** A finished evaluator's record (task_evaluations or agent_peer_evaluations) as the state needs it. */
+export interface EvaluatorRecord {
+  status: 'done' | 'failed';
+  failure_reason: string | null;
+  attempts: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  estimated_cost: number | null;
+}
+
+export interface EvaluatorJob {
+  key: string | null;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  run_at: Date;
+}
+
+/**
+ * Which task and reviewer a job key names: `evaluate_task:<task>`, `review_task:<task>` (one job for
+ * every reviewer, as queued before reviews had a job each) or `review_task:<task>:<reviewer>`.
+ */
+export function parseJobKey(key: string): {
+  job: typeof EVALUATE_TASK_JOB | typeof REVIEW_TASK_JOB;
+  taskId: string;
+  reviewerAgentId: string | null;
+} | null {
+  const [job, taskId, ...rest] = key.split(':');
+  if ((job !== EVALUATE_TASK_JOB && job !== REVIEW_TASK_JOB) || !taskId) return null;
+  if (job === EVALUATE_TASK_JOB && rest.length > 0) return null;
+  return { job, taskId, reviewerAgentId: rest.length > 0 ? rest.join(':') : null };
+}
+
+/**
+ * Every evaluator of a task with its own state: the evaluation (judge or offline evaluator) and each
+ * reviewer that has a record or a queued job. A reviewer still covered by a shared review job (the
+ * one-job-for-all shape) has that job's state. Spend is the stored usage of the evaluator's calls, null
+ * while nothing is stored.
+ */
+export function describeEvaluators(input: {
+  evaluationKind: 'judge' | 'heuristic';
+  evaluation: EvaluatorRecord | null;
+  reviews: readonly (EvaluatorRecord & { reviewer_agent_id: string })[];
+  /** Reviewers a shared review job would still review (configured, active, not the task's agent). */
+  dueReviewers: readonly string[];
+  jobs: readonly EvaluatorJob[];
+}): EvaluatorState[] {
+  const parsed = input.jobs.map((job) => ({ job, key: job.key ? parseJobKey(job.key) : null }));
+  const evaluationJob = parsed.find((entry) => entry.key?.job === EVALUATE_TASK_JOB)?.job ?? null;
+  const sharedReviewJob =
+    parsed.find((entry) => entry.key?.job === REVIEW_TASK_JOB && entry.key.reviewerAgentId === null)?.job ??
+    null;
+  const reviewJobs = new Map<string, EvaluatorJob>();
+  for (const entry of parsed) {
+    if (entry.key?.job === REVIEW_TASK_JOB && entry.key.reviewerAgentId !== null) {
+      reviewJobs.set(entry.key.reviewerAgentId, entry.job);
+    }
+  }
+  const states: EvaluatorState[] = [];
+  if (input.evaluation || evaluationJob) {
+    states.push({
+      evaluator: input.evaluationKind,
+      role: 'evaluation',
+      reviewer_agent_id: null,
+      ...describeJobState(input.evaluation, evaluationJob),
+      spend: toSpend(input.evaluation),
+    });
+  }
+  const reviewers = [
+    ...new Set([
+      ...input.reviews.map((review) => review.reviewer_agent_id),
+      ...reviewJobs.keys(),
+      ...(sharedReviewJob ? input.dueReviewers : []),
+    ]),
+  ];
+  for (const reviewer of reviewers) {
+    const record = input.reviews.find((review) => review.reviewer_agent_id === reviewer) ?? null;
+    const job = reviewJobs.get(reviewer) ?? (record ? null : sharedReviewJob);
+    states.push({
+      evaluator: reviewer,
+      role: 'peer_review',
+      reviewer_agent_id: reviewer,
+      ...describeJobState(record, job),
+      spend: toSpend(record),
+    });
+  }
+  return states;
+}
+
+/**
+ * The peer reviews as one state: pending while any reviewer is, failed when every reviewer failed (with
+ * their reasons), done when at least one review is stored; attempts add up every reviewer's.
+ */
+export function summarizeReviewStates(reviews: readonly EvaluatorState[]): EvaluationState {
+  if (reviews.length === 0)
+    return { status: 'not_scheduled', reason: null, attempts: 0, next_attempt_at: null };
+  const attempts = reviews.reduce((sum, review) => sum + review.attempts, 0);
+  const pending = reviews.filter((review) => review.status === 'pending');
+  if (pending.length > 0) {
+    const next = pending
+      .map((review) => review.next_attempt_at)
+      .filter((at): at is string => at !== null)
+      .sort()[0];
+    const reasons = pending.map((review) => review.reason).filter((reason) => reason !== null);
+    return {
+      status: 'pending',
+      reason: reasons.length > 0 ? reasons.join('; ') : null,
+      attempts,
+      next_attempt_at: next ?? null,
+    };
+  }
+  if (reviews.every((review) => review.status === 'failed')) {
+    return {
+      status: 'failed',
+      reason: reviews.map((review) => `${review.evaluator}: ${review.reason ?? 'failed'}`).join('; '),
+      attempts,
+      next_attempt_at: null,
+    };
+  }
+  return { status: 'done', reason: null, attempts, next_attempt_at: null };
+}
+
+function toSpend(record: EvaluatorRecord | null): EvaluatorSpend {
+  return {
+    prompt_tokens: record?.prompt_tokens ?? null,
+    completion_tokens: record?.completion_tokens ?? null,
+    estimated_cost: record?.estimated_cost ?? null,
+  };
+}
+
 /**
  * One job's state for the API: a finished record wins; a queued job is pending (with its last error
  * while it waits for a retry) unless graphile-worker gave up on it; no record and no job means the task

@@ -34,6 +34,8 @@ export interface NewPeerReview {
   prompt_tokens: number;
   completion_tokens: number;
   estimated_cost: number;
+  /** Attempts the review's job made, the last one included (1 when omitted). */
+  attempts?: number;
 }
 
 /** Stores a review; a reviewer who already reviewed the task is skipped (undefined), never stored twice. */

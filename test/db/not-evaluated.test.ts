@@ -41,6 +41,8 @@ describe.each(databaseKinds())('a task no evaluator could score (%s PostgreSQL)'
       MERIT_LLM_MODEL: 'gpt-4o-mini',
       MERIT_LLM_TIMEOUT_MS: '300',
       MERIT_EVALUATION_RATE_PER_MINUTE: '1000',
+      // Each failure reaches the job at once: the attempts counted are the jobs' own.
+      MERIT_LLM_MAX_RETRIES: '0',
     });
   });
   afterAll(async () => {
@@ -92,6 +94,123 @@ describe.each(databaseKinds())('a task no evaluator could score (%s PostgreSQL)'
     expect(body.score.overall_score).toBeNull();
     await runJobsToTheEnd(taskId);
     expect((await scoreOf(taskId)).overall_score).not.toBeNull();
+  });
+
+  async function evaluationOf(taskId: string) {
+    const response = await app.call('GET', `/api/tasks/${taskId}/evaluation`);
+    expect(response.status).toBe(200);
+    return response.body as {
+      evaluation: { status: string; attempts: number; reason: string | null };
+      peer_review: { status: string; attempts: number; reason: string | null };
+      evaluators: {
+        evaluator: string;
+        role: string;
+        reviewer_agent_id: string | null;
+        status: string;
+        attempts: number;
+        reason: string | null;
+        next_attempt_at: string | null;
+        spend: {
+          prompt_tokens: number | null;
+          completion_tokens: number | null;
+          estimated_cost: number | null;
+        };
+      }[];
+      peer_reviews: {
+        reviewer_agent_id: string;
+        status: string;
+        attempts: number;
+        failure_reason: string | null;
+      }[];
+    };
+  }
+
+  it("reports each evaluator's true status, attempts, last error and spend, and failed reviews as failed", async () => {
+    // The judge and maya always meet a server error (retried by their jobs); kai's key is refused (401).
+    judgeReply = () => ({ status: 500 });
+    fake.setFallback((request) =>
+      isJudgeRequest(request)
+        ? judgeReply()
+        : JSON.stringify(request.body.messages).includes('maya')
+          ? { status: 500 }
+          : { status: 401, body: { error: { message: 'invalid api key' } } },
+    );
+    const taskId = await completeTask(app, { agent_id: 'agent_f' });
+    await runDueJobs(app);
+
+    const waiting = await evaluationOf(taskId);
+    const byEvaluator = (body: typeof waiting, name: string) =>
+      body.evaluators.find((state) => state.evaluator === name);
+    expect(byEvaluator(waiting, 'judge')).toMatchObject({
+      role: 'evaluation',
+      status: 'pending',
+      attempts: 1,
+    });
+    expect(byEvaluator(waiting, 'judge')?.reason).toContain('HTTP 500');
+    expect(byEvaluator(waiting, 'agent_e')).toMatchObject({
+      role: 'peer_review',
+      reviewer_agent_id: 'agent_e',
+      status: 'pending',
+      attempts: 1,
+    });
+    expect(byEvaluator(waiting, 'agent_e')?.reason).toContain('HTTP 500');
+    expect(byEvaluator(waiting, 'agent_e')?.next_attempt_at).not.toBeNull();
+    expect(waiting.peer_review.status).toBe('pending');
+
+    await runJobsToTheEnd(taskId);
+    const body = await evaluationOf(taskId);
+    const reviews = await app.ctx.db
+      .selectFrom('agent_peer_evaluations')
+      .selectAll()
+      .where('task_id', '=', taskId)
+      .execute();
+    const [judgeRow] = await app.ctx.db
+      .selectFrom('task_evaluations')
+      .selectAll()
+      .where('task_id', '=', taskId)
+      .execute();
+    expect(judgeRow).toMatchObject({ status: 'failed', attempts: 6 });
+    expect(body.evaluation).toMatchObject({ status: 'failed', attempts: 6 });
+    expect(byEvaluator(body, 'judge')).toMatchObject({
+      status: 'failed',
+      attempts: 6,
+      reason: judgeRow?.failure_reason,
+      next_attempt_at: null,
+      spend: {
+        prompt_tokens: judgeRow?.prompt_tokens,
+        completion_tokens: judgeRow?.completion_tokens,
+        estimated_cost: judgeRow?.estimated_cost,
+      },
+    });
+    for (const [reviewer, attempts, error] of [
+      ['agent_d', 1, 'HTTP 401'],
+      ['agent_e', 6, 'HTTP 500'],
+    ] as const) {
+      const row = reviews.find((review) => review.reviewer_agent_id === reviewer);
+      expect(row).toMatchObject({ status: 'failed', attempts });
+      const state = byEvaluator(body, reviewer);
+      expect(state).toMatchObject({
+        role: 'peer_review',
+        status: 'failed',
+        attempts,
+        next_attempt_at: null,
+        spend: {
+          prompt_tokens: row?.prompt_tokens,
+          completion_tokens: row?.completion_tokens,
+          estimated_cost: Number(row?.estimated_cost),
+        },
+      });
+      expect(state?.reason).toContain(error);
+      expect(body.peer_reviews.find((review) => review.reviewer_agent_id === reviewer)).toMatchObject({
+        status: 'failed',
+        attempts,
+      });
+    }
+    // Every review failed: the peer review as a whole failed, never "done".
+    expect(body.peer_review).toMatchObject({ status: 'failed', attempts: 7 });
+    expect(body.peer_review.reason).toContain('HTTP 401');
+    expect(body.peer_review.reason).toContain('HTTP 500');
+    expect((await scoreOf(taskId)).overall_score).toBeNull();
   });
 
   for (const [label, failure] of [

@@ -36,6 +36,8 @@ const CONTRACT: Record<string, string> = {
   EvaluatorVerdict: 'TaskEvaluation.evaluations[]',
   EvaluatorUsage: 'TaskEvaluation.evaluations[].usage',
   PeerReview: 'TaskEvaluation.peer_reviews[]',
+  EvaluatorState: 'EvaluatorState',
+  EvaluatorSpend: 'EvaluatorSpend',
   AppliedReward: 'TaskEvaluation.rewards.applied[]',
   ReviewerAgreement: 'ReviewerAgreement',
   AgentEvaluation: 'AgentEvaluation',

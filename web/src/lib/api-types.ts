@@ -292,6 +292,8 @@ export interface PeerReview {
   /** A review that failed for good has status 'failed', its reason and no score. */
   status: 'done' | 'failed';
   failure_reason: string | null;
+  /** Attempts the review's job made, the last one included. */
+  attempts: number;
   score: number | null;
   /** How much this reviewer counts, from its agreement with users' ratings. */
   reviewer_weight: number;
@@ -311,10 +313,33 @@ export interface AppliedReward {
   reason: string;
 }
 
+/** An evaluator's own stored usage (never charged to the agent); null while nothing is stored. */
+export interface EvaluatorSpend {
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  estimated_cost: number | null;
+}
+
+/** One evaluator of a task (the judge or offline evaluator, or one reviewer) with its own state. */
+export interface EvaluatorState {
+  /** 'judge' or 'heuristic', or the reviewer's agent id. */
+  evaluator: string;
+  role: 'evaluation' | 'peer_review';
+  reviewer_agent_id: string | null;
+  status: 'pending' | 'done' | 'failed' | 'not_scheduled';
+  /** The last error while pending or once failed. */
+  reason: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+  spend: EvaluatorSpend;
+}
+
 export interface TaskEvaluation {
   task_id: string;
   evaluation: EvaluationState;
+  /** All reviewers together: pending while any is, failed when every one failed, else done. */
   peer_review: EvaluationState;
+  evaluators: EvaluatorState[];
   scores: Record<ScoreKind, ScoreWithSource>;
   evaluations: EvaluatorVerdict[];
   peer_reviews: PeerReview[];

@@ -3,6 +3,8 @@ import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type {
   EvaluationState,
+  EvaluatorSpend,
+  EvaluatorState,
   EvaluatorVerdict,
   PeerReview,
   ScoreKind,
@@ -36,6 +38,8 @@ const STATE_LABEL: Record<EvaluationState['status'], string> = {
 function describeState(state: EvaluationState): string {
   const parts: string[] = [];
   if (state.status === 'pending' && state.attempts > 0) parts.push(`attempt ${state.attempts + 1}`);
+  if (state.status === 'failed' && state.attempts > 0)
+    parts.push(`after ${state.attempts} attempt${state.attempts === 1 ? '' : 's'}`);
   if (state.next_attempt_at) parts.push(`next try ${formatDateTime(state.next_attempt_at)}`);
   if (state.reason) parts.push(state.reason);
   return parts.join(' · ');
@@ -51,6 +55,48 @@ function JobState({ label, state, testId }: { label: string; state: EvaluationSt
         {detail && <span className="muted small"> {detail}</span>}
       </dd>
     </div>
+  );
+}
+
+function describeSpend(spend: EvaluatorSpend): string {
+  if (spend.prompt_tokens === null && spend.completion_tokens === null) return 'spend not recorded yet';
+  return `${formatTokens((spend.prompt_tokens ?? 0) + (spend.completion_tokens ?? 0))}, ${formatCost(spend.estimated_cost)}`;
+}
+
+function evaluatorLabel(state: EvaluatorState, nicknames: ReadonlyMap<string, string>): string {
+  if (state.role === 'evaluation') return state.evaluator === 'judge' ? 'LLM judge' : 'Offline evaluator';
+  const id = state.reviewer_agent_id ?? state.evaluator;
+  return `Review by @${nicknames.get(id) ?? id}`;
+}
+
+/** Each evaluator's own state, attempts, last error and spend. */
+function EvaluatorStates({ evaluation }: { evaluation: TaskEvaluation }) {
+  if (evaluation.evaluators.length === 0) return null;
+  const nicknames = new Map(
+    evaluation.peer_reviews.map((review) => [review.reviewer_agent_id, review.reviewer_nickname]),
+  );
+  return (
+    <dl className="eval-states" data-testid="evaluator-states">
+      {evaluation.evaluators.map((state) => {
+        const detail = describeState(state);
+        return (
+          <div
+            key={`${state.role}-${state.evaluator}`}
+            className="eval-state"
+            data-testid="evaluator-state"
+            data-evaluator={state.evaluator}
+            data-status={state.status}
+          >
+            <dt>{evaluatorLabel(state, nicknames)}</dt>
+            <dd>
+              <span className={`status-badge job-${state.status}`}>{STATE_LABEL[state.status]}</span>
+              {detail && <span className="muted small"> {detail}</span>}
+              <span className="muted small"> · {describeSpend(state.spend)}</span>
+            </dd>
+          </div>
+        );
+      })}
+    </dl>
   );
 }
 
@@ -103,7 +149,7 @@ function Review({ review }: { review: PeerReview }) {
         <span className="chip">{review.perspective}</span>
         {review.status === 'failed' ? (
           <span className="eval-failed" role="status">
-            Failed: {review.failure_reason}
+            Failed after {review.attempts} attempt{review.attempts === 1 ? '' : 's'}: {review.failure_reason}
           </span>
         ) : (
           <span>
@@ -183,6 +229,7 @@ export function TaskEvaluationPanel({ id, taskId, refreshKey }: TaskEvaluationPa
             <JobState label="Evaluation" state={evaluation.evaluation} testId="evaluation-state" />
             <JobState label="Peer review" state={evaluation.peer_review} testId="peer-review-state" />
           </dl>
+          <EvaluatorStates evaluation={evaluation} />
           <div className="table-wrap">
             <table className="eval-table">
               <caption className="eval-caption">Scores (0–100; your rating in stars)</caption>
