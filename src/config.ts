@@ -55,6 +55,9 @@ const envSchema = z.object({
   MERIT_ALLOWED_HOSTS: optionalText,
   MERIT_TASK_TIMEOUT_MINUTES: z.coerce.number().int().min(0).default(60),
   MERIT_CLASSIFY_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
+  MERIT_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  MERIT_LLM_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  MERIT_LLM_RETRY_MAX_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   MERIT_PRICES_FILE: optionalText,
 });
 
@@ -67,6 +70,12 @@ export interface LlmSettings {
   /** Per-agent model overrides, from `MERIT_AGENT_MODELS="bob=gpt-4o,kai=gpt-4o-mini"`. */
   readonly agentModels: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** Retries of transient failures (429, 5xx, timeouts, resets) of every LLM call; see src/llm/provider.ts. */
+  readonly retry: {
+    readonly maxRetries: number;
+    readonly baseDelayMs: number;
+    readonly maxTotalWaitMs: number;
+  };
 }
 
 export interface Config {
@@ -189,6 +198,11 @@ function parseLlmSettings(e: z.infer<typeof envSchema>): LlmSettings | undefined
     judgeModel: e.MERIT_JUDGE_MODEL ?? model,
     agentModels: Object.freeze(parseAgentModels(e.MERIT_AGENT_MODELS)),
     timeoutMs: e.MERIT_LLM_TIMEOUT_MS,
+    retry: Object.freeze({
+      maxRetries: e.MERIT_LLM_MAX_RETRIES,
+      baseDelayMs: e.MERIT_LLM_RETRY_BASE_MS,
+      maxTotalWaitMs: e.MERIT_LLM_RETRY_MAX_WAIT_MS,
+    }),
   });
 }
 

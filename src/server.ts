@@ -16,7 +16,7 @@ import { registerEventRoutes } from './http/events.routes.js';
 import { isLoopbackAddress, isWildcardAddress } from './http/host-guard.js';
 import { createLog } from './lib/log.js';
 import { installPriceTable } from './llm/pricing.js';
-import { createLlmProvider } from './llm/provider.js';
+import { createConfiguredLlmProvider } from './llm/provider.js';
 import { CategoryClassifier, registerCategoryClassifier } from './routing/classification.service.js';
 import { ExecutionTracker } from './tasks/execution-tracker.js';
 import { startWorker, type WorkerHandle } from './worker.js';
@@ -41,12 +41,9 @@ export function createServices(
   // One cached classifier per database: the tracker, the routes and routeCommand all use it.
   const classifier = new CategoryClassifier(database.handle.db, {
     llm: config.llm
-      ? createLlmProvider({
-          kind: config.llm.kind,
-          baseUrl: config.llm.baseUrl,
-          ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
-          model: config.llm.model,
+      ? createConfiguredLlmProvider(config.llm, {
           timeoutMs: Math.min(config.llm.timeoutMs, 15_000),
+          log,
         })
       : undefined,
     budgetMs: config.classifyTimeoutMs,

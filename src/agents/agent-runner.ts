@@ -4,7 +4,7 @@ import { parseCommand } from '../commands/commands.js';
 import type { Config, LlmSettings } from '../config.js';
 import type { AgentRow, Database } from '../db/database.js';
 import { LlmError } from '../errors.js';
-import { createLlmProvider, type LlmResponse } from '../llm/provider.js';
+import { createConfiguredLlmProvider, type LlmLog, type LlmResponse } from '../llm/provider.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { NodeInput } from '../tasks/task-schemas.js';
 import type { TaskView } from '../tasks/tasks.js';
@@ -21,6 +21,8 @@ export interface AgentRunnerOptions {
   db: Kysely<Database>;
   tracker: ExecutionTracker;
   config: Pick<Config, 'llm' | 'simulationSeed' | 'simulationSpeed'>;
+  /** Where failed LLM calls are logged with their details (the task's error keeps only the reason). */
+  log?: LlmLog;
 }
 
 interface StepUsage {
@@ -80,11 +82,13 @@ export class AgentRunner {
   private readonly db: Kysely<Database>;
   private readonly tracker: ExecutionTracker;
   private readonly config: AgentRunnerOptions['config'];
+  private readonly log: LlmLog | undefined;
 
   constructor(options: AgentRunnerOptions) {
     this.db = options.db;
     this.tracker = options.tracker;
     this.config = options.config;
+    this.log = options.log;
   }
 
   async run(target: RunTarget, options: { signal?: AbortSignal } = {}): Promise<TaskView> {
@@ -113,12 +117,14 @@ export class AgentRunner {
   /** Plans, then answers: two calls of the agent's own system prompt on the agent's model. */
   private async runWithLlm(task: TaskView, agent: AgentRow, llm: LlmSettings, signal?: AbortSignal) {
     const model = chooseAgentModel(llm, agent);
-    const provider = createLlmProvider({
-      kind: llm.kind,
-      baseUrl: llm.baseUrl,
-      ...(llm.apiKey ? { apiKey: llm.apiKey } : {}),
+    // Transient provider failures are retried inside the provider, within the configured budget.
+    const log = this.log;
+    const provider = createConfiguredLlmProvider(llm, {
       model,
-      timeoutMs: llm.timeoutMs,
+      log: log && {
+        warn: (fields, message) =>
+          log.warn({ ...fields, task_id: task.id, agent_id: agent.agent_id }, message),
+      },
     });
     const request = parseCommand(task.command).text || task.command;
     let plan = '';

@@ -21,7 +21,8 @@ export function createAgentJobs(
   ctx: Pick<AppContext, 'db' | 'tracker' | 'config' | 'log'>,
   options: { runner?: AgentRunner } = {},
 ): Record<string, Task> {
-  const runner = options.runner ?? new AgentRunner({ db: ctx.db, tracker: ctx.tracker, config: ctx.config });
+  const runner =
+    options.runner ?? new AgentRunner({ db: ctx.db, tracker: ctx.tracker, config: ctx.config, log: ctx.log });
   const job: Task = async (payload, helpers) => {
     const parsed = payloadSchema.safeParse(payload);
     if (!parsed.success) {

@@ -5,9 +5,16 @@ import type { Config } from '../config.js';
 import type { Database, EvaluationKind, ScoreSource } from '../db/database.js';
 import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
-import { createLlmProvider, type LlmProvider } from '../llm/provider.js';
-import { DEFAULT_REVIEWERS, parseReviewersConfig, type Reviewer } from '../reviews/peer-review.js';
+import { createConfiguredLlmProvider, type LlmLog, type LlmProvider } from '../llm/provider.js';
+import {
+  buildReviewJobKey,
+  DEFAULT_REVIEWERS,
+  parseReviewersConfig,
+  type Reviewer,
+  selectReviewers,
+} from '../reviews/peer-review.js';
 import type { FinishedTaskJobPlanner } from '../tasks/execution-tracker.js';
+import type { TaskJobSpec } from '../tasks/tasks.queries.js';
 import {
   buildJobKey,
   decideFailure,
@@ -39,49 +46,78 @@ export interface EvaluationDeps extends RescoreOptions {
   onStatsChanged?: () => void;
 }
 
-export function buildEvaluationDeps(config: Config, db: Kysely<Database>): EvaluationDeps {
+export function buildEvaluationDeps(config: Config, db: Kysely<Database>, log?: LlmLog): EvaluationDeps {
   const llm = config.llm;
   return {
     db,
-    provider: llm
-      ? createLlmProvider({
-          kind: llm.kind,
-          baseUrl: llm.baseUrl,
-          ...(llm.apiKey ? { apiKey: llm.apiKey } : {}),
-          model: llm.judgeModel,
-          timeoutMs: llm.timeoutMs,
-        })
-      : undefined,
+    // The judge and reviewers share the provider, and so its retry policy for transient failures.
+    provider: llm ? createConfiguredLlmProvider(llm, { model: llm.judgeModel, log }) : undefined,
     ...buildScoringOptions(config.evaluation),
-    reviewers:
-      config.evaluation.reviewers === undefined
-        ? DEFAULT_REVIEWERS
-        : parseReviewersConfig(config.evaluation.reviewers),
+    reviewers: readReviewers(config.evaluation),
     ratePerMinute: config.evaluation.ratePerMinute,
   };
+}
+
+function readReviewers(evaluation: Config['evaluation']): readonly Reviewer[] {
+  return evaluation.reviewers === undefined ? DEFAULT_REVIEWERS : parseReviewersConfig(evaluation.reviewers);
 }
 
 /**
  * Plans the evaluation and peer review jobs of finished tasks; the tracker enqueues them in the same
  * statement or transaction that finishes the tasks, so the jobs exist exactly when the write committed.
  * Nothing is planned when evaluation is switched off; only the sampled share of completed tasks is.
+ * Each reviewer gets a job of its own (keyed by task and reviewer), so one reviewer's failures never
+ * use up another's attempts.
  */
 export function planEvaluationJobs(evaluation: Config['evaluation']): FinishedTaskJobPlanner {
+  const reviewers = readReviewers(evaluation);
   return (tasks) => {
     if (!evaluation.enabled) return [];
     return tasks
       .filter((task) => task.status === 'completed' && isTaskSampled(task.id, evaluation.sampleRate))
-      .flatMap((task) =>
-        ([EVALUATE_TASK_JOB, REVIEW_TASK_JOB] as const).map((identifier) => ({
-          task_id: task.id,
-          identifier,
-          payload: { task_id: task.id },
-          max_attempts: EVALUATION_MAX_ATTEMPTS,
-          job_key: buildJobKey(identifier, task.id),
-          queue_name: null,
-          run_at: null,
-        })),
-      );
+      .flatMap((task) => [
+        planTaskJob(
+          task.id,
+          EVALUATE_TASK_JOB,
+          { task_id: task.id },
+          buildJobKey(EVALUATE_TASK_JOB, task.id),
+        ),
+        ...planReviewJobs(task.id, task.agent_id, reviewers),
+      ]);
+  };
+}
+
+/** One review job per reviewer due for the task (never its own agent). */
+export function planReviewJobs(
+  taskId: string,
+  taskAgentId: string,
+  reviewers: readonly Reviewer[],
+  alreadyReviewedBy: string[] = [],
+): TaskJobSpec[] {
+  return selectReviewers(reviewers, taskAgentId, alreadyReviewedBy).map((reviewer) =>
+    planTaskJob(
+      taskId,
+      REVIEW_TASK_JOB,
+      { task_id: taskId, reviewer_agent_id: reviewer.agentId },
+      buildReviewJobKey(taskId, reviewer.agentId),
+    ),
+  );
+}
+
+function planTaskJob(
+  taskId: string,
+  identifier: typeof EVALUATE_TASK_JOB | typeof REVIEW_TASK_JOB,
+  payload: Record<string, unknown>,
+  jobKey: string,
+): TaskJobSpec {
+  return {
+    task_id: taskId,
+    identifier,
+    payload,
+    max_attempts: EVALUATION_MAX_ATTEMPTS,
+    job_key: jobKey,
+    queue_name: null,
+    run_at: null,
   };
 }
 
@@ -251,24 +287,36 @@ export async function runTaskJob(
     return;
   }
   const taskId = parsed.data.task_id;
-  const outcome = await body(taskId, {
-    attempts: helpers.job.attempts,
-    maxAttempts: helpers.job.max_attempts,
-  });
+  const outcome = await body(taskId, readJobAttempt(helpers));
+  await settleJobOutcome(
+    helpers,
+    { identifier, payload: { task_id: taskId }, jobKey: buildJobKey(identifier, taskId), label: taskId },
+    outcome,
+    onDone,
+  );
+}
+
+export function readJobAttempt(helpers: JobHelpers): JobAttempt {
+  return { attempts: helpers.job.attempts, maxAttempts: helpers.job.max_attempts };
+}
+
+/** A rate-limited job is re-queued under its own key (same payload); a done job reports the change. */
+export async function settleJobOutcome(
+  helpers: JobHelpers,
+  job: { identifier: string; payload: Record<string, unknown>; jobKey: string; label: string },
+  outcome: JobOutcome,
+  onDone?: () => void,
+): Promise<void> {
   if (outcome.status === 'rate_limited') {
     // The running job is locked, so this creates its successor under the same key.
-    await helpers.addJob(
-      identifier,
-      { task_id: taskId },
-      {
-        jobKey: buildJobKey(identifier, taskId),
-        runAt: new Date(Date.now() + outcome.retryInMs),
-        maxAttempts: helpers.job.max_attempts,
-      },
-    );
+    await helpers.addJob(job.identifier, job.payload, {
+      jobKey: job.jobKey,
+      runAt: new Date(Date.now() + outcome.retryInMs),
+      maxAttempts: helpers.job.max_attempts,
+    });
   }
   if (outcome.status === 'done') onDone?.();
-  helpers.logger.info(`${identifier} ${taskId}: ${outcome.status}`);
+  helpers.logger.info(`${job.identifier} ${job.label}: ${outcome.status}`);
 }
 
 export function createEvaluationJobs(deps: EvaluationDeps): Record<string, Task> {

@@ -1,8 +1,13 @@
 /**
- * One interface for every LLM call Merit makes (judge, peer reviews, simulated agents).
+ * One interface for every LLM call Merit makes (agents, judge, peer reviews, command classifier).
  * Two wire protocols: OpenAI chat completions (OpenAI, Ollama, vLLM) and Anthropic Messages.
+ * Transient failures (429, 408, 5xx, timeouts, dropped connections) are retried here, and only here,
+ * with exponential backoff and full jitter, honouring Retry-After, within a budget of retries and wait.
+ * Error messages are safe to show users (no URL, no provider body); the details go to the log.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import type { LlmSettings } from '../config.js';
 import { LlmError } from '../errors.js';
 import {
   anthropicUsageSchema,
@@ -43,13 +48,67 @@ export interface LlmProvider {
   complete(req: LlmRequest): Promise<LlmResponse>;
 }
 
+export type RetryPolicy = {
+  /** Calls after the first one; 0 turns retrying off. */
+  maxRetries: number;
+  /** Ceiling of the first backoff wait; it doubles on each retry, up to MAX_BACKOFF_MS. */
+  baseDelayMs: number;
+  /** Sum of the waits between calls; a retry whose wait would go past it is not made. */
+  maxTotalWaitMs: number;
+};
+
+/** A single call: for tests of one exchange and callers that retry on their own. */
+export const NO_RETRIES: RetryPolicy = Object.freeze({ maxRetries: 0, baseDelayMs: 1, maxTotalWaitMs: 0 });
+
+/** Where failed calls are reported with their details (pino's `warn` fits). */
+export type LlmLog = { warn: (fields: Record<string, unknown>, message: string) => void };
+
 export type LlmProviderSettings = {
   kind: 'openai' | 'anthropic';
   baseUrl: string;
   apiKey?: string;
   model: string;
   timeoutMs: number;
+  /** Omitted: NO_RETRIES. Merit's own providers take the configured policy (createConfiguredLlmProvider). */
+  retry?: RetryPolicy;
+  log?: LlmLog;
+  /** A number in [0, 1) for the backoff jitter; Math.random unless a test fixes it. */
+  random?: () => number;
 };
+
+/**
+ * A failed LLM call. `message` is for users; `detail` (the URL and the provider's answer) is for the log.
+ * `retryAfterMs` is the provider's Retry-After, when it sent one.
+ */
+export class LlmCallError extends LlmError {
+  readonly status: number | null;
+  readonly retryAfterMs: number | null;
+  readonly detail: string;
+  readonly attempts: number;
+
+  constructor(
+    code: 'llm_unavailable' | 'llm_bad_response',
+    message: string,
+    options: {
+      cause?: unknown;
+      retryable: boolean;
+      status?: number | null;
+      retryAfterMs?: number | null;
+      detail: string;
+      attempts?: number;
+    },
+  ) {
+    super(code, message, { cause: options.cause, retryable: options.retryable });
+    this.name = 'LlmCallError';
+    this.status = options.status ?? null;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+    this.detail = options.detail;
+    this.attempts = options.attempts ?? 1;
+  }
+}
+
+// One backoff wait never exceeds this, however many retries are allowed.
+const MAX_BACKOFF_MS = 8_000;
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 
@@ -62,11 +121,127 @@ const ERROR_BODY_SNIPPET_CHARS = 300;
 export function createLlmProvider(settings: LlmProviderSettings): LlmProvider {
   const baseUrl = settings.baseUrl.replace(/\/+$/, '');
   const send = settings.kind === 'openai' ? sendOpenAiRequest : sendAnthropicRequest;
+  const resolved = { ...settings, baseUrl };
   return {
     name: settings.kind,
     model: settings.model,
-    complete: (req) => send({ ...settings, baseUrl }, req),
+    complete: (req) => completeWithRetries(resolved, req, () => send(resolved, req)),
   };
+}
+
+/** A provider from Merit's configuration: its endpoint, key, timeout and retry policy, on `model`. */
+export function createConfiguredLlmProvider(
+  llm: LlmSettings,
+  options: { model?: string; timeoutMs?: number; log?: LlmLog | undefined } = {},
+): LlmProvider {
+  return createLlmProvider({
+    kind: llm.kind,
+    baseUrl: llm.baseUrl,
+    ...(llm.apiKey ? { apiKey: llm.apiKey } : {}),
+    model: options.model ?? llm.model,
+    timeoutMs: options.timeoutMs ?? llm.timeoutMs,
+    retry: llm.retry,
+    ...(options.log ? { log: options.log } : {}),
+  });
+}
+
+/**
+ * Calls `send` until it succeeds, fails for good, or the retry budget is spent. The wait before retry n
+ * is the provider's Retry-After when given, else uniform in [0, min(MAX_BACKOFF_MS, base * 2^(n-1))]
+ * ("full jitter", so callers that failed together do not retry together). The final error says how many
+ * calls were made.
+ */
+async function completeWithRetries(
+  settings: LlmProviderSettings,
+  req: LlmRequest,
+  send: () => Promise<LlmResponse>,
+): Promise<LlmResponse> {
+  const policy = settings.retry ?? NO_RETRIES;
+  const random = settings.random ?? Math.random;
+  let waitedMs = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof LlmCallError)) throw error;
+      const waitMs = planRetryWait(error, attempt, waitedMs, policy, random);
+      settings.log?.warn(
+        {
+          event: 'llm_call_failed',
+          provider: settings.kind,
+          model: settings.model,
+          attempt,
+          status: error.status,
+          retryable: error.retryable,
+          retry_after_ms: error.retryAfterMs,
+          retry_in_ms: waitMs,
+          detail: error.detail,
+        },
+        waitMs === null ? `LLM call failed: ${error.message}` : `LLM call failed, retrying: ${error.message}`,
+      );
+      if (waitMs === null) throw describeFinalError(error, attempt, policy);
+      try {
+        await sleep(waitMs, undefined, req.signal ? { signal: req.signal } : {});
+      } catch (aborted) {
+        throw new LlmCallError('llm_unavailable', 'LLM request was aborted by the caller', {
+          cause: aborted,
+          retryable: false,
+          detail: `aborted while waiting ${waitMs} ms to retry after: ${error.detail}`,
+          attempts: attempt,
+        });
+      }
+      waitedMs += waitMs;
+    }
+  }
+}
+
+/** The wait before the next call, or null when the error is final or the budget would be overrun. */
+export function planRetryWait(
+  error: Pick<LlmCallError, 'retryable' | 'retryAfterMs'>,
+  attempt: number,
+  waitedMs: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number | null {
+  if (!error.retryable || attempt > policy.maxRetries) return null;
+  const ceiling = Math.min(MAX_BACKOFF_MS, policy.baseDelayMs * 2 ** (attempt - 1));
+  const waitMs = error.retryAfterMs ?? Math.floor(random() * ceiling);
+  return waitedMs + waitMs > policy.maxTotalWaitMs ? null : waitMs;
+}
+
+// The error users see: the last call's reason, how many calls were made, and why retrying stopped.
+function describeFinalError(error: LlmCallError, attempts: number, policy: RetryPolicy): LlmCallError {
+  if (!error.retryable || policy.maxRetries === 0) return error;
+  const budgetSpent = attempts <= policy.maxRetries;
+  const count = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  const message = budgetSpent
+    ? `${error.message}; gave up after ${count}: the wait for a retry would exceed the ${policy.maxTotalWaitMs} ms retry budget`
+    : `${error.message}; gave up after ${count}`;
+  return new LlmCallError(error.code as 'llm_unavailable' | 'llm_bad_response', message, {
+    cause: error,
+    retryable: error.retryable,
+    status: error.status,
+    retryAfterMs: error.retryAfterMs,
+    detail: error.detail,
+    attempts,
+  });
+}
+
+/**
+ * Retry-After as milliseconds: delay-seconds ("120", also fractional) or an HTTP date; OpenAI's
+ * retry-after-ms when present. Null when absent or unreadable.
+ */
+export function parseRetryAfter(headers: Headers, now: number = Date.now()): number | null {
+  const milliseconds = headers.get('retry-after-ms');
+  if (milliseconds !== null && /^\d+(\.\d+)?$/.test(milliseconds.trim())) {
+    return Math.ceil(Number(milliseconds.trim()));
+  }
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return null;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
+  // An HTTP date names its day and month; anything else (a negative number, "soon") is unreadable.
+  const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 const openAiResponseSchema = z.object({
@@ -91,7 +266,10 @@ async function sendOpenAiRequest(settings: LlmProviderSettings, req: LlmRequest)
   const parsed = parseProviderBody(openAiResponseSchema, body, 'OpenAI');
   const text = parsed.choices[0]?.message.content;
   if (typeof text !== 'string') {
-    throw new LlmError('llm_bad_response', 'OpenAI response has no message content', { retryable: false });
+    throw new LlmCallError('llm_bad_response', 'OpenAI response has no message content', {
+      retryable: false,
+      detail: snippet(JSON.stringify(body)),
+    });
   }
   return {
     text,
@@ -149,7 +327,10 @@ async function sendAnthropicRequest(settings: LlmProviderSettings, req: LlmReque
     (block) => block.type === 'text' && typeof block.text === 'string',
   );
   if (textBlocks.length === 0) {
-    throw new LlmError('llm_bad_response', 'Anthropic response has no text content', { retryable: false });
+    throw new LlmCallError('llm_bad_response', 'Anthropic response has no text content', {
+      retryable: false,
+      detail: snippet(JSON.stringify(body)),
+    });
   }
   return {
     text: textBlocks.map((block) => block.text).join(''),
@@ -174,7 +355,7 @@ function buildAnthropicBody(settings: LlmProviderSettings, req: LlmRequest): Rec
   return body;
 }
 
-/** POSTs JSON and returns the decoded body; maps transport and status failures to LlmError. */
+/** POSTs JSON and returns the decoded body; maps transport and status failures to LlmCallError. */
 async function postJson(
   url: string,
   headers: Record<string, string>,
@@ -184,21 +365,22 @@ async function postJson(
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   let raw: string;
-  let status: number;
+  let response: Response;
   try {
-    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(payload), signal });
-    status = response.status;
+    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(payload), signal });
     raw = await response.text();
   } catch (error) {
     throw toTransportError(error, url, options);
   }
-  if (status < 200 || status >= 300) throw toStatusError(status, raw, url);
+  if (response.status < 200 || response.status >= 300) throw toStatusError(response, raw, url);
   try {
     return JSON.parse(raw) as unknown;
   } catch (error) {
-    throw new LlmError('llm_bad_response', `LLM provider at ${url} answered with a body that is not JSON`, {
+    throw new LlmCallError('llm_bad_response', 'LLM provider answered with a body that is not JSON', {
       cause: error,
       retryable: false,
+      status: response.status,
+      detail: `POST ${url} answered HTTP ${response.status} with a body that is not JSON: ${snippet(raw)}`,
     });
   }
 }
@@ -207,36 +389,85 @@ function toTransportError(
   error: unknown,
   url: string,
   options: { timeoutMs: number; signal: AbortSignal | undefined },
-): LlmError {
+): LlmCallError {
+  const detail = `POST ${url}: ${describeCause(error)}`;
   // The caller cancelled on purpose, so retrying would work against it.
   if (options.signal?.aborted) {
-    return new LlmError('llm_unavailable', `LLM request to ${url} was aborted by the caller`, {
+    return new LlmCallError('llm_unavailable', 'LLM request was aborted by the caller', {
       cause: error,
       retryable: false,
+      detail,
     });
   }
   const timedOut = error instanceof Error && error.name === 'TimeoutError';
+  const code = findErrorCode(error);
   const message = timedOut
-    ? `LLM request to ${url} timed out after ${options.timeoutMs} ms`
-    : `LLM provider at ${url} is unreachable`;
-  return new LlmError('llm_unavailable', message, { cause: error, retryable: true });
+    ? `LLM request timed out after ${options.timeoutMs} ms`
+    : `LLM provider is unreachable${code ? ` (${code})` : ''}`;
+  return new LlmCallError('llm_unavailable', message, { cause: error, retryable: true, detail });
 }
 
-function toStatusError(status: number, raw: string, url: string): LlmError {
+function toStatusError(response: Response, raw: string, url: string): LlmCallError {
+  const status = response.status;
   // Rate limits, request timeouts and server errors are transient; other 4xx mean our request is wrong.
   const retryable = status === 429 || status === 408 || status >= 500;
-  const snippet = raw.slice(0, ERROR_BODY_SNIPPET_CHARS);
-  return new LlmError('llm_unavailable', `LLM provider at ${url} answered HTTP ${status}: ${snippet}`, {
-    retryable,
-  });
+  return new LlmCallError(
+    'llm_unavailable',
+    `LLM provider answered HTTP ${status} (${describeStatus(status)})`,
+    {
+      retryable,
+      status,
+      retryAfterMs: retryable ? parseRetryAfter(response.headers) : null,
+      detail: `POST ${url} answered HTTP ${status}: ${snippet(raw)}`,
+    },
+  );
+}
+
+// What a user can act on, without the provider's own text (which may echo a key or the request).
+function describeStatus(status: number): string {
+  if (status === 400) return 'the request was rejected';
+  if (status === 401) return 'authentication failed: check the API key';
+  if (status === 403) return 'access denied: check the API key and model';
+  if (status === 404) return 'not found: check the base URL and model';
+  if (status === 408) return 'request timeout';
+  if (status === 413) return 'the request is too large';
+  if (status === 422) return 'the request was rejected';
+  if (status === 429) return 'rate limited';
+  if (status === 529) return 'overloaded';
+  if (status >= 500) return 'provider error';
+  return 'unexpected status';
+}
+
+function snippet(raw: string): string {
+  return raw.slice(0, ERROR_BODY_SNIPPET_CHARS);
+}
+
+// Node's fetch hides the socket error (ECONNREFUSED, ECONNRESET...) in `cause`.
+function findErrorCode(error: unknown): string | null {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+function describeCause(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    parts.push(current instanceof Error ? `${current.name}: ${current.message}` : String(current));
+    current = (current as { cause?: unknown }).cause;
+  }
+  return parts.join(' <- ');
 }
 
 function parseProviderBody<T>(schema: z.ZodType<T>, body: unknown, protocol: string): T {
   const result = schema.safeParse(body);
   if (!result.success) {
-    throw new LlmError('llm_bad_response', `${protocol} response has an unexpected shape`, {
+    throw new LlmCallError('llm_bad_response', `${protocol} response has an unexpected shape`, {
       cause: result.error,
       retryable: false,
+      detail: `${z.prettifyError(result.error)}: ${snippet(JSON.stringify(body) ?? '')}`,
     });
   }
   return result.data;

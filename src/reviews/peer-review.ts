@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { REVIEW_TASK_JOB } from '../evaluation/evaluation.js';
 import {
   delimitUntrusted,
   type JudgeUsage,
@@ -106,6 +107,14 @@ function parseReviewersCompact(text: string): unknown[] {
       // A perspective may itself contain ":".
       return { agentId, nickname, perspective: perspective.join(':') };
     });
+}
+
+/**
+ * The key of one reviewer's review job for a task: re-enqueueing it is a no-op while it waits, and one
+ * reviewer's retries never touch another's job.
+ */
+export function buildReviewJobKey(taskId: string, reviewerAgentId: string): string {
+  return `${REVIEW_TASK_JOB}:${taskId}:${reviewerAgentId}`;
 }
 
 /** The reviewers still due for a task: never the task's own agent, never one who already reviewed it. */

@@ -1,20 +1,26 @@
 import type { Task } from 'graphile-worker';
+import { z } from 'zod';
 import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
 import {
   type EvaluationDeps,
   type JobAttempt,
   type JobOutcome,
-  runTaskJob,
+  planReviewJobs,
+  readJobAttempt,
+  settleJobOutcome,
 } from '../evaluation/evaluation.jobs.js';
 import { decideFailure, EVALUATION_RATE_LIMIT, REVIEW_TASK_JOB } from '../evaluation/evaluation.js';
 import { findTaskForEvaluation, takeRateLimitToken } from '../evaluation/evaluation.queries.js';
 import { applyScoreChange, lockTask } from '../evaluation/rescore.js';
 import { roundTo } from '../evaluation/scores.js';
+import { enqueueJobs } from '../tasks/tasks.queries.js';
 import {
+  buildReviewJobKey,
   LLM_PEER_REVIEW_VERSION,
   measureReviewerAgreement,
   type PeerReview,
+  type Reviewer,
   reviewOffline,
   reviewWithLlm,
   selectReviewers,
@@ -28,11 +34,10 @@ import {
 } from './reviews.queries.js';
 
 /**
- * Peer-reviews one completed task: each configured reviewer (never the task's own agent, never twice)
- * reviews it with the LLM when one is configured, else offline. Each review is stored with the
- * reviewer's current weight (agreement with users' ratings), and the task's peer score, overall score,
- * rewards and statistics follow in the same transaction. Transient LLM failures are thrown for a
- * retry; reviews already stored are kept and not redone.
+ * Peer-reviews one completed task by every configured reviewer still due (never the task's own agent,
+ * never twice), one after the other, in this process: for the demo seeding and tests. The worker runs
+ * one job per reviewer instead (reviewTaskBy). A transient failure of one reviewer does not stop the
+ * others; it is thrown once they have run, so the caller can retry.
  */
 export async function reviewTask(
   deps: EvaluationDeps,
@@ -41,14 +46,59 @@ export async function reviewTask(
 ): Promise<JobOutcome> {
   const task = await findTaskForEvaluation(deps.db, taskId);
   if (task?.status !== 'completed') return { status: 'skipped', reason: 'the task is not completed' };
-  const agents = await findActiveAgentIds(deps.db);
   const existing = await findReviewsForTask(deps.db, taskId);
   const due = selectReviewers(
-    deps.reviewers.filter((reviewer) => agents.has(reviewer.agentId)),
+    deps.reviewers,
     task.agent_id,
     existing.map((review) => review.reviewer_agent_id),
   );
-  if (due.length === 0) return { status: 'skipped', reason: 'no reviewer is due' };
+  const failures: string[] = [];
+  let transient: unknown;
+  let done = 0;
+  for (const reviewer of due) {
+    let outcome: JobOutcome;
+    try {
+      outcome = await reviewTaskBy(deps, taskId, reviewer.agentId, attempt);
+    } catch (error) {
+      transient ??= error;
+      continue;
+    }
+    if (outcome.status === 'rate_limited') return outcome;
+    if (outcome.status === 'failed') failures.push(`${reviewer.nickname}: ${outcome.reason}`);
+    if (outcome.status === 'done') done += 1;
+  }
+  if (transient !== undefined) throw transient;
+  if (failures.length > 0) return { status: 'failed', reason: failures.join('; ') };
+  return done > 0 ? { status: 'done' } : { status: 'skipped', reason: 'no reviewer is due' };
+}
+
+/**
+ * One reviewer's review of one completed task, with the LLM when one is configured, else offline. The
+ * review is stored with the reviewer's current weight (agreement with users' ratings), and the task's
+ * peer score, overall score, rewards and statistics follow in the same transaction. A reviewer whose
+ * review exists already, who is inactive, unconfigured or the task's own agent, is skipped. Transient
+ * LLM failures are thrown for a retry of this reviewer's job only; a permanent one is recorded.
+ */
+export async function reviewTaskBy(
+  deps: EvaluationDeps,
+  taskId: string,
+  reviewerAgentId: string,
+  attempt: JobAttempt,
+): Promise<JobOutcome> {
+  const task = await findTaskForEvaluation(deps.db, taskId);
+  if (task?.status !== 'completed') return { status: 'skipped', reason: 'the task is not completed' };
+  const reviewer = deps.reviewers.find((candidate) => candidate.agentId === reviewerAgentId);
+  if (!reviewer) return { status: 'skipped', reason: `${reviewerAgentId} is not a configured reviewer` };
+  if (reviewer.agentId === task.agent_id) {
+    return { status: 'skipped', reason: 'an agent never reviews its own task' };
+  }
+  const agents = await findActiveAgentIds(deps.db);
+  if (!agents.has(reviewer.agentId))
+    return { status: 'skipped', reason: `${reviewer.nickname} is not active` };
+  const existing = await findReviewsForTask(deps.db, taskId);
+  if (existing.some((review) => review.reviewer_agent_id === reviewer.agentId)) {
+    return { status: 'skipped', reason: `${reviewer.nickname} already reviewed the task` };
+  }
   const input = {
     command: task.command,
     output: task.result,
@@ -56,96 +106,140 @@ export async function reviewTask(
     criteria: task.evaluation_criteria,
     status: 'completed' as const,
   };
-  const failures: string[] = [];
-  for (const reviewer of due) {
-    let review: PeerReview;
-    if (deps.provider) {
-      const waitMs = await takeRateLimitToken(deps.db, EVALUATION_RATE_LIMIT, deps.ratePerMinute);
-      if (waitMs > 0) return { status: 'rate_limited', retryInMs: waitMs };
-      try {
-        review = await reviewWithLlm(deps.provider, reviewer, input);
-      } catch (error) {
-        if (!(error instanceof LlmError)) throw error;
-        const decision = decideFailure(error, attempt);
-        if (decision.retry) throw error;
-        // Recorded with its reason (and no score), so the review is neither lost nor retried forever.
-        await insertPeerReview(deps.db, {
-          task_id: taskId,
-          evaluated_agent_id: task.agent_id,
-          reviewer_agent_id: reviewer.agentId,
-          perspective: reviewer.perspective,
-          status: 'failed',
-          failure_reason: decision.reason,
-          score: null,
-          strengths: [],
-          weaknesses: [],
-          suggestions: [],
-          review_text: '',
-          source: 'llm',
-          evaluator_version: `${LLM_PEER_REVIEW_VERSION}:${deps.provider.model}`,
-          reviewer_weight: 1,
-          prompt_tokens: 0,
-          completion_tokens: 0,
-          estimated_cost: 0,
-        });
-        failures.push(`${reviewer.nickname}: ${decision.reason}`);
-        continue;
-      }
-    } else {
-      review = reviewOffline(reviewer, input);
-    }
-    const pairs = await findReviewerRatingPairs(deps.db, [reviewer.agentId]);
-    const agreement = measureReviewerAgreement(
-      pairs.map((pair) => ({ peerScore: pair.score, userRating: pair.user_rating })),
-    );
-    await runTransaction(deps.db, async (trx) => {
-      const locked = await lockTask(trx, taskId);
-      if (!locked) return;
-      const inserted = await insertPeerReview(trx, {
+  let review: PeerReview;
+  if (deps.provider) {
+    const waitMs = await takeRateLimitToken(deps.db, EVALUATION_RATE_LIMIT, deps.ratePerMinute);
+    if (waitMs > 0) return { status: 'rate_limited', retryInMs: waitMs };
+    try {
+      review = await reviewWithLlm(deps.provider, reviewer, input);
+    } catch (error) {
+      if (!(error instanceof LlmError)) throw error;
+      const decision = decideFailure(error, attempt);
+      if (decision.retry) throw error;
+      // Recorded with its reason (and no score), so the review is neither lost nor retried forever.
+      await insertPeerReview(deps.db, {
         task_id: taskId,
         evaluated_agent_id: task.agent_id,
         reviewer_agent_id: reviewer.agentId,
         perspective: reviewer.perspective,
-        score: review.score,
-        strengths: review.strengths,
-        weaknesses: review.weaknesses,
-        suggestions: review.suggestions,
-        review_text: review.reviewText,
-        source: review.source,
-        evaluator_version: review.evaluatorVersion,
-        reviewer_weight: roundTo(agreement.weight, 2),
-        prompt_tokens: review.usage?.promptTokens ?? 0,
-        completion_tokens: review.usage?.completionTokens ?? 0,
-        estimated_cost: review.usage?.cost ?? 0,
+        status: 'failed',
+        failure_reason: decision.reason,
+        score: null,
+        strengths: [],
+        weaknesses: [],
+        suggestions: [],
+        review_text: '',
+        source: 'llm',
+        evaluator_version: `${LLM_PEER_REVIEW_VERSION}:${deps.provider.model}`,
+        reviewer_weight: 1,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        estimated_cost: 0,
       });
-      // A concurrent run stored this reviewer's review first: the task's figures already include it.
-      if (!inserted) return;
-      const reviews = await findReviewsForTask(trx, taskId);
-      const peer = weightedPeerScore(
-        reviews
-          .filter((row) => row.score !== null)
-          .map((row) => ({ score: Number(row.score), reviewerWeight: Number(row.reviewer_weight) })),
-      );
-      await applyScoreChange(
-        trx,
-        locked,
-        { peer, sources: { peer: { source: 'peer', version: review.evaluatorVersion } } },
-        deps,
-      );
-    });
+      return { status: 'failed', reason: decision.reason };
+    }
+  } else {
+    review = reviewOffline(reviewer, input);
   }
-  return failures.length > 0 ? { status: 'failed', reason: failures.join('; ') } : { status: 'done' };
+  await storeReview(deps, task.agent_id, taskId, reviewer, review);
+  return { status: 'done' };
 }
+
+async function storeReview(
+  deps: EvaluationDeps,
+  evaluatedAgentId: string,
+  taskId: string,
+  reviewer: Reviewer,
+  review: PeerReview,
+): Promise<void> {
+  const pairs = await findReviewerRatingPairs(deps.db, [reviewer.agentId]);
+  const agreement = measureReviewerAgreement(
+    pairs.map((pair) => ({ peerScore: pair.score, userRating: pair.user_rating })),
+  );
+  await runTransaction(deps.db, async (trx) => {
+    const locked = await lockTask(trx, taskId);
+    if (!locked) return;
+    const inserted = await insertPeerReview(trx, {
+      task_id: taskId,
+      evaluated_agent_id: evaluatedAgentId,
+      reviewer_agent_id: reviewer.agentId,
+      perspective: reviewer.perspective,
+      score: review.score,
+      strengths: review.strengths,
+      weaknesses: review.weaknesses,
+      suggestions: review.suggestions,
+      review_text: review.reviewText,
+      source: review.source,
+      evaluator_version: review.evaluatorVersion,
+      reviewer_weight: roundTo(agreement.weight, 2),
+      prompt_tokens: review.usage?.promptTokens ?? 0,
+      completion_tokens: review.usage?.completionTokens ?? 0,
+      estimated_cost: review.usage?.cost ?? 0,
+    });
+    // A concurrent run stored this reviewer's review first: the task's figures already include it.
+    if (!inserted) return;
+    const reviews = await findReviewsForTask(trx, taskId);
+    const peer = weightedPeerScore(
+      reviews
+        .filter((row) => row.score !== null)
+        .map((row) => ({ score: Number(row.score), reviewerWeight: Number(row.reviewer_weight) })),
+    );
+    await applyScoreChange(
+      trx,
+      locked,
+      { peer, sources: { peer: { source: 'peer', version: review.evaluatorVersion } } },
+      deps,
+    );
+  });
+}
+
+/**
+ * Replaces a review job of the shape queued before reviews had one job per reviewer ({ task_id } only)
+ * with one job per reviewer still due; returns how many were queued.
+ */
+export async function fanOutReviewJobs(deps: EvaluationDeps, taskId: string): Promise<number> {
+  const task = await findTaskForEvaluation(deps.db, taskId);
+  if (task?.status !== 'completed') return 0;
+  const existing = await findReviewsForTask(deps.db, taskId);
+  const jobs = planReviewJobs(
+    taskId,
+    task.agent_id,
+    deps.reviewers,
+    existing.map((review) => review.reviewer_agent_id),
+  );
+  await enqueueJobs(deps.db, jobs);
+  return jobs.length;
+}
+
+// reviewer_agent_id is absent in jobs queued by earlier versions (one job for all reviewers).
+const reviewPayload = z.object({ task_id: z.guid(), reviewer_agent_id: z.string().min(1).optional() });
 
 export function createReviewJobs(deps: EvaluationDeps): Record<string, Task> {
   return {
-    [REVIEW_TASK_JOB]: (payload, helpers) =>
-      runTaskJob(
-        REVIEW_TASK_JOB,
-        payload,
+    [REVIEW_TASK_JOB]: async (payload, helpers) => {
+      const parsed = reviewPayload.safeParse(payload);
+      if (!parsed.success) {
+        helpers.logger.error(`${REVIEW_TASK_JOB}: ignoring a job without a task id`);
+        return;
+      }
+      const { task_id: taskId, reviewer_agent_id: reviewerAgentId } = parsed.data;
+      if (reviewerAgentId === undefined) {
+        const queued = await fanOutReviewJobs(deps, taskId);
+        helpers.logger.info(`${REVIEW_TASK_JOB} ${taskId}: split into ${queued} reviewer jobs`);
+        return;
+      }
+      const outcome = await reviewTaskBy(deps, taskId, reviewerAgentId, readJobAttempt(helpers));
+      await settleJobOutcome(
         helpers,
-        (taskId, attempt) => reviewTask(deps, taskId, attempt),
+        {
+          identifier: REVIEW_TASK_JOB,
+          payload: { task_id: taskId, reviewer_agent_id: reviewerAgentId },
+          jobKey: buildReviewJobKey(taskId, reviewerAgentId),
+          label: `${taskId} by ${reviewerAgentId}`,
+        },
+        outcome,
         deps.onStatsChanged,
-      ),
+      );
+    },
   };
 }

@@ -36,13 +36,19 @@ describe.each(databaseKinds())('offline evaluation and peer review jobs (%s Post
     await app?.close();
   });
 
-  it('enqueues one evaluation and one review job per completed task, in the completing transaction', async () => {
+  it('enqueues one evaluation job and one review job per reviewer, in the completing transaction', async () => {
     const taskId = await completeTask(app);
     const keys = (await listJobs(app)).map((job) => job.key);
-    expect(keys).toEqual(expect.arrayContaining([`evaluate_task:${taskId}`, `review_task:${taskId}`]));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        `evaluate_task:${taskId}`,
+        `review_task:${taskId}:agent_d`,
+        `review_task:${taskId}:agent_e`,
+      ]),
+    );
     // Completing again is a no-op and queues nothing more.
     await app.call('POST', `/api/tasks/${taskId}/complete`, { result: 'again' });
-    expect((await listJobs(app)).filter((job) => job.key?.endsWith(taskId))).toHaveLength(2);
+    expect((await listJobs(app)).filter((job) => job.key?.includes(taskId))).toHaveLength(3);
     await runDueJobs(app);
     expect(await listJobs(app)).toEqual([]);
   });

@@ -59,6 +59,8 @@ describe.each(databaseKinds())('the LLM judge as a job (%s PostgreSQL)', (kind) 
       MERIT_LLM_MODEL: 'gpt-4o-mini',
       MERIT_LLM_TIMEOUT_MS: '300',
       MERIT_EVALUATION_RATE_PER_MINUTE: '1000',
+      // Short backoff waits keep the provider's retries quick; Retry-After still sets the wait when sent.
+      MERIT_LLM_RETRY_BASE_MS: '10',
     });
     deps = buildEvaluationDeps(app.ctx.config, app.ctx.db);
   });
@@ -150,6 +152,17 @@ describe.each(databaseKinds())('the LLM judge as a job (%s PostgreSQL)', (kind) 
       expect(await evaluationsOf(taskId)).toHaveLength(1);
     });
   }
+
+  it('waits the Retry-After of a 429 and then stores the verdict, within one job attempt', async () => {
+    const taskId = await completeTask(app);
+    fake.script([{ status: 429, headers: { 'retry-after': '1' } }]);
+    expect(await evaluateTask(deps, taskId, { attempts: 1, maxAttempts: 6 })).toEqual({ status: 'done' });
+    const judgeCalls = fake.requests.filter(isJudgeRequest);
+    expect(judgeCalls).toHaveLength(2);
+    // Measured where the requests arrive: the provider asked for 1 s.
+    expect((judgeCalls[1]?.receivedAt ?? 0) - (judgeCalls[0]?.receivedAt ?? 0)).toBeGreaterThanOrEqual(990);
+    expect(await evaluationsOf(taskId)).toMatchObject([{ status: 'done', attempts: 1 }]);
+  });
 
   it("records a peer review that fails for good with its reason, and keeps the other reviewer's score", async () => {
     const taskId = await completeTask(app);

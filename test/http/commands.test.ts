@@ -257,6 +257,8 @@ describe.each(databaseKinds())('POST /api/commands with an LLM configured (%s Po
       MERIT_LLM_MODEL: 'gpt-4o-mini',
       MERIT_AGENT_MODELS: 'sue=gpt-4o',
       MERIT_LLM_TIMEOUT_MS: '300',
+      // Short backoff waits keep the retries quick; Retry-After still sets the wait when sent.
+      MERIT_LLM_RETRY_BASE_MS: '10',
     });
   });
   beforeEach(() => {
@@ -321,17 +323,69 @@ describe.each(databaseKinds())('POST /api/commands with an LLM configured (%s Po
     expect(answerCall[1]?.content).toBe('check our GDPR exposure');
   });
 
-  it('fails the task with the reason when the provider answers HTTP 500', async () => {
-    agentReply = () => ({ status: 500, body: 'upstream exploded' });
+  /** The agent's calls get these replies in order, the last one for every later call. */
+  function scriptAgent(...replies: FakeReply[]) {
+    let served = 0;
+    agentReply = () => replies[Math.min(served++, replies.length - 1)] as FakeReply;
+  }
+
+  it('retries a 429 after the Retry-After it names, then completes the task', async () => {
+    scriptAgent(
+      { status: 429, headers: { 'retry-after': '1' }, body: 'rate limit of org-123 at http://10.0.0.9/v1' },
+      { text: '1. Read up', usage: { promptTokens: 200, completionTokens: 50 } },
+      { text: 'The answer', usage: { promptTokens: 300, completionTokens: 80 } },
+    );
+    const created = await app.call('POST', '/api/commands', { command: '@bob research wave power' });
+    await runAgentJobs(app);
+
+    const { body: task } = await app.call('GET', `/api/tasks/${created.body.id}`);
+    expect(task).toMatchObject({ status: 'completed', result: 'The answer', prompt_tokens: 500 });
+    const calls = agentRequests();
+    expect(calls).toHaveLength(3);
+    // The provider asked for 1 s; the gap is measured where the requests arrive.
+    expect((calls[1]?.receivedAt ?? 0) - (calls[0]?.receivedAt ?? 0)).toBeGreaterThanOrEqual(990);
+    expect(task.nodes.map((node: { node_name: string }) => node.node_name)).toEqual(['plan', 'respond']);
+  });
+
+  it('retries a 500 and completes the task', async () => {
+    scriptAgent({ status: 500 }, { text: '1. Read up' }, { status: 502 }, { text: 'The answer' });
+    const created = await app.call('POST', '/api/commands', { command: '@bob research tidal power' });
+    await runAgentJobs(app);
+
+    const { body: task } = await app.call('GET', `/api/tasks/${created.body.id}`);
+    expect(task).toMatchObject({ status: 'completed', result: 'The answer' });
+    expect(agentRequests()).toHaveLength(4);
+  });
+
+  it('does not retry a 401 and fails the task with a reason that has no URL or provider text', async () => {
+    scriptAgent({ status: 401, body: { error: { message: 'Incorrect API key provided: sk-live-1234' } } });
+    const created = await app.call('POST', '/api/commands', { command: '@bob research geothermal power' });
+    await runAgentJobs(app);
+
+    const { body: task } = await app.call('GET', `/api/tasks/${created.body.id}`);
+    expect(task.status).toBe('failed');
+    expect(task.error).toBe(
+      "The 'plan' step failed: LLM provider answered HTTP 401 (authentication failed: check the API key)",
+    );
+    expect(agentRequests()).toHaveLength(1);
+    const list = await app.call('GET', '/api/tasks');
+    expect(JSON.stringify(list.body)).not.toContain('sk-live');
+    expect(JSON.stringify(list.body)).not.toContain(fake.baseUrl);
+  });
+
+  it('fails the task with the reason when the provider answers HTTP 500 to every retry', async () => {
+    agentReply = () => ({ status: 500, body: 'upstream exploded at http://10.0.0.9:8080/v1' });
     const created = await app.call('POST', '/api/commands', { command: '@bob research quantum computing' });
     expect(created.body.model).toBe('gpt-4o-mini');
     await runAgentJobs(app);
 
     const { body: task } = await app.call('GET', `/api/tasks/${created.body.id}`);
     expect(task.status).toBe('failed');
-    expect(task.error).toMatch(
-      /^The 'plan' step failed: LLM provider at .* answered HTTP 500: upstream exploded$/,
+    // MERIT_LLM_MAX_RETRIES defaults to 3: four calls in all.
+    expect(task.error).toBe(
+      "The 'plan' step failed: LLM provider answered HTTP 500 (provider error); gave up after 4 attempts",
     );
+    expect(agentRequests()).toHaveLength(4);
     expect(task.nodes).toEqual([
       expect.objectContaining({ node_name: 'plan', success: false, error: task.error }),
     ]);

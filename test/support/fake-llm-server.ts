@@ -22,6 +22,8 @@ type ReplyExtras = {
   delayMs?: number;
   /** Usage figures to report; defaults to DEFAULT_FAKE_USAGE; null answers without any usage. */
   usage?: FakeUsage | null;
+  /** Extra response headers, e.g. `{ 'retry-after': '1' }`. */
+  headers?: Record<string, string>;
 };
 
 /**
@@ -29,11 +31,18 @@ type ReplyExtras = {
  * - `{ text }`: an answer with this content
  * - `{ malformed: true }`: an answer whose content is not valid JSON
  * - `{ status, body? }`: that HTTP status; `body` is sent raw if a string, as JSON otherwise
+ * - `{ reset: true }`: drops the connection without an answer (a connection reset)
  * - `{ delayMs }` alone: answers `{}` after the delay; combine it with any variant above
  */
 export type FakeReply =
   | (ReplyExtras &
-      ({ json: unknown } | { text: string } | { malformed: true } | { status: number; body?: unknown }))
+      (
+        | { json: unknown }
+        | { text: string }
+        | { malformed: true }
+        | { status: number; body?: unknown }
+        | { reset: true }
+      ))
   | (ReplyExtras & { delayMs: number });
 
 export type FakeProtocol = 'openai' | 'anthropic';
@@ -43,6 +52,8 @@ export type RecordedRequest = {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** When the request arrived (Date.now()), to check waits on the server's side. */
+  receivedAt: number;
 };
 
 export type FakeLlmServer = {
@@ -87,7 +98,13 @@ export async function startFakeLlmServer(
       return;
     }
     const body = parseBody(await readBody(req));
-    const recorded: RecordedRequest = { protocol, path: req.url ?? '', headers: req.headers, body };
+    const recorded: RecordedRequest = {
+      protocol,
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+      receivedAt: Date.now(),
+    };
     requests.push(recorded);
     const reply = queue.shift() ?? fallback(recorded);
     counter += 1;
@@ -160,8 +177,13 @@ function writeReply(
   requestBody: Record<string, unknown>,
   id: number,
 ): void {
+  if ('reset' in reply) {
+    res.socket?.resetAndDestroy();
+    return;
+  }
+  const headers = reply.headers ?? {};
   if ('status' in reply) {
-    writeStatusReply(res, protocol, reply.status, reply.body);
+    writeStatusReply(res, protocol, reply.status, reply.body, headers);
     return;
   }
   const content = replyContent(reply);
@@ -171,7 +193,7 @@ function writeReply(
     protocol === 'openai'
       ? buildOpenAiAnswer(content, usage, model, id)
       : buildAnthropicAnswer(content, usage, model, id);
-  sendJson(res, 200, payload);
+  sendJson(res, 200, payload, headers);
 }
 
 function replyContent(reply: FakeReply): string {
@@ -181,9 +203,15 @@ function replyContent(reply: FakeReply): string {
   return '{}';
 }
 
-function writeStatusReply(res: ServerResponse, protocol: FakeProtocol, status: number, body: unknown): void {
+function writeStatusReply(
+  res: ServerResponse,
+  protocol: FakeProtocol,
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
+): void {
   if (typeof body === 'string') {
-    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.writeHead(status, { ...headers, 'content-type': 'text/plain' });
     res.end(body);
     return;
   }
@@ -192,7 +220,7 @@ function writeStatusReply(res: ServerResponse, protocol: FakeProtocol, status: n
     protocol === 'openai'
       ? { error: { message, type: 'fake_error' } }
       : { type: 'error', error: { type: 'fake_error', message } };
-  sendJson(res, status, body ?? fallbackBody);
+  sendJson(res, status, body ?? fallbackBody, headers);
 }
 
 function buildOpenAiAnswer(content: string, usage: FakeUsage | null, model: string, id: number): object {
@@ -240,7 +268,12 @@ function buildAnthropicAnswer(content: string, usage: FakeUsage | null, model: s
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }

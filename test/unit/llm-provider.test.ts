@@ -1,7 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { LlmError } from '../../src/errors.js';
-import { completeJson, createLlmProvider, extractJsonObject } from '../../src/llm/provider.js';
+import {
+  completeJson,
+  createLlmProvider,
+  extractJsonObject,
+  type LlmCallError,
+  NO_RETRIES,
+  parseRetryAfter,
+  planRetryWait,
+  type RetryPolicy,
+} from '../../src/llm/provider.js';
 import { type FakeLlmServer, startFakeLlmServer } from '../support/fake-llm-server.js';
 
 let server: FakeLlmServer;
@@ -111,7 +120,9 @@ describe('OpenAI chat completions protocol', () => {
     const error = await captureError(openAi().complete(simpleRequest));
     expect(error.code).toBe('llm_unavailable');
     expect(error.retryable).toBe(false);
-    expect(error.message).toContain('bad model');
+    // The provider's own text goes to the log, never into the message users see.
+    expect(error.message).not.toContain('bad model');
+    expect((error as LlmCallError).detail).toContain('bad model');
   });
 
   it('times out a slow answer with a retryable error', async () => {
@@ -133,8 +144,11 @@ describe('OpenAI chat completions protocol', () => {
   it('does not retry a request the caller aborted', async () => {
     server.script([{ delayMs: 500, text: 'too late' }]);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    const error = await captureError(openAi().complete({ ...simpleRequest, signal: controller.signal }));
+    const pending = openAi().complete({ ...simpleRequest, signal: controller.signal });
+    // Aborted once the server has it, so the request cannot reach the server during a later test.
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    controller.abort();
+    const error = await captureError(pending);
     expect(error.code).toBe('llm_unavailable');
     expect(error.retryable).toBe(false);
   });
@@ -297,8 +311,144 @@ describe('completeJson', () => {
 describe('fake LLM server fallback', () => {
   it('answers 500 when the script is empty, and uses a configured fallback', async () => {
     const error = await captureError(openAi().complete(simpleRequest));
-    expect(error.message).toContain('no scripted reply left');
+    expect((error as LlmCallError).detail).toContain('no scripted reply left');
     server.setFallback(() => ({ text: 'fallback answer' }));
     expect((await openAi().complete(simpleRequest)).text).toBe('fallback answer');
+  });
+});
+
+describe('retries of transient failures', () => {
+  const FAST: RetryPolicy = { maxRetries: 3, baseDelayMs: 10, maxTotalWaitMs: 5_000 };
+
+  function retrying(policy: RetryPolicy = FAST, timeoutMs = 2_000) {
+    const logged: { fields: Record<string, unknown>; message: string }[] = [];
+    const provider = createLlmProvider({
+      kind: 'openai',
+      baseUrl: server.baseUrl,
+      apiKey: 'sk-test',
+      model: 'gpt-4o-mini',
+      timeoutMs,
+      retry: policy,
+      log: { warn: (fields, message) => logged.push({ fields, message }) },
+    });
+    return { provider, logged };
+  }
+
+  const gapsBetweenRequests = () =>
+    server.requests
+      .slice(1)
+      .map((request, index) => request.receivedAt - (server.requests[index]?.receivedAt ?? 0));
+
+  it('waits the Retry-After seconds after a 429, then succeeds', async () => {
+    server.script([{ status: 429, headers: { 'retry-after': '1' } }, { text: 'ok' }]);
+    const { provider, logged } = retrying();
+    expect((await provider.complete(simpleRequest)).text).toBe('ok');
+    expect(server.requests).toHaveLength(2);
+    // Measured where the requests arrive; the jittered backoff alone would be under 10 ms.
+    expect(gapsBetweenRequests()[0]).toBeGreaterThanOrEqual(990);
+    expect(logged).toMatchObject([{ fields: { status: 429, retry_after_ms: 1000, retry_in_ms: 1000 } }]);
+  });
+
+  it('retries a 500, a dropped connection and a timeout, then succeeds', async () => {
+    server.script([{ status: 500 }, { reset: true }, { delayMs: 500, text: 'late' }, { text: 'ok' }]);
+    const { provider } = retrying(FAST, 200);
+    expect((await provider.complete(simpleRequest)).text).toBe('ok');
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('waits the full-jitter backoff: uniform below base * 2^(retry - 1), capped at 8 s', () => {
+    const policy = { maxRetries: 10, baseDelayMs: 500, maxTotalWaitMs: 600_000 };
+    const transient = { retryable: true, retryAfterMs: null };
+    expect(planRetryWait(transient, 1, 0, policy, () => 0.999)).toBe(499);
+    expect(planRetryWait(transient, 3, 0, policy, () => 0.999)).toBe(1998);
+    expect(planRetryWait(transient, 3, 0, policy, () => 0)).toBe(0);
+    expect(planRetryWait(transient, 9, 0, policy, () => 0.999)).toBe(7992);
+  });
+
+  it('gives up after the allowed retries, saying how many calls were made', async () => {
+    server.setFallback(() => ({ status: 503, body: 'upstream says no at 10.0.0.7' }));
+    const { provider } = retrying({ ...FAST, maxRetries: 2 });
+    const error = await captureError(provider.complete(simpleRequest));
+    expect(server.requests).toHaveLength(3);
+    expect(error.message).toBe('LLM provider answered HTTP 503 (provider error); gave up after 3 attempts');
+    expect(error.retryable).toBe(true);
+  });
+
+  it('stops when a Retry-After would overrun the wait budget', async () => {
+    server.setFallback(() => ({ status: 429, headers: { 'retry-after': '120' } }));
+    const { provider } = retrying();
+    const error = await captureError(provider.complete(simpleRequest));
+    expect(server.requests).toHaveLength(1);
+    expect(error.message).toContain('HTTP 429 (rate limited); gave up after 1 attempt');
+    expect(error.message).toContain('5000 ms retry budget');
+  });
+
+  it('never retries 400, 401, 403, 404 or a body that breaks the protocol', async () => {
+    for (const reply of [
+      { status: 400 },
+      { status: 401, body: { error: { message: 'Incorrect API key provided: sk-te****st' } } },
+      { status: 403 },
+      { status: 404 },
+      { status: 200, body: { id: 'x', choices: [] } },
+    ]) {
+      server.reset();
+      server.setFallback(() => reply);
+      await captureError(retrying().provider.complete(simpleRequest));
+      expect(server.requests).toHaveLength(1);
+    }
+  });
+
+  it('keeps the URL and the provider body out of the message and logs them', async () => {
+    server.script([{ status: 401, body: { error: { message: 'Incorrect API key provided: sk-te****st' } } }]);
+    const { provider, logged } = retrying();
+    const error = await captureError(provider.complete(simpleRequest));
+    expect(error.message).toBe('LLM provider answered HTTP 401 (authentication failed: check the API key)');
+    expect(error.message).not.toContain('127.0.0.1');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.fields.detail).toContain(`${server.baseUrl}/chat/completions`);
+    expect(logged[0]?.fields.detail).toContain('Incorrect API key');
+  });
+
+  it('stops waiting, without another call, when the caller aborts during the backoff', async () => {
+    server.setFallback(() => ({ status: 429, headers: { 'retry-after': '3' } }));
+    const controller = new AbortController();
+    const pending = retrying().provider.complete({ ...simpleRequest, signal: controller.signal });
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    controller.abort();
+    const error = await captureError(pending);
+    expect(error.message).toBe('LLM request was aborted by the caller');
+    expect(error.retryable).toBe(false);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('makes a single call without a retry policy', async () => {
+    server.setFallback(() => ({ status: 500 }));
+    const provider = createLlmProvider({
+      kind: 'anthropic',
+      baseUrl: server.baseUrl,
+      model: 'claude-haiku-4-5',
+      timeoutMs: 1_000,
+      retry: NO_RETRIES,
+    });
+    await captureError(provider.complete(simpleRequest));
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-11-30T00:00:00Z');
+
+  it('reads delay-seconds, an HTTP date and retry-after-ms', () => {
+    expect(parseRetryAfter(new Headers({ 'retry-after': '2' }), now)).toBe(2000);
+    expect(parseRetryAfter(new Headers({ 'retry-after': '0.5' }), now)).toBe(500);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'Mon, 30 Nov 2026 00:00:07 GMT' }), now)).toBe(7000);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'Sun, 29 Nov 2026 23:00:00 GMT' }), now)).toBe(0);
+    expect(parseRetryAfter(new Headers({ 'retry-after-ms': '250', 'retry-after': '1' }), now)).toBe(250);
+  });
+
+  it('ignores a missing or unreadable header', () => {
+    expect(parseRetryAfter(new Headers(), now)).toBeNull();
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), now)).toBeNull();
+    expect(parseRetryAfter(new Headers({ 'retry-after': '-3' }), now)).toBeNull();
   });
 });
