@@ -58,7 +58,7 @@ export const openApiFuzz: ScenarioDefinition = {
     const byMutation = new Map<string, number>();
     for (const request of requests)
       for (const kind of request.mutations) byMutation.set(kind, (byMutation.get(kind) ?? 0) + 1);
-    await runBounded(requests.length, 16, async (index) => {
+    await runBounded(requests.length, 32, async (index) => {
       const request = requests[index] as FuzzRequest;
       noteRatingSent(ledger, request);
       const { outcome, json } = await client.sendJson<Record<string, unknown>>(request.spec);
