@@ -135,13 +135,14 @@ export async function reviewTaskBy(
         prompt_tokens: 0,
         completion_tokens: 0,
         estimated_cost: 0,
+        attempts: attempt.attempts,
       });
       return { status: 'failed', reason: decision.reason };
     }
   } else {
     review = reviewOffline(reviewer, input);
   }
-  await storeReview(deps, task.agent_id, taskId, reviewer, review);
+  await storeReview(deps, task.agent_id, taskId, reviewer, review, attempt.attempts);
   return { status: 'done' };
 }
 
@@ -151,6 +152,7 @@ async function storeReview(
   taskId: string,
   reviewer: Reviewer,
   review: PeerReview,
+  attempts: number,
 ): Promise<void> {
   const pairs = await findReviewerRatingPairs(deps.db, [reviewer.agentId]);
   const agreement = measureReviewerAgreement(
@@ -175,6 +177,7 @@ async function storeReview(
       prompt_tokens: review.usage?.promptTokens ?? 0,
       completion_tokens: review.usage?.completionTokens ?? 0,
       estimated_cost: review.usage?.cost ?? 0,
+      attempts,
     });
     // A concurrent run stored this reviewer's review first: the task's figures already include it.
     if (!inserted) return;

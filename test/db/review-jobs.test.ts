@@ -123,6 +123,17 @@ describe.each(databaseKinds())('one review job per reviewer (%s PostgreSQL)', (k
       },
       { reviewer_agent_id: 'agent_e', status: 'done', score: 0.8, failure_reason: null },
     ]);
+    // Each review records its own job's attempts: kai used all six, maya one.
+    const attempts = await app.ctx.db
+      .selectFrom('agent_peer_evaluations')
+      .select(['reviewer_agent_id', 'attempts'])
+      .where('task_id', '=', taskId)
+      .orderBy('reviewer_agent_id')
+      .execute();
+    expect(attempts).toEqual([
+      { reviewer_agent_id: 'agent_d', attempts: 6 },
+      { reviewer_agent_id: 'agent_e', attempts: 1 },
+    ]);
     // Six job attempts of two calls each for kai; one call for maya.
     expect(requestsBy('kai')).toHaveLength(12);
     expect(requestsBy('maya')).toHaveLength(1);
