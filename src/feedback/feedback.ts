@@ -31,17 +31,19 @@ export async function submitTaskFeedback(
         `Task ${taskId} is ${task.status}; only a completed task can be rated`,
       );
     }
-    const score = await applyScoreChange(
+    // The text first: applyScoreChange ends with the agent's statistics rows, shared by all its writes,
+    // which are then held only until the commit.
+    await trx
+      .updateTable('agent_performance_scores')
+      .set({ user_feedback: input.user_feedback ?? null, rated_at: new Date() })
+      .where('task_id', '=', task.id)
+      .execute();
+    await applyScoreChange(
       trx,
       task,
       { userRating: input.user_rating, sources: { user_rating: { source: 'user', version: 'user-1' } } },
       scoring,
     );
-    await trx
-      .updateTable('agent_performance_scores')
-      .set({ user_feedback: input.user_feedback ?? null, rated_at: new Date() })
-      .where('id', '=', score.id)
-      .execute();
     return { agentId: task.agent_id };
   });
 }

@@ -139,10 +139,12 @@ const DELTA_COLUMNS = sql.raw(
 /**
  * The one lock order of every writer of statistics (a writer that takes locks in another order can
  * deadlock with this one):
- *   1. the task row (`SELECT ... FOR UPDATE`, or the INSERT of a new task), then its score row;
+ *   1. the task row (`SELECT ... FOR UPDATE`, or the INSERT of a new task), then its score row, then
+ *      the graphile-worker job rows it enqueues;
  *   2. `agent_performance_stats` rows, in agent_id order;
- *   3. `agent_category_stats` rows, in (agent_id, objective_category) order;
- *   4. graphile-worker job rows.
+ *   3. `agent_category_stats` rows, in (agent_id, objective_category) order.
+ * Statistics rows are shared by every write of an agent: a writer takes them in its last statement,
+ * so it holds them only for that statement and its commit.
  * The scheduled recompute locks both statistics tables whole (SHARE ROW EXCLUSIVE, in the order of 2
  * and 3) before it reads any task, so writers wait for it rather than being overwritten by it.
  */

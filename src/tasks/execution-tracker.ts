@@ -24,12 +24,13 @@ import {
   fitBaseline,
 } from './efficiency.js';
 import { dedupeEntries, FinishedTaskWriter, type WriteEntry } from './finished-task-writer.js';
-import type {
-  CompleteTaskInput,
-  CreateTaskInput,
-  FailTaskInput,
-  FinishedTaskInput,
-  NodeInput,
+import {
+  type CompleteTaskInput,
+  type CreateTaskInput,
+  type FailTaskInput,
+  type FinishedTaskInput,
+  MAX_DURATION_MS,
+  type NodeInput,
 } from './task-schemas.js';
 import {
   describeContribution,
@@ -38,6 +39,7 @@ import {
   toNodeView,
   toScoreView,
   toTaskView,
+  toUsageNode,
 } from './tasks.js';
 import {
   enqueueJobs,
@@ -340,9 +342,16 @@ export class ExecutionTracker {
     reason: FailureReason,
   ): Promise<TaskRow> {
     const now = this.now();
+    // The steps that ran before the failure were paid for: the task keeps their tokens and cost.
+    const recorded = (await findNodesForTask(trx, task.id)).map(toUsageNode);
+    const usage = resolveUsage({ nodes: [...recorded, ...(input.nodes ?? [])] }, task.model);
     const row = await updateTask(trx, task.id, {
       status: 'failed',
       error: input.error,
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.totalTokens,
+      estimated_cost: usage.estimatedCost,
       failure_reason: reason,
       current_node: null,
       duration_ms: input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now),
@@ -420,8 +429,9 @@ export class ExecutionTracker {
   ): Promise<FinishedTaskRecord> {
     const usage = resolveUsage(input, null);
     const completedAt = input.completed_at ? new Date(input.completed_at) : now;
+    // A started_at a little ahead of the default completion time (clock skew) starts it, at the latest.
     const startedAt = input.started_at
-      ? new Date(input.started_at)
+      ? new Date(Math.min(new Date(input.started_at).getTime(), completedAt.getTime()))
       : new Date(completedAt.getTime() - (input.duration_ms ?? 0));
     const durationMs = input.duration_ms ?? Math.max(0, completedAt.getTime() - startedAt.getTime());
     const completed = input.status === 'completed';
@@ -553,8 +563,10 @@ export class ExecutionTracker {
       category: task.objective_category,
       delta: diffContributions(EMPTY_CONTRIBUTION, describeContribution(task, scores.get(task.id) ?? null)),
     }));
-    await applyStatsChanges(trx, changes);
+    // Statistics last: their rows are shared by every write of the agent, so their locks are held for
+    // the last statement and the commit only (STATS_LOCK_ORDER).
     await enqueueJobs(trx, this.planJobs(tasks));
+    await applyStatsChanges(trx, changes);
   }
 
   private async appendNodes(
@@ -719,6 +731,7 @@ function toNodeRecord(node: NewNode): FinishedNodeRecord {
   };
 }
 
+/** Wall-clock time between two instants, at most the API's cap on durations (a task left for weeks). */
 function elapsedMs(from: Date, to: Date): number {
-  return Math.max(0, to.getTime() - from.getTime());
+  return Math.min(MAX_DURATION_MS, Math.max(0, to.getTime() - from.getTime()));
 }

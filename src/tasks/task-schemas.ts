@@ -4,7 +4,7 @@ import { z } from '@hono/zod-openapi';
 
 /** The cap on any token count, and on prompt + completion (what total_tokens defaults to). */
 export const MAX_TOKENS = 100_000_000;
-const MAX_DURATION_MS = 7 * 24 * 60 * 60 * 1000;
+export const MAX_DURATION_MS = 7 * 24 * 60 * 60 * 1000;
 /** Earlier than any agent could have run: such a timestamp is a client bug (e.g. 0001-01-01). */
 export const EARLIEST_TIMESTAMP = '2000-01-01T00:00:00Z';
 /** How far a client's clock may run ahead of the server's. */
@@ -189,6 +189,19 @@ export const finishedTaskSchema = z
       task.completed_at === undefined ||
       Date.parse(task.started_at) <= Date.parse(task.completed_at),
     { message: 'must not be after completed_at', path: ['started_at'] },
+  )
+  .refine(
+    // Without duration_ms the duration is completed_at (or now) minus started_at: it has the same cap.
+    (task) =>
+      task.started_at === undefined ||
+      task.duration_ms !== undefined ||
+      (task.completed_at === undefined ? Date.now() : Date.parse(task.completed_at)) -
+        Date.parse(task.started_at) <=
+        MAX_DURATION_MS,
+    {
+      message: `must be at most ${MAX_DURATION_MS / 86_400_000} days before completed_at (or now), unless duration_ms is given`,
+      path: ['started_at'],
+    },
   )
   .superRefine(checkTokenCounts)
   .superRefine(checkNodeTokenSums)

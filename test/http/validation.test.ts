@@ -201,6 +201,23 @@ describe.each(databaseKinds())('range checks on dates and token counts (%s Postg
     expect(stored.body.duration_ms).toBe(0);
   });
 
+  it('refuses a started_at so old that the duration it implies exceeds the cap (found by the fuzzer as a 500)', async () => {
+    const longAgo = new Date(now - 700 * 24 * 60 * MINUTE_MS).toISOString();
+    const before = await countAllRows(app.database.pool);
+    const single = await app.call('POST', '/api/tasks/completed', finishedTask({ started_at: longAgo }));
+    expect(single.status).toBe(400);
+    expect(single.body.error).toMatchObject({ code: 'validation_failed', field: 'started_at' });
+    const batch = await app.call('POST', '/api/tasks/batch', {
+      tasks: [finishedTask({ started_at: longAgo })],
+    });
+    expect(batch.status).toBe(400);
+    expect(batch.body.error.field).toBe('tasks.0.started_at');
+    expect(await countAllRows(app.database.pool)).toEqual(before);
+    // With its duration given, an old start is a backfill like any other.
+    const backfill = finishedTask({ started_at: longAgo, completed_at: longAgo, duration_ms: 1000 });
+    expect((await app.call('POST', '/api/tasks/completed', backfill)).status).toBe(201);
+  });
+
   it('refuses prompt_tokens + completion_tokens above the cap on total_tokens, and accepts it at the cap', async () => {
     const atCap = { prompt_tokens: MAX_TOKENS - 1, completion_tokens: 1 };
     const overCap = { prompt_tokens: MAX_TOKENS - 1, completion_tokens: 2 };
