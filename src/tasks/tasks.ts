@@ -209,26 +209,42 @@ export interface UsageFigures {
   completion_tokens?: number | undefined;
   total_tokens?: number | undefined;
   estimated_cost?: number | undefined;
-  nodes?:
-    | readonly {
-        prompt_tokens?: number | undefined;
-        completion_tokens?: number | undefined;
-        total_tokens?: number | undefined;
-      }[]
-    | undefined;
+  nodes?: readonly UsageNode[] | undefined;
+}
+
+export interface UsageNode {
+  prompt_tokens?: number | undefined;
+  completion_tokens?: number | undefined;
+  total_tokens?: number | undefined;
+  /** A failed step that reports no figure adds nothing (its call gave no usage); it does not make the sum unknown. */
+  success?: boolean | undefined;
+}
+
+/** A recorded node as a usage input; the NOT NULL total_tokens column says 0 for unknown, so it is derived. */
+export function toUsageNode(
+  row: Pick<NodeRow, 'prompt_tokens' | 'completion_tokens' | 'total_tokens' | 'success'>,
+): UsageNode {
+  const partsKnown = row.prompt_tokens !== null || row.completion_tokens !== null;
+  return {
+    prompt_tokens: row.prompt_tokens ?? undefined,
+    completion_tokens: row.completion_tokens ?? undefined,
+    total_tokens: !partsKnown && row.total_tokens > 0 ? row.total_tokens : undefined,
+    success: row.success,
+  };
 }
 
 /**
  * Resolves a finished task's token and cost figures: totals from the parts (or from the nodes when the
  * task gives none), and the cost from the model price table when the caller gives tokens but no cost.
  * A figure nobody reported stays null (unknown), never 0: a sum over nodes is known only when every
- * node gives it, a total only when both parts are known (or it is given), and a cost only when the
- * total is known and the model has a price.
+ * successful node gives it (and one does), a total only when both parts are known (or it is given),
+ * and a cost only when the total is known and the model has a price.
  */
 export function resolveUsage(input: UsageFigures, fallbackModel: string | null) {
   const nodes = input.nodes ?? [];
   const sumNodes = (key: 'prompt_tokens' | 'completion_tokens' | 'total_tokens') =>
-    nodes.length > 0 && nodes.every((node) => node[key] !== undefined)
+    nodes.some((node) => node[key] !== undefined) &&
+    nodes.every((node) => node[key] !== undefined || node.success === false)
       ? nodes.reduce((sum, node) => sum + (node[key] ?? 0), 0)
       : undefined;
   const promptTokens = input.prompt_tokens ?? sumNodes('prompt_tokens') ?? null;

@@ -99,6 +99,26 @@ describe.each(databaseKinds())('unknown tokens and cost stay unknown (%s Postgre
     });
   });
 
+  it('keeps the tokens and cost of the plan step when the answer step fails', async () => {
+    let served = 0;
+    agentReply = () =>
+      served++ === 0
+        ? { text: '1. Look\n2. Answer', usage: { promptTokens: 555, completionTokens: 45 } }
+        : { status: 401 };
+    const created = await app.call('POST', '/api/commands', { command: '@sue audit our cookie banner' });
+    await runAgentJobs(app);
+
+    const { body: task } = await app.call('GET', `/api/tasks/${created.body.id}`);
+    expect(task).toMatchObject({
+      status: 'failed',
+      prompt_tokens: 555,
+      completion_tokens: 45,
+      total_tokens: 600,
+    });
+    expect(task.estimated_cost).toBeCloseTo(estimateCost('gpt-4o', 555, 45) as number, 6);
+    expect(task.score).toMatchObject({ total_tokens: 600 });
+  });
+
   it('leaves a model without a price unpriced, and out of the cost per task', async () => {
     const priced = await app.call('POST', '/api/tasks', {
       agent_id: 'agent_a',
