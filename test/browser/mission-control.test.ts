@@ -83,6 +83,10 @@ describe('Mission Control in Chromium, with the simulated team', () => {
     expect(await item.getByTestId('task-status').textContent()).toBe('Completed');
     expect(await item.locator('article').textContent()).toContain('Simulated output by bob');
     await page.getByTestId('simulated-badge').waitFor();
+    // No number before an evaluator reported; the offline evaluator's score replaces "not evaluated yet".
+    await expect
+      .poll(() => item.getByTestId('task-score').locator('dd').textContent(), { timeout: WAIT_MS })
+      .toMatch(/^\d+$/);
     await screenshot(page, 'mission-control-completed');
   });
 

@@ -46,6 +46,7 @@ export function App() {
     routing: null,
   });
   const refreshTimer = useRef<number | undefined>(undefined);
+  const scoreTimer = useRef<number | undefined>(undefined);
 
   const loadAgents = useCallback(async () => {
     try {
@@ -93,6 +94,21 @@ export function App() {
   }, [loadAgents, loadHistory]);
 
   useEffect(() => () => window.clearTimeout(refreshTimer.current), []);
+  useEffect(() => () => window.clearTimeout(scoreTimer.current), []);
+
+  // Evaluations and reviews finish after the completion event: the newest page is fetched again, quietly,
+  // so a task shown as "not evaluated yet" gets its score.
+  const refreshScores = useCallback(() => {
+    window.clearTimeout(scoreTimer.current);
+    scoreTimer.current = window.setTimeout(() => {
+      api.listTasks({ limit: HISTORY_PAGE }).then(
+        (result) => setTasks((current) => mergeTasks(current, result.tasks)),
+        () => {
+          // The next leaderboard event or a reconnect fetches again.
+        },
+      );
+    }, REFRESH_DELAY_MS);
+  }, [api]);
 
   const scheduleRefresh = useCallback(
     (leaderboard: boolean) => {
@@ -108,7 +124,10 @@ export function App() {
       setTasks((current) => upsertTask(current, task));
       scheduleRefresh(task.status === 'completed');
     },
-    onLeaderboard: () => setRefreshKey((key) => key + 1),
+    onLeaderboard: () => {
+      setRefreshKey((key) => key + 1);
+      refreshScores();
+    },
     onReconnect: () => {
       void loadHistory();
       scheduleRefresh(true);
