@@ -11,10 +11,12 @@ import type { LlmSettings } from '../config.js';
 import { LlmError } from '../errors.js';
 import {
   anthropicUsageSchema,
+  InvalidJsonAnswerError,
   type LlmUsage,
   openAiUsageSchema,
   parseAnthropicUsage,
   parseOpenAiUsage,
+  sumUsage,
 } from './usage.js';
 
 export type LlmMessage = { role: 'user' | 'assistant'; content: string };
@@ -477,6 +479,8 @@ export type JsonCompletion<T> = {
   value: T;
   promptTokens: number;
   completionTokens: number;
+  /** Summed over every attempt; null when any attempt reported no usage. */
+  usage: LlmUsage | null;
   attempts: number;
   model: string;
 };
@@ -484,8 +488,9 @@ export type JsonCompletion<T> = {
 /**
  * Asks for a JSON answer and validates it with `schema`. A malformed or invalid answer is sent back with
  * the validation problem and asked again, up to `maxAttempts` calls in all; then throws
- * `LlmError('llm_bad_response', retryable false)`. Provider errors propagate unchanged.
- * Token usage is summed over every attempt, because every attempt is paid for.
+ * `InvalidJsonAnswerError` (an `LlmError('llm_bad_response', retryable false)` carrying the usage spent).
+ * Provider errors propagate unchanged. Token usage is summed over every attempt, because every attempt
+ * is paid for.
  */
 export async function completeJson<T>(
   provider: LlmProvider,
@@ -496,17 +501,20 @@ export async function completeJson<T>(
   const messages = [...request.messages];
   let promptTokens = 0;
   let completionTokens = 0;
+  const usages: (LlmUsage | null)[] = [];
   let lastProblem = '';
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
     const response = await provider.complete({ ...request, messages });
     promptTokens += response.promptTokens;
     completionTokens += response.completionTokens;
+    usages.push(response.usage);
     const checked = validateJsonText(response.text, schema);
     if (checked.ok) {
       return {
         value: checked.value,
         promptTokens,
         completionTokens,
+        usage: sumUsage(usages),
         attempts: attempt,
         model: response.model,
       };
@@ -520,10 +528,9 @@ export async function completeJson<T>(
       },
     );
   }
-  throw new LlmError(
-    'llm_bad_response',
+  throw new InvalidJsonAnswerError(
     `${provider.name}/${provider.model} gave no valid JSON answer in ${options.maxAttempts} attempts: ${lastProblem}`,
-    { retryable: false },
+    { usage: sumUsage(usages), attempts: options.maxAttempts },
   );
 }
 

@@ -5,6 +5,7 @@
  * include the reasoning ones, as both providers bill them.
  */
 import { z } from 'zod';
+import { LlmError } from '../errors.js';
 
 export interface LlmUsage {
   promptTokens: number | null;
@@ -78,4 +79,24 @@ export function sumUsage(usages: readonly (LlmUsage | null)[]): LlmUsage | null 
       reasoningTokens: sum.reasoningTokens + usage.reasoningTokens,
     };
   }, null);
+}
+
+/**
+ * A JSON answer that stayed invalid after every attempt. Each attempt was a paid call, so the error
+ * carries their summed usage for the caller to record (`usage` null when any attempt reported none).
+ */
+export class InvalidJsonAnswerError extends LlmError {
+  readonly usage: LlmUsage | null;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly attempts: number;
+
+  constructor(message: string, spent: { usage: LlmUsage | null; attempts: number }) {
+    super('llm_bad_response', message, { retryable: false });
+    this.name = 'InvalidJsonAnswerError';
+    this.usage = spent.usage;
+    this.promptTokens = spent.usage?.promptTokens ?? 0;
+    this.completionTokens = spent.usage?.completionTokens ?? 0;
+    this.attempts = spent.attempts;
+  }
 }

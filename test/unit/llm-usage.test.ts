@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { estimateCost } from '../../src/llm/pricing.js';
-import { createLlmProvider } from '../../src/llm/provider.js';
-import { sumUsage } from '../../src/llm/usage.js';
+import { completeJson, createLlmProvider } from '../../src/llm/provider.js';
+import { InvalidJsonAnswerError, sumUsage } from '../../src/llm/usage.js';
 import { type FakeLlmServer, startFakeLlmServer } from '../support/fake-llm-server.js';
 
 let server: FakeLlmServer;
@@ -84,5 +85,41 @@ describe('provider usage', () => {
     });
     expect(sumUsage([one, null])).toBeNull();
     expect(sumUsage([])).toBeNull();
+  });
+});
+
+describe('completeJson usage', () => {
+  const schema = z.object({ score: z.number() });
+
+  it('sums the usage of every attempt into the answer', async () => {
+    server.script([
+      { malformed: true, usage: { promptTokens: 555, completionTokens: 20 } },
+      { json: { score: 1 }, usage: { promptTokens: 600, completionTokens: 10 } },
+    ]);
+    const answer = await completeJson(provider('openai', 'gpt-4o'), ask, schema, { maxAttempts: 3 });
+    expect(answer).toMatchObject({ attempts: 2, promptTokens: 1155, completionTokens: 30 });
+    expect(answer.usage).toMatchObject({ promptTokens: 1155, completionTokens: 30 });
+  });
+
+  it('carries the usage of three paid, invalid answers in the error', async () => {
+    server.script([
+      { malformed: true, usage: { promptTokens: 555, completionTokens: 20 } },
+      { malformed: true, usage: { promptTokens: 555, completionTokens: 20 } },
+      { json: { score: 'high' }, usage: { promptTokens: 555, completionTokens: 20 } },
+    ]);
+    const failure = await completeJson(provider('openai', 'gpt-4o'), ask, schema, { maxAttempts: 3 }).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(InvalidJsonAnswerError);
+    expect(failure).toMatchObject({
+      code: 'llm_bad_response',
+      attempts: 3,
+      promptTokens: 1665,
+      completionTokens: 60,
+    });
+    expect((failure as InvalidJsonAnswerError).usage).toMatchObject({
+      promptTokens: 1665,
+      completionTokens: 60,
+    });
   });
 });
