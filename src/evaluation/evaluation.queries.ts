@@ -7,7 +7,6 @@ import type {
   TaskEvaluationRow,
   TaskRow,
 } from '../db/database.js';
-import { TEAM_PAR_MIN_SAMPLE } from '../rewards/reward-rules.js';
 import { buildJobKey, EVALUATE_TASK_JOB, REVIEW_TASK_JOB, type RewardContext } from './evaluation.js';
 
 // The category medians look at this many recent completed tasks (bounded cost, follows drift).
@@ -176,9 +175,8 @@ export async function findRewardContext(
   const median = medians.rows[0];
   // Par: the team's last evaluated or reviewed completed tasks (final scores, not a rating and efficiency
   // waiting for their evaluation), every agent and category.
-  const par = await sql<{ scored: number; quartiles: number[] | null }>`
-    SELECT count(*)::int AS scored,
-      percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY s.overall_score) AS quartiles
+  const par = await sql<{ overall_score: number }>`
+    SELECT s.overall_score
     FROM (
       SELECT id FROM tasks WHERE status = 'completed' AND id <> ${task.id}
       ORDER BY completed_at DESC LIMIT ${MEDIAN_SAMPLE}
@@ -188,8 +186,6 @@ export async function findRewardContext(
       AND (s.accuracy_score IS NOT NULL OR s.relevance_score IS NOT NULL OR s.completeness_score IS NOT NULL
         OR s.peer_score IS NOT NULL)
   `.execute(db);
-  const team = par.rows[0];
-  const [q1, parMedian, q3] = (team?.quartiles ?? []).map(Number);
   return {
     durationMs: task.duration_ms,
     totalTokens: task.total_tokens,
@@ -197,14 +193,7 @@ export async function findRewardContext(
     categoryMedianTokens: toNumberOrNull(median?.tokens),
     isFirstSuccessInCategory: previousSuccess === undefined,
     recentScores: recent.map((row) => Number(row.overall_score)),
-    teamScoreQuartiles:
-      team &&
-      team.scored >= TEAM_PAR_MIN_SAMPLE &&
-      q1 !== undefined &&
-      parMedian !== undefined &&
-      q3 !== undefined
-        ? { q1, median: parMedian, q3 }
-        : null,
+    teamScores: par.rows.map((row) => Number(row.overall_score)),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { AppliedRewardRule, ScoreRow, ScoreSource } from '../db/database.js';
 import { hashSeed } from '../lib/random.js';
-import { applyRewardRules, type RewardConfig, type ScoreQuartiles } from '../rewards/reward-rules.js';
+import { applyRewardRules, type RewardConfig } from '../rewards/reward-rules.js';
 import { combineOverallScore, type OverallWeights } from './scores.js';
 
 export const EVALUATE_TASK_JOB = 'evaluate_task';
@@ -64,8 +64,8 @@ export type RewardContext = {
   categoryMedianTokens: number | null;
   isFirstSuccessInCategory: boolean;
   recentScores: number[];
-  /** Par for the reward rules: quartiles of the team's recent overall scores, null while too few. */
-  teamScoreQuartiles?: ScoreQuartiles | null;
+  /** Par for the reward rules: the team's recent evaluated overall scores. */
+  teamScores?: readonly number[];
 };
 
 export type RescoredFields = {
@@ -120,7 +120,7 @@ export function rescoreTask(
       failed: false,
       isFirstSuccessInCategory: context.isFirstSuccessInCategory,
       recentScores: context.recentScores,
-      teamScoreQuartiles: context.teamScoreQuartiles ?? null,
+      teamScores: context.teamScores ?? null,
     },
     options.rewards,
   );

@@ -1,10 +1,11 @@
 /**
  * The RewardSystem as pure rules: a finished task's figures in, the reward points it earned out.
  * Bonuses reward quality, consistency and thrift; penalties punish poor work, waste and failure.
- * Quality is judged against par, the team's own recent overall scores (quartiles of its last scored
- * tasks): the top quarter earns excellence, the bottom quarter loses as much, so an agent of average
- * quality nets about zero however generous the evaluators are, and a better one earns more. Until the
- * team has TEAM_PAR_MIN_SAMPLE scored tasks, fixed thresholds stand in for par.
+ * Quality is judged against par, the team's own recent overall scores: a task's standing is the share
+ * of them it beats (ties count half, so scores rounded to 0.01 tip neither way); the top quarter earns
+ * excellence, the bottom quarter loses as much, so an agent of average quality nets about zero however
+ * generous the evaluators are, and a better one earns more. Until the team has TEAM_PAR_MIN_SAMPLE
+ * scored tasks, fixed thresholds stand in for par.
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -21,10 +22,7 @@ export type RewardRule =
   | 'too_slow'
   | 'failure';
 
-/** Quartiles of the team's recent overall scores: q1 <= median <= q3. */
-export type ScoreQuartiles = { q1: number; median: number; q3: number };
-
-/** How many scored tasks the team needs before its quartiles are par. */
+/** How many scored tasks the team needs before its scores are par. */
 export const TEAM_PAR_MIN_SAMPLE = 20;
 
 export type RewardInput = {
@@ -39,14 +37,14 @@ export type RewardInput = {
   isFirstSuccessInCategory: boolean;
   /** The agent's previous overall scores in this category, newest first, not counting this task. */
   recentScores: number[];
-  /** Par: the team's recent overall scores; null (or absent) while there are too few. */
-  teamScoreQuartiles?: ScoreQuartiles | null;
+  /** Par: the team's recent overall scores (any order); fixed thresholds apply while there are too few. */
+  teamScores?: readonly number[] | null;
 };
 
 export type RewardConfig = {
-  /** Overall score in the team's top quarter (above q3); at least minOverallScore while there is no par. */
+  /** Overall score in the team's top quarter (standing above 0.75); at least minOverallScore without par. */
   excellence: { minOverallScore: number; points: number };
-  /** Overall score in the team's bottom quarter (below q1); nothing while there is no par. */
+  /** Overall score in the team's bottom quarter (standing below 0.25); nothing without par. */
   belowPar: { points: number };
   /**
    * A streak of `streak` tasks in the category (this one and the previous streak - 1) all at or above
@@ -112,21 +110,24 @@ function checkExcellence(input: RewardInput, config: RewardConfig): AppliedRewar
   const { minOverallScore, points } = config.excellence;
   const par = findPar(input);
   if (input.overallScore === null) return null;
-  // Strictly beyond a quartile on both sides, so ties at a quartile tip neither way.
-  if (par ? input.overallScore <= par.q3 : input.overallScore < minOverallScore) return null;
-  const reason = par
-    ? `overall score ${input.overallScore} in the team's top quarter (> ${formatScore(par.q3)})`
-    : `overall score ${input.overallScore} >= ${minOverallScore}`;
+  const standing = par ? par.standing(input.overallScore) : null;
+  if (standing === null ? input.overallScore < minOverallScore : standing <= 0.75) return null;
+  const reason =
+    standing === null
+      ? `overall score ${input.overallScore} >= ${minOverallScore}`
+      : `overall score ${input.overallScore} in the team's top quarter (beats ${formatShare(standing)} of its recent scores)`;
   return { rule: 'excellence', points, reason };
 }
 
 function checkBelowPar(input: RewardInput, config: RewardConfig): AppliedReward | null {
   const par = findPar(input);
-  if (par === null || input.overallScore === null || input.overallScore >= par.q1) return null;
+  if (par === null || input.overallScore === null) return null;
+  const standing = par.standing(input.overallScore);
+  if (standing >= 0.25) return null;
   return {
     rule: 'below_par',
     points: config.belowPar.points,
-    reason: `overall score ${input.overallScore} in the team's bottom quarter (< ${formatScore(par.q1)})`,
+    reason: `overall score ${input.overallScore} in the team's bottom quarter (beats ${formatShare(standing)} of its recent scores)`,
   };
 }
 
@@ -200,10 +201,27 @@ function meetsBonusQuality(input: RewardInput, config: RewardConfig): boolean {
   return input.overallScore !== null && input.overallScore >= floor;
 }
 
-// Quartiles without spread (every score equal) cannot tell good work from bad: no par then.
-function findPar(input: RewardInput): ScoreQuartiles | null {
-  const par = input.teamScoreQuartiles ?? null;
-  return par !== null && par.q3 > par.q1 ? par : null;
+type Par = { median: number; standing: (score: number) => number };
+
+function findPar(input: RewardInput): Par | null {
+  const scores = input.teamScores ?? [];
+  if (scores.length < TEAM_PAR_MIN_SAMPLE) return null;
+  const sorted = [...scores].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[Math.floor(middle)] ?? 0)
+      : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return {
+    median,
+    // Mid-rank: the share of the team's scores below this one, ties counting half.
+    standing: (score) =>
+      sorted.reduce((sum, other) => sum + (other < score ? 1 : other === score ? 0.5 : 0), 0) / sorted.length,
+  };
+}
+
+function formatShare(share: number): string {
+  return `${Math.round(share * 100)}%`;
 }
 
 function formatScore(score: number): string {

@@ -119,48 +119,57 @@ describe('applyRewardRules', () => {
   });
 });
 
-describe('applyRewardRules against par (the team quartiles)', () => {
-  const par = { q1: 0.8, median: 0.88, q3: 0.93 };
+describe('applyRewardRules against par (the team scores)', () => {
+  // 20 recent team scores, five each of 0.75, 0.8, 0.88 and 0.95: median (0.8 + 0.88) / 2 = 0.84.
+  const team = [0.75, 0.8, 0.88, 0.95].flatMap((score) => Array.from({ length: 5 }, () => score));
 
-  it("awards excellence above the team's third quartile and takes as much below its first", () => {
-    const top = applyRewardRules({ ...ordinary, overallScore: 0.95, teamScoreQuartiles: par });
+  it('awards excellence to a score that beats more than three quarters of the team, and takes as much below a quarter', () => {
+    // 0.95 beats 15 and ties 5 (counting half): 17.5 / 20.
+    const top = applyRewardRules({ ...ordinary, overallScore: 0.95, teamScores: team });
     expect(top.applied).toEqual([
-      { rule: 'excellence', points: 10, reason: "overall score 0.95 in the team's top quarter (> 0.93)" },
+      {
+        rule: 'excellence',
+        points: 10,
+        reason: "overall score 0.95 in the team's top quarter (beats 88% of its recent scores)",
+      },
     ]);
-    const bottom = applyRewardRules({ ...ordinary, overallScore: 0.75, teamScoreQuartiles: par });
+    // 0.75 ties the lowest five: 2.5 / 20.
+    const bottom = applyRewardRules({ ...ordinary, overallScore: 0.75, teamScores: team });
     expect(bottom.applied).toEqual([
-      { rule: 'below_par', points: -10, reason: "overall score 0.75 in the team's bottom quarter (< 0.8)" },
+      {
+        rule: 'below_par',
+        points: -10,
+        reason: "overall score 0.75 in the team's bottom quarter (beats 13% of its recent scores)",
+      },
     ]);
-    // Between the quartiles, and exactly on either, nothing: ties tip neither way.
-    for (const overallScore of [0.8, 0.85, 0.93]) {
-      expect(rulesApplied({ overallScore, teamScoreQuartiles: par })).toEqual([]);
+    // 0.8 stands at 7.5 / 20 and 0.88 at 12.5 / 20: nothing.
+    for (const overallScore of [0.8, 0.84, 0.88]) {
+      expect(rulesApplied({ overallScore, teamScores: team })).toEqual([]);
     }
   });
 
-  it('judges a generous and a strict evaluator alike: the same rank in the team earns the same', () => {
-    const strict = { q1: 0.4, median: 0.5, q3: 0.6 };
-    expect(rulesApplied({ overallScore: 0.65, teamScoreQuartiles: strict })).toEqual(['excellence']);
-    expect(rulesApplied({ overallScore: 0.95, teamScoreQuartiles: par })).toEqual(['excellence']);
-    // Without par, a 0.65 earns nothing (the fixed threshold is 0.9).
-    expect(rulesApplied({ overallScore: 0.65 })).toEqual([]);
+  it('counts ties half, so a team of equal scores puts an equal score at par', () => {
+    const flat = Array.from({ length: 20 }, () => 0.9);
+    expect(rulesApplied({ overallScore: 0.9, teamScores: flat })).toEqual([]);
+    expect(rulesApplied({ overallScore: 0.91, teamScores: flat })).toEqual(['excellence']);
+    expect(rulesApplied({ overallScore: 0.89, teamScores: flat })).toEqual(['below_par']);
+  });
+
+  it('judges a generous and a strict evaluator alike: the same standing in the team earns the same', () => {
+    const strict = team.map((score) => Math.round((score - 0.35) * 100) / 100);
+    expect(rulesApplied({ overallScore: 0.6, teamScores: strict })).toEqual(['excellence']);
+    expect(rulesApplied({ overallScore: 0.95, teamScores: team })).toEqual(['excellence']);
+    // Without par (fewer than 20 team scores), 0.6 earns nothing: the fixed threshold is 0.9.
+    expect(rulesApplied({ overallScore: 0.6, teamScores: strict.slice(0, 19) })).toEqual([]);
   });
 
   it("needs the team's median for a consistency streak and for speed and efficiency bonuses", () => {
     const streak = { recentScores: [0.9, 0.89, 0.95, 0.88] };
-    expect(rulesApplied({ overallScore: 0.9, ...streak, teamScoreQuartiles: par })).toEqual(['consistency']);
-    expect(rulesApplied({ overallScore: 0.87, ...streak, teamScoreQuartiles: par })).toEqual([]);
+    expect(rulesApplied({ overallScore: 0.85, ...streak, teamScores: team })).toEqual(['consistency']);
+    expect(rulesApplied({ overallScore: 0.83, ...streak, teamScores: team })).toEqual([]);
     const fast = { efficiencyScore: 0.9, durationMs: 100 };
-    expect(rulesApplied({ overallScore: 0.88, ...fast, teamScoreQuartiles: par })).toEqual([
-      'speed',
-      'efficiency',
-    ]);
-    expect(rulesApplied({ overallScore: 0.85, ...fast, teamScoreQuartiles: par })).toEqual([]);
-  });
-
-  it('ignores quartiles without spread', () => {
-    const flat = { q1: 0.9, median: 0.9, q3: 0.9 };
-    expect(rulesApplied({ overallScore: 0.5, teamScoreQuartiles: flat })).toEqual([]);
-    expect(rulesApplied({ overallScore: 0.95, teamScoreQuartiles: flat })).toEqual(['excellence']);
+    expect(rulesApplied({ overallScore: 0.85, ...fast, teamScores: team })).toEqual(['speed', 'efficiency']);
+    expect(rulesApplied({ overallScore: 0.83, ...fast, teamScores: team })).toEqual([]);
   });
 });
 
@@ -179,10 +188,8 @@ describe('parseRewardConfig', () => {
 
   it('sets the below-par penalty', () => {
     const config = parseRewardConfig('{"belowPar": {"points": -4}}');
-    const par = { q1: 0.8, median: 0.88, q3: 0.93 };
-    expect(
-      applyRewardRules({ ...ordinary, overallScore: 0.7, teamScoreQuartiles: par }, config).netPoints,
-    ).toBe(-4);
+    const team = Array.from({ length: 20 }, (_, i) => 0.7 + i / 100);
+    expect(applyRewardRules({ ...ordinary, overallScore: 0.6, teamScores: team }, config).netPoints).toBe(-4);
   });
 
   it('changes thresholds', () => {
