@@ -280,9 +280,11 @@ describe('Mission Control in Chromium, with an LLM provider that fails', () => {
     await item.getByTestId('task-progress').filter({ hasText: 'plan' }).waitFor();
     await item.and(page.locator('[data-status="failed"]')).waitFor();
     const reason = await item.getByRole('alert').textContent();
+    // The user sees what happened, never the provider's address or raw body (those go to the log).
     expect(reason).toMatch(
-      /^Failed: The 'plan' step failed: LLM provider at .* answered HTTP 500: model overloaded$/,
+      /^Failed: The 'plan' step failed: LLM provider answered HTTP 500 \(provider error\); gave up after \d+ attempts$/,
     );
+    expect(reason).not.toMatch(/127\.0\.0\.1|http:|model overloaded/);
     expect(await page.getByTestId('simulated-badge').count()).toBe(0);
     await screenshot(page, 'mission-control-failed');
   });
