@@ -26,7 +26,11 @@ export async function openDatabase(config: Config, log: (message: string) => voi
     ? undefined
     : await startEmbeddedServer({ dataDir: config.dataDir, preferredPort: config.embeddedPgPort, log });
   const url = config.databaseUrl ?? (embedded as EmbeddedServer).url;
-  const handle = connectDatabase(url, config.database);
+  // The worker's jobs share the pool with requests: leave requests room beside a busy worker.
+  const handle = connectDatabase(url, {
+    ...config.database,
+    maxConnections: Math.max(20, config.workerConcurrency + 10),
+  });
   return {
     handle,
     kind: embedded ? 'embedded' : 'external',

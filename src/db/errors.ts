@@ -34,6 +34,7 @@ const UNAVAILABLE_SOCKET_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
+  'ENOTFOUND',
 ]);
 
 /** Messages of pg (client) and pg-pool errors that carry no code. */
@@ -48,6 +49,9 @@ const POOL_ACQUIRE_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
 /** Classifies a pg / pg-pool / Kysely error; undefined when it is not about the database's availability. */
 export function classifyDatabaseError(error: unknown): DatabaseErrorKind | undefined {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
+    // Merit's own errors say what failed (an LLM call whose cause is a refused connection is no
+    // database failure); only a wrapped 503 is classified through.
+    if (current instanceof MeritError && !(current instanceof ServiceUnavailableError)) return undefined;
     const kind = classifyOne(current);
     if (kind) return kind;
     current = typeof current === 'object' ? (current as { cause?: unknown }).cause : undefined;
@@ -60,7 +64,9 @@ function classifyOne(error: unknown): DatabaseErrorKind | undefined {
   const { code, message } = error as { code?: unknown; message?: unknown };
   const text = typeof message === 'string' ? message : '';
   if (typeof code === 'string') {
-    if (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08')) return 'unavailable';
+    // Class 08 (connection exception) and 53 (insufficient resources: disk full, out of memory).
+    if (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || code.startsWith('53'))
+      return 'unavailable';
     if (UNAVAILABLE_SOCKET_CODES.has(code)) return 'unavailable';
     if (TIMEOUT_SQLSTATES.has(code)) return 'timeout';
     // query_canceled is also pg_cancel_backend ("due to user request"), which is not a timeout.

@@ -112,7 +112,7 @@ async function lockMigrations(client: pg.Client): Promise<void> {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query('COMMIT');
   } catch (error) {
-    await client.query('ROLLBACK');
+    await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
 }
@@ -132,7 +132,7 @@ async function applyPendingMigrations(client: pg.Client, migrations: Migration[]
       await client.query(migration.sql);
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK');
+      await client.query('ROLLBACK').catch(() => {});
       throw new Error(
         `Migration ${migration.name}.sql failed${describePosition(migration.sql, error)}: ${describeError(error)}`,
         {
@@ -181,7 +181,7 @@ async function findAppliedMigrations(client: pg.Client): Promise<Set<number>> {
     await client.query('COMMIT');
     return new Set(applied.rows.map((row) => row.id));
   } catch (error) {
-    await client.query('ROLLBACK');
+    await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
 }
@@ -216,7 +216,7 @@ async function repairSchema(
       for (const statement of plan.statements) await client.query(statement);
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK');
+      await client.query('ROLLBACK').catch(() => {});
       throw new Error(`Recreating ${plan.missing.join(', ')} failed: ${describeError(error)}`, {
         cause: error,
       });
@@ -263,7 +263,7 @@ async function buildReferenceShape(
     }
     return await readSchemaShape(client, REFERENCE_SCHEMA);
   } finally {
-    await client.query('ROLLBACK');
+    await client.query('ROLLBACK').catch(() => {});
   }
 }
 

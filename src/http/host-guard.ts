@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 
 /** Names that always mean this machine. */
@@ -10,19 +11,25 @@ export function isLoopbackAddress(host: string): boolean {
 }
 
 /**
- * Whether a request's host name is one this server answers to: the loopback names, the address it is
- * bound to, and the configured names (`*` for any, `.example.com` for a domain and its subdomains).
+ * Whether a request's host is one this server answers to: the loopback names, any IP address (an
+ * address cannot be rebound), the address it is bound to, and the configured names (`*` for any,
+ * `.example.com` for a domain and its subdomains).
  */
 export function isAllowedHost(hostname: string, bindHost: string, allowed: readonly string[]): boolean {
-  const name = hostname.toLowerCase().replace(/\.$/, '');
-  if (isLoopbackAddress(name)) return true;
-  if (name === bindHost.toLowerCase() && !isWildcardAddress(bindHost)) return true;
+  const name = unbracket(hostname.toLowerCase().replace(/\.$/, ''));
+  // DNS rebinding needs a name: a request for an IP address (a LAN client, a health probe) is safe.
+  if (isLoopbackAddress(name) || isIP(name) !== 0) return true;
+  if (name === unbracket(bindHost.toLowerCase()) && !isWildcardAddress(bindHost)) return true;
   return allowed.some(
     (entry) =>
       entry === '*' ||
       entry === name ||
       (entry.startsWith('.') && (name.endsWith(entry) || name === entry.slice(1))),
   );
+}
+
+function unbracket(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 export function isWildcardAddress(host: string): boolean {

@@ -11,7 +11,7 @@ describe('isAllowedHost', () => {
 
   it('refuses any other name unless it is configured (a DNS-rebinding page carries its own name)', () => {
     expect(isAllowedHost('evil.example', '127.0.0.1', [])).toBe(false);
-    expect(isAllowedHost('192.168.1.20', '0.0.0.0', [])).toBe(false);
+    expect(isAllowedHost('merit.lan', '0.0.0.0', [])).toBe(false);
     expect(isAllowedHost('merit.example.com', '0.0.0.0', ['merit.example.com'])).toBe(true);
     expect(isAllowedHost('a.team.example', '0.0.0.0', ['.team.example'])).toBe(true);
     expect(isAllowedHost('team.example', '0.0.0.0', ['.team.example'])).toBe(true);
@@ -19,9 +19,14 @@ describe('isAllowedHost', () => {
     expect(isAllowedHost('anything.example', '0.0.0.0', ['*'])).toBe(true);
   });
 
-  it('answers to the specific address it is bound to, but not to a wildcard bind', () => {
+  it('answers to any IP address (an address cannot be rebound: LAN clients, health probes), IPv6 included', () => {
+    expect(isAllowedHost('192.168.1.20', '0.0.0.0', [])).toBe(true);
+    expect(isAllowedHost('[fd00::5]', 'fd00::5', [])).toBe(true);
     expect(isAllowedHost('10.0.0.5', '10.0.0.5', [])).toBe(true);
-    expect(isAllowedHost('0.0.0.0', '0.0.0.0', [])).toBe(false);
+  });
+
+  it('answers to the name it is bound to', () => {
+    expect(isAllowedHost('merit.internal', 'merit.internal', [])).toBe(true);
   });
 
   it('tells loopback addresses from others', () => {
