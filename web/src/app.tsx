@@ -1,13 +1,25 @@
-import { type KeyboardEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Spinner } from './components/spinner.js';
 import { AgentPerformanceView } from './features/agent-performance/agent-performance-view.js';
+import { AccountBar } from './features/auth/account-bar.js';
+import { LoginPage } from './features/auth/login-page.js';
+import {
+  canManageKeys,
+  canWrite,
+  chooseProject,
+  readStoredProject,
+  signedOut,
+  storeProject,
+} from './features/auth/session.js';
 import { CommandBox } from './features/command/command-box.js';
+import { KeysPage } from './features/keys/keys-page.js';
 import { AgentLeaderboardPanel } from './features/leaderboard/agent-leaderboard-panel.js';
 import { QuickActionsPanel } from './features/quick-actions/quick-actions-panel.js';
 import { RoutingQualityPanel } from './features/routing/routing-quality-panel.js';
 import { ConversationStream } from './features/stream/conversation-stream.js';
-import { describeError } from './lib/api-client.js';
-import { useApi } from './lib/api-context.js';
-import type { Agent, Task } from './lib/api-types.js';
+import { ApiError, describeError } from './lib/api-client.js';
+import { ApiProvider, useApi } from './lib/api-context.js';
+import type { Agent, AuthSession, Task } from './lib/api-types.js';
 import { buildAgentHash } from './lib/route.js';
 import { applyRating, mergeTasks, upsertTask } from './lib/tasks.js';
 import { useHashRoute } from './lib/use-hash-route.js';
@@ -23,10 +35,229 @@ const PANELS: { id: Panel; label: string }[] = [
   { id: 'leaderboard', label: 'Leaderboard' },
   { id: 'routing', label: 'Routing' },
 ];
+// Quick actions send commands: a read-only role does without them.
+const READ_ONLY_PANELS = PANELS.filter((item) => item.id !== 'actions');
+const KEYS_HASH = '#/keys';
+const LOCAL_SESSION: AuthSession = {
+  mode: 'local',
+  authenticated: true,
+  account: null,
+  project: null,
+  role: 'owner',
+  projects: [],
+  csrf_token: null,
+};
 
+type SessionState =
+  | { status: 'loading' }
+  | { status: 'failed'; error: string }
+  | { status: 'ready'; session: AuthSession };
+
+function readStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Asks the server how it identifies callers. Local mode is Mission Control as it always was (`?user_id=`);
+ * required mode shows the login page until there is a session, then the app for the chosen project.
+ */
 export function App() {
   const api = useApi();
+  const [state, setState] = useState<SessionState>({ status: 'loading' });
+  const [loginNotice, setLoginNotice] = useState<string | null>(null);
+
+  const loadSession = useCallback(async () => {
+    setState({ status: 'loading' });
+    try {
+      setState({ status: 'ready', session: await api.getSession() });
+    } catch (error) {
+      // A server from before accounts (no /api/auth/session) only knows the seed's contract.
+      if (error instanceof ApiError && error.status === 404)
+        setState({ status: 'ready', session: LOCAL_SESSION });
+      else setState({ status: 'failed', error: describeError(error) });
+    }
+  }, [api]);
+
+  useEffect(() => {
+    void loadSession();
+  }, [loadSession]);
+
+  // Every request of a session that the server no longer knows (expired, logged out elsewhere) lands here;
+  // a late answer for an older session does not sign out a newer one.
+  const endSession = useCallback((ended: AuthSession, notice: string | null) => {
+    setState((current) =>
+      current.status === 'ready' && current.session.csrf_token === ended.csrf_token
+        ? { status: 'ready', session: signedOut(current.session) }
+        : current,
+    );
+    setLoginNotice(notice);
+  }, []);
+
+  if (state.status === 'loading') {
+    return (
+      <div className="app-loading" role="status">
+        <Spinner /> Loading Mission Control…
+      </div>
+    );
+  }
+  if (state.status === 'failed') {
+    return (
+      <div className="app-loading">
+        <div className="notice notice-error" role="alert">
+          <span>{state.error}</span>
+          <button type="button" className="button" onClick={() => void loadSession()}>
+            Retry
+          </button>
+        </div>
+      </div>
+    );
+  }
+  const { session } = state;
+  if (session.mode === 'local') return <MissionControl />;
+  if (!session.authenticated) {
+    return (
+      <LoginPage
+        notice={loginNotice}
+        onLoggedIn={(next) => {
+          setLoginNotice(null);
+          setState({ status: 'ready', session: next });
+        }}
+      />
+    );
+  }
+  return <SignedInApp session={session} onSessionEnded={(notice) => endSession(session, notice)} />;
+}
+
+function SignedInApp({
+  session,
+  onSessionEnded,
+}: {
+  session: AuthSession;
+  onSessionEnded: (notice: string | null) => void;
+}) {
+  const baseApi = useApi();
+  const [storedSlug, setStoredSlug] = useState(() => readStoredProject(readStorage()));
+  const [loggingOut, setLoggingOut] = useState(false);
+  const [logoutError, setLogoutError] = useState<string | null>(null);
+  const project = chooseProject(session, storedSlug);
+  const slug = project?.slug ?? null;
+  const endedRef = useRef(onSessionEnded);
+  endedRef.current = onSessionEnded;
+
+  const api = useMemo(
+    () =>
+      baseApi.withAuth({
+        csrfToken: session.csrf_token,
+        project: slug,
+        onUnauthorized: () => endedRef.current('Your session has ended. Sign in again.'),
+      }),
+    [baseApi, session.csrf_token, slug],
+  );
+
+  const logout = async () => {
+    setLoggingOut(true);
+    setLogoutError(null);
+    try {
+      await api.logout();
+      onSessionEnded('You have logged out.');
+    } catch (error) {
+      setLogoutError(`Logging out failed: ${describeError(error)}`);
+      setLoggingOut(false);
+    }
+  };
+
+  // The server said the stream was refused: a session that ended shows the login page.
+  const checkSession = useCallback(async () => {
+    try {
+      const current = await api.getSession();
+      if (!current.authenticated) endedRef.current('Your session has ended. Sign in again.');
+    } catch {
+      // Unreachable server: the stream keeps retrying and the connection badge says so.
+    }
+  }, [api]);
+
+  const accountBar = (
+    <AccountBar
+      account={session.account}
+      project={project}
+      projects={session.projects}
+      onSelectProject={(next) => {
+        storeProject(readStorage(), next);
+        setStoredSlug(next);
+      }}
+      keysHref={canManageKeys(project?.role ?? null) ? KEYS_HASH : null}
+      loggingOut={loggingOut}
+      logoutError={logoutError}
+      onLogout={() => void logout()}
+    />
+  );
+
+  if (project === null) {
+    return (
+      <div className="app">
+        <header className="app-header">
+          <h1 className="brand">
+            Merit <span aria-hidden="true">·</span> <span className="brand-sub">Mission Control</span>
+          </h1>
+          <div className="header-meta">{accountBar}</div>
+        </header>
+        <main className="app-empty" data-testid="no-project">
+          <p>Your account is not a member of any project yet. Ask a project's owner or admin to add you.</p>
+        </main>
+      </div>
+    );
+  }
+
+  return (
+    <ApiProvider client={api}>
+      <MissionControl
+        // Another project is another world: every list, stream and panel starts again.
+        key={project.slug}
+        accountBar={accountBar}
+        readOnlyReason={canWrite(project.role) ? null : `Your role is ${project.role}`}
+        keysProject={canManageKeys(project.role) ? project.name : null}
+        onStreamRefused={() => void checkSession()}
+      />
+    </ApiProvider>
+  );
+}
+
+/** Whether the page's hash is exactly `hash`, following changes. */
+function useHashIs(hash: string): boolean {
+  const [matches, setMatches] = useState(() => window.location.hash === hash);
+  useEffect(() => {
+    const update = () => setMatches(window.location.hash === hash);
+    window.addEventListener('hashchange', update);
+    return () => window.removeEventListener('hashchange', update);
+  }, [hash]);
+  return matches;
+}
+
+interface MissionControlProps {
+  /** The signed-in account, project and "Log out" (required mode); null shows the seed's user id. */
+  accountBar?: ReactNode;
+  /** Why this user may not send commands or rate results; null when they may. */
+  readOnlyReason?: string | null;
+  /** The project whose API keys this user manages; null when the role may not. */
+  keysProject?: string | null;
+  onStreamRefused?: () => void;
+}
+
+function MissionControl({
+  accountBar = null,
+  readOnlyReason = null,
+  keysProject = null,
+  onStreamRefused,
+}: MissionControlProps) {
+  const api = useApi();
   const route = useHashRoute();
+  const keysRequested = useHashIs(KEYS_HASH);
+  const showKeys = keysRequested && keysProject !== null && route.name === 'home';
+  const panels = readOnlyReason === null ? PANELS : READ_ONLY_PANELS;
   const [agents, setAgents] = useState<Agent[]>([]);
   const [agentsError, setAgentsError] = useState<string | null>(null);
   const [tasks, setTasks] = useState<Task[]>([]);
@@ -37,7 +268,7 @@ export function App() {
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(false);
   const [commandError, setCommandError] = useState<string | null>(null);
-  const [panel, setPanel] = useState<Panel>('actions');
+  const [panel, setPanel] = useState<Panel>(readOnlyReason === null ? 'actions' : 'leaderboard');
   const [refreshKey, setRefreshKey] = useState(0);
   const inputRef = useRef<HTMLTextAreaElement | null>(null);
   const tabRefs = useRef<Record<Panel, HTMLButtonElement | null>>({
@@ -132,10 +363,11 @@ export function App() {
       void loadHistory();
       scheduleRefresh(true);
     },
+    onRefused: onStreamRefused,
   });
 
   const goHome = () => {
-    if (route.name !== 'home') window.location.hash = '#/';
+    if (route.name !== 'home' || keysRequested) window.location.hash = '#/';
   };
 
   const openAgent = (agentId: string) => {
@@ -172,13 +404,13 @@ export function App() {
   };
 
   const onTabKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
-    const index = PANELS.findIndex((item) => item.id === panel);
+    const index = panels.findIndex((item) => item.id === panel);
     let next: number | null = null;
-    if (event.key === 'ArrowRight') next = (index + 1) % PANELS.length;
-    if (event.key === 'ArrowLeft') next = (index - 1 + PANELS.length) % PANELS.length;
+    if (event.key === 'ArrowRight') next = (index + 1) % panels.length;
+    if (event.key === 'ArrowLeft') next = (index - 1 + panels.length) % panels.length;
     if (event.key === 'Home') next = 0;
-    if (event.key === 'End') next = PANELS.length - 1;
-    const target = next === null ? undefined : PANELS[next];
+    if (event.key === 'End') next = panels.length - 1;
+    const target = next === null ? undefined : panels[next];
     if (!target) return;
     event.preventDefault();
     setPanel(target.id);
@@ -188,7 +420,7 @@ export function App() {
   const simulated = agents.some((agent) => agent.simulated);
 
   return (
-    <div className="app">
+    <div className={readOnlyReason === null ? 'app' : 'app app-read-only'}>
       <header className="app-header">
         <h1 className="brand">
           Merit <span aria-hidden="true">·</span> <span className="brand-sub">Mission Control</span>
@@ -206,16 +438,20 @@ export function App() {
           <span className={`connection connection-${connection}`} data-testid="connection" role="status">
             {connection === 'open' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
           </span>
-          <span className="user" title={api.userId} data-testid="user-id">
-            <span className="visually-hidden">Signed in as user </span>
-            <span aria-hidden="true">User </span>
-            {api.userId.slice(0, 8)}…{api.userId.slice(-4)}
-          </span>
+          {accountBar ?? (
+            <span className="user" title={api.userId} data-testid="user-id">
+              <span className="visually-hidden">Signed in as user </span>
+              <span aria-hidden="true">User </span>
+              {api.userId.slice(0, 8)}…{api.userId.slice(-4)}
+            </span>
+          )}
         </div>
       </header>
       <div className="layout">
         <main className="main-column" id="main">
-          {route.name === 'agent' ? (
+          {showKeys && keysProject !== null ? (
+            <KeysPage projectName={keysProject} onBack={goHome} />
+          ) : route.name === 'agent' ? (
             <AgentPerformanceView
               key={route.agentId}
               agentId={route.agentId}
@@ -238,24 +474,31 @@ export function App() {
                   scheduleRefresh(true);
                 }}
               />
-              <CommandBox
-                value={draft}
-                onChange={(value) => {
-                  setDraft(value);
-                  setCommandError(null);
-                }}
-                agents={agents}
-                submitting={sending}
-                error={commandError}
-                onSubmit={sendCommand}
-                inputRef={inputRef}
-              />
+              {readOnlyReason === null ? (
+                <CommandBox
+                  value={draft}
+                  onChange={(value) => {
+                    setDraft(value);
+                    setCommandError(null);
+                  }}
+                  agents={agents}
+                  submitting={sending}
+                  error={commandError}
+                  onSubmit={sendCommand}
+                  inputRef={inputRef}
+                />
+              ) : (
+                <p className="read-only-note" data-testid="read-only-note">
+                  <strong>{readOnlyReason}:</strong> you can read this project's tasks and scores, but not
+                  send commands or rate results.
+                </p>
+              )}
             </>
           )}
         </main>
         <aside className="side-panel" aria-label="Quick actions, leaderboard and routing">
           <div role="tablist" aria-label="Side panel" className="tabs">
-            {PANELS.map((item) => (
+            {panels.map((item) => (
               <button
                 key={item.id}
                 ref={(element) => {

@@ -1,7 +1,11 @@
 import type {
   Agent,
   AgentPerformance,
+  ApiKey,
+  AuthSession,
+  CreatedApiKey,
   FeedbackResult,
+  KeyScope,
   Leaderboard,
   NodeStats,
   ReviewerAgreement,
@@ -74,26 +78,50 @@ export function buildApiUrl(
   return `${baseUrl}/api${path}?${params.toString()}`;
 }
 
+/** What a signed-in browser adds to every request in required mode (the cookie itself travels alone). */
+export interface ApiAuth {
+  /** Sent as `X-CSRF-Token` on every write. */
+  csrfToken: string | null;
+  /** Sent as `X-Merit-Project` on every request, and as `?project=` on the event stream (no headers there). */
+  project: string | null;
+  /** Called when a call outside /auth answers 401: the session ended. */
+  onUnauthorized?: () => void;
+}
+
 export interface ApiClientOptions {
   userId: string;
   /** Origin to prefix paths with; '' (same origin) in the browser. */
   baseUrl?: string;
+  auth?: ApiAuth;
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-export function createApiClient({ userId, baseUrl = '' }: ApiClientOptions) {
+type Method = 'GET' | 'POST' | 'DELETE';
+
+/** The headers of one request: JSON, and the session's project and CSRF token when there is a session. */
+export function buildHeaders(method: Method, hasBody: boolean, auth: ApiAuth | undefined) {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (hasBody) headers['content-type'] = 'application/json';
+  if (auth?.project) headers['x-merit-project'] = auth.project;
+  if (auth?.csrfToken && method !== 'GET') headers['x-csrf-token'] = auth.csrfToken;
+  return headers;
+}
+
+export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions) {
   async function request<T>(
-    method: 'GET' | 'POST',
+    method: Method,
     path: string,
     options: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const init: RequestInit = { method, headers: { accept: 'application/json' } };
+    const init: RequestInit = {
+      method,
+      headers: buildHeaders(method, options.body !== undefined, auth),
+      // Same origin in the browser; said outright so the session cookie always travels.
+      credentials: 'same-origin',
+    };
     if (options.signal) init.signal = options.signal;
-    if (options.body !== undefined) {
-      init.headers = { accept: 'application/json', 'content-type': 'application/json' };
-      init.body = JSON.stringify(options.body);
-    }
+    if (options.body !== undefined) init.body = JSON.stringify(options.body);
     let response: Response;
     try {
       response = await fetch(buildApiUrl(baseUrl, path, userId, options.query), init);
@@ -102,7 +130,13 @@ export function createApiClient({ userId, baseUrl = '' }: ApiClientOptions) {
       throw new ApiError(0, 'network_error', 'Cannot reach the Merit server. Check that it is running.');
     }
     const text = await response.text();
-    if (!response.ok) throw parseErrorBody(response.status, text);
+    if (!response.ok) {
+      // A wrong password is the login form's own error, not the end of a session.
+      if (response.status === 401 && !path.startsWith('/auth/')) auth?.onUnauthorized?.();
+      throw parseErrorBody(response.status, text);
+    }
+    // Only calls typed `void` (logout) are answered 204.
+    if (response.status === 204) return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {
@@ -114,7 +148,17 @@ export function createApiClient({ userId, baseUrl = '' }: ApiClientOptions) {
 
   return {
     userId,
-    eventsUrl: buildApiUrl(baseUrl, '/events', userId),
+    eventsUrl: buildApiUrl(baseUrl, '/events', userId, { project: auth?.project }),
+    /** The same client with a session's project, CSRF token and 401 handler. */
+    withAuth: (next: ApiAuth) => createApiClient({ userId, baseUrl, auth: next }),
+    getSession: (signal?: AbortSignal) => request<AuthSession>('GET', '/auth/session', { signal }),
+    login: (email: string, password: string) =>
+      request<AuthSession>('POST', '/auth/login', { body: { email, password } }),
+    logout: () => request<void>('POST', '/auth/logout'),
+    listKeys: (signal?: AbortSignal) => request<{ keys: ApiKey[] }>('GET', '/keys', { signal }),
+    createKey: (input: { name: string; scopes: KeyScope[]; allowed_origins?: string[] }) =>
+      request<CreatedApiKey>('POST', '/keys', { body: input }),
+    revokeKey: (keyId: string) => request<{ key: ApiKey }>('DELETE', `/keys/${id(keyId)}`),
     listAgents: (signal?: AbortSignal) => request<{ agents: Agent[] }>('GET', '/agents', { signal }),
     /** A page of the task list (previews of long texts); `cursor` is the previous page's `next_cursor`. */
     listTasks: (query: { limit?: number; cursor?: string } = {}, signal?: AbortSignal) =>

@@ -446,3 +446,57 @@ export interface RoutingQuality {
   overall: Omit<RoutingQualityDay, 'day'>;
   since: string;
 }
+
+/** How Merit tells who is calling: `local` (the seed's `?user_id=`) or `required` (sessions and keys). */
+export type AuthMode = 'local' | 'required';
+
+export type ProjectRole = 'owner' | 'admin' | 'member' | 'viewer';
+
+export interface Account {
+  id: string;
+  email: string;
+}
+
+export interface Project {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+export interface ProjectMembership extends Project {
+  role: ProjectRole;
+}
+
+/** GET /api/auth/session and POST /api/auth/login. In local mode: authenticated, no account, owner. */
+export interface AuthSession {
+  mode: AuthMode;
+  authenticated: boolean;
+  account: Account | null;
+  project: Project | null;
+  role: ProjectRole | null;
+  projects: ProjectMembership[];
+  csrf_token: string | null;
+}
+
+export const KEY_SCOPES = ['ingest', 'feedback', 'read', 'admin'] as const;
+
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+/** A project's API key as listed; its secret is never listed, only shown once at creation. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: KeyScope[];
+  allowed_origins: string[];
+  /** Who created it: an account's email, or how it was made (the CLI). */
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface CreatedApiKey {
+  key: ApiKey;
+  secret: string;
+}

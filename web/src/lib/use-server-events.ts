@@ -8,13 +8,19 @@ export interface ServerEventHandlers {
   onLeaderboard: () => void;
   /** Called when the stream comes back after a drop, so missed updates can be fetched. */
   onReconnect: () => void;
+  /**
+   * Called when the server refused the stream (an error status, such as 401 for a session that ended)
+   * rather than dropping it; the hook still tries again after a pause.
+   */
+  onRefused?: () => void;
 }
 
 const RETRY_AFTER_CLOSE_MS = 5000;
 
 /**
  * Subscribes to `/api/events` (Server-Sent Events). The browser retries a dropped stream by itself; when it
- * gives up (the server answered with an error status) a new connection is opened after a pause.
+ * gives up (the server answered with an error status) a new connection is opened after a pause. Same origin,
+ * so the session cookie goes with it; EventSource cannot send headers, so the project is in the URL.
  */
 export function useServerEvents(url: string, handlers: ServerEventHandlers): ConnectionState {
   const [state, setState] = useState<ConnectionState>('connecting');
@@ -38,6 +44,7 @@ export function useServerEvents(url: string, handlers: ServerEventHandlers): Con
         dropped = true;
         setState('reconnecting');
         if (current.readyState === EventSource.CLOSED) {
+          handlersRef.current.onRefused?.();
           retryTimer = window.setTimeout(connect, RETRY_AFTER_CLOSE_MS);
         }
       });
