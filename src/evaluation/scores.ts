@@ -22,7 +22,17 @@ export type OverallWeights = {
   completeness: number;
   peer: number;
   efficiency: number;
+  /**
+   * Multipliers in [0, 1] of dimensions' weights for how far their evaluator agrees with users' ratings
+   * (the judge's reliability factor, src/evaluation/calibration.ts); 1 where absent. Not configurable:
+   * set per score from the evaluator's calibration.
+   */
+  reliability?: Partial<Record<JudgedDimension, number>>;
 };
+
+/** The dimensions an evaluator (the LLM judge or the offline evaluator) scores. */
+export type JudgedDimension = 'accuracy' | 'relevance' | 'completeness';
+export const JUDGED_DIMENSIONS: readonly JudgedDimension[] = ['accuracy', 'relevance', 'completeness'];
 
 /**
  * Why these weights: the user who asked is the only judge of whether the task helped, so the rating
@@ -62,22 +72,59 @@ const CONFIG_KEY_ALIASES: Record<string, keyof OverallWeights> = {
  * Weighted mean of the present components in [0, 1], rounded to 2 decimals. Null (not evaluated yet)
  * unless a quality signal with a positive weight is present: a user rating, a judge's dimension or a
  * peer score. Efficiency alone never makes an overall score.
+ *
+ * A dimension's weight is multiplied by its reliability factor (weights.reliability, 1 when absent), and
+ * efficiency's weight by the same share the quality weights kept (effective / nominal), so the factors
+ * move weight between quality signals (the judge against the rating and the peers) while efficiency keeps
+ * its configured share: a distrusted judge never hands the score to efficiency.
  */
 export function combineOverallScore(
   parts: OverallScoreParts,
   weights: OverallWeights = DEFAULT_OVERALL_WEIGHTS,
 ): number | null {
   let weightedSum = 0;
-  let totalWeight = 0;
   let qualityWeight = 0;
+  let nominalQualityWeight = 0;
+  let efficiency: number | null = null;
   for (const key of WEIGHT_KEYS) {
     const value = normaliseComponent(key, parts[key]);
     if (value === null || weights[key] === 0) continue;
-    weightedSum += value * weights[key];
-    totalWeight += weights[key];
-    if (key !== 'efficiency') qualityWeight += weights[key];
+    if (key === 'efficiency') {
+      efficiency = value;
+      continue;
+    }
+    const effective = weights[key] * readReliability(weights, key);
+    weightedSum += value * effective;
+    qualityWeight += effective;
+    nominalQualityWeight += weights[key];
   }
-  return qualityWeight === 0 ? null : roundTo(weightedSum / totalWeight, 2);
+  if (qualityWeight === 0) return null;
+  let totalWeight = qualityWeight;
+  if (efficiency !== null) {
+    const efficiencyWeight = (weights.efficiency * qualityWeight) / nominalQualityWeight;
+    weightedSum += efficiency * efficiencyWeight;
+    totalWeight += efficiencyWeight;
+  }
+  return roundTo(weightedSum / totalWeight, 2);
+}
+
+function readReliability(weights: OverallWeights, key: (typeof QUALITY_KEYS)[number]): number {
+  if (key !== 'accuracy' && key !== 'relevance' && key !== 'completeness') return 1;
+  const factor = weights.reliability?.[key];
+  if (factor === undefined) return 1;
+  if (!(factor >= 0 && factor <= 1)) throw new ValidationError('reliability', 'must be between 0 and 1');
+  return factor;
+}
+
+/** The weights with the given dimensions' weights multiplied by `factor` (their evaluator's reliability). */
+export function withReliability(
+  weights: OverallWeights,
+  dimensions: readonly JudgedDimension[],
+  factor: number,
+): OverallWeights {
+  const reliability = { ...weights.reliability };
+  for (const dimension of dimensions) reliability[dimension] = factor;
+  return { ...weights, reliability };
 }
 
 /** Maps a 1-5 rating onto the 0-1 score scale: 1 -> 0, 3 -> 0.5, 5 -> 1. */

@@ -6,6 +6,7 @@ import {
   parseOverallWeights,
   ratingToScore,
   roundTo,
+  withReliability,
 } from '../../src/evaluation/scores.js';
 
 describe('combineOverallScore', () => {
@@ -81,6 +82,42 @@ describe('combineOverallScore', () => {
     expect(() => combineOverallScore({ accuracy: 1.2 })).toThrow(ValidationError);
     expect(() => combineOverallScore({ userRating: 0 })).toThrow(ValidationError);
     expect(() => combineOverallScore({ relevance: Number.NaN })).toThrow(ValidationError);
+  });
+});
+
+describe('combineOverallScore with a judge reliability factor', () => {
+  const judged = ['accuracy', 'relevance', 'completeness'] as const;
+
+  it('counts a distrusted judge less against the user rating', () => {
+    const parts = { userRating: 5, accuracy: 0.2, relevance: 0.2, completeness: 0.2 };
+    // Full trust: (0.4x1 + 0.45x0.2) / 0.85 = 0.5765
+    expect(combineOverallScore(parts)).toBe(0.58);
+    // Factor 0.5: (0.4x1 + 0.225x0.2) / 0.625 = 0.712
+    expect(combineOverallScore(parts, withReliability(DEFAULT_OVERALL_WEIGHTS, judged, 0.5))).toBe(0.71);
+    // Factor 0.1: (0.4x1 + 0.045x0.2) / 0.445 = 0.9191
+    expect(combineOverallScore(parts, withReliability(DEFAULT_OVERALL_WEIGHTS, judged, 0.1))).toBe(0.92);
+  });
+
+  it('keeps efficiency at its configured share, so a distrusted judge never hands the score to efficiency', () => {
+    const parts = { accuracy: 0.2, relevance: 0.2, completeness: 0.2, efficiency: 1 };
+    // (0.45x0.2 + 0.05x1) / 0.5 = 0.28 whatever the factor: the judge is the only quality signal.
+    expect(combineOverallScore(parts)).toBe(0.28);
+    expect(combineOverallScore(parts, withReliability(DEFAULT_OVERALL_WEIGHTS, judged, 0.01))).toBe(0.28);
+    // With a rating, efficiency keeps 0.05 of 0.9 nominal: quality part (0.4x0.5 + 0.225x0.2) / 0.625
+    // = 0.392, then 0.392 x 0.85/0.9 + 1 x 0.05/0.9 = 0.4258
+    expect(
+      combineOverallScore({ ...parts, userRating: 3 }, withReliability(DEFAULT_OVERALL_WEIGHTS, judged, 0.5)),
+    ).toBe(0.43);
+  });
+
+  it('applies a factor only to the dimensions it names and rejects factors outside [0, 1]', () => {
+    const weights = withReliability(DEFAULT_OVERALL_WEIGHTS, ['accuracy'], 0);
+    // Accuracy drops out: (0.15x0.6 + 0.15x0.4) / 0.3 = 0.5
+    expect(combineOverallScore({ accuracy: 1, relevance: 0.6, completeness: 0.4 }, weights)).toBe(0.5);
+    expect(combineOverallScore({ accuracy: 1 }, weights)).toBeNull();
+    expect(() =>
+      combineOverallScore({ accuracy: 1 }, withReliability(DEFAULT_OVERALL_WEIGHTS, judged, 1.5)),
+    ).toThrow(ValidationError);
   });
 });
 
