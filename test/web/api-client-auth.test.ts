@@ -27,7 +27,21 @@ beforeAll(async () => {
         response.writeHead(status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(body));
       };
-      if (path === '/api/auth/login' || path === '/api/tasks') {
+      if (path === '/api/commands' && request.headers['x-csrf-token'] === 'stale') {
+        json(403, {
+          error: { code: 'csrf_failed', message: 'A signed-in write needs the X-CSRF-Token header' },
+        });
+      } else if (path === '/api/auth/session') {
+        json(200, {
+          mode: 'required',
+          authenticated: true,
+          account: { id: 'account-1', email: 'ada@example.com' },
+          project: null,
+          role: null,
+          projects: [],
+          csrf_token: 'fresh',
+        });
+      } else if (path === '/api/auth/login' || path === '/api/tasks') {
         json(401, { error: { code: 'unauthorized', message: 'Sign in first' } });
       } else if (path === '/api/auth/logout') {
         response.writeHead(204);
@@ -104,5 +118,45 @@ describe('api client with a session', () => {
     await expect(client.logout()).resolves.toBeUndefined();
     expect(seen.at(-1)).toMatchObject({ method: 'POST', url: `/api/auth/logout?user_id=${USER}` });
     expect(seen.at(-1)?.headers['x-csrf-token']).toBe('tok-2');
+  });
+
+  it("takes over the same account's CSRF token after a sign-in in another tab, and retries once", async () => {
+    let ended = 0;
+    const client = createApiClient({ userId: USER, baseUrl }).withAuth({
+      csrfToken: 'stale',
+      project: 'alpha',
+      accountId: 'account-1',
+      onUnauthorized: () => {
+        ended += 1;
+      },
+    });
+    await expect(client.postCommand('@bob hello')).resolves.toMatchObject({ agents: [] });
+    expect(seen.slice(-3).map((request) => [request.method, request.headers['x-csrf-token']])).toEqual([
+      ['POST', 'stale'],
+      ['GET', undefined],
+      ['POST', 'fresh'],
+    ]);
+    // Later writes carry the new token from the start.
+    await client.postCommand('@bob again');
+    expect(seen.at(-1)?.headers['x-csrf-token']).toBe('fresh');
+    expect(ended).toBe(0);
+  });
+
+  it('ends the session instead when the cookie now belongs to another account', async () => {
+    let ended = 0;
+    const client = createApiClient({ userId: USER, baseUrl }).withAuth({
+      csrfToken: 'stale',
+      project: 'alpha',
+      accountId: 'account-2',
+      onUnauthorized: () => {
+        ended += 1;
+      },
+    });
+    await expect(client.postCommand('@bob hello')).rejects.toMatchObject({
+      status: 403,
+      code: 'csrf_failed',
+    });
+    expect(ended).toBe(1);
+    expect(seen.at(-1)?.method).toBe('GET');
   });
 });

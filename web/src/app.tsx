@@ -153,9 +153,10 @@ function SignedInApp({
       baseApi.withAuth({
         csrfToken: session.csrf_token,
         project: slug,
+        accountId: session.account?.id ?? null,
         onUnauthorized: () => endedRef.current('Your session has ended. Sign in again.'),
       }),
-    [baseApi, session.csrf_token, slug],
+    [baseApi, session.csrf_token, session.account?.id, slug],
   );
 
   const logout = async () => {
@@ -165,6 +166,11 @@ function SignedInApp({
       await api.logout();
       onSessionEnded('You have logged out.');
     } catch (error) {
+      // 401: the session had already ended, which is what the user asked for.
+      if (error instanceof ApiError && error.status === 401) {
+        onSessionEnded('You have logged out.');
+        return;
+      }
       setLogoutError(`Logging out failed: ${describeError(error)}`);
       setLoggingOut(false);
     }

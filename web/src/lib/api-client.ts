@@ -86,6 +86,8 @@ export interface ApiAuth {
   project: string | null;
   /** Called when a call outside /auth answers 401: the session ended. */
   onUnauthorized?: () => void;
+  /** The signed-in account: a CSRF token is taken over from a newer session only when it is the same. */
+  accountId?: string | null;
 }
 
 export interface ApiClientOptions {
@@ -109,14 +111,17 @@ export function buildHeaders(method: Method, hasBody: boolean, auth: ApiAuth | u
 }
 
 export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions) {
-  async function request<T>(
+  // The session's CSRF token; replaced when this account signed in again in another tab.
+  let csrfToken = auth?.csrfToken ?? null;
+
+  async function send<T>(
     method: Method,
     path: string,
-    options: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<T> {
+    options: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal },
+  ): Promise<{ ok: true; value: T } | { ok: false; error: ApiError }> {
     const init: RequestInit = {
       method,
-      headers: buildHeaders(method, options.body !== undefined, auth),
+      headers: buildHeaders(method, options.body !== undefined, auth && { ...auth, csrfToken }),
       // Same origin in the browser; said outright so the session cookie always travels.
       credentials: 'same-origin',
     };
@@ -130,18 +135,42 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       throw new ApiError(0, 'network_error', 'Cannot reach the Merit server. Check that it is running.');
     }
     const text = await response.text();
-    if (!response.ok) {
-      // A wrong password is the login form's own error, not the end of a session.
-      if (response.status === 401 && !path.startsWith('/auth/')) auth?.onUnauthorized?.();
-      throw parseErrorBody(response.status, text);
-    }
+    if (!response.ok) return { ok: false, error: parseErrorBody(response.status, text) };
     // Only calls typed `void` (logout) are answered 204.
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return { ok: true, value: undefined as T };
     try {
-      return JSON.parse(text) as T;
+      return { ok: true, value: JSON.parse(text) as T };
     } catch {
       throw new ApiError(response.status, 'bad_response', 'The server sent a response that is not JSON.');
     }
+  }
+
+  /**
+   * A signed-in write refused for its CSRF token: the cookie now belongs to a newer session (a sign-in in
+   * another tab). The same account's new token is taken over; another account's session ends this one.
+   */
+  async function renewCsrfToken(): Promise<boolean> {
+    const answer = await send<AuthSession>('GET', '/auth/session', {});
+    if (!answer.ok || !answer.value.authenticated || answer.value.csrf_token === null) return false;
+    if (answer.value.account?.id !== auth?.accountId) return false;
+    csrfToken = answer.value.csrf_token;
+    return true;
+  }
+
+  async function request<T>(
+    method: Method,
+    path: string,
+    options: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    let answer = await send<T>(method, path, options);
+    if (!answer.ok && answer.error.code === 'csrf_failed' && auth?.accountId) {
+      if (await renewCsrfToken()) answer = await send<T>(method, path, options);
+      else auth.onUnauthorized?.();
+    }
+    if (answer.ok) return answer.value;
+    // A wrong password is the login form's own error, not the end of a session.
+    if (answer.error.status === 401 && !path.startsWith('/auth/')) auth?.onUnauthorized?.();
+    throw answer.error;
   }
 
   const id = encodeURIComponent;
