@@ -100,12 +100,12 @@ export function quadraticWeightedKappa(
       throw new RangeError(`ratings must be integers from 1 to ${categories}`);
     }
   }
-  return kappaOfIndexes(
-    a,
-    b,
-    a.map((_, index) => index),
-    categories,
-  );
+  const counts = new Float64Array(categories * categories);
+  for (let i = 0; i < a.length; i++) {
+    const cell = ((a[i] ?? 1) - 1) * categories + (b[i] ?? 1) - 1;
+    counts[cell] = (counts[cell] ?? 0) + 1;
+  }
+  return kappaOfCounts(counts, categories);
 }
 
 /**
@@ -125,11 +125,18 @@ export function bootstrapKappaInterval(
   if (estimate === null) return null;
   const random = createRng(options.seed ?? KAPPA_BOOTSTRAP_SEED);
   const n = a.length;
-  const indexes = new Array<number>(n);
+  // Each task as its cell of the categories x categories table: a resample only counts cells.
+  const cells = new Uint16Array(n);
+  for (let i = 0; i < n; i++) cells[i] = ((a[i] ?? 1) - 1) * categories + (b[i] ?? 1) - 1;
+  const counts = new Float64Array(categories * categories);
   const kappas: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < n; i++) indexes[i] = Math.floor(random() * n);
-    const kappa = kappaOfIndexes(a, b, indexes, categories);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const cell = cells[Math.floor(random() * n)] ?? 0;
+      counts[cell] = (counts[cell] ?? 0) + 1;
+    }
+    const kappa = kappaOfCounts(counts, categories);
     if (kappa !== null) kappas.push(kappa);
   }
   if (kappas.length === 0) return { lower: estimate, upper: estimate };
@@ -291,24 +298,22 @@ export function judgeReliabilityFactor(calibration: Pick<Calibration, 'n' | 'spe
   return roundTo((n * agreement + JUDGE_RELIABILITY_PRIOR_TASKS) / (n + JUDGE_RELIABILITY_PRIOR_TASKS), 3);
 }
 
-function kappaOfIndexes(
-  a: readonly number[],
-  b: readonly number[],
-  indexes: readonly number[],
-  categories: number,
-): number | null {
-  const n = indexes.length;
-  if (n === 0) return null;
-  const histA = new Array<number>(categories).fill(0);
-  const histB = new Array<number>(categories).fill(0);
+/** Kappa from the table of counts, counts[(i - 1) x categories + (j - 1)] = items rated i and j. */
+function kappaOfCounts(counts: Float64Array, categories: number): number | null {
+  const histA = new Float64Array(categories);
+  const histB = new Float64Array(categories);
+  let n = 0;
   let observed = 0;
-  for (const index of indexes) {
-    const i = (a[index] ?? 1) - 1;
-    const j = (b[index] ?? 1) - 1;
-    histA[i] = (histA[i] ?? 0) + 1;
-    histB[j] = (histB[j] ?? 0) + 1;
-    observed += (i - j) * (i - j);
+  for (let i = 0; i < categories; i++) {
+    for (let j = 0; j < categories; j++) {
+      const count = counts[i * categories + j] ?? 0;
+      histA[i] = (histA[i] ?? 0) + count;
+      histB[j] = (histB[j] ?? 0) + count;
+      observed += (i - j) * (i - j) * count;
+      n += count;
+    }
   }
+  if (n === 0) return null;
   let expected = 0;
   for (let i = 0; i < categories; i++) {
     for (let j = 0; j < categories; j++) expected += (i - j) * (i - j) * (histA[i] ?? 0) * (histB[j] ?? 0);
