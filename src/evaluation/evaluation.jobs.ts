@@ -5,7 +5,8 @@ import type { Config } from '../config.js';
 import type { Database, EvaluationKind, ScoreSource } from '../db/database.js';
 import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
-import { createConfiguredLlmProvider, type LlmLog, type LlmProvider } from '../llm/provider.js';
+import { createConfiguredLlmProvider, type LlmLog, type LlmProvider, spendOfError } from '../llm/provider.js';
+import { hasSpend, priceSpend } from '../llm/usage.js';
 import {
   buildReviewJobKey,
   DEFAULT_REVIEWERS,
@@ -137,7 +138,9 @@ export interface JobAttempt {
  * Evaluates one completed task: the LLM judge when one is configured, else the offline evaluator.
  * Transient LLM failures are thrown (graphile-worker retries with exponential backoff) until the last
  * attempt; a permanent failure is recorded as 'failed' with its reason and the score row is left alone.
- * A task that already has a finished evaluation is never evaluated again.
+ * A task that already has a finished evaluation is never evaluated again. Every paid call is recorded,
+ * whatever the outcome: an attempt that spent something before a transient failure leaves a 'failed'
+ * row with that usage (its job still retries, and the next run adds to it).
  */
 export async function evaluateTask(
   deps: EvaluationDeps,
@@ -171,27 +174,37 @@ export async function evaluateTask(
         promptTokens: judged.usage.promptTokens,
         completionTokens: judged.usage.completionTokens,
         cost: judged.usage.cost,
+        spent: hasSpend(judged.usage.spend),
       };
     } catch (error) {
       if (!(error instanceof LlmError)) throw error;
       const decision = decideFailure(error, attempt);
+      const spend = spendOfError(error);
+      // A retry that spent nothing leaves no row: the job's own state says it is pending.
+      if (!decision.retry || hasSpend(spend)) {
+        const priced = priceSpend(deps.provider.model, spend);
+        await saveEvaluation(
+          deps.db,
+          {
+            task_id: taskId,
+            kind,
+            status: 'failed',
+            accuracy_score: null,
+            relevance_score: null,
+            completeness_score: null,
+            reasoning: '',
+            evaluator_version: `judge:${deps.provider.model}`,
+            model: deps.provider.model,
+            prompt_tokens: priced.promptTokens,
+            completion_tokens: priced.completionTokens,
+            estimated_cost: priced.cost,
+            failure_reason: decision.reason,
+            attempts: attempt.attempts,
+          },
+          { spent: hasSpend(spend) },
+        );
+      }
       if (decision.retry) throw error;
-      await saveEvaluation(deps.db, {
-        task_id: taskId,
-        kind,
-        status: 'failed',
-        accuracy_score: null,
-        relevance_score: null,
-        completeness_score: null,
-        reasoning: '',
-        evaluator_version: `judge:${deps.provider.model}`,
-        model: deps.provider.model,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        estimated_cost: null,
-        failure_reason: decision.reason,
-        attempts: attempt.attempts,
-      });
       return { status: 'failed', reason: decision.reason };
     }
   } else {
@@ -208,31 +221,37 @@ export async function evaluateTask(
       reasoning: offline.reasoning,
       version: offline.evaluatorVersion,
       model: null,
-      promptTokens: 0,
-      completionTokens: 0,
+      // The offline evaluator makes no LLM call: there is no usage to know (null, not a measured 0).
+      promptTokens: null,
+      completionTokens: null,
       cost: null,
+      spent: false,
     };
   }
 
   return runTransaction(deps.db, async (trx) => {
     const locked = await lockTask(trx, taskId);
     if (!locked) return { status: 'skipped', reason: 'the task was deleted' } as const;
-    const saved = await saveEvaluation(trx, {
-      task_id: taskId,
-      kind,
-      status: 'done',
-      accuracy_score: verdict.accuracy,
-      relevance_score: verdict.relevance,
-      completeness_score: verdict.completeness,
-      reasoning: verdict.reasoning,
-      evaluator_version: verdict.version,
-      model: verdict.model,
-      prompt_tokens: verdict.promptTokens,
-      completion_tokens: verdict.completionTokens,
-      estimated_cost: verdict.cost,
-      failure_reason: null,
-      attempts: attempt.attempts,
-    });
+    const saved = await saveEvaluation(
+      trx,
+      {
+        task_id: taskId,
+        kind,
+        status: 'done',
+        accuracy_score: verdict.accuracy,
+        relevance_score: verdict.relevance,
+        completeness_score: verdict.completeness,
+        reasoning: verdict.reasoning,
+        evaluator_version: verdict.version,
+        model: verdict.model,
+        prompt_tokens: verdict.promptTokens,
+        completion_tokens: verdict.completionTokens,
+        estimated_cost: verdict.cost,
+        failure_reason: null,
+        attempts: attempt.attempts,
+      },
+      { spent: verdict.spent },
+    );
     // Another run (a job re-run after a crash) finished first: its scores stand.
     if (!saved) return { status: 'skipped', reason: 'the task is already evaluated' } as const;
     await applyScoreChange(trx, locked, toScoreChange(kind, verdict), deps);
@@ -247,9 +266,11 @@ interface Verdict {
   reasoning: string;
   version: string;
   model: string | null;
-  promptTokens: number;
-  completionTokens: number;
+  /** Null when unknown, or when no paid call was made (`spent` false). */
+  promptTokens: number | null;
+  completionTokens: number | null;
   cost: number | null;
+  spent: boolean;
 }
 
 // A dimension the evaluator could not measure (null) keeps its earlier value and source.

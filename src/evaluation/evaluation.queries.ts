@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type {
   AppliedRewardRule,
   Database,
@@ -7,7 +7,13 @@ import type {
   TaskEvaluationRow,
   TaskRow,
 } from '../db/database.js';
-import { buildJobKey, EVALUATE_TASK_JOB, REVIEW_TASK_JOB, type RewardContext } from './evaluation.js';
+import {
+  buildJobKey,
+  EVALUATE_TASK_JOB,
+  REVIEW_TASK_JOB,
+  type RewardContext,
+  type SpendTotals,
+} from './evaluation.js';
 
 // The category medians look at this many recent completed tasks (bounded cost, follows drift).
 const MEDIAN_SAMPLE = 500;
@@ -87,21 +93,30 @@ export interface EvaluationRecord {
   reasoning: string;
   evaluator_version: string;
   model: string | null;
-  prompt_tokens: number;
-  completion_tokens: number;
+  /** This run's usage; null when unknown, or when the run made no paid call (see `spent`). */
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
   estimated_cost: number | null;
   failure_reason: string | null;
   attempts: number;
 }
 
 /**
- * Records a verdict. A finished ('done') evaluation is final: a second writer (a job re-run after a
- * crash) gets undefined back and must change nothing. A 'failed' row can be replaced by a later success.
+ * Records a verdict, or the failure of an attempt that spent something while its job retries. A
+ * finished ('done') evaluation is final: a second writer (a job re-run after a crash) gets undefined
+ * back and must change nothing. A 'failed' row can be replaced by a later success, and its usage is
+ * added to the new run's: a sum with an unknown part is unknown (null). `spent` false says this run made
+ * no paid call, so the stored usage stays as it was (a null from this run would otherwise hide it).
  */
 export async function saveEvaluation(
   db: Kysely<Database>,
   record: EvaluationRecord,
+  options: { spent: boolean },
 ): Promise<TaskEvaluationRow | undefined> {
+  const added = (column: 'prompt_tokens' | 'completion_tokens' | 'estimated_cost') =>
+    options.spent
+      ? sql<number | null>`task_evaluations.${sql.ref(column)} + excluded.${sql.ref(column)}`
+      : sql<number | null>`task_evaluations.${sql.ref(column)}`;
   return db
     .insertInto('task_evaluations')
     .values({ ...record, source: record.kind })
@@ -116,9 +131,9 @@ export async function saveEvaluation(
           reasoning: eb.ref('excluded.reasoning'),
           evaluator_version: eb.ref('excluded.evaluator_version'),
           model: eb.ref('excluded.model'),
-          prompt_tokens: sql<number>`task_evaluations.prompt_tokens + excluded.prompt_tokens`,
-          completion_tokens: sql<number>`task_evaluations.completion_tokens + excluded.completion_tokens`,
-          estimated_cost: sql<number>`coalesce(task_evaluations.estimated_cost, 0) + coalesce(excluded.estimated_cost, 0)`,
+          prompt_tokens: added('prompt_tokens'),
+          completion_tokens: added('completion_tokens'),
+          estimated_cost: added('estimated_cost'),
           failure_reason: eb.ref('excluded.failure_reason'),
           attempts: eb.ref('excluded.attempts'),
           updated_at: sql<Date>`now()`,
@@ -127,6 +142,37 @@ export async function saveEvaluation(
     )
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * Spend summed over records of evaluator usage (task_evaluations or agent_peer_evaluations rows), as
+ * SQL select items: known tokens and costs summed (null when none is known), and counted apart the LLM
+ * records whose tokens are unknown (unmetered) and those with known tokens but no price (unpriced).
+ * Records of the offline evaluators made no call and count nowhere.
+ */
+export function selectSpendTotals(isLlm: RawBuilder<boolean>): RawBuilder<SpendTotals> {
+  const metered = sql`(prompt_tokens IS NOT NULL AND completion_tokens IS NOT NULL)`;
+  return sql<SpendTotals>`
+    sum(prompt_tokens) FILTER (WHERE ${metered}) AS prompt_tokens,
+    sum(completion_tokens) FILTER (WHERE ${metered}) AS completion_tokens,
+    sum(estimated_cost) FILTER (WHERE ${metered}) AS cost,
+    (count(*) FILTER (WHERE ${isLlm} AND ${metered} AND estimated_cost IS NULL))::int AS unpriced_calls,
+    (count(*) FILTER (WHERE ${isLlm} AND NOT ${metered}))::int AS unmetered_calls`;
+}
+
+/** What each evaluator (the judge, per model, and the offline evaluator) spent over a project's tasks. */
+export async function findEvaluatorSpend(
+  db: Kysely<Database>,
+  projectId: string,
+): Promise<({ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals)[]> {
+  const result = await sql<{ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals>`
+    SELECT kind, model, count(*)::int AS evaluations, ${selectSpendTotals(sql<boolean>`kind = 'judge'`)}
+    FROM task_evaluations
+    WHERE task_id IN (SELECT id FROM tasks WHERE project_id = ${projectId})
+    GROUP BY kind, model
+    ORDER BY kind, model
+  `.execute(db);
+  return result.rows;
 }
 
 /** The figures the reward rules compare a task with: category medians and the agent's recent scores. */

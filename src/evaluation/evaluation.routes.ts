@@ -9,11 +9,18 @@ import {
   findActiveAgentIds,
   findReviewerActivity,
   findReviewerRatingPairs,
+  findReviewerSpend,
   findReviewsForTask,
 } from '../reviews/reviews.queries.js';
-import { findScoreForTask, findTaskForUser } from '../tasks/tasks.queries.js';
-import { describeEvaluators, type EvaluationState, summarizeReviewStates } from './evaluation.js';
-import { findEvaluationsForTask, findJobsForTask } from './evaluation.queries.js';
+import { findScoreForTask, findTaskInScope } from '../tasks/tasks.queries.js';
+import {
+  describeEvaluators,
+  type EvaluationState,
+  type EvaluatorState,
+  type SpendTotals,
+  summarizeReviewStates,
+} from './evaluation.js';
+import { findEvaluationsForTask, findEvaluatorSpend, findJobsForTask } from './evaluation.queries.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -34,7 +41,28 @@ const spendSchema = z
   })
   .openapi('EvaluatorSpend', {
     description:
-      "The evaluator's own stored usage (never charged to the agent); null while nothing is stored",
+      "The evaluator's own usage over every attempt, failed ones included (never charged to the agent); null while nothing is stored, when the provider did not report usage (or a call ended without an answer), and for the offline evaluators, which make no LLM call; the cost also when the model has no price",
+  });
+
+const spendTotalsSchema = z
+  .object({
+    prompt_tokens: nullableNumber.openapi({
+      description: 'Summed over the records whose usage is known; null when none is',
+    }),
+    completion_tokens: nullableNumber,
+    cost: nullableNumber.openapi({ description: 'USD, summed over the records whose cost is known' }),
+    unpriced_calls: z
+      .number()
+      .int()
+      .openapi({ description: 'Evaluations or reviews with known tokens whose model has no price' }),
+    unmetered_calls: z.number().int().openapi({
+      description:
+        'Evaluations or reviews by an LLM whose usage is unknown (left out of the sums): the provider reported none, or a call ended without an answer',
+    }),
+  })
+  .openapi('SpendTotals', {
+    description:
+      'What an evaluator spent over every task: the known part summed, the unknown part counted. Offline evaluators make no call and count nowhere.',
   });
 
 const evaluatorStateSchema = z
@@ -94,11 +122,14 @@ const taskEvaluationSchema = z
         usage: z
           .object({
             model: z.string().nullable(),
-            prompt_tokens: z.number(),
-            completion_tokens: z.number(),
+            prompt_tokens: nullableNumber,
+            completion_tokens: nullableNumber,
             estimated_cost: nullableNumber,
           })
-          .openapi({ description: "The evaluator's own usage; never charged to the agent" }),
+          .openapi({
+            description:
+              "The evaluator's own usage over every attempt (never charged to the agent); null when unknown or when no LLM call was made",
+          }),
         created_at: z.string(),
       }),
     ),
@@ -118,11 +149,16 @@ const taskEvaluationSchema = z
         review_text: z.string(),
         source: z.string(),
         evaluator_version: z.string(),
-        usage: z.object({
-          prompt_tokens: z.number(),
-          completion_tokens: z.number(),
-          estimated_cost: z.number(),
-        }),
+        usage: z
+          .object({
+            prompt_tokens: nullableNumber,
+            completion_tokens: nullableNumber,
+            estimated_cost: nullableNumber,
+          })
+          .openapi({
+            description:
+              "The review's usage over every attempt; null when unknown or when no LLM call was made (heuristic reviews)",
+          }),
         created_at: z.string().nullable(),
       }),
     ),
@@ -144,8 +180,21 @@ const reviewerSchema = z
     correlation: nullableNumber,
     mean_abs_error: nullableNumber,
     weight: z.number(),
+    spend: spendTotalsSchema.openapi({
+      description:
+        "What this agent's reviews cost, failed ones included (reviewing is never charged to its tasks)",
+    }),
   })
   .openapi('ReviewerAgreement');
+
+const evaluatorSpendSchema = z
+  .object({
+    evaluator: z.enum(['judge', 'heuristic']),
+    model: z.string().nullable(),
+    evaluations: z.number().int().openapi({ description: 'Records, failed ones included' }),
+    spend: spendTotalsSchema,
+  })
+  .openapi('EvaluatorSpendTotals');
 
 export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
   const { db } = ctx;
@@ -166,7 +215,7 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { task_id } = c.req.valid('param');
-      const task = await findTaskForUser(db, c.get('userId'), task_id);
+      const task = await findTaskInScope(db, c.get('principal'), task_id);
       if (!task) throw new NotFoundError('task_not_found', `Task ${task_id} not found`);
       const [score, evaluations, reviews, jobs] = await Promise.all([
         findScoreForTask(db, task_id),
@@ -178,7 +227,7 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
       const evaluators = describeEvaluators({
         evaluationKind: evaluationRecord?.kind ?? (ctx.config.llm ? 'judge' : 'heuristic'),
         evaluation: evaluationRecord,
-        reviews: reviews.map((row) => ({ ...row, estimated_cost: Number(row.estimated_cost) })),
+        reviews,
         dueReviewers: reviewers
           .map((reviewer) => reviewer.agentId)
           .filter((agentId) => agentId !== task.agent_id),
@@ -211,47 +260,53 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
             user_rating: entry('user_rating', score?.user_rating),
             overall: entry('overall', score?.overall_score),
           },
-          evaluations: evaluations.map((row) => ({
-            kind: row.kind,
-            status: row.status,
-            accuracy_score: row.accuracy_score,
-            relevance_score: row.relevance_score,
-            completeness_score: row.completeness_score,
-            reasoning: row.reasoning,
-            source: row.source,
-            evaluator_version: row.evaluator_version,
-            failure_reason: row.failure_reason,
-            attempts: row.attempts,
-            usage: {
-              model: row.model,
-              prompt_tokens: row.prompt_tokens,
-              completion_tokens: row.completion_tokens,
-              estimated_cost: row.estimated_cost,
-            },
-            created_at: row.created_at.toISOString(),
-          })),
-          peer_reviews: reviews.map((row) => ({
-            reviewer_agent_id: row.reviewer_agent_id,
-            reviewer_nickname: row.reviewer_nickname,
-            perspective: row.perspective,
-            status: row.status,
-            failure_reason: row.failure_reason,
-            attempts: row.attempts,
-            score: row.score === null ? null : Number(row.score),
-            reviewer_weight: Number(row.reviewer_weight),
-            strengths: row.strengths,
-            weaknesses: row.weaknesses,
-            suggestions: row.suggestions,
-            review_text: row.review_text,
-            source: row.source,
-            evaluator_version: row.evaluator_version,
-            usage: {
-              prompt_tokens: row.prompt_tokens,
-              completion_tokens: row.completion_tokens,
-              estimated_cost: Number(row.estimated_cost),
-            },
-            created_at: row.created_at ? row.created_at.toISOString() : null,
-          })),
+          // A failed row whose evaluator is still pending holds the usage of attempts its job retries: it
+          // shows in `evaluators` (state and spend), not as a verdict.
+          evaluations: evaluations
+            .filter((row) => !isInFlight(row, stateOf(evaluators, null)))
+            .map((row) => ({
+              kind: row.kind,
+              status: row.status,
+              accuracy_score: row.accuracy_score,
+              relevance_score: row.relevance_score,
+              completeness_score: row.completeness_score,
+              reasoning: row.reasoning,
+              source: row.source,
+              evaluator_version: row.evaluator_version,
+              failure_reason: row.failure_reason,
+              attempts: row.attempts,
+              usage: {
+                model: row.model,
+                prompt_tokens: row.prompt_tokens,
+                completion_tokens: row.completion_tokens,
+                estimated_cost: row.estimated_cost,
+              },
+              created_at: row.created_at.toISOString(),
+            })),
+          peer_reviews: reviews
+            .filter((row) => !isInFlight(row, stateOf(evaluators, row.reviewer_agent_id)))
+            .map((row) => ({
+              reviewer_agent_id: row.reviewer_agent_id,
+              reviewer_nickname: row.reviewer_nickname,
+              perspective: row.perspective,
+              status: row.status,
+              failure_reason: row.failure_reason,
+              attempts: row.attempts,
+              score: row.score === null ? null : Number(row.score),
+              reviewer_weight: Number(row.reviewer_weight),
+              strengths: row.strengths,
+              weaknesses: row.weaknesses,
+              suggestions: row.suggestions,
+              review_text: row.review_text,
+              source: row.source,
+              evaluator_version: row.evaluator_version,
+              usage: {
+                prompt_tokens: row.prompt_tokens,
+                completion_tokens: row.completion_tokens,
+                estimated_cost: row.estimated_cost,
+              },
+              created_at: row.created_at ? row.created_at.toISOString() : null,
+            })),
           rewards: { points: score?.reward_points ?? 0, applied: score?.reward_rules ?? [] },
         },
         200,
@@ -265,22 +320,34 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/reviewers',
       tags: ['Evaluation'],
       summary:
-        "Each reviewer's agreement with users' ratings (pairs, correlation, mean absolute error) and the weight its reviews get",
+        "Each reviewer's agreement with users' ratings (pairs, correlation, mean absolute error), the weight its reviews get and what its reviews cost; what the judge and the offline evaluator cost",
       request: { query: z.object(userQuery) },
       responses: {
-        200: jsonContent(z.object({ reviewers: z.array(reviewerSchema) }), 'Reviewers'),
+        200: jsonContent(
+          z.object({
+            reviewers: z.array(reviewerSchema),
+            evaluators: z.array(evaluatorSpendSchema).openapi({
+              description:
+                'The task evaluators (the judge per model, the offline evaluator) with their spend',
+            }),
+          }),
+          'Reviewers',
+        ),
         ...errorResponses,
       },
     }),
     async (c) => {
-      const [activity, pairs, nicknames] = await Promise.all([
+      const [activity, pairs, nicknames, reviewerSpend, evaluatorSpend] = await Promise.all([
         findReviewerActivity(db),
         findReviewerRatingPairs(db),
         findActiveAgentIds(db),
+        findReviewerSpend(db, c.get('principal').projectId),
+        findEvaluatorSpend(db, c.get('principal').projectId),
       ]);
       const ids = [
         ...reviewers.map((reviewer) => reviewer.agentId).filter((id) => nicknames.has(id)),
         ...activity.map((row) => row.agent_id),
+        ...reviewerSpend.map((row) => row.reviewer_agent_id),
       ];
       const result = [...new Set(ids)].map((agentId) => {
         const configured = reviewers.find((reviewer) => reviewer.agentId === agentId);
@@ -299,11 +366,55 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
           correlation: agreement.correlation,
           mean_abs_error: agreement.meanAbsError,
           weight: agreement.weight,
+          spend: toSpendTotals(reviewerSpend.find((row) => row.reviewer_agent_id === agentId)),
         };
       });
-      return c.json({ reviewers: result }, 200);
+      const evaluators = evaluatorSpend.map((row) => ({
+        evaluator: row.kind,
+        model: row.model,
+        evaluations: row.evaluations,
+        spend: toSpendTotals(row),
+      }));
+      return c.json({ reviewers: result, evaluators }, 200);
     },
   );
+}
+
+const NO_SPEND_TOTALS: SpendTotals = {
+  prompt_tokens: null,
+  completion_tokens: null,
+  cost: null,
+  unpriced_calls: 0,
+  unmetered_calls: 0,
+};
+
+function toSpendTotals(row: SpendTotals | undefined): SpendTotals {
+  if (!row) return NO_SPEND_TOTALS;
+  return {
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    cost: row.cost,
+    unpriced_calls: row.unpriced_calls,
+    unmetered_calls: row.unmetered_calls,
+  };
+}
+
+// The evaluation's state (reviewer null) or a reviewer's.
+function stateOf(states: readonly EvaluatorState[], reviewerAgentId: string | null) {
+  return states.find((state) =>
+    reviewerAgentId === null ? state.role === 'evaluation' : state.reviewer_agent_id === reviewerAgentId,
+  );
+}
+
+/**
+ * A failed row its own job is still retrying: the job has made at least the attempts the row records
+ * (a job queued afresh has made none, and leaves an earlier final failure standing).
+ */
+function isInFlight(
+  row: { status: 'done' | 'failed'; attempts: number },
+  state: EvaluatorState | undefined,
+): boolean {
+  return row.status === 'failed' && state?.status === 'pending' && state.attempts >= row.attempts;
 }
 
 function toJobState(state: EvaluationState | undefined): EvaluationState | undefined {

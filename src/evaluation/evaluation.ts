@@ -169,6 +169,21 @@ export interface EvaluatorSpend {
   estimated_cost: number | null;
 }
 
+/**
+ * What an evaluator spent over many tasks, honestly: the tokens and cost of the records whose usage is
+ * known, summed (null when none is), and counted apart the records of LLM calls whose usage is unknown
+ * (unmetered: a provider that reported none, or a call cut off without an answer) and those whose tokens
+ * are known but whose model has no price (unpriced). A "call" here is one evaluation or review record
+ * (all the attempts it took). The offline evaluators make no call and count in none of these.
+ */
+export interface SpendTotals {
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cost: number | null;
+  unpriced_calls: number;
+  unmetered_calls: number;
+}
+
 /** One evaluator of one task (the judge or offline evaluator, or one reviewer) and where it stands. */
 export interface EvaluatorState extends EvaluationState {
   /** 'judge' or 'heuristic' for the evaluation, the reviewer's agent id for a peer review. */

@@ -10,13 +10,19 @@ import { z } from 'zod';
 import type { LlmSettings } from '../config.js';
 import { LlmError } from '../errors.js';
 import {
+  addSpend,
   anthropicUsageSchema,
+  hasSpend,
   InvalidJsonAnswerError,
+  knownUsage,
+  type LlmSpend,
   type LlmUsage,
+  NO_SPEND,
+  ONE_UNMETERED_CALL,
   openAiUsageSchema,
   parseAnthropicUsage,
   parseOpenAiUsage,
-  sumUsage,
+  spendOfAnswer,
 } from './usage.js';
 
 export type LlmMessage = { role: 'user' | 'assistant'; content: string };
@@ -40,6 +46,11 @@ export type LlmResponse = {
   completionTokens: number;
   /** The reported usage with its cached and reasoning parts; null when the provider sent none. */
   usage: LlmUsage | null;
+  /**
+   * Every call this answer took, the failed ones retried before it included (a timed-out call may have
+   * been billed). Absent: the answer's own call only (read it with `spendOfResponse`).
+   */
+  spend?: LlmSpend;
   model: string;
   latencyMs: number;
 };
@@ -80,13 +91,16 @@ export type LlmProviderSettings = {
 
 /**
  * A failed LLM call. `message` is for users; `detail` (the URL and the provider's answer) is for the log.
- * `retryAfterMs` is the provider's Retry-After, when it sent one.
+ * `retryAfterMs` is the provider's Retry-After, when it sent one. `spend` is what the failed call (and
+ * the calls retried before it) may have cost: an error status is not billed; a call that ended without
+ * an answer, or whose answer could not be read, may have been.
  */
 export class LlmCallError extends LlmError {
   readonly status: number | null;
   readonly retryAfterMs: number | null;
   readonly detail: string;
   readonly attempts: number;
+  readonly spend: LlmSpend;
 
   constructor(
     code: 'llm_unavailable' | 'llm_bad_response',
@@ -98,6 +112,7 @@ export class LlmCallError extends LlmError {
       retryAfterMs?: number | null;
       detail: string;
       attempts?: number;
+      spend: LlmSpend;
     },
   ) {
     super(code, message, { cause: options.cause, retryable: options.retryable });
@@ -106,7 +121,35 @@ export class LlmCallError extends LlmError {
     this.retryAfterMs = options.retryAfterMs ?? null;
     this.detail = options.detail;
     this.attempts = options.attempts ?? 1;
+    this.spend = options.spend;
   }
+
+  /** The same failure, charged with `spend` (the calls made before it included). */
+  withSpend(spend: LlmSpend): LlmCallError {
+    return new LlmCallError(this.code as 'llm_unavailable' | 'llm_bad_response', this.message, {
+      cause: this.cause,
+      retryable: this.retryable,
+      status: this.status,
+      retryAfterMs: this.retryAfterMs,
+      detail: this.detail,
+      attempts: this.attempts,
+      spend,
+    });
+  }
+}
+
+/** What an answer cost, its retried calls included. */
+export function spendOfResponse(response: LlmResponse): LlmSpend {
+  return response.spend ?? spendOfAnswer(response.usage);
+}
+
+/**
+ * What a failed LLM call cost, as far as anyone can tell: the spend an LlmCallError or an
+ * InvalidJsonAnswerError carries; any other error (a provider of another kind) may have been billed.
+ */
+export function spendOfError(error: unknown): LlmSpend {
+  if (error instanceof LlmCallError || error instanceof InvalidJsonAnswerError) return error.spend;
+  return ONE_UNMETERED_CALL;
 }
 
 // One backoff wait never exceeds this, however many retries are allowed.
@@ -161,11 +204,16 @@ async function completeWithRetries(
   const policy = settings.retry ?? NO_RETRIES;
   const random = settings.random ?? Math.random;
   let waitedMs = 0;
+  // The failed calls before the current one: a timed-out call may have been billed.
+  let spent: LlmSpend = NO_SPEND;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await send();
-    } catch (error) {
-      if (!(error instanceof LlmCallError)) throw error;
+      const response = await send();
+      return attempt === 1 ? response : { ...response, spend: addSpend(spent, spendOfResponse(response)) };
+    } catch (caught) {
+      if (!(caught instanceof LlmCallError)) throw caught;
+      spent = addSpend(spent, caught.spend);
+      const error = attempt === 1 ? caught : caught.withSpend(spent);
       const waitMs = planRetryWait(error, attempt, waitedMs, policy, random);
       settings.log?.warn(
         {
@@ -190,6 +238,7 @@ async function completeWithRetries(
           retryable: false,
           detail: `aborted while waiting ${waitMs} ms to retry after: ${error.detail}`,
           attempts: attempt,
+          spend: spent,
         });
       }
       waitedMs += waitMs;
@@ -226,6 +275,7 @@ function describeFinalError(error: LlmCallError, attempts: number, policy: Retry
     retryAfterMs: error.retryAfterMs,
     detail: error.detail,
     attempts,
+    spend: error.spend,
   });
 }
 
@@ -271,6 +321,7 @@ async function sendOpenAiRequest(settings: LlmProviderSettings, req: LlmRequest)
     throw new LlmCallError('llm_bad_response', 'OpenAI response has no message content', {
       retryable: false,
       detail: snippet(JSON.stringify(body)),
+      spend: spendOfAnswer(parseOpenAiUsage(parsed.usage)),
     });
   }
   return {
@@ -332,6 +383,7 @@ async function sendAnthropicRequest(settings: LlmProviderSettings, req: LlmReque
     throw new LlmCallError('llm_bad_response', 'Anthropic response has no text content', {
       retryable: false,
       detail: snippet(JSON.stringify(body)),
+      spend: spendOfAnswer(parseAnthropicUsage(parsed.usage)),
     });
   }
   return {
@@ -383,6 +435,8 @@ async function postJson(
       retryable: false,
       status: response.status,
       detail: `POST ${url} answered HTTP ${response.status} with a body that is not JSON: ${snippet(raw)}`,
+      // An answer was given, and may have been billed, but its usage cannot be read.
+      spend: ONE_UNMETERED_CALL,
     });
   }
 }
@@ -399,6 +453,7 @@ function toTransportError(
       cause: error,
       retryable: false,
       detail,
+      spend: ONE_UNMETERED_CALL,
     });
   }
   const timedOut = error instanceof Error && error.name === 'TimeoutError';
@@ -406,8 +461,13 @@ function toTransportError(
   const message = timedOut
     ? `LLM request timed out after ${options.timeoutMs} ms`
     : `LLM provider is unreachable${code ? ` (${code})` : ''}`;
-  return new LlmCallError('llm_unavailable', message, { cause: error, retryable: true, detail });
+  // A request that never reached the provider cost nothing; one cut off on its way may have been billed.
+  const spend = code !== null && UNSENT_ERROR_CODES.has(code) ? NO_SPEND : ONE_UNMETERED_CALL;
+  return new LlmCallError('llm_unavailable', message, { cause: error, retryable: true, detail, spend });
 }
+
+// Socket errors raised before a request is sent: nothing reached the provider.
+const UNSENT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function toStatusError(response: Response, raw: string, url: string): LlmCallError {
   const status = response.status;
@@ -421,6 +481,8 @@ function toStatusError(response: Response, raw: string, url: string): LlmCallErr
       status,
       retryAfterMs: retryable ? parseRetryAfter(response.headers) : null,
       detail: `POST ${url} answered HTTP ${status}: ${snippet(raw)}`,
+      // Providers do not bill a request they answer with an error status.
+      spend: NO_SPEND,
     },
   );
 }
@@ -470,6 +532,7 @@ function parseProviderBody<T>(schema: z.ZodType<T>, body: unknown, protocol: str
       cause: result.error,
       retryable: false,
       detail: `${z.prettifyError(result.error)}: ${snippet(JSON.stringify(body) ?? '')}`,
+      spend: ONE_UNMETERED_CALL,
     });
   }
   return result.data;
@@ -477,10 +540,13 @@ function parseProviderBody<T>(schema: z.ZodType<T>, body: unknown, protocol: str
 
 export type JsonCompletion<T> = {
   value: T;
+  /** 0 when unknown: read `usage` (or `spend`) to tell unknown from zero. */
   promptTokens: number;
   completionTokens: number;
-  /** Summed over every attempt; null when any attempt reported no usage. */
+  /** Summed over every attempt; null when any attempt's usage is unknown. */
   usage: LlmUsage | null;
+  /** Every call the answer took: the attempts and the provider's retries. */
+  spend: LlmSpend;
   attempts: number;
   model: string;
 };
@@ -488,9 +554,9 @@ export type JsonCompletion<T> = {
 /**
  * Asks for a JSON answer and validates it with `schema`. A malformed or invalid answer is sent back with
  * the validation problem and asked again, up to `maxAttempts` calls in all; then throws
- * `InvalidJsonAnswerError` (an `LlmError('llm_bad_response', retryable false)` carrying the usage spent).
- * Provider errors propagate unchanged. Token usage is summed over every attempt, because every attempt
- * is paid for.
+ * `InvalidJsonAnswerError` (an `LlmError('llm_bad_response', retryable false)` carrying the spend).
+ * Provider errors propagate, charged with the spend of the attempts before them (an LlmCallError's
+ * `spend`). Usage is summed over every attempt, because every attempt is paid for.
  */
 export async function completeJson<T>(
   provider: LlmProvider,
@@ -499,22 +565,25 @@ export async function completeJson<T>(
   options: { maxAttempts: number },
 ): Promise<JsonCompletion<T>> {
   const messages = [...request.messages];
-  let promptTokens = 0;
-  let completionTokens = 0;
-  const usages: (LlmUsage | null)[] = [];
+  let spent: LlmSpend = NO_SPEND;
   let lastProblem = '';
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
-    const response = await provider.complete({ ...request, messages });
-    promptTokens += response.promptTokens;
-    completionTokens += response.completionTokens;
-    usages.push(response.usage);
+    let response: LlmResponse;
+    try {
+      response = await provider.complete({ ...request, messages });
+    } catch (error) {
+      throw chargeEarlierAttempts(error, spent);
+    }
+    spent = addSpend(spent, spendOfResponse(response));
     const checked = validateJsonText(response.text, schema);
     if (checked.ok) {
+      const usage = knownUsage(spent);
       return {
         value: checked.value,
-        promptTokens,
-        completionTokens,
-        usage: sumUsage(usages),
+        promptTokens: usage?.promptTokens ?? 0,
+        completionTokens: usage?.completionTokens ?? 0,
+        usage,
+        spend: spent,
         attempts: attempt,
         model: response.model,
       };
@@ -530,8 +599,21 @@ export async function completeJson<T>(
   }
   throw new InvalidJsonAnswerError(
     `${provider.name}/${provider.model} gave no valid JSON answer in ${options.maxAttempts} attempts: ${lastProblem}`,
-    { usage: sumUsage(usages), attempts: options.maxAttempts },
+    { spend: spent, attempts: options.maxAttempts },
   );
+}
+
+// A provider failure after paid attempts carries their spend too; other errors (bugs) pass unchanged.
+function chargeEarlierAttempts(error: unknown, spent: LlmSpend): unknown {
+  if (!hasSpend(spent) || !(error instanceof LlmError)) return error;
+  const spend = addSpend(spent, spendOfError(error));
+  if (error instanceof LlmCallError) return error.withSpend(spend);
+  return new LlmCallError(error.code as 'llm_unavailable' | 'llm_bad_response', error.message, {
+    cause: error,
+    retryable: error.retryable,
+    detail: error.message,
+    spend,
+  });
 }
 
 type JsonCheck<T> = { ok: true; value: T } | { ok: false; problem: string };

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { LlmError } from '../errors.js';
+import { estimateCost } from './pricing.js';
 
 export interface LlmUsage {
   promptTokens: number | null;
@@ -82,21 +83,99 @@ export function sumUsage(usages: readonly (LlmUsage | null)[]): LlmUsage | null 
 }
 
 /**
+ * What a series of LLM calls spent, as far as the providers said. Every answer is a paid call: its usage
+ * is summed when the provider reported it; an answer without usage, and a call that ended without an
+ * answer (a timeout, a dropped connection: the provider may have billed it), are unmetered. A call
+ * refused with an HTTP error status, or that never reached the provider, was not billed and counts in
+ * neither.
+ */
+export interface LlmSpend {
+  /** Summed over the metered calls; null when no call reported usage. */
+  usage: LlmUsage | null;
+  meteredCalls: number;
+  unmeteredCalls: number;
+}
+
+/** Nothing billed: no call reached a provider, or every one was refused with an error status. */
+export const NO_SPEND: LlmSpend = Object.freeze({ usage: null, meteredCalls: 0, unmeteredCalls: 0 });
+
+/** One call that may have been billed without reporting usage. */
+export const ONE_UNMETERED_CALL: LlmSpend = Object.freeze({
+  usage: null,
+  meteredCalls: 0,
+  unmeteredCalls: 1,
+});
+
+/** The spend of one answered call: metered when the provider reported usage. */
+export function spendOfAnswer(usage: LlmUsage | null): LlmSpend {
+  return usage === null ? ONE_UNMETERED_CALL : { usage, meteredCalls: 1, unmeteredCalls: 0 };
+}
+
+export function addSpend(...spends: readonly LlmSpend[]): LlmSpend {
+  return spends.reduce<LlmSpend>(
+    (sum, spend) => ({
+      usage:
+        sum.usage === null
+          ? spend.usage
+          : spend.usage === null
+            ? sum.usage
+            : sumUsage([sum.usage, spend.usage]),
+      meteredCalls: sum.meteredCalls + spend.meteredCalls,
+      unmeteredCalls: sum.unmeteredCalls + spend.unmeteredCalls,
+    }),
+    NO_SPEND,
+  );
+}
+
+/** Whether any call may have been billed (there is something to record). */
+export function hasSpend(spend: LlmSpend): boolean {
+  return spend.meteredCalls + spend.unmeteredCalls > 0;
+}
+
+/**
+ * The usage of every call together: known only when at least one call reported usage and no call may
+ * have been billed without reporting it; else null (unknown, never 0).
+ */
+export function knownUsage(spend: LlmSpend): LlmUsage | null {
+  return spend.unmeteredCalls > 0 ? null : spend.usage;
+}
+
+/** Tokens and cost as stored: each null when unknown; the cost also when the model has no price. */
+export interface PricedSpend {
+  promptTokens: number | null;
+  completionTokens: number | null;
+  cost: number | null;
+}
+
+export function priceSpend(model: string, spend: LlmSpend): PricedSpend {
+  const usage = knownUsage(spend);
+  const promptTokens = usage?.promptTokens ?? null;
+  const completionTokens = usage?.completionTokens ?? null;
+  const cost =
+    usage === null || promptTokens === null || completionTokens === null
+      ? null
+      : estimateCost(model, promptTokens, completionTokens, usage);
+  return { promptTokens, completionTokens, cost };
+}
+
+/**
  * A JSON answer that stayed invalid after every attempt. Each attempt was a paid call, so the error
- * carries their summed usage for the caller to record (`usage` null when any attempt reported none).
+ * carries what they spent for the caller to record (`usage` null when it is unknown).
  */
 export class InvalidJsonAnswerError extends LlmError {
+  readonly spend: LlmSpend;
   readonly usage: LlmUsage | null;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
+  readonly promptTokens: number | null;
+  readonly completionTokens: number | null;
   readonly attempts: number;
 
-  constructor(message: string, spent: { usage: LlmUsage | null; attempts: number }) {
+  constructor(message: string, spent: { spend: LlmSpend; attempts: number }) {
     super('llm_bad_response', message, { retryable: false });
     this.name = 'InvalidJsonAnswerError';
-    this.usage = spent.usage;
-    this.promptTokens = spent.usage?.promptTokens ?? 0;
-    this.completionTokens = spent.usage?.completionTokens ?? 0;
+    this.spend = spent.spend;
+    this.usage = knownUsage(spent.spend);
+    this.promptTokens = this.usage?.promptTokens ?? null;
+    this.completionTokens = this.usage?.completionTokens ?? null;
     this.attempts = spent.attempts;
   }
 }

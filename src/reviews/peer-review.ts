@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import { REVIEW_TASK_JOB } from '../evaluation/evaluation.js';
 import {
   delimitUntrusted,
+  describeCriteria,
   type JudgeUsage,
   truncateForPrompt,
   UNTRUSTED_DATA_RULES,
@@ -19,8 +20,8 @@ import {
   scoreRelevance,
 } from '../evaluation/offline-evaluator.js';
 import { ratingToScore, roundTo } from '../evaluation/scores.js';
-import { estimateCost } from '../llm/pricing.js';
 import { completeJson, type LlmProvider } from '../llm/provider.js';
+import { priceSpend } from '../llm/usage.js';
 
 export type Reviewer = { agentId: string; nickname: string; perspective: string };
 
@@ -47,7 +48,7 @@ export type PeerReview = {
   reviewText: string;
   source: 'llm' | 'heuristic';
   evaluatorVersion: string;
-  /** Null for heuristic reviews, which cost nothing. */
+  /** Null for heuristic reviews, which make no LLM call: their tokens are stored as null (nothing to know). */
   usage: JudgeUsage | null;
 };
 
@@ -162,12 +163,11 @@ const peerReviewJsonSchema = {
 export function buildPeerReviewSystemPrompt(
   reviewer: Reviewer,
   category: string | null,
-  criteria: string[],
+  criteria: readonly string[],
+  boundary?: string,
 ): string {
-  const criteriaBlock =
-    criteria.length > 0
-      ? `\nA good output in this category:\n${criteria.map((criterion) => `- ${criterion}`).join('\n')}`
-      : '';
+  const described = describeCriteria(criteria, boundary);
+  const criteriaBlock = described ? `\n${described}` : '';
   return `You are ${reviewer.nickname}, an AI agent on a team, reviewing a colleague's work. Your perspective is ${reviewer.perspective}: judge the work mainly through that lens, fairly and specifically.
 The task's objective category is "${category ?? 'general'}".${criteriaBlock}
 
@@ -191,7 +191,10 @@ function buildPeerReviewUserMessage(input: PeerReviewInput): string {
   ].join('\n\n');
 }
 
-/** An LLM peer review; malformed answers are retried like the judge's, provider errors propagate. */
+/**
+ * An LLM peer review; malformed answers are retried like the judge's, provider errors propagate (both
+ * carrying what the calls spent: spendOfError).
+ */
 export async function reviewWithLlm(
   provider: LlmProvider,
   reviewer: Reviewer,
@@ -222,12 +225,7 @@ export async function reviewWithLlm(
     reviewText: answer.value.review_text,
     source: 'llm',
     evaluatorVersion: `${LLM_PEER_REVIEW_VERSION}:${provider.model}`,
-    usage: {
-      promptTokens: answer.promptTokens,
-      completionTokens: answer.completionTokens,
-      cost: estimateCost(provider.model, answer.promptTokens, answer.completionTokens),
-      attempts: answer.attempts,
-    },
+    usage: { ...priceSpend(provider.model, answer.spend), attempts: answer.attempts, spend: answer.spend },
   };
 }
 

@@ -14,6 +14,8 @@ import { decideFailure, EVALUATION_RATE_LIMIT, REVIEW_TASK_JOB } from '../evalua
 import { findTaskForEvaluation, takeRateLimitToken } from '../evaluation/evaluation.queries.js';
 import { applyScoreChange, lockTask } from '../evaluation/rescore.js';
 import { roundTo } from '../evaluation/scores.js';
+import { spendOfError } from '../llm/provider.js';
+import { hasSpend, priceSpend } from '../llm/usage.js';
 import { enqueueJobs } from '../tasks/tasks.queries.js';
 import {
   buildReviewJobKey,
@@ -30,8 +32,20 @@ import {
   findActiveAgentIds,
   findReviewerRatingPairs,
   findReviewsForTask,
-  insertPeerReview,
+  savePeerReview,
 } from './reviews.queries.js';
+
+/**
+ * Whether a stored review settles the reviewer's part for a job at `attempt`: a done review does, and so
+ * does a failed one, unless an earlier attempt of this same job left it (it failed transiently after
+ * paid calls, and stored their usage while its job retried).
+ */
+export function isReviewSettled(
+  review: { status: 'done' | 'failed'; attempts: number },
+  attempt: Pick<JobAttempt, 'attempts'>,
+): boolean {
+  return review.status === 'done' || review.attempts >= attempt.attempts;
+}
 
 /**
  * Peer-reviews one completed task by every configured reviewer still due (never the task's own agent,
@@ -50,7 +64,7 @@ export async function reviewTask(
   const due = selectReviewers(
     deps.reviewers,
     task.agent_id,
-    existing.map((review) => review.reviewer_agent_id),
+    existing.filter((review) => isReviewSettled(review, attempt)).map((review) => review.reviewer_agent_id),
   );
   const failures: string[] = [];
   let transient: unknown;
@@ -96,7 +110,8 @@ export async function reviewTaskBy(
   if (!agents.has(reviewer.agentId))
     return { status: 'skipped', reason: `${reviewer.nickname} is not active` };
   const existing = await findReviewsForTask(deps.db, taskId);
-  if (existing.some((review) => review.reviewer_agent_id === reviewer.agentId)) {
+  const stored = existing.find((review) => review.reviewer_agent_id === reviewer.agentId);
+  if (stored && isReviewSettled(stored, attempt)) {
     return { status: 'skipped', reason: `${reviewer.nickname} already reviewed the task` };
   }
   const input = {
@@ -115,28 +130,37 @@ export async function reviewTaskBy(
     } catch (error) {
       if (!(error instanceof LlmError)) throw error;
       const decision = decideFailure(error, attempt);
+      const spend = spendOfError(error);
+      // Recorded with its reason (and no score), so the review is neither lost nor retried forever; a
+      // transient failure is recorded only when its calls may have cost something, and its job retries.
+      if (!decision.retry || hasSpend(spend)) {
+        const priced = priceSpend(deps.provider.model, spend);
+        await savePeerReview(
+          deps.db,
+          {
+            task_id: taskId,
+            evaluated_agent_id: task.agent_id,
+            reviewer_agent_id: reviewer.agentId,
+            perspective: reviewer.perspective,
+            status: 'failed',
+            failure_reason: decision.reason,
+            score: null,
+            strengths: [],
+            weaknesses: [],
+            suggestions: [],
+            review_text: '',
+            source: 'llm',
+            evaluator_version: `${LLM_PEER_REVIEW_VERSION}:${deps.provider.model}`,
+            reviewer_weight: 1,
+            prompt_tokens: priced.promptTokens,
+            completion_tokens: priced.completionTokens,
+            estimated_cost: priced.cost,
+            attempts: attempt.attempts,
+          },
+          { spent: hasSpend(spend) },
+        );
+      }
       if (decision.retry) throw error;
-      // Recorded with its reason (and no score), so the review is neither lost nor retried forever.
-      await insertPeerReview(deps.db, {
-        task_id: taskId,
-        evaluated_agent_id: task.agent_id,
-        reviewer_agent_id: reviewer.agentId,
-        perspective: reviewer.perspective,
-        status: 'failed',
-        failure_reason: decision.reason,
-        score: null,
-        strengths: [],
-        weaknesses: [],
-        suggestions: [],
-        review_text: '',
-        source: 'llm',
-        evaluator_version: `${LLM_PEER_REVIEW_VERSION}:${deps.provider.model}`,
-        reviewer_weight: 1,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        estimated_cost: 0,
-        attempts: attempt.attempts,
-      });
       return { status: 'failed', reason: decision.reason };
     }
   } else {
@@ -161,24 +185,31 @@ async function storeReview(
   await runTransaction(deps.db, async (trx) => {
     const locked = await lockTask(trx, taskId);
     if (!locked) return;
-    const inserted = await insertPeerReview(trx, {
-      task_id: taskId,
-      evaluated_agent_id: evaluatedAgentId,
-      reviewer_agent_id: reviewer.agentId,
-      perspective: reviewer.perspective,
-      score: review.score,
-      strengths: review.strengths,
-      weaknesses: review.weaknesses,
-      suggestions: review.suggestions,
-      review_text: review.reviewText,
-      source: review.source,
-      evaluator_version: review.evaluatorVersion,
-      reviewer_weight: roundTo(agreement.weight, 2),
-      prompt_tokens: review.usage?.promptTokens ?? 0,
-      completion_tokens: review.usage?.completionTokens ?? 0,
-      estimated_cost: review.usage?.cost ?? 0,
-      attempts,
-    });
+    const inserted = await savePeerReview(
+      trx,
+      {
+        task_id: taskId,
+        evaluated_agent_id: evaluatedAgentId,
+        reviewer_agent_id: reviewer.agentId,
+        perspective: reviewer.perspective,
+        status: 'done',
+        failure_reason: null,
+        score: review.score,
+        strengths: review.strengths,
+        weaknesses: review.weaknesses,
+        suggestions: review.suggestions,
+        review_text: review.reviewText,
+        source: review.source,
+        evaluator_version: review.evaluatorVersion,
+        reviewer_weight: roundTo(agreement.weight, 2),
+        // A heuristic review makes no LLM call: its usage is null (nothing to know), never a measured 0.
+        prompt_tokens: review.usage?.promptTokens ?? null,
+        completion_tokens: review.usage?.completionTokens ?? null,
+        estimated_cost: review.usage?.cost ?? null,
+        attempts,
+      },
+      { spent: review.usage !== null && hasSpend(review.usage.spend) },
+    );
     // A concurrent run stored this reviewer's review first: the task's figures already include it.
     if (!inserted) return;
     const reviews = await findReviewsForTask(trx, taskId);

@@ -1,5 +1,7 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, PeerEvaluationRow } from '../db/database.js';
+import type { SpendTotals } from '../evaluation/evaluation.js';
+import { selectSpendTotals } from '../evaluation/evaluation.queries.js';
 
 export async function findReviewsForTask(
   db: Kysely<Database>,
@@ -31,18 +33,30 @@ export interface NewPeerReview {
   source: 'llm' | 'heuristic';
   evaluator_version: string;
   reviewer_weight: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  estimated_cost: number;
+  /** This run's usage; null when unknown, or when the run made no paid call (see `spent`). */
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  estimated_cost: number | null;
   /** Attempts the review's job made, the last one included (1 when omitted). */
   attempts?: number;
 }
 
-/** Stores a review; a reviewer who already reviewed the task is skipped (undefined), never stored twice. */
-export async function insertPeerReview(
+/**
+ * Stores a review. A finished review is never stored twice: a reviewer whose 'done' review exists is
+ * skipped (undefined). A 'failed' row (a failure recorded while the job retried, or a final one when
+ * the caller chose to review again) is replaced, and its usage added to this run's: a sum with an
+ * unknown part is unknown (null). `spent` false says this run made no paid call, so the stored usage
+ * stays as it was.
+ */
+export async function savePeerReview(
   db: Kysely<Database>,
   review: NewPeerReview,
+  options: { spent: boolean },
 ): Promise<PeerEvaluationRow | undefined> {
+  const added = (column: 'prompt_tokens' | 'completion_tokens' | 'estimated_cost') =>
+    options.spent
+      ? sql<number | null>`agent_peer_evaluations.${sql.ref(column)} + excluded.${sql.ref(column)}`
+      : sql<number | null>`agent_peer_evaluations.${sql.ref(column)}`;
   return db
     .insertInto('agent_peer_evaluations')
     .values({
@@ -51,9 +65,44 @@ export async function insertPeerReview(
       weaknesses: JSON.stringify(review.weaknesses),
       suggestions: JSON.stringify(review.suggestions),
     })
-    .onConflict((oc) => oc.columns(['task_id', 'reviewer_agent_id']).doNothing())
+    .onConflict((oc) =>
+      oc
+        .columns(['task_id', 'reviewer_agent_id'])
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          failure_reason: eb.ref('excluded.failure_reason'),
+          score: eb.ref('excluded.score'),
+          strengths: eb.ref('excluded.strengths'),
+          weaknesses: eb.ref('excluded.weaknesses'),
+          suggestions: eb.ref('excluded.suggestions'),
+          review_text: eb.ref('excluded.review_text'),
+          source: eb.ref('excluded.source'),
+          evaluator_version: eb.ref('excluded.evaluator_version'),
+          reviewer_weight: eb.ref('excluded.reviewer_weight'),
+          prompt_tokens: added('prompt_tokens'),
+          completion_tokens: added('completion_tokens'),
+          estimated_cost: added('estimated_cost'),
+          attempts: eb.ref('excluded.attempts'),
+        }))
+        .where('agent_peer_evaluations.status', '<>', 'done'),
+    )
     .returningAll()
     .executeTakeFirst();
+}
+
+/** What each reviewer agent's reviews spent over every task of a project (see SpendTotals). */
+export async function findReviewerSpend(
+  db: Kysely<Database>,
+  projectId: string,
+): Promise<({ reviewer_agent_id: string } & SpendTotals)[]> {
+  const result = await sql<{ reviewer_agent_id: string } & SpendTotals>`
+    SELECT reviewer_agent_id, ${selectSpendTotals(sql<boolean>`source = 'llm'`)}
+    FROM agent_peer_evaluations
+    WHERE project_id = ${projectId}
+    GROUP BY reviewer_agent_id
+    ORDER BY reviewer_agent_id
+  `.execute(db);
+  return result.rows;
 }
 
 /** Each reviewer's past scores beside the user's rating of the same task (rated tasks only). */

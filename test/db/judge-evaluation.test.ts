@@ -133,11 +133,13 @@ describe.each(databaseKinds())('the LLM judge as a job (%s PostgreSQL)', (kind) 
     expect(row?.prompt_tokens).toBe(240);
   });
 
-  for (const [label, reply] of [
-    ['429', { status: 429 }],
-    ['500', { status: 500 }],
-    ['a timeout', { delayMs: 2_000, json: GOOD_VERDICT }],
-  ] as [string, FakeReply][]) {
+  // An error status is not billed: nothing is recorded while the job retries. A timed-out call may have
+  // been billed: its unknown usage is recorded, and leaves the evaluation's usage unknown.
+  for (const [label, reply, pendingRows, storedTokens] of [
+    ['429', { status: 429 }, 0, 1000],
+    ['500', { status: 500 }, 0, 1000],
+    ['a timeout', { delayMs: 2_000, json: GOOD_VERDICT }, 1, null],
+  ] as [string, FakeReply, number, number | null][]) {
     it(`leaves the job to retry after ${label}, then stores the verdict once the judge answers`, async () => {
       const taskId = await completeTask(app);
       judgeReply = () => reply;
@@ -146,10 +148,14 @@ describe.each(databaseKinds())('the LLM judge as a job (%s PostgreSQL)', (kind) 
       );
       expect(failed).toBeInstanceOf(LlmError);
       expect((failed as LlmError).retryable).toBe(true);
-      expect(await evaluationsOf(taskId)).toEqual([]);
-      judgeReply = () => ({ json: GOOD_VERDICT });
+      const pending = await evaluationsOf(taskId);
+      expect(pending).toHaveLength(pendingRows);
+      for (const row of pending) expect(row).toMatchObject({ status: 'failed', prompt_tokens: null });
+      judgeReply = () => ({ json: GOOD_VERDICT, usage: { promptTokens: 1000, completionTokens: 200 } });
       expect(await evaluateTask(deps, taskId, { attempts: 2, maxAttempts: 6 })).toEqual({ status: 'done' });
-      expect(await evaluationsOf(taskId)).toHaveLength(1);
+      expect(await evaluationsOf(taskId)).toMatchObject([
+        { status: 'done', attempts: 2, prompt_tokens: storedTokens },
+      ]);
     });
   }
 

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { estimateCost } from '../../src/llm/pricing.js';
-import { completeJson, createLlmProvider } from '../../src/llm/provider.js';
-import { InvalidJsonAnswerError, sumUsage } from '../../src/llm/usage.js';
+import { completeJson, createLlmProvider, LlmCallError, spendOfError } from '../../src/llm/provider.js';
+import {
+  addSpend,
+  InvalidJsonAnswerError,
+  type LlmUsage,
+  NO_SPEND,
+  priceSpend,
+  spendOfAnswer,
+  sumUsage,
+} from '../../src/llm/usage.js';
 import { type FakeLlmServer, startFakeLlmServer } from '../support/fake-llm-server.js';
 
 let server: FakeLlmServer;
@@ -120,6 +128,131 @@ describe('completeJson usage', () => {
     expect((failure as InvalidJsonAnswerError).usage).toMatchObject({
       promptTokens: 1665,
       completionTokens: 60,
+    });
+  });
+});
+
+describe('what failed calls spent', () => {
+  const schema = z.object({ score: z.number() });
+  const retrying = (model = 'gpt-4o-mini', timeoutMs = 2000) =>
+    createLlmProvider({
+      kind: 'openai',
+      baseUrl: server.baseUrl,
+      model,
+      timeoutMs,
+      retry: { maxRetries: 3, baseDelayMs: 1, maxTotalWaitMs: 1000 },
+    });
+  const usage = (promptTokens: number, completionTokens: number): LlmUsage => ({
+    promptTokens,
+    completionTokens,
+    cachedPromptTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+  });
+
+  it('says null, not 0, when three invalid answers reported no usage', async () => {
+    server.script([
+      { malformed: true, usage: null },
+      { malformed: true, usage: null },
+      { malformed: true, usage: null },
+    ]);
+    const failure = await completeJson(provider('openai', 'gpt-4o'), ask, schema, { maxAttempts: 3 }).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ attempts: 3, promptTokens: null, completionTokens: null, usage: null });
+    expect(spendOfError(failure)).toEqual({ usage: null, meteredCalls: 0, unmeteredCalls: 3 });
+  });
+
+  it('charges a provider failure with the paid attempts before it', async () => {
+    server.script([{ malformed: true, usage: { promptTokens: 555, completionTokens: 20 } }, { status: 401 }]);
+    const failure = await completeJson(provider('openai', 'gpt-4o-mini'), ask, schema, {
+      maxAttempts: 3,
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(LlmCallError);
+    expect(failure).toMatchObject({ status: 401, code: 'llm_unavailable', retryable: false });
+    const spend = spendOfError(failure);
+    // The 401 itself was not billed; the malformed answer was.
+    expect(spend).toMatchObject({ meteredCalls: 1, unmeteredCalls: 0 });
+    expect(priceSpend('gpt-4o-mini', spend)).toEqual({
+      promptTokens: 555,
+      completionTokens: 20,
+      cost: estimateCost('gpt-4o-mini', 555, 20),
+    });
+  });
+
+  it('counts error statuses retried by the provider as unbilled', async () => {
+    server.script([
+      { status: 429 },
+      { status: 500 },
+      { json: { score: 1 }, usage: { promptTokens: 100, completionTokens: 5 } },
+    ]);
+    const answer = await completeJson(retrying(), ask, schema, { maxAttempts: 1 });
+    expect(answer.spend).toMatchObject({ meteredCalls: 1, unmeteredCalls: 0 });
+    expect(answer.usage).toMatchObject({ promptTokens: 100, completionTokens: 5 });
+  });
+
+  it('makes the sum unknown when a retried call timed out: the provider may have billed it', async () => {
+    server.script([
+      { delayMs: 500, json: { score: 1 } },
+      { json: { score: 1 }, usage: { promptTokens: 100, completionTokens: 5 } },
+    ]);
+    const answer = await completeJson(retrying('gpt-4o-mini', 100), ask, schema, { maxAttempts: 1 });
+    expect(answer.value).toEqual({ score: 1 });
+    expect(answer.spend).toMatchObject({ meteredCalls: 1, unmeteredCalls: 1 });
+    expect(answer.usage).toBeNull();
+    expect(priceSpend('gpt-4o-mini', answer.spend)).toEqual({
+      promptTokens: null,
+      completionTokens: null,
+      cost: null,
+    });
+  });
+
+  it('charges a final timeout with every timed-out call', async () => {
+    server.setFallback(() => ({ delayMs: 500, json: { score: 1 } }));
+    const failure = await retrying('gpt-4o-mini', 50)
+      .complete(ask)
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ retryable: true, attempts: 4 });
+    expect(spendOfError(failure)).toEqual({ usage: null, meteredCalls: 0, unmeteredCalls: 4 });
+  });
+
+  it('charges nothing for a provider that cannot be reached', async () => {
+    const closed = await startFakeLlmServer();
+    const baseUrl = closed.baseUrl;
+    await closed.close();
+    const failure = await createLlmProvider({
+      kind: 'openai',
+      baseUrl,
+      model: 'gpt-4o-mini',
+      timeoutMs: 1000,
+    })
+      .complete(ask)
+      .catch((error: unknown) => error);
+    expect((failure as LlmCallError).message).toContain('ECONNREFUSED');
+    expect(spendOfError(failure)).toEqual(NO_SPEND);
+  });
+
+  it('adds spends: counts add, usage sums over the metered calls', () => {
+    const spend = addSpend(spendOfAnswer(usage(10, 2)), NO_SPEND, spendOfAnswer(usage(5, 1)));
+    expect(spend).toEqual({ usage: usage(15, 3), meteredCalls: 2, unmeteredCalls: 0 });
+    expect(addSpend(spend, spendOfAnswer(null))).toMatchObject({ meteredCalls: 2, unmeteredCalls: 1 });
+    expect(priceSpend('gpt-4o-mini', addSpend(spend, spendOfAnswer(null))).promptTokens).toBeNull();
+    // Nothing billed: nothing to know.
+    expect(priceSpend('gpt-4o-mini', NO_SPEND)).toEqual({
+      promptTokens: null,
+      completionTokens: null,
+      cost: null,
+    });
+  });
+
+  it('prices cached prompt tokens at their own rate', () => {
+    const cached = { ...usage(1_000_000, 0), cachedPromptTokens: 1_000_000 };
+    // gpt-4o-mini: cached input 0.075 per 1M, against 0.15 uncached.
+    expect(priceSpend('gpt-4o-mini', spendOfAnswer(cached)).cost).toBe(0.075);
+    expect(priceSpend('mystery-1', spendOfAnswer(cached))).toEqual({
+      promptTokens: 1_000_000,
+      completionTokens: 0,
+      cost: null,
     });
   });
 });

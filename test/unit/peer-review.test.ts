@@ -169,7 +169,13 @@ describe('reviewWithLlm', () => {
       source: 'llm',
       evaluatorVersion: 'peer-llm-1:gpt-4.1-mini',
       // 1000 x 0.40/1M + 500 x 1.60/1M = 0.0004 + 0.0008
-      usage: { promptTokens: 1_000, completionTokens: 500, cost: 0.0012, attempts: 1 },
+      usage: {
+        promptTokens: 1_000,
+        completionTokens: 500,
+        cost: 0.0012,
+        attempts: 1,
+        spend: expect.objectContaining({ meteredCalls: 1, unmeteredCalls: 0 }),
+      },
     });
   });
 
