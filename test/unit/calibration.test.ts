@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   bootstrapKappaInterval,
+  describeEvaluatorCalibrations,
+  findJudgedDimensions,
   judgeReliabilityFactor,
   MIN_CALIBRATION_TASKS,
   measureCalibration,
@@ -217,5 +219,59 @@ describe('judgeReliabilityFactor', () => {
     );
     // At the minimum n the factor cannot drop below a half.
     expect(judgeReliabilityFactor({ n: 10, spearman: { value: 0.1, lower: -0.5, upper: 0.6 } })).toBe(0.5);
+  });
+});
+
+describe('findJudgedDimensions', () => {
+  const judge = { source: 'judge' as const, version: 'judge-1:m' };
+  const heuristic = { source: 'heuristic' as const, version: 'heuristic-2' };
+
+  it("names the dimensions that hold the judge's figures after a change", () => {
+    const before = {
+      accuracy_score: null,
+      relevance_score: 0.5,
+      completeness_score: 0.4,
+      score_sources: { relevance: heuristic, completeness: judge },
+    };
+    // The judge's new accuracy, the offline relevance kept, the judge's completeness kept.
+    expect(findJudgedDimensions(before, { accuracy: 0.9, sources: { accuracy: judge } })).toEqual([
+      'accuracy',
+      'completeness',
+    ]);
+    // A rating changes no dimension: the judged one stays judged.
+    expect(findJudgedDimensions(before, { sources: {} })).toEqual(['completeness']);
+    expect(
+      findJudgedDimensions({ ...before, score_sources: { relevance: heuristic } }, { sources: {} }),
+    ).toEqual([]);
+  });
+});
+
+describe('describeEvaluatorCalibrations', () => {
+  it('lists the judge, its dimensions, the offline evaluator and each reviewer, unknown below 10 tasks', () => {
+    const judge = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5].map((rating) => ({
+      accuracy: null,
+      relevance: (rating - 1) / 4,
+      completeness: (rating - 1) / 4,
+      rating,
+    }));
+    const result = describeEvaluatorCalibrations({
+      judge,
+      offline: [],
+      reviews: [{ reviewerAgentId: 'agent_e', score: 0.5, rating: 3 }],
+      reviewerIds: ['agent_d'],
+      reviewerWeight: (pairs) => (pairs.length === 0 ? 1 : 0.8),
+    });
+    expect(result.map((entry) => [entry.evaluator, entry.n, entry.weight, entry.reason])).toEqual([
+      ['judge', 10, 1, null],
+      // The judge's accuracy was never scored: no tasks.
+      ['judge.accuracy', 0, 1, 'too few tasks'],
+      ['judge.relevance', 10, 1, null],
+      ['judge.completeness', 10, 1, null],
+      ['offline', 0, 1, 'too few tasks'],
+      ['reviewer:agent_d', 0, 1, 'too few tasks'],
+      ['reviewer:agent_e', 1, 0.8, 'too few tasks'],
+    ]);
+    expect(result[0]?.spearman).toEqual({ value: 1, lower: 1, upper: 1 });
+    expect(result[5]?.spearman).toBeNull();
   });
 });
