@@ -83,8 +83,8 @@ async function seed(env: Awaited<ReturnType<typeof openBenchEnvironment>>): Prom
     const count = Math.min(10, TASKS - done);
     const results = Array.from({ length: count }, () => randomBytes(RESULT_BYTES / 2).toString('hex'));
     await env.handle.pool.query(
-      `INSERT INTO tasks (user_id, agent_id, command, status, result, completed_at)
-       SELECT $1, 'agent_a', 'write a long report', 'completed', r, now() FROM unnest($2::text[]) AS r`,
+      `INSERT INTO tasks (project_id, user_id, agent_id, command, status, result, completed_at)
+       SELECT '00000000-0000-0000-0000-000000000000', $1, 'agent_a', 'write a long report', 'completed', r, now() FROM unnest($2::text[]) AS r`,
       [DEFAULT_USER_ID, results],
     );
   }

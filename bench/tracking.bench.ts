@@ -132,9 +132,9 @@ async function fillScoredTasks(pool: pg.Pool, from: number, count: number, label
     const size = Math.min(chunk, count - done);
     await pool.query(
       `WITH inserted AS (
-         INSERT INTO tasks (user_id, agent_id, command, objective_category, status, result, model, prompt_tokens,
+         INSERT INTO tasks (project_id, user_id, agent_id, command, objective_category, status, result, model, prompt_tokens,
            completion_tokens, total_tokens, estimated_cost, duration_ms, created_at, started_at, completed_at)
-         SELECT $1::uuid, (ARRAY[${AGENTS.map((a) => `'${a}'`).join(',')}])[1 + i % ${AGENTS.length}],
+         SELECT '00000000-0000-0000-0000-000000000000', $1::uuid, (ARRAY[${AGENTS.map((a) => `'${a}'`).join(',')}])[1 + i % ${AGENTS.length}],
            'filled task ' || i, (ARRAY[${CATEGORIES.map((c) => `'${c}'`).join(',')}])[1 + i % ${CATEGORIES.length}],
            'completed', 'result', 'gpt-4o-mini', 900, 400, 1300, 0.000375, 4000 + i % 5000,
            now() - make_interval(secs => i), now() - make_interval(secs => i), now() - make_interval(secs => i)

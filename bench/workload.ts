@@ -61,11 +61,11 @@ export function rawStatements(
       task.duration_ms,
     );
     const p = (n: number) => `$${i * 11 + n}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, 'completed', ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, now(), now())`;
+    return `(${p(1)}, '00000000-0000-0000-0000-000000000000', ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, 'completed', ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, now(), now())`;
   });
   const statements = [
     {
-      text: `INSERT INTO tasks (id, user_id, agent_id, command, objective_category, status, result, model, prompt_tokens, completion_tokens, total_tokens, duration_ms, started_at, completed_at) VALUES ${taskRows.join(', ')}`,
+      text: `INSERT INTO tasks (id, project_id, user_id, agent_id, command, objective_category, status, result, model, prompt_tokens, completion_tokens, total_tokens, duration_ms, started_at, completed_at) VALUES ${taskRows.join(', ')}`,
       values: taskValues,
     },
   ];
@@ -82,7 +82,7 @@ export function rawStatements(
       task.prompt_tokens + task.completion_tokens,
     );
     const p = (n: number) => `$${i * 7 + n}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
+    return `(${p(1)}, '00000000-0000-0000-0000-000000000000', ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
   });
   statements.push({
     text: `INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, efficiency_score, overall_score, total_tokens) VALUES ${scoreRows.join(', ')}`,

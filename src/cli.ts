@@ -4,6 +4,14 @@ import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstr
 import { describeDatabaseUrl } from './db/connect.js';
 import { classifyDatabaseError } from './db/errors.js';
 import { seedDemo } from './demo/seed-demo.js';
+import {
+  IDENTITY_HELP,
+  readPasswordFromTerminal,
+  runKeysCommand,
+  runProjectsCommand,
+  runUsersCommand,
+  UsageError,
+} from './identity/identity.cli.js';
 import { startMerit } from './server.js';
 
 const SEED_TABLES = [
@@ -25,6 +33,7 @@ Commands:
                        --tasks N (default 5000)  --days N (default 28)  --seed N (default 42)
                        --user UUID (default 00000000-0000-0000-0000-000000000001)
   db-url             Print the PostgreSQL connection string Merit uses (for psql)
+${IDENTITY_HELP}
   help               Show this help
 
 Environment: PORT (8000), HOST (127.0.0.1), DATABASE_URL, MERIT_DATA_DIR (.merit),
@@ -41,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       return runSeedDemo(rest);
     case 'db-url':
       return runDbUrl();
+    case 'users':
+    case 'projects':
+    case 'keys':
+      return runIdentity(command, rest);
     case 'help':
     case '--help':
     case '-h':
@@ -210,6 +223,33 @@ async function runSeedDemo(args: string[]): Promise<number> {
       `\nSeeded ${summary.tasks} tasks (${summary.failed} failed, ${summary.rated} rated, ${summary.evaluated} evaluated and reviewed, ${summary.nodes} nodes) over ${summary.days} days in ${(summary.elapsedMs / 1000).toFixed(1)} s.`,
     );
     return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+/** `users`, `projects` and `keys`: against the configured database (the embedded one is started if needed). */
+async function runIdentity(command: 'users' | 'projects' | 'keys', args: string[]): Promise<number> {
+  const config = loadConfig();
+  // Asked before the database opens, so a prompt is not interleaved with its messages.
+  let password: Promise<string> | undefined;
+  const readPassword = () => {
+    password ??= readPasswordFromTerminal();
+    return password;
+  };
+  const database = await openDatabase(config, (message) => console.error(message));
+  try {
+    await prepareDatabase(database.handle);
+    const db = database.handle.db;
+    const print = (line: string) => console.log(line);
+    if (command === 'users') await runUsersCommand(db, args, { print, readPassword });
+    else if (command === 'projects') await runProjectsCommand(db, args, print);
+    else await runKeysCommand(db, args, print);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`merit ${command}: ${error.message}`);
+    return 2;
   } finally {
     await database.close();
   }

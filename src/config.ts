@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isLoopbackAddress } from './lib/addresses.js';
 import { loadPriceTable, type PriceTable } from './llm/pricing.js';
 
 /** The default user of the seed's single-user world (its curl examples use this id). */
@@ -59,6 +60,16 @@ const envSchema = z.object({
   MERIT_LLM_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
   MERIT_LLM_RETRY_MAX_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   MERIT_PRICES_FILE: optionalText,
+  MERIT_AUTH: z.enum(['local', 'required']).optional(),
+  MERIT_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24 * 7),
+  MERIT_COOKIE_SECURE: booleanText.default(false),
+  MERIT_RATE_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  MERIT_RATE_COMMANDS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  MERIT_LLM_SPEND_PER_DAY_USD: z.coerce.number().positive().optional(),
 });
 
 export interface LlmSettings {
@@ -123,6 +134,32 @@ export interface Config {
   readonly classifyTimeoutMs: number;
   /** The shipped model prices plus MERIT_PRICES_FILE's entries (which win); see src/llm/pricing.ts. */
   readonly prices: PriceTable;
+  /** Who may call the API; see src/identity/authenticate.ts. */
+  readonly auth: AuthSettings;
+}
+
+export interface AuthSettings {
+  /**
+   * `local`: the seed's contract (`?user_id=`, one project, no login), allowed on loopback only.
+   * `required`: a session or an API key on every request but health and docs.
+   */
+  readonly mode: 'local' | 'required';
+  /** True when MERIT_AUTH was not set and the mode follows from the bound address. */
+  readonly modeFromHost: boolean;
+  readonly sessionTtlHours: number;
+  /** Session cookies carry `Secure` (set it when Merit is served over HTTPS). */
+  readonly cookieSecure: boolean;
+  /** Defaults of the shared rate limits; a project's settings may override them. */
+  readonly rateLimits: RateLimitDefaults;
+}
+
+export interface RateLimitDefaults {
+  /** Requests per minute per API key, or per signed-in account. */
+  readonly requestsPerMinute: number;
+  /** Commands (agent runs) per minute per user. */
+  readonly commandsPerMinute: number;
+  /** LLM spend per project and UTC day, in USD; undefined: no cap. */
+  readonly llmSpendPerDayUsd: number | undefined;
 }
 
 export interface DatabaseTimeouts {
@@ -180,6 +217,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     classifyTimeoutMs: e.MERIT_CLASSIFY_TIMEOUT_MS,
     prices: loadPriceTable(e.MERIT_PRICES_FILE),
+    auth: Object.freeze({
+      mode: e.MERIT_AUTH ?? (isLoopbackAddress(e.HOST) ? 'local' : 'required'),
+      modeFromHost: e.MERIT_AUTH === undefined,
+      sessionTtlHours: e.MERIT_SESSION_TTL_HOURS,
+      cookieSecure: e.MERIT_COOKIE_SECURE,
+      rateLimits: Object.freeze({
+        requestsPerMinute: e.MERIT_RATE_REQUESTS_PER_MINUTE,
+        commandsPerMinute: e.MERIT_RATE_COMMANDS_PER_MINUTE,
+        llmSpendPerDayUsd: e.MERIT_LLM_SPEND_PER_DAY_USD,
+      }),
+    }),
   });
 }
 

@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'unknown_agent_mention'
   | 'payload_too_large'
   | 'unauthorized'
+  | 'forbidden'
+  | 'csrf_failed'
+  | 'rate_limited'
   | 'llm_unavailable'
   | 'llm_bad_response'
   | 'service_unavailable';
@@ -76,5 +79,21 @@ export class LlmError extends MeritError {
     super(code, message, { cause: options.cause });
     this.name = 'LlmError';
     this.retryable = options.retryable;
+  }
+}
+
+/** No valid session or API key (required mode), or a bad login. */
+export class UnauthorizedError extends MeritError {
+  constructor(message = 'Sign in, or send an API key as `Authorization: Bearer <key>`') {
+    super('unauthorized', message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** Authenticated, but the role or key scope does not allow this; or a cookie write without its CSRF token. */
+export class ForbiddenError extends MeritError {
+  constructor(message: string, code: 'forbidden' | 'csrf_failed' = 'forbidden') {
+    super(code, message);
+    this.name = 'ForbiddenError';
   }
 }

@@ -14,6 +14,7 @@ import type { AppContext } from './http/context.js';
 import { EventBus } from './http/event-bus.js';
 import { registerEventRoutes } from './http/events.routes.js';
 import { isLoopbackAddress, isWildcardAddress } from './http/host-guard.js';
+import { countOwners } from './identity/identity.queries.js';
 import { createLog } from './lib/log.js';
 import { installPriceTable } from './llm/pricing.js';
 import { createConfiguredLlmProvider } from './llm/provider.js';
@@ -59,8 +60,8 @@ export function createServices(
       onEvent: (event) =>
         events.publish(
           event.kind === 'task'
-            ? { type: 'task', userId: event.userId, taskId: event.taskId }
-            : { type: 'leaderboard', agentIds: event.agentIds },
+            ? { type: 'task', projectId: event.projectId, userId: event.userId, taskId: event.taskId }
+            : { type: 'leaderboard', projectId: event.projectId, agentIds: event.agentIds },
         ),
     },
   });
@@ -116,6 +117,12 @@ export async function startMerit(
   config: Config,
   log: (message: string) => void = console.log,
 ): Promise<RunningMerit> {
+  // Local mode trusts whoever names a user_id: it is only for this machine.
+  if (config.auth.mode === 'local' && !isLoopbackAddress(config.host)) {
+    throw new Error(
+      `MERIT_AUTH=local would let anyone who can reach ${config.host} act as any user: local mode only binds to loopback (127.0.0.1, ::1, localhost). Unset MERIT_AUTH (required is the default off loopback) or bind to 127.0.0.1.`,
+    );
+  }
   const database = await openDatabase(config, log);
   let worker: WorkerHandle | undefined;
   let server: Server | undefined;
@@ -134,8 +141,15 @@ export async function startMerit(
     if (!isLoopbackAddress(config.host)) {
       const where = isWildcardAddress(config.host) ? 'every network interface' : config.host;
       log(`Listening on ${formatHost(config.host)}:${port} (${where}): reachable from other machines.`);
+    }
+    log(
+      config.auth.mode === 'local'
+        ? 'Authentication: local mode (?user_id=, one project, no sign-in; this machine only).'
+        : 'Authentication: required (sign in, or an API key as Authorization: Bearer).',
+    );
+    if (config.auth.mode === 'required' && (await countOwners(services.ctx.db)) === 0) {
       log(
-        'WARNING: Merit has no authentication yet: anyone who can reach this address can read and change its data. Bind to 127.0.0.1 unless the network is trusted.',
+        'No account yet: create the first owner with `npx merit users create --email you@example.com --owner` (it asks for the password).',
       );
     }
     let stopping: Promise<void> | undefined;

@@ -22,7 +22,7 @@ const MAX_RESTART_DELAY_MS = 2000;
 
 /** Every background job Merit runs, by name. */
 export function buildTaskList(ctx: AppContext): TaskList {
-  const onStatsChanged = () => ctx.events.publish({ type: 'leaderboard', agentIds: [] });
+  const onStatsChanged = () => ctx.events.publish({ type: 'leaderboard', projectId: null, agentIds: [] });
   const evaluationDeps = { ...buildEvaluationDeps(ctx.config, ctx.db, ctx.log), onStatsChanged };
   return {
     ...createStatsJobs(ctx.db, onStatsChanged),

@@ -4,6 +4,7 @@ import { parseCommand } from '../commands/commands.js';
 import type { Config, LlmSettings } from '../config.js';
 import type { AgentRow, Database } from '../db/database.js';
 import { LlmError } from '../errors.js';
+import type { Scope } from '../identity/scope.js';
 import { createConfiguredLlmProvider, type LlmLog, type LlmResponse } from '../llm/provider.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { NodeInput } from '../tasks/task-schemas.js';
@@ -11,9 +12,10 @@ import type { TaskView } from '../tasks/tasks.js';
 import { countEarlierRuns, findAgent } from './agents.queries.js';
 import { SIMULATED_MODEL, simulateRun } from './simulated-team.js';
 
-/** Which task to run, for which user (a `run_agent_task` job's payload). */
+/** Which task to run, in which project, for which user (a `run_agent_task` job's payload). */
 export interface RunTarget {
   taskId: string;
+  projectId: string;
   userId: string;
 }
 
@@ -92,30 +94,37 @@ export class AgentRunner {
   }
 
   async run(target: RunTarget, options: { signal?: AbortSignal } = {}): Promise<TaskView> {
-    const task = await this.tracker.getTask(target.userId, target.taskId);
+    const scope: Scope = { projectId: target.projectId, userId: target.userId, ownTasksOnly: false };
+    const task = await this.tracker.getTask(scope, target.taskId);
     if (task.status === 'completed' || task.status === 'failed') return task;
-    const agent = await findAgent(this.db, task.agent_id);
+    const agent = await findAgent(this.db, target.projectId, task.agent_id);
     if (!agent?.active) {
-      return this.tracker.failTask(target.userId, target.taskId, {
+      return this.tracker.failTask(scope, target.taskId, {
         error: `Agent ${task.nickname ? `@${task.nickname}` : task.agent_id} is not available any more.`,
       });
     }
     try {
-      if (this.config.llm) await this.runWithLlm(task, agent, this.config.llm, options.signal);
-      else await this.runSimulated(task, agent, options.signal);
+      if (this.config.llm) await this.runWithLlm(task, scope, agent, this.config.llm, options.signal);
+      else await this.runSimulated(task, scope, agent, options.signal);
     } catch (error) {
       if (!(error instanceof AgentFailure)) throw error;
-      return this.tracker.failTask(target.userId, target.taskId, {
+      return this.tracker.failTask(scope, target.taskId, {
         error: error.message,
         nodes: [error.node],
         ...(error.taskDurationMs === undefined ? {} : { duration_ms: error.taskDurationMs }),
       });
     }
-    return this.tracker.getTask(target.userId, target.taskId);
+    return this.tracker.getTask(scope, target.taskId);
   }
 
   /** Plans, then answers: two calls of the agent's own system prompt on the agent's model. */
-  private async runWithLlm(task: TaskView, agent: AgentRow, llm: LlmSettings, signal?: AbortSignal) {
+  private async runWithLlm(
+    task: TaskView,
+    scope: Scope,
+    agent: AgentRow,
+    llm: LlmSettings,
+    signal?: AbortSignal,
+  ) {
     const model = chooseAgentModel(llm, agent);
     // Transient provider failures are retried inside the provider, within the configured budget.
     const log = this.log;
@@ -131,6 +140,7 @@ export class AgentRunner {
     let answer = { text: '', model };
     await this.executeSteps(
       task,
+      scope,
       [
         {
           name: 'plan',
@@ -178,13 +188,14 @@ export class AgentRunner {
       ],
       signal,
     );
-    await this.complete(task, { result: answer.text, model: answer.model });
+    await this.complete(task, scope, { result: answer.text, model: answer.model });
   }
 
   /** Replays the simulated agent's run node by node, with its delays scaled down by the simulation speed. */
-  private async runSimulated(task: TaskView, agent: AgentRow, signal?: AbortSignal) {
+  private async runSimulated(task: TaskView, scope: Scope, agent: AgentRow, signal?: AbortSignal) {
     const runKey = await countEarlierRuns(this.db, {
       id: task.id,
+      projectId: scope.projectId,
       userId: task.user_id,
       agentId: task.agent_id,
       command: task.command,
@@ -218,18 +229,23 @@ export class AgentRunner {
         },
       }),
     );
-    await this.executeSteps(task, steps.slice(recorded), signal);
-    await this.complete(task, { result: run.result, model: SIMULATED_MODEL, durationMs: run.duration_ms });
+    await this.executeSteps(task, scope, steps.slice(recorded), signal);
+    await this.complete(task, scope, {
+      result: run.result,
+      model: SIMULATED_MODEL,
+      durationMs: run.duration_ms,
+    });
   }
 
   private async executeSteps(
     task: TaskView,
+    scope: Scope,
     steps: readonly Step[],
     signal: AbortSignal | undefined,
   ): Promise<void> {
     for (const [index, step] of steps.entries()) {
-      if (index === 0) await this.tracker.startTask(task.user_id, task.id, { currentNode: step.name });
-      else await this.tracker.setCurrentNode(task.user_id, task.id, step.name);
+      if (index === 0) await this.tracker.startTask(scope, task.id, { currentNode: step.name });
+      else await this.tracker.setCurrentNode(scope, task.id, step.name);
       const startedAt = new Date();
       let usage: StepUsage;
       try {
@@ -252,7 +268,7 @@ export class AgentRunner {
             : { cause: error },
         );
       }
-      await this.tracker.recordNode(task.user_id, task.id, {
+      await this.tracker.recordNode(scope, task.id, {
         node_name: step.name,
         duration_ms: usage.durationMs ?? Date.now() - startedAt.getTime(),
         ...(usage.promptTokens === null ? {} : { prompt_tokens: usage.promptTokens }),
@@ -264,9 +280,13 @@ export class AgentRunner {
   }
 
   /** Completes the task with the tokens of every node it recorded (all attempts: each was paid for). */
-  private async complete(task: TaskView, outcome: { result: string; model: string; durationMs?: number }) {
-    const nodes = (await this.tracker.getTask(task.user_id, task.id)).nodes ?? [];
-    await this.tracker.completeTask(task.user_id, task.id, {
+  private async complete(
+    task: TaskView,
+    scope: Scope,
+    outcome: { result: string; model: string; durationMs?: number },
+  ) {
+    const nodes = (await this.tracker.getTask(scope, task.id)).nodes ?? [];
+    await this.tracker.completeTask(scope, task.id, {
       result: outcome.result,
       model: outcome.model,
       ...sumKnownNodeTokens(nodes),

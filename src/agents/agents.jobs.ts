@@ -1,13 +1,19 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
 import type { AppContext } from '../http/context.js';
+import { DEFAULT_PROJECT_ID } from '../identity/scope.js';
 import { AgentRunner } from './agent-runner.js';
 import { RUN_AGENT_TASK_JOB } from './agents.queries.js';
 
 /** How often a `run_agent_task` job is tried before its task is failed for good. */
 export const RUN_AGENT_TASK_MAX_ATTEMPTS = 3;
 
-const payloadSchema = z.object({ task_id: z.guid(), user_id: z.guid() });
+// Jobs enqueued before projects existed carry no project: theirs is the default one.
+const payloadSchema = z.object({
+  task_id: z.guid(),
+  user_id: z.guid(),
+  project_id: z.guid().default(DEFAULT_PROJECT_ID),
+});
 
 // Keeps a failure reason readable when an infrastructure error carries a long message.
 const MAX_REASON_CHARS = 500;
@@ -29,7 +35,11 @@ export function createAgentJobs(
       helpers.logger.error(`Ignoring a ${RUN_AGENT_TASK_JOB} job with an invalid payload`);
       return;
     }
-    const target = { taskId: parsed.data.task_id, userId: parsed.data.user_id };
+    const target = {
+      taskId: parsed.data.task_id,
+      projectId: parsed.data.project_id,
+      userId: parsed.data.user_id,
+    };
     try {
       const task = await runner.run(target, helpers.abortSignal ? { signal: helpers.abortSignal } : {});
       if (task.status === 'failed') {
@@ -42,12 +52,16 @@ export function createAgentJobs(
       if (helpers.job.attempts >= helpers.job.max_attempts) {
         const message = error instanceof Error ? error.message : String(error);
         await ctx.tracker
-          .failTask(target.userId, target.taskId, {
-            error: `The agent run failed ${helpers.job.attempts} times; last error: ${message}`.slice(
-              0,
-              MAX_REASON_CHARS,
-            ),
-          })
+          .failTask(
+            { projectId: target.projectId, userId: target.userId, ownTasksOnly: false },
+            target.taskId,
+            {
+              error: `The agent run failed ${helpers.job.attempts} times; last error: ${message}`.slice(
+                0,
+                MAX_REASON_CHARS,
+              ),
+            },
+          )
           .catch((failError: unknown) =>
             helpers.logger.error(`Could not fail task ${target.taskId} after its last attempt: ${failError}`),
           );

@@ -1,9 +1,11 @@
 import { type Kysely, sql } from 'kysely';
 import type { AgentRow, Database } from '../db/database.js';
+import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 
 export async function listAgentsWithLoad(
   db: Kysely<Database>,
+  projectId: string,
 ): Promise<(AgentRow & { running_tasks: number })[]> {
   return db
     .selectFrom('agents as a')
@@ -12,16 +14,27 @@ export async function listAgentsWithLoad(
       eb
         .selectFrom('tasks as t')
         .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('t.project_id', '=', 'a.project_id')
         .whereRef('t.agent_id', '=', 'a.agent_id')
         .where('t.status', 'in', ['queued', 'running'])
         .as('running_tasks'),
     )
+    .where('a.project_id', '=', projectId)
     .orderBy('a.agent_id')
     .execute() as Promise<(AgentRow & { running_tasks: number })[]>;
 }
 
-export async function findAgent(db: Kysely<Database>, agentId: string): Promise<AgentRow | undefined> {
-  return db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst();
+export async function findAgent(
+  db: Kysely<Database>,
+  projectId: string,
+  agentId: string,
+): Promise<AgentRow | undefined> {
+  return db
+    .selectFrom('agents')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('agent_id', '=', agentId)
+    .executeTakeFirst();
 }
 
 /**
@@ -32,14 +45,15 @@ export async function findAgent(db: Kysely<Database>, agentId: string): Promise<
 export async function findScoredTasks(
   db: Kysely<Database>,
   agentId: string,
-  userId: string,
+  scope: Scope,
   page: { limit: number; offset: number; after?: PagePosition | undefined },
 ) {
   const base = db
     .selectFrom('agent_performance_scores as s')
     .innerJoin('tasks as t', 't.id', 's.task_id')
+    .where('s.project_id', '=', scope.projectId)
     .where('s.agent_id', '=', agentId)
-    .where('s.user_id', '=', userId);
+    .$if(scope.ownTasksOnly, (q) => q.where('s.user_id', '=', scope.userId));
   const after = page.after;
   const rows = (
     after
@@ -84,8 +98,9 @@ export async function findScoredTasks(
   return { rows: pageRows, total: Number(total.n) };
 }
 
-/** Which steps cost the time and the tokens: per node name, over the user's tasks of one agent. */
-export async function findNodeBreakdown(db: Kysely<Database>, agentId: string, userId: string) {
+/** Which steps cost the time and the tokens: per node name, over the scope's tasks of one agent. */
+export async function findNodeBreakdown(db: Kysely<Database>, agentId: string, scope: Scope) {
+  const mine = scope.ownTasksOnly ? sql`AND t.user_id = ${scope.userId}` : sql``;
   const result = await sql<{
     node_name: string;
     runs: number;
@@ -104,20 +119,21 @@ export async function findNodeBreakdown(db: Kysely<Database>, agentId: string, u
       round(avg(CASE WHEN n.success THEN 1 ELSE 0 END), 4)::float8 AS success_rate
     FROM agent_node_performance n
     JOIN tasks t ON t.id = n.task_id
-    WHERE n.agent_id = ${agentId} AND t.user_id = ${userId}
+    WHERE n.project_id = ${scope.projectId} AND n.agent_id = ${agentId} ${mine}
     GROUP BY n.node_name
     ORDER BY sum(n.duration_ms) DESC NULLS LAST, n.node_name
   `.execute(db);
   return result.rows;
 }
 
-/** Score, rating, task count and cost per time bucket, over the user's tasks of one agent. */
+/** Score, rating, task count and cost per time bucket, over the scope's tasks of one agent. */
 export async function findScoreTrend(
   db: Kysely<Database>,
   agentId: string,
-  userId: string,
+  scope: Scope,
   bucket: 'hour' | 'day' | 'week',
 ) {
+  const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
   const result = await sql<{
     bucket_start: Date;
     tasks: number;
@@ -132,7 +148,7 @@ export async function findScoreTrend(
       round(sum(s.estimated_cost), 6)::float8 AS total_cost
     FROM agent_performance_scores s
     JOIN tasks t ON t.id = s.task_id
-    WHERE s.agent_id = ${agentId} AND s.user_id = ${userId} AND t.completed_at IS NOT NULL
+    WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mine} AND t.completed_at IS NOT NULL
     GROUP BY 1
     ORDER BY 1
   `.execute(db);
@@ -148,10 +164,10 @@ export const RUN_AGENT_TASK_JOB = 'run_agent_task';
  */
 export async function insertRunAgentTaskJob(
   db: Kysely<Database>,
-  task: { taskId: string; userId: string },
+  task: { taskId: string; projectId: string; userId: string },
   maxAttempts: number,
 ): Promise<void> {
-  const payload = JSON.stringify({ task_id: task.taskId, user_id: task.userId });
+  const payload = JSON.stringify({ task_id: task.taskId, project_id: task.projectId, user_id: task.userId });
   await sql`
     SELECT graphile_worker.add_job(
       ${RUN_AGENT_TASK_JOB},
@@ -168,11 +184,12 @@ export async function insertRunAgentTaskJob(
  */
 export async function countEarlierRuns(
   db: Kysely<Database>,
-  task: { id: string; userId: string; agentId: string; command: string; createdAt: Date },
+  task: { id: string; projectId: string; userId: string; agentId: string; command: string; createdAt: Date },
 ): Promise<number> {
   const row = await db
     .selectFrom('tasks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('project_id', '=', task.projectId)
     .where('user_id', '=', task.userId)
     .where('agent_id', '=', task.agentId)
     .where('command', '=', task.command)

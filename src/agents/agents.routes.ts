@@ -165,8 +165,8 @@ export function toAgentView(row: AgentRow & { running_tasks?: number }, simulate
   };
 }
 
-async function requireAgent(db: Kysely<Database>, agentId: string): Promise<AgentRow> {
-  const agent = await findAgent(db, agentId);
+async function requireAgent(db: Kysely<Database>, projectId: string, agentId: string): Promise<AgentRow> {
+  const agent = await findAgent(db, projectId, agentId);
   if (!agent) throw new NotFoundError('agent_not_found', `Agent ${agentId} not found`);
   return agent;
 }
@@ -192,7 +192,14 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       },
     }),
     async (c) =>
-      c.json({ agents: (await listAgentsWithLoad(db)).map((row) => toAgentView(row, simulated)) }, 200),
+      c.json(
+        {
+          agents: (await listAgentsWithLoad(db, c.get('principal').projectId)).map((row) =>
+            toAgentView(row, simulated),
+          ),
+        },
+        200,
+      ),
   );
 
   app.openapi(
@@ -217,9 +224,10 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const key = `${query.category ?? ''}|${query.limit ?? ''}|${query.min_sample}`;
+      const { projectId } = c.get('principal');
+      const key = `${projectId}|${query.category ?? ''}|${query.limit ?? ''}|${query.min_sample}`;
       const leaderboard = await leaderboards.get(key, async () => {
-        const { rows, lastUpdated } = await loadLeaderboardRows(db, query.category);
+        const { rows, lastUpdated } = await loadLeaderboardRows(db, projectId, query.category);
         return {
           rankings: buildLeaderboard(rows, {
             minSample: query.min_sample,
@@ -282,11 +290,16 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         throw new ValidationError('offset', 'cannot be combined with cursor');
       }
       const after = query.cursor === undefined ? undefined : decodeCursor('scored_tasks', query.cursor);
-      const agent = await requireAgent(db, agent_id);
+      const principal = c.get('principal');
+      const agent = await requireAgent(db, principal.projectId, agent_id);
       const [allStats, categoryRows, scored] = await Promise.all([
-        findAllAgentStats(db),
-        findCategoryStats(db, { agentId: agent_id }),
-        findScoredTasks(db, agent_id, c.get('userId'), { limit: query.limit, offset: query.offset, after }),
+        findAllAgentStats(db, principal.projectId),
+        findCategoryStats(db, principal.projectId, { agentId: agent_id }),
+        findScoredTasks(db, agent_id, c.get('principal'), {
+          limit: query.limit,
+          offset: query.offset,
+          after,
+        }),
       ]);
       const page = toPage('scored_tasks', scored.rows, query.limit);
       // The agent's entry of the whole leaderboard, so its rank is its rank among all agents.
@@ -346,8 +359,8 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { agent_id } = c.req.valid('param');
-      await requireAgent(db, agent_id);
-      return c.json({ nodes: await findNodeBreakdown(db, agent_id, c.get('userId')) }, 200);
+      await requireAgent(db, c.get('principal').projectId, agent_id);
+      return c.json({ nodes: await findNodeBreakdown(db, agent_id, c.get('principal')) }, 200);
     },
   );
 
@@ -383,9 +396,9 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { agent_id } = c.req.valid('param');
-      await requireAgent(db, agent_id);
+      await requireAgent(db, c.get('principal').projectId, agent_id);
       return c.json(
-        { points: await findScoreTrend(db, agent_id, c.get('userId'), c.req.valid('query').bucket) },
+        { points: await findScoreTrend(db, agent_id, c.get('principal'), c.req.valid('query').bucket) },
         200,
       );
     },
@@ -394,19 +407,21 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
 
 async function loadLeaderboardRows(
   db: Kysely<Database>,
+  projectId: string,
   category: string | undefined,
 ): Promise<{ rows: StatsInput[]; lastUpdated: Date | null }> {
   if (category === undefined) {
-    const rows = await findAllAgentStats(db);
+    const rows = await findAllAgentStats(db, projectId);
     return { rows: rows.map(toStatsInput), lastUpdated: latestOf(rows.map((row) => row.last_updated)) };
   }
   const exists = await db
     .selectFrom('objective_templates')
     .select('category')
+    .where('project_id', '=', projectId)
     .where('category', '=', category)
     .executeTakeFirst();
   if (!exists) throw new ValidationError('category', `unknown objective category '${category}'`);
-  const rows = await findCategoryStats(db, { category });
+  const rows = await findCategoryStats(db, projectId, { category });
   return { rows: rows.map(toStatsInput), lastUpdated: latestOf(rows.map((row) => row.last_updated)) };
 }
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TemplateRow } from '../db/database.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
@@ -111,8 +111,11 @@ function capitalize(category: string): string {
 export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
   const { db } = ctx;
 
-  async function assertAgentsExist(agentIds: readonly string[] | undefined): Promise<void> {
-    const missing = await findMissingAgentIds(db, [...new Set(agentIds ?? [])]);
+  async function assertAgentsExist(
+    projectId: string,
+    agentIds: readonly string[] | undefined,
+  ): Promise<void> {
+    const missing = await findMissingAgentIds(db, projectId, [...new Set(agentIds ?? [])]);
     if (missing.length > 0)
       throw new ValidationError('recommended_agents', `no agent with id '${missing.join("', '")}'`);
   }
@@ -135,7 +138,11 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
         ...errorResponses,
       },
     }),
-    async (c) => c.json({ categories: (await listCategoryTemplates(db)).map(toTemplateView) }, 200),
+    async (c) =>
+      c.json(
+        { categories: (await listCategoryTemplates(db, c.get('principal').projectId)).map(toTemplateView) },
+        200,
+      ),
   );
 
   app.openapi(
@@ -156,9 +163,11 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      await assertAgentsExist(body.recommended_agents);
+      const principal = c.get('principal');
+      await assertAgentsExist(principal.projectId, body.recommended_agents);
       const row = await insertCategoryTemplate(db, {
         ...body,
+        project_id: principal.projectId,
         display_name: body.display_name ?? capitalize(body.category),
         evaluation_criteria: JSON.stringify(body.evaluation_criteria),
         is_builtin: false,
@@ -186,10 +195,18 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { category } = c.req.valid('param');
       const { evaluation_criteria, ...changes } = c.req.valid('json');
-      if (!(await findCategoryTemplate(db, category)))
-        throw new NotFoundError('category_not_found', `Category ${category} not found`);
-      await assertAgentsExist(changes.recommended_agents);
-      const row = await updateCategoryTemplate(db, category, {
+      const principal = c.get('principal');
+      const existing = await findCategoryTemplate(db, principal.projectId, category);
+      if (!existing) throw new NotFoundError('category_not_found', `Category ${category} not found`);
+      // Built-in categories steer every command's routing and every judge verdict: only a signed-in
+      // admin may change them (in local mode anyone on this machine could); create a category instead.
+      if (existing.is_builtin && principal.mode === 'local') {
+        throw new ForbiddenError(
+          `Category ${category} is built in and read-only in local mode; create your own category, or run with MERIT_AUTH=required and edit it as an admin`,
+        );
+      }
+      await assertAgentsExist(principal.projectId, changes.recommended_agents);
+      const row = await updateCategoryTemplate(db, principal.projectId, category, {
         ...changes,
         ...(evaluation_criteria ? { evaluation_criteria: JSON.stringify(evaluation_criteria) } : {}),
       });

@@ -29,7 +29,7 @@ export function registerCommandRoutes(app: MeritApp, ctx: AppContext): void {
       responses: { 202: jsonContent(taskSchema, 'The queued task'), ...errorResponses },
     }),
     async (c) => {
-      const task = await submitCommand(ctx, c.get('userId'), c.req.valid('json').command);
+      const task = await submitCommand(ctx, c.get('principal'), c.req.valid('json').command);
       return c.json(task, 202);
     },
   );

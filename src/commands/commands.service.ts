@@ -5,6 +5,7 @@ import { findAgent, insertRunAgentTaskJob } from '../agents/agents.queries.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { ValidationError } from '../errors.js';
+import type { Scope } from '../identity/scope.js';
 import { linkDecisionToTask, routeCommand } from '../routing/routing.service.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { TaskView } from '../tasks/tasks.js';
@@ -23,7 +24,7 @@ export interface CommandServices {
  */
 export async function submitCommand(
   services: CommandServices,
-  userId: string,
+  scope: Scope,
   command: string,
 ): Promise<TaskView> {
   const { db, tracker, config } = services;
@@ -32,11 +33,11 @@ export async function submitCommand(
   if (parsed.mention !== null && parsed.text === '') {
     throw new ValidationError('command', `says nothing for @${parsed.mention} to do`);
   }
-  const decision = await routeCommand(db, { userId, command });
-  const agent = await findAgent(db, decision.agentId);
+  const decision = await routeCommand(db, { scope, command });
+  const agent = await findAgent(db, scope.projectId, decision.agentId);
   const simulated = config.llm === undefined;
   return tracker.createTask(
-    userId,
+    scope,
     {
       agent_id: decision.agentId,
       command,
@@ -52,8 +53,12 @@ export async function submitCommand(
         source: decision.categorySource,
       },
       onCreated: async (trx, task) => {
-        await linkDecisionToTask(trx, { userId, decisionId: decision.decisionId, taskId: task.id });
-        await insertRunAgentTaskJob(trx, { taskId: task.id, userId }, RUN_AGENT_TASK_MAX_ATTEMPTS);
+        await linkDecisionToTask(trx, { scope, decisionId: decision.decisionId, taskId: task.id });
+        await insertRunAgentTaskJob(
+          trx,
+          { taskId: task.id, projectId: task.project_id, userId: task.user_id },
+          RUN_AGENT_TASK_MAX_ATTEMPTS,
+        );
       },
     },
   );

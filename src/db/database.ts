@@ -15,6 +15,7 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
 export interface AgentsTable {
+  project_id: string;
   agent_id: string;
   nickname: string;
   display_name: string;
@@ -29,6 +30,7 @@ export interface AgentsTable {
 }
 
 export interface ObjectiveTemplatesTable {
+  project_id: string;
   category: string;
   display_name: string;
   description: ColumnType<string, string | undefined, string>;
@@ -49,6 +51,7 @@ export type TaskSource = 'api' | 'batch' | 'mission_control' | 'demo';
 
 export interface TasksTable {
   id: Generated<string>;
+  project_id: string;
   user_id: string;
   agent_id: string;
   command: string;
@@ -81,6 +84,8 @@ export type FailureReason = 'error' | 'timed_out';
 export interface AgentPerformanceScoresTable {
   id: Generated<string>;
   task_id: string;
+  /** Always the task's project (set by a trigger from task_id; a writer need not give it). */
+  project_id: ColumnType<string, string | undefined, never>;
   agent_id: string;
   accuracy_score: number | null;
   relevance_score: number | null;
@@ -121,6 +126,8 @@ export interface AppliedRewardRule {
 export interface AgentPeerEvaluationsTable {
   id: Generated<string>;
   task_id: string;
+  /** Always the task's project (set by a trigger from task_id; a writer need not give it). */
+  project_id: ColumnType<string, string | undefined, never>;
   evaluated_agent_id: string;
   reviewer_agent_id: string;
   perspective: string;
@@ -135,9 +142,10 @@ export interface AgentPeerEvaluationsTable {
   source: 'llm' | 'heuristic';
   evaluator_version: string;
   reviewer_weight: ColumnType<number, number | undefined, number>;
-  prompt_tokens: ColumnType<number, number | undefined, number>;
-  completion_tokens: ColumnType<number, number | undefined, number>;
-  estimated_cost: ColumnType<number, number | undefined, number>;
+  /** Null when the provider did not report usage (or the review made no paid call): unknown, not 0. */
+  prompt_tokens: ColumnType<number | null, number | null | undefined, number | null>;
+  completion_tokens: ColumnType<number | null, number | null | undefined, number | null>;
+  estimated_cost: ColumnType<number | null, number | null | undefined, number | null>;
   /** Attempts the review's job made, the last one included. */
   attempts: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
@@ -146,6 +154,8 @@ export interface AgentPeerEvaluationsTable {
 export interface AgentNodePerformanceTable {
   id: Generated<string>;
   task_id: string;
+  /** Always the task's project (set by a trigger from task_id; a writer need not give it). */
+  project_id: ColumnType<string, string | undefined, never>;
   agent_id: string;
   node_name: string;
   sequence: number;
@@ -187,6 +197,7 @@ interface StatsSums {
 }
 
 export interface AgentPerformanceStatsTable extends StatsSums {
+  project_id: string;
   agent_id: string;
   nickname: string;
   total_tasks: ColumnType<number | null, number | undefined, number>;
@@ -198,6 +209,7 @@ export interface AgentPerformanceStatsTable extends StatsSums {
 }
 
 export interface AgentCategoryStatsTable extends StatsSums {
+  project_id: string;
   agent_id: string;
   objective_category: string;
   total_tasks: ColumnType<number, number | undefined, number>;
@@ -209,6 +221,7 @@ export type RoutingReason = 'mention' | 'thompson' | 'fallback_constraints';
 
 export interface RoutingDecisionsTable {
   id: Generated<string>;
+  project_id: string;
   user_id: string;
   task_id: string | null;
   command: string;
@@ -249,6 +262,7 @@ export interface RoutingDecisionOutcomesView {
   peer_score: number | null;
   overall_score: number | null;
   judge_score: number | null;
+  project_id: string;
 }
 
 export type EvaluationKind = 'judge' | 'heuristic';
@@ -266,8 +280,9 @@ export interface TaskEvaluationsTable {
   source: EvaluationKind;
   evaluator_version: string;
   model: string | null;
-  prompt_tokens: ColumnType<number, number | undefined, number>;
-  completion_tokens: ColumnType<number, number | undefined, number>;
+  /** Null when the provider did not report usage: unknown, not 0. */
+  prompt_tokens: ColumnType<number | null, number | null | undefined, number | null>;
+  completion_tokens: ColumnType<number | null, number | null | undefined, number | null>;
   estimated_cost: number | null;
   failure_reason: string | null;
   attempts: ColumnType<number, number | undefined, number>;
@@ -282,7 +297,88 @@ export interface EvaluationRateLimitsTable {
   refilled_at: Timestamp;
 }
 
+/** Roles of a project's members, weakest first. */
+export const ROLES = ['viewer', 'member', 'admin', 'owner'] as const;
+export type Role = (typeof ROLES)[number];
+/** What an API key may do. */
+export const KEY_SCOPES = ['ingest', 'feedback', 'read', 'admin'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+export interface ProjectsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
+export interface AccountsTable {
+  id: Generated<string>;
+  email: string;
+  password_hash: string;
+  created_at: CreatedAt;
+  disabled_at: Timestamp | null;
+}
+
+export interface ProjectMembersTable {
+  project_id: string;
+  account_id: string;
+  role: Role;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  token_hash: Buffer;
+  account_id: string;
+  csrf_token: string;
+  created_at: CreatedAt;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  project_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: Buffer;
+  scopes: KeyScope[];
+  allowed_origins: ColumnType<string[], string[] | undefined, string[]>;
+  created_by: string;
+  created_by_account_id: string | null;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export type AuditActorKind = 'account' | 'key' | 'local' | 'cli';
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  project_id: string;
+  at: CreatedAt;
+  actor_kind: AuditActorKind;
+  actor_id: string | null;
+  actor_label: string;
+  action: string;
+  target: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+export interface RateLimitCountersTable {
+  bucket: string;
+  window_start: Timestamp;
+  amount: ColumnType<number, number | string, number | string>;
+}
+
 export interface Database {
+  projects: ProjectsTable;
+  accounts: AccountsTable;
+  project_members: ProjectMembersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  rate_limit_counters: RateLimitCountersTable;
   agents: AgentsTable;
   objective_templates: ObjectiveTemplatesTable;
   tasks: TasksTable;
@@ -312,3 +408,6 @@ export type PeerEvaluationRow = Selectable<AgentPeerEvaluationsTable>;
 export type TaskEvaluationRow = Selectable<TaskEvaluationsTable>;
 export type RoutingDecisionRow = Selectable<RoutingDecisionsTable>;
 export type NewRoutingDecision = Insertable<RoutingDecisionsTable>;
+export type ProjectRow = Selectable<ProjectsTable>;
+export type AccountRow = Selectable<AccountsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;

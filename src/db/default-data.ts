@@ -1,17 +1,23 @@
 import { type Kysely, sql } from 'kysely';
 import { DEFAULT_ROSTER } from '../agents/roster.js';
+import { DEFAULT_PROJECT_ID } from '../identity/scope.js';
 import { DEFAULT_CATEGORY_TEMPLATES } from '../routing/classifier.js';
 import type { Database } from './database.js';
 
 /**
- * Inserts the default agent team and objective categories where they are missing. Existing rows are
+ * Inserts the default agent team and objective categories into a project (the default one unless
+ * given) where they are missing. Existing rows are
  * left alone, so a user's edits survive restarts; running it again changes nothing.
  */
-export async function ensureDefaultData(db: Kysely<Database>): Promise<void> {
+export async function ensureDefaultData(
+  db: Kysely<Database>,
+  projectId: string = DEFAULT_PROJECT_ID,
+): Promise<void> {
   await db
     .insertInto('agents')
     .values(
       DEFAULT_ROSTER.map((agent) => ({
+        project_id: projectId,
         agent_id: agent.agentId,
         nickname: agent.nickname,
         display_name: agent.displayName,
@@ -28,6 +34,7 @@ export async function ensureDefaultData(db: Kysely<Database>): Promise<void> {
     .insertInto('objective_templates')
     .values(
       DEFAULT_CATEGORY_TEMPLATES.map((template) => ({
+        project_id: projectId,
         category: template.category,
         display_name: template.category.charAt(0).toUpperCase() + template.category.slice(1),
         description: template.description,
@@ -51,15 +58,16 @@ export async function ensureDefaultData(db: Kysely<Database>): Promise<void> {
  */
 export async function restoreReferencedCategories(db: Kysely<Database>): Promise<string[]> {
   const { rows } = await sql<{ category: string }>`
-    INSERT INTO objective_templates (category, display_name)
-    SELECT category, upper(left(category, 1)) || substr(category, 2)
+    INSERT INTO objective_templates (project_id, category, display_name)
+    SELECT project_id, category, upper(left(category, 1)) || substr(category, 2)
     FROM (
-      SELECT objective_category AS category FROM tasks
-      UNION SELECT objective_category FROM agent_performance_scores
-      UNION SELECT objective_category FROM agent_category_stats
-      UNION SELECT category FROM routing_decisions
+      SELECT project_id, objective_category AS category FROM tasks
+      UNION SELECT project_id, objective_category FROM agent_performance_scores
+      UNION SELECT project_id, objective_category FROM agent_category_stats
+      UNION SELECT project_id, category FROM routing_decisions
     ) AS referenced
-    ON CONFLICT (category) DO NOTHING
+    WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = referenced.project_id)
+    ON CONFLICT (project_id, category) DO NOTHING
     RETURNING category
   `.execute(db);
   return rows.map((row) => row.category).sort();

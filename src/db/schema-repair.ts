@@ -11,6 +11,7 @@ export interface SchemaShape {
   constraints: ConstraintShape[];
   indexes: IndexShape[];
   views: ViewShape[];
+  triggers: TriggerShape[];
 }
 
 export interface ColumnShape {
@@ -43,6 +44,13 @@ export interface IndexShape {
 
 export interface ViewShape {
   name: string;
+  definition: string;
+}
+
+export interface TriggerShape {
+  table: string;
+  name: string;
+  /** CREATE TRIGGER ... ON <table> ..., with the table and function unqualified. */
   definition: string;
 }
 
@@ -101,6 +109,13 @@ export async function readSchemaShape(client: pg.ClientBase, schema: string): Pr
      WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) AND relkind = 'v' ORDER BY oid`,
     [schema],
   );
+  const triggers = await client.query<TriggerShape>(
+    `SELECT c.relname AS "table", t.tgname AS name, pg_get_triggerdef(t.oid) AS definition
+     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+     WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) AND NOT t.tgisinternal
+     ORDER BY t.oid`,
+    [schema],
+  );
   // pg_get_indexdef always qualifies the table (schema names here need no quotes); the repair creates
   // the index in the live schema.
   const qualified = new RegExp(` ON (ONLY )?${escapeRegExp(schema)}\\.`);
@@ -113,6 +128,10 @@ export async function readSchemaShape(client: pg.ClientBase, schema: string): Pr
       definition: index.definition.replace(qualified, ' ON $1'),
     })),
     views: views.rows.map((view) => ({ ...view, definition: view.definition.trim().replace(/;$/, '') })),
+    triggers: triggers.rows.map((trigger) => ({
+      ...trigger,
+      definition: trigger.definition.replaceAll(`${schema}.`, ''),
+    })),
   };
 }
 
@@ -133,6 +152,10 @@ export async function fingerprintSchema(client: pg.ClientBase, schema: string): 
        SELECT 'constraint ' || c.relname || '.' || con.conname || ' ' || con.convalidated::text
        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
        WHERE con.connamespace = (SELECT oid FROM ns)
+       UNION ALL
+       SELECT 'trigger ' || c.relname || '.' || t.tgname
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+       WHERE c.relnamespace = (SELECT oid FROM ns) AND NOT t.tgisinternal
      ) AS inventory`,
     [schema],
   );
@@ -141,7 +164,8 @@ export async function fingerprintSchema(client: pg.ClientBase, schema: string): 
 
 /**
  * Compares a live schema with the reference (what the migrations create) and plans the statements that
- * recreate whatever is missing, in dependency order: tables, columns, constraints, indexes, views.
+ * recreate whatever is missing, in dependency order: tables, columns, constraints, indexes, views,
+ * triggers.
  * Nothing that exists is changed or dropped. A constraint added to a table that already has rows is
  * added NOT VALID (new rows are checked at once) and validated afterwards by `validateConstraints`.
  */
@@ -155,6 +179,7 @@ export function planSchemaRepair(reference: SchemaShape, live: SchemaShape): Sch
   );
   const liveIndexes = new Set(live.indexes.map((index) => index.name));
   const liveViews = new Set(live.views.map((view) => view.name));
+  const liveTriggers = new Set(live.triggers.map((trigger) => `${trigger.table}.${trigger.name}`));
   const createdTables = new Set(reference.tables.filter((table) => !liveTables.has(table)));
 
   for (const table of createdTables) {
@@ -192,6 +217,11 @@ export function planSchemaRepair(reference: SchemaShape, live: SchemaShape): Sch
     if (liveViews.has(view.name)) continue;
     statements.push(`CREATE VIEW ${quoteIdentifier(view.name)} AS\n${view.definition}`);
     missing.push(`view ${view.name}`);
+  }
+  for (const trigger of reference.triggers) {
+    if (liveTriggers.has(`${trigger.table}.${trigger.name}`)) continue;
+    statements.push(trigger.definition);
+    if (!createdTables.has(trigger.table)) missing.push(`trigger ${trigger.name} on ${trigger.table}`);
   }
   return { missing, statements };
 }

@@ -6,6 +6,7 @@ import type { Database } from '../db/database.js';
 import { type EvaluationDeps, evaluateTask } from '../evaluation/evaluation.jobs.js';
 import { buildScoringOptions } from '../evaluation/rescore.js';
 import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
+import { DEFAULT_PROJECT_ID } from '../identity/scope.js';
 import { createProgress } from '../lib/progress.js';
 import { createRng, sampleNormal } from '../lib/random.js';
 import { DEFAULT_REVIEWERS, parseReviewersConfig } from '../reviews/peer-review.js';
@@ -20,6 +21,8 @@ export interface SeedDemoOptions {
   days: number;
   seed: number;
   userId: string;
+  /** The project seeded; the default project when absent. */
+  projectId?: string;
   progress: 'bar' | 'lines' | 'silent';
   /** Share of tasks the user rated. */
   ratedShare?: number;
@@ -122,7 +125,12 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
       summary.rated += rated ? 1 : 0;
       summary.nodes += run.nodes.length;
     }
-    const result = await tracker.recordFinishedTasks(options.userId, batch, {
+    const scope = {
+      projectId: options.projectId ?? DEFAULT_PROJECT_ID,
+      userId: options.userId,
+      ownTasksOnly: false,
+    };
+    const result = await tracker.recordFinishedTasks(scope, batch, {
       source: 'demo',
       simulated: true,
     });

@@ -35,15 +35,16 @@ export function registerFeedbackRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { task_id } = c.req.valid('param');
-      const { agentId } = await submitTaskFeedback(
+      const { agentId, userId } = await submitTaskFeedback(
         ctx.db,
-        c.get('userId'),
+        c.get('principal'),
         task_id,
         c.req.valid('json'),
         ctx.scoring,
       );
-      ctx.events.publish({ type: 'task', userId: c.get('userId'), taskId: task_id });
-      ctx.events.publish({ type: 'leaderboard', agentIds: [agentId] });
+      const { projectId } = c.get('principal');
+      ctx.events.publish({ type: 'task', projectId, userId, taskId: task_id });
+      ctx.events.publish({ type: 'leaderboard', projectId, agentIds: [agentId] });
       return c.json({ success: true as const, message: 'Feedback submitted successfully' }, 200);
     },
   );

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import { runTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { applyScoreChange, lockTask, type RescoreOptions } from '../evaluation/rescore.js';
+import { isInScope, type Scope } from '../identity/scope.js';
 
 export interface FeedbackInput {
   user_rating: number;
@@ -10,20 +11,20 @@ export interface FeedbackInput {
 }
 
 /**
- * Stores a user's rating of their own completed task. Rating again replaces the earlier rating (the
+ * Stores a user's rating of a completed task the scope may see (in local mode, the user's own). Rating again replaces the earlier rating (the
  * task has one score row); the overall score, the reward rules and the agent's statistics follow in the
  * same transaction, through the same rescoring as the evaluators'.
  */
 export async function submitTaskFeedback(
   db: Kysely<Database>,
-  userId: string,
+  scope: Scope,
   taskId: string,
   input: FeedbackInput,
   scoring: RescoreOptions,
-): Promise<{ agentId: string }> {
+): Promise<{ agentId: string; userId: string }> {
   return runTransaction(db, async (trx) => {
     const task = await lockTask(trx, taskId);
-    if (!task || task.user_id !== userId)
+    if (!task || !isInScope(task, scope))
       throw new NotFoundError('task_not_found', `Task ${taskId} not found`);
     if (task.status !== 'completed') {
       throw new ConflictError(
@@ -44,6 +45,6 @@ export async function submitTaskFeedback(
       { userRating: input.user_rating, sources: { user_rating: { source: 'user', version: 'user-1' } } },
       scoring,
     );
-    return { agentId: task.agent_id };
+    return { agentId: task.agent_id, userId: task.user_id };
   });
 }

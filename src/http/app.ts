@@ -9,15 +9,21 @@ import { registerCommandRoutes } from '../commands/commands.routes.js';
 import { ServiceUnavailableError, toServiceUnavailableError } from '../db/errors.js';
 import { isRetryableTransactionError } from '../db/transaction.js';
 import { type ErrorCode, MeritError, ValidationError } from '../errors.js';
+import { registerCalibrationRoutes } from '../evaluation/calibration.routes.js';
 import { registerEvaluationRoutes } from '../evaluation/evaluation.routes.js';
 import { registerFeedbackRoutes } from '../feedback/feedback.routes.js';
+import { registerAuditRoutes } from '../identity/audit.routes.js';
+import { registerAuthRoutes } from '../identity/auth.routes.js';
+import { authenticate } from '../identity/authenticate.js';
+import { registerKeyRoutes } from '../identity/keys.routes.js';
+import { registerMemberRoutes } from '../identity/members.routes.js';
+import type { RouteRule } from '../identity/permissions.js';
 import { registerRoutingRoutes } from '../routing/routing.routes.js';
 import { registerTaskRoutes } from '../tasks/tasks.routes.js';
 import type { AppContext, AppEnv } from './context.js';
 import { registerDocsRoutes } from './docs.routes.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { hostGuard } from './host-guard.js';
-import { resolveUser } from './user.js';
 
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   validation_failed: 400,
@@ -31,6 +37,9 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   conflict: 409,
   payload_too_large: 413,
   unauthorized: 401,
+  forbidden: 403,
+  csrf_failed: 403,
+  rate_limited: 429,
   llm_unavailable: 503,
   llm_bad_response: 502,
   service_unavailable: 503,
@@ -53,7 +62,11 @@ export function createRouter(): MeritApp {
 /** Builds the whole HTTP app from its parts; the one place where errors become HTTP statuses. */
 export function createApp(
   ctx: AppContext,
-  options: { registerExtra?: (app: MeritApp) => void } = {},
+  options: {
+    registerExtra?: (app: MeritApp) => void;
+    /** The permission rules of the extra routes (every route needs one; see src/identity/permissions.ts). */
+    extraRouteRules?: Readonly<Record<string, RouteRule>>;
+  } = {},
 ): MeritApp {
   const app = createRouter();
   // First of all: a DNS-rebinding page must not reach any route, the web app included.
@@ -72,16 +85,7 @@ export function createApp(
   );
   registerHealthRoutes(app, ctx);
   registerDocsRoutes(app);
-  app.use('/api/*', async (c, next) => {
-    if (
-      c.req.path === '/api/health' ||
-      c.req.path === '/api/openapi.json' ||
-      c.req.path.startsWith('/api/docs')
-    ) {
-      return next();
-    }
-    return resolveUser(c, next);
-  });
+  app.use('/api/*', authenticate(ctx, options.extraRouteRules));
   registerTaskRoutes(app, ctx);
   registerFeedbackRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
@@ -89,6 +93,11 @@ export function createApp(
   registerCategoryRoutes(app, ctx);
   registerRoutingRoutes(app, ctx);
   registerCommandRoutes(app, ctx);
+  registerCalibrationRoutes(app, ctx);
+  registerAuthRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
+  registerMemberRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
   options.registerExtra?.(app);
 
   app.notFound((c) =>

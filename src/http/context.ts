@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { RescoreOptions } from '../evaluation/rescore.js';
+import type { Principal } from '../identity/principal.js';
 import type { Log } from '../lib/log.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { EventBus } from './event-bus.js';
@@ -22,6 +23,7 @@ export interface AppContext {
 /** Hono variables set by middleware. */
 export interface AppEnv {
   Variables: {
-    userId: string;
+    /** Who is calling; set by the authentication middleware on every non-public route. */
+    principal: Principal;
   };
 }

@@ -1,7 +1,8 @@
 /** In-process fan-out of live events (task changes, leaderboard changes) to subscribers and SSE streams. */
 export type LiveEvent =
-  | { type: 'task'; userId: string; taskId: string }
-  | { type: 'leaderboard'; agentIds: string[] };
+  | { type: 'task'; projectId: string; userId: string; taskId: string }
+  /** `projectId` null: every project's statistics may have changed (the scheduled recompute). */
+  | { type: 'leaderboard'; projectId: string | null; agentIds: string[] };
 
 export class EventBus {
   private readonly listeners = new Set<(event: LiveEvent) => void>();
@@ -27,8 +28,8 @@ export interface StreamMessage {
   readonly id?: string;
 }
 
-/** A task snapshot for one user's streams; undefined when the task is gone or not the user's. */
-export type TaskSnapshotLoader = (userId: string, taskId: string) => Promise<StreamMessage | undefined>;
+/** A task snapshot for the streams of its project; undefined when the task is gone. */
+export type TaskSnapshotLoader = (projectId: string, taskId: string) => Promise<StreamMessage | undefined>;
 
 export interface LiveStreamLimits {
   readonly maxPerUser: number;
@@ -90,17 +91,29 @@ export class LiveStream {
   }
 }
 
+/** Who a stream is for: one user's tasks (local mode), or every task of the project (members, keys). */
+export interface StreamViewer {
+  readonly projectId: string;
+  readonly userId: string;
+  readonly wholeProject: boolean;
+}
+
 /**
  * The live streams of this process, capped per user and in total. A task change is looked up ONCE and
- * the snapshot fanned out to every stream of its user (a user's lookups run one at a time, in order, and
- * changes of a task that arrive while it waits share one lookup).
+ * the snapshot fanned out to every stream that may see it: its user's own streams and the project-wide
+ * streams of its project (a project's lookups run one at a time, in order, and changes of a task that
+ * arrive while it waits share one lookup). Nothing crosses projects: a stream only ever receives
+ * events of its own project.
  */
 export class LiveStreams {
-  private readonly byUser = new Map<string, Set<LiveStream>>();
+  /** Streams by audience: `<project>/<user>` (own tasks) or `<project>/*` (the whole project). */
+  private readonly byAudience = new Map<string, Set<LiveStream>>();
+  /** Open streams per `<project>/<user>`, for the per-user cap. */
+  private readonly perUser = new Map<string, number>();
   private readonly waiting = new Map<string, Set<string>>();
   private openCount = 0;
   private unsubscribe: (() => void) | undefined;
-  /** Task lookups made so far (one per change, however many streams its user has open). */
+  /** Task lookups made so far (one per change, however many streams may see it). */
   lookups = 0;
 
   constructor(
@@ -109,29 +122,35 @@ export class LiveStreams {
     readonly limits: LiveStreamLimits,
   ) {}
 
-  /** Open streams: in all, or of one user. */
-  count(userId?: string): number {
-    return userId === undefined ? this.openCount : (this.byUser.get(userId)?.size ?? 0);
+  /** Open streams: in all, or of one user of a project. */
+  count(viewer?: Pick<StreamViewer, 'projectId' | 'userId'>): number {
+    return viewer === undefined ? this.openCount : (this.perUser.get(userKey(viewer)) ?? 0);
   }
 
-  /** Opens a stream for the user, or says which cap refuses it. */
-  open(userId: string): LiveStream | 'user_limit' | 'total_limit' {
+  /** Opens a stream for the viewer, or says which cap refuses it. */
+  open(viewer: StreamViewer): LiveStream | 'user_limit' | 'total_limit' {
     if (this.openCount >= this.limits.maxTotal) return 'total_limit';
-    const streams = this.byUser.get(userId) ?? new Set<LiveStream>();
-    if (streams.size >= this.limits.maxPerUser) return 'user_limit';
-    const stream = new LiveStream(() => this.release(userId, stream));
+    const user = userKey(viewer);
+    if ((this.perUser.get(user) ?? 0) >= this.limits.maxPerUser) return 'user_limit';
+    const audience = viewer.wholeProject ? `${viewer.projectId}/*` : user;
+    const streams = this.byAudience.get(audience) ?? new Set<LiveStream>();
+    const stream = new LiveStream(() => this.release(audience, user, stream));
     streams.add(stream);
-    this.byUser.set(userId, streams);
+    this.byAudience.set(audience, streams);
+    this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     this.openCount++;
     this.unsubscribe ??= this.bus.subscribe((event) => this.dispatch(event));
     return stream;
   }
 
-  private release(userId: string, stream: LiveStream): void {
-    const streams = this.byUser.get(userId);
+  private release(audience: string, user: string, stream: LiveStream): void {
+    const streams = this.byAudience.get(audience);
     if (!streams?.delete(stream)) return;
     this.openCount--;
-    if (streams.size === 0) this.byUser.delete(userId);
+    if (streams.size === 0) this.byAudience.delete(audience);
+    const remaining = (this.perUser.get(user) ?? 1) - 1;
+    if (remaining <= 0) this.perUser.delete(user);
+    else this.perUser.set(user, remaining);
     if (this.openCount === 0) {
       this.unsubscribe?.();
       this.unsubscribe = undefined;
@@ -144,33 +163,50 @@ export class LiveStreams {
         event: 'leaderboard',
         data: JSON.stringify({ agent_ids: event.agentIds }),
       };
-      for (const streams of this.byUser.values()) {
+      for (const [audience, streams] of this.byAudience) {
+        if (event.projectId !== null && !audience.startsWith(`${event.projectId}/`)) continue;
         for (const stream of streams) stream.push('leaderboard', message);
       }
       return;
     }
-    if (!this.byUser.has(event.userId)) return;
-    const queued = this.waiting.get(event.userId);
+    if (this.audiencesOf(event).length === 0) return;
+    const queued = this.waiting.get(event.projectId);
+    const key = `${event.userId}/${event.taskId}`;
     if (queued) {
-      queued.add(event.taskId);
+      queued.add(key);
       return;
     }
-    this.waiting.set(event.userId, new Set([event.taskId]));
-    void this.lookUpChanges(event.userId);
+    this.waiting.set(event.projectId, new Set([key]));
+    void this.lookUpChanges(event.projectId);
   }
 
-  /** Looks up the user's changed tasks one after another and hands each snapshot to all its streams. */
-  private async lookUpChanges(userId: string): Promise<void> {
-    const queued = this.waiting.get(userId);
-    while (queued && queued.size > 0 && this.byUser.has(userId)) {
-      const taskId = queued.values().next().value as string;
-      queued.delete(taskId);
+  private audiencesOf(event: { projectId: string; userId: string }): Set<LiveStream>[] {
+    return [`${event.projectId}/${event.userId}`, `${event.projectId}/*`]
+      .map((audience) => this.byAudience.get(audience))
+      .filter((streams): streams is Set<LiveStream> => streams !== undefined);
+  }
+
+  /** Looks up the project's changed tasks one after another and hands each snapshot to its streams. */
+  private async lookUpChanges(projectId: string): Promise<void> {
+    const queued = this.waiting.get(projectId);
+    while (queued && queued.size > 0) {
+      const key = queued.values().next().value as string;
+      queued.delete(key);
+      const [userId = '', taskId = ''] = key.split('/');
+      const audiences = this.audiencesOf({ projectId, userId });
+      if (audiences.length === 0) continue;
       this.lookups++;
       // A failed lookup (database down) drops this snapshot; the client refetches when it reconnects.
-      const message = await this.loadSnapshot(userId, taskId).catch(() => undefined);
+      const message = await this.loadSnapshot(projectId, taskId).catch(() => undefined);
       if (!message) continue;
-      for (const stream of this.byUser.get(userId) ?? []) stream.push(`task:${taskId}`, message);
+      for (const streams of this.audiencesOf({ projectId, userId })) {
+        for (const stream of streams) stream.push(`task:${taskId}`, message);
+      }
     }
-    this.waiting.delete(userId);
+    this.waiting.delete(projectId);
   }
+}
+
+function userKey(viewer: Pick<StreamViewer, 'projectId' | 'userId'>): string {
+  return `${viewer.projectId}/${viewer.userId}`;
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { toTaskPreviewView } from '../tasks/tasks.js';
-import { findTaskPreviewForUser } from '../tasks/tasks.queries.js';
+import { findTaskPreviewInScope } from '../tasks/tasks.queries.js';
 import type { MeritApp } from './app.js';
 import type { AppContext } from './context.js';
 import { LiveStreams } from './event-bus.js';
@@ -16,8 +16,13 @@ const RETRY_AFTER_SECONDS = 5;
 export function createLiveStreams(ctx: AppContext): LiveStreams {
   return new LiveStreams(
     ctx.events,
-    async (userId, taskId) => {
-      const row = await findTaskPreviewForUser(ctx.db, userId, taskId);
+    async (projectId, taskId) => {
+      // The streams that receive it were chosen by project and user (LiveStreams); the lookup stays in the project.
+      const row = await findTaskPreviewInScope(
+        ctx.db,
+        { projectId, userId: '', ownTasksOnly: false },
+        taskId,
+      );
       if (!row) return undefined;
       return { event: 'task', data: JSON.stringify(toTaskPreviewView(row)), id: `${row.id}:${row.status}` };
     },
@@ -28,7 +33,7 @@ export function createLiveStreams(ctx: AppContext): LiveStreams {
 /**
  * Server-sent events for Mission Control: `task` (one of the user's tasks, on every state change, as
  * GET /api/tasks lists it: long texts as previews) and `leaderboard` (statistics changed; refetch).
- * Only the requesting user's tasks are sent. Streams are capped per user and per process.
+ * Only tasks the caller may see are sent (its own in local mode, its project's otherwise). Streams are capped per user and per process.
  */
 export function registerEventRoutes(
   app: MeritApp,
@@ -51,8 +56,12 @@ export function registerEventRoutes(
       },
     }),
     (c) => {
-      const userId = c.get('userId');
-      const stream = streams.open(userId);
+      const principal = c.get('principal');
+      const stream = streams.open({
+        projectId: principal.projectId,
+        userId: principal.userId,
+        wholeProject: !principal.ownTasksOnly,
+      });
       if (stream === 'user_limit' || stream === 'total_limit') {
         c.header('Retry-After', String(RETRY_AFTER_SECONDS));
         const message =

@@ -1,14 +1,8 @@
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
+import { isLoopbackAddress } from '../lib/addresses.js';
 
-/** Names that always mean this machine. */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-/** True for an address that only this machine can reach (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackAddress(host: string): boolean {
-  const name = host.toLowerCase();
-  return LOOPBACK_HOSTS.has(name) || /^127(\.\d{1,3}){3}$/.test(name) || name.endsWith('.localhost');
-}
+export { isLoopbackAddress };
 
 /**
  * Whether a request's host is one this server answers to: the loopback names, any IP address (an

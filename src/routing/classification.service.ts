@@ -76,8 +76,9 @@ export class CategoryClassifier {
   private readonly labelledLimit: number;
   private readonly minConfidence: number;
   private readonly onLlmError: (error: unknown) => void;
-  private trained: TrainedModel | undefined;
-  private training: Promise<TrainedModel> | undefined;
+  /** Per project: each learns from its own categories and labelled tasks. */
+  private readonly trained = new Map<string, TrainedModel>();
+  private readonly training = new Map<string, Promise<TrainedModel>>();
   private trainings = 0;
 
   constructor(db: Kysely<Database>, options: CategoryClassifierOptions = {}) {
@@ -99,9 +100,13 @@ export class CategoryClassifier {
    * Classifies one command: the LLM when configured, within `budgetMs`, else (or on any LLM failure) the
    * offline model. `templates` saves a query when the caller already holds them.
    */
-  async classify(command: string, templates?: readonly TemplateRow[]): Promise<CommandClassification> {
-    const current = templates ?? (await findTemplates(this.db));
-    const trained = await this.loadModel(current);
+  async classify(
+    projectId: string,
+    command: string,
+    templates?: readonly TemplateRow[],
+  ): Promise<CommandClassification> {
+    const current = templates ?? (await findTemplates(this.db, projectId));
+    const trained = await this.loadModel(projectId, current);
     if (this.llm && current.length > 0) {
       try {
         return await this.classifyWithinBudget(this.llm, command, current, trained.model);
@@ -113,9 +118,13 @@ export class CategoryClassifier {
   }
 
   /** Classifies with the offline model only: no network, for callers that cannot wait. */
-  async classifyOffline(command: string, templates?: readonly TemplateRow[]): Promise<CommandClassification> {
-    const current = templates ?? (await findTemplates(this.db));
-    return this.classifyWith((await this.loadModel(current)).model, command);
+  async classifyOffline(
+    projectId: string,
+    command: string,
+    templates?: readonly TemplateRow[],
+  ): Promise<CommandClassification> {
+    const current = templates ?? (await findTemplates(this.db, projectId));
+    return this.classifyWith((await this.loadModel(projectId, current)).model, command);
   }
 
   private classifyWith(model: ClassifierModel, command: string): CommandClassification {
@@ -130,41 +139,57 @@ export class CategoryClassifier {
   }
 
   /** The tracker's `classify` option: category, confidence and source of a command without a category. */
-  readonly classifyForTracker = async (command: string, templates: readonly TemplateRow[]) => {
-    const { category, confidence, source } = await this.classify(command, templates);
+  readonly classifyForTracker = async (
+    projectId: string,
+    command: string,
+    templates: readonly TemplateRow[],
+  ) => {
+    const { category, confidence, source } = await this.classify(projectId, command, templates);
     return { category, confidence, source };
   };
 
   /** Forgets the trained model (after templates change); the next classification retrains. */
   invalidate(): void {
-    this.trained = undefined;
+    this.trained.clear();
   }
 
-  private async loadModel(templates: readonly TemplateRow[]): Promise<TrainedModel> {
+  private async loadModel(projectId: string, templates: readonly TemplateRow[]): Promise<TrainedModel> {
     const signature = describeTemplates(templates);
-    const trained = this.trained;
+    const trained = this.trained.get(projectId);
     if (trained && trained.signature === signature) {
-      const fresh = await countLabelledCommandsAfter(this.db, trained.labelledUntil, this.retrainEvery);
+      const fresh = await countLabelledCommandsAfter(
+        this.db,
+        projectId,
+        trained.labelledUntil,
+        this.retrainEvery,
+      );
       if (fresh < this.retrainEvery) return trained;
     }
     // Concurrent classifications share one training run.
-    this.training ??= this.train(templates, signature).finally(() => {
-      this.training = undefined;
-    });
-    return this.training;
+    let training = this.training.get(projectId);
+    if (!training) {
+      training = this.train(projectId, templates, signature).finally(() => this.training.delete(projectId));
+      this.training.set(projectId, training);
+    }
+    return training;
   }
 
-  private async train(templates: readonly TemplateRow[], signature: string): Promise<TrainedModel> {
-    const labelled = await findLabelledCommands(this.db, this.labelledLimit);
+  private async train(
+    projectId: string,
+    templates: readonly TemplateRow[],
+    signature: string,
+  ): Promise<TrainedModel> {
+    const labelled = await findLabelledCommands(this.db, projectId, this.labelledLimit);
     const known = new Set(templates.map((template) => template.category));
     const model = trainClassifier(
       templates,
       labelled.filter((row) => known.has(row.category)),
     );
     const newest = labelled[0]?.created_at ?? new Date(0);
-    this.trained = { model, signature, labelledUntil: newest };
+    const trained = { model, signature, labelledUntil: newest };
+    this.trained.set(projectId, trained);
     this.trainings += 1;
-    return this.trained;
+    return trained;
   }
 
   /**

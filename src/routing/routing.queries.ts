@@ -1,12 +1,16 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, NewRoutingDecision, RoutingDecisionRow } from '../db/database.js';
+import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { JUDGE_WEIGHT, PEER_WEIGHT, RATING_WEIGHT } from '../ranking/ranking.js';
 import type { RoutingCandidate } from './router.js';
 import type { DecisionOutcome, PairStatsRow } from './routing.js';
 
 /** Every agent the router may consider, with its tasks in flight (queued or running) and declared specialties. */
-export async function findRoutingCandidates(db: Kysely<Database>): Promise<RoutingCandidate[]> {
+export async function findRoutingCandidates(
+  db: Kysely<Database>,
+  projectId: string,
+): Promise<RoutingCandidate[]> {
   const rows = await db
     .selectFrom('agents as a')
     .select(['a.agent_id', 'a.nickname', 'a.active', 'a.specializations', 'a.is_orchestrator'])
@@ -14,10 +18,12 @@ export async function findRoutingCandidates(db: Kysely<Database>): Promise<Routi
       eb
         .selectFrom('tasks as t')
         .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('t.project_id', '=', 'a.project_id')
         .whereRef('t.agent_id', '=', 'a.agent_id')
         .where('t.status', 'in', ['queued', 'running'])
         .as('load'),
     )
+    .where('a.project_id', '=', projectId)
     .orderBy('a.agent_id')
     .execute();
   return rows.map((row) => ({
@@ -37,7 +43,11 @@ export async function findRoutingCandidates(db: Kysely<Database>): Promise<Routi
  * completeness present) and the peer score; tasks with none of those carry no reward yet. Mean cost and
  * duration are over completed tasks.
  */
-export async function findPairRewardStats(db: Kysely<Database>, since: Date): Promise<PairStatsRow[]> {
+export async function findPairRewardStats(
+  db: Kysely<Database>,
+  projectId: string,
+  since: Date,
+): Promise<PairStatsRow[]> {
   const rows = await sql<{
     agent_id: string;
     category: string;
@@ -66,7 +76,7 @@ export async function findPairRewardStats(db: Kysely<Database>, since: Date): Pr
         SELECT avg(v)::float8 AS judge_score
         FROM unnest(ARRAY[s.accuracy_score, s.relevance_score, s.completeness_score]) AS v
       ) j ON true
-      WHERE t.status IN ('completed', 'failed') AND t.completed_at >= ${since}
+      WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') AND t.completed_at >= ${since}
     )
     SELECT agent_id, category,
       count(reward) AS n,
@@ -100,10 +110,10 @@ export async function insertRoutingDecision(
   return db.insertInto('routing_decisions').values(decision).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Links a user's decision to the task it created; false when no such decision (or task) of that user. */
+/** Links the scope user's decision to the task it created; false when no such decision (or task) in scope. */
 export async function updateDecisionTask(
   db: Kysely<Database>,
-  userId: string,
+  scope: Scope,
   decisionId: string,
   taskId: string,
 ): Promise<boolean> {
@@ -111,14 +121,16 @@ export async function updateDecisionTask(
     .updateTable('routing_decisions')
     .set({ task_id: taskId })
     .where('id', '=', decisionId)
-    .where('user_id', '=', userId)
+    .where('project_id', '=', scope.projectId)
+    .where('user_id', '=', scope.userId)
     .where((eb) =>
       eb.exists(
         eb
           .selectFrom('tasks')
           .select('tasks.id')
           .where('tasks.id', '=', taskId)
-          .where('tasks.user_id', '=', userId),
+          .where('tasks.project_id', '=', scope.projectId)
+          .where('tasks.user_id', '=', scope.userId),
       ),
     )
     .executeTakeFirst();
@@ -144,13 +156,15 @@ export type DecisionWithOutcome = RoutingDecisionRow & {
  */
 export async function findDecisionsWithOutcomes(
   db: Kysely<Database>,
-  userId: string,
+  scope: Scope,
   options: { limit: number; after?: PagePosition | undefined; taskId?: string | undefined },
 ): Promise<DecisionWithOutcome[]> {
   const query = db
     .selectFrom('routing_decisions as d')
     .innerJoin('routing_decision_outcomes as o', 'o.decision_id', 'd.id')
-    .innerJoin('agents as a', 'a.agent_id', 'd.chosen_agent_id')
+    .innerJoin('agents as a', (join) =>
+      join.onRef('a.project_id', '=', 'd.project_id').onRef('a.agent_id', '=', 'd.chosen_agent_id'),
+    )
     .selectAll('d')
     .select([
       'a.nickname',
@@ -162,7 +176,8 @@ export async function findDecisionsWithOutcomes(
       sql<number>`char_length(d.command)`.as('command_length'),
       sql<string>`to_char(d.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)})`.as('cursor_at'),
     ])
-    .where('d.user_id', '=', userId);
+    .where('d.project_id', '=', scope.projectId)
+    .$if(scope.ownTasksOnly, (q) => q.where('d.user_id', '=', scope.userId));
   const page = options.taskId
     ? query.where('d.task_id', '=', options.taskId).select(sql<boolean>`false`.as('truncated'))
     : query.select([
@@ -200,13 +215,14 @@ export async function findDecisionsWithOutcomes(
 /** A user's decision outcomes since a date (oldest first), for routing quality over time. */
 export async function findDecisionOutcomesSince(
   db: Kysely<Database>,
-  userId: string,
+  scope: Scope,
   since: Date,
 ): Promise<DecisionOutcome[]> {
   const rows = await db
     .selectFrom('routing_decision_outcomes')
     .selectAll()
-    .where('user_id', '=', userId)
+    .where('project_id', '=', scope.projectId)
+    .$if(scope.ownTasksOnly, (q) => q.where('user_id', '=', scope.userId))
     .where('created_at', '>=', since)
     .orderBy('created_at')
     .execute();
@@ -226,11 +242,13 @@ export async function findDecisionOutcomesSince(
 /** The most recent commands whose category the user stated (the classifier's labelled examples). */
 export async function findLabelledCommands(
   db: Kysely<Database>,
+  projectId: string,
   limit: number,
 ): Promise<{ text: string; category: string; created_at: Date }[]> {
   return db
     .selectFrom('tasks')
     .select(['command as text', 'objective_category as category', 'created_at'])
+    .where('project_id', '=', projectId)
     .where('category_source', '=', 'explicit')
     .orderBy('created_at', 'desc')
     .limit(limit)
@@ -240,6 +258,7 @@ export async function findLabelledCommands(
 /** How many labelled commands arrived after `after`, counting no further than `cap` (an index range scan). */
 export async function countLabelledCommandsAfter(
   db: Kysely<Database>,
+  projectId: string,
   after: Date,
   cap: number,
 ): Promise<number> {
@@ -248,6 +267,7 @@ export async function countLabelledCommandsAfter(
       eb
         .selectFrom('tasks')
         .select('id')
+        .where('project_id', '=', projectId)
         .where('category_source', '=', 'explicit')
         .where('created_at', '>', after)
         .limit(cap)

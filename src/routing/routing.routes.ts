@@ -9,7 +9,7 @@ import { userQuery } from '../http/user.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { createRng } from '../lib/random.js';
 import { categorySchema } from '../tasks/task-schemas.js';
-import { findTaskForUser } from '../tasks/tasks.queries.js';
+import { findTaskInScope } from '../tasks/tasks.queries.js';
 import { getCategoryClassifier } from './classification.service.js';
 import { computeOutcomeReward, summarizeRoutingQuality, toEvaluationView } from './routing.js';
 import {
@@ -165,7 +165,10 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       },
     }),
     async (c) => {
-      const result = await getCategoryClassifier(db).classify(c.req.valid('json').command);
+      const result = await getCategoryClassifier(db).classify(
+        c.get('principal').projectId,
+        c.req.valid('json').command,
+      );
       return c.json(
         {
           category: result.category,
@@ -217,7 +220,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       const decision = await routeCommand(
         db,
         {
-          userId: c.get('userId'),
+          scope: c.get('principal'),
           command: body.command,
           constraints: { maxCost: body.max_cost ?? null, maxDurationMs: body.max_duration_ms ?? null },
           ...(body.category !== undefined ? { category: body.category } : {}),
@@ -261,7 +264,11 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       },
     }),
     async (c) => {
-      const { agent, categories } = await describeCapabilities(db, c.req.valid('param').agent_id);
+      const { agent, categories } = await describeCapabilities(
+        db,
+        c.get('principal').projectId,
+        c.req.valid('param').agent_id,
+      );
       return c.json(
         {
           agent_id: agent.agentId,
@@ -310,7 +317,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { category } = c.req.valid('param');
-      const ranked = await rankBestAgents(db, category);
+      const ranked = await rankBestAgents(db, c.get('principal').projectId, category);
       return c.json(
         {
           category,
@@ -346,7 +353,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const rows = await findDecisionsWithOutcomes(db, c.get('userId'), {
+      const rows = await findDecisionsWithOutcomes(db, c.get('principal'), {
         limit: query.limit,
         after: query.cursor === undefined ? undefined : decodeCursor('routing_decisions', query.cursor),
       });
@@ -369,11 +376,11 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { task_id } = c.req.valid('param');
-      const userId = c.get('userId');
+      const scope = c.get('principal');
       // Another user's task answers 404 exactly like a missing one.
-      const task = await findTaskForUser(db, userId, task_id);
+      const task = await findTaskInScope(db, scope, task_id);
       if (!task) throw new NotFoundError('task_not_found', `Task ${task_id} not found`);
-      const [row] = await findDecisionsWithOutcomes(db, userId, { limit: 1, taskId: task_id });
+      const [row] = await findDecisionsWithOutcomes(db, scope, { limit: 1, taskId: task_id });
       if (!row) throw new NotFoundError('not_found', `Task ${task_id} was not routed by the router`);
       return c.json(toStoredDecisionResponse(row), 200);
     },
@@ -406,7 +413,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { days } = c.req.valid('query');
       const since = new Date(Date.now() - days * DAY_MS);
-      const summary = summarizeRoutingQuality(await findDecisionOutcomesSince(db, c.get('userId'), since));
+      const summary = summarizeRoutingQuality(await findDecisionOutcomesSince(db, c.get('principal'), since));
       return c.json(
         {
           days: summary.days.map((point) => ({ day: point.day, ...toQualityView(point) })),

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { describeUnknownMention, parseCommand } from '../commands/commands.js';
 import type { CategorySource, Database, RoutingDecisionRow, TemplateRow } from '../db/database.js';
 import { MeritError, NotFoundError, ValidationError } from '../errors.js';
+import type { Scope } from '../identity/scope.js';
 import { rankWithConfidence } from '../ranking/ranking.js';
 import { findTemplates } from '../tasks/tasks.queries.js';
 import { type CategoryClassifier, getCategoryClassifier } from './classification.service.js';
@@ -38,7 +39,7 @@ export const BEST_AGENTS_MIN_SAMPLE = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface RouteCommandInput {
-  userId: string;
+  scope: Scope;
   command: string;
   constraints?: RoutingConstraints;
   /** The category when the caller knows it; otherwise the command is classified. */
@@ -80,14 +81,15 @@ export interface RoutingSnapshot {
 
 export async function loadRoutingSnapshot(
   db: Kysely<Database>,
+  projectId: string,
   options: { statsWindowDays?: number | undefined; now?: (() => Date) | undefined } = {},
 ): Promise<RoutingSnapshot> {
   const now = options.now?.() ?? new Date();
   const since = new Date(now.getTime() - (options.statsWindowDays ?? DEFAULT_STATS_WINDOW_DAYS) * DAY_MS);
   const [candidates, pairStats, templates] = await Promise.all([
-    findRoutingCandidates(db),
-    findPairRewardStats(db, since),
-    findTemplates(db),
+    findRoutingCandidates(db, projectId),
+    findPairRewardStats(db, projectId, since),
+    findTemplates(db, projectId),
   ]);
   return {
     candidates: addRecommendedSpecialties(candidates, templates),
@@ -103,6 +105,7 @@ export async function loadRoutingSnapshot(
  * model labels it.
  */
 async function resolveCategory(
+  projectId: string,
   templates: readonly TemplateRow[],
   command: string,
   explicit: string | undefined,
@@ -115,8 +118,8 @@ async function resolveCategory(
     return { category: explicit, confidence: 1, source: 'explicit' };
   }
   const classification = mentioned
-    ? await classifier.classifyOffline(command, templates)
-    : await classifier.classify(command, templates);
+    ? await classifier.classifyOffline(projectId, command, templates)
+    : await classifier.classify(projectId, command, templates);
   const { category, confidence, source } = classification;
   return { category, confidence, source };
 }
@@ -149,9 +152,10 @@ export async function routeCommand(
   options: RouteCommandOptions = {},
 ): Promise<RoutedDecision> {
   const classifier = options.classifier ?? getCategoryClassifier(db);
-  const snapshot = await loadRoutingSnapshot(db, options);
+  const snapshot = await loadRoutingSnapshot(db, input.scope.projectId, options);
   const mentionedAgentId = findMentionedAgent(input.command, snapshot.candidates);
   const classification = await resolveCategory(
+    input.scope.projectId,
     snapshot.templates,
     input.command,
     input.category,
@@ -172,7 +176,8 @@ export async function routeCommand(
   const explanation = explainDecision(decision);
   const best = findPosteriorBest(decision);
   const row = await insertRoutingDecision(db, {
-    user_id: input.userId,
+    project_id: input.scope.projectId,
+    user_id: input.scope.userId,
     command: input.command,
     category: decision.category,
     confidence: classification.confidence,
@@ -208,9 +213,9 @@ export async function routeCommand(
 /** Records which task a decision created, so its outcome joins the decision once the task is scored. */
 export async function linkDecisionToTask(
   db: Kysely<Database>,
-  input: { userId: string; decisionId: string; taskId: string },
+  input: { scope: Scope; decisionId: string; taskId: string },
 ): Promise<void> {
-  const linked = await updateDecisionTask(db, input.userId, input.decisionId, input.taskId);
+  const linked = await updateDecisionTask(db, input.scope, input.decisionId, input.taskId);
   if (!linked)
     throw new NotFoundError('not_found', `No routing decision ${input.decisionId} with task ${input.taskId}`);
 }
@@ -273,10 +278,11 @@ export function toStoredDecisionView(row: RoutingDecisionRow & { nickname: strin
 /** An agent's posterior reward in every category (what it is good at, and how sure we are). */
 export async function describeCapabilities(
   db: Kysely<Database>,
+  projectId: string,
   agentId: string,
   options: { statsWindowDays?: number } = {},
 ): Promise<{ agent: RoutingCandidate; categories: (AgentEvaluation & { category: string })[] }> {
-  const snapshot = await loadRoutingSnapshot(db, options);
+  const snapshot = await loadRoutingSnapshot(db, projectId, options);
   const agent = snapshot.candidates.find((candidate) => candidate.agentId === agentId);
   if (!agent) throw new NotFoundError('agent_not_found', `Agent ${agentId} not found`);
   const categories = snapshot.templates.map((template) => {
@@ -300,10 +306,11 @@ export async function describeCapabilities(
  */
 export async function rankBestAgents(
   db: Kysely<Database>,
+  projectId: string,
   category: string,
   options: { statsWindowDays?: number; minSample?: number } = {},
 ) {
-  const snapshot = await loadRoutingSnapshot(db, options);
+  const snapshot = await loadRoutingSnapshot(db, projectId, options);
   if (!snapshot.templates.some((template) => template.category === category))
     throw new NotFoundError('category_not_found', `Category ${category} not found`);
   const evaluations = estimateCandidates({

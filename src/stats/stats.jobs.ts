@@ -16,12 +16,20 @@ export async function runStatsRecompute(db: Kysely<Database>) {
     // gives up (lock_timeout) rather than queue behind a stuck writer.
     await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
     const counts = await recomputeAllStats(trx);
-    const rows = await findAllAgentStats(trx);
-    const rankings = buildLeaderboard(rows.map(toStatsInput), {
-      minSample: DEFAULT_MIN_SAMPLE,
-      level: DEFAULT_LEVEL,
-    });
-    await saveOverallRanks(trx, new Map(rankings.map((ranking) => [ranking.agent_id, ranking.rank])));
+    // Ranks are within a project: each project's leaderboard is its own.
+    const projects = await trx.selectFrom('projects').select('id').execute();
+    for (const { id: projectId } of projects) {
+      const rows = await findAllAgentStats(trx, projectId);
+      const rankings = buildLeaderboard(rows.map(toStatsInput), {
+        minSample: DEFAULT_MIN_SAMPLE,
+        level: DEFAULT_LEVEL,
+      });
+      await saveOverallRanks(
+        trx,
+        projectId,
+        new Map(rankings.map((ranking) => [ranking.agent_id, ranking.rank])),
+      );
+    }
     return counts;
   });
 }

@@ -7,6 +7,7 @@ function round6(value: number): number {
 }
 
 export interface StatsChange {
+  projectId: string;
   agentId: string;
   category: string;
   delta: StatsDelta;
@@ -14,6 +15,7 @@ export interface StatsChange {
 
 /** The delta columns of one statistics change, as a row of the `stats_input` relation. */
 export interface StatsDeltaRecord {
+  project_id: string;
   agent_id: string;
   category: string;
   d_tasks: number;
@@ -64,8 +66,14 @@ export const DELTA_RECORD_COLUMNS = sql.raw(
   ].join(', '),
 );
 
-export function toDeltaRecord(agentId: string, category: string, d: StatsDelta): StatsDeltaRecord {
+export function toDeltaRecord(
+  projectId: string,
+  agentId: string,
+  category: string,
+  d: StatsDelta,
+): StatsDeltaRecord {
   return {
+    project_id: projectId,
     agent_id: agentId,
     category,
     d_tasks: d.tasks,
@@ -141,8 +149,8 @@ const DELTA_COLUMNS = sql.raw(
  * deadlock with this one):
  *   1. the task row (`SELECT ... FOR UPDATE`, or the INSERT of a new task), then its score row, then
  *      the graphile-worker job rows it enqueues;
- *   2. `agent_performance_stats` rows, in agent_id order;
- *   3. `agent_category_stats` rows, in (agent_id, objective_category) order.
+ *   2. `agent_performance_stats` rows, in (project_id, agent_id) order;
+ *   3. `agent_category_stats` rows, in (project_id, agent_id, objective_category) order.
  * Statistics rows are shared by every write of an agent: a writer takes them in its last statement,
  * so it holds them only for that statement and its commit.
  * The scheduled recompute locks both statistics tables whole (SHARE ROW EXCLUSIVE, in the order of 2
@@ -160,15 +168,17 @@ export const STATS_LOCK_ORDER = ['agent_performance_stats', 'agent_category_stat
  * database), and an average keeps its stored value until real scores exist.
  */
 export const STATS_UPSERT_CTES = sql`
-  stats_agent_delta AS (SELECT agent_id, ${DELTA_SUMS} FROM stats_input GROUP BY agent_id),
+  stats_agent_delta AS (
+    SELECT project_id, agent_id, ${DELTA_SUMS} FROM stats_input GROUP BY project_id, agent_id
+  ),
   stats_agent_upsert AS (
-    INSERT INTO agent_performance_stats AS s (agent_id, nickname, ${COLUMNS}, avg_overall_score, avg_user_rating, last_updated)
-    SELECT d.agent_id, a.nickname, ${DELTA_COLUMNS},
+    INSERT INTO agent_performance_stats AS s (project_id, agent_id, nickname, ${COLUMNS}, avg_overall_score, avg_user_rating, last_updated)
+    SELECT d.project_id, d.agent_id, a.nickname, ${DELTA_COLUMNS},
       round(d.sum_overall_score / nullif(d.scored_tasks, 0), 2), round(d.sum_user_rating / nullif(d.rated_tasks, 0), 2),
       now() AT TIME ZONE 'UTC'
-    FROM stats_agent_delta d JOIN agents a ON a.agent_id = d.agent_id
-    ORDER BY d.agent_id
-    ON CONFLICT (agent_id) DO UPDATE SET ${ADD_SUMS},
+    FROM stats_agent_delta d JOIN agents a ON a.project_id = d.project_id AND a.agent_id = d.agent_id
+    ORDER BY d.project_id, d.agent_id
+    ON CONFLICT (project_id, agent_id) DO UPDATE SET ${ADD_SUMS},
       avg_overall_score = CASE WHEN s.scored_tasks + excluded.scored_tasks > 0
         THEN round((s.sum_overall_score + excluded.sum_overall_score) / (s.scored_tasks + excluded.scored_tasks), 2)
         ELSE s.avg_overall_score END,
@@ -178,15 +188,15 @@ export const STATS_UPSERT_CTES = sql`
     RETURNING s.agent_id
   ),
   stats_category_delta AS (
-    SELECT agent_id, category, ${DELTA_SUMS} FROM stats_input GROUP BY agent_id, category
+    SELECT project_id, agent_id, category, ${DELTA_SUMS} FROM stats_input GROUP BY project_id, agent_id, category
   ),
   stats_category_upsert AS (
-    INSERT INTO agent_category_stats AS s (agent_id, objective_category, ${COLUMNS}, last_updated)
-    SELECT d.agent_id, d.category, ${DELTA_COLUMNS}, now()
+    INSERT INTO agent_category_stats AS s (project_id, agent_id, objective_category, ${COLUMNS}, last_updated)
+    SELECT d.project_id, d.agent_id, d.category, ${DELTA_COLUMNS}, now()
     FROM stats_category_delta d
     WHERE (SELECT count(*) FROM stats_agent_upsert) >= 0
-    ORDER BY d.agent_id, d.category
-    ON CONFLICT (agent_id, objective_category) DO UPDATE SET ${ADD_SUMS}
+    ORDER BY d.project_id, d.agent_id, d.category
+    ON CONFLICT (project_id, agent_id, objective_category) DO UPDATE SET ${ADD_SUMS}
     RETURNING s.agent_id
   )`;
 
@@ -197,35 +207,42 @@ export async function applyStatsChanges(
 ): Promise<void> {
   const records = changes
     .filter((change) => !isEmptyDelta(change.delta))
-    .map((change) => toDeltaRecord(change.agentId, change.category, change.delta));
+    .map((change) => toDeltaRecord(change.projectId, change.agentId, change.category, change.delta));
   if (records.length === 0) return;
   await sql`
     WITH stats_input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS x(agent_id text, category text, ${DELTA_RECORD_COLUMNS})
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS x(project_id uuid, agent_id text, category text, ${DELTA_RECORD_COLUMNS})
     ),
     ${STATS_UPSERT_CTES}
     SELECT (SELECT count(*) FROM stats_agent_upsert) AS agents, (SELECT count(*) FROM stats_category_upsert) AS categories
   `.execute(db);
 }
 
-export async function findAllAgentStats(db: Kysely<Database>): Promise<AgentStatsRow[]> {
+export async function findAllAgentStats(db: Kysely<Database>, projectId: string): Promise<AgentStatsRow[]> {
   return db
     .selectFrom('agent_performance_stats as s')
-    .innerJoin('agents as a', 'a.agent_id', 's.agent_id')
+    .innerJoin('agents as a', (join) =>
+      join.onRef('a.project_id', '=', 's.project_id').onRef('a.agent_id', '=', 's.agent_id'),
+    )
     .selectAll('s')
+    .where('s.project_id', '=', projectId)
     .where('a.active', '=', true)
     .execute();
 }
 
 export async function findCategoryStats(
   db: Kysely<Database>,
+  projectId: string,
   filter: { category?: string; agentId?: string },
 ): Promise<(CategoryStatsRow & { nickname: string })[]> {
   let query = db
     .selectFrom('agent_category_stats as c')
-    .innerJoin('agents as a', 'a.agent_id', 'c.agent_id')
+    .innerJoin('agents as a', (join) =>
+      join.onRef('a.project_id', '=', 'c.project_id').onRef('a.agent_id', '=', 'c.agent_id'),
+    )
     .selectAll('c')
     .select('a.nickname')
+    .where('c.project_id', '=', projectId)
     .where('a.active', '=', true);
   if (filter.category) query = query.where('c.objective_category', '=', filter.category);
   if (filter.agentId) query = query.where('c.agent_id', '=', filter.agentId);
@@ -245,7 +262,7 @@ export async function recomputeAllStats(
   await sql`LOCK TABLE ${sql.raw(STATS_LOCK_ORDER.join(', '))} IN SHARE ROW EXCLUSIVE MODE`.execute(db);
   await sql`
     CREATE TEMP TABLE merit_stats_recompute ON COMMIT DROP AS
-    SELECT t.agent_id, t.objective_category,
+    SELECT t.project_id, t.agent_id, t.objective_category,
       count(*)::int AS total_tasks,
       count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
       count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
@@ -270,39 +287,42 @@ export async function recomputeAllStats(
     FROM tasks t
     LEFT JOIN agent_performance_scores s ON s.task_id = t.id
     WHERE t.status IN ('completed', 'failed')
-    GROUP BY t.agent_id, t.objective_category
+    GROUP BY t.project_id, t.agent_id, t.objective_category
   `.execute(db);
   await sql`DELETE FROM agent_category_stats`.execute(db);
   const categories = await sql`
-    INSERT INTO agent_category_stats (agent_id, objective_category, total_tasks, successful_tasks, failed_tasks,
+    INSERT INTO agent_category_stats (project_id, agent_id, objective_category, total_tasks, successful_tasks, failed_tasks,
       scored_tasks, sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
       ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
       priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, last_updated)
-    SELECT agent_id, objective_category, total_tasks, successful_tasks, failed_tasks, scored_tasks,
+    SELECT project_id, agent_id, objective_category, total_tasks, successful_tasks, failed_tasks, scored_tasks,
       sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
       ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
       priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, now()
     FROM merit_stats_recompute
   `.execute(db);
-  await sql`DELETE FROM agent_performance_stats WHERE agent_id NOT IN (SELECT agent_id FROM merit_stats_recompute)`.execute(
-    db,
-  );
+  await sql`
+    DELETE FROM agent_performance_stats s
+    WHERE NOT EXISTS (
+      SELECT 1 FROM merit_stats_recompute r WHERE r.project_id = s.project_id AND r.agent_id = s.agent_id
+    )
+  `.execute(db);
   const agents = await sql`
-    INSERT INTO agent_performance_stats AS s (agent_id, nickname, total_tasks, successful_tasks, failed_tasks,
+    INSERT INTO agent_performance_stats AS s (project_id, agent_id, nickname, total_tasks, successful_tasks, failed_tasks,
       scored_tasks, sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
       ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
       priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, avg_overall_score,
       avg_user_rating, last_updated)
-    SELECT r.agent_id, a.nickname, sum(total_tasks), sum(successful_tasks), sum(failed_tasks), sum(scored_tasks),
+    SELECT r.project_id, r.agent_id, a.nickname, sum(total_tasks), sum(successful_tasks), sum(failed_tasks), sum(scored_tasks),
       sum(sum_overall_score), sum(sum_sq_overall_score), sum(rated_tasks), sum(sum_user_rating),
       sum(ratings_1), sum(ratings_2), sum(ratings_3), sum(ratings_4), sum(ratings_5), sum(total_tokens),
       sum(total_cost), sum(metered_tasks), sum(priced_tasks), sum(total_duration_ms), sum(reward_points), min(first_task_at), max(last_task_at),
       round(sum(sum_overall_score) / nullif(sum(scored_tasks), 0), 2),
       round(sum(sum_user_rating) / nullif(sum(rated_tasks), 0), 2),
       now() AT TIME ZONE 'UTC'
-    FROM merit_stats_recompute r JOIN agents a ON a.agent_id = r.agent_id
-    GROUP BY r.agent_id, a.nickname
-    ON CONFLICT (agent_id) DO UPDATE SET
+    FROM merit_stats_recompute r JOIN agents a ON a.project_id = r.project_id AND a.agent_id = r.agent_id
+    GROUP BY r.project_id, r.agent_id, a.nickname
+    ON CONFLICT (project_id, agent_id) DO UPDATE SET
       nickname = excluded.nickname, total_tasks = excluded.total_tasks,
       successful_tasks = excluded.successful_tasks, failed_tasks = excluded.failed_tasks,
       scored_tasks = excluded.scored_tasks, sum_overall_score = excluded.sum_overall_score,
@@ -322,12 +342,14 @@ export async function recomputeAllStats(
 /** Stores each agent's current rank in the seed's `overall_rank` column (the API ranks live). */
 export async function saveOverallRanks(
   db: Kysely<Database>,
+  projectId: string,
   ranks: ReadonlyMap<string, number | null>,
 ): Promise<void> {
   for (const [agentId, rank] of ranks) {
     await db
       .updateTable('agent_performance_stats')
       .set({ overall_rank: rank })
+      .where('project_id', '=', projectId)
       .where('agent_id', '=', agentId)
       .where(sql<boolean>`overall_rank IS DISTINCT FROM ${rank}::int`)
       .execute();

@@ -14,6 +14,7 @@ import { retryOnConflict, runTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { REWARDS_VERSION } from '../evaluation/evaluation.js';
 import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
+import type { Scope } from '../identity/scope.js';
 import { applyRewardRules, DEFAULT_REWARD_CONFIG, type RewardConfig } from '../rewards/reward-rules.js';
 import { diffContributions, EMPTY_CONTRIBUTION } from '../stats/stats.js';
 import { applyStatsChanges, type StatsChange, toDeltaRecord } from '../stats/stats.queries.js';
@@ -51,7 +52,7 @@ import {
   findRecentLogWork,
   findScoreForTask,
   findTaskForUpdate,
-  findTaskForUser,
+  findTaskInScope,
   findTemplates,
   insertFinishedTasks,
   insertNodes,
@@ -80,13 +81,14 @@ export interface Classification {
 
 /** Classifies a command without an explicit category (the intelligence layer plugs in its classifier). */
 export type CommandClassifier = (
+  projectId: string,
   command: string,
   templates: readonly TemplateRow[],
 ) => Classification | Promise<Classification>;
 
 export type TrackerEvent =
-  | { kind: 'task'; userId: string; taskId: string }
-  | { kind: 'stats'; agentIds: string[] };
+  | { kind: 'task'; projectId: string; userId: string; taskId: string }
+  | { kind: 'stats'; projectId: string; agentIds: string[] };
 
 export interface TrackerHooks {
   /** Runs after a commit, for live updates. */
@@ -94,7 +96,10 @@ export interface TrackerHooks {
 }
 
 /** What a job planner knows of a finished task. */
-export type FinishedTaskInfo = Pick<TaskRow, 'id' | 'status' | 'agent_id' | 'objective_category' | 'user_id'>;
+export type FinishedTaskInfo = Pick<
+  TaskRow,
+  'id' | 'status' | 'agent_id' | 'objective_category' | 'user_id' | 'project_id'
+>;
 
 /** Decides which background jobs each finished task needs (evaluation, review...). Pure and fast. */
 export type FinishedTaskJobPlanner = (tasks: readonly FinishedTaskInfo[]) => TaskJobSpec[];
@@ -139,8 +144,13 @@ export class ExecutionTracker {
   private readonly weights: OverallWeights;
   private readonly hooks: TrackerHooks;
   private readonly now: () => Date;
-  private templates: { rows: Map<string, TemplateRow>; loadedAt: number } | undefined;
-  private agents: { rows: Map<string, { nickname: string; active: boolean }>; loadedAt: number } | undefined;
+  /** Per project: its categories and agents (a minute at most, or until invalidateCaches). */
+  private readonly templates = new Map<string, { rows: Map<string, TemplateRow>; loadedAt: number }>();
+  private readonly agents = new Map<
+    string,
+    { rows: Map<string, { nickname: string; active: boolean }>; loadedAt: number }
+  >();
+  /** Per project and category. */
   private readonly baselines = new Map<string, { baseline: EfficiencyBaseline; loadedAt: number }>();
 
   constructor(db: Kysely<Database>, options: ExecutionTrackerOptions = {}) {
@@ -173,7 +183,7 @@ export class ExecutionTracker {
   }
 
   async createTask(
-    userId: string,
+    scope: Scope,
     input: CreateTaskInput,
     options: {
       source?: 'api' | 'mission_control';
@@ -186,15 +196,17 @@ export class ExecutionTracker {
       onCreated?: (trx: Kysely<Database>, task: TaskRow) => Promise<void>;
     } = {},
   ): Promise<TaskView> {
-    const nickname = await this.requireAgent(input.agent_id);
+    const nickname = await this.requireAgent(scope.projectId, input.agent_id);
     const classification =
-      options.classification ?? (await this.resolveCategory(input.command, input.objective_category));
+      options.classification ??
+      (await this.resolveCategory(scope.projectId, input.command, input.objective_category));
     const now = this.now();
     const { onCreated } = options;
     const insert = async (db: Kysely<Database>) => {
       const inserted = await insertTask(db, {
         ...(input.id ? { id: input.id } : {}),
-        user_id: userId,
+        project_id: scope.projectId,
+        user_id: scope.userId,
         agent_id: input.agent_id,
         command: input.command,
         objective_category: classification.category,
@@ -212,18 +224,19 @@ export class ExecutionTracker {
     };
     const row = onCreated ? await runTransaction(this.db, insert) : await insert(this.db);
     if (!row) {
-      // A re-sent creation with the same id answers with the existing task; another user's id is a conflict.
-      const existing = await findTaskForUser(this.db, userId, input.id as string);
+      // A re-sent creation with the same id answers with the existing task; an id taken outside the
+      // caller's view (another user's, another project's) is a conflict that tells nothing about it.
+      const existing = await findTaskInScope(this.db, scope, input.id as string);
       if (!existing) throw new ConflictError('conflict', `A task with id ${input.id} already exists`);
-      return this.getTask(userId, existing.id);
+      return this.getTask(scope, existing.id);
     }
-    this.emit({ kind: 'task', userId, taskId: row.id });
+    this.emit({ kind: 'task', projectId: scope.projectId, userId: scope.userId, taskId: row.id });
     return toTaskView(row, nickname);
   }
 
-  async startTask(userId: string, taskId: string, options: { currentNode?: string } = {}): Promise<TaskView> {
+  async startTask(scope: Scope, taskId: string, options: { currentNode?: string } = {}): Promise<TaskView> {
     const row = await runTransaction(this.db, async (trx) => {
-      const task = await this.requireTask(trx, userId, taskId, true);
+      const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'completed' || task.status === 'failed') {
         throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
       }
@@ -233,14 +246,14 @@ export class ExecutionTracker {
         current_node: options.currentNode ?? task.current_node,
       });
     });
-    this.emit({ kind: 'task', userId, taskId });
-    return toTaskView(row, await this.nicknameOf(row.agent_id));
+    this.emitTask(row);
+    return toTaskView(row, await this.nicknameOf(row.project_id, row.agent_id));
   }
 
   /** Records one node (step) of a running task; the task shows it as its current node. */
-  async recordNode(userId: string, taskId: string, node: NodeInput) {
-    const inserted = await runTransaction(this.db, async (trx) => {
-      const task = await this.requireTask(trx, userId, taskId, true);
+  async recordNode(scope: Scope, taskId: string, node: NodeInput) {
+    const { task, inserted } = await runTransaction(this.db, async (trx) => {
+      const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'completed' || task.status === 'failed') {
         throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
       }
@@ -251,22 +264,24 @@ export class ExecutionTracker {
         started_at: task.started_at ?? this.now(),
         current_node: node.node_name,
       });
-      return row;
+      return { task, inserted: row };
     });
-    this.emit({ kind: 'task', userId, taskId });
+    this.emitTask(task);
     return toNodeView(inserted as NonNullable<typeof inserted>);
   }
 
   /** Marks the node a running task is in, without recording a finished node (for live progress). */
-  async setCurrentNode(userId: string, taskId: string, nodeName: string): Promise<void> {
-    await this.db
+  async setCurrentNode(scope: Scope, taskId: string, nodeName: string): Promise<void> {
+    const row = await this.db
       .updateTable('tasks')
       .set({ current_node: nodeName, last_activity_at: sql<Date>`now()` })
       .where('id', '=', taskId)
-      .where('user_id', '=', userId)
+      .where('project_id', '=', scope.projectId)
+      .$if(scope.ownTasksOnly, (query) => query.where('user_id', '=', scope.userId))
       .where('status', 'in', ['queued', 'running'])
-      .execute();
-    this.emit({ kind: 'task', userId, taskId });
+      .returning(['project_id', 'user_id', 'id'])
+      .executeTakeFirst();
+    if (row) this.emitTask(row);
   }
 
   /**
@@ -274,9 +289,9 @@ export class ExecutionTracker {
    * task (a retry, or two concurrent sends) returns it unchanged: the row lock makes the second wait and
    * then see the first one's result.
    */
-  async completeTask(userId: string, taskId: string, input: CompleteTaskInput): Promise<TaskView> {
+  async completeTask(scope: Scope, taskId: string, input: CompleteTaskInput): Promise<TaskView> {
     const finished = await runTransaction(this.db, async (trx) => {
-      const task = await this.requireTask(trx, userId, taskId, true);
+      const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'completed') return undefined;
       if (task.status === 'failed')
         throw new ConflictError('task_already_finished', `Task ${taskId} has failed`);
@@ -300,23 +315,20 @@ export class ExecutionTracker {
       await this.onTaskComplete(trx, completed);
       return completed;
     });
-    if (finished) {
-      this.emit({ kind: 'task', userId, taskId });
-      this.emit({ kind: 'stats', agentIds: [finished.agent_id] });
-    }
-    return this.getTask(userId, taskId);
+    if (finished) this.emitFinished(finished);
+    return this.getTask(scope, taskId);
   }
 
-  async failTask(userId: string, taskId: string, input: FailTaskInput): Promise<TaskView> {
+  async failTask(scope: Scope, taskId: string, input: FailTaskInput): Promise<TaskView> {
     const failed = await runTransaction(this.db, async (trx) => {
-      const task = await this.requireTask(trx, userId, taskId, true);
+      const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'failed') return undefined;
       if (task.status === 'completed')
         throw new ConflictError('task_already_finished', `Task ${taskId} is completed`);
       return this.finishAsFailed(trx, task, input, 'error');
     });
     if (failed) this.emitFinished(failed);
-    return this.getTask(userId, taskId);
+    return this.getTask(scope, taskId);
   }
 
   /**
@@ -365,8 +377,12 @@ export class ExecutionTracker {
   }
 
   private emitFinished(task: TaskRow): void {
-    this.emit({ kind: 'task', userId: task.user_id, taskId: task.id });
-    this.emit({ kind: 'stats', agentIds: [task.agent_id] });
+    this.emitTask(task);
+    this.emit({ kind: 'stats', projectId: task.project_id, agentIds: [task.agent_id] });
+  }
+
+  private emitTask(task: Pick<TaskRow, 'project_id' | 'user_id' | 'id'>): void {
+    this.emit({ kind: 'task', projectId: task.project_id, userId: task.user_id, taskId: task.id });
   }
 
   /**
@@ -374,7 +390,7 @@ export class ExecutionTracker {
    * busy hosts). Tasks whose id was already recorded are skipped and counted as duplicates.
    */
   async recordFinishedTasks(
-    userId: string,
+    scope: Scope,
     inputs: readonly FinishedTaskInput[],
     options: { source?: 'api' | 'batch' | 'demo'; simulated?: boolean } = {},
   ): Promise<BatchResult> {
@@ -382,13 +398,14 @@ export class ExecutionTracker {
     const entries: FinishedEntry[] = [];
     for (const [index, input] of inputs.entries()) {
       const prefix = options.source === 'api' ? '' : `tasks.${index}.`;
-      await this.requireAgent(input.agent_id, `${prefix}agent_id`);
+      await this.requireAgent(scope.projectId, input.agent_id, `${prefix}agent_id`);
       const classification = await this.resolveCategory(
+        scope.projectId,
         input.command,
         input.objective_category,
         `${prefix}objective_category`,
       );
-      const record = await this.buildFinishedRecord(userId, input, classification, now, options);
+      const record = await this.buildFinishedRecord(scope, input, classification, now, options);
       const nodes = (input.nodes ?? []).map((node, sequence) =>
         toNodeRecord(this.buildNode(record, node, sequence)),
       );
@@ -414,14 +431,20 @@ export class ExecutionTracker {
     const inserted = await retryOnConflict(() =>
       insertFinishedTasks(this.db, records, nodes, this.planJobs(records), this.pool),
     );
-    if (inserted.length > 0)
-      this.emit({ kind: 'stats', agentIds: [...new Set(inserted.map((row) => row.agent_id))] });
+    const agentsByProject = new Map<string, Set<string>>();
+    for (const row of inserted) {
+      const agents = agentsByProject.get(row.project_id) ?? new Set<string>();
+      agents.add(row.agent_id);
+      agentsByProject.set(row.project_id, agents);
+    }
+    for (const [projectId, agents] of agentsByProject)
+      this.emit({ kind: 'stats', projectId, agentIds: [...agents] });
     return new Set(inserted.map((row) => row.id));
   }
 
   /** A finished task's row, score and statistics delta, computed before the one INSERT statement. */
   private async buildFinishedRecord(
-    userId: string,
+    scope: Scope,
     input: FinishedTaskInput,
     classification: Classification,
     now: Date,
@@ -437,7 +460,13 @@ export class ExecutionTracker {
     const completed = input.status === 'completed';
     const rating = completed ? (input.user_rating ?? null) : null;
     const efficiency = completed
-      ? await this.scoreEfficiency(this.db, classification.category, usage.totalTokens, durationMs)
+      ? await this.scoreEfficiency(
+          this.db,
+          scope.projectId,
+          classification.category,
+          usage.totalTokens,
+          durationMs,
+        )
       : null;
     const overall = completed ? combineOverallScore({ efficiency, userRating: rating }, this.weights) : null;
     const sources: Record<string, ScoreSource> = {};
@@ -464,11 +493,13 @@ export class ExecutionTracker {
     const {
       agent_id: _agent,
       category: _category,
+      project_id: _project,
       ...deltaColumns
-    } = toDeltaRecord(input.agent_id, classification.category, delta);
+    } = toDeltaRecord(scope.projectId, input.agent_id, classification.category, delta);
     return {
       id: input.id ?? crypto.randomUUID(),
-      user_id: userId,
+      project_id: scope.projectId,
+      user_id: scope.userId,
       agent_id: input.agent_id,
       command: input.command,
       objective_category: classification.category,
@@ -499,14 +530,14 @@ export class ExecutionTracker {
     };
   }
 
-  async getTask(userId: string, taskId: string): Promise<TaskView> {
-    const task = await this.requireTask(this.db, userId, taskId, false);
+  async getTask(scope: Scope, taskId: string): Promise<TaskView> {
+    const task = await this.requireTask(this.db, scope, taskId, false);
     const [nodes, score] = await Promise.all([
       findNodesForTask(this.db, taskId),
       findScoreForTask(this.db, taskId),
     ]);
     return {
-      ...toTaskView(task, await this.nicknameOf(task.agent_id)),
+      ...toTaskView(task, await this.nicknameOf(task.project_id, task.agent_id)),
       nodes: nodes.map(toNodeView),
       score: score ? toScoreView(score) : null,
     };
@@ -514,8 +545,8 @@ export class ExecutionTracker {
 
   /** Drops cached templates and baselines (after a template changes). */
   invalidateCaches(): void {
-    this.templates = undefined;
-    this.agents = undefined;
+    this.templates.clear();
+    this.agents.clear();
     this.baselines.clear();
   }
 
@@ -528,6 +559,7 @@ export class ExecutionTracker {
     // deadlocks the pool as soon as every connection is held by a request doing the same.
     const efficiency = await this.scoreEfficiency(
       trx,
+      task.project_id,
       task.objective_category,
       task.total_tokens,
       task.duration_ms,
@@ -559,6 +591,7 @@ export class ExecutionTracker {
   ): Promise<void> {
     if (tasks.length === 0) return;
     const changes: StatsChange[] = tasks.map((task) => ({
+      projectId: task.project_id,
       agentId: task.agent_id,
       category: task.objective_category,
       delta: diffContributions(EMPTY_CONTRIBUTION, describeContribution(task, scores.get(task.id) ?? null)),
@@ -603,61 +636,67 @@ export class ExecutionTracker {
     };
   }
 
-  private async requireTask(db: Kysely<Database>, userId: string, taskId: string, forUpdate: boolean) {
-    const task = await findTaskForUser(db, userId, taskId, { forUpdate });
+  private async requireTask(db: Kysely<Database>, scope: Scope, taskId: string, forUpdate: boolean) {
+    const task = await findTaskInScope(db, scope, taskId, { forUpdate });
     if (!task) throw new NotFoundError('task_not_found', `Task ${taskId} not found`);
     return task;
   }
 
-  private async requireAgent(agentId: string, field = 'agent_id'): Promise<string> {
-    let agent = (await this.loadAgents()).get(agentId);
+  private async requireAgent(projectId: string, agentId: string, field = 'agent_id'): Promise<string> {
+    let agent = (await this.loadAgents(projectId)).get(agentId);
     if (!agent) {
-      this.agents = undefined;
-      agent = (await this.loadAgents()).get(agentId);
+      this.agents.delete(projectId);
+      agent = (await this.loadAgents(projectId)).get(agentId);
     }
     if (!agent) throw new ValidationError(field, `no agent with id '${agentId}'`);
     if (!agent.active) throw new ValidationError(field, `agent '${agentId}' is not active`);
     return agent.nickname;
   }
 
-  private async nicknameOf(agentId: string): Promise<string | null> {
-    return (await this.loadAgents()).get(agentId)?.nickname ?? null;
+  private async nicknameOf(projectId: string, agentId: string): Promise<string | null> {
+    return (await this.loadAgents(projectId)).get(agentId)?.nickname ?? null;
   }
 
   private async resolveCategory(
+    projectId: string,
     command: string,
     explicit: string | undefined,
     field = 'objective_category',
   ): Promise<Classification> {
-    let templates = await this.loadTemplates();
+    let templates = await this.loadTemplates(projectId);
     if (explicit !== undefined) {
       if (!templates.has(explicit)) {
-        this.templates = undefined;
-        templates = await this.loadTemplates();
+        this.templates.delete(projectId);
+        templates = await this.loadTemplates(projectId);
       }
       if (!templates.has(explicit))
         throw new ValidationError(field, `unknown objective category '${explicit}'`);
       return { category: explicit, confidence: 1, source: 'explicit' };
     }
-    const classification = await this.classify(command, [...templates.values()]);
+    const classification = await this.classify(projectId, command, [...templates.values()]);
     return templates.has(classification.category)
       ? classification
       : { category: GENERAL_CATEGORY, confidence: classification.confidence, source: 'default' };
   }
 
-  private async loadTemplates(db: Kysely<Database> = this.db): Promise<Map<string, TemplateRow>> {
-    if (!this.templates || Date.now() - this.templates.loadedAt > CACHE_TTL_MS) {
-      const rows = await findTemplates(db);
-      this.templates = { rows: new Map(rows.map((row) => [row.category, row])), loadedAt: Date.now() };
-    }
-    return this.templates.rows;
+  private async loadTemplates(
+    projectId: string,
+    db: Kysely<Database> = this.db,
+  ): Promise<Map<string, TemplateRow>> {
+    const cached = this.templates.get(projectId);
+    if (cached && Date.now() - cached.loadedAt <= CACHE_TTL_MS) return cached.rows;
+    const rows = await findTemplates(db, projectId);
+    const loaded = { rows: new Map(rows.map((row) => [row.category, row])), loadedAt: Date.now() };
+    this.templates.set(projectId, loaded);
+    return loaded.rows;
   }
 
-  private async loadAgents() {
-    if (!this.agents || Date.now() - this.agents.loadedAt > CACHE_TTL_MS) {
-      this.agents = { rows: await findAgentNicknames(this.db), loadedAt: Date.now() };
-    }
-    return this.agents.rows;
+  private async loadAgents(projectId: string) {
+    const cached = this.agents.get(projectId);
+    if (cached && Date.now() - cached.loadedAt <= CACHE_TTL_MS) return cached.rows;
+    const loaded = { rows: await findAgentNicknames(this.db, projectId), loadedAt: Date.now() };
+    this.agents.set(projectId, loaded);
+    return loaded.rows;
   }
 
   /** A failed task's score row: no quality scores, the failure penalty of the reward rules. */
@@ -680,30 +719,33 @@ export class ExecutionTracker {
   /** `db` is the caller's transaction when it holds one: this never waits for a second connection. */
   private async scoreEfficiency(
     db: Kysely<Database>,
+    projectId: string,
     category: string,
     totalTokens: number | null,
     durationMs: number | null,
   ) {
-    const template = (await this.loadTemplates(db)).get(category);
+    const template = (await this.loadTemplates(projectId, db)).get(category);
     const typical = {
       tokens: template?.typical_tokens ?? 1500,
       durationMs: template?.typical_duration_ms ?? 20_000,
     };
-    const baseline = await this.loadBaseline(db, category, typical);
+    const baseline = await this.loadBaseline(db, projectId, category, typical);
     return computeEfficiencyScore({ totalTokens, durationMs }, baseline, typical);
   }
 
   /** The category's efficiency baseline, refreshed at most once a minute (robust to one odd task). */
   private async loadBaseline(
     db: Kysely<Database>,
+    projectId: string,
     category: string,
     typical: { tokens: number; durationMs: number },
   ) {
-    const cached = this.baselines.get(category);
+    const key = `${projectId}/${category}`;
+    const cached = this.baselines.get(key);
     if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.baseline;
-    const logWorks = await findRecentLogWork(db, category, BASELINE_SAMPLE);
+    const logWorks = await findRecentLogWork(db, projectId, category, BASELINE_SAMPLE);
     const baseline = fitBaseline(logWorks, buildPriorBaseline(typical.tokens, typical.durationMs));
-    this.baselines.set(category, { baseline, loadedAt: Date.now() });
+    this.baselines.set(key, { baseline, loadedAt: Date.now() });
     return baseline;
   }
 

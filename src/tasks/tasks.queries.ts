@@ -12,6 +12,7 @@ import type {
   TaskUpdate,
   TemplateRow,
 } from '../db/database.js';
+import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { DELTA_RECORD_COLUMNS, STATS_UPSERT_CTES, type StatsDeltaRecord } from '../stats/stats.queries.js';
 
@@ -24,14 +25,22 @@ export async function insertTask(db: Kysely<Database>, task: NewTask): Promise<T
     .executeTakeFirst();
 }
 
-/** A user's task; another user's task is treated exactly like a missing one. */
-export async function findTaskForUser(
+/**
+ * A task the scope may see: in its project (and the user's own in local mode). A task outside the scope
+ * is treated exactly like a missing one.
+ */
+export async function findTaskInScope(
   db: Kysely<Database>,
-  userId: string,
+  scope: Scope,
   taskId: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<TaskRow | undefined> {
-  let query = db.selectFrom('tasks').selectAll().where('id', '=', taskId).where('user_id', '=', userId);
+  let query = db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('id', '=', taskId)
+    .where('project_id', '=', scope.projectId)
+    .$if(scope.ownTasksOnly, (q) => q.where('user_id', '=', scope.userId));
   if (options.forUpdate) query = query.forUpdate();
   return query.executeTakeFirst();
 }
@@ -81,6 +90,7 @@ export async function updateTask(
  */
 export interface TaskPreviewRow {
   id: string;
+  project_id: string;
   user_id: string;
   agent_id: string;
   nickname: string | null;
@@ -125,41 +135,44 @@ export interface TaskPreviewRow {
 }
 
 /**
- * A page of the user's tasks, newest first (`limit + 1` rows: the extra one tells whether a next page
- * exists). Keyset paging on `(created_at, id)`, served by `tasks_user_created_idx`.
+ * A page of the scope's tasks (the user's own when `mine` or in local mode), newest first (`limit + 1`
+ * rows: the extra one tells whether a next page exists). Keyset paging on `(created_at, id)`, served by
+ * `tasks_project_user_created_idx` and `tasks_project_created_idx`.
  */
-export async function listTaskPreviewsForUser(
+export async function listTaskPreviews(
   db: Kysely<Database>,
-  userId: string,
-  options: { limit: number; after?: PagePosition | undefined },
+  scope: Scope,
+  options: { limit: number; after?: PagePosition | undefined; mine?: boolean },
 ): Promise<TaskPreviewRow[]> {
   const after = options.after
     ? sql`AND (t.created_at, t.id) < (${options.after.at}::timestamp AT TIME ZONE 'UTC', ${options.after.id}::uuid)`
     : sql``;
+  const mine = scope.ownTasksOnly || options.mine ? sql`AND t.user_id = ${scope.userId}` : sql``;
   const result = await sql<TaskPreviewRow>`
     ${selectTaskPreviews}
-    WHERE t.user_id = ${userId} ${after}
+    WHERE t.project_id = ${scope.projectId} ${mine} ${after}
     ORDER BY t.created_at DESC, t.id DESC
     LIMIT ${options.limit + 1}
   `.execute(db);
   return result.rows;
 }
 
-/** One of the user's tasks as a list item (for live events); another user's task is not found. */
-export async function findTaskPreviewForUser(
+/** A task the scope may see, as a list item (for live events); any other task is not found. */
+export async function findTaskPreviewInScope(
   db: Kysely<Database>,
-  userId: string,
+  scope: Scope,
   taskId: string,
 ): Promise<TaskPreviewRow | undefined> {
+  const mine = scope.ownTasksOnly ? sql`AND t.user_id = ${scope.userId}` : sql``;
   const result = await sql<TaskPreviewRow>`
     ${selectTaskPreviews}
-    WHERE t.id = ${taskId} AND t.user_id = ${userId}
+    WHERE t.id = ${taskId} AND t.project_id = ${scope.projectId} ${mine}
   `.execute(db);
   return result.rows[0];
 }
 
 const selectTaskPreviews = sql`
-  SELECT t.id, t.user_id, t.agent_id, a.nickname,
+  SELECT t.id, t.project_id, t.user_id, t.agent_id, a.nickname,
     left(t.command, ${sql.lit(PREVIEW_CHARS)}) AS command, char_length(t.command) AS command_length,
     t.objective_category, t.category_confidence, t.category_source, t.status, t.current_node,
     left(t.result, ${sql.lit(PREVIEW_CHARS)}) AS result, char_length(t.result) AS result_length,
@@ -175,7 +188,7 @@ const selectTaskPreviews = sql`
     s.total_tokens AS score_total_tokens, s.estimated_cost AS score_estimated_cost, s.reward_points,
     s.score_sources
   FROM tasks t
-  LEFT JOIN agents a ON a.agent_id = t.agent_id
+  LEFT JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id
   LEFT JOIN agent_performance_scores s ON s.task_id = t.id
 `;
 
@@ -225,25 +238,36 @@ export async function insertScores(db: Kysely<Database>, scores: NewScore[]): Pr
 
 export async function findAgentNicknames(
   db: Kysely<Database>,
+  projectId: string,
 ): Promise<Map<string, { nickname: string; active: boolean }>> {
-  const rows = await db.selectFrom('agents').select(['agent_id', 'nickname', 'active']).execute();
+  const rows = await db
+    .selectFrom('agents')
+    .select(['agent_id', 'nickname', 'active'])
+    .where('project_id', '=', projectId)
+    .execute();
   return new Map(rows.map((row) => [row.agent_id, { nickname: row.nickname, active: row.active }]));
 }
 
-export async function findTemplates(db: Kysely<Database>): Promise<TemplateRow[]> {
-  return db.selectFrom('objective_templates').selectAll().orderBy('category').execute();
+export async function findTemplates(db: Kysely<Database>, projectId: string): Promise<TemplateRow[]> {
+  return db
+    .selectFrom('objective_templates')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('category')
+    .execute();
 }
 
 /** ln(tokens) + ln(duration) of the category's most recent completed tasks, for its efficiency baseline. */
 export async function findRecentLogWork(
   db: Kysely<Database>,
+  projectId: string,
   category: string,
   limit: number,
 ): Promise<number[]> {
   const rows = await sql<{ x: number }>`
     SELECT ln(greatest(total_tokens, 1)) + ln(greatest(duration_ms, 1)) AS x
     FROM tasks
-    WHERE objective_category = ${category} AND status = 'completed'
+    WHERE project_id = ${projectId} AND objective_category = ${category} AND status = 'completed'
       AND total_tokens IS NOT NULL AND duration_ms IS NOT NULL
     ORDER BY completed_at DESC
     LIMIT ${limit}
@@ -252,8 +276,9 @@ export async function findRecentLogWork(
 }
 
 /** One finished task for insertFinishedTasks: its row, its score row and its statistics delta. */
-export interface FinishedTaskRecord extends Omit<StatsDeltaRecord, 'agent_id' | 'category'> {
+export interface FinishedTaskRecord extends Omit<StatsDeltaRecord, 'project_id' | 'agent_id' | 'category'> {
   id: string;
+  project_id: string;
   user_id: string;
   agent_id: string;
   command: string;
@@ -329,6 +354,7 @@ export async function insertFinishedTasks(
 /** A task the statement inserted (ids already present are skipped). */
 export interface InsertedTask {
   id: string;
+  project_id: string;
   agent_id: string;
 }
 
@@ -362,7 +388,7 @@ function buildInsertFinishedTasksQuery(tasksJson: string, nodesJson: string, job
   return sql<InsertedTask>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${tasksJson}::jsonb) AS x(
-        id uuid, user_id uuid, agent_id text, command text, objective_category text, category_confidence numeric,
+        id uuid, project_id uuid, user_id uuid, agent_id text, command text, objective_category text, category_confidence numeric,
         category_source text, status text, result text, error text, model text, simulated boolean, source text,
         prompt_tokens int, completion_tokens int, total_tokens int, estimated_cost numeric, duration_ms int,
         created_at timestamptz, started_at timestamptz, completed_at timestamptz,
@@ -371,15 +397,15 @@ function buildInsertFinishedTasksQuery(tasksJson: string, nodesJson: string, job
         ${DELTA_RECORD_COLUMNS})
     ),
     inserted AS (
-      INSERT INTO tasks (id, user_id, agent_id, command, objective_category, category_confidence, category_source,
+      INSERT INTO tasks (id, project_id, user_id, agent_id, command, objective_category, category_confidence, category_source,
         status, result, error, model, simulated, source, prompt_tokens, completion_tokens, total_tokens,
         estimated_cost, duration_ms, created_at, started_at, completed_at)
-      SELECT id, user_id, agent_id, command, objective_category, category_confidence, category_source, status,
+      SELECT id, project_id, user_id, agent_id, command, objective_category, category_confidence, category_source, status,
         result, error, model, simulated, source, prompt_tokens, completion_tokens, total_tokens, estimated_cost,
         duration_ms, created_at, started_at, completed_at
       FROM input
       ON CONFLICT (id) DO NOTHING
-      RETURNING id, agent_id
+      RETURNING id, project_id, agent_id
     ),
     scores AS (
       INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, model, duration_ms,
@@ -405,7 +431,7 @@ function buildInsertFinishedTasksQuery(tasksJson: string, nodesJson: string, job
       RETURNING 1
     ),
     stats_input AS (
-      SELECT i.agent_id, i.objective_category AS category, i.d_tasks, i.d_successful, i.d_failed, i.d_scored,
+      SELECT i.project_id, i.agent_id, i.objective_category AS category, i.d_tasks, i.d_successful, i.d_failed, i.d_scored,
         i.d_sum_overall, i.d_sum_sq_overall, i.d_rated, i.d_sum_rating, i.d_r1, i.d_r2, i.d_r3, i.d_r4, i.d_r5,
         i.d_tokens, i.d_cost, i.d_metered, i.d_priced, i.d_duration_ms, i.d_reward_points, i.d_at
       FROM input i JOIN inserted t ON t.id = i.id
@@ -419,6 +445,6 @@ function buildInsertFinishedTasksQuery(tasksJson: string, nodesJson: string, job
         JOIN inserted t ON t.id = j.task_id
       ))
     )
-    SELECT inserted.id, inserted.agent_id FROM inserted, jobs
+    SELECT inserted.id, inserted.project_id, inserted.agent_id FROM inserted, jobs
   `;
 }

@@ -14,7 +14,7 @@ import {
   nodeInputSchema,
 } from './task-schemas.js';
 import { toTaskPreviewView } from './tasks.js';
-import { listTaskPreviewsForUser } from './tasks.queries.js';
+import { listTaskPreviews } from './tasks.queries.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -112,7 +112,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       responses: { 201: jsonContent(taskSchema, 'The created task'), ...errorResponses, ...conflictResponse },
     }),
     async (c) => {
-      const task = await tracker.createTask(c.get('userId'), c.req.valid('json'));
+      const task = await tracker.createTask(c.get('principal'), c.req.valid('json'));
       return c.json(task, 201);
     },
   );
@@ -137,7 +137,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) =>
       c.json(
-        await tracker.recordFinishedTasks(c.get('userId'), [c.req.valid('json')], { source: 'api' }),
+        await tracker.recordFinishedTasks(c.get('principal'), [c.req.valid('json')], { source: 'api' }),
         201,
       ),
   );
@@ -163,7 +163,8 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
         ...errorResponses,
       },
     }),
-    async (c) => c.json(await tracker.recordFinishedTasks(c.get('userId'), c.req.valid('json').tasks), 201),
+    async (c) =>
+      c.json(await tracker.recordFinishedTasks(c.get('principal'), c.req.valid('json').tasks), 201),
   );
 
   app.openapi(
@@ -172,7 +173,16 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/tasks',
       tags,
       summary: "The user's tasks, newest first, a page at a time (long texts as previews, with their score)",
-      request: { query: z.object({ ...userQuery, ...pageQuery }) },
+      request: {
+        query: z.object({
+          ...userQuery,
+          ...pageQuery,
+          mine: z.enum(['true', 'false']).optional().openapi({
+            description:
+              "Only the requesting user's tasks (members and keys see the project's tasks; local mode always lists the user's own)",
+          }),
+        }),
+      },
       responses: {
         200: jsonContent(
           z.object({ tasks: z.array(taskSchema), next_cursor: nextCursorSchema }).openapi('TaskPage'),
@@ -183,9 +193,10 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const rows = await listTaskPreviewsForUser(ctx.db, c.get('userId'), {
+      const rows = await listTaskPreviews(ctx.db, c.get('principal'), {
         limit: query.limit,
         after: query.cursor === undefined ? undefined : decodeCursor('tasks', query.cursor),
+        mine: query.mine === 'true',
       });
       const page = toPage('tasks', rows, query.limit);
       return c.json({ tasks: page.rows.map(toTaskPreviewView), next_cursor: page.nextCursor }, 200);
@@ -201,7 +212,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       request: { params: taskIdParams, query: userOnly },
       responses: { 200: jsonContent(taskSchema, 'The task'), ...errorResponses },
     }),
-    async (c) => c.json(await tracker.getTask(c.get('userId'), c.req.valid('param').task_id), 200),
+    async (c) => c.json(await tracker.getTask(c.get('principal'), c.req.valid('param').task_id), 200),
   );
 
   app.openapi(
@@ -213,7 +224,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       request: { params: taskIdParams, query: userOnly },
       responses: { 200: jsonContent(taskSchema, 'The task'), ...errorResponses, ...conflictResponse },
     }),
-    async (c) => c.json(await tracker.startTask(c.get('userId'), c.req.valid('param').task_id), 200),
+    async (c) => c.json(await tracker.startTask(c.get('principal'), c.req.valid('param').task_id), 200),
   );
 
   app.openapi(
@@ -235,7 +246,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) =>
       c.json(
-        await tracker.recordNode(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')),
+        await tracker.recordNode(c.get('principal'), c.req.valid('param').task_id, c.req.valid('json')),
         201,
       ),
   );
@@ -260,7 +271,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) =>
       c.json(
-        await tracker.completeTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')),
+        await tracker.completeTask(c.get('principal'), c.req.valid('param').task_id, c.req.valid('json')),
         200,
       ),
   );
@@ -279,6 +290,9 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       responses: { 200: jsonContent(taskSchema, 'The failed task'), ...errorResponses, ...conflictResponse },
     }),
     async (c) =>
-      c.json(await tracker.failTask(c.get('userId'), c.req.valid('param').task_id, c.req.valid('json')), 200),
+      c.json(
+        await tracker.failTask(c.get('principal'), c.req.valid('param').task_id, c.req.valid('json')),
+        200,
+      ),
   );
 }

@@ -30,8 +30,8 @@ describe('Mission Control with a long history and long results, in Chromium', ()
     server = await startLiveServer({ MERIT_EVALUATION: 'false' });
     // 60 tasks sharing one timestamp: more than the first page, and a tie a time-based cursor would split.
     await server.database.pool.query(
-      `INSERT INTO tasks (user_id, agent_id, command, status, result, created_at, completed_at)
-       SELECT $1, 'agent_a', 'history task ' || n, 'completed', 'done ' || n, now() - interval '1 hour',
+      `INSERT INTO tasks (project_id, user_id, agent_id, command, status, result, created_at, completed_at)
+       SELECT '00000000-0000-0000-0000-000000000000', $1, 'agent_a', 'history task ' || n, 'completed', 'done ' || n, now() - interval '1 hour',
          now() - interval '1 hour'
        FROM generate_series(1, 60) AS n`,
       [DEFAULT_USER_ID],

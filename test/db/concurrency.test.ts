@@ -7,7 +7,7 @@ import { createServices, type MeritServices } from '../../src/server.js';
 import { runStatsRecompute } from '../../src/stats/stats.jobs.js';
 import type { StatsDelta } from '../../src/stats/stats.js';
 import { applyStatsChanges } from '../../src/stats/stats.queries.js';
-import { testConfig, USER } from '../support/app.js';
+import { DEFAULT_PROJECT_ID, testConfig, USER } from '../support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/database.js';
 
 /**
@@ -234,13 +234,15 @@ describe.each(databaseKinds())('concurrency (%s PostgreSQL)', (kind) => {
       // A finished task and its statistics, as every writer records them.
       const recordTask = async (trx: Kysely<Database>) => {
         const id = crypto.randomUUID();
-        await sql`INSERT INTO tasks (id, user_id, agent_id, command, objective_category, status, result, started_at, completed_at, duration_ms)
-          VALUES (${id}, ${USER}, ${agent}, 'write a poem', ${category}, 'completed', 'a poem', now(), now(), 1000)`.execute(
+        await sql`INSERT INTO tasks (id, project_id, user_id, agent_id, command, objective_category, status, result, started_at, completed_at, duration_ms)
+          VALUES (${id}, ${DEFAULT_PROJECT_ID}, ${USER}, ${agent}, 'write a poem', ${category}, 'completed', 'a poem', now(), now(), 1000)`.execute(
           trx,
         );
         await sql`INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category)
           VALUES (${id}, ${agent}, ${USER}, ${category})`.execute(trx);
-        await applyStatsChanges(trx, [{ agentId: agent, category, delta: oneFinishedTask() }]);
+        await applyStatsChanges(trx, [
+          { projectId: DEFAULT_PROJECT_ID, agentId: agent, category, delta: oneFinishedTask() },
+        ]);
       };
       // The agent has statistics rows already, so the writer below updates (and locks) them.
       await db.transaction().execute(recordTask);

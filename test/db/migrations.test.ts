@@ -66,6 +66,7 @@ async function readShape(handle: DatabaseHandle): Promise<SchemaShape> {
       constraints: shape.constraints.sort(byName((constraint) => `${constraint.table}.${constraint.name}`)),
       indexes: shape.indexes.sort(byName((index) => index.name)),
       views: shape.views.sort(byName((view) => view.name)),
+      triggers: shape.triggers.sort(byName((trigger) => `${trigger.table}.${trigger.name}`)),
     };
   } finally {
     client.release();
@@ -211,7 +212,7 @@ describe("the seed guide's troubleshooting: drop and recreate, then init-db", ()
   it('recreates the dropped tables and the references to them, keeps the tasks, and the walkthrough works', async () => {
     app = await createTestApp('embedded');
     await app.database.pool.query(
-      "INSERT INTO objective_templates (category, display_name) VALUES ('legal_review', 'Legal review')",
+      "INSERT INTO objective_templates (project_id, category, display_name) VALUES ('00000000-0000-0000-0000-000000000000', 'legal_review', 'Legal review')",
     );
     const created = await app.call('POST', '/api/tasks', {
       agent_id: 'agent_a',
@@ -233,9 +234,9 @@ describe("the seed guide's troubleshooting: drop and recreate, then init-db", ()
         'table agent_peer_evaluations',
         'table agent_node_performance',
         'table agent_performance_stats',
-        'constraint tasks_objective_category_fkey on tasks',
-        'constraint agent_category_stats_objective_category_fkey on agent_category_stats',
-        'constraint routing_decisions_category_fkey on routing_decisions',
+        'constraint tasks_project_id_objective_category_fkey on tasks',
+        'constraint agent_category_stats_project_id_objective_category_fkey on agent_category_stats',
+        'constraint routing_decisions_project_id_category_fkey on routing_decisions',
         'view routing_decision_outcomes',
         'categories legal_review (named by kept rows)',
       ]),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CategoryClassifier, getCategoryClassifier } from '../../src/routing/classification.service.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, DEFAULT_PROJECT_ID, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 import { type FakeLlmServer, type FakeReply, startFakeLlmServer } from '../support/fake-llm-server.js';
 
@@ -168,9 +168,9 @@ describe.each(databaseKinds())('the category classifier (%s PostgreSQL)', (kind)
   it('retrains from labelled tasks after every N new ones', async () => {
     const classifier = new CategoryClassifier(app.ctx.db, { retrainEvery: 3 });
     const command = 'frobnicate the zorblax widgets';
-    await classifier.classify(command);
+    await classifier.classify(DEFAULT_PROJECT_ID, command);
     expect(classifier.trainingCount).toBe(1);
-    await classifier.classify(command);
+    await classifier.classify(DEFAULT_PROJECT_ID, command);
     expect(classifier.trainingCount).toBe(1);
     const label = (index: number) => ({
       agent_id: 'agent_b',
@@ -179,10 +179,10 @@ describe.each(databaseKinds())('the category classifier (%s PostgreSQL)', (kind)
       result: 'done',
     });
     await app.call('POST', '/api/tasks/batch', { tasks: [label(1), label(2)] });
-    expect((await classifier.classify(command)).category).not.toBe('compliance');
+    expect((await classifier.classify(DEFAULT_PROJECT_ID, command)).category).not.toBe('compliance');
     expect(classifier.trainingCount).toBe(1);
     await app.call('POST', '/api/tasks/batch', { tasks: [label(3)] });
-    const retrained = await classifier.classify(command);
+    const retrained = await classifier.classify(DEFAULT_PROJECT_ID, command);
     expect(classifier.trainingCount).toBe(2);
     expect(retrained).toMatchObject({ category: 'compliance', source: 'classifier' });
   });

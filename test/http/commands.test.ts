@@ -6,7 +6,7 @@ import { insertRunAgentTaskJob, RUN_AGENT_TASK_JOB } from '../../src/agents/agen
 import { simulateRun } from '../../src/agents/simulated-team.js';
 import { silentWorkerLogger } from '../../src/lib/log.js';
 import { estimateCost } from '../../src/llm/pricing.js';
-import { createTestApp, type TestApp, USER } from '../support/app.js';
+import { createTestApp, DEFAULT_PROJECT_ID, scopeOf, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 import { type FakeLlmServer, type FakeReply, startFakeLlmServer } from '../support/fake-llm-server.js';
 
@@ -63,7 +63,10 @@ describe.each(databaseKinds())('POST /api/commands with the simulated team (%s P
     });
     const jobs = await findAgentJobs(app);
     expect(jobs.filter((job) => job.payload.task_id === body.id)).toEqual([
-      { task_identifier: RUN_AGENT_TASK_JOB, payload: { task_id: body.id, user_id: USER } },
+      {
+        task_identifier: RUN_AGENT_TASK_JOB,
+        payload: { task_id: body.id, project_id: DEFAULT_PROJECT_ID, user_id: USER },
+      },
     ]);
     await runAgentJobs(app);
   });
@@ -183,7 +186,7 @@ describe.each(databaseKinds())('POST /api/commands with the simulated team (%s P
     // A retried job (the worker crashed after completing, before marking the job done).
     await insertRunAgentTaskJob(
       app.ctx.db,
-      { taskId: created.body.id, userId: USER },
+      { taskId: created.body.id, projectId: DEFAULT_PROJECT_ID, userId: USER },
       RUN_AGENT_TASK_MAX_ATTEMPTS,
     );
     await runAgentJobs(app);
@@ -196,7 +199,7 @@ describe.each(databaseKinds())('POST /api/commands with the simulated team (%s P
   it('resumes after the nodes a crashed attempt recorded, without recording them twice', async () => {
     const created = await app.call('POST', '/api/commands', { command: '@bob research tidal energy' });
     // The first attempt started and recorded its first node, then its worker died.
-    await app.ctx.tracker.startTask(USER, created.body.id, { currentNode: 'plan' });
+    await app.ctx.tracker.startTask(scopeOf(USER), created.body.id, { currentNode: 'plan' });
     const expected = simulateRun({
       agent: { agentId: 'agent_a', nickname: 'bob', specializations: ['research', 'analysis'] },
       command: '@bob research tidal energy',
@@ -205,7 +208,7 @@ describe.each(databaseKinds())('POST /api/commands with the simulated team (%s P
       runKey: '0',
     });
     const plan = expected.nodes[0] as (typeof expected.nodes)[number];
-    await app.ctx.tracker.recordNode(USER, created.body.id, { ...plan, success: true });
+    await app.ctx.tracker.recordNode(scopeOf(USER), created.body.id, { ...plan, success: true });
     await runAgentJobs(app);
 
     const { body: task } = await app.call('GET', `/api/tasks/${created.body.id}`);

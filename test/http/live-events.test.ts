@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type MeritApp } from '../../src/http/app.js';
 import type { LiveStreams } from '../../src/http/event-bus.js';
 import { createLiveStreams, registerEventRoutes } from '../../src/http/events.routes.js';
-import { createTestApp, OTHER_USER, type TestApp, USER } from '../support/app.js';
+import { createTestApp, DEFAULT_PROJECT_ID, OTHER_USER, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 
 interface SseEvent {
@@ -94,7 +94,7 @@ describe.each(databaseKinds())('live events (%s PostgreSQL)', (kind) => {
     expect(streams.count()).toBe(3);
 
     await open[0]?.close();
-    expect(streams.count(USER)).toBe(1);
+    expect(streams.count({ projectId: DEFAULT_PROJECT_ID, userId: USER })).toBe(1);
     const again = await openStream(sse, USER);
     expect(again.status).toBe(200);
     const reader = new EventReader(again);

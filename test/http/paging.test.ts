@@ -29,8 +29,8 @@ async function readAllPages(
 
 async function insertTasksAt(app: TestApp, count: number, at: string, user = USER): Promise<string[]> {
   const { rows } = await app.database.pool.query<{ id: string }>(
-    `INSERT INTO tasks (user_id, agent_id, command, created_at)
-     SELECT $1, 'agent_a', 'paging task ' || n, $2::timestamptz FROM generate_series(1, $3) AS n
+    `INSERT INTO tasks (project_id, user_id, agent_id, command, created_at)
+     SELECT '00000000-0000-0000-0000-000000000000', $1, 'agent_a', 'paging task ' || n, $2::timestamptz FROM generate_series(1, $3) AS n
      RETURNING id`,
     [user, at, count],
   );
@@ -87,9 +87,9 @@ describe.each(databaseKinds())('keyset paging of lists (%s PostgreSQL)', (kind) 
 
   it('reaches all 60 routing decisions sharing one timestamp through pages, each exactly once', async () => {
     const { rows } = await app.database.pool.query<{ id: string }>(
-      `INSERT INTO routing_decisions (user_id, command, category, category_source, chosen_agent_id, reason,
+      `INSERT INTO routing_decisions (project_id, user_id, command, category, category_source, chosen_agent_id, reason,
          expected_score, interval_lower, interval_upper, explanation, created_at)
-       SELECT $1, 'decision ' || n, 'general', 'default', 'agent_a', 'thompson', 0.5, 0.4, 0.6, 'why', $2::timestamptz
+       SELECT '00000000-0000-0000-0000-000000000000', $1, 'decision ' || n, 'general', 'default', 'agent_a', 'thompson', 0.5, 0.4, 0.6, 'why', $2::timestamptz
        FROM generate_series(1, 60) AS n
        RETURNING id`,
       [USER, SHARED_AT],

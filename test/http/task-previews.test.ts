@@ -103,9 +103,9 @@ describe.each(databaseKinds())('bounded previews in lists (%s PostgreSQL)', (kin
 
   it('lists routing decisions with command previews, and gives the whole command for the one task', async () => {
     await app.database.pool.query(
-      `INSERT INTO routing_decisions (user_id, task_id, command, category, category_source, chosen_agent_id,
+      `INSERT INTO routing_decisions (project_id, user_id, task_id, command, category, category_source, chosen_agent_id,
          reason, expected_score, interval_lower, interval_upper, explanation)
-       VALUES ($1, $2, $3, 'general', 'default', 'agent_a', 'thompson', 0.5, 0.4, 0.6, 'why')`,
+       VALUES ('00000000-0000-0000-0000-000000000000', $1, $2, $3, 'general', 'default', 'agent_a', 'thompson', 0.5, 0.4, 0.6, 'why')`,
       [USER, bigId, LONG_COMMAND],
     );
     const list = await app.call('GET', '/api/routing/decisions');

@@ -68,8 +68,8 @@ describe("npx merit init-db after the seed guide's drop and recreate", () => {
 
   it('repairs the tables, prints what it recreated, and Merit then starts and serves the walkthrough', async () => {
     await database.pool.query(
-      `INSERT INTO tasks (user_id, agent_id, command, objective_category, status, result, completed_at)
-       VALUES ('00000000-0000-0000-0000-000000000001', 'agent_a', 'kept from before', 'research', 'completed', 'done', now())`,
+      `INSERT INTO tasks (project_id, user_id, agent_id, command, objective_category, status, result, completed_at)
+       VALUES ('00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000001', 'agent_a', 'kept from before', 'research', 'completed', 'done', now())`,
     );
     // The guide's "Tables Already Exist Error" section, verbatim.
     await database.pool.query(`
@@ -84,7 +84,7 @@ describe("npx merit init-db after the seed guide's drop and recreate", () => {
     expect(repair.code).toBe(0);
     expect(repair.output).toContain('✅ Performance tracking tables repaired! Existing rows were kept.');
     for (const table of SEED_TABLES) expect(repair.output).toContain(`  - table ${table}`);
-    expect(repair.output).toContain('  - constraint tasks_objective_category_fkey on tasks');
+    expect(repair.output).toContain('  - constraint tasks_project_id_objective_category_fkey on tasks');
 
     const again = await runMeritToEnd(['init-db'], env);
     expect(again.code).toBe(0);

@@ -1,9 +1,16 @@
 import { type Config, DEFAULT_USER_ID, loadConfig } from '../../src/config.js';
+import { DEFAULT_PROJECT_ID, type Scope } from '../../src/identity/scope.js';
 import { createServices, type MeritServices } from '../../src/server.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './database.js';
 
 export const USER = DEFAULT_USER_ID;
 export const OTHER_USER = '00000000-0000-0000-0000-000000000002';
+export { DEFAULT_PROJECT_ID };
+
+/** A local-mode user's scope (the default project, own tasks only), as a `?user_id=` request has it. */
+export function scopeOf(userId: string): Scope {
+  return { projectId: DEFAULT_PROJECT_ID, userId, ownTasksOnly: true };
+}
 
 export interface TestApp extends MeritServices {
   readonly database: TestDatabase;
@@ -12,7 +19,7 @@ export interface TestApp extends MeritServices {
     method: string,
     path: string,
     body?: unknown,
-    options?: { user?: string | null; raw?: string },
+    options?: { user?: string | null; raw?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
@@ -43,10 +50,10 @@ export async function createTestApp(
     async call(method, path, body, options = {}) {
       const user = options.user === undefined ? USER : options.user;
       const url = user === null ? path : `${path}${path.includes('?') ? '&' : '?'}user_id=${user}`;
-      const init: RequestInit = { method };
+      const init: RequestInit = { method, headers: { ...options.headers } };
       if (body !== undefined || options.raw !== undefined) {
         init.body = options.raw ?? JSON.stringify(body);
-        init.headers = { 'content-type': 'application/json' };
+        init.headers = { 'content-type': 'application/json', ...options.headers };
       }
       const response = await services.app.request(url, init);
       const text = await response.text();
