@@ -251,6 +251,8 @@ describe('Mission Control in Chromium with MERIT_AUTH=required', () => {
     const note = page.getByTestId('read-only-note');
     await note.waitFor();
     expect(await note.textContent()).toContain('Your role is viewer');
+    // The page under the selector was rebuilt for the project; the keyboard user stays on the selector.
+    expect(await page.evaluate<string | undefined>('document.activeElement?.tagName')).toBe('SELECT');
     expect(await page.getByTestId('account-role').textContent()).toBe('viewer');
     expect(await page.getByTestId('command-input').count()).toBe(0);
     expect(await page.getByTestId('keys-link').count()).toBe(0);
@@ -279,6 +281,19 @@ describe('Mission Control in Chromium with MERIT_AUTH=required', () => {
     await page.getByTestId('command-input').waitFor();
     await taskItem(page, '@bob research quantum computing').waitFor();
     expect(await taskItem(page, 'summarize the lab notes').count()).toBe(0);
+  });
+
+  it('returns to the login page when the session ends on the server, and signs in again', async () => {
+    // The session expires (or is signed out elsewhere): the next call the page makes answers 401.
+    await server.database.pool.query('DELETE FROM sessions');
+    await page.getByTestId('panel-tab-routing').click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await page.getByTestId('login-notice').textContent()).toBe(
+      'Your session has ended. Sign in again.',
+    );
+    await logIn(page, OWNER_EMAIL, OWNER_PASSWORD);
+    await page.getByTestId('command-input').waitFor();
+    await taskItem(page, '@bob research quantum computing').waitFor();
   });
 
   it('logs out back to the login page, and the session is gone', async () => {

@@ -141,6 +141,8 @@ function SignedInApp({
 }) {
   const baseApi = useApi();
   const [storedSlug, setStoredSlug] = useState(() => readStoredProject(readStorage()));
+  // A new project rebuilds the page under the selector: focus goes back to it for keyboard users.
+  const [projectChosen, setProjectChosen] = useState(false);
   const [loggingOut, setLoggingOut] = useState(false);
   const [logoutError, setLogoutError] = useState<string | null>(null);
   const project = chooseProject(session, storedSlug);
@@ -194,7 +196,9 @@ function SignedInApp({
       onSelectProject={(next) => {
         storeProject(readStorage(), next);
         setStoredSlug(next);
+        setProjectChosen(true);
       }}
+      focusProjectSelect={projectChosen}
       keysHref={canManageKeys(project?.role ?? null) ? KEYS_HASH : null}
       loggingOut={loggingOut}
       logoutError={logoutError}

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import type { Account, ProjectMembership } from '../../lib/api-types.js';
 
 export interface AccountBarProps {
@@ -6,6 +6,8 @@ export interface AccountBarProps {
   project: ProjectMembership | null;
   projects: ProjectMembership[];
   onSelectProject: (slug: string) => void;
+  /** Puts focus on the project selector when shown (the app was rebuilt for the project just chosen). */
+  focusProjectSelect?: boolean;
   /** Shown to admins and owners: opens the API keys page. */
   keysHref: string | null;
   loggingOut: boolean;
@@ -17,6 +19,12 @@ export interface AccountBarProps {
 export function AccountBar(props: AccountBarProps) {
   const { account, project, projects, onSelectProject, keysHref, loggingOut, logoutError, onLogout } = props;
   const selectId = useId();
+  const selectRef = useRef<HTMLSelectElement | null>(null);
+  const focusSelect = props.focusProjectSelect ?? false;
+
+  useEffect(() => {
+    if (focusSelect) selectRef.current?.focus();
+  }, [focusSelect]);
   return (
     <div className="account-bar" data-testid="account-bar">
       {projects.length > 1 ? (
@@ -25,6 +33,7 @@ export function AccountBar(props: AccountBarProps) {
             Project
           </label>
           <select
+            ref={selectRef}
             id={selectId}
             className="project-select"
             value={project?.slug ?? ''}
