@@ -38,16 +38,6 @@ const PANELS: { id: Panel; label: string }[] = [
 // Quick actions send commands: a read-only role does without them.
 const READ_ONLY_PANELS = PANELS.filter((item) => item.id !== 'actions');
 const KEYS_HASH = '#/keys';
-const LOCAL_SESSION: AuthSession = {
-  mode: 'local',
-  authenticated: true,
-  account: null,
-  project: null,
-  role: 'owner',
-  projects: [],
-  csrf_token: null,
-};
-
 type SessionState =
   | { status: 'loading' }
   | { status: 'failed'; error: string }
@@ -75,10 +65,7 @@ export function App() {
     try {
       setState({ status: 'ready', session: await api.getSession() });
     } catch (error) {
-      // A server from before accounts (no /api/auth/session) only knows the seed's contract.
-      if (error instanceof ApiError && error.status === 404)
-        setState({ status: 'ready', session: LOCAL_SESSION });
-      else setState({ status: 'failed', error: describeError(error) });
+      setState({ status: 'failed', error: describeError(error) });
     }
   }, [api]);
 
