@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.js';
+import type { Database, KeyScope } from '../../src/db/database.js';
 import { ValidationError } from '../../src/errors.js';
-import { createApp } from '../../src/http/app.js';
 import {
   type AuditEntry,
   type AuditEvent,
@@ -10,7 +9,8 @@ import {
   listAudit,
   recordAudit,
 } from '../../src/identity/audit.js';
-import { registerAuditRoutes } from '../../src/identity/audit.routes.js';
+import { generateKeySecret } from '../../src/identity/credentials.js';
+import { insertApiKey } from '../../src/identity/identity.queries.js';
 import { encodeCursor } from '../../src/lib/paging.js';
 import { createTestApp, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
@@ -142,12 +142,8 @@ describe.each(databaseKinds())('audit log (%s PostgreSQL)', (kind) => {
       ...entry(DEFAULT_PROJECT, 'key k1', { scopes: ['read'] }),
       action: 'key.create',
     });
-    const api = createApp(app.ctx, { registerExtra: (router) => registerAuditRoutes(router, app.ctx) });
-    const get = async (query: string) => {
-      const response = await api.request(`/api/audit?user_id=${USER}${query}`);
-      return { status: response.status, body: (await response.json()) as any };
-    };
-    const first = await get('&limit=1');
+    const get = (query: string) => app.call('GET', `/api/audit?${query}`);
+    const first = await get('limit=1');
     expect(first.status).toBe(200);
     expect(first.body.events).toEqual([
       {
@@ -160,16 +156,69 @@ describe.each(databaseKinds())('audit log (%s PostgreSQL)', (kind) => {
       },
     ]);
     expect(first.body.next_cursor).toEqual(expect.any(String));
-    const second = await get(`&limit=1&cursor=${first.body.next_cursor}`);
+    const second = await get(`limit=1&cursor=${first.body.next_cursor}`);
     expect(second.body.events.map((event: { target: string }) => event.target)).toEqual(['prices']);
     expect(second.body.next_cursor).toBeNull();
     // Local mode is the default project: none of A's or B's events.
-    const all = await get('&limit=200');
+    const all = await get('limit=200');
     expect(all.body.events.map((event: { target: string }) => event.target)).toEqual(['key k1', 'prices']);
 
-    const badCursor = await get('&cursor=nope');
+    const badCursor = await get('cursor=nope');
     expect(badCursor.status).toBe(400);
     expect(badCursor.body.error).toMatchObject({ code: 'validation_failed', field: 'cursor' });
-    expect((await get('&limit=0')).status).toBe(400);
+    expect((await get('limit=0')).status).toBe(400);
+  });
+});
+
+describe.each(databaseKinds())('GET /api/audit with API keys (%s PostgreSQL)', (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp(kind, { MERIT_AUTH: 'required' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  async function createKey(projectId: string, scopes: KeyScope[]): Promise<string> {
+    const key = generateKeySecret();
+    await insertApiKey(app.ctx.db, {
+      projectId,
+      name: `test ${scopes.join(',')}`,
+      prefix: key.prefix,
+      secretHash: key.secretHash,
+      scopes,
+      allowedOrigins: [],
+      createdBy: 'test',
+      createdByAccountId: null,
+    });
+    return key.secret;
+  }
+
+  async function getAudit(secret: string) {
+    const response = await app.app.request('/api/audit', { headers: { authorization: `Bearer ${secret}` } });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  it("lists only the key's own project, and only to an admin key", async () => {
+    const db = app.ctx.db;
+    const projectA = await createProject(db, 'keys-a');
+    const projectB = await createProject(db, 'keys-b');
+    await recordAudit(db, { ...entry(projectA, 'key a1'), action: 'key.create' });
+    await recordAudit(db, { ...entry(projectB, 'key b1'), action: 'key.create' });
+    await recordAudit(db, { ...entry(projectA, 'agent a2'), action: 'agent.update' });
+
+    const fromA = await getAudit(await createKey(projectA, ['admin']));
+    expect(fromA.status).toBe(200);
+    expect(fromA.body.events.map((event: { target: string }) => event.target)).toEqual([
+      'agent a2',
+      'key a1',
+    ]);
+    const fromB = await getAudit(await createKey(projectB, ['admin']));
+    expect(fromB.body.events.map((event: { target: string }) => event.target)).toEqual(['key b1']);
+
+    const reader = await getAudit(await createKey(projectA, ['read', 'ingest', 'feedback']));
+    expect(reader.status).toBe(403);
+    expect(reader.body.error.code).toBe('forbidden');
+    expect((await app.app.request('/api/audit')).status).toBe(401);
   });
 });
