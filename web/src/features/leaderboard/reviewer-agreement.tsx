@@ -1,10 +1,137 @@
 import { useEffect, useId, useState } from 'react';
-import { describeError } from '../../lib/api-client.js';
+import {
+  type ApiClient,
+  ApiError,
+  buildApiUrl,
+  describeError,
+  parseErrorBody,
+} from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { ReviewerAgreement } from '../../lib/api-types.js';
+import type {
+  CalibrationEstimate,
+  EvaluatorCalibration,
+  EvaluatorCalibrationList,
+} from '../../lib/calibration-types.js';
 
 function formatFigure(value: number | null, digits = 2): string {
   return value === null ? '–' : value.toFixed(digits);
+}
+
+/**
+ * GET /api/evaluators/calibration. The client has no method for it: this sends what its own requests
+ * send (the URL with the user, the session's project as X-Merit-Project, the cookie), the project read
+ * from the client's event-stream URL, which carries it as ?project=.
+ */
+async function fetchCalibration(api: ApiClient, signal: AbortSignal): Promise<EvaluatorCalibrationList> {
+  const eventsUrl = new URL(api.eventsUrl, 'http://merit.invalid');
+  const baseUrl = api.eventsUrl.slice(0, Math.max(0, api.eventsUrl.indexOf('/api/events')));
+  const project = eventsUrl.searchParams.get('project');
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (project) headers['x-merit-project'] = project;
+  let response: Response;
+  try {
+    response = await fetch(buildApiUrl(baseUrl, '/evaluators/calibration', api.userId), {
+      headers,
+      credentials: 'same-origin',
+      signal,
+    });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError(0, 'network_error', 'Cannot reach the Merit server. Check that it is running.');
+  }
+  const text = await response.text();
+  if (!response.ok) throw parseErrorBody(response.status, text);
+  try {
+    return JSON.parse(text) as EvaluatorCalibrationList;
+  } catch {
+    throw new ApiError(response.status, 'bad_response', 'The server sent a response that is not JSON.');
+  }
+}
+
+const EVALUATOR_LABELS: Record<string, string> = {
+  judge: 'LLM judge (mean)',
+  'judge.accuracy': 'Judge · accuracy',
+  'judge.relevance': 'Judge · relevance',
+  'judge.completeness': 'Judge · completeness',
+  offline: 'Offline evaluator',
+};
+
+function labelEvaluator(evaluator: string, reviewers: readonly ReviewerAgreement[] | null): string {
+  if (evaluator.startsWith('reviewer:')) {
+    const agentId = evaluator.slice('reviewer:'.length);
+    const nickname = reviewers?.find((reviewer) => reviewer.agent_id === agentId)?.nickname;
+    return `Reviewer @${nickname ?? agentId}`;
+  }
+  return EVALUATOR_LABELS[evaluator] ?? evaluator;
+}
+
+function EstimateCell({ estimate, reason }: { estimate: CalibrationEstimate | null; reason: string | null }) {
+  if (estimate === null) {
+    return (
+      <td>
+        <span className="muted small">{reason ?? 'unknown'}</span>
+      </td>
+    );
+  }
+  return (
+    <td>
+      {estimate.value.toFixed(2)}{' '}
+      <span className="muted small">
+        ({estimate.lower.toFixed(2)} to {estimate.upper.toFixed(2)})
+      </span>
+    </td>
+  );
+}
+
+/** Every automatic evaluator's agreement with the users' ratings, and the weight its scores get. */
+function CalibrationTable({
+  evaluators,
+  reviewers,
+}: {
+  evaluators: readonly EvaluatorCalibration[];
+  reviewers: readonly ReviewerAgreement[] | null;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="leaderboard-table" data-testid="calibration">
+        <caption className="visually-hidden">
+          Automatic evaluators with the number of tasks they and the users scored, Spearman rank correlation
+          and quadratic weighted kappa with the ratings (95% intervals in brackets), and weight
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Evaluator</th>
+            <th scope="col">
+              <abbr title="Tasks scored by the evaluator and rated by a user">n</abbr>
+            </th>
+            <th scope="col">
+              <abbr title="Spearman rank correlation with the ratings (-1 to 1), 95% interval">Spearman</abbr>
+            </th>
+            <th scope="col">
+              <abbr title="Quadratic weighted kappa of the scores as stars against the ratings (-1 to 1), 95% interval">
+                Kappa
+              </abbr>
+            </th>
+            <th scope="col">
+              <abbr title="How much its scores count in overall scores (0-1)">Weight</abbr>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {evaluators.map((entry) => (
+            <tr key={entry.evaluator} data-testid="calibration-row" data-evaluator={entry.evaluator}>
+              <th scope="row">{labelEvaluator(entry.evaluator, reviewers)}</th>
+              <td>{entry.n}</td>
+              <EstimateCell estimate={entry.spearman} reason={entry.reason} />
+              <EstimateCell estimate={entry.qwk} reason={entry.reason} />
+              <td>{entry.weight.toFixed(2)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
 }
 
 /** Each reviewer's agreement with the user's ratings and the weight its peer reviews get. */
@@ -13,6 +140,24 @@ export function ReviewerAgreementSection({ refreshKey }: { refreshKey: number })
   const titleId = useId();
   const [reviewers, setReviewers] = useState<ReviewerAgreement[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [calibration, setCalibration] = useState<EvaluatorCalibration[] | null>(null);
+  const [calibrationError, setCalibrationError] = useState<string | null>(null);
+  const calibrationTitleId = useId();
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
+  useEffect(() => {
+    const controller = new AbortController();
+    fetchCalibration(api, controller.signal).then(
+      (result) => {
+        setCalibration(result.evaluators);
+        setCalibrationError(null);
+      },
+      (cause: unknown) => {
+        if (!controller.signal.aborted) setCalibrationError(describeError(cause));
+      },
+    );
+    return () => controller.abort();
+  }, [api, refreshKey]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
   useEffect(() => {
@@ -82,6 +227,22 @@ export function ReviewerAgreementSection({ refreshKey }: { refreshKey: number })
           </table>
         </div>
       )}
+      <section aria-labelledby={calibrationTitleId} data-testid="evaluator-calibration">
+        <h4 id={calibrationTitleId} className="panel-title">
+          Evaluator calibration
+        </h4>
+        <p className="muted small">
+          How well each automatic evaluator agrees with the users' star ratings of the tasks both scored: rank
+          correlation and weighted kappa (1 is full agreement, 0 chance), with 95% intervals. The judge counts
+          less when it disagrees with them.
+        </p>
+        {calibrationError && (
+          <p className="notice notice-error" role="alert">
+            {calibrationError}
+          </p>
+        )}
+        {calibration && <CalibrationTable evaluators={calibration} reviewers={reviewers} />}
+      </section>
     </section>
   );
 }
