@@ -181,7 +181,10 @@ describe('Mission Control in Chromium with MERIT_AUTH=required', () => {
     const secret = await page.getByTestId('key-secret-value').inputValue();
     expect(secret).toMatch(/^merit_/);
     expect(await page.getByTestId('key-secret').textContent()).toContain('will never show it again');
-    await page.getByTestId('key-copy').waitFor();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByTestId('key-copy-status').filter({ hasText: 'Copied to the clipboard.' }).waitFor();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
     const row = page.getByTestId('key-row').filter({ hasText: 'CI ingest' });
     await row.waitFor();
     expect(await row.textContent()).toContain('ingest, read');
@@ -296,8 +299,7 @@ describe('Mission Control in Chromium with MERIT_AUTH=required', () => {
     await taskItem(page, '@bob research quantum computing').waitFor();
     await taskItem(page, 'tidy the default backlog').waitFor();
     expect(await taskItem(page, 'summarize the lab notes').count()).toBe(0);
-    // Four CLI runs, each a new Node process, can take longer than the default 30 s on a busy machine.
-  }, 120_000);
+  }, 120_000); // Four CLI runs, each a new Node process, can take longer than the default 30 s on a busy machine.
 
   it('returns to the login page when the session ends on the server, and signs in again', async () => {
     // The session expires (or is signed out elsewhere): the next call the page makes answers 401.
