@@ -6,6 +6,7 @@ import { claimWorkerLeadership } from './db/worker-leadership.js';
 import { releaseJobsOfDeadWorkers, unlockJobsOfWorkers } from './db/worker-locks.queries.js';
 import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import type { AppContext } from './http/context.js';
+import { createRateLimitJobs, DELETE_OLD_RATE_LIMIT_WINDOWS_JOB } from './identity/rate-limits.jobs.js';
 import { createWorkerLogger } from './lib/log.js';
 import { createReviewJobs } from './reviews/review.jobs.js';
 import { createStatsJobs, RECOMPUTE_STATS_JOB } from './stats/stats.jobs.js';
@@ -22,14 +23,38 @@ const MAX_RESTART_DELAY_MS = 2000;
 
 /** Every background job Merit runs, by name. */
 export function buildTaskList(ctx: AppContext): TaskList {
-  const onStatsChanged = () => ctx.events.publish({ type: 'leaderboard', projectId: null, agentIds: [] });
-  const evaluationDeps = { ...buildEvaluationDeps(ctx.config, ctx.db, ctx.log), onStatsChanged };
+  // The recompute changes every project's statistics; a job on one task changes its project's only.
+  const onRecomputed = () => ctx.events.publish({ type: 'leaderboard', projectId: null, agentIds: [] });
+  const onTaskScored = (taskId: string) => {
+    ctx.db
+      .selectFrom('tasks')
+      .select(['project_id', 'agent_id'])
+      .where('id', '=', taskId)
+      .executeTakeFirst()
+      .then(
+        (task) => {
+          if (task)
+            ctx.events.publish({
+              type: 'leaderboard',
+              projectId: task.project_id,
+              agentIds: [task.agent_id],
+            });
+        },
+        (error: unknown) =>
+          ctx.log.warn({ err: error, task_id: taskId }, 'could not announce a score change'),
+      );
+  };
+  const evaluationDeps = {
+    ...buildEvaluationDeps(ctx.config, ctx.db, ctx.log),
+    onStatsChanged: onTaskScored,
+  };
   return {
-    ...createStatsJobs(ctx.db, onStatsChanged),
+    ...createStatsJobs(ctx.db, onRecomputed),
     ...createAgentJobs(ctx),
     ...createEvaluationJobs(evaluationDeps),
     ...createReviewJobs(evaluationDeps),
     ...createTaskJobs(ctx.tracker, ctx.config.taskTimeoutMinutes),
+    ...createRateLimitJobs(ctx.db),
   };
 }
 
@@ -77,6 +102,12 @@ export async function startWorker(
           task: FAIL_IDLE_TASKS_JOB,
           match: '* * * * *',
           identifier: FAIL_IDLE_TASKS_JOB,
+          options: { backfillPeriod: 0 },
+        },
+        {
+          task: DELETE_OLD_RATE_LIMIT_WINDOWS_JOB,
+          match: '*/10 * * * *',
+          identifier: DELETE_OLD_RATE_LIMIT_WINDOWS_JOB,
           options: { backfillPeriod: 0 },
         },
       ]),

@@ -4,8 +4,18 @@ import { parseCommand } from '../commands/commands.js';
 import type { Config, LlmSettings } from '../config.js';
 import type { AgentRow, Database } from '../db/database.js';
 import { LlmError } from '../errors.js';
+import {
+  RATE_LIMIT_WINDOW_SECONDS,
+  rateLimitBuckets,
+  recordRateLimitUsage,
+} from '../identity/rate-limits.js';
 import type { Scope } from '../identity/scope.js';
-import { createConfiguredLlmProvider, type LlmLog, type LlmResponse } from '../llm/provider.js';
+import {
+  createConfiguredLlmProvider,
+  type LlmLog,
+  type LlmResponse,
+  spendOfResponse,
+} from '../llm/provider.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { NodeInput } from '../tasks/task-schemas.js';
 import type { TaskView } from '../tasks/tasks.js';
@@ -97,7 +107,21 @@ export class AgentRunner {
     const scope: Scope = { projectId: target.projectId, userId: target.userId, ownTasksOnly: false };
     const task = await this.tracker.getTask(scope, target.taskId);
     if (task.status === 'completed' || task.status === 'failed') return task;
-    const agent = await findAgent(this.db, target.projectId, task.agent_id);
+    const finished = await this.execute(task, scope, options);
+    // What the run cost counts toward the project's LLM budget of the day (MERIT_LLM_SPEND_PER_DAY_USD).
+    if (finished.estimated_cost !== null && finished.estimated_cost > 0) {
+      await recordRateLimitUsage(this.db, {
+        bucket: rateLimitBuckets.projectLlmSpend(target.projectId),
+        windowSeconds: RATE_LIMIT_WINDOW_SECONDS.llmSpend,
+        amount: finished.estimated_cost,
+      });
+    }
+    return finished;
+  }
+
+  private async execute(task: TaskView, scope: Scope, options: { signal?: AbortSignal }): Promise<TaskView> {
+    const target = { taskId: task.id };
+    const agent = await findAgent(this.db, scope.projectId, task.agent_id);
     if (!agent?.active) {
       return this.tracker.failTask(scope, target.taskId, {
         error: `Agent ${task.nickname ? `@${task.nickname}` : task.agent_id} is not available any more.`,
@@ -314,10 +338,16 @@ function describeStepFailure(step: string, error: unknown): string {
 }
 
 // A response without usage leaves the step's tokens unknown (null), never 0.
+/**
+ * A step's tokens over every call it made, retries included: unknown when any call may have been billed
+ * without reporting usage (a timeout retried before the answer), not just the answer's own figures.
+ */
 function toStepUsage(response: LlmResponse): StepUsage {
+  const spend = spendOfResponse(response);
+  const known = spend.unmeteredCalls === 0 && spend.usage !== null;
   return {
-    promptTokens: response.usage?.promptTokens ?? null,
-    completionTokens: response.usage?.completionTokens ?? null,
+    promptTokens: known ? (spend.usage?.promptTokens ?? null) : null,
+    completionTokens: known ? (spend.usage?.completionTokens ?? null) : null,
   };
 }
 

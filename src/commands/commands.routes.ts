@@ -1,8 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
-import { errorResponses, jsonContent } from '../http/schemas.js';
+import { errorResponses, errorSchema, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import type { Principal } from '../identity/principal.js';
+import {
+  checkRateLimit,
+  enforceRateLimit,
+  RATE_LIMIT_WINDOW_SECONDS,
+  RateLimitedError,
+  rateLimitBuckets,
+} from '../identity/rate-limits.js';
 import { taskSchema } from '../tasks/tasks.routes.js';
 import { submitCommand } from './commands.service.js';
 
@@ -26,11 +34,47 @@ export function registerCommandRoutes(app: MeritApp, ctx: AppContext): void {
         query: z.object(userQuery),
         body: { content: { 'application/json': { schema: commandSchema } }, required: true },
       },
-      responses: { 202: jsonContent(taskSchema, 'The queued task'), ...errorResponses },
+      responses: {
+        202: jsonContent(taskSchema, 'The queued task'),
+        ...errorResponses,
+        429: {
+          description:
+            'Too many commands this minute, or the LLM budget of the day is spent; see Retry-After',
+          content: { 'application/json': { schema: errorSchema } },
+        },
+      },
     }),
     async (c) => {
-      const task = await submitCommand(ctx, c.get('principal'), c.req.valid('json').command);
+      const principal = c.get('principal');
+      await enforceCommandLimits(ctx, principal);
+      const task = await submitCommand(ctx, principal, c.req.valid('json').command);
       return c.json(task, 202);
     },
   );
+}
+
+/**
+ * A command runs an agent, and with an LLM costs money: commands per minute per user, and (with an LLM)
+ * the project's LLM spend of the UTC day, both counted in PostgreSQL; 429 with Retry-After beyond them.
+ */
+async function enforceCommandLimits(ctx: AppContext, principal: Principal): Promise<void> {
+  await enforceRateLimit(ctx.db, {
+    bucket: rateLimitBuckets.userCommands(principal.projectId, principal.userId),
+    windowSeconds: RATE_LIMIT_WINDOW_SECONDS.commands,
+    limit: principal.rateLimits.commandsPerMinute,
+    name: 'commands per minute',
+  });
+  const spendLimit = principal.rateLimits.llmSpendPerDayUsd;
+  if (ctx.config.llm === undefined || !Number.isFinite(spendLimit)) return;
+  const spent = await checkRateLimit(ctx.db, {
+    bucket: rateLimitBuckets.projectLlmSpend(principal.projectId),
+    windowSeconds: RATE_LIMIT_WINDOW_SECONDS.llmSpend,
+    limit: spendLimit,
+  });
+  if (!spent.allowed) {
+    throw new RateLimitedError(
+      `The project has spent its LLM budget for today (${spent.used.toFixed(4)} of ${spendLimit} USD); try again later`,
+      { retryAfterSeconds: spent.retryAfterSeconds },
+    );
+  }
 }

@@ -44,7 +44,8 @@ export interface EvaluationDeps extends RescoreOptions {
   reviewers: readonly Reviewer[];
   ratePerMinute: number;
   /** Called after a job changed a task's scores (and so the statistics), e.g. to refresh leaderboards. */
-  onStatsChanged?: () => void;
+  /** A job changed the task's scores (and so its project's statistics). */
+  onStatsChanged?: (taskId: string) => void;
 }
 
 export function buildEvaluationDeps(config: Config, db: Kysely<Database>, log?: LlmLog): EvaluationDeps {
@@ -300,7 +301,7 @@ export async function runTaskJob(
   payload: unknown,
   helpers: JobHelpers,
   body: (taskId: string, attempt: JobAttempt) => Promise<JobOutcome>,
-  onDone?: () => void,
+  onDone?: (taskId: string) => void,
 ): Promise<void> {
   const parsed = taskPayload.safeParse(payload);
   if (!parsed.success) {
@@ -313,7 +314,7 @@ export async function runTaskJob(
     helpers,
     { identifier, payload: { task_id: taskId }, jobKey: buildJobKey(identifier, taskId), label: taskId },
     outcome,
-    onDone,
+    () => onDone?.(taskId),
   );
 }
 

@@ -51,7 +51,9 @@ export async function findTaskForEvaluation(
 ): Promise<TaskForEvaluation | undefined> {
   return db
     .selectFrom('tasks as t')
-    .innerJoin('objective_templates as o', 'o.category', 't.objective_category')
+    .innerJoin('objective_templates as o', (join) =>
+      join.onRef('o.project_id', '=', 't.project_id').onRef('o.category', '=', 't.objective_category'),
+    )
     .selectAll('t')
     .select('o.evaluation_criteria')
     .where('t.id', '=', taskId)
@@ -180,7 +182,7 @@ export async function findRewardContext(
   db: Kysely<Database>,
   task: Pick<
     TaskRow,
-    'id' | 'agent_id' | 'objective_category' | 'completed_at' | 'duration_ms' | 'total_tokens'
+    'id' | 'project_id' | 'agent_id' | 'objective_category' | 'completed_at' | 'duration_ms' | 'total_tokens'
   >,
   streak: number,
 ): Promise<RewardContext> {
@@ -190,7 +192,8 @@ export async function findRewardContext(
       percentile_cont(0.5) WITHIN GROUP (ORDER BY total_tokens) AS tokens
     FROM (
       SELECT duration_ms, total_tokens FROM tasks
-      WHERE objective_category = ${task.objective_category} AND status = 'completed'
+      WHERE project_id = ${task.project_id} AND objective_category = ${task.objective_category}
+        AND status = 'completed'
       ORDER BY completed_at DESC LIMIT ${MEDIAN_SAMPLE}
     ) recent
   `.execute(db);
@@ -199,6 +202,7 @@ export async function findRewardContext(
     .selectFrom('agent_performance_scores as s')
     .innerJoin('tasks as t', 't.id', 's.task_id')
     .select('s.overall_score')
+    .where('s.project_id', '=', task.project_id)
     .where('s.agent_id', '=', task.agent_id)
     .where('s.objective_category', '=', task.objective_category)
     .where('s.overall_score', 'is not', null)
@@ -211,6 +215,7 @@ export async function findRewardContext(
   const previousSuccess = await db
     .selectFrom('tasks as t')
     .select('t.id')
+    .where('t.project_id', '=', task.project_id)
     .where('t.agent_id', '=', task.agent_id)
     .where('t.objective_category', '=', task.objective_category)
     .where('t.status', '=', 'completed')
@@ -220,11 +225,12 @@ export async function findRewardContext(
     .executeTakeFirst();
   const median = medians.rows[0];
   // Par: the team's last evaluated or reviewed completed tasks (final scores, not a rating and efficiency
-  // waiting for their evaluation), every agent and category.
+  // waiting for their evaluation), every agent and category of the task's project.
   const par = await sql<{ overall_score: number }>`
     SELECT s.overall_score
     FROM (
-      SELECT id FROM tasks WHERE status = 'completed' AND id <> ${task.id}
+      SELECT id FROM tasks
+      WHERE project_id = ${task.project_id} AND status = 'completed' AND id <> ${task.id}
       ORDER BY completed_at DESC LIMIT ${MEDIAN_SAMPLE}
     ) recent
     JOIN agent_performance_scores s ON s.task_id = recent.id

@@ -338,9 +338,9 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const [activity, pairs, nicknames, reviewerSpend, evaluatorSpend] = await Promise.all([
-        findReviewerActivity(db),
-        findReviewerRatingPairs(db),
-        findActiveAgentIds(db),
+        findReviewerActivity(db, c.get('principal').projectId),
+        findReviewerRatingPairs(db, c.get('principal').projectId),
+        findActiveAgentIds(db, c.get('principal').projectId),
         findReviewerSpend(db, c.get('principal').projectId),
         findEvaluatorSpend(db, c.get('principal').projectId),
       ]);

@@ -18,6 +18,7 @@ import { authenticate } from '../identity/authenticate.js';
 import { registerKeyRoutes } from '../identity/keys.routes.js';
 import { registerMemberRoutes } from '../identity/members.routes.js';
 import type { RouteRule } from '../identity/permissions.js';
+import { RateLimitedError } from '../identity/rate-limits.js';
 import { registerRoutingRoutes } from '../routing/routing.routes.js';
 import { registerTaskRoutes } from '../tasks/tasks.routes.js';
 import type { AppContext, AppEnv } from './context.js';
@@ -117,6 +118,7 @@ export function createApp(
       );
     }
     if (error instanceof MeritError) {
+      if (error instanceof RateLimitedError) c.header('Retry-After', String(error.retryAfterSeconds));
       const field =
         error instanceof ValidationError
           ? error.field

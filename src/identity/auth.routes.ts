@@ -82,7 +82,7 @@ export function registerAuthRoutes(app: MeritApp, ctx: AppContext): void {
       };
     }
     const memberships = await listMemberships(db, session.account_id);
-    const wanted = c.req.header(PROJECT_HEADER);
+    const wanted = c.req.header(PROJECT_HEADER) ?? c.req.query('project');
     const current = (wanted ? memberships.find((m) => m.slug === wanted) : undefined) ?? memberships[0];
     return {
       mode: ctx.config.auth.mode,

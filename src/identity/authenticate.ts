@@ -10,6 +10,13 @@ import { parseKeySecret, sameHash, sha256 } from './credentials.js';
 import { findActiveKeyByPrefix, findSession, listMemberships, touchApiKey } from './identity.queries.js';
 import { type RouteRule, ruleForRoute } from './permissions.js';
 import { PERMISSIONS_BY_ROLE, type Principal, permissionsOfScopes } from './principal.js';
+import {
+  enforceRateLimit,
+  RATE_LIMIT_WINDOW_SECONDS,
+  type RateLimits,
+  rateLimitBuckets,
+  resolveRateLimits,
+} from './rate-limits.js';
 import { DEFAULT_PROJECT_ID, DEFAULT_PROJECT_SLUG } from './scope.js';
 
 export const SESSION_COOKIE = 'merit_session';
@@ -50,6 +57,20 @@ export function authenticate(
     }
     if (principal.via === 'session' && UNSAFE_METHODS.has(method)) checkCsrf(c, principal);
     if (principal.key) checkOrigin(c, principal.key.allowedOrigins);
+    // Requests per minute per key or signed-in account, counted in PostgreSQL (shared by every process).
+    const requester = principal.key
+      ? rateLimitBuckets.keyRequests(principal.key.id)
+      : principal.account
+        ? `account:${principal.account.id}:requests`
+        : undefined;
+    if (requester) {
+      await enforceRateLimit(ctx.db, {
+        bucket: requester,
+        windowSeconds: RATE_LIMIT_WINDOW_SECONDS.requests,
+        limit: principal.rateLimits.requestsPerMinute,
+        name: 'requests per minute',
+      });
+    }
     return next();
   };
 }
@@ -69,12 +90,12 @@ async function resolvePrincipal(
       throw new UnauthorizedError('The session has expired or was signed out; sign in again');
     }
   }
-  if (ctx.config.auth.mode === 'local') return localPrincipal(c, rule);
+  if (ctx.config.auth.mode === 'local') return localPrincipal(ctx, c, rule);
   return undefined;
 }
 
 /** Local mode: the seed's contract, `?user_id=<uuid>`, in the one implicit project, with every permission. */
-function localPrincipal(c: Context<AppEnv>, rule: RouteRule): Principal {
+function localPrincipal(ctx: AppContext, c: Context<AppEnv>, rule: RouteRule): Principal {
   const raw = c.req.query('user_id');
   let userId = DEFAULT_USER_ID;
   if (raw === undefined || raw === '') {
@@ -97,6 +118,17 @@ function localPrincipal(c: Context<AppEnv>, rule: RouteRule): Principal {
     role: 'owner',
     permissions: new Set(PERMISSIONS_BY_ROLE.owner),
     csrfToken: null,
+    rateLimits: configuredLimits(ctx),
+  };
+}
+
+/** The configured defaults (MERIT_RATE_*, MERIT_LLM_SPEND_PER_DAY_USD); no spend cap is an infinite one. */
+function configuredLimits(ctx: AppContext): RateLimits {
+  const defaults = ctx.config.auth.rateLimits;
+  return {
+    requestsPerMinute: defaults.requestsPerMinute,
+    commandsPerMinute: defaults.commandsPerMinute,
+    llmSpendPerDayUsd: defaults.llmSpendPerDayUsd ?? Number.POSITIVE_INFINITY,
   };
 }
 
@@ -123,6 +155,7 @@ async function keyPrincipal(ctx: AppContext, c: Context<AppEnv>, authorization: 
     role: null,
     permissions: new Set(permissionsOfScopes(key.scopes)),
     csrfToken: null,
+    rateLimits: resolveRateLimits(key.project_settings, configuredLimits(ctx)),
   };
 }
 
@@ -134,7 +167,8 @@ async function sessionPrincipal(
   const session = await findSession(ctx.db, sha256(token));
   if (!session) return undefined;
   const memberships = await listMemberships(ctx.db, session.account_id);
-  const wanted = c.req.header(PROJECT_HEADER);
+  // The header, or `?project=` for the live stream (an EventSource cannot send headers).
+  const wanted = c.req.header(PROJECT_HEADER) ?? c.req.query('project');
   const membership = wanted ? memberships.find((m) => m.slug === wanted) : memberships[0];
   if (!membership) {
     throw new ForbiddenError(
@@ -154,6 +188,7 @@ async function sessionPrincipal(
     role: membership.role,
     permissions: new Set(PERMISSIONS_BY_ROLE[membership.role]),
     csrfToken: session.csrf_token,
+    rateLimits: resolveRateLimits(membership.settings, configuredLimits(ctx)),
   };
 }
 

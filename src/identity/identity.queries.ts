@@ -48,7 +48,7 @@ export async function listMemberships(db: Kysely<Database>, accountId: string) {
   return db
     .selectFrom('project_members as m')
     .innerJoin('projects as p', 'p.id', 'm.project_id')
-    .select(['p.id', 'p.slug', 'p.name', 'm.role'])
+    .select(['p.id', 'p.slug', 'p.name', 'p.settings', 'm.role'])
     .where('m.account_id', '=', accountId)
     .orderBy('m.created_at')
     .orderBy('p.slug')
@@ -156,7 +156,7 @@ export async function findActiveKeyByPrefix(db: Kysely<Database>, prefix: string
     .selectFrom('api_keys as k')
     .innerJoin('projects as p', 'p.id', 'k.project_id')
     .selectAll('k')
-    .select(['p.slug as project_slug', 'p.name as project_name'])
+    .select(['p.slug as project_slug', 'p.name as project_name', 'p.settings as project_settings'])
     .where('k.prefix', '=', prefix)
     .where('k.revoked_at', 'is', null)
     .executeTakeFirst();

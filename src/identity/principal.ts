@@ -1,4 +1,5 @@
 import type { KeyScope, Role } from '../db/database.js';
+import type { RateLimits } from './rate-limits.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -39,6 +40,8 @@ export interface Principal extends Scope {
   readonly permissions: ReadonlySet<Permission>;
   /** The session's CSRF token: a cookie-authenticated write must echo it. */
   readonly csrfToken: string | null;
+  /** The project's rate limits (its settings over the configured defaults). */
+  readonly rateLimits: RateLimits;
 }
 
 /** Who an audit entry names. */

@@ -106,7 +106,7 @@ export async function reviewTaskBy(
   if (reviewer.agentId === task.agent_id) {
     return { status: 'skipped', reason: 'an agent never reviews its own task' };
   }
-  const agents = await findActiveAgentIds(deps.db);
+  const agents = await findActiveAgentIds(deps.db, task.project_id);
   if (!agents.has(reviewer.agentId))
     return { status: 'skipped', reason: `${reviewer.nickname} is not active` };
   const existing = await findReviewsForTask(deps.db, taskId);
@@ -166,30 +166,29 @@ export async function reviewTaskBy(
   } else {
     review = reviewOffline(reviewer, input);
   }
-  await storeReview(deps, task.agent_id, taskId, reviewer, review, attempt.attempts);
+  await storeReview(deps, task, reviewer, review, attempt.attempts);
   return { status: 'done' };
 }
 
 async function storeReview(
   deps: EvaluationDeps,
-  evaluatedAgentId: string,
-  taskId: string,
+  task: { id: string; project_id: string; agent_id: string },
   reviewer: Reviewer,
   review: PeerReview,
   attempts: number,
 ): Promise<void> {
-  const pairs = await findReviewerRatingPairs(deps.db, [reviewer.agentId]);
+  const pairs = await findReviewerRatingPairs(deps.db, task.project_id, [reviewer.agentId]);
   const agreement = measureReviewerAgreement(
     pairs.map((pair) => ({ peerScore: pair.score, userRating: pair.user_rating })),
   );
   await runTransaction(deps.db, async (trx) => {
-    const locked = await lockTask(trx, taskId);
+    const locked = await lockTask(trx, task.id);
     if (!locked) return;
     const inserted = await savePeerReview(
       trx,
       {
-        task_id: taskId,
-        evaluated_agent_id: evaluatedAgentId,
+        task_id: task.id,
+        evaluated_agent_id: task.agent_id,
         reviewer_agent_id: reviewer.agentId,
         perspective: reviewer.perspective,
         status: 'done',
@@ -212,7 +211,7 @@ async function storeReview(
     );
     // A concurrent run stored this reviewer's review first: the task's figures already include it.
     if (!inserted) return;
-    const reviews = await findReviewsForTask(trx, taskId);
+    const reviews = await findReviewsForTask(trx, task.id);
     const peer = weightedPeerScore(
       reviews
         .filter((row) => row.score !== null)
@@ -272,7 +271,7 @@ export function createReviewJobs(deps: EvaluationDeps): Record<string, Task> {
           label: `${taskId} by ${reviewerAgentId}`,
         },
         outcome,
-        deps.onStatsChanged,
+        () => deps.onStatsChanged?.(taskId),
       );
     },
   };

@@ -7,15 +7,20 @@ export async function findReviewsForTask(
   db: Kysely<Database>,
   taskId: string,
 ): Promise<(PeerEvaluationRow & { reviewer_nickname: string })[]> {
-  return db
-    .selectFrom('agent_peer_evaluations as p')
-    .innerJoin('agents as a', 'a.agent_id', 'p.reviewer_agent_id')
-    .selectAll('p')
-    .select('a.nickname as reviewer_nickname')
-    .where('p.task_id', '=', taskId)
-    .orderBy('p.created_at')
-    .orderBy('p.reviewer_agent_id')
-    .execute();
+  return (
+    db
+      .selectFrom('agent_peer_evaluations as p')
+      // Agent ids are unique within a project only.
+      .innerJoin('agents as a', (join) =>
+        join.onRef('a.agent_id', '=', 'p.reviewer_agent_id').onRef('a.project_id', '=', 'p.project_id'),
+      )
+      .selectAll('p')
+      .select('a.nickname as reviewer_nickname')
+      .where('p.task_id', '=', taskId)
+      .orderBy('p.created_at')
+      .orderBy('p.reviewer_agent_id')
+      .execute()
+  );
 }
 
 export interface NewPeerReview {
@@ -108,12 +113,14 @@ export async function findReviewerSpend(
 /** Each reviewer's past scores beside the user's rating of the same task (rated tasks only). */
 export async function findReviewerRatingPairs(
   db: Kysely<Database>,
+  projectId: string,
   reviewerAgentIds?: readonly string[],
 ): Promise<{ reviewer_agent_id: string; score: number; user_rating: number }[]> {
   let query = db
     .selectFrom('agent_peer_evaluations as p')
     .innerJoin('agent_performance_scores as s', 's.task_id', 'p.task_id')
     .select(['p.reviewer_agent_id', 'p.score', 's.user_rating'])
+    .where('p.project_id', '=', projectId)
     .where('s.user_rating', 'is not', null)
     .where('p.status', '=', 'done');
   if (reviewerAgentIds) {
@@ -131,21 +138,29 @@ export async function findReviewerRatingPairs(
 /** Reviewers who have reviewed at least once, with their review counts. */
 export async function findReviewerActivity(
   db: Kysely<Database>,
+  projectId: string,
 ): Promise<{ agent_id: string; nickname: string; reviews: number }[]> {
   const rows = await db
     .selectFrom('agent_peer_evaluations as p')
-    .innerJoin('agents as a', 'a.agent_id', 'p.reviewer_agent_id')
+    .innerJoin('agents as a', (join) =>
+      join.onRef('a.project_id', '=', 'p.project_id').onRef('a.agent_id', '=', 'p.reviewer_agent_id'),
+    )
     .select(['a.agent_id', 'a.nickname', (eb) => eb.fn.countAll<number>().as('reviews')])
+    .where('p.project_id', '=', projectId)
     .where('p.status', '=', 'done')
     .groupBy(['a.agent_id', 'a.nickname'])
     .execute();
   return rows.map((row) => ({ ...row, reviews: Number(row.reviews) }));
 }
 
-export async function findActiveAgentIds(db: Kysely<Database>): Promise<Map<string, string>> {
+export async function findActiveAgentIds(
+  db: Kysely<Database>,
+  projectId: string,
+): Promise<Map<string, string>> {
   const rows = await db
     .selectFrom('agents')
     .select(['agent_id', 'nickname'])
+    .where('project_id', '=', projectId)
     .where('active', '=', true)
     .execute();
   return new Map(rows.map((row) => [row.agent_id, row.nickname]));

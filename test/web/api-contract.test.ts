@@ -48,6 +48,12 @@ const CONTRACT: Record<string, string> = {
   RoutingOutcome: 'StoredRoutingDecision.outcome',
   RoutingQuality: 'RoutingQuality',
   RoutingQualityDay: 'RoutingQualityDay',
+  AuthSession: 'Session',
+  Account: 'Session.account',
+  Project: 'Session.project',
+  ProjectMembership: 'Session.projects[]',
+  ApiKey: 'ApiKey',
+  CreatedApiKey: 'CreatedApiKey',
 };
 
 type Kind = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'null';

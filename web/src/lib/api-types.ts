@@ -265,8 +265,9 @@ export type ScoreKind =
 
 export interface EvaluatorUsage {
   model: string | null;
-  prompt_tokens: number;
-  completion_tokens: number;
+  /** Null when the provider reported no usage, or no paid call was made (offline evaluator). */
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
   estimated_cost: number | null;
 }
 
@@ -303,7 +304,7 @@ export interface PeerReview {
   review_text: string;
   source: string;
   evaluator_version: string;
-  usage: { prompt_tokens: number; completion_tokens: number; estimated_cost: number };
+  usage: { prompt_tokens: number | null; completion_tokens: number | null; estimated_cost: number | null };
   created_at: string | null;
 }
 

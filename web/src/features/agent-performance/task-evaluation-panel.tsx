@@ -120,7 +120,10 @@ function Verdict({ verdict }: { verdict: EvaluatorVerdict }) {
       {verdict.reasoning && <p className="eval-text">{verdict.reasoning}</p>}
       <p className="muted small">
         Evaluator's own usage (never charged to the agent): {verdict.usage.model ?? 'no model'},{' '}
-        {formatTokens(verdict.usage.prompt_tokens + verdict.usage.completion_tokens)},{' '}
+        {verdict.usage.prompt_tokens === null || verdict.usage.completion_tokens === null
+          ? 'tokens unknown'
+          : formatTokens(verdict.usage.prompt_tokens + verdict.usage.completion_tokens)}
+        ,{' '}
         {formatCost(verdict.usage.estimated_cost)}
       </p>
     </li>
