@@ -123,8 +123,7 @@ function Verdict({ verdict }: { verdict: EvaluatorVerdict }) {
         {verdict.usage.prompt_tokens === null || verdict.usage.completion_tokens === null
           ? 'tokens unknown'
           : formatTokens(verdict.usage.prompt_tokens + verdict.usage.completion_tokens)}
-        ,{' '}
-        {formatCost(verdict.usage.estimated_cost)}
+        , {formatCost(verdict.usage.estimated_cost)}
       </p>
     </li>
   );
