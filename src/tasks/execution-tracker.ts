@@ -11,7 +11,7 @@ import type {
   TemplateRow,
 } from '../db/database.js';
 import { retryOnConflict, runTransaction } from '../db/transaction.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, MeritError, NotFoundError, ValidationError } from '../errors.js';
 import { REWARDS_VERSION } from '../evaluation/evaluation.js';
 import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
 import type { Scope } from '../identity/scope.js';
@@ -53,6 +53,7 @@ import {
   findScoreForTask,
   findTaskForUpdate,
   findTaskInScope,
+  findTasksOutsideScope,
   findTemplates,
   insertFinishedTasks,
   insertNodes,
@@ -395,6 +396,7 @@ export class ExecutionTracker {
     options: { source?: 'api' | 'batch' | 'demo'; simulated?: boolean } = {},
   ): Promise<BatchResult> {
     const now = this.now();
+    await this.refuseIdsOutsideScope(scope, inputs, options.source === 'api' ? '' : 'tasks.');
     const entries: FinishedEntry[] = [];
     for (const [index, input] of inputs.entries()) {
       const prefix = options.source === 'api' ? '' : `tasks.${index}.`;
@@ -421,6 +423,27 @@ export class ExecutionTracker {
       duplicates: entries.length - inserted.size,
       task_ids: entries.map((entry) => entry.record.id),
     };
+  }
+
+  /**
+   * An id already taken outside the caller's view (another project's task, or in local mode another
+   * user's) is a conflict for the whole request: it is never counted as the caller's duplicate, and
+   * nothing of the request is written.
+   */
+  private async refuseIdsOutsideScope(
+    scope: Scope,
+    inputs: readonly FinishedTaskInput[],
+    fieldPrefix: string,
+  ): Promise<void> {
+    const ids = inputs.map((input) => input.id).filter((id): id is string => id !== undefined);
+    if (ids.length === 0) return;
+    const taken = await findTasksOutsideScope(this.db, scope, ids);
+    if (taken.size === 0) return;
+    const index = inputs.findIndex((input) => input.id !== undefined && taken.has(input.id));
+    const field = fieldPrefix === '' ? 'id' : `${fieldPrefix}${index}.id`;
+    throw new MeritError('conflict', `${field}: task id ${inputs[index]?.id} is already taken`, {
+      details: { field },
+    });
   }
 
   /** One statement for finished tasks, their scores, nodes, statistics and jobs. */

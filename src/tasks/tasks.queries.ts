@@ -45,6 +45,25 @@ export async function findTaskInScope(
   return query.executeTakeFirst();
 }
 
+/** Which of these ids belong to tasks the scope may not see (another project's, or another user's). */
+export async function findTasksOutsideScope(
+  db: Kysely<Database>,
+  scope: Scope,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select('id')
+    .where('id', 'in', [...ids])
+    .where((eb) =>
+      scope.ownTasksOnly
+        ? eb.or([eb('project_id', '!=', scope.projectId), eb('user_id', '!=', scope.userId)])
+        : eb('project_id', '!=', scope.projectId),
+    )
+    .execute();
+  return new Set(rows.map((row) => row.id));
+}
+
 /** A task by id alone, locked (for system jobs that act on any user's task). */
 export async function findTaskForUpdate(db: Kysely<Database>, taskId: string): Promise<TaskRow | undefined> {
   return db.selectFrom('tasks').selectAll().where('id', '=', taskId).forUpdate().executeTakeFirst();
