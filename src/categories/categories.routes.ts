@@ -1,10 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TemplateRow } from '../db/database.js';
+import { runTransaction } from '../db/transaction.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import { recordAudit } from '../identity/audit.js';
+import { auditActor } from '../identity/principal.js';
 import { getCategoryClassifier } from '../routing/classification.service.js';
 import { agentIdSchema, categorySchema } from '../tasks/task-schemas.js';
 import {
@@ -165,14 +168,24 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
       const body = c.req.valid('json');
       const principal = c.get('principal');
       await assertAgentsExist(principal.projectId, body.recommended_agents);
-      const row = await insertCategoryTemplate(db, {
-        ...body,
-        project_id: principal.projectId,
-        display_name: body.display_name ?? capitalize(body.category),
-        evaluation_criteria: JSON.stringify(body.evaluation_criteria),
-        is_builtin: false,
+      const row = await runTransaction(db, async (trx) => {
+        const inserted = await insertCategoryTemplate(trx, {
+          ...body,
+          project_id: principal.projectId,
+          display_name: body.display_name ?? capitalize(body.category),
+          evaluation_criteria: JSON.stringify(body.evaluation_criteria),
+          is_builtin: false,
+        });
+        if (!inserted) throw new ConflictError('conflict', `Category ${body.category} already exists`);
+        await recordAudit(trx, {
+          projectId: principal.projectId,
+          actor: auditActor(principal),
+          action: 'category.create',
+          target: `category ${inserted.category}`,
+          details: { created: body },
+        });
+        return inserted;
       });
-      if (!row) throw new ConflictError('conflict', `Category ${body.category} already exists`);
       refreshCaches();
       return c.json(toTemplateView(row), 201);
     },
@@ -206,11 +219,27 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
         );
       }
       await assertAgentsExist(principal.projectId, changes.recommended_agents);
-      const row = await updateCategoryTemplate(db, principal.projectId, category, {
-        ...changes,
-        ...(evaluation_criteria ? { evaluation_criteria: JSON.stringify(evaluation_criteria) } : {}),
+      const row = await runTransaction(db, async (trx) => {
+        const updated = await updateCategoryTemplate(trx, principal.projectId, category, {
+          ...changes,
+          ...(evaluation_criteria ? { evaluation_criteria: JSON.stringify(evaluation_criteria) } : {}),
+        });
+        if (!updated) throw new NotFoundError('category_not_found', `Category ${category} not found`);
+        const changed = { ...changes, ...(evaluation_criteria ? { evaluation_criteria } : {}) };
+        await recordAudit(trx, {
+          projectId: principal.projectId,
+          actor: auditActor(principal),
+          action: 'category.update',
+          target: `category ${category}`,
+          details: {
+            before: Object.fromEntries(
+              Object.keys(changed).map((field) => [field, existing[field as keyof typeof existing]]),
+            ),
+            after: changed,
+          },
+        });
+        return updated;
       });
-      if (!row) throw new NotFoundError('category_not_found', `Category ${category} not found`);
       refreshCaches();
       return c.json(toTemplateView(row), 200);
     },

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyScope, Role } from '../../src/db/database.js';
+import { generateKeySecret, hashPassword } from '../../src/identity/credentials.js';
+import { insertAccount, insertApiKey, upsertMember } from '../../src/identity/identity.queries.js';
+import { createTestApp, DEFAULT_PROJECT_ID, type TestApp } from '../support/app.js';
+
+/** The shared limits as HTTP answers them, the "mine" filter of members, and the audit of changes. */
+describe('rate limits, "mine" and the audit log over HTTP (embedded PostgreSQL)', () => {
+  let app: TestApp;
+
+  async function createKey(scopes: KeyScope[]): Promise<{ secret: string; id: string }> {
+    const secret = generateKeySecret();
+    const row = await insertApiKey(app.ctx.db, {
+      projectId: DEFAULT_PROJECT_ID,
+      name: `test ${scopes.join(',')}`,
+      prefix: secret.prefix,
+      secretHash: secret.secretHash,
+      scopes,
+      allowedOrigins: [],
+      createdBy: 'test',
+      createdByAccountId: null,
+    });
+    return { secret: secret.secret, id: row.id };
+  }
+
+  async function call(key: string, method: string, path: string, body?: unknown) {
+    const response = await app.app.request(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  }
+
+  beforeAll(async () => {
+    app = await createTestApp('embedded', {
+      MERIT_AUTH: 'required',
+      MERIT_RATE_REQUESTS_PER_MINUTE: '20',
+      MERIT_RATE_COMMANDS_PER_MINUTE: '3',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("answers 429 with Retry-After past a key's requests per minute, and keys count apart", async () => {
+    const busy = await createKey(['read']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await call(busy.secret, 'GET', '/api/agents')).status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(20);
+    const refused = await call(busy.secret, 'GET', '/api/agents');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    const other = await createKey(['read']);
+    expect((await call(other.secret, 'GET', '/api/agents')).status).toBe(200);
+  });
+
+  it("answers 429 past a user's commands per minute (an agent run each), while other users go on", async () => {
+    const { secret } = await createKey(['ingest', 'read']);
+    const send = (user: string) =>
+      call(secret, 'POST', `/api/commands?user_id=${user}`, { command: '@bob research tides' });
+    const answers = [await send('alice'), await send('alice'), await send('alice'), await send('alice')];
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 429]);
+    expect(answers[3]?.body.error.message).toMatch(/commands per minute/);
+    expect(answers[3]?.headers.get('retry-after')).not.toBeNull();
+    expect((await send('bruno')).status).toBe(202);
+    const tasks = await call(secret, 'GET', '/api/tasks?limit=50');
+    expect(
+      tasks.body.tasks.filter((task: { command: string }) => task.command.includes('tides')),
+    ).toHaveLength(4);
+  });
+
+  it('lets a member list the whole project or only their own tasks', async () => {
+    const account = await insertAccount(app.ctx.db, {
+      email: 'member@example.com',
+      passwordHash: await hashPassword('member password 1'),
+    });
+    await upsertMember(app.ctx.db, {
+      projectId: DEFAULT_PROJECT_ID,
+      accountId: account.id,
+      role: 'member' as Role,
+    });
+    const login = await app.app.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'member@example.com', password: 'member password 1' }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const { csrf_token } = (await login.json()) as { csrf_token: string };
+    const headers = { cookie, 'x-csrf-token': csrf_token, 'content-type': 'application/json' };
+    const created = await app.app.request('/api/tasks', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ agent_id: 'agent_a', command: 'my own task', status: 'running' }),
+    });
+    expect(created.status).toBe(201);
+    const list = async (query: string) =>
+      (
+        (await (await app.app.request(`/api/tasks${query}`, { headers })).json()) as {
+          tasks: { user_id: string }[];
+        }
+      ).tasks;
+    const all = await list('?limit=100');
+    const mine = await list('?limit=100&mine=true');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.user_id).toBe(account.id);
+    expect(all.length).toBeGreaterThan(mine.length);
+    expect(new Set(all.map((task) => task.user_id)).size).toBeGreaterThan(1);
+  });
+
+  it('audits category changes with who made them, before and after', async () => {
+    const { secret, id } = await createKey(['admin']);
+    const category = `audited_${randomUUID().slice(0, 6)}`;
+    expect(
+      (
+        await call(secret, 'POST', '/api/categories', {
+          category,
+          description: 'Audited',
+          evaluation_criteria: ['is audited'],
+          keywords: ['one'],
+        })
+      ).status,
+    ).toBe(201);
+    expect((await call(secret, 'PATCH', `/api/categories/${category}`, { keywords: ['two'] })).status).toBe(
+      200,
+    );
+    // A signed-in admin of required mode may change a built-in category; it is audited too.
+    expect((await call(secret, 'PATCH', '/api/categories/research', { keywords: ['studies'] })).status).toBe(
+      200,
+    );
+    const audit = await call(secret, 'GET', '/api/audit');
+    const events = audit.body.events.filter((event: { target: string }) =>
+      [`category ${category}`, 'category research'].includes(event.target),
+    );
+    expect(events.map((event: { action: string }) => event.action)).toEqual([
+      'category.update',
+      'category.update',
+      'category.create',
+    ]);
+    expect(events[0]).toMatchObject({
+      actor: { kind: 'key', id },
+      details: { after: { keywords: ['studies'] } },
+    });
+    expect(events[1].details).toMatchObject({ before: { keywords: ['one'] }, after: { keywords: ['two'] } });
+  });
+});
