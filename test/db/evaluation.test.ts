@@ -105,7 +105,8 @@ describe.each(databaseKinds())('offline evaluation and peer review jobs (%s Post
     expect(evaluation.body.evaluations[0]).toMatchObject({
       kind: 'heuristic',
       status: 'done',
-      usage: { prompt_tokens: 0, completion_tokens: 0, estimated_cost: null },
+      // The offline evaluator makes no paid call: nothing to count, so unknown rather than 0.
+      usage: { prompt_tokens: null, completion_tokens: null, estimated_cost: null },
     });
     expect(evaluation.body.evaluations[0].reasoning).toContain('Heuristic');
     expect(evaluation.body.peer_reviews).toHaveLength(2);

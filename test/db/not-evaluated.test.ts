@@ -197,7 +197,8 @@ describe.each(databaseKinds())('a task no evaluator could score (%s PostgreSQL)'
         spend: {
           prompt_tokens: row?.prompt_tokens,
           completion_tokens: row?.completion_tokens,
-          estimated_cost: Number(row?.estimated_cost),
+          // Failed calls answered with an error status were not billed: nothing known, so null (never 0).
+          estimated_cost: row?.estimated_cost === null ? null : Number(row?.estimated_cost),
         },
       });
       expect(state?.reason).toContain(error);
