@@ -17,6 +17,7 @@ import { registerAuthRoutes } from '../identity/auth.routes.js';
 import { authenticate } from '../identity/authenticate.js';
 import { registerKeyRoutes } from '../identity/keys.routes.js';
 import { registerMemberRoutes } from '../identity/members.routes.js';
+import { registerProjectRoutes } from '../identity/project.routes.js';
 import type { RouteRule } from '../identity/permissions.js';
 import { RateLimitedError } from '../identity/rate-limits.js';
 import { registerRoutingRoutes } from '../routing/routing.routes.js';
@@ -99,6 +100,7 @@ export function createApp(
   registerKeyRoutes(app, ctx);
   registerMemberRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerProjectRoutes(app, ctx);
   options.registerExtra?.(app);
 
   app.notFound((c) =>

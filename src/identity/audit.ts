@@ -18,7 +18,8 @@ export type AuditAction =
   | 'member.add'
   | 'member.role'
   | 'prices.update'
-  | 'project.create';
+  | 'project.create'
+  | 'project.update';
 
 export interface AuditActor {
   readonly kind: AuditActorKind;

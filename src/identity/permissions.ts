@@ -57,6 +57,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/members': 'admin',
   'PUT /api/members/{account_id}': 'admin',
   'GET /api/audit': 'admin',
+  'GET /api/project': 'read',
+  'PATCH /api/project': 'admin',
 };
 
 /** The rule of a Hono route (`/api/tasks/:task_id`), or undefined when it has none. */

@@ -75,6 +75,44 @@ describe('rate limits, "mine" and the audit log over HTTP (embedded PostgreSQL)'
     ).toHaveLength(4);
   });
 
+  it("takes a project's own limits from its admins (validated, audited), over the defaults", async () => {
+    const admin = await createKey(['admin']);
+    const before = await call(admin.secret, 'GET', '/api/project');
+    expect(before.body).toMatchObject({
+      slug: 'default',
+      settings: {},
+      rate_limits: { requests_per_minute: 20, commands_per_minute: 3, llm_spend_per_day_usd: null },
+    });
+    const invalid = await call(admin.secret, 'PATCH', '/api/project', {
+      rate_limits: { commands_per_minute: -1 },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.field).toBe('rate_limits.commands_per_minute');
+    const reader = await createKey(['read']);
+    expect(
+      (await call(reader.secret, 'PATCH', '/api/project', { rate_limits: { commands_per_minute: 99 } }))
+        .status,
+    ).toBe(403);
+    const changed = await call(admin.secret, 'PATCH', '/api/project', {
+      rate_limits: { commands_per_minute: 1 },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.rate_limits.commands_per_minute).toBe(1);
+    const { secret } = await createKey(['ingest']);
+    const send = () =>
+      call(secret, 'POST', '/api/commands?user_id=carla', { command: '@bob research reefs' });
+    expect((await send()).status).toBe(202);
+    expect((await send()).status).toBe(429);
+    const audit = await call(admin.secret, 'GET', '/api/audit');
+    expect(audit.body.events[0]).toMatchObject({
+      action: 'project.update',
+      details: { before: { rate_limits: null }, after: { rate_limits: { commands_per_minute: 1 } } },
+    });
+    expect((await call(admin.secret, 'PATCH', '/api/project', { rate_limits: null })).body.settings).toEqual(
+      {},
+    );
+  });
+
   it('lets a member list the whole project or only their own tasks', async () => {
     const account = await insertAccount(app.ctx.db, {
       email: 'member@example.com',

@@ -162,6 +162,12 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
     body: { role: 'member' },
   }),
   'GET /api/audit': () => ({ params: {}, query: {} }),
+  'GET /api/project': () => ({ params: {}, query: {} }),
+  'PATCH /api/project': () => ({
+    params: {},
+    query: {},
+    body: { name: 'Default project', rate_limits: { commands_per_minute: 1000 } },
+  }),
 };
 
 /** Baselines answered with an error that is not the NUL's: a valid request about nothing that exists. */
