@@ -14,6 +14,7 @@ import {
   insertSession,
   listMemberships,
 } from './identity.queries.js';
+import { checkRateLimit, RateLimitedError, recordRateLimitUsage } from './rate-limits.js';
 import { DEFAULT_PROJECT_ID, DEFAULT_PROJECT_SLUG } from './scope.js';
 
 const roleSchema = z.enum(['owner', 'admin', 'member', 'viewer']);
@@ -46,7 +47,15 @@ const loginSchema = z
 
 const unauthorized = {
   401: { description: 'Wrong email or password', content: { 'application/json': { schema: errorSchema } } },
+  429: {
+    description: 'Too many wrong passwords for this email; see Retry-After',
+    content: { 'application/json': { schema: errorSchema } },
+  },
 };
+
+/** Wrong passwords allowed per email in LOGIN_WINDOW_SECONDS (sliding), shared by every process. */
+const LOGIN_FAILURES_ALLOWED = 10;
+const LOGIN_WINDOW_SECONDS = 15 * 60;
 
 /**
  * Signing in to Mission Control: who am I (`/api/auth/session`), log in (a session cookie: httpOnly,
@@ -121,10 +130,20 @@ export function registerAuthRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { email, password } = c.req.valid('json');
+      // Guessing is slowed down per email: after LOGIN_FAILURES_ALLOWED wrong passwords in the window,
+      // every attempt (the right password included) answers 429 until the window slides on.
+      const guesses = { bucket: `login:${email.trim().toLowerCase()}`, windowSeconds: LOGIN_WINDOW_SECONDS };
+      const allowed = await checkRateLimit(db, { ...guesses, limit: LOGIN_FAILURES_ALLOWED });
+      if (!allowed.allowed) {
+        throw new RateLimitedError('Too many wrong passwords for this account; try again later', {
+          retryAfterSeconds: allowed.retryAfterSeconds,
+        });
+      }
       const account = await findAccountByEmail(db, email);
       // The same work and the same answer for an unknown email and a wrong password.
       const valid = await verifyPassword(password, account?.password_hash ?? (await decoyPasswordHash()));
       if (!account || !valid || account.disabled_at !== null) {
+        await recordRateLimitUsage(db, { ...guesses, amount: 1 });
         throw new UnauthorizedError('Wrong email or password');
       }
       const token = randomToken(32);

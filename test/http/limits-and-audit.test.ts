@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { JobHelpers, Task } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyScope, Role } from '../../src/db/database.js';
-import { generateKeySecret, hashPassword } from '../../src/identity/credentials.js';
-import { insertAccount, insertApiKey, upsertMember } from '../../src/identity/identity.queries.js';
+import { generateKeySecret, hashPassword, sha256 } from '../../src/identity/credentials.js';
+import {
+  insertAccount,
+  insertApiKey,
+  insertSession,
+  upsertMember,
+} from '../../src/identity/identity.queries.js';
+import {
+  createRateLimitJobs,
+  DELETE_OLD_RATE_LIMIT_WINDOWS_JOB,
+} from '../../src/identity/rate-limits.jobs.js';
 import { createTestApp, DEFAULT_PROJECT_ID, type TestApp } from '../support/app.js';
 
 /** The shared limits as HTTP answers them, the "mine" filter of members, and the audit of changes. */
@@ -111,6 +121,52 @@ describe('rate limits, "mine" and the audit log over HTTP (embedded PostgreSQL)'
     expect((await call(admin.secret, 'PATCH', '/api/project', { rate_limits: null })).body.settings).toEqual(
       {},
     );
+  });
+
+  it('slows password guessing down per email: after 10 wrong passwords even the right one waits', async () => {
+    const account = await insertAccount(app.ctx.db, {
+      email: 'guessed@example.com',
+      passwordHash: await hashPassword('the real password'),
+    });
+    await upsertMember(app.ctx.db, { projectId: DEFAULT_PROJECT_ID, accountId: account.id, role: 'viewer' });
+    const login = (email: string, password: string) =>
+      app.app.request('/api/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await login('guessed@example.com', `guess ${i}`)).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+    const blocked = await login('Guessed@Example.com', 'the real password');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another account is not held up by these guesses.
+    expect((await login('nobody@example.com', 'whatever')).status).toBe(401);
+  });
+
+  it('deletes expired sessions in the housekeeping job, and an expired cookie signs no one in', async () => {
+    const account = await insertAccount(app.ctx.db, {
+      email: 'expired@example.com',
+      passwordHash: await hashPassword('expired password'),
+    });
+    await upsertMember(app.ctx.db, { projectId: DEFAULT_PROJECT_ID, accountId: account.id, role: 'viewer' });
+    await insertSession(app.ctx.db, {
+      tokenHash: sha256('old-token'),
+      accountId: account.id,
+      csrfToken: 'x',
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    const stale = await app.app.request('/api/agents', { headers: { cookie: 'merit_session=old-token' } });
+    expect(stale.status).toBe(401);
+    const job = createRateLimitJobs(app.ctx.db)[DELETE_OLD_RATE_LIMIT_WINDOWS_JOB] as Task;
+    await job({}, { logger: { debug: () => {} } } as unknown as JobHelpers);
+    const left = await app.ctx.db
+      .selectFrom('sessions')
+      .select('account_id')
+      .where('account_id', '=', account.id)
+      .execute();
+    expect(left).toEqual([]);
   });
 
   it('lets a member list the whole project or only their own tasks', async () => {
