@@ -13,12 +13,17 @@ export interface MeritProcess {
 }
 
 /** Runs `node bin/merit.js <args>` (the `npx merit` entry point) as a real child process. */
-export function runMerit(args: string[], env: Record<string, string>): MeritProcess {
+export function runMerit(
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: string } = {},
+): MeritProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'merit.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, MERIT_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   let output = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -55,8 +60,9 @@ export function runMerit(args: string[], env: Record<string, string>): MeritProc
 export async function runMeritToEnd(
   args: string[],
   env: Record<string, string>,
+  options: { stdin?: string } = {},
 ): Promise<{ code: number | null; output: string }> {
-  const run = runMerit(args, env);
+  const run = runMerit(args, env, options);
   const code = await run.exited;
   return { code, output: run.output() };
 }
