@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_OVERALL_WEIGHTS, type OverallWeights, parseOverallWeights } from './evaluation/scores.js';
 import { isLoopbackAddress } from './lib/addresses.js';
 import { loadPriceTable, type PriceTable } from './llm/pricing.js';
+import { DEFAULT_REVIEWERS, parseReviewersConfig, type Reviewer } from './reviews/peer-review.js';
+import { parseRewardConfig, type RewardConfig } from './rewards/reward-rules.js';
 
 /** The default user of the seed's single-user world (its curl examples use this id). */
 export const DEFAULT_USER_ID = '00000000-0000-0000-0000-000000000001';
@@ -109,14 +112,7 @@ export interface Config {
    * wall-clock time). The reported durations stay realistic; tests use a large value.
    */
   readonly simulationSpeed: number;
-  readonly evaluation: {
-    readonly enabled: boolean;
-    readonly sampleRate: number;
-    readonly ratePerMinute: number;
-    readonly overallWeights: string | undefined;
-    readonly reviewers: string | undefined;
-    readonly rewardRules: string | undefined;
-  };
+  readonly evaluation: EvaluationSettings;
   /** Live event streams (`/api/events`) open at once, per user and in this process. */
   readonly sse: { readonly maxPerUser: number; readonly maxTotal: number };
   /** Every pooled connection's limits (0 turns a PostgreSQL timeout off); see src/db/connect.ts. */
@@ -136,6 +132,27 @@ export interface Config {
   readonly prices: PriceTable;
   /** Who may call the API; see src/identity/authenticate.ts. */
   readonly auth: AuthSettings;
+}
+
+/**
+ * Evaluation and scoring, parsed once here: every process (server, worker, seed-demo) scores with the
+ * same weights, reward rules and reviewers, and a bad value stops startup naming its variable.
+ */
+export interface EvaluationSettings {
+  readonly enabled: boolean;
+  readonly sampleRate: number;
+  readonly ratePerMinute: number;
+  /** MERIT_OVERALL_WEIGHTS over DEFAULT_OVERALL_WEIGHTS. */
+  readonly weights: OverallWeights;
+  /** MERIT_REWARD_RULES over DEFAULT_REWARD_CONFIG. */
+  readonly rewards: RewardConfig;
+  /** MERIT_REVIEWERS, or DEFAULT_REVIEWERS when unset. */
+  readonly peerReviewers: readonly Reviewer[];
+  /**
+   * @deprecated The raw MERIT_REVIEWERS text, kept only for src/evaluation/evaluation.routes.ts until it
+   * reads `peerReviewers`; nothing else parses it.
+   */
+  readonly reviewers: string | undefined;
 }
 
 export interface AuthSettings {
@@ -192,14 +209,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     llm: parseLlmSettings(e),
     simulationSeed: e.MERIT_SIMULATION_SEED,
     simulationSpeed: e.MERIT_SIMULATION_SPEED,
-    evaluation: Object.freeze({
-      enabled: e.MERIT_EVALUATION,
-      sampleRate: e.MERIT_EVALUATION_SAMPLE_RATE,
-      ratePerMinute: e.MERIT_EVALUATION_RATE_PER_MINUTE,
-      overallWeights: e.MERIT_OVERALL_WEIGHTS,
-      reviewers: e.MERIT_REVIEWERS,
-      rewardRules: e.MERIT_REWARD_RULES,
-    }),
+    evaluation: parseEvaluationSettings(e),
     sse: Object.freeze({ maxPerUser: e.MERIT_SSE_MAX_PER_USER, maxTotal: e.MERIT_SSE_MAX_TOTAL }),
     database: Object.freeze({
       acquireTimeoutMs: e.MERIT_DB_ACQUIRE_TIMEOUT_MS,
@@ -229,6 +239,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }),
     }),
   });
+}
+
+function parseEvaluationSettings(e: z.infer<typeof envSchema>): EvaluationSettings {
+  return Object.freeze({
+    enabled: e.MERIT_EVALUATION,
+    sampleRate: e.MERIT_EVALUATION_SAMPLE_RATE,
+    ratePerMinute: e.MERIT_EVALUATION_RATE_PER_MINUTE,
+    weights: readVariable('MERIT_OVERALL_WEIGHTS', e.MERIT_OVERALL_WEIGHTS, parseOverallWeights) ?? {
+      ...DEFAULT_OVERALL_WEIGHTS,
+    },
+    rewards: parseVariable('MERIT_REWARD_RULES', e.MERIT_REWARD_RULES ?? '', parseRewardConfig),
+    peerReviewers: Object.freeze(
+      readVariable('MERIT_REVIEWERS', e.MERIT_REVIEWERS, parseReviewersConfig) ?? DEFAULT_REVIEWERS,
+    ),
+    reviewers: e.MERIT_REVIEWERS,
+  });
+}
+
+function readVariable<T>(name: string, text: string | undefined, parse: (text: string) => T): T | undefined {
+  return text === undefined ? undefined : parseVariable(name, text, parse);
+}
+
+/** Runs a variable's parser; its error becomes a configuration error that names the variable. */
+function parseVariable<T>(name: string, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`Invalid configuration:\n  ${name}: ${message}`, { cause: error });
+  }
 }
 
 function parseLlmSettings(e: z.infer<typeof envSchema>): LlmSettings | undefined {

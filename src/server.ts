@@ -8,7 +8,6 @@ import type { Config } from './config.js';
 import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
 import { type EmbeddedServerWatchdog, watchEmbeddedServer } from './db/embedded-server.js';
 import { planEvaluationJobs } from './evaluation/evaluation.jobs.js';
-import { buildScoringOptions } from './evaluation/rescore.js';
 import { createApp, type MeritApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { EventBus } from './http/event-bus.js';
@@ -38,7 +37,8 @@ export function createServices(
   installPriceTable(config.prices);
   const events = new EventBus();
   const log = createLog(config.logLevel);
-  const scoring = buildScoringOptions(config.evaluation);
+  // Parsed once by loadConfig: the tracker, feedback and the evaluation jobs score alike.
+  const scoring = { weights: config.evaluation.weights, rewards: config.evaluation.rewards };
   // One cached classifier per database: the tracker, the routes and routeCommand all use it.
   const classifier = new CategoryClassifier(database.handle.db, {
     llm: config.llm
@@ -52,10 +52,10 @@ export function createServices(
   registerCategoryClassifier(database.handle.db, classifier);
   const tracker = new ExecutionTracker(database.handle.db, {
     classify: classifier.classifyForTracker,
-    overallWeights: scoring.weights,
-    rewards: scoring.rewards,
+    scoring,
     planJobs: planEvaluationJobs(config.evaluation),
     pool: database.handle.pool,
+    log,
     hooks: {
       onEvent: (event) =>
         events.publish(

@@ -4,12 +4,11 @@ import { SIMULATED_MODEL, simulateRun } from '../agents/simulated-team.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { type EvaluationDeps, evaluateTask } from '../evaluation/evaluation.jobs.js';
-import { buildScoringOptions } from '../evaluation/rescore.js';
 import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
 import { DEFAULT_PROJECT_ID } from '../identity/scope.js';
 import { createProgress } from '../lib/progress.js';
 import { createRng, sampleNormal } from '../lib/random.js';
-import { DEFAULT_REVIEWERS, parseReviewersConfig } from '../reviews/peer-review.js';
+import { DEFAULT_REVIEWERS } from '../reviews/peer-review.js';
 import { reviewTask } from '../reviews/review.jobs.js';
 import { DEFAULT_REWARD_CONFIG } from '../rewards/reward-rules.js';
 import { DEFAULT_CATEGORY_TEMPLATES } from '../routing/classifier.js';
@@ -29,7 +28,7 @@ export interface SeedDemoOptions {
   batchSize?: number;
   now?: Date;
   /** Overall-score weights, reward rules and reviewers as configured (MERIT_OVERALL_WEIGHTS, MERIT_REWARD_RULES, MERIT_REVIEWERS); defaults when absent. */
-  evaluation?: Config['evaluation'];
+  evaluation?: Pick<Config['evaluation'], 'weights' | 'rewards' | 'peerReviewers'>;
 }
 
 export interface SeedDemoSummary {
@@ -59,17 +58,17 @@ export async function seedDemo(db: Kysely<Database>, options: SeedDemoOptions): 
   const started = Date.now();
   const random = createRng(options.seed);
   const settings = options.evaluation;
-  const scoring = settings
-    ? buildScoringOptions(settings)
-    : { weights: DEFAULT_OVERALL_WEIGHTS, rewards: DEFAULT_REWARD_CONFIG };
-  const tracker = new ExecutionTracker(db, { rewards: scoring.rewards, overallWeights: scoring.weights });
+  const scoring = {
+    weights: settings?.weights ?? DEFAULT_OVERALL_WEIGHTS,
+    rewards: settings?.rewards ?? DEFAULT_REWARD_CONFIG,
+  };
+  const tracker = new ExecutionTracker(db, { scoring });
   // No provider: the offline evaluator and offline reviews score simulated work, whatever LLM is configured.
   const evaluation: EvaluationDeps = {
     db,
     provider: undefined,
     ...scoring,
-    reviewers:
-      settings?.reviewers === undefined ? DEFAULT_REVIEWERS : parseReviewersConfig(settings.reviewers),
+    reviewers: settings?.peerReviewers ?? DEFAULT_REVIEWERS,
     ratePerMinute: 0,
   };
   const progress = createProgress('Seeding demo history', options.tasks, options.progress);

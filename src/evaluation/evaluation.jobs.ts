@@ -7,13 +7,7 @@ import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
 import { createConfiguredLlmProvider, type LlmLog, type LlmProvider, spendOfError } from '../llm/provider.js';
 import { hasSpend, priceSpend } from '../llm/usage.js';
-import {
-  buildReviewJobKey,
-  DEFAULT_REVIEWERS,
-  parseReviewersConfig,
-  type Reviewer,
-  selectReviewers,
-} from '../reviews/peer-review.js';
+import { buildReviewJobKey, type Reviewer, selectReviewers } from '../reviews/peer-review.js';
 import type { FinishedTaskJobPlanner } from '../tasks/execution-tracker.js';
 import type { TaskJobSpec } from '../tasks/tasks.queries.js';
 import {
@@ -34,7 +28,7 @@ import {
 } from './evaluation.queries.js';
 import { judgeOutput } from './judge.js';
 import { evaluateOffline } from './offline-evaluator.js';
-import { applyScoreChange, buildScoringOptions, lockTask, type RescoreOptions } from './rescore.js';
+import { applyScoreChange, lockTask, type RescoreOptions } from './rescore.js';
 
 /** Everything the evaluation and review jobs need, built once from the configuration. */
 export interface EvaluationDeps extends RescoreOptions {
@@ -54,14 +48,11 @@ export function buildEvaluationDeps(config: Config, db: Kysely<Database>, log?: 
     db,
     // The judge and reviewers share the provider, and so its retry policy for transient failures.
     provider: llm ? createConfiguredLlmProvider(llm, { model: llm.judgeModel, log }) : undefined,
-    ...buildScoringOptions(config.evaluation),
-    reviewers: readReviewers(config.evaluation),
+    weights: config.evaluation.weights,
+    rewards: config.evaluation.rewards,
+    reviewers: config.evaluation.peerReviewers,
     ratePerMinute: config.evaluation.ratePerMinute,
   };
-}
-
-function readReviewers(evaluation: Config['evaluation']): readonly Reviewer[] {
-  return evaluation.reviewers === undefined ? DEFAULT_REVIEWERS : parseReviewersConfig(evaluation.reviewers);
 }
 
 /**
@@ -72,7 +63,7 @@ function readReviewers(evaluation: Config['evaluation']): readonly Reviewer[] {
  * use up another's attempts.
  */
 export function planEvaluationJobs(evaluation: Config['evaluation']): FinishedTaskJobPlanner {
-  const reviewers = readReviewers(evaluation);
+  const reviewers = evaluation.peerReviewers;
   return (tasks) => {
     if (!evaluation.enabled) return [];
     return tasks

@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { Config } from '../config.js';
 import type { Database, ScoreRow, TaskRow } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
-import { parseRewardConfig, type RewardConfig } from '../rewards/reward-rules.js';
 import { diffContributions } from '../stats/stats.js';
 import { applyStatsChanges } from '../stats/stats.queries.js';
+import type { ScoringRules } from '../tasks/scoring.js';
 import { describeContribution } from '../tasks/tasks.js';
 import { findScoreForTask } from '../tasks/tasks.queries.js';
 import {
@@ -16,27 +15,10 @@ import {
 import { findEvaluationRatingRows } from './calibration.queries.js';
 import { rescoreTask, type ScoreChange } from './evaluation.js';
 import { findRewardContext, updateScoreFields } from './evaluation.queries.js';
-import {
-  DEFAULT_OVERALL_WEIGHTS,
-  type OverallWeights,
-  parseOverallWeights,
-  withReliability,
-} from './scores.js';
+import { type OverallWeights, withReliability } from './scores.js';
 
-export interface RescoreOptions {
-  weights: OverallWeights;
-  rewards: RewardConfig;
-}
-
-/** The overall-score weights and reward rules of the configuration (defaults where unset). */
-export function buildScoringOptions(evaluation: Config['evaluation']): RescoreOptions {
-  return {
-    weights: evaluation.overallWeights
-      ? parseOverallWeights(evaluation.overallWeights)
-      : DEFAULT_OVERALL_WEIGHTS,
-    rewards: parseRewardConfig(evaluation.rewardRules ?? ''),
-  };
-}
+/** The overall-score weights and reward rules, as parsed once by loadConfig (Config.evaluation). */
+export type RescoreOptions = ScoringRules;
 
 /** Locks a task row (always before its score row, like every writer, so writers cannot deadlock). */
 export async function lockTask(trx: Kysely<Database>, taskId: string): Promise<TaskRow | undefined> {

@@ -5,26 +5,27 @@ import type {
   Database,
   FailureReason,
   NewNode,
-  NewScore,
-  ScoreSource,
   TaskRow,
   TemplateRow,
 } from '../db/database.js';
 import { retryOnConflict, runTransaction } from '../db/transaction.js';
 import { ConflictError, MeritError, NotFoundError, ValidationError } from '../errors.js';
-import { REWARDS_VERSION } from '../evaluation/evaluation.js';
-import { combineOverallScore, DEFAULT_OVERALL_WEIGHTS, type OverallWeights } from '../evaluation/scores.js';
+import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
 import type { Scope } from '../identity/scope.js';
-import { applyRewardRules, DEFAULT_REWARD_CONFIG, type RewardConfig } from '../rewards/reward-rules.js';
-import { diffContributions, EMPTY_CONTRIBUTION } from '../stats/stats.js';
+import type { Log } from '../lib/log.js';
+import { DEFAULT_REWARD_CONFIG } from '../rewards/reward-rules.js';
 import { applyStatsChanges, type StatsChange, toDeltaRecord } from '../stats/stats.queries.js';
-import {
-  buildPriorBaseline,
-  computeEfficiencyScore,
-  type EfficiencyBaseline,
-  fitBaseline,
-} from './efficiency.js';
+import { buildPriorBaseline, type EfficiencyBaseline, fitBaseline } from './efficiency.js';
 import { dedupeEntries, FinishedTaskWriter, type WriteEntry } from './finished-task-writer.js';
+import {
+  computeFinishedContribution,
+  type EfficiencyReference,
+  type FinishedTaskScore,
+  readTypicalWork,
+  type ScoringRules,
+  scoreFinishedTask,
+  toNewScore,
+} from './scoring.js';
 import {
   type CompleteTaskInput,
   type CreateTaskInput,
@@ -34,13 +35,13 @@ import {
   type NodeInput,
 } from './task-schemas.js';
 import {
-  describeContribution,
   resolveUsage,
   type TaskView,
   toNodeView,
   toScoreView,
   toTaskView,
   toUsageNode,
+  type UsageFigures,
 } from './tasks.js';
 import {
   enqueueJobs,
@@ -64,7 +65,12 @@ import {
 } from './tasks.queries.js';
 
 export const GENERAL_CATEGORY = 'general';
-export const EFFICIENCY_VERSION = 'efficiency-1';
+/**
+ * How long a project's cached categories, agents and efficiency baselines are used. The caches belong
+ * to this process: invalidateCaches clears them here only, so another process (the worker, a second
+ * server) sees a change when its copy expires, at most this long after (cross-process invalidation is
+ * issue 12).
+ */
 const CACHE_TTL_MS = 60_000;
 /** Requests of at most this many tasks may share a statement with other requests. */
 const SHARED_WRITE_MAX_TASKS = 50;
@@ -111,10 +117,14 @@ export interface ExecutionTrackerOptions {
   planJobs?: FinishedTaskJobPlanner;
   /** The pool behind `db`, for the prepared statement of the high-volume path. */
   pool?: pg.Pool;
-  /** Reward rules; a failed task gets the failure penalty on its score row. */
-  rewards?: RewardConfig;
-  overallWeights?: OverallWeights;
+  /**
+   * Overall-score weights and reward rules (Config.evaluation's, parsed once); a failed task gets the
+   * failure penalty on its score row. Defaults when absent.
+   */
+  scoring?: ScoringRules;
   hooks?: TrackerHooks;
+  /** Where "Performance score saved for task <id>" goes when a task's score row is created. */
+  log?: Log;
   now?: () => Date;
 }
 
@@ -140,12 +150,12 @@ export class ExecutionTracker {
   private readonly classify: CommandClassifier;
   private readonly planJobs: FinishedTaskJobPlanner;
   private readonly pool: pg.Pool | undefined;
-  private readonly failurePenalty: ReturnType<typeof applyRewardRules>;
   private readonly writer: FinishedTaskWriter<FinishedTaskRecord, FinishedNodeRecord>;
-  private readonly weights: OverallWeights;
+  private readonly rules: ScoringRules;
   private readonly hooks: TrackerHooks;
+  private readonly log: Log | undefined;
   private readonly now: () => Date;
-  /** Per project: its categories and agents (a minute at most, or until invalidateCaches). */
+  /** Per project: its categories and agents (CACHE_TTL_MS at most, or until invalidateCaches). */
   private readonly templates = new Map<string, { rows: Map<string, TemplateRow>; loadedAt: number }>();
   private readonly agents = new Map<
     string,
@@ -163,23 +173,9 @@ export class ExecutionTracker {
       maxInFlight: SHARED_WRITES_IN_FLIGHT,
       maxTasksPerStatement: MAX_TASKS_PER_SHARED_STATEMENT,
     });
-    this.failurePenalty = applyRewardRules(
-      {
-        overallScore: null,
-        efficiencyScore: null,
-        userRating: null,
-        durationMs: null,
-        categoryMedianDurationMs: null,
-        totalTokens: null,
-        categoryMedianTokens: null,
-        failed: true,
-        isFirstSuccessInCategory: false,
-        recentScores: [],
-      },
-      options.rewards ?? DEFAULT_REWARD_CONFIG,
-    );
-    this.weights = options.overallWeights ?? DEFAULT_OVERALL_WEIGHTS;
+    this.rules = options.scoring ?? { weights: DEFAULT_OVERALL_WEIGHTS, rewards: DEFAULT_REWARD_CONFIG };
     this.hooks = options.hooks ?? {};
+    this.log = options.log;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -296,7 +292,7 @@ export class ExecutionTracker {
       if (task.status === 'completed') return undefined;
       if (task.status === 'failed')
         throw new ConflictError('task_already_finished', `Task ${taskId} has failed`);
-      const usage = resolveUsage(input, task.model);
+      const usage = resolveUsage(await this.completionUsage(trx, task, input), task.model);
       const now = this.now();
       const durationMs = input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now);
       const completed = await updateTask(trx, taskId, {
@@ -318,6 +314,26 @@ export class ExecutionTracker {
     });
     if (finished) this.emitFinished(finished);
     return this.getTask(scope, taskId);
+  }
+
+  /**
+   * The usage figures a completion is resolved from. Token figures in the body are the task's (the agent
+   * runner sends the sums of the nodes it recorded); without any, the task sums the nodes recorded
+   * before (like a failure does) and the body's nodes.
+   */
+  private async completionUsage(
+    trx: Kysely<Database>,
+    task: TaskRow,
+    input: CompleteTaskInput,
+  ): Promise<UsageFigures> {
+    const explicit =
+      input.prompt_tokens !== undefined ||
+      input.completion_tokens !== undefined ||
+      input.total_tokens !== undefined;
+    if (explicit) return input;
+    const recorded = (await findNodesForTask(trx, task.id)).map(toUsageNode);
+    if (recorded.length === 0) return input;
+    return { ...input, nodes: [...recorded, ...(input.nodes ?? [])] };
   }
 
   async failTask(scope: Scope, taskId: string, input: FailTaskInput): Promise<TaskView> {
@@ -372,12 +388,17 @@ export class ExecutionTracker {
       completed_at: now,
     });
     await this.appendNodes(trx, row, input.nodes ?? []);
-    const scores = await insertScores(trx, [this.buildFailureScore(row)]);
-    await this.applyFinished(trx, [row], new Map(scores.map((score) => [score.task_id, score])));
+    const score = scoreFinishedTask(
+      { status: 'failed', totalTokens: row.total_tokens, durationMs: row.duration_ms, userRating: null },
+      undefined,
+      this.rules,
+    );
+    await this.saveScore(trx, row, score);
     return row;
   }
 
   private emitFinished(task: TaskRow): void {
+    this.logScoreSaved('info', task.id);
     this.emitTask(task);
     this.emit({ kind: 'stats', projectId: task.project_id, agentIds: [task.agent_id] });
   }
@@ -414,10 +435,13 @@ export class ExecutionTracker {
       entries.push({ record, nodes });
     }
     // Small requests share statements under load; large batches are a statement of their own.
-    const inserted =
-      entries.length <= SHARED_WRITE_MAX_TASKS
-        ? await this.writer.submit(entries)
-        : await this.writeFinished(dedupeEntries(entries));
+    const shared = entries.length <= SHARED_WRITE_MAX_TASKS;
+    const inserted = shared
+      ? await this.writer.submit(entries)
+      : await this.writeFinished(dedupeEntries(entries));
+    // A line per task of a large batch (backfills, seed-demo) would flood the log at info level.
+    for (const entry of entries)
+      if (inserted.has(entry.record.id)) this.logScoreSaved(shared ? 'info' : 'debug', entry.record.id);
     return {
       accepted: inserted.size,
       duplicates: entries.length - inserted.size,
@@ -481,37 +505,27 @@ export class ExecutionTracker {
       : new Date(completedAt.getTime() - (input.duration_ms ?? 0));
     const durationMs = input.duration_ms ?? Math.max(0, completedAt.getTime() - startedAt.getTime());
     const completed = input.status === 'completed';
-    const rating = completed ? (input.user_rating ?? null) : null;
-    const efficiency = completed
-      ? await this.scoreEfficiency(
-          this.db,
-          scope.projectId,
-          classification.category,
-          usage.totalTokens,
-          durationMs,
-        )
-      : null;
-    const overall = completed ? combineOverallScore({ efficiency, userRating: rating }, this.weights) : null;
-    const sources: Record<string, ScoreSource> = {};
-    if (efficiency !== null) sources.efficiency = { source: 'formula', version: EFFICIENCY_VERSION };
-    if (rating !== null) sources.user_rating = { source: 'user', version: 'user-1' };
-    if (!completed) sources.reward_points = { source: 'formula', version: REWARDS_VERSION };
-    const delta = diffContributions(
-      EMPTY_CONTRIBUTION,
-      describeContribution(
-        {
-          status: input.status,
-          total_tokens: usage.totalTokens,
-          estimated_cost: usage.estimatedCost,
-          duration_ms: durationMs,
-          completed_at: completedAt,
-        },
-        {
-          overall_score: overall,
-          user_rating: rating,
-          reward_points: completed ? 0 : this.failurePenalty.netPoints,
-        },
-      ),
+    const score = scoreFinishedTask(
+      {
+        status: input.status,
+        totalTokens: usage.totalTokens,
+        durationMs,
+        userRating: input.user_rating ?? null,
+      },
+      completed
+        ? await this.loadEfficiencyReference(this.db, scope.projectId, classification.category)
+        : undefined,
+      this.rules,
+    );
+    const delta = computeFinishedContribution(
+      {
+        status: input.status,
+        total_tokens: usage.totalTokens,
+        estimated_cost: usage.estimatedCost,
+        duration_ms: durationMs,
+        completed_at: completedAt,
+      },
+      score,
     );
     const {
       agent_id: _agent,
@@ -542,13 +556,13 @@ export class ExecutionTracker {
       created_at: startedAt.toISOString(),
       started_at: startedAt.toISOString(),
       completed_at: completedAt.toISOString(),
-      reward_points: completed ? 0 : this.failurePenalty.netPoints,
-      reward_rules: completed ? [] : this.failurePenalty.applied,
-      efficiency_score: efficiency,
-      overall_score: overall,
-      user_rating: rating,
-      user_feedback: rating === null ? null : (input.user_feedback ?? null),
-      score_sources: sources,
+      reward_points: score.rewardPoints,
+      reward_rules: score.rewardRules,
+      efficiency_score: score.efficiencyScore,
+      overall_score: score.overallScore,
+      user_rating: score.userRating,
+      user_feedback: score.userRating === null ? null : (input.user_feedback ?? null),
+      score_sources: score.sources,
       ...deltaColumns,
     };
   }
@@ -580,48 +594,30 @@ export class ExecutionTracker {
   private async onTaskComplete(trx: Kysely<Database>, task: TaskRow): Promise<void> {
     // The transaction's own connection: waiting for a second pooled connection while holding one
     // deadlocks the pool as soon as every connection is held by a request doing the same.
-    const efficiency = await this.scoreEfficiency(
-      trx,
-      task.project_id,
-      task.objective_category,
-      task.total_tokens,
-      task.duration_ms,
+    const reference = await this.loadEfficiencyReference(trx, task.project_id, task.objective_category);
+    const score = scoreFinishedTask(
+      { status: 'completed', totalTokens: task.total_tokens, durationMs: task.duration_ms, userRating: null },
+      reference,
+      this.rules,
     );
-    const sources: Record<string, ScoreSource> =
-      efficiency === null ? {} : { efficiency: { source: 'formula', version: EFFICIENCY_VERSION } };
-    const inserted = await insertScores(trx, [
-      {
-        task_id: task.id,
-        agent_id: task.agent_id,
-        user_id: task.user_id,
-        objective_category: task.objective_category,
-        model: task.model,
-        duration_ms: task.duration_ms,
-        efficiency_score: efficiency,
-        overall_score: combineOverallScore({ efficiency }, this.weights),
-        total_tokens: task.total_tokens,
-        estimated_cost: task.estimated_cost,
-        score_sources: JSON.stringify(sources),
-      },
-    ]);
-    await this.applyFinished(trx, [task], new Map(inserted.map((score) => [score.task_id, score])));
+    await this.saveScore(trx, task, score);
   }
 
-  private async applyFinished(
-    trx: Kysely<Database>,
-    tasks: readonly TaskRow[],
-    scores: Map<string, { overall_score: number | null; user_rating: number | null; reward_points: number }>,
-  ): Promise<void> {
-    if (tasks.length === 0) return;
-    const changes: StatsChange[] = tasks.map((task) => ({
-      projectId: task.project_id,
-      agentId: task.agent_id,
-      category: task.objective_category,
-      delta: diffContributions(EMPTY_CONTRIBUTION, describeContribution(task, scores.get(task.id) ?? null)),
-    }));
+  /** Inserts a task's score row, enqueues its jobs and adds it to its agent's statistics. */
+  private async saveScore(trx: Kysely<Database>, task: TaskRow, score: FinishedTaskScore): Promise<void> {
+    const saved = await insertScores(trx, [toNewScore(task, score)]);
+    const changes: StatsChange[] = [
+      {
+        projectId: task.project_id,
+        agentId: task.agent_id,
+        category: task.objective_category,
+        // A score row that already existed is not this write's: the task adds no score figures.
+        delta: computeFinishedContribution(task, saved.length > 0 ? score : null),
+      },
+    ];
     // Statistics last: their rows are shared by every write of the agent, so their locks are held for
     // the last statement and the commit only (STATS_LOCK_ORDER).
-    await enqueueJobs(trx, this.planJobs(tasks));
+    await enqueueJobs(trx, this.planJobs([task]));
     await applyStatsChanges(trx, changes);
   }
 
@@ -722,38 +718,17 @@ export class ExecutionTracker {
     return loaded.rows;
   }
 
-  /** A failed task's score row: no quality scores, the failure penalty of the reward rules. */
-  private buildFailureScore(task: TaskRow): NewScore {
-    return {
-      task_id: task.id,
-      agent_id: task.agent_id,
-      user_id: task.user_id,
-      objective_category: task.objective_category,
-      model: task.model,
-      duration_ms: task.duration_ms,
-      total_tokens: task.total_tokens,
-      estimated_cost: task.estimated_cost,
-      reward_points: this.failurePenalty.netPoints,
-      reward_rules: JSON.stringify(this.failurePenalty.applied),
-      score_sources: JSON.stringify({ reward_points: { source: 'formula', version: REWARDS_VERSION } }),
-    };
-  }
-
-  /** `db` is the caller's transaction when it holds one: this never waits for a second connection. */
-  private async scoreEfficiency(
+  /**
+   * The category's template values and baseline, for efficiency. `db` is the caller's transaction when
+   * it holds one: this never waits for a second connection.
+   */
+  private async loadEfficiencyReference(
     db: Kysely<Database>,
     projectId: string,
     category: string,
-    totalTokens: number | null,
-    durationMs: number | null,
-  ) {
-    const template = (await this.loadTemplates(projectId, db)).get(category);
-    const typical = {
-      tokens: template?.typical_tokens ?? 1500,
-      durationMs: template?.typical_duration_ms ?? 20_000,
-    };
-    const baseline = await this.loadBaseline(db, projectId, category, typical);
-    return computeEfficiencyScore({ totalTokens, durationMs }, baseline, typical);
+  ): Promise<EfficiencyReference> {
+    const typical = readTypicalWork((await this.loadTemplates(projectId, db)).get(category));
+    return { baseline: await this.loadBaseline(db, projectId, category, typical), typical };
   }
 
   /** The category's efficiency baseline, refreshed at most once a minute (robust to one odd task). */
@@ -774,6 +749,11 @@ export class ExecutionTracker {
 
   private emit(event: TrackerEvent): void {
     this.hooks.onEvent?.(event);
+  }
+
+  /** The seed guide's line, once a task's score row is committed. */
+  private logScoreSaved(level: 'info' | 'debug', taskId: string): void {
+    this.log?.[level]({ task_id: taskId }, `Performance score saved for task ${taskId}`);
   }
 }
 
