@@ -1,13 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import type {
-  CategorySource,
-  Database,
-  FailureReason,
-  NewNode,
-  TaskRow,
-  TemplateRow,
-} from '../db/database.js';
+import type { CategorySource, Database, FailureReason, TaskRow, TemplateRow } from '../db/database.js';
 import { retryOnConflict, runTransaction } from '../db/transaction.js';
 import { ConflictError, MeritError, NotFoundError, ValidationError } from '../errors.js';
 import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
@@ -15,8 +8,8 @@ import type { Scope } from '../identity/scope.js';
 import type { Log } from '../lib/log.js';
 import { DEFAULT_REWARD_CONFIG } from '../rewards/reward-rules.js';
 import { applyStatsChanges, type StatsChange, toDeltaRecord } from '../stats/stats.queries.js';
-import { buildPriorBaseline, type EfficiencyBaseline, fitBaseline } from './efficiency.js';
 import { dedupeEntries, FinishedTaskWriter, type WriteEntry } from './finished-task-writer.js';
+import { ProjectCaches } from './project-caches.js';
 import {
   computeFinishedContribution,
   type EfficiencyReference,
@@ -26,17 +19,19 @@ import {
   scoreFinishedTask,
   toNewScore,
 } from './scoring.js';
-import {
-  type CompleteTaskInput,
-  type CreateTaskInput,
-  type FailTaskInput,
-  type FinishedTaskInput,
-  MAX_DURATION_MS,
-  type NodeInput,
+import type {
+  CompleteTaskInput,
+  CreateTaskInput,
+  FailTaskInput,
+  FinishedTaskInput,
+  NodeInput,
 } from './task-schemas.js';
 import {
+  measureElapsedMs,
   resolveUsage,
   type TaskView,
+  toFinishedNodeRecord,
+  toNewNode,
   toNodeView,
   toScoreView,
   toTaskView,
@@ -47,15 +42,12 @@ import {
   enqueueJobs,
   type FinishedNodeRecord,
   type FinishedTaskRecord,
-  findAgentNicknames,
   findNextNodeSequence,
   findNodesForTask,
-  findRecentLogWork,
   findScoreForTask,
   findTaskForUpdate,
   findTaskInScope,
   findTasksOutsideScope,
-  findTemplates,
   insertFinishedTasks,
   insertNodes,
   insertScores,
@@ -65,20 +57,12 @@ import {
 } from './tasks.queries.js';
 
 export const GENERAL_CATEGORY = 'general';
-/**
- * How long a project's cached categories, agents and efficiency baselines are used. The caches belong
- * to this process: invalidateCaches clears them here only, so another process (the worker, a second
- * server) sees a change when its copy expires, at most this long after (cross-process invalidation is
- * issue 12).
- */
-const CACHE_TTL_MS = 60_000;
 /** Requests of at most this many tasks may share a statement with other requests. */
 const SHARED_WRITE_MAX_TASKS = 50;
 const SHARED_WRITES_IN_FLIGHT = 2;
 const MAX_TASKS_PER_SHARED_STATEMENT = 500;
 
 type FinishedEntry = WriteEntry<FinishedTaskRecord, FinishedNodeRecord>;
-const BASELINE_SAMPLE = 500;
 
 export interface Classification {
   category: string;
@@ -143,7 +127,8 @@ const defaultClassifier: CommandClassifier = () => ({
 /**
  * The task lifecycle: create, start, record nodes, complete or fail, and report finished tasks in
  * bulk. Completion creates the task's score row exactly once (onTaskComplete) and updates the agent's
- * statistics in the same transaction.
+ * statistics in the same transaction. The tracker orchestrates only: it loads what scoring needs
+ * (ProjectCaches), calls the pure functions of ./scoring.ts, and saves their result.
  */
 export class ExecutionTracker {
   readonly db: Kysely<Database>;
@@ -155,17 +140,12 @@ export class ExecutionTracker {
   private readonly hooks: TrackerHooks;
   private readonly log: Log | undefined;
   private readonly now: () => Date;
-  /** Per project: its categories and agents (CACHE_TTL_MS at most, or until invalidateCaches). */
-  private readonly templates = new Map<string, { rows: Map<string, TemplateRow>; loadedAt: number }>();
-  private readonly agents = new Map<
-    string,
-    { rows: Map<string, { nickname: string; active: boolean }>; loadedAt: number }
-  >();
-  /** Per project and category. */
-  private readonly baselines = new Map<string, { baseline: EfficiencyBaseline; loadedAt: number }>();
+  /** Per project, in this process only: see CACHE_TTL_MS. */
+  private readonly caches: ProjectCaches;
 
   constructor(db: Kysely<Database>, options: ExecutionTrackerOptions = {}) {
     this.db = db;
+    this.caches = new ProjectCaches(db);
     this.classify = options.classify ?? defaultClassifier;
     this.planJobs = options.planJobs ?? (() => []);
     this.pool = options.pool;
@@ -255,7 +235,7 @@ export class ExecutionTracker {
         throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
       }
       const sequence = await findNextNodeSequence(trx, taskId);
-      const [row] = await insertNodes(trx, [this.buildNode(task, node, sequence)]);
+      const [row] = await insertNodes(trx, [toNewNode(task, node, sequence)]);
       await updateTask(trx, taskId, {
         status: 'running',
         started_at: task.started_at ?? this.now(),
@@ -294,7 +274,7 @@ export class ExecutionTracker {
         throw new ConflictError('task_already_finished', `Task ${taskId} has failed`);
       const usage = resolveUsage(await this.completionUsage(trx, task, input), task.model);
       const now = this.now();
-      const durationMs = input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now);
+      const durationMs = input.duration_ms ?? measureElapsedMs(task.started_at ?? task.created_at, now);
       const completed = await updateTask(trx, taskId, {
         status: 'completed',
         result: input.result,
@@ -383,7 +363,7 @@ export class ExecutionTracker {
       estimated_cost: usage.estimatedCost,
       failure_reason: reason,
       current_node: null,
-      duration_ms: input.duration_ms ?? elapsedMs(task.started_at ?? task.created_at, now),
+      duration_ms: input.duration_ms ?? measureElapsedMs(task.started_at ?? task.created_at, now),
       started_at: task.started_at ?? task.created_at,
       completed_at: now,
     });
@@ -430,7 +410,7 @@ export class ExecutionTracker {
       );
       const record = await this.buildFinishedRecord(scope, input, classification, now, options);
       const nodes = (input.nodes ?? []).map((node, sequence) =>
-        toNodeRecord(this.buildNode(record, node, sequence)),
+        toFinishedNodeRecord(toNewNode(record, node, sequence)),
       );
       entries.push({ record, nodes });
     }
@@ -580,11 +560,12 @@ export class ExecutionTracker {
     };
   }
 
-  /** Drops cached templates and baselines (after a template changes). */
+  /**
+   * Drops cached templates, agents and baselines (after a template changes), in this process only: the
+   * other processes' copies expire within CACHE_TTL_MS (cross-process invalidation is issue 12).
+   */
   invalidateCaches(): void {
-    this.templates.clear();
-    this.agents.clear();
-    this.baselines.clear();
+    this.caches.clear();
   }
 
   /**
@@ -630,29 +611,8 @@ export class ExecutionTracker {
     const first = await findNextNodeSequence(trx, task.id);
     await insertNodes(
       trx,
-      nodes.map((node, index) => this.buildNode(task, node, first + index)),
+      nodes.map((node, index) => toNewNode(task, node, first + index)),
     );
-  }
-
-  private buildNode(task: Pick<TaskRow, 'id' | 'agent_id'>, node: NodeInput, sequence: number): NewNode {
-    const startedAt = node.started_at ? new Date(node.started_at) : null;
-    const totalTokens = node.total_tokens ?? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0);
-    return {
-      task_id: task.id,
-      agent_id: task.agent_id,
-      node_name: node.node_name,
-      sequence,
-      status: node.success ? 'completed' : 'failed',
-      duration_ms: node.duration_ms ?? null,
-      prompt_tokens: node.prompt_tokens ?? null,
-      completion_tokens: node.completion_tokens ?? null,
-      total_tokens: totalTokens,
-      success: node.success,
-      error: node.error ?? null,
-      started_at: startedAt,
-      completed_at:
-        startedAt && node.duration_ms !== undefined ? new Date(startedAt.getTime() + node.duration_ms) : null,
-    };
   }
 
   private async requireTask(db: Kysely<Database>, scope: Scope, taskId: string, forUpdate: boolean) {
@@ -662,10 +622,10 @@ export class ExecutionTracker {
   }
 
   private async requireAgent(projectId: string, agentId: string, field = 'agent_id'): Promise<string> {
-    let agent = (await this.loadAgents(projectId)).get(agentId);
+    let agent = (await this.caches.agents(projectId)).get(agentId);
     if (!agent) {
-      this.agents.delete(projectId);
-      agent = (await this.loadAgents(projectId)).get(agentId);
+      this.caches.forgetAgents(projectId);
+      agent = (await this.caches.agents(projectId)).get(agentId);
     }
     if (!agent) throw new ValidationError(field, `no agent with id '${agentId}'`);
     if (!agent.active) throw new ValidationError(field, `agent '${agentId}' is not active`);
@@ -673,7 +633,7 @@ export class ExecutionTracker {
   }
 
   private async nicknameOf(projectId: string, agentId: string): Promise<string | null> {
-    return (await this.loadAgents(projectId)).get(agentId)?.nickname ?? null;
+    return (await this.caches.agents(projectId)).get(agentId)?.nickname ?? null;
   }
 
   private async resolveCategory(
@@ -682,11 +642,11 @@ export class ExecutionTracker {
     explicit: string | undefined,
     field = 'objective_category',
   ): Promise<Classification> {
-    let templates = await this.loadTemplates(projectId);
+    let templates = await this.caches.templates(projectId);
     if (explicit !== undefined) {
       if (!templates.has(explicit)) {
-        this.templates.delete(projectId);
-        templates = await this.loadTemplates(projectId);
+        this.caches.forgetTemplates(projectId);
+        templates = await this.caches.templates(projectId);
       }
       if (!templates.has(explicit))
         throw new ValidationError(field, `unknown objective category '${explicit}'`);
@@ -698,26 +658,6 @@ export class ExecutionTracker {
       : { category: GENERAL_CATEGORY, confidence: classification.confidence, source: 'default' };
   }
 
-  private async loadTemplates(
-    projectId: string,
-    db: Kysely<Database> = this.db,
-  ): Promise<Map<string, TemplateRow>> {
-    const cached = this.templates.get(projectId);
-    if (cached && Date.now() - cached.loadedAt <= CACHE_TTL_MS) return cached.rows;
-    const rows = await findTemplates(db, projectId);
-    const loaded = { rows: new Map(rows.map((row) => [row.category, row])), loadedAt: Date.now() };
-    this.templates.set(projectId, loaded);
-    return loaded.rows;
-  }
-
-  private async loadAgents(projectId: string) {
-    const cached = this.agents.get(projectId);
-    if (cached && Date.now() - cached.loadedAt <= CACHE_TTL_MS) return cached.rows;
-    const loaded = { rows: await findAgentNicknames(this.db, projectId), loadedAt: Date.now() };
-    this.agents.set(projectId, loaded);
-    return loaded.rows;
-  }
-
   /**
    * The category's template values and baseline, for efficiency. `db` is the caller's transaction when
    * it holds one: this never waits for a second connection.
@@ -727,24 +667,8 @@ export class ExecutionTracker {
     projectId: string,
     category: string,
   ): Promise<EfficiencyReference> {
-    const typical = readTypicalWork((await this.loadTemplates(projectId, db)).get(category));
-    return { baseline: await this.loadBaseline(db, projectId, category, typical), typical };
-  }
-
-  /** The category's efficiency baseline, refreshed at most once a minute (robust to one odd task). */
-  private async loadBaseline(
-    db: Kysely<Database>,
-    projectId: string,
-    category: string,
-    typical: { tokens: number; durationMs: number },
-  ) {
-    const key = `${projectId}/${category}`;
-    const cached = this.baselines.get(key);
-    if (cached && Date.now() - cached.loadedAt < CACHE_TTL_MS) return cached.baseline;
-    const logWorks = await findRecentLogWork(db, projectId, category, BASELINE_SAMPLE);
-    const baseline = fitBaseline(logWorks, buildPriorBaseline(typical.tokens, typical.durationMs));
-    this.baselines.set(key, { baseline, loadedAt: Date.now() });
-    return baseline;
+    const typical = readTypicalWork((await this.caches.templates(projectId, db)).get(category));
+    return { baseline: await this.caches.baseline(db, projectId, category, typical), typical };
   }
 
   private emit(event: TrackerEvent): void {
@@ -755,28 +679,4 @@ export class ExecutionTracker {
   private logScoreSaved(level: 'info' | 'debug', taskId: string): void {
     this.log?.[level]({ task_id: taskId }, `Performance score saved for task ${taskId}`);
   }
-}
-
-function toNodeRecord(node: NewNode): FinishedNodeRecord {
-  const iso = (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : null);
-  return {
-    task_id: node.task_id,
-    agent_id: node.agent_id,
-    node_name: node.node_name,
-    sequence: node.sequence,
-    status: node.status ?? 'completed',
-    duration_ms: node.duration_ms ?? null,
-    prompt_tokens: node.prompt_tokens ?? null,
-    completion_tokens: node.completion_tokens ?? null,
-    total_tokens: node.total_tokens ?? 0,
-    success: node.success ?? true,
-    error: node.error ?? null,
-    started_at: iso(node.started_at),
-    completed_at: iso(node.completed_at),
-  };
-}
-
-/** Wall-clock time between two instants, at most the API's cap on durations (a task left for weeks). */
-function elapsedMs(from: Date, to: Date): number {
-  return Math.min(MAX_DURATION_MS, Math.max(0, to.getTime() - from.getTime()));
 }

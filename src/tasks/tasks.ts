@@ -1,8 +1,9 @@
-import type { FailureReason, NodeRow, ScoreRow, TaskRow } from '../db/database.js';
+import type { FailureReason, NewNode, NodeRow, ScoreRow, TaskRow } from '../db/database.js';
 import { countChars, PREVIEW_CHARS } from '../lib/paging.js';
 import { estimateCost } from '../llm/pricing.js';
 import type { TaskContribution } from '../stats/stats.js';
-import type { TaskPreviewRow } from './tasks.queries.js';
+import { MAX_DURATION_MS, type NodeInput } from './task-schemas.js';
+import type { FinishedNodeRecord, TaskPreviewRow } from './tasks.queries.js';
 
 /**
  * A task as the API shows it. List endpoints and live events carry a preview: `command`, `result`,
@@ -282,4 +283,55 @@ export function describeContribution(
     rewardPoints: score?.reward_points ?? 0,
     finishedAt: task.completed_at,
   };
+}
+
+/** A reported node as its row: the total defaults to prompt + completion, the end to start + duration. */
+export function toNewNode(
+  task: Pick<TaskRow, 'id' | 'agent_id'>,
+  node: NodeInput,
+  sequence: number,
+): NewNode {
+  const startedAt = node.started_at ? new Date(node.started_at) : null;
+  const totalTokens = node.total_tokens ?? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0);
+  return {
+    task_id: task.id,
+    agent_id: task.agent_id,
+    node_name: node.node_name,
+    sequence,
+    status: node.success ? 'completed' : 'failed',
+    duration_ms: node.duration_ms ?? null,
+    prompt_tokens: node.prompt_tokens ?? null,
+    completion_tokens: node.completion_tokens ?? null,
+    total_tokens: totalTokens,
+    success: node.success,
+    error: node.error ?? null,
+    started_at: startedAt,
+    completed_at:
+      startedAt && node.duration_ms !== undefined ? new Date(startedAt.getTime() + node.duration_ms) : null,
+  };
+}
+
+/** A node row as the finished-task statement takes it (JSON: dates as ISO text). */
+export function toFinishedNodeRecord(node: NewNode): FinishedNodeRecord {
+  const iso = (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : null);
+  return {
+    task_id: node.task_id,
+    agent_id: node.agent_id,
+    node_name: node.node_name,
+    sequence: node.sequence,
+    status: node.status ?? 'completed',
+    duration_ms: node.duration_ms ?? null,
+    prompt_tokens: node.prompt_tokens ?? null,
+    completion_tokens: node.completion_tokens ?? null,
+    total_tokens: node.total_tokens ?? 0,
+    success: node.success ?? true,
+    error: node.error ?? null,
+    started_at: iso(node.started_at),
+    completed_at: iso(node.completed_at),
+  };
+}
+
+/** Wall-clock time between two instants, at most the API's cap on durations (a task left for weeks). */
+export function measureElapsedMs(from: Date, to: Date): number {
+  return Math.min(MAX_DURATION_MS, Math.max(0, to.getTime() - from.getTime()));
 }
