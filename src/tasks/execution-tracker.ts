@@ -7,7 +7,8 @@ import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
 import type { Scope } from '../identity/scope.js';
 import type { Log } from '../lib/log.js';
 import { DEFAULT_REWARD_CONFIG } from '../rewards/reward-rules.js';
-import { applyStatsChanges, type StatsChange, toDeltaRecord } from '../stats/stats.queries.js';
+import { applyStatsChanges, type StatsChange } from '../stats/stats.queries.js';
+import { buildFinishedTaskRecord } from './finished-task-record.js';
 import { dedupeEntries, FinishedTaskWriter, type WriteEntry } from './finished-task-writer.js';
 import { ProjectCaches } from './project-caches.js';
 import {
@@ -408,7 +409,16 @@ export class ExecutionTracker {
         input.objective_category,
         `${prefix}objective_category`,
       );
-      const record = await this.buildFinishedRecord(scope, input, classification, now, options);
+      const reference =
+        input.status === 'completed'
+          ? await this.loadEfficiencyReference(this.db, scope.projectId, classification.category)
+          : undefined;
+      const record = buildFinishedTaskRecord(
+        input,
+        { scope, classification, now, ...options },
+        reference,
+        this.rules,
+      );
       const nodes = (input.nodes ?? []).map((node, sequence) =>
         toFinishedNodeRecord(toNewNode(record, node, sequence)),
       );
@@ -467,84 +477,6 @@ export class ExecutionTracker {
     for (const [projectId, agents] of agentsByProject)
       this.emit({ kind: 'stats', projectId, agentIds: [...agents] });
     return new Set(inserted.map((row) => row.id));
-  }
-
-  /** A finished task's row, score and statistics delta, computed before the one INSERT statement. */
-  private async buildFinishedRecord(
-    scope: Scope,
-    input: FinishedTaskInput,
-    classification: Classification,
-    now: Date,
-    options: { source?: 'api' | 'batch' | 'demo'; simulated?: boolean },
-  ): Promise<FinishedTaskRecord> {
-    const usage = resolveUsage(input, null);
-    const completedAt = input.completed_at ? new Date(input.completed_at) : now;
-    // A started_at a little ahead of the default completion time (clock skew) starts it, at the latest.
-    const startedAt = input.started_at
-      ? new Date(Math.min(new Date(input.started_at).getTime(), completedAt.getTime()))
-      : new Date(completedAt.getTime() - (input.duration_ms ?? 0));
-    const durationMs = input.duration_ms ?? Math.max(0, completedAt.getTime() - startedAt.getTime());
-    const completed = input.status === 'completed';
-    const score = scoreFinishedTask(
-      {
-        status: input.status,
-        totalTokens: usage.totalTokens,
-        durationMs,
-        userRating: input.user_rating ?? null,
-      },
-      completed
-        ? await this.loadEfficiencyReference(this.db, scope.projectId, classification.category)
-        : undefined,
-      this.rules,
-    );
-    const delta = computeFinishedContribution(
-      {
-        status: input.status,
-        total_tokens: usage.totalTokens,
-        estimated_cost: usage.estimatedCost,
-        duration_ms: durationMs,
-        completed_at: completedAt,
-      },
-      score,
-    );
-    const {
-      agent_id: _agent,
-      category: _category,
-      project_id: _project,
-      ...deltaColumns
-    } = toDeltaRecord(scope.projectId, input.agent_id, classification.category, delta);
-    return {
-      id: input.id ?? crypto.randomUUID(),
-      project_id: scope.projectId,
-      user_id: scope.userId,
-      agent_id: input.agent_id,
-      command: input.command,
-      objective_category: classification.category,
-      category_confidence: classification.confidence,
-      category_source: classification.source,
-      status: input.status,
-      result: completed ? (input.result ?? '') : null,
-      error: completed ? null : (input.error ?? null),
-      model: usage.model,
-      simulated: options.simulated ?? false,
-      source: options.source ?? 'batch',
-      prompt_tokens: usage.promptTokens,
-      completion_tokens: usage.completionTokens,
-      total_tokens: usage.totalTokens,
-      estimated_cost: usage.estimatedCost,
-      duration_ms: durationMs,
-      created_at: startedAt.toISOString(),
-      started_at: startedAt.toISOString(),
-      completed_at: completedAt.toISOString(),
-      reward_points: score.rewardPoints,
-      reward_rules: score.rewardRules,
-      efficiency_score: score.efficiencyScore,
-      overall_score: score.overallScore,
-      user_rating: score.userRating,
-      user_feedback: score.userRating === null ? null : (input.user_feedback ?? null),
-      score_sources: score.sources,
-      ...deltaColumns,
-    };
   }
 
   async getTask(scope: Scope, taskId: string): Promise<TaskView> {
