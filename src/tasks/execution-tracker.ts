@@ -430,8 +430,9 @@ export class ExecutionTracker {
       ? await this.writer.submit(entries)
       : await this.writeFinished(dedupeEntries(entries));
     // A line per task of a large batch (backfills, seed-demo) would flood the log at info level.
-    for (const entry of entries)
-      if (inserted.has(entry.record.id)) this.logScoreSaved(shared ? 'info' : 'debug', entry.record.id);
+    // An id sent twice in one request is one task: one line.
+    for (const id of new Set(entries.map((entry) => entry.record.id)))
+      if (inserted.has(id)) this.logScoreSaved(shared ? 'info' : 'debug', id);
     return {
       accepted: inserted.size,
       duplicates: entries.length - inserted.size,
