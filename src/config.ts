@@ -148,11 +148,6 @@ export interface EvaluationSettings {
   readonly rewards: RewardConfig;
   /** MERIT_REVIEWERS, or DEFAULT_REVIEWERS when unset. */
   readonly peerReviewers: readonly Reviewer[];
-  /**
-   * @deprecated The raw MERIT_REVIEWERS text, kept only for src/evaluation/evaluation.routes.ts until it
-   * reads `peerReviewers`; nothing else parses it.
-   */
-  readonly reviewers: string | undefined;
 }
 
 export interface AuthSettings {
@@ -253,7 +248,6 @@ function parseEvaluationSettings(e: z.infer<typeof envSchema>): EvaluationSettin
     peerReviewers: Object.freeze(
       readVariable('MERIT_REVIEWERS', e.MERIT_REVIEWERS, parseReviewersConfig) ?? DEFAULT_REVIEWERS,
     ),
-    reviewers: e.MERIT_REVIEWERS,
   });
 }
 

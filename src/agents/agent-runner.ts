@@ -14,6 +14,7 @@ import {
   createConfiguredLlmProvider,
   type LlmLog,
   type LlmResponse,
+  spendOfError,
   spendOfResponse,
 } from '../llm/provider.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
@@ -72,12 +73,19 @@ class StepError extends Error {
 class AgentFailure extends Error {
   readonly node: NodeInput;
   readonly taskDurationMs: number | undefined;
+  /** The failed step's calls may have been billed without reporting usage: the task's usage is unknown. */
+  readonly usageUnknown: boolean;
 
-  constructor(message: string, node: NodeInput, options: { cause: unknown; taskDurationMs?: number }) {
+  constructor(
+    message: string,
+    node: NodeInput,
+    options: { cause: unknown; taskDurationMs?: number; usageUnknown?: boolean },
+  ) {
     super(message, { cause: options.cause });
     this.name = 'AgentFailure';
     this.node = node;
     this.taskDurationMs = options.taskDurationMs;
+    this.usageUnknown = options.usageUnknown ?? false;
   }
 }
 
@@ -132,11 +140,16 @@ export class AgentRunner {
       else await this.runSimulated(task, scope, agent, options.signal);
     } catch (error) {
       if (!(error instanceof AgentFailure)) throw error;
-      return this.tracker.failTask(scope, target.taskId, {
-        error: error.message,
-        nodes: [error.node],
-        ...(error.taskDurationMs === undefined ? {} : { duration_ms: error.taskDurationMs }),
-      });
+      return this.tracker.failTask(
+        scope,
+        target.taskId,
+        {
+          error: error.message,
+          nodes: [error.node],
+          ...(error.taskDurationMs === undefined ? {} : { duration_ms: error.taskDurationMs }),
+        },
+        { usageUnknown: error.usageUnknown },
+      );
     }
     return this.tracker.getTask(scope, target.taskId);
   }
@@ -278,18 +291,26 @@ export class AgentRunner {
         // A shutdown is not the agent's fault: the job is retried when a worker runs again.
         if (signal?.aborted) throw error;
         const reason = describeStepFailure(step.name, error);
+        // What the failed step's LLM calls cost: an error status was not billed; a timeout or an
+        // unreadable answer may have been, without usage, which leaves the task's usage unknown.
+        const spend = error instanceof StepError ? undefined : spendOfError(error);
+        const known = spend !== undefined && spend.unmeteredCalls === 0 ? spend.usage : null;
         throw new AgentFailure(
           reason,
           {
             node_name: step.name,
             duration_ms: error instanceof StepError ? error.durationMs : Date.now() - startedAt.getTime(),
+            ...(typeof known?.promptTokens === 'number' ? { prompt_tokens: known.promptTokens } : {}),
+            ...(typeof known?.completionTokens === 'number'
+              ? { completion_tokens: known.completionTokens }
+              : {}),
             success: false,
             error: reason,
             started_at: startedAt.toISOString(),
           },
           error instanceof StepError
             ? { cause: error, taskDurationMs: error.taskDurationMs }
-            : { cause: error },
+            : { cause: error, usageUnknown: (spend?.unmeteredCalls ?? 0) > 0 },
         );
       }
       await this.tracker.recordNode(scope, task.id, {

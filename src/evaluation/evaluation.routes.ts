@@ -4,7 +4,7 @@ import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
-import { DEFAULT_REVIEWERS, measureReviewerAgreement, parseReviewersConfig } from '../reviews/peer-review.js';
+import { measureReviewerAgreement } from '../reviews/peer-review.js';
 import {
   findActiveAgentIds,
   findReviewerActivity,
@@ -198,10 +198,7 @@ const evaluatorSpendSchema = z
 
 export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
   const { db } = ctx;
-  const reviewers =
-    ctx.config.evaluation.reviewers === undefined
-      ? DEFAULT_REVIEWERS
-      : parseReviewersConfig(ctx.config.evaluation.reviewers);
+  const reviewers = ctx.config.evaluation.peerReviewers;
 
   app.openapi(
     createRoute({

@@ -317,13 +317,22 @@ export class ExecutionTracker {
     return { ...input, nodes: [...recorded, ...(input.nodes ?? [])] };
   }
 
-  async failTask(scope: Scope, taskId: string, input: FailTaskInput): Promise<TaskView> {
+  /**
+   * Fails a task with the usage of its nodes; `usageUnknown` (a failed call that may have been billed
+   * without reporting usage) leaves its tokens and cost unknown instead.
+   */
+  async failTask(
+    scope: Scope,
+    taskId: string,
+    input: FailTaskInput,
+    options: { usageUnknown?: boolean } = {},
+  ): Promise<TaskView> {
     const failed = await runTransaction(this.db, async (trx) => {
       const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'failed') return undefined;
       if (task.status === 'completed')
         throw new ConflictError('task_already_finished', `Task ${taskId} is completed`);
-      return this.finishAsFailed(trx, task, input, 'error');
+      return this.finishAsFailed(trx, task, input, 'error', options.usageUnknown ?? false);
     });
     if (failed) this.emitFinished(failed);
     return this.getTask(scope, taskId);
@@ -350,11 +359,15 @@ export class ExecutionTracker {
     task: TaskRow,
     input: FailTaskInput,
     reason: FailureReason,
+    usageUnknown = false,
   ): Promise<TaskRow> {
     const now = this.now();
     // The steps that ran before the failure were paid for: the task keeps their tokens and cost.
     const recorded = (await findNodesForTask(trx, task.id)).map(toUsageNode);
-    const usage = resolveUsage({ nodes: [...recorded, ...(input.nodes ?? [])] }, task.model);
+    const summed = resolveUsage({ nodes: [...recorded, ...(input.nodes ?? [])] }, task.model);
+    const usage = usageUnknown
+      ? { ...summed, promptTokens: null, completionTokens: null, totalTokens: null, estimatedCost: null }
+      : summed;
     const row = await updateTask(trx, task.id, {
       status: 'failed',
       error: input.error,

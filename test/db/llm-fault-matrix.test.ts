@@ -230,6 +230,21 @@ describe('the LLM fault matrix (embedded PostgreSQL)', () => {
         "completes with the task's tokens and cost unknown (null), not the plan step's alone",
         { status: 'completed', error: null, usage: null },
       ],
+      [
+        'hang',
+        "fails the task with its usage unknown: the call cut off may have been billed, so not the plan step's alone",
+        { status: 'failed', error: /The 'respond' step failed: .*timed out/, usage: null },
+      ],
+      [
+        'bad JSON',
+        'fails the task with its usage unknown: an unreadable answer may have been billed',
+        { status: 'failed', error: /The 'respond' step failed/, usage: null },
+      ],
+      [
+        'schema violation',
+        'fails the task with its usage unknown: an answer of the wrong shape may have been billed',
+        { status: 'failed', error: /The 'respond' step failed/, usage: null },
+      ],
     ];
 
     it.each(cells)('agent x %s: %s', async (name, _, expected) => {
