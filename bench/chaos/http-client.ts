@@ -20,6 +20,8 @@ export interface RequestSpec {
   /** An object is sent as JSON; a string is sent as it is (bad JSON on purpose). */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Keep the whole answer (a document to parse), not only its first MAX_BODY_KEPT bytes. */
+  wholeBody?: boolean;
 }
 
 /** A request and its outcome, kept as a sample for the report. */
@@ -143,7 +145,8 @@ export class ChaosClient {
 
   /** Sends and parses a 2xx JSON answer; undefined for anything else. */
   async sendJson<T>(spec: RequestSpec): Promise<{ outcome: Outcome; json: T | undefined }> {
-    const outcome = await this.send(spec);
+    // A JSON answer is parsed whole: one longer than a socket chunk must not be cut.
+    const outcome = await this.send({ ...spec, wholeBody: true });
     if (outcome.kind !== 'status' || outcome.status < 200 || outcome.status > 299)
       return { outcome, json: undefined };
     try {
@@ -191,7 +194,7 @@ export class ChaosClient {
             const chunks: Buffer[] = [];
             let kept = 0;
             response.on('data', (chunk: Buffer) => {
-              if (kept < MAX_BODY_KEPT) chunks.push(chunk);
+              if (spec.wholeBody || kept < MAX_BODY_KEPT) chunks.push(chunk);
               kept += chunk.length;
             });
             response.on('end', () =>

@@ -4,6 +4,7 @@ import type { CategorySource, Database, FailureReason, TaskRow, TemplateRow } fr
 import { retryOnConflict, runTransaction } from '../db/transaction.js';
 import { ConflictError, MeritError, NotFoundError, ValidationError } from '../errors.js';
 import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
+import { endUserId } from '../identity/end-user.js';
 import type { Scope } from '../identity/scope.js';
 import type { Log } from '../lib/log.js';
 import { DEFAULT_REWARD_CONFIG } from '../rewards/reward-rules.js';
@@ -184,7 +185,7 @@ export class ExecutionTracker {
       const inserted = await insertTask(db, {
         ...(input.id ? { id: input.id } : {}),
         project_id: scope.projectId,
-        user_id: scope.userId,
+        user_id: endUserId(scope.projectId, input.user_id) ?? scope.userId,
         agent_id: input.agent_id,
         command: input.command,
         objective_category: classification.category,

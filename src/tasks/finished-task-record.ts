@@ -1,3 +1,4 @@
+import { endUserId } from '../identity/end-user.js';
 import type { Scope } from '../identity/scope.js';
 import { toDeltaRecord } from '../stats/stats.queries.js';
 import type { Classification } from './execution-tracker.js';
@@ -68,7 +69,8 @@ export function buildFinishedTaskRecord(
   return {
     id: input.id ?? crypto.randomUUID(),
     project_id: scope.projectId,
-    user_id: scope.userId,
+    // A key names the end user of each task it reports (src/identity/end-user.ts); else the caller's user.
+    user_id: endUserId(scope.projectId, input.user_id) ?? scope.userId,
     agent_id: input.agent_id,
     command: input.command,
     objective_category: classification.category,

@@ -110,6 +110,10 @@ export const createTaskSchema = z
     objective_category: categorySchema.optional(),
     model: modelSchema.optional(),
     status: z.enum(['queued', 'running']).default('queued'),
+    user_id: z.string().min(1).max(200).optional().openapi({
+      description:
+        "With an API key: the end user who gave the command, any string id (the key's ?user_id= otherwise). Refused for sessions and local mode.",
+    }),
   })
   .openapi('CreateTask');
 export type CreateTaskInput = z.infer<typeof createTaskSchema>;
@@ -169,6 +173,10 @@ export const finishedTaskSchema = z
       .optional()
       .openapi({ description: "The user's 1-5 rating, if already known" }),
     user_feedback: z.string().max(10_000).optional(),
+    user_id: z.string().min(1).max(200).optional().openapi({
+      description:
+        "With an API key: the end user who gave the command, any string id (the key's ?user_id= otherwise). Refused for sessions and local mode.",
+    }),
     ...completionFields,
   })
   .refine((task) => task.status !== 'completed' || task.result !== undefined, {

@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { conflictResponse, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import type { Principal } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import {
   batchSchema,
@@ -112,7 +114,9 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       responses: { 201: jsonContent(taskSchema, 'The created task'), ...errorResponses, ...conflictResponse },
     }),
     async (c) => {
-      const task = await tracker.createTask(c.get('principal'), c.req.valid('json'));
+      const body = c.req.valid('json');
+      refuseBodyUser(c.get('principal'), [body], 'user_id');
+      const task = await tracker.createTask(c.get('principal'), body);
       return c.json(task, 201);
     },
   );
@@ -135,11 +139,11 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
         ...errorResponses,
       },
     }),
-    async (c) =>
-      c.json(
-        await tracker.recordFinishedTasks(c.get('principal'), [c.req.valid('json')], { source: 'api' }),
-        201,
-      ),
+    async (c) => {
+      const body = c.req.valid('json');
+      refuseBodyUser(c.get('principal'), [body], 'user_id');
+      return c.json(await tracker.recordFinishedTasks(c.get('principal'), [body], { source: 'api' }), 201);
+    },
   );
 
   app.openapi(
@@ -163,8 +167,11 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
         ...errorResponses,
       },
     }),
-    async (c) =>
-      c.json(await tracker.recordFinishedTasks(c.get('principal'), c.req.valid('json').tasks), 201),
+    async (c) => {
+      const { tasks } = c.req.valid('json');
+      refuseBodyUser(c.get('principal'), tasks, 'tasks.{i}.user_id');
+      return c.json(await tracker.recordFinishedTasks(c.get('principal'), tasks), 201);
+    },
   );
 
   app.openapi(
@@ -294,5 +301,25 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
         await tracker.failTask(c.get('principal'), c.req.valid('param').task_id, c.req.valid('json')),
         200,
       ),
+  );
+}
+
+/**
+ * `user_id` in a task's body names the end user who gave the command: a program with an API key reports
+ * for its users. A signed-in account is its own user, and local mode takes `?user_id=`.
+ */
+function refuseBodyUser(
+  principal: Principal,
+  tasks: readonly { user_id?: string | undefined }[],
+  field: string,
+) {
+  if (principal.via === 'key') return;
+  const index = tasks.findIndex((task) => task.user_id !== undefined);
+  if (index === -1) return;
+  throw new ValidationError(
+    field.replace('{i}', String(index)),
+    principal.via === 'local'
+      ? 'is for API keys; in local mode the user is the ?user_id= query parameter'
+      : 'is for API keys; a signed-in account records its own tasks',
   );
 }

@@ -169,6 +169,55 @@ describe('rate limits, "mine" and the audit log over HTTP (embedded PostgreSQL)'
     expect(left).toEqual([]);
   });
 
+  it("takes the end user of each task a key reports from the body, any string id; 'mine' follows it", async () => {
+    const { secret } = await createKey(['ingest', 'read']);
+    const task = (user: string) => ({
+      agent_id: 'agent_a',
+      command: `asked by ${user}`,
+      status: 'completed',
+      result: 'done',
+      user_id: user,
+    });
+    const batch = await call(secret, 'POST', '/api/tasks/batch', {
+      tasks: [task('customer-17'), task('customer-17'), task('customer-42')],
+    });
+    expect(batch.status).toBe(201);
+    const single = await call(secret, 'POST', '/api/tasks', {
+      agent_id: 'agent_a',
+      command: 'asked by customer-42 too',
+      user_id: 'customer-42',
+    });
+    expect(single.status).toBe(201);
+    const mine = async (user: string) =>
+      (await call(secret, 'GET', `/api/tasks?mine=true&user_id=${user}&limit=50`)).body.tasks.map(
+        (row: { command: string }) => row.command,
+      );
+    expect(await mine('customer-17')).toEqual(['asked by customer-17', 'asked by customer-17']);
+    expect(await mine('customer-42')).toEqual(['asked by customer-42 too', 'asked by customer-42']);
+    // One string id is one user: the same UUID every time, and a UUID is taken as it is.
+    expect(single.body.user_id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('refuses an end user in the body from a signed-in account or local mode, naming the field', async () => {
+    const local = await createTestApp('embedded');
+    try {
+      const refused = await local.call('POST', '/api/tasks/batch', {
+        tasks: [
+          { agent_id: 'agent_a', command: 'x', result: 'y' },
+          { agent_id: 'agent_a', command: 'x', result: 'y', user_id: 'someone' },
+        ],
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.field).toBe('tasks.1.user_id');
+      expect(refused.body.error.message).toMatch(/in local mode the user is the \?user_id= query parameter/);
+      expect((await local.call('GET', '/api/tasks')).body.tasks).toEqual([]);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('lets a member list the whole project or only their own tasks', async () => {
     const account = await insertAccount(app.ctx.db, {
       email: 'member@example.com',
