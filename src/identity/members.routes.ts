@@ -67,6 +67,14 @@ export function registerMemberRoutes(app: MeritApp, ctx: AppContext): void {
       const { role } = c.req.valid('json');
       const principal = c.get('principal');
       const member = await runTransaction(db, async (trx) => {
+        // Role changes of a project queue on its row: two owners demoting each other at once cannot
+        // leave it without one.
+        await trx
+          .selectFrom('projects')
+          .select('id')
+          .where('id', '=', principal.projectId)
+          .forUpdate()
+          .execute();
         const members = await listMembers(trx, principal.projectId);
         const current = members.find((m) => m.account_id === account_id);
         if (!current) throw new NotFoundError('not_found', `No member ${account_id} in this project`);

@@ -218,6 +218,53 @@ describe('rate limits, "mine" and the audit log over HTTP (embedded PostgreSQL)'
     }
   });
 
+  it('changes roles as the rules say: only an owner makes an owner, and a project keeps one', async () => {
+    const accounts: Record<string, string> = {};
+    for (const role of ['owner', 'admin', 'viewer'] as const) {
+      const account = await insertAccount(app.ctx.db, {
+        email: `${role}-roles@example.com`,
+        passwordHash: await hashPassword('roles password'),
+      });
+      await upsertMember(app.ctx.db, { projectId: DEFAULT_PROJECT_ID, accountId: account.id, role });
+      accounts[role] = account.id;
+    }
+    const signIn = async (email: string) => {
+      const response = await app.app.request('/api/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'roles password' }),
+      });
+      const { csrf_token } = (await response.json()) as { csrf_token: string };
+      return {
+        cookie: (response.headers.get('set-cookie') ?? '').split(';')[0] as string,
+        'x-csrf-token': csrf_token,
+        'content-type': 'application/json',
+      };
+    };
+    const owner = await signIn('owner-roles@example.com');
+    const admin = await signIn('admin-roles@example.com');
+    const setRole = async (headers: Record<string, string>, accountId: string, role: string) => {
+      const response = await app.app.request(`/api/members/${accountId}`, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ role }),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    expect((await setRole(admin, accounts.viewer as string, 'member')).status).toBe(200);
+    const promote = await setRole(admin, accounts.viewer as string, 'owner');
+    expect(promote.status).toBe(403);
+    expect(promote.body.error.message).toMatch(/Only an owner/);
+    expect((await setRole(owner, accounts.viewer as string, 'owner')).status).toBe(200);
+    expect((await setRole(owner, accounts.owner as string, 'member')).status).toBe(200);
+    const last = await setRole(await signIn('viewer-roles@example.com'), accounts.viewer as string, 'admin');
+    expect(last.status).toBe(403);
+    expect(last.body.error.message).toMatch(/keeps at least one owner/);
+    const members = await app.app.request('/api/members', { headers: admin });
+    const roles = ((await members.json()) as { members: { email: string; role: string }[] }).members;
+    expect(roles.find((member) => member.email === 'viewer-roles@example.com')?.role).toBe('owner');
+  });
+
   it('lets a member list the whole project or only their own tasks', async () => {
     const account = await insertAccount(app.ctx.db, {
       email: 'member@example.com',
