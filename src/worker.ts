@@ -3,7 +3,11 @@ import { createAgentJobs } from './agents/agents.jobs.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { claimWorkerLeadership } from './db/worker-leadership.js';
-import { releaseJobsOfDeadWorkers, unlockJobsOfWorkers } from './db/worker-locks.queries.js';
+import {
+  countStalledJobs,
+  releaseJobsOfDeadWorkers,
+  unlockJobsOfWorkers,
+} from './db/worker-locks.queries.js';
 import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import type { AppContext } from './http/context.js';
 import { createRateLimitJobs, DELETE_OLD_RATE_LIMIT_WINDOWS_JOB } from './identity/rate-limits.jobs.js';
@@ -19,6 +23,9 @@ export interface WorkerHandle {
 }
 
 const FIRST_RESTART_DELAY_MS = 250;
+/** A job ready this long that no worker takes means the runner's workers are gone: it is replaced. */
+const STALLED_JOB_MS = 15_000;
+const STALL_CHECK_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 2000;
 
 /** Every background job Merit runs, by name. */
@@ -82,6 +89,7 @@ export async function startWorker(
   let stopping = false;
   let replacing: Promise<void> | undefined;
   let current: Runner;
+  let currentStartedAt = Date.now();
 
   const startRunner = async (): Promise<Runner> => {
     const runner = await run({
@@ -113,6 +121,7 @@ export async function startWorker(
       ]),
     });
     runners.add(runner);
+    currentStartedAt = Date.now();
     runner.events.on('job:failed', ({ job, error }) => {
       // A job with attempts left is retried (graphile-worker logs that); the last failure is final.
       if (job.attempts < job.max_attempts) return;
@@ -180,10 +189,27 @@ export async function startWorker(
     }
   };
 
+  // The last line of defence, whatever the cause (a worker that died while its runner was being
+  // replaced, a pool left without workers): jobs that wait while no worker takes them.
+  const checkForStalledJobs = async () => {
+    if (stopping || replacing || Date.now() - currentStartedAt < STALLED_JOB_MS) return;
+    try {
+      const stalled = await countStalledJobs(handle.pool, STALLED_JOB_MS);
+      if (stalled > 0 && !stopping && !replacing) {
+        replaceRunner(`${stalled} jobs waited over ${STALLED_JOB_MS / 1000} s with no worker taking them`);
+      }
+    } catch {
+      // The database is down: the runner's own failures start a new one when it is back.
+    }
+  };
+  const stallCheck = setInterval(() => void checkForStalledJobs(), STALL_CHECK_MS);
+  stallCheck.unref();
+
   try {
     if (leadership.leader) await releaseJobsOfDeadWorkers(handle.pool);
     current = await startRunner();
   } catch (error) {
+    clearInterval(stallCheck);
     await leadership.release();
     throw error;
   }
@@ -193,6 +219,7 @@ export async function startWorker(
     },
     async stop() {
       stopping = true;
+      clearInterval(stallCheck);
       await replacing;
       await Promise.allSettled([...runners].map((runner) => runner.stop()));
       if (deadWorkerIds.size > 0) await unlockJobsOfWorkers(handle.pool, [...deadWorkerIds]).catch(() => {});

@@ -40,3 +40,16 @@ export async function unlockJobsOfWorkers(pool: pg.Pool, workerIds: readonly str
   if (workerIds.length === 0) return;
   await pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [workerIds]);
 }
+
+/**
+ * How many jobs are ready (due for longer than `waitedMs`, unlocked, with attempts left) yet no worker has
+ * taken them: a runner whose workers all died leaves them so. Through graphile-worker's public `jobs` view.
+ */
+export async function countStalledJobs(pool: pg.Pool, waitedMs: number): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM graphile_worker.jobs
+     WHERE locked_at IS NULL AND attempts < max_attempts AND run_at < now() - make_interval(secs => $1::float8 / 1000)`,
+    [waitedMs],
+  );
+  return rows[0]?.n ?? 0;
+}
