@@ -5,7 +5,7 @@ import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import type { AppContext, AppEnv } from '../http/context.js';
 import { errorSchema, jsonContent } from '../http/schemas.js';
-import { CSRF_HEADER, PROJECT_HEADER, SESSION_COOKIE } from './authenticate.js';
+import { CSRF_HEADER, requestedProjectSlug, SESSION_COOKIE } from './authenticate.js';
 import { decoyPasswordHash, randomToken, sameHash, sha256, verifyPassword } from './credentials.js';
 import {
   deleteSession,
@@ -91,7 +91,7 @@ export function registerAuthRoutes(app: MeritApp, ctx: AppContext): void {
       };
     }
     const memberships = await listMemberships(db, session.account_id);
-    const wanted = c.req.header(PROJECT_HEADER) ?? c.req.query('project');
+    const wanted = requestedProjectSlug(c);
     const current = (wanted ? memberships.find((m) => m.slug === wanted) : undefined) ?? memberships[0];
     return {
       mode: ctx.config.auth.mode,

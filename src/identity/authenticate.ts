@@ -11,6 +11,7 @@ import { findActiveKeyByPrefix, findSession, listMemberships, touchApiKey } from
 import { type RouteRule, ruleForRoute } from './permissions.js';
 import { PERMISSIONS_BY_ROLE, type Principal, permissionsOfScopes } from './principal.js';
 import {
+  configuredRateLimits,
   enforceRateLimit,
   RATE_LIMIT_WINDOW_SECONDS,
   type RateLimits,
@@ -122,14 +123,13 @@ function localPrincipal(ctx: AppContext, c: Context<AppEnv>, rule: RouteRule): P
   };
 }
 
-/** The configured defaults (MERIT_RATE_*, MERIT_LLM_SPEND_PER_DAY_USD); no spend cap is an infinite one. */
 function configuredLimits(ctx: AppContext): RateLimits {
-  const defaults = ctx.config.auth.rateLimits;
-  return {
-    requestsPerMinute: defaults.requestsPerMinute,
-    commandsPerMinute: defaults.commandsPerMinute,
-    llmSpendPerDayUsd: defaults.llmSpendPerDayUsd ?? Number.POSITIVE_INFINITY,
-  };
+  return configuredRateLimits(ctx.config.auth.rateLimits);
+}
+
+/** The project a signed-in request asks for: the header, or `?project=` (an EventSource sends no headers). */
+export function requestedProjectSlug(c: Context<AppEnv>): string | undefined {
+  return c.req.header(PROJECT_HEADER) ?? c.req.query('project');
 }
 
 async function keyPrincipal(ctx: AppContext, c: Context<AppEnv>, authorization: string): Promise<Principal> {
@@ -140,7 +140,10 @@ async function keyPrincipal(ctx: AppContext, c: Context<AppEnv>, authorization: 
   if (!key || !sameHash(key.secret_hash, parsed.secretHash)) {
     throw new UnauthorizedError('The API key is unknown or revoked');
   }
-  await touchApiKey(ctx.db, key.id);
+  // Its last use is recorded at most once a minute: a busy key does not write on every request.
+  if (key.last_used_at === null || Date.now() - new Date(key.last_used_at).getTime() > 60_000) {
+    await touchApiKey(ctx.db, key.id);
+  }
   return {
     mode: ctx.config.auth.mode,
     via: 'key',
@@ -167,8 +170,7 @@ async function sessionPrincipal(
   const session = await findSession(ctx.db, sha256(token));
   if (!session) return undefined;
   const memberships = await listMemberships(ctx.db, session.account_id);
-  // The header, or `?project=` for the live stream (an EventSource cannot send headers).
-  const wanted = c.req.header(PROJECT_HEADER) ?? c.req.query('project');
+  const wanted = requestedProjectSlug(c);
   const membership = wanted ? memberships.find((m) => m.slug === wanted) : memberships[0];
   if (!membership) {
     throw new ForbiddenError(

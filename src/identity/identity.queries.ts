@@ -5,10 +5,6 @@ export async function findProjectBySlug(db: Kysely<Database>, slug: string): Pro
   return db.selectFrom('projects').selectAll().where('slug', '=', slug).executeTakeFirst();
 }
 
-export async function findProjectById(db: Kysely<Database>, id: string): Promise<ProjectRow | undefined> {
-  return db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 export async function insertProject(
   db: Kysely<Database>,
   input: { slug: string; name: string },
@@ -162,7 +158,7 @@ export async function findActiveKeyByPrefix(db: Kysely<Database>, prefix: string
     .executeTakeFirst();
 }
 
-/** Records a key's use at most once a minute per key, so a busy key does not write on every request. */
+/** Records a key's use (the caller skips it when the key was used less than a minute ago). */
 export async function touchApiKey(db: Kysely<Database>, keyId: string): Promise<void> {
   await db
     .updateTable('api_keys')

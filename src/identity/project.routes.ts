@@ -6,7 +6,7 @@ import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
 import { recordAudit } from './audit.js';
 import { auditActor } from './principal.js';
-import { rateLimitSettingsSchema, resolveRateLimits } from './rate-limits.js';
+import { configuredRateLimits, rateLimitSettingsSchema, resolveRateLimits } from './rate-limits.js';
 
 const limitsSchema = z
   .object({
@@ -45,12 +45,7 @@ const projectUpdateSchema = z
 /** The caller's project: its name and its rate-limit overrides (read by all, changed by admins, audited). */
 export function registerProjectRoutes(app: MeritApp, ctx: AppContext): void {
   const { db } = ctx;
-  const defaults = ctx.config.auth.rateLimits;
-  const configured = {
-    requestsPerMinute: defaults.requestsPerMinute,
-    commandsPerMinute: defaults.commandsPerMinute,
-    llmSpendPerDayUsd: defaults.llmSpendPerDayUsd ?? Number.POSITIVE_INFINITY,
-  };
+  const configured = configuredRateLimits(ctx.config.auth.rateLimits);
 
   function toProjectView(row: {
     id: string;

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { z } from 'zod';
+import type { RateLimitDefaults } from '../config.js';
 import type { Database } from '../db/database.js';
 import { MeritError, ValidationError } from '../errors.js';
 
@@ -236,6 +237,15 @@ export interface RateLimits {
   requestsPerMinute: number;
   commandsPerMinute: number;
   llmSpendPerDayUsd: number;
+}
+
+/** The configured defaults (MERIT_RATE_*, MERIT_LLM_SPEND_PER_DAY_USD); no spend cap is an infinite one. */
+export function configuredRateLimits(defaults: RateLimitDefaults): RateLimits {
+  return {
+    requestsPerMinute: defaults.requestsPerMinute,
+    commandsPerMinute: defaults.commandsPerMinute,
+    llmSpendPerDayUsd: defaults.llmSpendPerDayUsd ?? Number.POSITIVE_INFINITY,
+  };
 }
 
 /**
