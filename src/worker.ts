@@ -1,5 +1,6 @@
 import { parseCronItems, type Runner, run, type TaskList } from 'graphile-worker';
 import { createAgentJobs } from './agents/agents.jobs.js';
+import type { AppContext } from './app-context.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { claimWorkerLeadership } from './db/worker-leadership.js';
@@ -9,7 +10,6 @@ import {
   unlockJobsOfWorkers,
 } from './db/worker-locks.queries.js';
 import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluation.jobs.js';
-import type { AppContext } from './http/context.js';
 import { createRateLimitJobs, DELETE_OLD_RATE_LIMIT_WINDOWS_JOB } from './identity/rate-limits.jobs.js';
 import { createWorkerLogger } from './lib/log.js';
 import { createReviewJobs } from './reviews/review.jobs.js';

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
-import type { AppContext } from '../http/context.js';
+import type { AppContext } from '../app-context.js';
 import { DEFAULT_PROJECT_ID } from '../identity/scope.js';
 import { AgentRunner } from './agent-runner.js';
 import { RUN_AGENT_TASK_JOB } from './agents.queries.js';

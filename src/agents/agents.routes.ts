@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
+import type { AppContext } from '../app-context.js';
 import type { AgentRow, Database } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext } from '../http/context.js';
 import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';

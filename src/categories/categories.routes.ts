@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.js';
 import type { TemplateRow } from '../db/database.js';
 import { runTransaction } from '../db/transaction.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import { recordAudit } from '../identity/audit.js';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext } from '../http/context.js';
 import { errorResponses, errorSchema, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import type { Principal } from '../identity/principal.js';

@@ -26,8 +26,14 @@ export interface AgentsTable {
   active: ColumnType<boolean, boolean | undefined, boolean>;
   system_prompt: ColumnType<string, string | undefined, string>;
   model: string | null;
+  /** `external`: runs outside Merit and is only measured (from OpenTelemetry spans, Arena imports). */
+  origin: ColumnType<AgentOrigin, AgentOrigin | undefined, AgentOrigin>;
+  /** The name the source gave an external agent; null for Merit's own agents. */
+  external_name: string | null;
   created_at: CreatedAt;
 }
+
+export type AgentOrigin = 'merit' | 'external';
 
 export interface ObjectiveTemplatesTable {
   project_id: string;

@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import type { AppContext } from '../app-context.js';
+import { LiveStreams } from '../events/event-bus.js';
 import { toTaskPreviewView } from '../tasks/tasks.js';
 import { findTaskPreviewInScope } from '../tasks/tasks.queries.js';
 import type { MeritApp } from './app.js';
-import type { AppContext } from './context.js';
-import { LiveStreams } from './event-bus.js';
 import { errorSchema } from './schemas.js';
 import { userQuery } from './user.js';
 

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
+import type { AppContext } from '../app-context.js';
 import { classifyDatabaseError } from '../db/errors.js';
 import type { MeritApp } from './app.js';
-import type { AppContext } from './context.js';
 
 /** How long the health check waits for the database (a pooled connection and `SELECT 1`). */
 const PROBE_TIMEOUT_MS = 2000;

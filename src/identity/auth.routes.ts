@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { AppContext } from '../app-context.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext, AppEnv } from '../http/context.js';
+import type { AppEnv } from '../http/app-env.js';
 import { errorSchema, jsonContent } from '../http/schemas.js';
 import { CSRF_HEADER, requestedProjectSlug, SESSION_COOKIE } from './authenticate.js';
 import { decoyPasswordHash, randomToken, sameHash, sha256, verifyPassword } from './credentials.js';

@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.js';
 import type { ApiKeyRow } from '../db/database.js';
 import { KEY_SCOPES } from '../db/database.js';
 import { runTransaction } from '../db/transaction.js';
 import { NotFoundError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
 import { recordAudit } from './audit.js';
 import { generateKeySecret } from './credentials.js';

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.js';
 import { ROLES } from '../db/database.js';
 import { runTransaction } from '../db/transaction.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
 import { recordAudit } from './audit.js';
 import { listMembers, upsertMember } from './identity.queries.js';

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.js';
 import { runTransaction } from '../db/transaction.js';
 import { NotFoundError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext } from '../http/context.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
 import { recordAudit } from './audit.js';
 import { auditActor } from './principal.js';

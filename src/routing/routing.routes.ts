@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.js';
 import { categoryParams } from '../categories/categories.routes.js';
 import { NotFoundError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
-import type { AppContext } from '../http/context.js';
 import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { agentIdParams, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';

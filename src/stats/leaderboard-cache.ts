@@ -1,4 +1,4 @@
-import type { EventBus } from '../http/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 
 /**
  * Leaderboard answers kept in memory until statistics change. Every write in this process that changes

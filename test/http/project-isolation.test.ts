@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyScope } from '../../src/db/database.js';
 import { ensureDefaultData } from '../../src/db/default-data.js';
-import { EventBus, LiveStreams } from '../../src/http/event-bus.js';
+import { EventBus, LiveStreams } from '../../src/events/event-bus.js';
 import { generateKeySecret } from '../../src/identity/credentials.js';
 import { insertApiKey, insertProject } from '../../src/identity/identity.queries.js';
 import { createTestApp, DEFAULT_PROJECT_ID, type TestApp } from '../support/app.js';

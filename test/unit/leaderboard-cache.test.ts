@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/http/event-bus.js';
+import { EventBus } from '../../src/events/event-bus.js';
 import { LeaderboardCache } from '../../src/stats/leaderboard-cache.js';
 
 describe('LeaderboardCache', () => {
