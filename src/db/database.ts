@@ -53,7 +53,7 @@ export interface ObjectiveTemplatesTable {
 
 export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed';
 export type CategorySource = 'explicit' | 'classifier' | 'llm' | 'default';
-export type TaskSource = 'api' | 'batch' | 'mission_control' | 'demo';
+export type TaskSource = 'api' | 'batch' | 'mission_control' | 'demo' | 'otel';
 
 export interface TasksTable {
   id: Generated<string>;
@@ -377,6 +377,95 @@ export interface RateLimitCountersTable {
   amount: ColumnType<number, number | string, number | string>;
 }
 
+/** A received OpenTelemetry span (migration 012): stored once per (project, trace, span). */
+export interface OtelSpansTable {
+  project_id: string;
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  kind: number;
+  /** Nanoseconds since the epoch (BIGINT: pg returns it as text). */
+  start_time_unix_nano: ColumnType<string, string | bigint, never>;
+  end_time_unix_nano: ColumnType<string, string | bigint, never>;
+  status_code: number;
+  status_message: string;
+  attributes: Json<Record<string, unknown>>;
+  resource: Json<Record<string, unknown>>;
+  scope_name: string;
+  scope_version: string | null;
+  events: Json<unknown[]>;
+  /** `agent`: the span is a task; `step`: a node of its agent span's task. */
+  role: 'agent' | 'step';
+  /** An agent span's task, or the task a step was attached to; null while a step waits for its agent span. */
+  task_id: string | null;
+  /** An agent span's gen_ai.conversation.id (its task's session). */
+  conversation_id: string | null;
+  received_at: CreatedAt;
+}
+
+/** A `gen_ai.evaluation.result` span event: a score given outside Merit, shown beside the judge's. */
+export interface OtelEvaluationScoresTable {
+  id: Generated<string>;
+  project_id: string;
+  task_id: string;
+  trace_id: string;
+  span_id: string;
+  event_index: number;
+  name: string;
+  score_value: number | null;
+  score_label: string | null;
+  explanation: string | null;
+  response_id: string | null;
+  source: ColumnType<'otel', 'otel' | undefined, never>;
+  evaluated_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export type ArenaWinner = 'model_a' | 'model_b' | 'tie' | 'tie (bothbad)';
+export type ArenaBattleSource = 'vote' | 'llm_judge' | 'api' | 'import';
+export type ArenaVote = 'A' | 'B' | 'tie' | 'bothbad';
+
+/** Arena (migration 013): a blind comparison of two agents' answers to one command, shown as A and B. */
+export interface ArenaComparisonsTable {
+  project_id: string;
+  id: Generated<string>;
+  user_id: string;
+  command: string;
+  category: string | null;
+  agent_a: string;
+  agent_b: string;
+  task_a_id: string | null;
+  task_b_id: string | null;
+  llm_judge: ColumnType<boolean, boolean | undefined, boolean>;
+  vote: ArenaVote | null;
+  voted_by: string | null;
+  voted_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+/** Arena (migration 013): one battle between two agents, with FastChat's winner labels. */
+export interface ArenaBattlesTable {
+  project_id: string;
+  id: Generated<string>;
+  category: string | null;
+  agent_a: string;
+  agent_b: string;
+  winner: ArenaWinner;
+  judge: string;
+  source: ArenaBattleSource;
+  command: string | null;
+  task_a_id: string | null;
+  task_b_id: string | null;
+  comparison_id: string | null;
+  anony: boolean | null;
+  reasoning: string | null;
+  external_key: string | null;
+  recorded_by: string | null;
+  tstamp: ColumnType<Date, Date | string | undefined, never>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   projects: ProjectsTable;
   accounts: AccountsTable;
@@ -385,6 +474,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   rate_limit_counters: RateLimitCountersTable;
+  otel_spans: OtelSpansTable;
+  otel_evaluation_scores: OtelEvaluationScoresTable;
   agents: AgentsTable;
   objective_templates: ObjectiveTemplatesTable;
   tasks: TasksTable;
@@ -397,6 +488,8 @@ export interface Database {
   evaluation_rate_limits: EvaluationRateLimitsTable;
   routing_decisions: RoutingDecisionsTable;
   routing_decision_outcomes: RoutingDecisionOutcomesView;
+  arena_comparisons: ArenaComparisonsTable;
+  arena_battles: ArenaBattlesTable;
 }
 
 export type AgentRow = Selectable<AgentsTable>;
