@@ -99,8 +99,14 @@ export async function findScoredTasks(
 }
 
 /** Which steps cost the time and the tokens: per node name, over the scope's tasks of one agent. */
-export async function findNodeBreakdown(db: Kysely<Database>, agentId: string, scope: Scope) {
+export async function findNodeBreakdown(
+  db: Kysely<Database>,
+  agentId: string,
+  scope: Scope,
+  since?: Date | undefined,
+) {
   const mine = scope.ownTasksOnly ? sql`AND t.user_id = ${scope.userId}` : sql``;
+  const recent = since === undefined ? sql`` : sql`AND t.created_at >= ${since}`;
   const result = await sql<{
     node_name: string;
     runs: number;
@@ -119,7 +125,7 @@ export async function findNodeBreakdown(db: Kysely<Database>, agentId: string, s
       round(avg(CASE WHEN n.success THEN 1 ELSE 0 END), 4)::float8 AS success_rate
     FROM agent_node_performance n
     JOIN tasks t ON t.id = n.task_id
-    WHERE n.project_id = ${scope.projectId} AND n.agent_id = ${agentId} ${mine}
+    WHERE n.project_id = ${scope.projectId} AND n.agent_id = ${agentId} ${mine} ${recent}
     GROUP BY n.node_name
     ORDER BY sum(n.duration_ms) DESC NULLS LAST, n.node_name
   `.execute(db);
@@ -132,8 +138,10 @@ export async function findScoreTrend(
   agentId: string,
   scope: Scope,
   bucket: 'hour' | 'day' | 'week',
+  since?: Date | undefined,
 ) {
   const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
+  const recent = since === undefined ? sql`` : sql`AND t.completed_at >= ${since}`;
   const result = await sql<{
     bucket_start: Date;
     tasks: number;
@@ -149,10 +157,46 @@ export async function findScoreTrend(
     FROM agent_performance_scores s
     JOIN tasks t ON t.id = s.task_id
     WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mine} AND t.completed_at IS NOT NULL
+      ${recent}
     GROUP BY 1
     ORDER BY 1
   `.execute(db);
   return result.rows.map((row) => ({ ...row, bucket_start: new Date(row.bucket_start).toISOString() }));
+}
+
+/** Cells of the cost-against-quality grid: cost in this many columns, score in this many rows. */
+export const COST_QUALITY_GRID = { costColumns: 24, scoreRows: 20 } as const;
+
+/**
+ * Cost against quality over every scored, priced task of one agent in the range (not a page of them):
+ * tasks grouped into a grid of cost columns (0 to the highest cost) and score rows, each cell with its
+ * task count and mean cost and score, so a chart draws thousands of tasks as a few hundred dots.
+ */
+export async function findCostQuality(
+  db: Kysely<Database>,
+  agentId: string,
+  scope: Scope,
+  since?: Date | undefined,
+) {
+  const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
+  const recent = since === undefined ? sql`` : sql`AND t.completed_at >= ${since}`;
+  const { costColumns, scoreRows } = COST_QUALITY_GRID;
+  const result = await sql<{ tasks: number; avg_cost: number; avg_score: number }>`
+    WITH scored AS (
+      SELECT s.estimated_cost::float8 AS cost, s.overall_score::float8 AS score
+      FROM agent_performance_scores s
+      JOIN tasks t ON t.id = s.task_id
+      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mine}
+        AND t.status = 'completed' AND s.estimated_cost IS NOT NULL AND s.overall_score IS NOT NULL ${recent}
+    ), top AS (SELECT max(cost) AS max_cost FROM scored)
+    SELECT count(*)::int AS tasks, round(avg(cost)::numeric, 6)::float8 AS avg_cost,
+      round(avg(score)::numeric, 3)::float8 AS avg_score
+    FROM scored, top
+    GROUP BY least(floor(cost / nullif(top.max_cost, 0) * ${costColumns}), ${costColumns - 1}),
+      least(floor(score * ${scoreRows}), ${scoreRows - 1})
+    ORDER BY 2, 3
+  `.execute(db);
+  return result.rows;
 }
 
 /** The graphile-worker job that executes one Mission Control task. */

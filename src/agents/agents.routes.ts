@@ -14,11 +14,13 @@ import { LeaderboardCache } from '../stats/leaderboard-cache.js';
 import { findAllAgentStats, findCategoryStats } from '../stats/stats.queries.js';
 import {
   findAgent,
+  findCostQuality,
   findNodeBreakdown,
   findScoredTasks,
   findScoreTrend,
   listAgentsWithLoad,
 } from './agents.queries.js';
+import { sinceQuery, toSinceDate } from './since-query.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -334,7 +336,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/agents/{agent_id}/nodes',
       tags,
       summary: "Node-level breakdown of an agent's tasks: which steps cost the time and the tokens",
-      request: { params: agentIdParams, query: z.object(userQuery) },
+      request: { params: agentIdParams, query: z.object({ ...userQuery, since: sinceQuery }) },
       responses: {
         200: jsonContent(
           z.object({
@@ -360,7 +362,11 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { agent_id } = c.req.valid('param');
       await requireAgent(db, c.get('principal').projectId, agent_id);
-      return c.json({ nodes: await findNodeBreakdown(db, agent_id, c.get('principal')) }, 200);
+      const { since } = c.req.valid('query');
+      return c.json(
+        { nodes: await findNodeBreakdown(db, agent_id, c.get('principal'), toSinceDate(since)) },
+        200,
+      );
     },
   );
 
@@ -372,7 +378,11 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       summary: "An agent's score, rating, task count and cost over time",
       request: {
         params: agentIdParams,
-        query: z.object({ ...userQuery, bucket: z.enum(['hour', 'day', 'week']).default('day') }),
+        query: z.object({
+          ...userQuery,
+          bucket: z.enum(['hour', 'day', 'week']).default('day'),
+          since: sinceQuery,
+        }),
       },
       responses: {
         200: jsonContent(
@@ -388,6 +398,16 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
                 })
                 .openapi('TrendPoint'),
             ),
+            cost_quality: z
+              .array(
+                z
+                  .object({ tasks: z.number(), avg_cost: z.number(), avg_score: z.number() })
+                  .openapi('CostQualityCell'),
+              )
+              .openapi({
+                description:
+                  'Every scored, priced task of the range grouped into a grid of cost and score cells: each cell its task count and mean cost and score',
+              }),
           }),
           'Trend',
         ),
@@ -397,10 +417,13 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { agent_id } = c.req.valid('param');
       await requireAgent(db, c.get('principal').projectId, agent_id);
-      return c.json(
-        { points: await findScoreTrend(db, agent_id, c.get('principal'), c.req.valid('query').bucket) },
-        200,
-      );
+      const { bucket, since } = c.req.valid('query');
+      const from = toSinceDate(since);
+      const [points, costQuality] = await Promise.all([
+        findScoreTrend(db, agent_id, c.get('principal'), bucket, from),
+        findCostQuality(db, agent_id, c.get('principal'), from),
+      ]);
+      return c.json({ points, cost_quality: costQuality }, 200);
     },
   );
 }

@@ -151,6 +151,42 @@ export interface TaskPreviewRow {
   score_estimated_cost: number | null;
   reward_points: number | null;
   score_sources: Record<string, unknown> | null;
+  evaluation_status: EvaluationStatus | null;
+}
+
+/**
+ * Where a completed task's automatic evaluation stands: 'evaluated' once an evaluator scored it, 'failed'
+ * when every evaluator that ran failed, 'pending' before any reported; null for a task not completed.
+ */
+export type EvaluationStatus = 'pending' | 'evaluated' | 'failed';
+
+/** Filters of the task list; each absent one lets every task through. */
+export interface TaskListFilters {
+  agentId?: string | undefined;
+  category?: string | undefined;
+  status?: TaskRow['status'] | undefined;
+  /** Completed tasks without the user's rating. */
+  unrated?: boolean | undefined;
+  /** Case-insensitive text searched in the command and the result. */
+  search?: string | undefined;
+}
+
+/** `%` and `_` in a search are literal characters, not wildcards. */
+function toLikePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+function buildTaskFilters(filters: TaskListFilters) {
+  const parts = [
+    filters.agentId === undefined ? null : sql`AND t.agent_id = ${filters.agentId}`,
+    filters.category === undefined ? null : sql`AND t.objective_category = ${filters.category}`,
+    filters.status === undefined ? null : sql`AND t.status = ${filters.status}`,
+    filters.unrated ? sql`AND t.status = 'completed' AND s.user_rating IS NULL` : null,
+    filters.search === undefined
+      ? null
+      : sql`AND (t.command ILIKE ${toLikePattern(filters.search)} OR t.result ILIKE ${toLikePattern(filters.search)})`,
+  ].filter((part) => part !== null);
+  return parts.length === 0 ? sql`` : sql.join(parts, sql` `);
 }
 
 /**
@@ -161,7 +197,12 @@ export interface TaskPreviewRow {
 export async function listTaskPreviews(
   db: Kysely<Database>,
   scope: Scope,
-  options: { limit: number; after?: PagePosition | undefined; mine?: boolean },
+  options: {
+    limit: number;
+    after?: PagePosition | undefined;
+    mine?: boolean;
+    filters?: TaskListFilters;
+  },
 ): Promise<TaskPreviewRow[]> {
   const after = options.after
     ? sql`AND (t.created_at, t.id) < (${options.after.at}::timestamp AT TIME ZONE 'UTC', ${options.after.id}::uuid)`
@@ -169,7 +210,7 @@ export async function listTaskPreviews(
   const mine = scope.ownTasksOnly || options.mine ? sql`AND t.user_id = ${scope.userId}` : sql``;
   const result = await sql<TaskPreviewRow>`
     ${selectTaskPreviews}
-    WHERE t.project_id = ${scope.projectId} ${mine} ${after}
+    WHERE t.project_id = ${scope.projectId} ${mine} ${after} ${buildTaskFilters(options.filters ?? {})}
     ORDER BY t.created_at DESC, t.id DESC
     LIMIT ${options.limit + 1}
   `.execute(db);
@@ -190,6 +231,24 @@ export async function findTaskPreviewInScope(
   return result.rows[0];
 }
 
+const selectEvaluationStatus = sql`
+  CASE WHEN t.status <> 'completed' THEN NULL
+    WHEN EXISTS (SELECT 1 FROM task_evaluations e WHERE e.task_id = t.id AND e.status = 'done') THEN 'evaluated'
+    WHEN EXISTS (SELECT 1 FROM task_evaluations e WHERE e.task_id = t.id) THEN 'failed'
+    ELSE 'pending' END
+`;
+
+/** The evaluation status of one task (see EvaluationStatus); undefined for a task that does not exist. */
+export async function findEvaluationStatus(
+  db: Kysely<Database>,
+  taskId: string,
+): Promise<EvaluationStatus | null | undefined> {
+  const result = await sql<{ evaluation_status: EvaluationStatus | null }>`
+    SELECT ${selectEvaluationStatus} AS evaluation_status FROM tasks t WHERE t.id = ${taskId}
+  `.execute(db);
+  return result.rows[0]?.evaluation_status;
+}
+
 const selectTaskPreviews = sql`
   SELECT t.id, t.project_id, t.user_id, t.agent_id, a.nickname,
     left(t.command, ${sql.lit(PREVIEW_CHARS)}) AS command, char_length(t.command) AS command_length,
@@ -205,7 +264,8 @@ const selectTaskPreviews = sql`
     left(s.user_feedback, ${sql.lit(PREVIEW_CHARS)}) AS user_feedback,
     char_length(s.user_feedback) AS user_feedback_length,
     s.total_tokens AS score_total_tokens, s.estimated_cost AS score_estimated_cost, s.reward_points,
-    s.score_sources
+    s.score_sources,
+    ${selectEvaluationStatus} AS evaluation_status
   FROM tasks t
   LEFT JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id
   LEFT JOIN agent_performance_scores s ON s.task_id = t.id

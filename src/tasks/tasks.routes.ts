@@ -16,7 +16,7 @@ import {
   nodeInputSchema,
 } from './task-schemas.js';
 import { toTaskPreviewView } from './tasks.js';
-import { listTaskPreviews } from './tasks.queries.js';
+import { findEvaluationStatus, listTaskPreviews } from './tasks.queries.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -92,10 +92,32 @@ export const taskSchema = z
     completed_at: z.string().nullable(),
     nodes: z.array(nodeSchema).optional(),
     score: scoreSchema.nullable().optional(),
+    evaluation_status: z.enum(['pending', 'evaluated', 'failed']).nullable().optional().openapi({
+      description:
+        "A completed task's automatic evaluation: 'evaluated' (an evaluator scored it), 'failed' (every evaluator that ran failed) or 'pending'; null unless completed. The list and the one-task endpoint carry it; live events may leave it out",
+    }),
   })
   .openapi('Task');
 
 const tags = ['Tasks'];
+
+/** The task list's filters (each optional, combined with AND); keyset paging works the same under them. */
+const taskFilterQuery = {
+  agent_id: z.string().min(1).max(100).optional().openapi({ description: "Only this agent's tasks" }),
+  category: z.string().min(1).max(100).optional().openapi({ description: 'Only tasks of this category' }),
+  status: z.enum(['queued', 'running', 'completed', 'failed']).optional(),
+  unrated: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'Only completed tasks the user has not rated' }),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: 'Case-insensitive text found in the command or the result' }),
+};
 const userOnly = z.object(userQuery);
 
 export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
@@ -188,6 +210,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
             description:
               "Only the requesting user's tasks (members and keys see the project's tasks; local mode always lists the user's own)",
           }),
+          ...taskFilterQuery,
         }),
       },
       responses: {
@@ -204,9 +227,25 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
         limit: query.limit,
         after: query.cursor === undefined ? undefined : decodeCursor('tasks', query.cursor),
         mine: query.mine === 'true',
+        filters: {
+          agentId: query.agent_id,
+          category: query.category,
+          status: query.status,
+          unrated: query.unrated === 'true',
+          search: query.q,
+        },
       });
       const page = toPage('tasks', rows, query.limit);
-      return c.json({ tasks: page.rows.map(toTaskPreviewView), next_cursor: page.nextCursor }, 200);
+      return c.json(
+        {
+          tasks: page.rows.map((row) => ({
+            ...toTaskPreviewView(row),
+            evaluation_status: row.evaluation_status,
+          })),
+          next_cursor: page.nextCursor,
+        },
+        200,
+      );
     },
   );
 
@@ -219,7 +258,14 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       request: { params: taskIdParams, query: userOnly },
       responses: { 200: jsonContent(taskSchema, 'The task'), ...errorResponses },
     }),
-    async (c) => c.json(await tracker.getTask(c.get('principal'), c.req.valid('param').task_id), 200),
+    async (c) => {
+      const taskId = c.req.valid('param').task_id;
+      const task = await tracker.getTask(c.get('principal'), taskId);
+      return c.json(
+        { ...task, evaluation_status: (await findEvaluationStatus(ctx.db, taskId)) ?? null },
+        200,
+      );
+    },
   );
 
   app.openapi(
