@@ -12,7 +12,7 @@ import {
   runUsersCommand,
   UsageError,
 } from './identity/identity.cli.js';
-import { startMerit } from './server.js';
+import { type MeritRole, startMerit } from './server.js';
 
 const SEED_TABLES = [
   'agent_performance_scores',
@@ -28,6 +28,8 @@ Usage: npx merit <command> [options]
 
 Commands:
   start              Start Merit: database (embedded unless DATABASE_URL), web UI, API and worker
+                       --role api: the web UI and API only (run workers with \`merit worker\`)
+  worker             Run background jobs only (any number of workers and API processes share a database)
   init-db            Create or update the performance tracking tables (idempotent)
   seed-demo          Fill a realistic demo history (roster, thousands of tasks over weeks)
                        --tasks N (default 5000)  --days N (default 28)  --seed N (default 42)
@@ -43,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
   switch (command) {
     case 'start':
-      return runStart();
+      return runStart(rest);
+    case 'worker':
+      return runProcess('worker');
     case 'init-db':
       return runInitDb();
     case 'seed-demo':
@@ -65,7 +69,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function runStart(): Promise<number> {
+async function runStart(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { role: { type: 'string', default: 'all' } } });
+  if (values.role !== 'all' && values.role !== 'api') {
+    console.error(
+      `merit start: --role must be 'api' or 'all', not '${values.role}' (jobs only: \`merit worker\`)`,
+    );
+    return 2;
+  }
+  return runProcess(values.role);
+}
+
+/** Runs one Merit process of the given role until SIGINT/SIGTERM. */
+async function runProcess(role: MeritRole): Promise<number> {
   const config = loadConfig();
   // graphile-worker 0.16 leaves a `.finally()` of its cron promise unhandled, so a cron tick that fails
   // on a lost connection would end the process; src/worker.ts starts a new runner instead. Any other
@@ -76,14 +92,18 @@ async function runStart(): Promise<number> {
       `[merit] background work failed on a database error, recovering: ${reason instanceof Error ? reason.message : String(reason)}`,
     );
   });
-  console.log('Starting Merit...');
-  const merit = await startMerit(config, (message) => console.log(`  ${message}`));
+  console.log(role === 'worker' ? 'Starting a Merit worker...' : 'Starting Merit...');
+  const merit = await startMerit(config, (message) => console.log(`  ${message}`), { role });
   console.log(`  Database: ${merit.database.label} (${merit.database.kind})`);
   console.log(
     `  LLM: ${config.llm ? `${config.llm.kind} ${config.llm.model}` : 'none configured: simulated agents and offline evaluators'}`,
   );
-  console.log(`  Worker: ${config.runWorker ? 'running' : 'off'}`);
-  console.log(`\nMerit is running at ${merit.url}  (API docs: ${merit.url}/api/docs)  Press Ctrl+C to stop.`);
+  console.log(`  Worker: ${merit.runsJobs ? 'running' : 'off'}`);
+  console.log(
+    merit.url === undefined
+      ? '\nThe Merit worker is running (jobs only, no HTTP).  Press Ctrl+C to stop.'
+      : `\nMerit is running at ${merit.url}  (API docs: ${merit.url}/api/docs)  Press Ctrl+C to stop.`,
+  );
   return new Promise<number>((resolve) => {
     let deadline: NodeJS.Timeout | undefined;
     const shutdown = (signal: string) => {

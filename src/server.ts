@@ -10,6 +10,7 @@ import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstr
 import { type EmbeddedServerWatchdog, watchEmbeddedServer } from './db/embedded-server.js';
 import { planEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import { EventBus } from './events/event-bus.js';
+import { EventRelay } from './events/event-relay.js';
 import { createApp, type MeritApp } from './http/app.js';
 import { registerEventRoutes } from './http/events.routes.js';
 import { isLoopbackAddress, isWildcardAddress } from './http/host-guard.js';
@@ -65,6 +66,12 @@ export function createServices(
         ),
     },
   });
+  // Whichever process changed categories or agents, every process drops what it cached of them.
+  events.subscribe((event) => {
+    if (event.type !== 'categories' && event.type !== 'agents') return;
+    tracker.invalidateCaches();
+    if (event.type === 'categories') classifier.invalidate();
+  });
   const ctx: AppContext = {
     config,
     db: database.handle.db,
@@ -103,22 +110,38 @@ function serveWebApp(app: MeritApp): void {
   });
 }
 
+/** What a process runs: `all` (API + worker, `merit start`), `api` (HTTP only), `worker` (jobs only). */
+export type MeritRole = 'all' | 'api' | 'worker';
+
 export interface RunningMerit {
-  readonly url: string;
+  /** The HTTP address; undefined for a worker-only process. */
+  readonly url: string | undefined;
+  readonly role: MeritRole;
   readonly services: MeritServices;
   readonly database: OpenedDatabase;
+  /** Whether this process runs background jobs. */
+  readonly runsJobs: boolean;
   /** What a stop in progress waits for (for the line printed when it overruns its deadline). */
   readonly stopStep: string | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts everything: database (embedded unless DATABASE_URL), migrations, worker, HTTP server. */
+/**
+ * Starts one Merit process: database (embedded unless DATABASE_URL), migrations, the live events relay
+ * (LISTEN), then by role the worker and/or the HTTP server. Any number of processes of each role may
+ * share one database: their events cross through PostgreSQL, their jobs through graphile-worker.
+ */
 export async function startMerit(
   config: Config,
   log: (message: string) => void = console.log,
+  options: { role?: MeritRole } = {},
 ): Promise<RunningMerit> {
+  const role = options.role ?? 'all';
+  const serveHttp = role !== 'worker';
+  // `merit worker` always runs jobs; `merit start` runs them unless MERIT_WORKER=false.
+  const runsJobs = role === 'worker' || (role === 'all' && config.runWorker);
   // Local mode trusts whoever names a user_id: it is only for this machine.
-  if (config.auth.mode === 'local' && !isLoopbackAddress(config.host)) {
+  if (serveHttp && config.auth.mode === 'local' && !isLoopbackAddress(config.host)) {
     throw new Error(
       `MERIT_AUTH=local would let anyone who can reach ${config.host} act as any user: local mode only binds to loopback (127.0.0.1, ::1, localhost). Unset MERIT_AUTH (required is the default off loopback) or bind to 127.0.0.1.`,
     );
@@ -127,6 +150,7 @@ export async function startMerit(
   let worker: WorkerHandle | undefined;
   let server: Server | undefined;
   let watchdog: EmbeddedServerWatchdog | undefined;
+  let relay: EventRelay | undefined;
   try {
     const report = await prepareDatabase(database.handle);
     for (const line of report.repaired) log(`Repaired: ${line}`);
@@ -134,30 +158,40 @@ export async function startMerit(
     // A server killed (kill -9, OOM) while Merit runs is started again; the pool reconnects by itself.
     watchdog = database.embedded ? watchEmbeddedServer(database.embedded, { log }) : undefined;
     const services = createServices(config, database);
-    if (config.runWorker) worker = await startWorker(config, database.handle, services.ctx);
-    const { server: httpServer, port } = await listen(services.app, config);
-    server = httpServer;
-    const url = `http://${formatHost(isWildcardAddress(config.host) ? '127.0.0.1' : config.host)}:${port}`;
-    if (!isLoopbackAddress(config.host)) {
-      const where = isWildcardAddress(config.host) ? 'every network interface' : config.host;
-      log(`Listening on ${formatHost(config.host)}:${port} (${where}): reachable from other machines.`);
-    }
-    log(
-      config.auth.mode === 'local'
-        ? 'Authentication: local mode (?user_id=, one project, no sign-in; this machine only).'
-        : 'Authentication: required (sign in, or an API key as Authorization: Bearer).',
-    );
-    if (config.auth.mode === 'required' && (await countOwners(services.ctx.db)) === 0) {
+    // Listening before serving or running jobs: no event of another process is missed from here on.
+    relay = new EventRelay(database.handle, services.ctx.events, services.ctx.log);
+    await relay.start();
+    if (runsJobs) worker = await startWorker(config, database.handle, services.ctx);
+    let url: string | undefined;
+    if (serveHttp) {
+      const { server: httpServer, port } = await listen(services.app, config);
+      server = httpServer;
+      url = `http://${formatHost(isWildcardAddress(config.host) ? '127.0.0.1' : config.host)}:${port}`;
+      if (!isLoopbackAddress(config.host)) {
+        const where = isWildcardAddress(config.host) ? 'every network interface' : config.host;
+        log(`Listening on ${formatHost(config.host)}:${port} (${where}): reachable from other machines.`);
+      }
       log(
-        'No account yet: create the first owner with `npx merit users create --email you@example.com --owner` (it asks for the password).',
+        config.auth.mode === 'local'
+          ? 'Authentication: local mode (?user_id=, one project, no sign-in; this machine only).'
+          : 'Authentication: required (sign in, or an API key as Authorization: Bearer).',
       );
+      if (config.auth.mode === 'required' && (await countOwners(services.ctx.db)) === 0) {
+        log(
+          'No account yet: create the first owner with `npx merit users create --email you@example.com --owner` (it asks for the password).',
+        );
+      }
     }
+    const httpServer = server;
+    const startedRelay = relay;
     let stopping: Promise<void> | undefined;
     let stopStep: string | undefined;
     return {
       url,
+      role,
       services,
       database,
+      runsJobs,
       get stopStep() {
         return stopStep;
       },
@@ -165,13 +199,17 @@ export async function startMerit(
         stopping ??= (async () => {
           stopStep = 'the embedded server watchdog';
           await watchdog?.stop();
-          stopStep = 'open HTTP connections';
-          await new Promise<void>((resolve) => {
-            httpServer.close(() => resolve());
-            httpServer.closeAllConnections();
-          });
+          if (httpServer) {
+            stopStep = 'open HTTP connections';
+            await new Promise<void>((resolve) => {
+              httpServer.close(() => resolve());
+              httpServer.closeAllConnections();
+            });
+          }
           stopStep = 'background jobs in progress';
           await worker?.stop();
+          stopStep = 'the live events connection';
+          await startedRelay.stop();
           stopStep = 'database connections still in use';
           await database.close({ stopReusedServer: true });
           stopStep = undefined;
@@ -183,6 +221,7 @@ export async function startMerit(
     await watchdog?.stop().catch(() => {});
     server?.close();
     await worker?.stop().catch(() => {});
+    await relay?.stop().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -8,7 +8,6 @@ import { errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import { recordAudit } from '../identity/audit.js';
 import { auditActor } from '../identity/principal.js';
-import { getCategoryClassifier } from '../routing/classification.service.js';
 import { agentIdSchema, categorySchema } from '../tasks/task-schemas.js';
 import {
   findCategoryTemplate,
@@ -123,9 +122,9 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
       throw new ValidationError('recommended_agents', `no agent with id '${missing.join("', '")}'`);
   }
 
-  function refreshCaches(): void {
-    ctx.tracker.invalidateCaches();
-    getCategoryClassifier(db).invalidate();
+  // Every process (this one at once, the others through PostgreSQL) drops its cached templates and classifier.
+  function refreshCaches(projectId: string): void {
+    ctx.events.publish({ type: 'categories', projectId });
   }
 
   app.openapi(
@@ -186,7 +185,7 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
         });
         return inserted;
       });
-      refreshCaches();
+      refreshCaches(row.project_id);
       return c.json(toTemplateView(row), 201);
     },
   );
@@ -240,7 +239,7 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
         });
         return updated;
       });
-      refreshCaches();
+      refreshCaches(row.project_id);
       return c.json(toTemplateView(row), 200);
     },
   );

@@ -1,19 +1,47 @@
-/** In-process fan-out of live events (task changes, leaderboard changes) to subscribers and SSE streams. */
+/**
+ * A change other parts of Merit react to (SSE streams, caches). Ids only, never rows: it crosses
+ * processes as a PostgreSQL notification (see event-relay.ts), whose payload is capped at 8000 bytes.
+ */
 export type LiveEvent =
   | { type: 'task'; projectId: string; userId: string; taskId: string }
   /** `projectId` null: every project's statistics may have changed (the scheduled recompute). */
-  | { type: 'leaderboard'; projectId: string | null; agentIds: string[] };
+  | { type: 'leaderboard'; projectId: string | null; agentIds: string[] }
+  /** A project's categories (templates) changed: cached templates and trained classifiers are stale. Null: every project's. */
+  | { type: 'categories'; projectId: string | null }
+  /** A project's agents changed (added, renamed, deactivated). Null: every project's. */
+  | { type: 'agents'; projectId: string | null };
 
+/**
+ * Fan-out of live events to this process's subscribers. With a relay attached (EventRelay, started by
+ * every Merit process), whatever is published here also reaches every other process on the database,
+ * and their events arrive through `deliver`.
+ */
 export class EventBus {
   private readonly listeners = new Set<(event: LiveEvent) => void>();
+  private relay: ((event: LiveEvent) => void) | undefined;
 
   subscribe(listener: (event: LiveEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** Announces a committed change: to this process's subscribers now, and to the other processes. */
   publish(event: LiveEvent): void {
+    this.deliver(event);
+    this.relay?.(event);
+  }
+
+  /** Hands an event to this process's subscribers only (an event another process published). */
+  deliver(event: LiveEvent): void {
     for (const listener of this.listeners) listener(event);
+  }
+
+  /** Sends every event published from now on to `relay` too; returns the detach function. */
+  attachRelay(relay: (event: LiveEvent) => void): () => void {
+    this.relay = relay;
+    return () => {
+      if (this.relay === relay) this.relay = undefined;
+    };
   }
 
   get size(): number {
@@ -158,6 +186,7 @@ export class LiveStreams {
   }
 
   private dispatch(event: LiveEvent): void {
+    if (event.type === 'categories' || event.type === 'agents') return;
     if (event.type === 'leaderboard') {
       const message: StreamMessage = {
         event: 'leaderboard',

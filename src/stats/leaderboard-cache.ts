@@ -1,10 +1,12 @@
 import type { EventBus } from '../events/event-bus.js';
 
 /**
- * Leaderboard answers kept in memory until statistics change. Every write in this process that changes
- * statistics (completions, failures, ratings, evaluations, reviews, the recompute) publishes a
- * `leaderboard` event, which empties the cache at once, so an acknowledged write is always seen. A
- * short time-to-live bounds how long writes made by other processes (another Merit, psql) stay unseen.
+ * Leaderboard answers kept in memory until statistics change. Every write that changes statistics
+ * (completions, failures, ratings, evaluations, reviews, the recompute) publishes a `leaderboard` event,
+ * which empties the cache at once: in the writing process before the write is acknowledged, in every
+ * other Merit process when the event arrives through PostgreSQL (EventRelay, milliseconds later). The
+ * short time-to-live only bounds what no event announces (a write made with psql, a notification lost
+ * while a LISTEN connection was down before its reconnect invalidated everything).
  */
 export class LeaderboardCache<T> {
   private readonly entries = new Map<string, { value: T; storedAt: number }>();

@@ -4,9 +4,10 @@ import { buildPriorBaseline, type EfficiencyBaseline, fitBaseline } from './effi
 import { findAgentNicknames, findRecentLogWork, findTemplates } from './tasks.queries.js';
 
 /**
- * How long a project's cached categories, agents and efficiency baselines are used. The caches belong
- * to this process: `clear` empties them here only, so another process (the worker, a second server)
- * sees a change when its copy expires, at most this long after (cross-process invalidation is issue 12).
+ * How long a project's cached categories, agents and efficiency baselines are used at most. A change
+ * of categories or agents empties them at once in every process (a `categories`/`agents` live event,
+ * relayed through PostgreSQL, calls `clear`); the time-to-live bounds what no event announces (a
+ * baseline drifting as tasks arrive, a row edited with psql).
  */
 export const CACHE_TTL_MS = 60_000;
 /** Recent tasks of a category that its efficiency baseline is fitted on. */
@@ -83,7 +84,7 @@ export class ProjectCaches {
     this.agentCache.delete(projectId);
   }
 
-  /** Forgets everything, in this process only (see CACHE_TTL_MS). */
+  /** Forgets everything (on a `categories` or `agents` event, whichever process published it). */
   clear(): void {
     this.templateCache.clear();
     this.agentCache.clear();

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { WORKER_ALIVE_LOCK } from '../../src/db/worker-locks.queries.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort, type MeritProcess, runMerit, waitForHealth } from '../support/process.js';
 
 const USER = '00000000-0000-0000-0000-000000000001';
-const WORKER_LEADER_LOCK = 0x4d524954;
 const FAST = { MERIT_SIMULATION_SPEED: '1000000', MERIT_WORKER_CONCURRENCY: '4' };
 
 /** Creates and completes tasks from a few concurrent clients until stopped, keeping what was acknowledged. */
@@ -80,12 +80,13 @@ function terminateBackends(admin: pg.Client, name: string): Promise<pg.QueryResu
   );
 }
 
-async function leaderLockHeld(database: TestDatabase): Promise<boolean> {
+/** Whether the worker's alive locks (one per graphile-worker worker, worker-liveness.ts) are held. */
+async function aliveLocksHeld(database: TestDatabase): Promise<boolean> {
   const { rows } = await database.pool.query<{ held: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
                     WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()
-                      AND l.objid = $1) AS held`,
-    [WORKER_LEADER_LOCK],
+                      AND l.classid::bigint = $1 AND l.objsubid = 2) AS held`,
+    [WORKER_ALIVE_LOCK],
   );
   return rows[0]?.held === true;
 }
@@ -148,7 +149,7 @@ describe('Merit on DATABASE_URL when its connections are cut', () => {
     merit = runMerit(['start'], { DATABASE_URL: database.url, PORT: String(await freePort()), ...FAST });
     printOutputOnFailure(merit);
     [, url = ''] = await merit.waitFor(/Merit is running at (http:\/\/\S+)/);
-    await poll(async () => ((await leaderLockHeld(database)) ? true : undefined), 'leader lock at start');
+    await poll(async () => ((await aliveLocksHeld(database)) ? true : undefined), 'alive locks at start');
 
     const load = startLightLoad(url);
     await poll(async () => (load.completed.length >= 10 ? true : undefined), 'some completed tasks');
@@ -174,7 +175,7 @@ describe('Merit on DATABASE_URL when its connections are cut', () => {
     expect(rows.length).toBe(load.created.length);
     const completed = new Set(rows.filter((row) => row.status === 'completed').map((row) => row.id));
     expect(load.completed.filter((id) => !completed.has(id))).toEqual([]);
-    await poll(async () => ((await leaderLockHeld(database)) ? true : undefined), 'leader lock re-claimed');
+    await poll(async () => ((await aliveLocksHeld(database)) ? true : undefined), 'alive locks re-taken');
     await expectJobsToRun(url, database);
     console.log(
       `[db-faults] terminated ${terminated} backends in 3 rounds under load; health 200 again ${recoveredMs} ms after the last; ` +
@@ -204,7 +205,7 @@ describe('Merit on DATABASE_URL when its connections are cut', () => {
       },
       error: { code: 'service_unavailable' },
     });
-    // Long enough for every reconnect loop (leader lock, graphile-worker's LISTEN) to back off a few times.
+    // Long enough for every reconnect loop (alive locks, live events, graphile-worker's LISTEN) to back off a few times.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect((await waitForHealth(url, 503)).status).toBe(503);
 
@@ -215,12 +216,12 @@ describe('Merit on DATABASE_URL when its connections are cut', () => {
     await waitForHealth(url, 200);
     const healthyMs = Date.now() - back;
     expect((await postTask(url, 'after the outage')).status).toBe(201);
-    await poll(async () => ((await leaderLockHeld(database)) ? true : undefined), 'leader lock re-claimed');
-    const leaderMs = Date.now() - back;
+    await poll(async () => ((await aliveLocksHeld(database)) ? true : undefined), 'alive locks re-taken');
+    const aliveMs = Date.now() - back;
     await expectJobsToRun(url, database);
     expect(merit?.child.exitCode).toBeNull();
     console.log(
-      `[db-faults] connections refused for 3 s: health 200 ${healthyMs} ms after the database accepted connections again, leader lock after ${leaderMs} ms`,
+      `[db-faults] connections refused for 3 s: health 200 ${healthyMs} ms after the database accepted connections again, alive locks after ${aliveMs} ms`,
     );
   }, 120_000);
 });
