@@ -12,6 +12,7 @@ import { isRetryableTransactionError } from '../db/transaction.js';
 import { type ErrorCode, MeritError, ValidationError } from '../errors.js';
 import { registerCalibrationRoutes } from '../evaluation/calibration.routes.js';
 import { registerEvaluationRoutes } from '../evaluation/evaluation.routes.js';
+import { registerExportRoutes } from '../export/export.routes.js';
 import { registerFeedbackRoutes } from '../feedback/feedback.routes.js';
 import { registerAuditRoutes } from '../identity/audit.routes.js';
 import { registerAuthRoutes } from '../identity/auth.routes.js';
@@ -21,7 +22,9 @@ import { registerMemberRoutes } from '../identity/members.routes.js';
 import type { RouteRule } from '../identity/permissions.js';
 import { registerProjectRoutes } from '../identity/project.routes.js';
 import { RateLimitedError } from '../identity/rate-limits.js';
+import { registerPriceRoutes } from '../prices/prices.routes.js';
 import { registerRoutingRoutes } from '../routing/routing.routes.js';
+import { registerStatusRoutes } from '../status/status.routes.js';
 import { registerTaskRoutes } from '../tasks/tasks.routes.js';
 import type { AppEnv } from './app-env.js';
 import { registerDocsRoutes } from './docs.routes.js';
@@ -102,6 +105,9 @@ export function createApp(
   registerMemberRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerProjectRoutes(app, ctx);
+  registerStatusRoutes(app, ctx);
+  registerExportRoutes(app, ctx);
+  registerPriceRoutes(app, ctx);
   options.registerExtra?.(app);
 
   app.notFound((c) =>

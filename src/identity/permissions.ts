@@ -58,6 +58,11 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'PUT /api/members/{account_id}': 'admin',
   'GET /api/audit': 'admin',
   'GET /api/project': 'read',
+  'GET /api/status': 'read',
+  'GET /api/export/leaderboard': 'read',
+  'GET /api/export/tasks': 'read',
+  'GET /api/export/routing-decisions': 'read',
+  'GET /api/prices': 'read',
   'PATCH /api/project': 'admin',
 };
 

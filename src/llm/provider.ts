@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { LlmSettings } from '../config.js';
 import { LlmError } from '../errors.js';
+import { trackLlmCall } from '../status/llm-health.js';
 import {
   addSpend,
   anthropicUsageSchema,
@@ -170,7 +171,13 @@ export function createLlmProvider(settings: LlmProviderSettings): LlmProvider {
   return {
     name: settings.kind,
     model: settings.model,
-    complete: (req) => completeWithRetries(resolved, req, () => send(resolved, req)),
+    // The status page shows each model's last outcome (src/status/llm-health.ts).
+    complete: (req) =>
+      trackLlmCall(
+        settings.model,
+        req.signal,
+        completeWithRetries(resolved, req, () => send(resolved, req)),
+      ),
   };
 }
 

@@ -163,6 +163,20 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
   }),
   'GET /api/audit': () => ({ params: {}, query: {} }),
   'GET /api/project': () => ({ params: {}, query: {} }),
+  'GET /api/status': () => ({ params: {}, query: {} }),
+  'GET /api/export/leaderboard': () => ({
+    params: {},
+    query: { format: 'csv', category: 'research', since: '2026-01-01' },
+  }),
+  'GET /api/export/tasks': () => ({
+    params: {},
+    query: { format: 'json', agent_id: 'agent_a', category: 'research', status: 'completed' },
+  }),
+  'GET /api/export/routing-decisions': () => ({
+    params: {},
+    query: { format: 'csv', agent_id: 'agent_a', until: '2030-01-01T00:00:00Z' },
+  }),
+  'GET /api/prices': () => ({ params: {}, query: {} }),
   'PATCH /api/project': () => ({
     params: {},
     query: {},

@@ -1,0 +1,101 @@
+import type { Ranking } from '../stats/leaderboard.js';
+import type { DecisionExportRow, TaskExportRow } from './export.queries.js';
+import type { CellValue, ExportColumn } from './export-format.js';
+
+function column<T>(name: string, value: (row: T) => CellValue): ExportColumn<T> {
+  return { name, value };
+}
+
+/** One row per agent, in rank order: the leaderboard's figures over the chosen range. */
+export const LEADERBOARD_COLUMNS: readonly ExportColumn<Ranking>[] = [
+  column('rank', (r: Ranking) => r.rank),
+  column('provisional', (r: Ranking) => r.provisional),
+  column('agent_id', (r: Ranking) => r.agent_id),
+  column('nickname', (r: Ranking) => r.nickname),
+  column('score_estimate', (r: Ranking) => r.score_estimate),
+  column('score_lower', (r: Ranking) => r.score_lower),
+  column('score_upper', (r: Ranking) => r.score_upper),
+  column('avg_overall_score', (r: Ranking) => r.avg_overall_score),
+  column('scored_tasks', (r: Ranking) => r.scored_tasks),
+  column('not_evaluated_tasks', (r: Ranking) => r.not_evaluated_tasks),
+  column('total_tasks', (r: Ranking) => r.total_tasks),
+  column('successful_tasks', (r: Ranking) => r.successful_tasks),
+  column('failed_tasks', (r: Ranking) => r.failed_tasks),
+  column('success_rate', (r: Ranking) => r.success_rate),
+  column('avg_user_rating', (r: Ranking) => r.avg_user_rating),
+  column('rating_estimate', (r: Ranking) => r.rating_estimate),
+  column('rating_lower', (r: Ranking) => r.rating_lower),
+  column('rating_upper', (r: Ranking) => r.rating_upper),
+  column('rated_tasks', (r: Ranking) => r.rated_tasks),
+  column('total_cost_usd', (r: Ranking) => r.total_cost),
+  column('avg_cost_per_task_usd', (r: Ranking) => r.avg_cost_per_task),
+  column('priced_tasks', (r: Ranking) => r.priced_tasks),
+  column('unpriced_tasks', (r: Ranking) => r.unpriced_tasks),
+  column('cost_efficiency_score', (r: Ranking) => r.cost_efficiency_score),
+  column('total_tokens', (r: Ranking) => r.total_tokens),
+  column('unmetered_tasks', (r: Ranking) => r.unmetered_tasks),
+  column('avg_duration_ms', (r: Ranking) => r.avg_duration_ms),
+  column('days_active', (r: Ranking) => r.days_active),
+  column('reward_points', (r: Ranking) => r.reward_points),
+];
+
+/** One row per task: what was asked, who did it, what it cost, and its scores and rating. */
+export const TASK_COLUMNS: readonly ExportColumn<TaskExportRow>[] = [
+  column('task_id', (t: TaskExportRow) => t.id),
+  column('created_at', (t: TaskExportRow) => t.created_at),
+  column('started_at', (t: TaskExportRow) => t.started_at),
+  column('completed_at', (t: TaskExportRow) => t.completed_at),
+  column('user_id', (t: TaskExportRow) => t.user_id),
+  column('agent_id', (t: TaskExportRow) => t.agent_id),
+  column('agent_nickname', (t: TaskExportRow) => t.nickname),
+  column('command', (t: TaskExportRow) => t.command),
+  column('category', (t: TaskExportRow) => t.objective_category),
+  column('category_source', (t: TaskExportRow) => t.category_source),
+  column('status', (t: TaskExportRow) => t.status),
+  column('failure_reason', (t: TaskExportRow) => t.failure_reason),
+  column('model', (t: TaskExportRow) => t.model),
+  column('simulated', (t: TaskExportRow) => t.simulated),
+  column('source', (t: TaskExportRow) => t.source),
+  column('prompt_tokens', (t: TaskExportRow) => t.prompt_tokens),
+  column('completion_tokens', (t: TaskExportRow) => t.completion_tokens),
+  column('total_tokens', (t: TaskExportRow) => t.total_tokens),
+  column('estimated_cost_usd', (t: TaskExportRow) => t.estimated_cost),
+  column('duration_ms', (t: TaskExportRow) => t.duration_ms),
+  column('overall_score', (t: TaskExportRow) => t.overall_score),
+  column('accuracy_score', (t: TaskExportRow) => t.accuracy_score),
+  column('relevance_score', (t: TaskExportRow) => t.relevance_score),
+  column('completeness_score', (t: TaskExportRow) => t.completeness_score),
+  column('efficiency_score', (t: TaskExportRow) => t.efficiency_score),
+  column('peer_score', (t: TaskExportRow) => t.peer_score),
+  column('user_rating', (t: TaskExportRow) => t.user_rating),
+  column('user_feedback', (t: TaskExportRow) => t.user_feedback),
+  column('rated_at', (t: TaskExportRow) => t.rated_at),
+  column('reward_points', (t: TaskExportRow) => t.reward_points),
+];
+
+/** One row per routing decision: the command, the agent chosen and why, and how its task turned out. */
+export const ROUTING_DECISION_COLUMNS: readonly ExportColumn<DecisionExportRow>[] = [
+  column('decision_id', (d: DecisionExportRow) => d.id),
+  column('created_at', (d: DecisionExportRow) => d.created_at),
+  column('user_id', (d: DecisionExportRow) => d.user_id),
+  column('task_id', (d: DecisionExportRow) => d.task_id),
+  column('command', (d: DecisionExportRow) => d.command),
+  column('category', (d: DecisionExportRow) => d.category),
+  column('category_confidence', (d: DecisionExportRow) => d.confidence),
+  column('category_source', (d: DecisionExportRow) => d.category_source),
+  column('chosen_agent_id', (d: DecisionExportRow) => d.chosen_agent_id),
+  column('chosen_agent_nickname', (d: DecisionExportRow) => d.nickname),
+  column('reason', (d: DecisionExportRow) => d.reason),
+  column('expected_score', (d: DecisionExportRow) => d.expected_score),
+  column('interval_lower', (d: DecisionExportRow) => d.interval_lower),
+  column('interval_upper', (d: DecisionExportRow) => d.interval_upper),
+  column('sampled_score', (d: DecisionExportRow) => d.sampled_score),
+  column('observations', (d: DecisionExportRow) => d.observations),
+  column('best_agent_id', (d: DecisionExportRow) => d.best_agent_id),
+  column('explanation', (d: DecisionExportRow) => d.explanation),
+  column('task_status', (d: DecisionExportRow) => d.task_status),
+  column('overall_score', (d: DecisionExportRow) => d.overall_score),
+  column('user_rating', (d: DecisionExportRow) => d.user_rating),
+  column('judge_score', (d: DecisionExportRow) => d.judge_score),
+  column('peer_score', (d: DecisionExportRow) => d.peer_score),
+];

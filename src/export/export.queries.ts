@@ -1,0 +1,205 @@
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Database, RoutingReason, TaskStatus } from '../db/database.js';
+import type { Scope } from '../identity/scope.js';
+import { CURSOR_AT_FORMAT, type PagePosition } from '../lib/paging.js';
+import type { StatsInput } from '../stats/leaderboard.js';
+
+/** The filters every export takes: a time range on the rows' created_at (tasks: completed_at for stats). */
+export interface ExportRange {
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
+export interface TaskExportFilter extends ExportRange {
+  agentId?: string | undefined;
+  category?: string | undefined;
+  status?: TaskStatus | undefined;
+  /** Only the requesting user's tasks (local mode always is). */
+  mine?: boolean | undefined;
+}
+
+export interface TaskExportRow {
+  id: string;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  user_id: string;
+  agent_id: string;
+  nickname: string | null;
+  command: string;
+  objective_category: string;
+  category_source: string;
+  status: TaskStatus;
+  failure_reason: string | null;
+  model: string | null;
+  simulated: boolean;
+  source: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  estimated_cost: number | null;
+  duration_ms: number | null;
+  overall_score: number | null;
+  accuracy_score: number | null;
+  relevance_score: number | null;
+  completeness_score: number | null;
+  efficiency_score: number | null;
+  peer_score: number | null;
+  user_rating: number | null;
+  user_feedback: string | null;
+  rated_at: Date | null;
+  reward_points: number | null;
+  cursor_at: string;
+}
+
+function rangeOn(column: RawBuilder<unknown>, range: ExportRange): RawBuilder<unknown> {
+  const since = range.since ? sql`AND ${column} >= ${range.since}` : sql``;
+  const until = range.until ? sql`AND ${column} < ${range.until}` : sql``;
+  return sql`${since} ${until}`;
+}
+
+function after(position: PagePosition | undefined, alias: string): RawBuilder<unknown> {
+  if (!position) return sql``;
+  const table = sql.raw(alias);
+  return sql`AND (${table}.created_at, ${table}.id) < (${position.at}::timestamp AT TIME ZONE 'UTC', ${position.id}::uuid)`;
+}
+
+/**
+ * One page of the scope's tasks with their score row, newest first, keyset on `(created_at, id)`: an
+ * export reads page after page, so memory stays bounded whatever the history's size.
+ */
+export async function findTaskExportPage(
+  db: Kysely<Database>,
+  scope: Scope,
+  filter: TaskExportFilter,
+  page: { limit: number; after?: PagePosition | undefined },
+): Promise<TaskExportRow[]> {
+  const mine = scope.ownTasksOnly || filter.mine ? sql`AND t.user_id = ${scope.userId}` : sql``;
+  const agent = filter.agentId ? sql`AND t.agent_id = ${filter.agentId}` : sql``;
+  const category = filter.category ? sql`AND t.objective_category = ${filter.category}` : sql``;
+  const status = filter.status ? sql`AND t.status = ${filter.status}` : sql``;
+  const result = await sql<TaskExportRow>`
+    SELECT t.id, t.created_at, t.started_at, t.completed_at, t.user_id, t.agent_id, a.nickname, t.command,
+      t.objective_category, t.category_source, t.status,
+      CASE WHEN t.status = 'failed' THEN coalesce(t.failure_reason, 'error') END AS failure_reason,
+      t.model, t.simulated, t.source, t.prompt_tokens, t.completion_tokens, t.total_tokens,
+      t.estimated_cost, t.duration_ms, s.overall_score, s.accuracy_score, s.relevance_score,
+      s.completeness_score, s.efficiency_score, s.peer_score, s.user_rating, s.user_feedback, s.rated_at,
+      s.reward_points,
+      to_char(t.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)}) AS cursor_at
+    FROM tasks t
+    LEFT JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id
+    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+    WHERE t.project_id = ${scope.projectId} ${mine} ${agent} ${category} ${status}
+      ${rangeOn(sql`t.created_at`, filter)} ${after(page.after, 't')}
+    ORDER BY t.created_at DESC, t.id DESC
+    LIMIT ${page.limit}
+  `.execute(db);
+  return result.rows;
+}
+
+export interface DecisionExportFilter extends ExportRange {
+  agentId?: string | undefined;
+  category?: string | undefined;
+}
+
+export interface DecisionExportRow {
+  id: string;
+  created_at: Date;
+  user_id: string;
+  task_id: string | null;
+  command: string;
+  category: string;
+  confidence: number | null;
+  category_source: string;
+  chosen_agent_id: string;
+  nickname: string | null;
+  reason: RoutingReason;
+  expected_score: number;
+  interval_lower: number;
+  interval_upper: number;
+  sampled_score: number | null;
+  observations: number;
+  best_agent_id: string | null;
+  explanation: string;
+  task_status: TaskStatus | null;
+  overall_score: number | null;
+  user_rating: number | null;
+  judge_score: number | null;
+  peer_score: number | null;
+  cursor_at: string;
+}
+
+/** One page of the scope's routing decisions with their task's outcome, newest first (keyset). */
+export async function findDecisionExportPage(
+  db: Kysely<Database>,
+  scope: Scope,
+  filter: DecisionExportFilter,
+  page: { limit: number; after?: PagePosition | undefined },
+): Promise<DecisionExportRow[]> {
+  const mine = scope.ownTasksOnly ? sql`AND d.user_id = ${scope.userId}` : sql``;
+  const agent = filter.agentId ? sql`AND d.chosen_agent_id = ${filter.agentId}` : sql``;
+  const category = filter.category ? sql`AND d.category = ${filter.category}` : sql``;
+  const result = await sql<DecisionExportRow>`
+    SELECT d.id, d.created_at, d.user_id, d.task_id, d.command, d.category, d.confidence, d.category_source,
+      d.chosen_agent_id, a.nickname, d.reason, d.expected_score, d.interval_lower, d.interval_upper,
+      d.sampled_score, d.observations, d.best_agent_id, d.explanation, o.task_status, o.overall_score,
+      o.user_rating, o.judge_score::float8 AS judge_score, o.peer_score,
+      to_char(d.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)}) AS cursor_at
+    FROM routing_decisions d
+    JOIN routing_decision_outcomes o ON o.decision_id = d.id
+    LEFT JOIN agents a ON a.project_id = d.project_id AND a.agent_id = d.chosen_agent_id
+    WHERE d.project_id = ${scope.projectId} ${mine} ${agent} ${category}
+      ${rangeOn(sql`d.created_at`, filter)} ${after(page.after, 'd')}
+    ORDER BY d.created_at DESC, d.id DESC
+    LIMIT ${page.limit}
+  `.execute(db);
+  return result.rows;
+}
+
+/**
+ * Each active agent's statistics over the project's tasks finished in the range (one category or all),
+ * summed from the task and score rows the way the scheduled statistics rebuild sums them.
+ */
+export async function findLeaderboardInputs(
+  db: Kysely<Database>,
+  projectId: string,
+  filter: ExportRange & { category?: string | undefined },
+): Promise<StatsInput[]> {
+  const category = filter.category ? sql`AND t.objective_category = ${filter.category}` : sql``;
+  const result = await sql<StatsInput & { r1: number; r2: number; r3: number; r4: number; r5: number }>`
+    SELECT t.agent_id, a.nickname,
+      count(*)::int AS total_tasks,
+      count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
+      count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
+      count(s.overall_score)::int AS scored_tasks,
+      coalesce(sum(s.overall_score), 0)::float8 AS sum_overall_score,
+      count(s.user_rating)::int AS rated_tasks,
+      coalesce(sum(s.user_rating), 0)::float8 AS sum_user_rating,
+      count(*) FILTER (WHERE s.user_rating = 1)::int AS r1,
+      count(*) FILTER (WHERE s.user_rating = 2)::int AS r2,
+      count(*) FILTER (WHERE s.user_rating = 3)::int AS r3,
+      count(*) FILTER (WHERE s.user_rating = 4)::int AS r4,
+      count(*) FILTER (WHERE s.user_rating = 5)::int AS r5,
+      coalesce(sum(t.total_tokens), 0)::float8 AS total_tokens,
+      coalesce(sum(t.estimated_cost), 0)::float8 AS total_cost,
+      count(t.estimated_cost)::int AS priced_tasks,
+      count(t.total_tokens)::int AS metered_tasks,
+      coalesce(sum(t.duration_ms), 0)::float8 AS total_duration_ms,
+      coalesce(sum(s.reward_points), 0)::int AS reward_points,
+      min(t.completed_at) AS first_task_at,
+      max(t.completed_at) AS last_task_at
+    FROM tasks t
+    JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id AND a.active
+    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+    WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') ${category}
+      ${rangeOn(sql`t.completed_at`, filter)}
+    GROUP BY t.agent_id, a.nickname
+  `.execute(db);
+  return result.rows.map(({ r1, r2, r3, r4, r5, ...row }) => ({
+    ...row,
+    ratings: [r1, r2, r3, r4, r5],
+    avg_overall_score: null,
+    avg_user_rating: null,
+  }));
+}
