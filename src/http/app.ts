@@ -27,9 +27,11 @@ import { registerRoutingRoutes } from '../routing/routing.routes.js';
 import { registerStatusRoutes } from '../status/status.routes.js';
 import { registerTaskRoutes } from '../tasks/tasks.routes.js';
 import type { AppEnv } from './app-env.js';
+import { corsForKeyRoutes } from './cors.js';
 import { registerDocsRoutes } from './docs.routes.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { hostGuard } from './host-guard.js';
+import { registerWidgetRoutes } from './widget.routes.js';
 
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   validation_failed: 400,
@@ -77,6 +79,8 @@ export function createApp(
   const app = createRouter();
   // First of all: a DNS-rebinding page must not reach any route, the web app included.
   app.use('*', hostGuard(ctx.config.host, ctx.config.allowedHosts));
+  // Before authentication: a preflight carries no key (see src/http/cors.ts for why that is safe).
+  app.use('*', corsForKeyRoutes(options.extraRouteRules));
   app.use(
     '/api/*',
     bodyLimit({
@@ -91,6 +95,7 @@ export function createApp(
   );
   registerHealthRoutes(app, ctx);
   registerDocsRoutes(app);
+  registerWidgetRoutes(app);
   app.use('/api/*', authenticate(ctx, options.extraRouteRules));
   registerTaskRoutes(app, ctx);
   registerFeedbackRoutes(app, ctx);

@@ -1,0 +1,355 @@
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyScope } from '../../src/db/database.js';
+import { generateKeySecret } from '../../src/identity/credentials.js';
+import { insertApiKey } from '../../src/identity/identity.queries.js';
+import { MeritClient, type MeritDeliveryError } from '../../src/sdk/merit-client.js';
+import { DEFAULT_PROJECT_ID } from '../support/app.js';
+import { type LiveServer, startLiveServer } from '../support/live-server.js';
+
+/**
+ * The SDK against a listening Merit in required mode with real keys: what it records lands in PostgreSQL
+ * (read back through the API), retries go through a real loopback proxy that answers 503 or loses answers.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+type ProxyStep = 'forward' | 'answer-503' | 'forward-then-503';
+
+/** A loopback HTTP proxy in front of Merit that follows a script, one step per request (then forwards). */
+async function startProxy(target: string, script: ProxyStep[]) {
+  const seen: string[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', async () => {
+      seen.push(`${request.method} ${request.url}`);
+      const step = script.shift() ?? 'forward';
+      if (step === 'answer-503') {
+        response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
+        response.end(JSON.stringify({ error: { code: 'service_unavailable', message: 'busy' } }));
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
+      }
+      const answer = await fetch(`${target}${request.url}`, {
+        method: request.method ?? 'GET',
+        headers,
+        body: chunks.length > 0 ? Buffer.concat(chunks) : null,
+      });
+      const text = await answer.text();
+      if (step === 'forward-then-503') {
+        // Merit stored it, but the client never learns: its retry must not record the task twice.
+        response.writeHead(503, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { code: 'service_unavailable', message: 'answer lost' } }));
+        return;
+      }
+      response.writeHead(answer.status, {
+        'content-type': answer.headers.get('content-type') ?? 'text/plain',
+      });
+      response.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('MeritClient (merit/sdk) against a live Merit in required mode', () => {
+  let server: LiveServer;
+  let writeKey: string;
+  let readKey: string;
+
+  async function createKey(scopes: KeyScope[]): Promise<string> {
+    const secret = generateKeySecret();
+    await insertApiKey(server.services.ctx.db, {
+      projectId: DEFAULT_PROJECT_ID,
+      name: `sdk ${scopes.join('+')}`,
+      prefix: secret.prefix,
+      secretHash: secret.secretHash,
+      scopes,
+      allowedOrigins: [],
+      createdBy: 'test',
+      createdByAccountId: null,
+    });
+    return secret.secret;
+  }
+
+  async function readTask(id: string): Promise<{ status: number; body: any }> {
+    const response = await fetch(`${server.url}/api/tasks/${id}`, {
+      headers: { authorization: `Bearer ${readKey}` },
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  async function countTaskRows(ids: readonly string[]): Promise<number> {
+    const row = await server.services.ctx.db
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('id', 'in', ids)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  function createClient(overrides: Partial<ConstructorParameters<typeof MeritClient>[0]> = {}) {
+    const errors: MeritDeliveryError[] = [];
+    const client = new MeritClient({
+      baseUrl: server.url,
+      apiKey: writeKey,
+      flushOnExit: false,
+      baseRetryDelayMs: 10,
+      maxRetryDelayMs: 50,
+      onError: (error) => errors.push(error),
+      ...overrides,
+    });
+    return { client, errors };
+  }
+
+  beforeAll(async () => {
+    server = await startLiveServer({ MERIT_AUTH: 'required', MERIT_WORKER: 'false' });
+    writeKey = await createKey(['ingest', 'feedback']);
+    readKey = await createKey(['read']);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('records a task with its steps, usage and result, then the user rating', async () => {
+    const { client, errors } = createClient();
+    let taskId = '';
+    const answer = await client.task(
+      'agent_a',
+      'summarize the quarterly report',
+      async (task) => {
+        taskId = task.id;
+        const facts = await task.step('research', async (step) => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          step.usage({ model: 'gpt-4o-mini', inputTokens: 120, outputTokens: 30 });
+          return 'three facts';
+        });
+        await task.step('write', (step) => {
+          step.usage({ model: 'gpt-4o-mini', inputTokens: 200, outputTokens: 80 });
+        });
+        return `Summary of ${facts}`;
+      },
+      { userId: 'end-user-42' },
+    );
+    expect(answer).toBe('Summary of three facts');
+    client.feedback(taskId, 4, '  useful  ');
+    await client.flush();
+
+    const { status, body } = await readTask(taskId);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      id: taskId,
+      agent_id: 'agent_a',
+      command: 'summarize the quarterly report',
+      status: 'completed',
+      result: 'Summary of three facts',
+      model: 'gpt-4o-mini',
+      prompt_tokens: 320,
+      completion_tokens: 110,
+      total_tokens: 430,
+    });
+    expect(body.nodes.map((node: any) => [node.node_name, node.success, node.total_tokens])).toEqual([
+      ['research', true, 150],
+      ['write', true, 280],
+    ]);
+    expect(body.nodes[0].duration_ms).toBeGreaterThanOrEqual(25);
+    expect(body.duration_ms).toBeGreaterThanOrEqual(body.nodes[0].duration_ms);
+    expect(body.score).toMatchObject({ user_rating: 4, user_feedback: 'useful' });
+    expect(client.stats()).toMatchObject({ sentTasks: 1, sentFeedback: 1, failed: 0, dropped: 0, queued: 0 });
+    expect(errors).toEqual([]);
+    await client.close();
+  });
+
+  it('marks a task failed when its function throws, re-throws the error, and keeps the failed step', async () => {
+    const { client } = createClient();
+    let taskId = '';
+    const thrown = new RangeError('the tool timed out');
+    await expect(
+      client.task('agent_b', 'book a flight', async (task) => {
+        taskId = task.id;
+        await task.step('search flights', () => 'two options');
+        await task.step('pay', () => {
+          throw thrown;
+        });
+      }),
+    ).rejects.toBe(thrown);
+    await client.flush();
+
+    const { body } = await readTask(taskId);
+    expect(body).toMatchObject({ status: 'failed', error: 'RangeError: the tool timed out', result: null });
+    expect(body.nodes.map((node: any) => [node.node_name, node.success, node.error])).toEqual([
+      ['search flights', true, null],
+      ['pay', false, 'RangeError: the tool timed out'],
+    ]);
+    // No usage was reported: the figures stay unknown, not 0.
+    expect(body.prompt_tokens).toBeNull();
+    expect(body.total_tokens).toBeNull();
+    await client.close();
+  });
+
+  it('sends tasks in batches of maxBatchSize', async () => {
+    let requests = 0;
+    const { client } = createClient({
+      maxBatchSize: 10,
+      flushIntervalMs: 60_000,
+      fetch: (input, init) => {
+        requests += 1;
+        return fetch(input, init);
+      },
+    });
+    const ids: string[] = [];
+    for (let index = 0; index < 25; index += 1) {
+      await client.task('agent_c', `batch command ${index}`, (task) => {
+        ids.push(task.id);
+        return 'done';
+      });
+    }
+    await client.flush();
+    expect(requests).toBe(3);
+    expect(await countTaskRows(ids)).toBe(25);
+    expect(client.stats()).toMatchObject({ sentTasks: 25, duplicateTasks: 0 });
+    await client.close();
+  });
+
+  it('retries a 503 with Retry-After and records the task once', async () => {
+    const proxy = await startProxy(server.url, ['answer-503', 'answer-503']);
+    const { client, errors } = createClient({ baseUrl: proxy.url });
+    const id = await client.task('agent_a', 'retry me', (task) => task.id);
+    await client.flush();
+    expect(proxy.seen).toEqual(['POST /api/tasks/batch', 'POST /api/tasks/batch', 'POST /api/tasks/batch']);
+    expect(client.stats()).toMatchObject({ retries: 2, sentTasks: 1, failed: 0 });
+    expect(errors).toEqual([]);
+    expect(await countTaskRows([id])).toBe(1);
+    await client.close();
+    await proxy.close();
+  });
+
+  it('does not duplicate a batch whose answer was lost and that was sent again', async () => {
+    const proxy = await startProxy(server.url, ['forward-then-503']);
+    const { client } = createClient({ baseUrl: proxy.url });
+    const ids: string[] = [];
+    for (const command of ['first', 'second', 'third']) {
+      ids.push(await client.task('agent_d', command, (task) => task.id));
+    }
+    await client.flush();
+    expect(proxy.seen).toHaveLength(2);
+    expect(client.stats()).toMatchObject({ retries: 1, sentTasks: 0, duplicateTasks: 3, failed: 0 });
+    expect(await countTaskRows(ids)).toBe(3);
+    await client.close();
+    await proxy.close();
+  });
+
+  it('never retries a 4xx: a wrong key fails once and is reported', async () => {
+    let requests = 0;
+    const { client, errors } = createClient({
+      apiKey: generateKeySecret().secret,
+      fetch: (input, init) => {
+        requests += 1;
+        return fetch(input, init);
+      },
+    });
+    const id = await client.task('agent_a', 'with a wrong key', (task) => task.id);
+    await client.flush();
+    expect(requests).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.details).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(client.stats()).toMatchObject({ failed: 1, retries: 0, sentTasks: 0 });
+    expect(await countTaskRows([id])).toBe(0);
+    await client.close();
+  });
+
+  it('gives up after maxAttempts when Merit cannot be reached', async () => {
+    const { client, errors } = createClient({ baseUrl: 'http://127.0.0.1:9', maxAttempts: 3 });
+    await client.task('agent_a', 'nobody listens', () => 'ok');
+    await client.flush();
+    expect(client.stats()).toMatchObject({ retries: 2, failed: 1, queued: 0 });
+    expect(errors[0]?.details.status).toBeUndefined();
+  });
+
+  it('sets aside a task Merit refuses and sends the rest of its batch', async () => {
+    const { client, errors } = createClient({ flushIntervalMs: 60_000 });
+    const ids: string[] = [];
+    ids.push(await client.task('agent_a', 'good one', (task) => task.id));
+    // A started_at an hour in the future is refused (400 naming tasks.1.started_at).
+    ids.push(
+      await client.task('agent_a', 'bad clock', (task) => {
+        task.usage({ inputTokens: 1, outputTokens: 1 });
+        return task.id;
+      }),
+    );
+    ids.push(await client.task('agent_a', 'good two', (task) => task.id));
+    // Tamper with the queued body of the second task as a host with a wrong clock would produce it.
+    const queued = (client as any).queue.items as { body: { started_at: string; completed_at: string } }[];
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    Object.assign(queued[1]!.body, { started_at: future, completed_at: future });
+    await client.flush();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.details).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(errors[0]?.details.items).toHaveLength(1);
+    expect(await countTaskRows([ids[0]!, ids[2]!])).toBe(2);
+    expect(await countTaskRows([ids[1]!])).toBe(0);
+    await client.close();
+  });
+
+  it('keeps at most maxQueueSize items, dropping the oldest and counting them', async () => {
+    const { client } = createClient({ maxQueueSize: 5, flushIntervalMs: 60_000 });
+    const ids: string[] = [];
+    for (let index = 0; index < 8; index += 1) {
+      ids.push(await client.task('agent_e', `queued ${index}`, (task) => task.id));
+    }
+    expect(client.stats()).toMatchObject({ queued: 5, dropped: 3 });
+    await client.flush();
+    expect(await countTaskRows(ids.slice(0, 3))).toBe(0);
+    expect(await countTaskRows(ids.slice(3))).toBe(5);
+    expect(client.stats()).toMatchObject({ queued: 0, sentTasks: 5, dropped: 3 });
+    await client.close();
+  });
+
+  it('is usable from a plain Node ESM program through the package export, and flushes on exit', async () => {
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.sdk.json'], { cwd: ROOT });
+    const dir = path.join(ROOT, 'test-artifacts', 'sdk-consumer');
+    fs.mkdirSync(dir, { recursive: true });
+    const script = path.join(dir, 'consumer.mjs');
+    // No flush() or close(): the beforeExit hook must send the task before the process ends.
+    fs.writeFileSync(
+      script,
+      [
+        "import { MeritClient } from 'merit/sdk';",
+        'const client = new MeritClient({ baseUrl: process.env.MERIT_URL, apiKey: process.env.MERIT_KEY, flushIntervalMs: 60000 });',
+        "const id = await client.task('agent_f', 'from a plain node program', async (task) => {",
+        "  await task.step('only step', () => 'fine');",
+        '  return task.id;',
+        '});',
+        'console.log(id);',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [script], {
+      cwd: dir,
+      env: { ...process.env, MERIT_URL: server.url, MERIT_KEY: writeKey },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const id = output.trim();
+    const { body } = await readTask(id);
+    expect(body).toMatchObject({ status: 'completed', agent_id: 'agent_f', result: id });
+    expect(body.nodes.map((node: any) => node.node_name)).toEqual(['only step']);
+  }, 90_000);
+});
