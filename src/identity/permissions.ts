@@ -34,6 +34,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/evaluators/calibration': 'read',
   'GET /api/routing/decisions': 'read',
   'GET /api/routing/quality': 'read',
+  'GET /api/routing/objective': 'read',
 
   'POST /api/tasks': 'ingest',
   'POST /api/tasks/completed': 'ingest',
@@ -64,6 +65,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/export/routing-decisions': 'read',
   'GET /api/prices': 'read',
   'PATCH /api/project': 'admin',
+  'PATCH /api/routing/objective': 'admin',
 
   // Arena: battles judged elsewhere are recorded like tasks; a comparison runs two agents, as commands do.
   'GET /api/arena/leaderboard': 'read',

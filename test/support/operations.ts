@@ -139,6 +139,12 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
   }),
   'GET /api/routing/decisions': () => ({ params: {}, query: {} }),
   'GET /api/routing/quality': () => ({ params: {}, query: {} }),
+  'GET /api/routing/objective': () => ({ params: {}, query: {} }),
+  'PATCH /api/routing/objective': () => ({
+    params: {},
+    query: {},
+    body: { objective: 'quality', usd_per_quality: 1 },
+  }),
   'GET /api/evaluators/calibration': () => ({ params: {}, query: {} }),
   'GET /api/auth/session': () => ({ params: {}, query: {} }),
   // Local mode has no accounts: the baseline login is refused (401), its NUL variants 400.
