@@ -73,6 +73,12 @@ const envSchema = z.object({
   MERIT_RATE_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   MERIT_RATE_COMMANDS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   MERIT_LLM_SPEND_PER_DAY_USD: z.coerce.number().positive().optional(),
+  MERIT_OTLP_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
+  MERIT_OTLP_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1024).default(16),
 });
 
 export interface LlmSettings {
@@ -100,6 +106,8 @@ export interface Config {
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly maxBodyBytes: number;
+  /** OTLP/HTTP trace exports (src/otel/otel.routes.ts). */
+  readonly otlp: OtlpSettings;
   readonly runWorker: boolean;
   readonly workerConcurrency: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -150,6 +158,13 @@ export interface EvaluationSettings {
   readonly peerReviewers: readonly Reviewer[];
 }
 
+export interface OtlpSettings {
+  /** The largest body, compressed and again decompressed (a gzip bomb stops there). */
+  readonly maxBodyBytes: number;
+  /** Exports decoded and stored at once per process; more are answered 503 with Retry-After. */
+  readonly maxInFlight: number;
+}
+
 export interface AuthSettings {
   /**
    * `local`: the seed's contract (`?user_id=`, one project, no login), allowed on loopback only.
@@ -197,6 +212,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.MERIT_DATA_DIR),
     embeddedPgPort: e.MERIT_PG_PORT,
     maxBodyBytes: e.MERIT_MAX_BODY_BYTES,
+    otlp: Object.freeze({
+      maxBodyBytes: e.MERIT_OTLP_MAX_BODY_BYTES,
+      maxInFlight: e.MERIT_OTLP_MAX_IN_FLIGHT,
+    }),
     runWorker: e.MERIT_WORKER,
     workerConcurrency: e.MERIT_WORKER_CONCURRENCY,
     logLevel: e.MERIT_LOG_LEVEL,

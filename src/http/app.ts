@@ -5,7 +5,6 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { registerAgentRoutes } from '../agents/agents.routes.js';
 import type { AppContext } from '../app-context.js';
-import { registerArenaRoutes } from '../arena/arena.routes.js';
 import { registerCategoryRoutes } from '../categories/categories.routes.js';
 import { registerCommandRoutes } from '../commands/commands.routes.js';
 import { ServiceUnavailableError, toServiceUnavailableError } from '../db/errors.js';
@@ -23,6 +22,7 @@ import { registerMemberRoutes } from '../identity/members.routes.js';
 import type { RouteRule } from '../identity/permissions.js';
 import { registerProjectRoutes } from '../identity/project.routes.js';
 import { RateLimitedError } from '../identity/rate-limits.js';
+import { registerOtelRoutes, registerOtlpErrorAnswers } from '../otel/otel.routes.js';
 import { registerPriceRoutes } from '../prices/prices.routes.js';
 import { registerRoutingRoutes } from '../routing/routing.routes.js';
 import { registerStatusRoutes } from '../status/status.routes.js';
@@ -80,6 +80,8 @@ export function createApp(
   const app = createRouter();
   // First of all: a DNS-rebinding page must not reach any route, the web app included.
   app.use('*', hostGuard(ctx.config.host, ctx.config.allowedHosts));
+  // OTLP routes answer errors as google.rpc.Status: this wraps the body limit and authentication below.
+  registerOtlpErrorAnswers(app);
   // Before authentication: a preflight carries no key (see src/http/cors.ts for why that is safe).
   app.use('*', corsForKeyRoutes(options.extraRouteRules));
   app.use(
@@ -111,7 +113,7 @@ export function createApp(
   registerMemberRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerProjectRoutes(app, ctx);
-  registerArenaRoutes(app, ctx);
+  registerOtelRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerExportRoutes(app, ctx);
   registerPriceRoutes(app, ctx);

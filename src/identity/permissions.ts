@@ -34,7 +34,6 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/evaluators/calibration': 'read',
   'GET /api/routing/decisions': 'read',
   'GET /api/routing/quality': 'read',
-  'GET /api/routing/objective': 'read',
 
   'POST /api/tasks': 'ingest',
   'POST /api/tasks/completed': 'ingest',
@@ -47,6 +46,9 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   // Classification may call the LLM: it costs what a command's classification costs.
   'POST /api/route/classify': 'ingest',
   'POST /api/route/recommend': 'ingest',
+  // OTLP/HTTP trace export: OTLP's default path, and the same under /api.
+  'POST /v1/traces': 'ingest',
+  'POST /api/otel/v1/traces': 'ingest',
 
   'POST /api/tasks/{task_id}/feedback': 'feedback',
 
@@ -65,14 +67,6 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/export/routing-decisions': 'read',
   'GET /api/prices': 'read',
   'PATCH /api/project': 'admin',
-  'PATCH /api/routing/objective': 'admin',
-
-  // Arena: battles judged elsewhere are recorded like tasks; a comparison runs two agents, as commands do.
-  'GET /api/arena/leaderboard': 'read',
-  'GET /api/arena/compare/{comparison_id}': 'read',
-  'POST /api/arena/battles': 'ingest',
-  'POST /api/arena/compare': 'ingest',
-  'POST /api/arena/compare/{comparison_id}/vote': 'feedback',
 };
 
 /** The rule of a Hono route (`/api/tasks/:task_id`), or undefined when it has none. */

@@ -38,6 +38,35 @@ export const finishedTask = () => ({
   nodes: [{ node_name: 'draft', error: 'none', started_at: new Date(Date.now() - 30_000).toISOString() }],
 });
 
+/** An OTLP/JSON ExportTraceServiceRequest with one finished span (fresh ids each time). */
+export const otlpTraceRequest = () => {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'baseline-service' } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'baseline', version: '1.0.0' },
+            spans: [
+              {
+                traceId: randomUUID().replaceAll('-', ''),
+                spanId: randomUUID().replaceAll('-', '').slice(0, 16),
+                name: 'execute_tool lookup',
+                kind: 1,
+                startTimeUnixNano: String(now - 2_000_000_000n),
+                endTimeUnixNano: String(now - 1_000_000_000n),
+                attributes: [{ key: 'gen_ai.tool.name', value: { stringValue: 'lookup' } }],
+                status: { code: 1 },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+};
+
 /** One valid request per operation; every string input it names is then replaced by a NUL one. */
 export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
   'GET /api/health': () => ({ params: {}, query: {} }),
@@ -139,12 +168,6 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
   }),
   'GET /api/routing/decisions': () => ({ params: {}, query: {} }),
   'GET /api/routing/quality': () => ({ params: {}, query: {} }),
-  'GET /api/routing/objective': () => ({ params: {}, query: {} }),
-  'PATCH /api/routing/objective': () => ({
-    params: {},
-    query: {},
-    body: { objective: 'quality', usd_per_quality: 1 },
-  }),
   'GET /api/evaluators/calibration': () => ({ params: {}, query: {} }),
   'GET /api/auth/session': () => ({ params: {}, query: {} }),
   // Local mode has no accounts: the baseline login is refused (401), its NUL variants 400.
@@ -169,6 +192,8 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
   }),
   'GET /api/audit': () => ({ params: {}, query: {} }),
   'GET /api/project': () => ({ params: {}, query: {} }),
+  'POST /v1/traces': () => ({ params: {}, query: {}, body: otlpTraceRequest() }),
+  'POST /api/otel/v1/traces': () => ({ params: {}, query: {}, body: otlpTraceRequest() }),
   'GET /api/status': () => ({ params: {}, query: {} }),
   'GET /api/export/leaderboard': () => ({
     params: {},
@@ -188,34 +213,6 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
     query: {},
     body: { name: 'Default project', rate_limits: { commands_per_minute: 1000 } },
   }),
-  'POST /api/arena/battles': () => ({
-    params: {},
-    query: {},
-    body: {
-      battles: [
-        {
-          model_a: 'agent_a',
-          model_b: 'gpt-4o',
-          winner: 'model_a',
-          category: 'research',
-          judge: 'ci',
-          key: randomUUID(),
-        },
-      ],
-    },
-  }),
-  'GET /api/arena/leaderboard': () => ({ params: {}, query: { category: 'research' } }),
-  'POST /api/arena/compare': () => ({
-    params: {},
-    query: {},
-    body: { command: 'research quantum computing', agents: ['agent_a', 'agent_b'] },
-  }),
-  'GET /api/arena/compare/{comparison_id}': () => ({ params: { comparison_id: randomUUID() }, query: {} }),
-  'POST /api/arena/compare/{comparison_id}/vote': () => ({
-    params: { comparison_id: randomUUID() },
-    query: {},
-    body: { winner: 'A' },
-  }),
 };
 
 /** Baselines answered with an error that is not the NUL's: a valid request about nothing that exists. */
@@ -224,6 +221,4 @@ export const BASELINE_STATUS: Record<string, number> = {
   'POST /api/auth/login': 401,
   'DELETE /api/keys/{key_id}': 404,
   'PUT /api/members/{account_id}': 404,
-  'GET /api/arena/compare/{comparison_id}': 404,
-  'POST /api/arena/compare/{comparison_id}/vote': 404,
 };

@@ -29,7 +29,6 @@ const CONTRACT: Record<string, string> = {
   AgentPerformance: 'AgentPerformance',
   NodeStats: 'NodeStats',
   TrendPoint: 'TrendPoint',
-  CostQualityCell: 'CostQualityCell',
   FeedbackResult: 'FeedbackResult',
   TaskEvaluation: 'TaskEvaluation',
   EvaluationState: 'EvaluationState',

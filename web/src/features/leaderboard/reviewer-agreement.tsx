@@ -1,5 +1,4 @@
 import { useEffect, useId, useState } from 'react';
-import { InfoTip } from '../../components/info-tip.js';
 import {
   type ApiClient,
   ApiError,
@@ -200,21 +199,13 @@ export function ReviewerAgreementSection({ refreshKey }: { refreshKey: number })
               <tr>
                 <th scope="col">Reviewer</th>
                 <th scope="col">
-                  Tasks <InfoTip label="What are these tasks?">Reviews of tasks you also rated</InfoTip>
+                  <abbr title="Reviews of tasks you also rated">n</abbr>
                 </th>
                 <th scope="col">
-                  Agreement{' '}
-                  <InfoTip label="What is agreement?">
-                    Correlation (CORR.) of the reviewer's scores with your ratings, from -1 (opposite) through
-                    0 (unrelated) to 1 (always agrees)
-                  </InfoTip>
+                  <abbr title="Correlation with your ratings (-1 to 1)">Corr.</abbr>
                 </th>
                 <th scope="col">
-                  Average miss{' '}
-                  <InfoTip label="What is the average miss?">
-                    Mean absolute error (MAE): how far the reviewer's score is from your rating on average, on
-                    a 0-1 scale (0 is a perfect match)
-                  </InfoTip>
+                  <abbr title="Mean absolute error against your ratings (0-1)">MAE</abbr>
                 </th>
                 <th scope="col">Weight</th>
               </tr>
