@@ -9,6 +9,7 @@ import {
 } from 'graphile-worker';
 import { createAgentJobs } from './agents/agents.jobs.js';
 import type { AppContext } from './app-context.js';
+import { createArenaJobs } from './arena/arena.jobs.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { WorkerLiveness } from './db/worker-liveness.js';
@@ -102,6 +103,7 @@ export function buildTaskList(ctx: AppContext): TaskList {
     ...createReviewJobs(evaluationDeps),
     ...createTaskJobs(ctx.tracker, ctx.config.taskTimeoutMinutes),
     ...createRateLimitJobs(ctx.db),
+    ...createArenaJobs(ctx),
   };
 }
 

@@ -11,12 +11,20 @@ import {
   RateLimitedError,
   rateLimitBuckets,
 } from '../identity/rate-limits.js';
+import { ExternalAgentError } from '../routing/router.js';
+import {
+  externalAgentResponse,
+  objectiveRequestSchema,
+  respondToExternalAgent,
+  toObjectiveRequest,
+} from '../routing/routing.routes.js';
 import { taskSchema } from '../tasks/tasks.routes.js';
 import { submitCommand } from './commands.service.js';
 
 const commandSchema = z
   .strictObject({
     command: z.string().trim().min(1).max(20_000).openapi({ example: '@bob research quantum computing' }),
+    objective: objectiveRequestSchema.optional(),
   })
   .openapi('Command');
 
@@ -29,7 +37,9 @@ export function registerCommandRoutes(app: MeritApp, ctx: AppContext): void {
       summary: 'Send a command to an @mentioned agent, or to the agent the orchestrator picks',
       description:
         'Answers at once with the queued task; the agent runs in the background worker and every state ' +
-        'change arrives on `/api/events`. An unknown `@nickname` is a 400 `unknown_agent_mention`.',
+        'change arrives on `/api/events`. An unknown `@nickname` is a 400 `unknown_agent_mention`; an external ' +
+        "agent's (one Merit measures but does not run) a 409 `agent_external`. `objective` overrides the " +
+        "project's routing objective for this command.",
       request: {
         query: z.object(userQuery),
         body: { content: { 'application/json': { schema: commandSchema } }, required: true },
@@ -37,6 +47,7 @@ export function registerCommandRoutes(app: MeritApp, ctx: AppContext): void {
       responses: {
         202: jsonContent(taskSchema, 'The queued task'),
         ...errorResponses,
+        ...externalAgentResponse,
         429: {
           description:
             'Too many commands this minute, or the LLM budget of the day is spent; see Retry-After',
@@ -46,9 +57,17 @@ export function registerCommandRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const principal = c.get('principal');
+      const body = c.req.valid('json');
       await enforceCommandLimits(ctx, principal);
-      const task = await submitCommand(ctx, principal, c.req.valid('json').command);
-      return c.json(task, 202);
+      try {
+        const task = await submitCommand(ctx, principal, body.command, {
+          objective: toObjectiveRequest(body.objective),
+        });
+        return c.json(task, 202);
+      } catch (error) {
+        if (error instanceof ExternalAgentError) return respondToExternalAgent(c, error);
+        throw error;
+      }
     },
   );
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { ValidationError } from '../errors.js';
 import type { Scope } from '../identity/scope.js';
+import type { ObjectiveRequest } from '../routing/routing.js';
 import { linkDecisionToTask, routeCommand } from '../routing/routing.service.js';
 import type { ExecutionTracker } from '../tasks/execution-tracker.js';
 import type { TaskView } from '../tasks/tasks.js';
@@ -20,12 +21,14 @@ export interface CommandServices {
 /**
  * Mission Control's use case: checks the command's leading `@nickname`, lets the router choose the agent
  * (the mentioned one, or the best one for the command's category) and creates the queued task together
- * with the job that runs it, in one transaction. The agent runs in the background worker.
+ * with the job that runs it, in one transaction. The agent runs in the background worker. An external
+ * agent is never run: mentioning one is refused (`ExternalAgentError`) and the router never picks one.
  */
 export async function submitCommand(
   services: CommandServices,
   scope: Scope,
   command: string,
+  options: { objective?: ObjectiveRequest } = {},
 ): Promise<TaskView> {
   const { db, tracker, config } = services;
   const parsed = parseCommand(command);
@@ -33,7 +36,11 @@ export async function submitCommand(
   if (parsed.mention !== null && parsed.text === '') {
     throw new ValidationError('command', `says nothing for @${parsed.mention} to do`);
   }
-  const decision = await routeCommand(db, { scope, command });
+  const decision = await routeCommand(db, {
+    scope,
+    command,
+    ...(options.objective ? { objective: options.objective } : {}),
+  });
   const agent = await findAgent(db, scope.projectId, decision.agentId);
   const simulated = config.llm === undefined;
   return tracker.createTask(

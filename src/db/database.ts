@@ -223,7 +223,22 @@ export interface AgentCategoryStatsTable extends StatsSums {
   last_updated: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export type RoutingReason = 'mention' | 'thompson' | 'fallback_constraints';
+export type RoutingReason =
+  | 'mention'
+  | 'thompson'
+  | 'fallback_constraints'
+  | 'cheapest_meeting'
+  | 'target_unmet';
+
+/** A project's default routing objective and its knobs (migration 014; see src/routing/router.ts). */
+export interface RoutingObjectivesTable {
+  project_id: string;
+  objective: 'quality' | 'value' | 'cheapest_meeting';
+  usd_per_quality: number | null;
+  target_quality: number | null;
+  min_probability: number | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
 
 export interface RoutingDecisionsTable {
   id: Generated<string>;
@@ -488,6 +503,7 @@ export interface Database {
   evaluation_rate_limits: EvaluationRateLimitsTable;
   routing_decisions: RoutingDecisionsTable;
   routing_decision_outcomes: RoutingDecisionOutcomesView;
+  routing_objectives: RoutingObjectivesTable;
   arena_comparisons: ArenaComparisonsTable;
   arena_battles: ArenaBattlesTable;
 }

@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { registerAgentRoutes } from '../agents/agents.routes.js';
 import type { AppContext } from '../app-context.js';
+import { registerArenaRoutes } from '../arena/arena.routes.js';
 import { registerCategoryRoutes } from '../categories/categories.routes.js';
 import { registerCommandRoutes } from '../commands/commands.routes.js';
 import { ServiceUnavailableError, toServiceUnavailableError } from '../db/errors.js';
@@ -114,6 +115,7 @@ export function createApp(
   registerAuditRoutes(app, ctx);
   registerProjectRoutes(app, ctx);
   registerOtelRoutes(app, ctx);
+  registerArenaRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerExportRoutes(app, ctx);
   registerPriceRoutes(app, ctx);

@@ -34,6 +34,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/evaluators/calibration': 'read',
   'GET /api/routing/decisions': 'read',
   'GET /api/routing/quality': 'read',
+  'GET /api/routing/objective': 'read',
 
   'POST /api/tasks': 'ingest',
   'POST /api/tasks/completed': 'ingest',
@@ -67,6 +68,14 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/export/routing-decisions': 'read',
   'GET /api/prices': 'read',
   'PATCH /api/project': 'admin',
+  'PATCH /api/routing/objective': 'admin',
+
+  // Arena: battles judged elsewhere are recorded like tasks; a comparison runs two agents, as commands do.
+  'GET /api/arena/leaderboard': 'read',
+  'GET /api/arena/compare/{comparison_id}': 'read',
+  'POST /api/arena/battles': 'ingest',
+  'POST /api/arena/compare': 'ingest',
+  'POST /api/arena/compare/{comparison_id}/vote': 'feedback',
 };
 
 /** The rule of a Hono route (`/api/tasks/:task_id`), or undefined when it has none. */

@@ -1,12 +1,74 @@
+import type { Kysely } from 'kysely';
+import { ensureExternalAgents } from '../agents/external-agents.js';
 import type { AppContext } from '../app-context.js';
-import { runTransaction } from '../db/transaction.js';
-import { insertSpans, type SpanRecord } from './otel.queries.js';
-import type { OtlpSpan, SpanIngestResult } from './otlp-span.js';
-import { findSpanDefect, isAgentSpan, readText } from './span-mapping.js';
+import { DEFAULT_USER_ID } from '../config.js';
+import type { Database } from '../db/database.js';
+import { retryOnConflict } from '../db/transaction.js';
+import { planEvaluationJobs } from '../evaluation/evaluation.jobs.js';
+import { getCategoryClassifier } from '../routing/classification.service.js';
+import { diffContributions } from '../stats/stats.js';
+import { applyStatsChanges } from '../stats/stats.queries.js';
+import { type Classification, GENERAL_CATEGORY } from '../tasks/execution-tracker.js';
+import { buildFinishedTaskRecord } from '../tasks/finished-task-record.js';
+import { ProjectCaches } from '../tasks/project-caches.js';
+import { type EfficiencyReference, readTypicalWork } from '../tasks/scoring.js';
+import type { FinishedTaskInput, NodeInput } from '../tasks/task-schemas.js';
+import { describeContribution, toFinishedNodeRecord, toNewNode } from '../tasks/tasks.js';
+import {
+  type FinishedNodeRecord,
+  type FinishedTaskRecord,
+  findScoreForTask,
+  findTaskForUpdate,
+  insertFinishedTasks,
+  insertNodes,
+  updateTask,
+} from '../tasks/tasks.queries.js';
+import {
+  deleteTaskNodes,
+  type EvaluationScoreRecord,
+  findTraceSpans,
+  insertEvaluationScores,
+  insertSpans,
+  linkSpansToTasks,
+  lockTraces,
+  type SpanLink,
+  type SpanRecord,
+  type StoredSpanRow,
+  updateScoreUsage,
+} from './otel.queries.js';
+import type { Attributes, OtlpSpan, SpanIngestResult } from './otlp-span.js';
+import {
+  classifySpan,
+  deriveTaskId,
+  findSpanDefect,
+  type MappableSpan,
+  type MappedNode,
+  type MappedTask,
+  mapTrace,
+  readInputText,
+} from './span-mapping.js';
+
+/** Rejection reasons named in one answer at most (the count says how many spans were rejected). */
+const MAX_REASONS = 10;
+
+/** Per database, like the tracker's: categories and efficiency baselines, for this process. */
+const projectCaches = new WeakMap<Kysely<Database>, ProjectCaches>();
+
+/** What one batch changed, for live events once it is committed. */
+interface IngestOutcome {
+  /** Tasks created from agent spans (new ids only). */
+  created: { id: string; userId: string; agentId: string }[];
+  /** Tasks that got late spans (nodes, usage or evaluation results). */
+  updated: { id: string; userId: string; agentId: string }[];
+}
 
 /**
- * Stores a batch of received spans of one project (idempotent by trace and span id: a span exported
- * twice is stored once). Spans that cannot be stored are rejected with the reason.
+ * Stores a batch of one project's spans and maps them to tasks, in one transaction: idempotent by
+ * (trace id, span id), so a duplicated export changes nothing. An agent span becomes a finished task
+ * (scored and queued for evaluation like any reported task) with the steps received so far as its
+ * nodes; a step that arrives before its agent span waits in `otel_spans` and is attached when the agent
+ * span arrives; one that arrives after rebuilds its task's nodes and usage. Spans that cannot be
+ * mapped are rejected with the reason.
  */
 export async function ingestSpans(
   ctx: AppContext,
@@ -14,22 +76,311 @@ export async function ingestSpans(
   spans: readonly OtlpSpan[],
 ): Promise<SpanIngestResult> {
   const reasons: string[] = [];
-  const records: SpanRecord[] = [];
+  const accepted = new Map<string, OtlpSpan>();
   for (const span of spans) {
     const defect = findSpanDefect(span);
-    if (defect) reasons.push(defect);
-    else records.push(toSpanRecord(projectId, span));
+    if (defect !== null) reasons.push(defect);
+    // A span twice in one batch is one span (the first copy is kept, like a second export).
+    else if (!accepted.has(`${span.traceId}/${span.spanId}`))
+      accepted.set(`${span.traceId}/${span.spanId}`, span);
   }
-  await runTransaction(ctx.db, (trx) => insertSpans(trx, records));
+  if (accepted.size > 0) {
+    const batch = [...accepted.values()];
+    // Classified before the transaction: the classifier may ask an LLM and reads with its own connection.
+    const classifications = await classifyCommands(ctx, projectId, batch);
+    const outcome = await retryOnConflict(() =>
+      ctx.db.transaction().execute((trx) => storeAndMap(ctx, trx, projectId, batch, classifications)),
+    );
+    announce(ctx, projectId, outcome);
+  }
   return {
-    acceptedSpans: records.length,
+    acceptedSpans: spans.length - reasons.length,
     rejectedSpans: reasons.length,
-    errorMessage: reasons.join('; '),
+    errorMessage: summarizeReasons(reasons),
   };
 }
 
+async function storeAndMap(
+  ctx: AppContext,
+  trx: Kysely<Database>,
+  projectId: string,
+  batch: readonly OtlpSpan[],
+  classifications: ReadonlyMap<string, Classification>,
+): Promise<IngestOutcome> {
+  const outcome: IngestOutcome = { created: [], updated: [] };
+  await lockTraces(trx, projectId, [...new Set(batch.map((span) => span.traceId))]);
+  const inserted = await insertSpans(
+    trx,
+    batch.map((span) => toSpanRecord(projectId, span)),
+  );
+  if (inserted.length === 0) return outcome;
+  const insertedKeys = new Set(inserted.map((row) => `${row.trace_id}/${row.span_id}`));
+  const rows = await findTraceSpans(trx, projectId, [...new Set(inserted.map((row) => row.trace_id))]);
+  const rowsByTrace = groupBy(rows, (row) => row.trace_id);
+
+  const fresh: { traceId: string; task: MappedTask }[] = [];
+  const grown: { traceId: string; task: MappedTask; taskId: string }[] = [];
+  for (const [traceId, traceRows] of rowsByTrace) {
+    const stored = new Map(traceRows.map((row) => [row.span_id, row]));
+    const mapping = mapTrace(traceRows.map(toMappableSpan));
+    for (const task of mapping.tasks) {
+      const taskId = stored.get(task.agentSpanId)?.task_id ?? null;
+      if (taskId === null) fresh.push({ traceId, task });
+      else if (memberSpanIds(task).some((spanId) => insertedKeys.has(`${traceId}/${spanId}`)))
+        grown.push({ traceId, task, taskId });
+    }
+  }
+
+  if (fresh.length > 0) outcome.created = await createTasks(ctx, trx, projectId, fresh, classifications);
+  for (const { task, taskId } of grown) {
+    const updated = await rebuildTask(trx, projectId, task, taskId);
+    if (updated) outcome.updated.push(updated);
+  }
+  const links: SpanLink[] = [...fresh, ...grown].flatMap(({ traceId, task }) => {
+    const taskId = deriveTaskId(projectId, traceId, task.agentSpanId);
+    const nested = new Set(task.nodes.filter((node) => node.kind === 'agent').map((node) => node.spanId));
+    return [
+      {
+        trace_id: traceId,
+        span_id: task.agentSpanId,
+        role: 'agent',
+        task_id: taskId,
+        conversation_id: task.conversationId,
+      },
+      // A nested agent span is a node here and keeps the link to its own task.
+      ...task.nodes
+        .filter((node) => !nested.has(node.spanId))
+        .map((node) => ({
+          trace_id: traceId,
+          span_id: node.spanId,
+          role: 'step' as const,
+          task_id: taskId,
+          conversation_id: null,
+        })),
+    ];
+  });
+  await linkSpansToTasks(trx, projectId, links);
+  await insertEvaluationScores(
+    trx,
+    [...fresh, ...grown].flatMap(({ traceId, task }) => toEvaluationRecords(projectId, traceId, task)),
+  );
+  return outcome;
+}
+
+/** Records new tasks through the finished-task statement (task, score, nodes, statistics, evaluation jobs). */
+async function createTasks(
+  ctx: AppContext,
+  trx: Kysely<Database>,
+  projectId: string,
+  fresh: readonly { traceId: string; task: MappedTask }[],
+  classifications: ReadonlyMap<string, Classification>,
+): Promise<IngestOutcome['created']> {
+  // Sorted: two batches registering the same new agents insert them in one order (no deadlock).
+  const agentIds = await ensureExternalAgents(
+    trx,
+    projectId,
+    [...new Set(fresh.map(({ task }) => task.agentName))].sort(),
+  );
+  const caches = cachesOf(ctx.db);
+  const templates = await caches.templates(projectId, trx);
+  const references = new Map<string, EfficiencyReference>();
+  const now = new Date();
+  const records: FinishedTaskRecord[] = [];
+  const nodes: FinishedNodeRecord[] = [];
+  for (const { traceId, task } of fresh) {
+    const agentId = agentIds.get(task.agentName) as string;
+    // A command another export supplied while this batch was classified is filed under the default category.
+    const classification = classifications.get(task.command) ?? {
+      category: GENERAL_CATEGORY,
+      confidence: null,
+      source: 'default' as const,
+    };
+    const category = templates.has(classification.category) ? classification.category : GENERAL_CATEGORY;
+    let reference = references.get(category);
+    if (task.status === 'completed' && reference === undefined) {
+      const typical = readTypicalWork(templates.get(category));
+      reference = { typical, baseline: await caches.baseline(trx, projectId, category, typical) };
+      references.set(category, reference);
+    }
+    const built = buildFinishedTaskRecord(
+      toFinishedTaskInput(projectId, traceId, task, agentId, category),
+      {
+        scope: { projectId, userId: DEFAULT_USER_ID },
+        classification: { ...classification, category },
+        now,
+      },
+      task.status === 'completed' ? reference : undefined,
+      ctx.scoring,
+    );
+    // The model is set after building: the task's cost is the sum of its calls' (unknown if any call's
+    // is), never one estimated from the totals at one model's price.
+    const record: FinishedTaskRecord = { ...built, source: 'otel', model: task.model };
+    records.push(record);
+    nodes.push(
+      ...task.nodes.map((node, sequence) =>
+        toFinishedNodeRecord(toNewNode(record, toNodeInput(node), sequence)),
+      ),
+    );
+  }
+  const jobs = planEvaluationJobs(ctx.config.evaluation)(records);
+  const inserted = await insertFinishedTasks(trx, records, nodes, jobs);
+  const users = new Map(records.map((record) => [record.id, record.user_id]));
+  return inserted.map((row) => ({
+    id: row.id,
+    agentId: row.agent_id,
+    userId: users.get(row.id) ?? DEFAULT_USER_ID,
+  }));
+}
+
+/**
+ * A task that got spans after it was recorded: its nodes again in time order, and its tokens and cost
+ * (on the task, its score row and its agent's statistics). Its status, result and scores stay.
+ */
+async function rebuildTask(
+  trx: Kysely<Database>,
+  projectId: string,
+  task: MappedTask,
+  taskId: string,
+): Promise<IngestOutcome['updated'][number] | undefined> {
+  const before = await findTaskForUpdate(trx, taskId);
+  if (!before || before.project_id !== projectId) return undefined;
+  await deleteTaskNodes(trx, taskId);
+  await insertNodes(
+    trx,
+    task.nodes.map((node, sequence) => toNewNode(before, toNodeInput(node), sequence)),
+  );
+  const usageChanged =
+    before.prompt_tokens !== task.promptTokens ||
+    before.completion_tokens !== task.completionTokens ||
+    before.total_tokens !== task.totalTokens ||
+    before.estimated_cost !== task.estimatedCost ||
+    before.model !== task.model;
+  if (usageChanged) {
+    const after = await updateTask(trx, taskId, {
+      model: task.model,
+      prompt_tokens: task.promptTokens,
+      completion_tokens: task.completionTokens,
+      total_tokens: task.totalTokens,
+      estimated_cost: task.estimatedCost,
+    });
+    await updateScoreUsage(trx, taskId, {
+      total_tokens: task.totalTokens,
+      estimated_cost: task.estimatedCost,
+      model: task.model,
+    });
+    const score = (await findScoreForTask(trx, taskId)) ?? null;
+    await applyStatsChanges(trx, [
+      {
+        projectId,
+        agentId: before.agent_id,
+        category: before.objective_category,
+        delta: diffContributions(describeContribution(before, score), describeContribution(after, score)),
+      },
+    ]);
+  }
+  return { id: taskId, userId: before.user_id, agentId: before.agent_id };
+}
+
+/**
+ * The category of each command a task of this batch may get. A command comes from the agent span, else
+ * from the first model call below it, which may have arrived in an earlier export: those traces are read.
+ */
+async function classifyCommands(
+  ctx: AppContext,
+  projectId: string,
+  batch: readonly OtlpSpan[],
+): Promise<Map<string, Classification>> {
+  const commands = new Set<string>();
+  const incomplete = new Set<string>();
+  for (const span of batch) {
+    if (classifySpan(span) === 'step') continue;
+    const command = readInputText(span);
+    if (command === null) incomplete.add(span.traceId);
+  }
+  const byTrace = groupBy(batch, (span) => span.traceId);
+  for (const [traceId, spans] of byTrace) {
+    if (!spans.some((span) => classifySpan(span) !== 'step')) continue;
+    const stored = incomplete.has(traceId)
+      ? (await findTraceSpans(ctx.db, projectId, [traceId])).map(toMappableSpan)
+      : [];
+    const known = new Set(spans.map((span) => span.spanId));
+    const mapping = mapTrace([...spans, ...stored.filter((span) => !known.has(span.spanId))]);
+    for (const task of mapping.tasks) commands.add(task.command);
+  }
+  const classifications = new Map<string, Classification>();
+  if (commands.size === 0) return classifications;
+  const templates = [...(await cachesOf(ctx.db).templates(projectId)).values()];
+  const classifier = getCategoryClassifier(ctx.db);
+  for (const command of commands) {
+    const { category, confidence, source } = await classifier.classify(projectId, command, templates);
+    classifications.set(command, { category, confidence, source });
+  }
+  return classifications;
+}
+
+function toFinishedTaskInput(
+  projectId: string,
+  traceId: string,
+  task: MappedTask,
+  agentId: string,
+  category: string,
+): FinishedTaskInput {
+  const known = (value: number | null) => (value === null ? undefined : value);
+  // An end-user id longer than the API accepts is not this task's user: the task keeps the default one.
+  const userId = task.endUserId !== null && task.endUserId.length <= 200 ? task.endUserId : undefined;
+  return {
+    id: deriveTaskId(projectId, traceId, task.agentSpanId),
+    agent_id: agentId,
+    command: task.command,
+    objective_category: category,
+    status: task.status,
+    ...(task.status === 'completed' ? { result: task.result ?? '' } : { error: task.error ?? 'error' }),
+    started_at: task.startedAt,
+    completed_at: task.completedAt,
+    duration_ms: task.durationMs,
+    prompt_tokens: known(task.promptTokens),
+    completion_tokens: known(task.completionTokens),
+    total_tokens: known(task.totalTokens),
+    estimated_cost: known(task.estimatedCost),
+    user_id: userId,
+  };
+}
+
+function toNodeInput(node: MappedNode): NodeInput {
+  return {
+    node_name: node.name,
+    success: node.success,
+    duration_ms: node.durationMs,
+    started_at: node.startedAt,
+    ...(node.promptTokens === null ? {} : { prompt_tokens: node.promptTokens }),
+    ...(node.completionTokens === null ? {} : { completion_tokens: node.completionTokens }),
+    ...(node.error === null ? {} : { error: node.error }),
+  };
+}
+
+function toEvaluationRecords(projectId: string, traceId: string, task: MappedTask): EvaluationScoreRecord[] {
+  const taskId = deriveTaskId(projectId, traceId, task.agentSpanId);
+  return task.evaluations.map((evaluation) => ({
+    project_id: projectId,
+    task_id: taskId,
+    trace_id: traceId,
+    span_id: evaluation.spanId,
+    event_index: evaluation.eventIndex,
+    name: evaluation.name,
+    score_value: evaluation.value,
+    score_label: evaluation.label,
+    explanation: evaluation.explanation,
+    response_id: evaluation.responseId,
+    evaluated_at: evaluation.evaluatedAt,
+  }));
+}
+
+/** The spans whose arrival changes a task: its agent span, its steps. */
+function memberSpanIds(task: MappedTask): string[] {
+  return [task.agentSpanId, ...task.nodes.map((node) => node.spanId)];
+}
+
 function toSpanRecord(projectId: string, span: OtlpSpan): SpanRecord {
-  const agent = isAgentSpan(span);
   return {
     project_id: projectId,
     trace_id: span.traceId,
@@ -50,8 +401,68 @@ function toSpanRecord(projectId: string, span: OtlpSpan): SpanRecord {
       time_unix_nano: event.timeUnixNano.toString(),
       attributes: event.attributes,
     })),
-    role: agent ? 'agent' : 'step',
+    // A Vercel AI SDK call is a step until it is known that no agent span is above it.
+    role: classifySpan(span) === 'agent' ? 'agent' : 'step',
     task_id: null,
-    conversation_id: agent ? readText(span.attributes, 'gen_ai.conversation.id') : null,
+    conversation_id: null,
   };
+}
+
+function toMappableSpan(row: StoredSpanRow): MappableSpan {
+  return {
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    parentSpanId: row.parent_span_id,
+    name: row.name,
+    startTimeUnixNano: BigInt(row.start_time_unix_nano),
+    endTimeUnixNano: BigInt(row.end_time_unix_nano),
+    attributes: row.attributes as Attributes,
+    resource: row.resource as Attributes,
+    events: row.events.map((event) => ({
+      name: event.name,
+      timeUnixNano: BigInt(event.time_unix_nano),
+      attributes: event.attributes as Attributes,
+    })),
+    status: { code: row.status_code as 0 | 1 | 2, message: row.status_message },
+  };
+}
+
+function cachesOf(db: Kysely<Database>): ProjectCaches {
+  let caches = projectCaches.get(db);
+  if (!caches) {
+    caches = new ProjectCaches(db);
+    projectCaches.set(db, caches);
+  }
+  return caches;
+}
+
+/** Live updates once committed, and the seed's line for each task scored. */
+function announce(ctx: AppContext, projectId: string, outcome: IngestOutcome): void {
+  for (const task of outcome.created)
+    ctx.log.info({ task_id: task.id }, `Performance score saved for task ${task.id}`);
+  const changed = [...outcome.created, ...outcome.updated];
+  for (const task of changed)
+    ctx.events.publish({ type: 'task', projectId, userId: task.userId, taskId: task.id });
+  if (changed.length > 0)
+    ctx.events.publish({
+      type: 'leaderboard',
+      projectId,
+      agentIds: [...new Set(changed.map((task) => task.agentId))],
+    });
+}
+
+function summarizeReasons(reasons: readonly string[]): string {
+  if (reasons.length <= MAX_REASONS) return reasons.join('; ');
+  return `${reasons.slice(0, MAX_REASONS).join('; ')}; and ${reasons.length - MAX_REASONS} more`;
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }

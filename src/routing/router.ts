@@ -17,11 +17,18 @@
  * preferred, a team whose declarations prove no better than the rest loses the advantage, and an agent's
  * own record in the category soon outweighs both.
  *
- * The orchestrator routes; it never takes a routed task (only an explicit mention reaches it).
+ * Objectives (see `RoutingObjective`, docs/ROUTING.md): `quality` compares the load-penalised draws;
+ * `value` subtracts each agent's expected cost priced at the caller's dollars per quality point; and
+ * `cheapest_meeting` takes the cheapest agent whose posterior probability of reaching a target quality is
+ * high enough. A cost nobody recorded is never taken as free: it is charged as the highest expected cost
+ * known among the candidates (`chargeUnknownCosts`).
+ *
+ * The orchestrator routes; it never takes a routed task (only an explicit mention reaches it). External
+ * agents (measured by Merit, run elsewhere) are never routed to.
  */
-import { MeritError, NotFoundError } from '../errors.js';
+import { ConflictError, MeritError, NotFoundError } from '../errors.js';
 import { sampleNormal } from '../lib/random.js';
-import { computeBetaInterval, DEFAULT_LEVEL } from '../ranking/ranking.js';
+import { betaCdf, computeBetaInterval, DEFAULT_LEVEL } from '../ranking/ranking.js';
 
 export interface RoutingCandidate {
   agentId: string;
@@ -33,6 +40,8 @@ export interface RoutingCandidate {
   specialties?: readonly string[];
   /** The orchestrator only takes tasks that mention it. */
   isOrchestrator?: boolean;
+  /** Runs outside Merit (agents.origin = 'external'): measured, never routed to nor run. */
+  external?: boolean;
 }
 
 /** Observed rewards (failed tasks included as 0) and mean cost/duration of finished tasks. */
@@ -58,6 +67,26 @@ export interface RoutingConstraints {
   maxCost?: number | null;
   maxDurationMs?: number | null;
 }
+
+/**
+ * What the router optimises among the agents within the hard limits:
+ * - `quality`: the highest (load-penalised) Thompson draw of quality;
+ * - `value`: the highest draw minus the agent's expected cost divided by `usdPerQuality`, the dollars one
+ *   whole point of quality (the 0-1 scale) is worth per task: +0.1 quality is worth 0.1 × usdPerQuality;
+ * - `cheapest_meeting`: the cheapest agent whose posterior probability of an expected reward of at least
+ *   `targetQuality` is `minProbability` or more; if none, the agent most likely to reach it.
+ */
+export type RoutingObjective =
+  | { kind: 'quality' }
+  | { kind: 'value'; usdPerQuality: number }
+  | { kind: 'cheapest_meeting'; targetQuality: number; minProbability: number };
+
+export type ObjectiveKind = RoutingObjective['kind'];
+
+export const QUALITY_OBJECTIVE: RoutingObjective = { kind: 'quality' };
+
+/** The probability `cheapest_meeting` asks for when the caller names none. */
+export const DEFAULT_MIN_PROBABILITY = 0.8;
 
 export interface RouterOptions {
   /** Pseudo-observations of the team-wide mean in every agent's prior. */
@@ -99,11 +128,18 @@ export interface RoutingRequest {
   agentStats: readonly AgentStats[];
   mentionedAgentId?: string | null;
   constraints?: RoutingConstraints;
+  /** Defaults to `quality`. */
+  objective?: RoutingObjective;
   random: () => number;
 }
 
 export type ExclusionReason = 'inactive' | 'over_cost' | 'over_duration';
-export type DecisionReason = 'mention' | 'thompson' | 'fallback_constraints';
+export type DecisionReason =
+  | 'mention'
+  | 'thompson'
+  | 'fallback_constraints'
+  | 'cheapest_meeting'
+  | 'target_unmet';
 
 export interface AgentEvaluation {
   agentId: string;
@@ -121,8 +157,17 @@ export interface AgentEvaluation {
   /** True when the agent declares the category or its template recommends the agent (a prior, not a record). */
   specialist: boolean;
   expectedCost: number | null;
+  /**
+   * The cost the objective charges: `expectedCost`, or when that is unknown the highest expected cost
+   * known among the candidates (never free); null when no candidate's cost is known.
+   */
+  chargedCost: number | null;
   expectedDurationMs: number | null;
   load: number;
+  /** The figure the objective compares drawn agents on (`quality`: the adjusted draw; `value`: minus the priced cost). */
+  utility: number | null;
+  /** `cheapest_meeting` only: posterior probability that the agent's expected reward reaches the target. */
+  targetProbability: number | null;
   excludedBecause?: ExclusionReason;
 }
 
@@ -136,6 +181,7 @@ export interface AppliedConstraints {
 export interface Decision extends AgentEvaluation {
   reason: DecisionReason;
   category: string;
+  objective: RoutingObjective;
   runnersUp: AgentEvaluation[];
   constraints: AppliedConstraints;
 }
@@ -146,6 +192,27 @@ export interface BaselineChoice {
   /** The greedy figure (mean reward) of the chosen agent; null for mentions and random picks. */
   score: number | null;
 }
+
+/**
+ * A command addressed to an external agent: Merit measures it but cannot run it. Answered 409 with the
+ * code `agent_external` (`EXTERNAL_AGENT_CODE`) by the routes that take commands.
+ */
+export class ExternalAgentError extends ConflictError {
+  readonly publicCode = EXTERNAL_AGENT_CODE;
+  readonly nickname: string;
+
+  constructor(nickname: string) {
+    super(
+      'conflict',
+      `command: @${nickname} is an external agent (it runs outside Merit and is only measured here); ` +
+        'Merit neither runs nor routes to it',
+    );
+    this.name = 'ExternalAgentError';
+    this.nickname = nickname;
+  }
+}
+
+export const EXTERNAL_AGENT_CODE = 'agent_external';
 
 interface BetaParameters {
   alpha: number;
@@ -352,11 +419,45 @@ function estimateCandidate(
     observations: pair?.n ?? 0,
     specialist,
     expectedCost: pickExpectedFigure(pair?.meanCost, agent?.meanCost),
+    chargedCost: null,
     expectedDurationMs: pickExpectedFigure(pair?.meanDurationMs, agent?.meanDurationMs),
     load: candidate.load,
+    utility: null,
+    targetProbability: null,
     alpha,
     beta,
   };
+}
+
+/** Posterior probability that a Beta(alpha, beta) reward mean is at least `target`. */
+export function computeTargetProbability(alpha: number, beta: number, target: number): number {
+  return 1 - betaCdf(target, alpha, beta);
+}
+
+/**
+ * Each evaluation's charged cost: its expected cost, or for an unknown one the highest expected cost known
+ * among the evaluations, so an agent nobody has priced is never preferred for being cheap (it is not
+ * excluded either: running it is how its cost becomes known). Null for all when no cost is known.
+ */
+export function chargeUnknownCosts<T extends Pick<AgentEvaluation, 'expectedCost' | 'chargedCost'>>(
+  evaluations: readonly T[],
+): T[] {
+  const known = evaluations.map((e) => e.expectedCost).filter((cost): cost is number => cost !== null);
+  const highest = known.length > 0 ? Math.max(...known) : null;
+  return evaluations.map((evaluation) => ({
+    ...evaluation,
+    chargedCost: evaluation.expectedCost ?? highest,
+  }));
+}
+
+/** The figure `quality` and `value` compare: the adjusted draw, less the charged cost at the objective's price. */
+export function computeUtility(
+  adjustedScore: number,
+  chargedCost: number | null,
+  objective: RoutingObjective,
+): number {
+  if (objective.kind !== 'value') return adjustedScore;
+  return adjustedScore - (chargedCost ?? 0) / objective.usdPerQuality;
 }
 
 /** Posterior, Thompson draw and constraint check for one candidate. */
@@ -366,6 +467,9 @@ function evaluateCandidate(
   candidate: RoutingCandidate,
 ): AgentEvaluation {
   const { alpha, beta, ...evaluation } = estimateCandidate(context, candidate);
+  const objective = request.objective ?? QUALITY_OBJECTIVE;
+  if (objective.kind === 'cheapest_meeting')
+    evaluation.targetProbability = computeTargetProbability(alpha, beta, objective.targetQuality);
   const excludedBecause = findExclusionReason(evaluation, candidate.active, request.constraints ?? {});
   if (excludedBecause !== undefined) evaluation.excludedBecause = excludedBecause;
   // Every active agent is drawn, so how much randomness is used does not depend on the limits.
@@ -378,13 +482,13 @@ function evaluateCandidate(
   return evaluation;
 }
 
-/** Best first: eligible agents by adjusted draw, then excluded ones by posterior mean. */
+/** Best first: eligible agents by the objective's figure of their draw, then excluded ones by posterior mean. */
 function compareEvaluations(left: AgentEvaluation, right: AgentEvaluation): number {
   const leftExcluded = left.excludedBecause !== undefined;
   const rightExcluded = right.excludedBecause !== undefined;
   if (leftExcluded !== rightExcluded) return leftExcluded ? 1 : -1;
   return (
-    (right.adjustedScore ?? -1) - (left.adjustedScore ?? -1) ||
+    (right.utility ?? Number.NEGATIVE_INFINITY) - (left.utility ?? Number.NEGATIVE_INFINITY) ||
     right.expectedScore - left.expectedScore ||
     left.agentId.localeCompare(right.agentId)
   );
@@ -401,17 +505,52 @@ export function compareByExpectedScore(left: AgentEvaluation, right: AgentEvalua
   return right.expectedScore - left.expectedScore || left.agentId.localeCompare(right.agentId);
 }
 
-/** Whether the router may give this candidate the task: everyone but an orchestrator nobody mentioned. */
+/**
+ * Whether the router may give this candidate the task: never an external agent; the orchestrator only
+ * when mentioned.
+ */
 function isRoutable(candidate: RoutingCandidate, mentionedAgentId: string | null | undefined): boolean {
+  if (candidate.external === true) return false;
   return candidate.isOrchestrator !== true || candidate.agentId === mentionedAgentId;
 }
 
-/** Cheapest by expected cost when a cost limit is set, else fastest; unknown figures count as free. */
+/** Ascending; an unknown figure sorts after every known one (never taken as free or instant). */
+function compareKnownFirst(left: number | null, right: number | null): number {
+  if (left === null || right === null) return (left === null ? 1 : 0) - (right === null ? 1 : 0);
+  return left - right;
+}
+
+/** Cheapest by charged cost when a cost limit is set, else fastest; unknown figures sort last. */
 function compareByCheapness(left: AgentEvaluation, right: AgentEvaluation, constraints: RoutingConstraints) {
-  const byCost = (left.expectedCost ?? 0) - (right.expectedCost ?? 0);
-  const byDuration = (left.expectedDurationMs ?? 0) - (right.expectedDurationMs ?? 0);
+  const byCost = compareKnownFirst(left.chargedCost, right.chargedCost);
+  const byDuration = compareKnownFirst(left.expectedDurationMs, right.expectedDurationMs);
   const primary = constraints.maxCost != null ? byCost || byDuration : byDuration || byCost;
   return primary || left.agentId.localeCompare(right.agentId);
+}
+
+/**
+ * `cheapest_meeting`: the cheapest eligible agent (charged cost, then higher expected score) whose
+ * probability of reaching the target is high enough; else the one most likely to reach it.
+ */
+function selectCheapestMeeting(
+  eligible: AgentEvaluation[],
+  minProbability: number,
+): [AgentEvaluation, DecisionReason] | undefined {
+  const meeting = eligible.filter((evaluation) => (evaluation.targetProbability ?? 0) >= minProbability);
+  const cheapest = meeting.sort(
+    (left, right) =>
+      compareKnownFirst(left.chargedCost, right.chargedCost) ||
+      right.expectedScore - left.expectedScore ||
+      left.agentId.localeCompare(right.agentId),
+  )[0];
+  if (cheapest !== undefined) return [cheapest, 'cheapest_meeting'];
+  const likeliest = eligible.sort(
+    (left, right) =>
+      (right.targetProbability ?? 0) - (left.targetProbability ?? 0) ||
+      compareKnownFirst(left.chargedCost, right.chargedCost) ||
+      left.agentId.localeCompare(right.agentId),
+  )[0];
+  return likeliest === undefined ? undefined : [likeliest, 'target_unmet'];
 }
 
 function selectWinner(
@@ -421,6 +560,11 @@ function selectWinner(
   const mentioned = evaluations.find((evaluation) => evaluation.agentId === request.mentionedAgentId);
   if (mentioned !== undefined) return [mentioned, 'mention'];
   const eligible = evaluations.filter((evaluation) => evaluation.excludedBecause === undefined);
+  const objective = request.objective ?? QUALITY_OBJECTIVE;
+  if (objective.kind === 'cheapest_meeting') {
+    const choice = selectCheapestMeeting(eligible, objective.minProbability);
+    if (choice !== undefined) return choice;
+  }
   const best = eligible.sort(compareEvaluations)[0];
   if (best !== undefined) return [best, 'thompson'];
   const constraints = request.constraints ?? {};
@@ -433,11 +577,14 @@ function selectWinner(
 
 function assertMentionIsCandidate(request: RoutingRequest): void {
   const mention = request.mentionedAgentId;
-  if (mention != null && !request.candidates.some((candidate) => candidate.agentId === mention)) {
+  if (mention == null) return;
+  const mentioned = request.candidates.find((candidate) => candidate.agentId === mention);
+  if (mentioned === undefined) {
     throw new MeritError('unknown_agent_mention', `mentioned agent ${mention} is not a candidate`, {
       details: { agentId: mention },
     });
   }
+  if (mentioned.external === true) throw new ExternalAgentError(mentioned.nickname);
 }
 
 /**
@@ -453,12 +600,23 @@ export function chooseAgent(request: RoutingRequest, options: Partial<RouterOpti
   const candidates = request.candidates
     .filter((candidate) => isRoutable(candidate, request.mentionedAgentId))
     .sort((left, right) => left.agentId.localeCompare(right.agentId));
-  const evaluations = candidates.map((candidate) => evaluateCandidate(context, request, candidate));
+  const objective = request.objective ?? QUALITY_OBJECTIVE;
+  const evaluations = chargeUnknownCosts(
+    candidates.map((candidate) => evaluateCandidate(context, request, candidate)),
+  ).map((evaluation) =>
+    evaluation.adjustedScore === null
+      ? evaluation
+      : {
+          ...evaluation,
+          utility: computeUtility(evaluation.adjustedScore, evaluation.chargedCost, objective),
+        },
+  );
   const [winner, reason] = selectWinner([...evaluations], request);
   return {
     ...winner,
     reason,
     category: request.category,
+    objective,
     runnersUp: evaluations.filter((evaluation) => evaluation !== winner).sort(compareByExpectedScore),
     constraints: {
       maxCost: request.constraints?.maxCost ?? null,
@@ -500,9 +658,11 @@ export class IntelligentRouter {
 // ---------------------------------------------------------------------------------------------------
 // Baselines for comparison
 
-/** Active candidates other than the orchestrator: what both baselines choose from. */
+/** Active candidates other than the orchestrator and external agents: what both baselines choose from. */
 function findBaselinePool(request: RoutingRequest): RoutingCandidate[] {
-  const pool = request.candidates.filter((candidate) => candidate.active && !candidate.isOrchestrator);
+  const pool = request.candidates.filter(
+    (candidate) => candidate.active && !candidate.isOrchestrator && candidate.external !== true,
+  );
   if (pool.length === 0) throw new NotFoundError('agent_not_found', 'no active agent can take this task');
   return [...pool].sort((left, right) => left.agentId.localeCompare(right.agentId));
 }

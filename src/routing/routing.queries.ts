@@ -1,5 +1,10 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, NewRoutingDecision, RoutingDecisionRow } from '../db/database.js';
+import type {
+  Database,
+  NewRoutingDecision,
+  RoutingDecisionRow,
+  RoutingObjectivesTable,
+} from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { JUDGE_WEIGHT, PEER_WEIGHT, RATING_WEIGHT } from '../ranking/ranking.js';
@@ -13,7 +18,7 @@ export async function findRoutingCandidates(
 ): Promise<RoutingCandidate[]> {
   const rows = await db
     .selectFrom('agents as a')
-    .select(['a.agent_id', 'a.nickname', 'a.active', 'a.specializations', 'a.is_orchestrator'])
+    .select(['a.agent_id', 'a.nickname', 'a.active', 'a.specializations', 'a.is_orchestrator', 'a.origin'])
     .select((eb) =>
       eb
         .selectFrom('tasks as t')
@@ -33,6 +38,7 @@ export async function findRoutingCandidates(
     load: Number(row.load ?? 0),
     specialties: row.specializations,
     isOrchestrator: row.is_orchestrator,
+    external: row.origin === 'external',
   }));
 }
 
@@ -276,4 +282,40 @@ export async function countLabelledCommandsAfter(
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/** The project's stored default objective, or undefined when it never set one (it routes on quality). */
+export async function findRoutingObjective(db: Kysely<Database>, projectId: string) {
+  return db
+    .selectFrom('routing_objectives')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .executeTakeFirst();
+}
+
+/** Locks the project's objective row for an update (undefined when it has none yet). */
+export async function findRoutingObjectiveForUpdate(db: Kysely<Database>, projectId: string) {
+  return db
+    .selectFrom('routing_objectives')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Writes the project's default objective and knobs whole. */
+export async function upsertRoutingObjective(
+  db: Kysely<Database>,
+  projectId: string,
+  values: Pick<
+    RoutingObjectivesTable,
+    'objective' | 'usd_per_quality' | 'target_quality' | 'min_probability'
+  >,
+) {
+  return db
+    .insertInto('routing_objectives')
+    .values({ project_id: projectId, ...values, updated_at: new Date() })
+    .onConflict((oc) => oc.column('project_id').doUpdateSet({ ...values, updated_at: new Date() }))
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

@@ -1,21 +1,35 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppContext } from '../app-context.js';
 import { categoryParams } from '../categories/categories.routes.js';
-import { NotFoundError } from '../errors.js';
+import { runTransaction } from '../db/transaction.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import { nextCursorSchema, pageQuery } from '../http/page-query.js';
-import { agentIdParams, errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
+import { agentIdParams, errorResponses, errorSchema, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import { recordAudit } from '../identity/audit.js';
+import { auditActor } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { createRng } from '../lib/random.js';
 import { categorySchema } from '../tasks/task-schemas.js';
 import { findTaskInScope } from '../tasks/tasks.queries.js';
 import { getCategoryClassifier } from './classification.service.js';
-import { computeOutcomeReward, summarizeRoutingQuality, toEvaluationView } from './routing.js';
+import { DEFAULT_MIN_PROBABILITY, EXTERNAL_AGENT_CODE, ExternalAgentError } from './router.js';
+import {
+  computeOutcomeReward,
+  type ObjectiveRequest,
+  resolveRoutingObjective,
+  summarizeRoutingQuality,
+  toEvaluationView,
+} from './routing.js';
 import {
   type DecisionWithOutcome,
   findDecisionOutcomesSince,
   findDecisionsWithOutcomes,
+  findRoutingObjective,
+  findRoutingObjectiveForUpdate,
+  upsertRoutingObjective,
 } from './routing.queries.js';
 import {
   BEST_AGENTS_MIN_SAMPLE,
@@ -45,12 +59,95 @@ const evaluationSchema = z
     specialist: z.boolean().openapi({
       description: 'The agent declares the category or its template recommends the agent (a prior)',
     }),
-    expected_cost: nullableNumber,
+    expected_cost: nullableNumber.openapi({ description: 'Mean recorded cost (USD); null when unknown' }),
+    charged_cost: nullableNumber.openapi({
+      description:
+        'The cost the objective charged: expected_cost, or if unknown the highest known among the candidates',
+    }),
     expected_duration_ms: nullableNumber,
     load: z.number(),
+    utility: nullableNumber.openapi({
+      description:
+        'The figure compared: the adjusted draw (quality), minus charged_cost / usd_per_quality (value)',
+    }),
+    target_probability: nullableNumber.openapi({
+      description: 'cheapest_meeting: posterior probability that the expected score reaches the target',
+    }),
     excluded_because: z.enum(['inactive', 'over_cost', 'over_duration']).nullable(),
   })
   .openapi('AgentEvaluation');
+
+const objectiveKinds = ['quality', 'value', 'cheapest_meeting'] as const;
+const usdPerQualitySchema = z.number().gt(0).max(1_000_000).openapi({
+  description: 'value: USD one whole point of quality (the 0-1 scale) is worth per task',
+  example: 1,
+});
+const targetQualitySchema = z.number().gt(0).lt(1).openapi({
+  description: 'cheapest_meeting: the expected score (0-1) to reach',
+  example: 0.7,
+});
+const minProbabilitySchema = z
+  .number()
+  .gt(0)
+  .lt(1)
+  .openapi({
+    description: `cheapest_meeting: how likely reaching the target must be (default ${DEFAULT_MIN_PROBABILITY})`,
+    example: 0.8,
+  });
+
+const objectiveViewSchema = z
+  .object({
+    kind: z.enum(objectiveKinds),
+    usd_per_quality: nullableNumber,
+    target_quality: nullableNumber,
+    min_probability: nullableNumber,
+  })
+  .openapi('RoutingObjective', { description: 'The objective a decision used (see docs/ROUTING.md)' });
+
+/** A request's objective: a kind alone (knobs from the project), or a kind and knobs. */
+const objectiveRequestSchema = z
+  .union([
+    z.enum(objectiveKinds),
+    z.strictObject({
+      kind: z.enum(objectiveKinds).optional(),
+      usd_per_quality: usdPerQualitySchema.optional(),
+      target_quality: targetQualitySchema.optional(),
+      min_probability: minProbabilitySchema.optional(),
+    }),
+  ])
+  .openapi('RoutingObjectiveRequest', {
+    description:
+      "Overrides the project's default objective for this request: `quality`, `value` or `cheapest_meeting`, " +
+      'or an object with the kind and knobs; missing knobs come from the project',
+  });
+
+export type ObjectiveRequestBody = z.infer<typeof objectiveRequestSchema>;
+
+export { objectiveRequestSchema };
+
+/** The request's objective in the router's words. */
+export function toObjectiveRequest(body: ObjectiveRequestBody | undefined): ObjectiveRequest {
+  if (body === undefined) return {};
+  if (typeof body === 'string') return { kind: body };
+  return {
+    kind: body.kind,
+    usdPerQuality: body.usd_per_quality,
+    targetQuality: body.target_quality,
+    minProbability: body.min_probability,
+  };
+}
+
+/** The 409 a command addressed to an external agent gets, with its own code. */
+export function respondToExternalAgent(c: Context, error: ExternalAgentError) {
+  return c.json({ error: { code: EXTERNAL_AGENT_CODE, message: error.message, field: 'command' } }, 409);
+}
+
+export const externalAgentResponse = {
+  409: {
+    description: '`agent_external`: the command mentions an agent that runs outside Merit',
+    content: { 'application/json': { schema: errorSchema } },
+  },
+};
 
 const candidateRowSchema = evaluationSchema.extend({ chosen: z.boolean() }).openapi('RoutingCandidateRow', {
   description: "One line of the explanation's table; the sentence is rendered from these rows",
@@ -61,7 +158,16 @@ const constraintsSchema = z.object({
   max_duration_ms: nullableNumber,
   load_penalty: z.number(),
   excluded_agent_ids: z.array(z.string()),
+  objective: objectiveViewSchema,
 });
+
+const reasonSchema = z
+  .enum(['mention', 'thompson', 'fallback_constraints', 'cheapest_meeting', 'target_unmet'])
+  .openapi({
+    description:
+      'thompson: the best draw under quality or value; cheapest_meeting: the cheapest agent likely to reach the ' +
+      'target; target_unmet: none likely to, the likeliest taken; fallback_constraints: none within the limits',
+  });
 
 const decisionSchema = evaluationSchema
   .extend({
@@ -70,7 +176,8 @@ const decisionSchema = evaluationSchema
     category: z.string(),
     category_confidence: nullableNumber,
     category_source: z.string(),
-    reason: z.enum(['mention', 'thompson', 'fallback_constraints']),
+    reason: reasonSchema,
+    objective: objectiveViewSchema,
     best_agent_id: z.string().nullable(),
     explanation: z.string().openapi({ description: 'Why this agent? Rendered from `candidates`' }),
     candidates: z.array(candidateRowSchema).openapi({
@@ -94,7 +201,8 @@ const storedDecisionSchema = z
     category: z.string(),
     category_confidence: nullableNumber,
     category_source: z.string(),
-    reason: z.enum(['mention', 'thompson', 'fallback_constraints']),
+    reason: reasonSchema,
+    objective: objectiveViewSchema,
     agent_id: z.string(),
     nickname: z.string(),
     expected_score: z.number(),
@@ -199,6 +307,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
                   category: categorySchema.optional(),
                   max_cost: z.number().min(0).optional().openapi({ description: 'USD per task' }),
                   max_duration_ms: z.number().int().min(0).optional(),
+                  objective: objectiveRequestSchema.optional(),
                   seed: z
                     .number()
                     .int()
@@ -213,21 +322,138 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
           required: true,
         },
       },
-      responses: { 200: jsonContent(decisionSchema, 'Decision'), ...errorResponses },
+      responses: {
+        200: jsonContent(decisionSchema, 'Decision'),
+        ...errorResponses,
+        ...externalAgentResponse,
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const decision = await routeCommand(
-        db,
-        {
-          scope: c.get('principal'),
-          command: body.command,
-          constraints: { maxCost: body.max_cost ?? null, maxDurationMs: body.max_duration_ms ?? null },
-          ...(body.category !== undefined ? { category: body.category } : {}),
+      try {
+        const decision = await routeCommand(
+          db,
+          {
+            scope: c.get('principal'),
+            command: body.command,
+            constraints: { maxCost: body.max_cost ?? null, maxDurationMs: body.max_duration_ms ?? null },
+            objective: toObjectiveRequest(body.objective),
+            ...(body.category !== undefined ? { category: body.category } : {}),
+          },
+          body.seed !== undefined ? { random: createRng(body.seed) } : {},
+        );
+        return c.json(toDecisionView(decision), 200);
+      } catch (error) {
+        if (error instanceof ExternalAgentError) return respondToExternalAgent(c, error);
+        throw error;
+      }
+    },
+  );
+
+  const projectObjectiveSchema = objectiveViewSchema
+    .extend({
+      min_probability: z.number().openapi({ description: 'In force: the stored figure or the default' }),
+      updated_at: z
+        .string()
+        .nullable()
+        .openapi({ description: 'Null: never set, the project routes on quality' }),
+    })
+    .openapi('ProjectRoutingObjective');
+
+  function toProjectObjectiveView(
+    row: Awaited<ReturnType<typeof findRoutingObjective>>,
+  ): z.infer<typeof projectObjectiveSchema> {
+    return {
+      kind: row?.objective ?? 'quality',
+      usd_per_quality: row?.usd_per_quality ?? null,
+      target_quality: row?.target_quality ?? null,
+      min_probability: row?.min_probability ?? DEFAULT_MIN_PROBABILITY,
+      updated_at: row?.updated_at.toISOString() ?? null,
+    };
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/routing/objective',
+      tags,
+      summary: "The project's default routing objective and its knobs",
+      responses: { 200: jsonContent(projectObjectiveSchema, 'The objective in force'), ...errorResponses },
+    }),
+    async (c) => {
+      const row = await findRoutingObjective(db, c.get('principal').projectId);
+      return c.json(toProjectObjectiveView(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/routing/objective',
+      tags,
+      summary: "Change the project's default routing objective or its knobs (admins; audited)",
+      description:
+        'Fields left out keep their value; a knob set to null is removed. `value` needs `usd_per_quality` and ' +
+        '`cheapest_meeting` needs `target_quality`, given here or stored before.',
+      request: {
+        body: {
+          content: {
+            'application/json': {
+              schema: z
+                .strictObject({
+                  objective: z.enum(objectiveKinds).optional(),
+                  usd_per_quality: usdPerQualitySchema.nullable().optional(),
+                  target_quality: targetQualitySchema.nullable().optional(),
+                  min_probability: minProbabilitySchema.nullable().optional(),
+                })
+                .refine((body) => Object.keys(body).length > 0, { message: 'names no field to change' })
+                .openapi('RoutingObjectiveUpdate'),
+            },
+          },
+          required: true,
         },
-        body.seed !== undefined ? { random: createRng(body.seed) } : {},
-      );
-      return c.json(toDecisionView(decision), 200);
+      },
+      responses: { 200: jsonContent(projectObjectiveSchema, 'The objective in force'), ...errorResponses },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const principal = c.get('principal');
+      const row = await runTransaction(db, async (trx) => {
+        const before = await findRoutingObjectiveForUpdate(trx, principal.projectId);
+        const pick = <T>(given: T | null | undefined, kept: T | null | undefined): T | null =>
+          given === undefined ? (kept ?? null) : given;
+        const after = {
+          objective: body.objective ?? before?.objective ?? 'quality',
+          usd_per_quality: pick(body.usd_per_quality, before?.usd_per_quality),
+          target_quality: pick(body.target_quality, before?.target_quality),
+          min_probability: pick(body.min_probability, before?.min_probability),
+        };
+        // The same rule a request meets: the objective must have its knob (names the missing field).
+        try {
+          resolveRoutingObjective(after);
+        } catch (error) {
+          if (error instanceof ValidationError)
+            throw new ValidationError(
+              error.field.replace('objective.', ''),
+              error.message.split(': ')[1] ?? '',
+            );
+          throw error;
+        }
+        const saved = await upsertRoutingObjective(trx, principal.projectId, after);
+        await recordAudit(trx, {
+          projectId: principal.projectId,
+          actor: auditActor(principal),
+          // A project setting: audited as the project's update, naming what changed.
+          action: 'project.update',
+          target: 'routing objective',
+          details: {
+            before: before ? toProjectObjectiveView(before) : null,
+            after: toProjectObjectiveView(saved),
+          },
+        });
+        return saved;
+      });
+      return c.json(toProjectObjectiveView(row), 200);
     },
   );
 

@@ -11,6 +11,7 @@ import {
   type AgentEvaluation,
   type AgentStats,
   type Decision,
+  ExternalAgentError,
   estimateCandidates,
   IntelligentRouter,
   type PairStats,
@@ -22,11 +23,16 @@ import {
   addRecommendedSpecialties,
   combineAgentStats,
   findPosteriorBest,
+  type ObjectiveRequest,
+  type ObjectiveView,
+  resolveRoutingObjective,
   toEvaluationView,
+  toObjectiveView,
 } from './routing.js';
 import {
   findPairRewardStats,
   findRoutingCandidates,
+  findRoutingObjective,
   insertRoutingDecision,
   updateDecisionTask,
 } from './routing.queries.js';
@@ -44,6 +50,8 @@ export interface RouteCommandInput {
   constraints?: RoutingConstraints;
   /** The category when the caller knows it; otherwise the command is classified. */
   category?: string;
+  /** Overrides of the project's default objective for this decision. */
+  objective?: ObjectiveRequest;
 }
 
 export interface RouteCommandOptions {
@@ -77,6 +85,8 @@ export interface RoutingSnapshot {
   pairStats: PairStats[];
   agentStats: AgentStats[];
   templates: TemplateRow[];
+  /** The project's stored default objective (undefined: quality). */
+  objective: Awaited<ReturnType<typeof findRoutingObjective>>;
 }
 
 export async function loadRoutingSnapshot(
@@ -86,16 +96,18 @@ export async function loadRoutingSnapshot(
 ): Promise<RoutingSnapshot> {
   const now = options.now?.() ?? new Date();
   const since = new Date(now.getTime() - (options.statsWindowDays ?? DEFAULT_STATS_WINDOW_DAYS) * DAY_MS);
-  const [candidates, pairStats, templates] = await Promise.all([
+  const [candidates, pairStats, templates, objective] = await Promise.all([
     findRoutingCandidates(db, projectId),
     findPairRewardStats(db, projectId, since),
     findTemplates(db, projectId),
+    findRoutingObjective(db, projectId),
   ]);
   return {
     candidates: addRecommendedSpecialties(candidates, templates),
     pairStats,
     agentStats: combineAgentStats(pairStats),
     templates,
+    objective,
   };
 }
 
@@ -128,8 +140,12 @@ function findMentionedAgent(command: string, candidates: readonly RoutingCandida
   const nickname = parseCommand(command).mention;
   if (nickname === null) return null;
   const agent = candidates.find((candidate) => candidate.nickname === nickname);
+  // Merit cannot run an agent that runs elsewhere: 409 agent_external, not an unknown mention.
+  if (agent?.external === true) throw new ExternalAgentError(agent.nickname);
   if (!agent?.active) {
-    const known = candidates.filter((candidate) => candidate.active).map((candidate) => candidate.nickname);
+    const known = candidates
+      .filter((candidate) => candidate.active && candidate.external !== true)
+      .map((candidate) => candidate.nickname);
     const message = agent
       ? `@${nickname} is not active; active agents: ${known.map((name) => `@${name}`).join(', ')}`
       : describeUnknownMention(nickname, known);
@@ -154,6 +170,8 @@ export async function routeCommand(
   const classifier = options.classifier ?? getCategoryClassifier(db);
   const snapshot = await loadRoutingSnapshot(db, input.scope.projectId, options);
   const mentionedAgentId = findMentionedAgent(input.command, snapshot.candidates);
+  // Resolved before any LLM call, so a missing knob costs nothing.
+  const objective = resolveRoutingObjective(snapshot.objective, input.objective);
   const classification = await resolveCategory(
     input.scope.projectId,
     snapshot.templates,
@@ -170,6 +188,7 @@ export async function routeCommand(
     agentStats: snapshot.agentStats,
     mentionedAgentId,
     constraints: input.constraints ?? {},
+    objective,
     random: options.random ?? Math.random,
   });
   // One table, built once: the sentence is rendered from it, and both are stored and served.
@@ -220,13 +239,28 @@ export async function linkDecisionToTask(
     throw new NotFoundError('not_found', `No routing decision ${input.decisionId} with task ${input.taskId}`);
 }
 
+/** The limits and the objective of a decision, as stored in its `constraints` column and served. */
 export function toConstraintsView(decision: Decision) {
   return {
     max_cost: decision.constraints.maxCost,
     max_duration_ms: decision.constraints.maxDurationMs,
     load_penalty: decision.constraints.loadPenalty,
     excluded_agent_ids: decision.constraints.excludedAgentIds,
+    objective: toObjectiveView(decision.objective),
   };
+}
+
+const QUALITY_VIEW: ObjectiveView = {
+  kind: 'quality',
+  usd_per_quality: null,
+  target_quality: null,
+  min_probability: null,
+};
+
+/** A stored decision's objective (decisions from before objectives existed were all on quality). */
+function readStoredObjective(constraints: Record<string, unknown>): ObjectiveView {
+  const stored = constraints.objective;
+  return typeof stored === 'object' && stored !== null ? (stored as ObjectiveView) : QUALITY_VIEW;
 }
 
 /** A decision as the API shows it. */
@@ -239,6 +273,7 @@ export function toDecisionView(decision: RoutedDecision) {
     category_confidence: decision.categoryConfidence,
     category_source: decision.categorySource,
     reason: decision.reason,
+    objective: toObjectiveView(decision.objective),
     ...toEvaluationView(chosen),
     best_agent_id: decision.bestAgentId,
     explanation: decision.explanation,
@@ -259,6 +294,7 @@ export function toStoredDecisionView(row: RoutingDecisionRow & { nickname: strin
     category_confidence: row.confidence,
     category_source: row.category_source,
     reason: row.reason,
+    objective: readStoredObjective(row.constraints),
     agent_id: row.chosen_agent_id,
     nickname: row.nickname,
     expected_score: row.expected_score,
@@ -316,7 +352,9 @@ export async function rankBestAgents(
   const evaluations = estimateCandidates({
     ...snapshot,
     category,
-    candidates: snapshot.candidates.filter((candidate) => candidate.active && !candidate.isOrchestrator),
+    candidates: snapshot.candidates.filter(
+      (candidate) => candidate.active && !candidate.isOrchestrator && candidate.external !== true,
+    ),
   });
   return rankWithConfidence(
     evaluations.map((evaluation) => ({

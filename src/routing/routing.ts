@@ -5,15 +5,20 @@
  * Terminology: reward = one task's blended 0-1 figure (`blendTaskReward`; a failed task is worth 0);
  * pair = one (agent, category) combination; decision = one routing choice, stored with its reasons.
  */
+import type { RoutingObjectivesTable } from '../db/database.js';
+import { ValidationError } from '../errors.js';
 import { blendTaskReward } from '../ranking/ranking.js';
 import type {
   AgentEvaluation,
   AgentStats,
   Decision,
+  DecisionReason,
   ExclusionReason,
   PairStats,
   RoutingCandidate,
+  RoutingObjective,
 } from './router.js';
+import { DEFAULT_MIN_PROBABILITY, type ObjectiveKind } from './router.js';
 
 /** One (agent, category) row of the router's statistics query, with the counts behind its means. */
 export interface PairStatsRow extends PairStats {
@@ -97,7 +102,7 @@ export function findPosteriorBest(decision: Decision): AgentEvaluation | null {
 /** One stored decision with whatever is known of its task's outcome. */
 export interface DecisionOutcome {
   createdAt: Date;
-  reason: 'mention' | 'thompson' | 'fallback_constraints';
+  reason: DecisionReason;
   chosenAgentId: string;
   bestAgentId: string | null;
   taskId: string | null;
@@ -184,8 +189,11 @@ export interface EvaluationView {
   observations: number;
   specialist: boolean;
   expected_cost: number | null;
+  charged_cost: number | null;
   expected_duration_ms: number | null;
   load: number;
+  utility: number | null;
+  target_probability: number | null;
   excluded_because: ExclusionReason | null;
 }
 
@@ -200,9 +208,73 @@ export function toEvaluationView(evaluation: AgentEvaluation): EvaluationView {
     observations: evaluation.observations,
     specialist: evaluation.specialist,
     expected_cost: evaluation.expectedCost === null ? null : round(evaluation.expectedCost, 6),
+    charged_cost: evaluation.chargedCost === null ? null : round(evaluation.chargedCost, 6),
     expected_duration_ms:
       evaluation.expectedDurationMs === null ? null : Math.round(evaluation.expectedDurationMs),
     load: evaluation.load,
+    utility: evaluation.utility === null ? null : round(evaluation.utility, 4),
+    target_probability: evaluation.targetProbability === null ? null : round(evaluation.targetProbability, 4),
     excluded_because: evaluation.excludedBecause ?? null,
   };
+}
+
+/** An objective as the API and the stored decision show it (snake_case). */
+export interface ObjectiveView {
+  kind: RoutingObjective['kind'];
+  usd_per_quality: number | null;
+  target_quality: number | null;
+  min_probability: number | null;
+}
+
+export function toObjectiveView(objective: RoutingObjective): ObjectiveView {
+  return {
+    kind: objective.kind,
+    usd_per_quality: objective.kind === 'value' ? objective.usdPerQuality : null,
+    target_quality: objective.kind === 'cheapest_meeting' ? objective.targetQuality : null,
+    min_probability: objective.kind === 'cheapest_meeting' ? objective.minProbability : null,
+  };
+}
+
+/** A project's stored default objective (migration 014), as the router needs it. */
+export type StoredObjective = Pick<
+  RoutingObjectivesTable,
+  'objective' | 'usd_per_quality' | 'target_quality' | 'min_probability'
+>;
+
+/** What one request asks of the objective: any of the kind and knobs, the rest from the project. */
+export interface ObjectiveRequest {
+  kind?: ObjectiveKind | undefined;
+  usdPerQuality?: number | undefined;
+  targetQuality?: number | undefined;
+  minProbability?: number | undefined;
+}
+
+/**
+ * The objective one decision uses: the request's kind and knobs over the project's stored ones, over
+ * `quality`. Knobs of another kind are ignored. A `value` or `cheapest_meeting` without its knob anywhere
+ * is refused naming the field (Merit never invents a price of quality or a target).
+ */
+export function resolveRoutingObjective(
+  stored: StoredObjective | undefined,
+  requested: ObjectiveRequest = {},
+): RoutingObjective {
+  const kind = requested.kind ?? stored?.objective ?? 'quality';
+  if (kind === 'quality') return { kind };
+  if (kind === 'value') {
+    const usdPerQuality = requested.usdPerQuality ?? stored?.usd_per_quality ?? null;
+    if (usdPerQuality === null)
+      throw new ValidationError(
+        'objective.usd_per_quality',
+        'is required by the value objective (the request names none and the project sets none)',
+      );
+    return { kind, usdPerQuality };
+  }
+  const targetQuality = requested.targetQuality ?? stored?.target_quality ?? null;
+  if (targetQuality === null)
+    throw new ValidationError(
+      'objective.target_quality',
+      'is required by the cheapest_meeting objective (the request names none and the project sets none)',
+    );
+  const minProbability = requested.minProbability ?? stored?.min_probability ?? DEFAULT_MIN_PROBABILITY;
+  return { kind, targetQuality, minProbability };
 }

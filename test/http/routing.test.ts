@@ -299,7 +299,9 @@ describe.each(databaseKinds())('routing and classification (%s PostgreSQL)', (ki
         max_duration_ms: null,
         load_penalty: 0.1,
         excluded_agent_ids: [],
+        objective: { kind: 'quality', usd_per_quality: null, target_quality: null, min_probability: null },
       });
+      expect(body.objective).toEqual(body.constraints.objective);
     });
 
     it('never picks an agent whose expected cost is over max_cost', async () => {

@@ -168,6 +168,12 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
   }),
   'GET /api/routing/decisions': () => ({ params: {}, query: {} }),
   'GET /api/routing/quality': () => ({ params: {}, query: {} }),
+  'GET /api/routing/objective': () => ({ params: {}, query: {} }),
+  'PATCH /api/routing/objective': () => ({
+    params: {},
+    query: {},
+    body: { objective: 'quality', usd_per_quality: 1 },
+  }),
   'GET /api/evaluators/calibration': () => ({ params: {}, query: {} }),
   'GET /api/auth/session': () => ({ params: {}, query: {} }),
   // Local mode has no accounts: the baseline login is refused (401), its NUL variants 400.
@@ -213,6 +219,34 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
     query: {},
     body: { name: 'Default project', rate_limits: { commands_per_minute: 1000 } },
   }),
+  'POST /api/arena/battles': () => ({
+    params: {},
+    query: {},
+    body: {
+      battles: [
+        {
+          model_a: 'agent_a',
+          model_b: 'gpt-4o',
+          winner: 'model_a',
+          category: 'research',
+          judge: 'ci',
+          key: randomUUID(),
+        },
+      ],
+    },
+  }),
+  'GET /api/arena/leaderboard': () => ({ params: {}, query: { category: 'research' } }),
+  'POST /api/arena/compare': () => ({
+    params: {},
+    query: {},
+    body: { command: 'research quantum computing', agents: ['agent_a', 'agent_b'] },
+  }),
+  'GET /api/arena/compare/{comparison_id}': () => ({ params: { comparison_id: randomUUID() }, query: {} }),
+  'POST /api/arena/compare/{comparison_id}/vote': () => ({
+    params: { comparison_id: randomUUID() },
+    query: {},
+    body: { winner: 'A' },
+  }),
 };
 
 /** Baselines answered with an error that is not the NUL's: a valid request about nothing that exists. */
@@ -221,4 +255,6 @@ export const BASELINE_STATUS: Record<string, number> = {
   'POST /api/auth/login': 401,
   'DELETE /api/keys/{key_id}': 404,
   'PUT /api/members/{account_id}': 404,
+  'GET /api/arena/compare/{comparison_id}': 404,
+  'POST /api/arena/compare/{comparison_id}/vote': 404,
 };

@@ -29,6 +29,7 @@ const CONTRACT: Record<string, string> = {
   AgentPerformance: 'AgentPerformance',
   NodeStats: 'NodeStats',
   TrendPoint: 'TrendPoint',
+  CostQualityCell: 'CostQualityCell',
   FeedbackResult: 'FeedbackResult',
   TaskEvaluation: 'TaskEvaluation',
   EvaluationState: 'EvaluationState',

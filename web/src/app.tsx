@@ -1,5 +1,7 @@
 import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { SkipLink } from './components/skip-link.js';
 import { Spinner } from './components/spinner.js';
+import { ThemeToggle } from './components/theme-toggle.js';
 import { AgentPerformanceView } from './features/agent-performance/agent-performance-view.js';
 import { AccountBar } from './features/auth/account-bar.js';
 import { LoginPage } from './features/auth/login-page.js';
@@ -17,19 +19,27 @@ import { AgentLeaderboardPanel } from './features/leaderboard/agent-leaderboard-
 import { QuickActionsPanel } from './features/quick-actions/quick-actions-panel.js';
 import { RoutingQualityPanel } from './features/routing/routing-quality-panel.js';
 import { ConversationStream } from './features/stream/conversation-stream.js';
+import { StreamFiltersBar } from './features/stream/stream-filters.js';
 import { ApiError, describeError } from './lib/api-client.js';
 import { ApiProvider, useApi } from './lib/api-context.js';
 import type { Agent, AuthSession, Task } from './lib/api-types.js';
-import { buildAgentHash } from './lib/route.js';
-import { applyRating, mergeTasks, upsertTask } from './lib/tasks.js';
-import { useHashRoute } from './lib/use-hash-route.js';
+import {
+  buildAgentHash,
+  buildHomeHash,
+  hasFilters,
+  type Panel,
+  type Range,
+  type StreamFilters,
+} from './lib/route.js';
+import { applyRating, matchesFilters, mergeTasks, upsertTask } from './lib/tasks.js';
+import { useCategories } from './lib/use-categories.js';
+import { replaceHash, useHashRoute } from './lib/use-hash-route.js';
 import { useServerEvents } from './lib/use-server-events.js';
 
 const HISTORY_PAGE = 50;
 // Bursts of events (a task's nodes finishing one after another) cause one refetch, not many.
 const REFRESH_DELAY_MS = 400;
 
-type Panel = 'actions' | 'leaderboard' | 'routing';
 const PANELS: { id: Panel; label: string }[] = [
   { id: 'actions', label: 'Quick Actions' },
   { id: 'leaderboard', label: 'Leaderboard' },
@@ -200,7 +210,10 @@ function SignedInApp({
           <h1 className="brand">
             Merit <span aria-hidden="true">·</span> <span className="brand-sub">Mission Control</span>
           </h1>
-          <div className="header-meta">{accountBar}</div>
+          <div className="header-meta">
+            <ThemeToggle />
+            {accountBar}
+          </div>
         </header>
         <main className="app-empty" data-testid="no-project">
           <p>Your account is not a member of any project yet. Ask a project's owner or admin to add you.</p>
@@ -255,6 +268,11 @@ function MissionControl({
   const keysRequested = useHashIs(KEYS_HASH);
   const showKeys = keysRequested && keysProject !== null && route.name === 'home';
   const panels = readOnlyReason === null ? PANELS : READ_ONLY_PANELS;
+  const { view } = route;
+  const filters: StreamFilters = route.name === 'home' ? view.filters : {};
+  // A stable key of the filters: a change starts the stream's list again.
+  const filtersKey = JSON.stringify(filters);
+  const categories = useCategories();
   const [agents, setAgents] = useState<Agent[]>([]);
   const [agentsError, setAgentsError] = useState<string | null>(null);
   const [tasks, setTasks] = useState<Task[]>([]);
@@ -265,7 +283,8 @@ function MissionControl({
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(false);
   const [commandError, setCommandError] = useState<string | null>(null);
-  const [panel, setPanel] = useState<Panel>(readOnlyReason === null ? 'actions' : 'leaderboard');
+  const defaultPanel: Panel = readOnlyReason === null ? 'actions' : 'leaderboard';
+  const panel: Panel = panels.some((item) => item.id === view.tab) && view.tab ? view.tab : defaultPanel;
   const [refreshKey, setRefreshKey] = useState(0);
   const inputRef = useRef<HTMLTextAreaElement | null>(null);
   const tabRefs = useRef<Record<Panel, HTMLButtonElement | null>>({
@@ -286,10 +305,14 @@ function MissionControl({
     }
   }, [api]);
 
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: filtersKey stands for the filters read through the ref
   const loadHistory = useCallback(async () => {
     setTasksLoading(true);
     try {
-      const result = await api.listTasks({ limit: HISTORY_PAGE });
+      const result = await api.listTasks({ limit: HISTORY_PAGE, filters: filtersRef.current });
       setTasks((current) => mergeTasks(current, result.tasks));
       // A refetch after a reconnect keeps the cursor of the earlier pages already loaded.
       setEarlierCursor((cursor) => (cursor === undefined ? result.next_cursor : cursor));
@@ -299,13 +322,17 @@ function MissionControl({
     } finally {
       setTasksLoading(false);
     }
-  }, [api]);
+  }, [api, filtersKey]);
 
   const loadEarlier = async () => {
     if (!earlierCursor) return;
     setTasksLoading(true);
     try {
-      const result = await api.listTasks({ limit: HISTORY_PAGE, cursor: earlierCursor });
+      const result = await api.listTasks({
+        limit: HISTORY_PAGE,
+        cursor: earlierCursor,
+        filters: filtersRef.current,
+      });
       setTasks((current) => mergeTasks(current, result.tasks));
       setEarlierCursor(result.next_cursor);
       setTasksError(null);
@@ -318,8 +345,14 @@ function MissionControl({
 
   useEffect(() => {
     void loadAgents();
+  }, [loadAgents]);
+
+  // Other filters are another list: it starts again from its newest page.
+  useEffect(() => {
+    setTasks([]);
+    setEarlierCursor(undefined);
     void loadHistory();
-  }, [loadAgents, loadHistory]);
+  }, [loadHistory]);
 
   useEffect(() => () => window.clearTimeout(refreshTimer.current), []);
   useEffect(() => () => window.clearTimeout(scoreTimer.current), []);
@@ -329,7 +362,7 @@ function MissionControl({
   const refreshScores = useCallback(() => {
     window.clearTimeout(scoreTimer.current);
     scoreTimer.current = window.setTimeout(() => {
-      api.listTasks({ limit: HISTORY_PAGE }).then(
+      api.listTasks({ limit: HISTORY_PAGE, filters: filtersRef.current }).then(
         (result) => setTasks((current) => mergeTasks(current, result.tasks)),
         () => {
           // The next leaderboard event or a reconnect fetches again.
@@ -349,7 +382,12 @@ function MissionControl({
 
   const connection = useServerEvents(api.eventsUrl, {
     onTask: (task) => {
-      setTasks((current) => upsertTask(current, task));
+      // A task the filters leave out stays out; one already shown is kept up to date.
+      setTasks((current) =>
+        matchesFilters(task, filtersRef.current, api.userId) || current.some((item) => item.id === task.id)
+          ? upsertTask(current, task)
+          : current,
+      );
       scheduleRefresh(task.status === 'completed');
     },
     onLeaderboard: () => {
@@ -364,11 +402,26 @@ function MissionControl({
   });
 
   const goHome = () => {
-    if (route.name !== 'home' || keysRequested) window.location.hash = '#/';
+    if (route.name !== 'home' || keysRequested) window.location.hash = buildHomeHash({ tab: view.tab });
   };
 
   const openAgent = (agentId: string) => {
-    window.location.hash = buildAgentHash(agentId);
+    window.location.hash = buildAgentHash(agentId, { tab: view.tab, range: view.range });
+  };
+
+  // The hash holds the tab, range and filters: a change replaces it (no history entry per click).
+  const pathHash = route.name === 'agent' ? buildAgentHash(route.agentId) : buildHomeHash();
+  const setPanel = (next: Panel) => {
+    if (keysRequested) return;
+    replaceHash(
+      route.name === 'agent'
+        ? buildAgentHash(route.agentId, { ...view, tab: next })
+        : buildHomeHash({ ...view, tab: next }),
+    );
+  };
+  const setFilters = (next: StreamFilters) => replaceHash(buildHomeHash({ ...view, filters: next }));
+  const setRange = (next: Range) => {
+    if (route.name === 'agent') replaceHash(buildAgentHash(route.agentId, { ...view, range: next }));
   };
 
   const sendCommand = async (command: string): Promise<boolean> => {
@@ -417,12 +470,29 @@ function MissionControl({
   const simulated = agents.some((agent) => agent.simulated);
 
   return (
-    <div className={readOnlyReason === null ? 'app' : 'app app-read-only'}>
+    <div className={readOnlyReason === null ? 'app' : 'app app-read-only'} data-path={pathHash}>
+      <nav className="skip-links" aria-label="Skip links">
+        <SkipLink targetId="main">Skip to main content</SkipLink>
+        <SkipLink targetId="side-panel">Skip to the side panel</SkipLink>
+      </nav>
       <header className="app-header">
         <h1 className="brand">
           Merit <span aria-hidden="true">·</span> <span className="brand-sub">Mission Control</span>
         </h1>
         <div className="header-meta">
+          <button
+            type="button"
+            className="button button-small jump-to-panel"
+            onClick={() => {
+              const target = document.getElementById('side-panel');
+              target?.scrollIntoView({ block: 'start' });
+              target?.focus();
+            }}
+            data-testid="jump-to-panel"
+          >
+            {panels.map((item) => item.label).join(' · ')} ↓
+          </button>
+          <ThemeToggle />
           {simulated && (
             <span
               className="badge badge-sim"
@@ -453,12 +523,22 @@ function MissionControl({
               key={route.agentId}
               agentId={route.agentId}
               refreshKey={refreshKey}
+              range={view.range}
+              onRangeChange={setRange}
               onBack={goHome}
             />
           ) : (
             <>
               <h2 className="visually-hidden">Conversation</h2>
+              <StreamFiltersBar
+                filters={filters}
+                agents={agents}
+                categories={categories}
+                offerMine={accountBar !== null}
+                onChange={setFilters}
+              />
               <ConversationStream
+                filtered={hasFilters(filters)}
                 tasks={tasks}
                 loading={tasksLoading}
                 error={tasksError}
@@ -493,7 +573,12 @@ function MissionControl({
             </>
           )}
         </main>
-        <aside className="side-panel" aria-label="Quick actions, leaderboard and routing">
+        <aside
+          className="side-panel"
+          id="side-panel"
+          tabIndex={-1}
+          aria-label="Quick actions, leaderboard and routing"
+        >
           <div role="tablist" aria-label="Side panel" className="tabs">
             {panels.map((item) => (
               <button
@@ -538,7 +623,11 @@ function MissionControl({
                 onOpenAgent={openAgent}
               />
             ) : (
-              <AgentLeaderboardPanel refreshKey={refreshKey} onOpenAgent={openAgent} />
+              <AgentLeaderboardPanel
+                refreshKey={refreshKey}
+                categories={categories}
+                onOpenAgent={openAgent}
+              />
             )}
           </div>
         </aside>

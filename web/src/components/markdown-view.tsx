@@ -1,77 +1,59 @@
-import { Fragment, type ReactNode } from 'react';
-import { type Block, type Inline, parseMarkdown } from '../lib/markdown.js';
+import type { Root } from 'mdast';
+import type { ComponentProps } from 'react';
+import Markdown, { type Components } from 'react-markdown';
+import remarkGfm from 'remark-gfm';
+import { sanitizeHref } from '../lib/safe-href.js';
 
-function renderInline(nodes: Inline[]): ReactNode[] {
-  return nodes.map((node, index) => renderInlineNode(node, `${node.type}-${index}`));
+/** HTML in a result is shown as the text it is, never interpreted (the parser would otherwise drop it). */
+function remarkHtmlAsText() {
+  return (tree: Root) => {
+    const visit = (node: { type: string; children?: unknown[] }) => {
+      if (node.type === 'html') node.type = 'text';
+      for (const child of node.children ?? []) visit(child as { type: string; children?: unknown[] });
+    };
+    visit(tree);
+  };
 }
 
-function renderInlineNode(node: Inline, key: string): ReactNode {
-  switch (node.type) {
-    case 'text':
-      return <Fragment key={key}>{node.text}</Fragment>;
-    case 'code':
-      return <code key={key}>{node.text}</code>;
-    case 'strong':
-      return <strong key={key}>{renderInline(node.children)}</strong>;
-    case 'em':
-      return <em key={key}>{renderInline(node.children)}</em>;
-    case 'link':
-      return (
-        <a key={key} href={node.href} target="_blank" rel="noopener noreferrer nofollow">
-          {renderInline(node.children)}
-        </a>
-      );
-    case 'break':
-      return <br key={key} />;
-  }
+function SafeLink({ href, children }: ComponentProps<'a'>) {
+  const safe = href === undefined ? null : sanitizeHref(href);
+  if (safe === null) return <span className="md-link-dropped">{children}</span>;
+  // Every link opens apart from Mission Control and tells the other page nothing about it.
+  return (
+    <a href={safe} target="_blank" rel="noopener noreferrer">
+      {children}
+    </a>
+  );
 }
 
 // Result headings sit inside a stream item, so `#` starts below the page's own headings.
-const HEADING_TAGS = ['h3', 'h4', 'h5', 'h6', 'h6', 'h6'] as const;
+const COMPONENTS: Components = {
+  h1: ({ children }) => <h3 className="md-h md-h1">{children}</h3>,
+  h2: ({ children }) => <h4 className="md-h md-h2">{children}</h4>,
+  h3: ({ children }) => <h5 className="md-h md-h3">{children}</h5>,
+  h4: ({ children }) => <h6 className="md-h md-h4">{children}</h6>,
+  h5: ({ children }) => <h6 className="md-h md-h5">{children}</h6>,
+  h6: ({ children }) => <h6 className="md-h md-h6">{children}</h6>,
+  a: ({ href, children }) => <SafeLink href={href}>{children}</SafeLink>,
+  // Wide tables scroll inside the result instead of widening the page.
+  table: ({ children }) => (
+    <div className="md-table-wrap">
+      <table>{children}</table>
+    </div>
+  ),
+  img: ({ alt }) => <span className="md-image-alt">{alt ? `[image: ${alt}]` : '[image]'}</span>,
+};
 
-function renderBlocks(blocks: Block[]): ReactNode[] {
-  return blocks.map((block, index) => renderBlock(block, `${block.type}-${index}`));
-}
+// The link check is SafeLink's alone; react-markdown's own default would rewrite URLs first.
+const keepUrl = (url: string) => url;
 
-function renderBlock(block: Block, key: string): ReactNode {
-  switch (block.type) {
-    case 'heading': {
-      const Tag = HEADING_TAGS[block.level - 1] ?? 'h6';
-      return (
-        <Tag key={key} className={`md-h md-h${block.level}`}>
-          {renderInline(block.children)}
-        </Tag>
-      );
-    }
-    case 'paragraph':
-      return <p key={key}>{renderInline(block.children)}</p>;
-    case 'list': {
-      const items = block.items.map((item, itemIndex) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: list items have no identity beyond their position
-        <li key={itemIndex}>{renderInline(item)}</li>
-      ));
-      return block.ordered ? (
-        <ol key={key} start={block.start}>
-          {items}
-        </ol>
-      ) : (
-        <ul key={key}>{items}</ul>
-      );
-    }
-    case 'code':
-      return (
-        <pre key={key} data-language={block.language || undefined}>
-          <code>{block.text}</code>
-        </pre>
-      );
-    case 'quote':
-      return <blockquote key={key}>{renderBlocks(block.children)}</blockquote>;
-    case 'rule':
-      return <hr key={key} />;
-  }
-}
-
-/** Renders Markdown as React elements; HTML in the source is shown as text, never interpreted. */
+/** Renders Markdown (with GitHub's tables, task lists and strikethrough) as React elements, safely. */
 export function MarkdownView({ source }: { source: string }) {
-  return <div className="markdown">{renderBlocks(parseMarkdown(source))}</div>;
+  return (
+    <div className="markdown">
+      <Markdown remarkPlugins={[remarkGfm, remarkHtmlAsText]} components={COMPONENTS} urlTransform={keepUrl}>
+        {source}
+      </Markdown>
+    </div>
+  );
 }

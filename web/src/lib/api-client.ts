@@ -3,6 +3,7 @@ import type {
   AgentPerformance,
   ApiKey,
   AuthSession,
+  CostQualityCell,
   CreatedApiKey,
   FeedbackResult,
   KeyScope,
@@ -16,6 +17,7 @@ import type {
   TaskPage,
   TrendPoint,
 } from './api-types.js';
+import type { StreamFilters } from './route.js';
 
 /** An error answered by the server (`{"error": {"code", "message"}}`) or a failure to reach it. */
 export class ApiError extends Error {
@@ -189,9 +191,12 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       request<CreatedApiKey>('POST', '/keys', { body: input }),
     revokeKey: (keyId: string) => request<{ key: ApiKey }>('DELETE', `/keys/${id(keyId)}`),
     listAgents: (signal?: AbortSignal) => request<{ agents: Agent[] }>('GET', '/agents', { signal }),
+    /** The project's categories (built-in and its own), for filters and pickers. */
+    listCategories: (signal?: AbortSignal) =>
+      request<{ categories: { category: string; display_name: string }[] }>('GET', '/categories', { signal }),
     /** A page of the task list (previews of long texts); `cursor` is the previous page's `next_cursor`. */
-    listTasks: (query: { limit?: number; cursor?: string } = {}, signal?: AbortSignal) =>
-      request<TaskPage>('GET', '/tasks', { query, signal }),
+    listTasks: (query: TaskListQuery = {}, signal?: AbortSignal) =>
+      request<TaskPage>('GET', '/tasks', { query: toTaskListQuery(query), signal }),
     /** One task with its texts whole, its nodes and its score. */
     getTask: (taskId: string, signal?: AbortSignal) =>
       request<Task>('GET', `/tasks/${id(taskId)}`, { signal }),
@@ -209,10 +214,18 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       query: { limit?: number; cursor?: string } = {},
       signal?: AbortSignal,
     ) => request<AgentPerformance>('GET', `/agents/${id(agentId)}/performance`, { query, signal }),
-    getAgentTrend: (agentId: string, bucket: 'day' | 'week' = 'day', signal?: AbortSignal) =>
-      request<{ points: TrendPoint[] }>('GET', `/agents/${id(agentId)}/trend`, { query: { bucket }, signal }),
-    getAgentNodes: (agentId: string, signal?: AbortSignal) =>
-      request<{ nodes: NodeStats[] }>('GET', `/agents/${id(agentId)}/nodes`, { signal }),
+    getAgentTrend: (
+      agentId: string,
+      query: { bucket: 'hour' | 'day' | 'week'; since?: string | undefined },
+      signal?: AbortSignal,
+    ) =>
+      request<{ points: TrendPoint[]; cost_quality: CostQualityCell[] }>(
+        'GET',
+        `/agents/${id(agentId)}/trend`,
+        { query, signal },
+      ),
+    getAgentNodes: (agentId: string, since?: string, signal?: AbortSignal) =>
+      request<{ nodes: NodeStats[] }>('GET', `/agents/${id(agentId)}/nodes`, { query: { since }, signal }),
     getTaskEvaluation: (taskId: string, signal?: AbortSignal) =>
       request<TaskEvaluation>('GET', `/tasks/${id(taskId)}/evaluation`, { signal }),
     listReviewers: (signal?: AbortSignal) =>
@@ -221,6 +234,27 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       request<StoredRoutingDecision>('GET', `/tasks/${id(taskId)}/routing-decision`, { signal }),
     getRoutingQuality: (days = 30, signal?: AbortSignal) =>
       request<RoutingQuality>('GET', '/routing/quality', { query: { days }, signal }),
+  };
+}
+
+/** A page of the task list and the stream's filters. */
+export interface TaskListQuery {
+  limit?: number;
+  cursor?: string | undefined;
+  filters?: StreamFilters;
+}
+
+/** The task list's query parameters: filters as the server names them, absent ones left out. */
+export function toTaskListQuery({ limit, cursor, filters = {} }: TaskListQuery): Record<string, QueryValue> {
+  return {
+    limit,
+    cursor,
+    agent_id: filters.agent,
+    category: filters.category,
+    status: filters.status,
+    unrated: filters.unrated ? 'true' : undefined,
+    mine: filters.mine ? 'true' : undefined,
+    q: filters.q,
   };
 }
 

@@ -105,6 +105,8 @@ export interface Task {
   completed_at: string | null;
   nodes?: Node[];
   score?: Score | null;
+  /** A completed task's automatic evaluation; null unless completed; live events may leave it out. */
+  evaluation_status?: 'pending' | 'evaluated' | 'failed' | null;
 }
 
 /** One page of the task list, newest first; pass `next_cursor` back for the next (older) page. */
@@ -232,6 +234,13 @@ export interface TrendPoint {
   avg_overall_score: number | null;
   avg_user_rating: number | null;
   total_cost: number | null;
+}
+
+/** One cell of the cost-against-quality grid: its tasks' count and mean cost and score. */
+export interface CostQualityCell {
+  tasks: number;
+  avg_cost: number;
+  avg_score: number;
 }
 
 export interface FeedbackResult {

@@ -55,3 +55,8 @@ export function formatDay(iso: string): string {
     ? iso
     : date.toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
 }
+
+/** A 0-1 share as a whole percentage. */
+export function formatShare(share: number | null | undefined): string {
+  return share === null || share === undefined ? '–' : `${Math.round(share * 100)}%`;
+}

@@ -1,5 +1,6 @@
 import type { Task, TaskStatus } from './api-types.js';
 import { parseCommandMention } from './mentions.js';
+import type { StreamFilters } from './route.js';
 
 const STATUS_ORDER: Record<TaskStatus, number> = { queued: 0, running: 1, completed: 2, failed: 2 };
 
@@ -77,4 +78,22 @@ export function isCut(text: string | null, fullLength: number | null): boolean {
 /** True when the router chose the agent: a Mission Control command without a leading `@nickname`. */
 export function isRoutedByRouter(task: Pick<Task, 'source' | 'command'>): boolean {
   return task.source === 'mission_control' && parseCommandMention(task.command) === null;
+}
+
+/**
+ * Whether a task (from a live event) belongs in a stream narrowed by these filters, as the server's list
+ * would decide; `ownUserId` is whose tasks "mine" means.
+ */
+export function matchesFilters(task: Task, filters: StreamFilters, ownUserId: string): boolean {
+  if (filters.agent !== undefined && task.agent_id !== filters.agent) return false;
+  if (filters.category !== undefined && task.objective_category !== filters.category) return false;
+  if (filters.status !== undefined && task.status !== filters.status) return false;
+  if (filters.unrated && (task.status !== 'completed' || task.score?.user_rating != null)) return false;
+  if (filters.mine && task.user_id !== ownUserId) return false;
+  if (filters.q !== undefined) {
+    const needle = filters.q.toLowerCase();
+    const found = [task.command, task.result].some((text) => text?.toLowerCase().includes(needle));
+    if (!found) return false;
+  }
+  return true;
 }

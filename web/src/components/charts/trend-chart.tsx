@@ -13,7 +13,9 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
       : [{ point, x: x(times[index] ?? 0), y: y(point.avg_overall_score) }],
   );
   const rated = points.flatMap((point, index) =>
-    point.avg_user_rating === null ? [] : [{ x: x(times[index] ?? 0), y: y(point.avg_user_rating / 5) }],
+    point.avg_user_rating === null
+      ? []
+      : [{ point, x: x(times[index] ?? 0), y: y((point.avg_user_rating - 1) / 4) }],
   );
   const latest = scored[scored.length - 1]?.point;
   const summary =
@@ -39,7 +41,7 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
           </span>
           {rated.length > 0 && (
             <span className="legend-item">
-              <span className="swatch swatch-rating" /> Average rating (share of 5 stars)
+              <span className="swatch swatch-rating" /> Average rating (1 star at 0, 5 stars at 100)
             </span>
           )}
         </p>
@@ -49,6 +51,20 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
       <DayLabels dates={dates} x={x} times={times} />
       {rated.length > 1 && <path className="line line-rating" d={toPath(rated)} />}
       {scored.length > 1 && <path className="line line-score" d={toPath(scored)} />}
+      {/* Points as well as lines: one day of data is one point, and a line needs two. */}
+      {rated.map(({ point, x: cx, y: cy }) => (
+        <rect
+          key={`r${point.bucket_start}`}
+          className="dot dot-rating"
+          x={cx - 3.5}
+          y={cy - 3.5}
+          width={7}
+          height={7}
+          data-testid="trend-rating-point"
+        >
+          <title>{`${formatDay(point.bucket_start)}: average rating ${formatRating(point.avg_user_rating)}`}</title>
+        </rect>
+      ))}
       {scored.map(({ point, x: cx, y: cy }) => (
         <circle key={point.bucket_start} className="dot dot-score" cx={cx} cy={cy} r={3.5}>
           <title>

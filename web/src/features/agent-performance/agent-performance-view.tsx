@@ -5,7 +5,7 @@ import { NodeChart } from '../../components/charts/node-chart.js';
 import { TrendChart } from '../../components/charts/trend-chart.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { AgentPerformance, NodeStats, TrendPoint } from '../../lib/api-types.js';
+import type { AgentPerformance, CostQualityCell, NodeStats, TrendPoint } from '../../lib/api-types.js';
 import {
   describeUnpriced,
   formatCost,
@@ -13,7 +13,9 @@ import {
   formatDuration,
   formatRating,
   formatScore,
+  formatShare,
 } from '../../lib/format.js';
+import { RANGES, type Range, rangeStart } from '../../lib/route.js';
 import { isCut } from '../../lib/tasks.js';
 import { usePerformance } from '../../lib/use-performance.js';
 import { TaskEvaluationPanel } from './task-evaluation-panel.js';
@@ -23,7 +25,56 @@ const PAGE_SIZE = 20;
 export interface AgentPerformanceViewProps {
   agentId: string;
   refreshKey: number;
+  /** The charts' time range (kept in the URL). */
+  range: Range;
+  onRangeChange: (range: Range) => void;
   onBack: () => void;
+}
+
+const RANGE_LABEL: Record<Range, string> = {
+  '24h': '24 h',
+  '7d': '7 d',
+  '30d': '30 d',
+  '90d': '90 d',
+  all: 'All',
+};
+const RANGE_PHRASE: Record<Range, string> = {
+  '24h': 'in the last 24 hours',
+  '7d': 'in the last 7 days',
+  '30d': 'in the last 30 days',
+  '90d': 'in the last 90 days',
+  all: 'in the whole history',
+};
+// Hours for a day or less of data, days up to three months, weeks beyond.
+const RANGE_BUCKET: Record<Range, 'hour' | 'day' | 'week'> = {
+  '24h': 'hour',
+  '7d': 'day',
+  '30d': 'day',
+  '90d': 'day',
+  all: 'day',
+};
+
+function RangePicker({ range, onChange }: { range: Range; onChange: (range: Range) => void }) {
+  return (
+    <fieldset className="range-picker" data-testid="range-picker">
+      <legend className="range-legend">Charts over</legend>
+      <div className="segmented">
+        {RANGES.map((item) => (
+          <label key={item} className={item === range ? 'segment segment-on' : 'segment'}>
+            <input
+              type="radio"
+              name="chart-range"
+              value={item}
+              checked={item === range}
+              onChange={() => onChange(item)}
+              data-testid={`range-${item}`}
+            />
+            {RANGE_LABEL[item]}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
 }
 
 function Stat({ label, value }: { label: string; value: string }) {
@@ -36,7 +87,13 @@ function Stat({ label, value }: { label: string; value: string }) {
 }
 
 /** One agent's figures: stats, charts and its task history for the current user. Render it keyed by agentId. */
-export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerformanceViewProps) {
+export function AgentPerformanceView({
+  agentId,
+  refreshKey,
+  range,
+  onRangeChange,
+  onBack,
+}: AgentPerformanceViewProps) {
   const api = useApi();
   const { fetchAgentPerformance, loading, error } = usePerformance();
   // The cursor of every page reached so far (the first page has none): "Newer" goes back one.
@@ -45,6 +102,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
   const cursor = cursors[pageIndex];
   const [performance, setPerformance] = useState<AgentPerformance | null>(null);
   const [trend, setTrend] = useState<TrendPoint[] | null>(null);
+  const [costQuality, setCostQuality] = useState<CostQualityCell[] | null>(null);
   const [nodes, setNodes] = useState<NodeStats[] | null>(null);
   const [sideError, setSideError] = useState<string | null>(null);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
@@ -82,12 +140,14 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
   // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
   useEffect(() => {
     const controller = new AbortController();
+    const since = rangeStart(range, new Date());
     Promise.all([
-      api.getAgentTrend(agentId, 'day', controller.signal),
-      api.getAgentNodes(agentId, controller.signal),
+      api.getAgentTrend(agentId, { bucket: RANGE_BUCKET[range], since }, controller.signal),
+      api.getAgentNodes(agentId, since, controller.signal),
     ])
       .then(([trendResult, nodeResult]) => {
         setTrend(trendResult.points);
+        setCostQuality(trendResult.cost_quality);
         setNodes(nodeResult.nodes);
         setSideError(null);
       })
@@ -95,7 +155,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
         if (!controller.signal.aborted) setSideError(describeError(cause));
       });
     return () => controller.abort();
-  }, [api, agentId, refreshKey]);
+  }, [api, agentId, range, refreshKey]);
 
   const agent = performance?.agent;
   const stats = performance?.stats;
@@ -105,7 +165,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
   const successShare =
     stats?.success_rate ??
     (stats && stats.total_tasks > 0 ? stats.successful_tasks / stats.total_tasks : null);
-  const successRate = successShare === null ? '–' : `${Math.round(successShare * 100)}%`;
+  const successRate = formatShare(successShare);
 
   return (
     <section
@@ -151,10 +211,12 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
           <Stat label="Rank" value={stats.rank === null ? 'Provisional' : `#${stats.rank}`} />
           <Stat label="Tasks" value={String(stats.total_tasks)} />
           <Stat label="Success" value={successRate} />
-          <Stat label="Avg score" value={formatScore(stats.avg_overall_score)} />
+          <Stat label="Avg score (0–100)" value={formatScore(stats.avg_overall_score)} />
           <Stat label="Not evaluated" value={String(stats.not_evaluated_tasks)} />
           <Stat label="Avg rating" value={formatRating(stats.avg_user_rating)} />
+          <Stat label="Cost per task" value={formatCost(stats.avg_cost_per_task)} />
           <Stat label="Total cost" value={formatCost(stats.total_cost)} />
+          <Stat label="Reward points" value={String(stats.reward_points)} />
           <Stat
             label="Unpriced"
             value={describeUnpriced(stats.unpriced_tasks, stats.total_tasks) ?? 'none'}
@@ -169,10 +231,11 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
           {sideError}
         </p>
       )}
+      <RangePicker range={range} onChange={onRangeChange} />
       <div className="charts">
         {trend && <TrendChart points={trend} />}
         {performance && <CategoryChart categories={performance.categories} />}
-        {performance && <CostQualityChart tasks={performance.tasks} />}
+        {costQuality && <CostQualityChart cells={costQuality} rangeLabel={RANGE_PHRASE[range]} />}
         {nodes && <NodeChart nodes={nodes} />}
       </div>
       <section aria-labelledby="history-title" className="history">
@@ -188,7 +251,7 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
                   <th scope="col">When</th>
                   <th scope="col">Command</th>
                   <th scope="col">Category</th>
-                  <th scope="col">Score</th>
+                  <th scope="col">Score (0–100)</th>
                   <th scope="col">Rating</th>
                   <th scope="col">Cost</th>
                   <th scope="col">Duration</th>
@@ -204,28 +267,30 @@ export function AgentPerformanceView({ agentId, refreshKey, onBack }: AgentPerfo
                   return (
                     <Fragment key={task.task_id}>
                       <tr data-testid="history-row" data-status={task.status} data-task-id={task.task_id}>
-                        <td>
+                        <td data-label="When">
                           <time dateTime={task.created_at}>{formatDateTime(task.created_at)}</time>
                         </td>
-                        <td className="history-command">
+                        <td className="history-command" data-label="Command">
                           {task.command}
                           {isCut(task.command, task.command_length) && '…'}
                           {task.status === 'failed' && (
                             <span className="status-badge status-failed">failed</span>
                           )}
                         </td>
-                        <td>{task.objective_category ?? '–'}</td>
-                        <td data-testid="history-score">
+                        <td data-label="Category">{task.objective_category ?? '–'}</td>
+                        <td data-testid="history-score" data-label="Score (0–100)">
                           {task.status === 'completed' && task.overall_score === null ? (
                             <span className="muted">not evaluated</span>
                           ) : (
                             formatScore(task.overall_score)
                           )}
                         </td>
-                        <td>{task.user_rating === null ? '–' : `${task.user_rating} ★`}</td>
-                        <td>{formatCost(task.estimated_cost)}</td>
-                        <td>{formatDuration(task.duration_ms)}</td>
-                        <td>
+                        <td data-label="Rating">
+                          {task.user_rating === null ? '–' : `${task.user_rating} ★`}
+                        </td>
+                        <td data-label="Cost">{formatCost(task.estimated_cost)}</td>
+                        <td data-label="Duration">{formatDuration(task.duration_ms)}</td>
+                        <td className="history-details-toggle-cell">
                           <button
                             type="button"
                             className="link-button details-toggle"

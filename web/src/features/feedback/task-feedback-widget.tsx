@@ -1,4 +1,4 @@
-import { type KeyboardEvent, useId, useLayoutEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { describeError } from '../../lib/api-client.js';
 import { usePerformance } from '../../lib/use-performance.js';
 import {
@@ -52,6 +52,16 @@ export function TaskFeedbackWidget({
     if (target === 'reopen') reopenRef.current?.focus();
     if (target === 'stars') (starRefs.current[(rating ?? 1) - 1] ?? starRefs.current[0])?.focus();
   });
+
+  // A rating that arrives later (a refetch, another tab) shows, unless the user is rating right now.
+  useEffect(() => {
+    if (initialRating === null || mode === 'editing') return;
+    setSavedRating(initialRating);
+    setSavedFeedback(initialFeedback);
+    setRating(initialRating);
+    setFeedback(initialFeedback ?? '');
+    setMode('rated');
+  }, [initialRating, initialFeedback, mode]);
 
   const shown = hover ?? rating;
   const message = describeSubmitState(submit);

@@ -1,14 +1,34 @@
-import { useEffect, useId, useState } from 'react';
-import { CATEGORIES, type Leaderboard, type Ranking } from '../../lib/api-types.js';
-import { describeUnpriced, formatCost, formatDateTime, formatRating, formatScore } from '../../lib/format.js';
+import { useEffect, useId, useMemo, useState } from 'react';
+import { InfoTip } from '../../components/info-tip.js';
+import type { Leaderboard, Ranking } from '../../lib/api-types.js';
+import {
+  describeUnpriced,
+  formatCost,
+  formatDateTime,
+  formatRating,
+  formatScore,
+  formatShare,
+} from '../../lib/format.js';
+import type { CategoryOption } from '../../lib/use-categories.js';
 import { usePerformance } from '../../lib/use-performance.js';
+import {
+  defaultDirection,
+  describeRank,
+  type SortDirection,
+  type SortKey,
+  sortRankings,
+} from './leaderboard-view.js';
 import { ReviewerAgreementSection } from './reviewer-agreement.js';
 
 export interface AgentLeaderboardPanelProps {
   /** Changes whenever the leaderboard may have changed (an SSE event or a completed task). */
   refreshKey: number;
+  categories: CategoryOption[];
   onOpenAgent: (agentId: string) => void;
 }
+
+const RANK_RULE =
+  'Rank = 1 + the number of agents whose whole score interval lies above this one. Agents whose intervals overlap cannot be told apart yet, so they share a rank ("tied").';
 
 function ScoreCell({ ranking }: { ranking: Ranking }) {
   const {
@@ -18,46 +38,117 @@ function ScoreCell({ ranking }: { ranking: Ranking }) {
     score_upper: upper,
   } = ranking;
   const hasInterval = typeof lower === 'number' && typeof upper === 'number';
+  const intervalText = hasInterval ? `likely ${formatScore(lower)}–${formatScore(upper)}` : null;
   return (
     <span className="score-cell">
       <span className="score-value">{formatScore(score)}</span>
       {hasInterval && (
-        <span
-          className="interval"
-          role="img"
-          aria-label={`Likely between ${formatScore(lower)} and ${formatScore(upper)}`}
-          title={`Likely between ${formatScore(lower)} and ${formatScore(upper)}`}
-          data-testid="score-interval"
-        >
+        <>
           <span
-            className="interval-range"
-            style={{
-              left: `${Math.max(0, lower) * 100}%`,
-              width: `${Math.max(0, Math.min(1, upper) - Math.max(0, lower)) * 100}%`,
-            }}
-          />
-          {/* The interval's own estimate: the plain average can lie outside it when tasks are few. */}
-          {estimate !== null && <span className="interval-point" style={{ left: `${estimate * 100}%` }} />}
-        </span>
+            className="interval"
+            role="img"
+            aria-label={`Score likely between ${formatScore(lower)} and ${formatScore(upper)} out of 100`}
+            title={`Score likely between ${formatScore(lower)} and ${formatScore(upper)} out of 100`}
+            data-testid="score-interval"
+          >
+            <span
+              className="interval-range"
+              style={{
+                left: `${Math.max(0, lower) * 100}%`,
+                width: `${Math.max(0, Math.min(1, upper) - Math.max(0, lower)) * 100}%`,
+              }}
+            />
+            {/* The interval's own estimate: the plain average can lie outside it when tasks are few. */}
+            {estimate !== null && <span className="interval-point" style={{ left: `${estimate * 100}%` }} />}
+          </span>
+          <span className="interval-label" aria-hidden="true" data-testid="score-interval-label">
+            {intervalText}
+          </span>
+        </>
       )}
       {ranking.not_evaluated_tasks > 0 && (
         <span
-          className="muted small"
+          className="muted small not-evaluated"
           title="Completed tasks without a rating, judge or peer score yet: left out of the average"
           data-testid="not-evaluated"
         >
-          {` ${ranking.not_evaluated_tasks} not evaluated`}
+          {`${ranking.not_evaluated_tasks} not evaluated`}
         </span>
       )}
     </span>
   );
 }
 
-/** Agents ranked by score, filterable by category. */
-export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderboardPanelProps) {
+const COLUMNS: { key: SortKey; label: string; title?: string }[] = [
+  { key: 'rank', label: 'Rank' },
+  { key: 'agent', label: 'Agent' },
+  {
+    key: 'score',
+    label: 'Score',
+    title: 'Average overall score, 0–100, with the interval it likely lies in',
+  },
+  { key: 'success', label: 'Success', title: 'Share of finished tasks that completed without failing' },
+  { key: 'rating', label: 'Rating', title: 'Average of your 1–5 star ratings' },
+  { key: 'reward', label: 'Reward', title: 'Reward points earned under the reward rules' },
+  { key: 'cost', label: 'Cost/task', title: 'Average cost of one priced task' },
+  { key: 'tasks', label: 'Tasks', title: 'Finished tasks' },
+];
+
+function CompareTable({ agents }: { agents: [Ranking, Ranking] }) {
+  const rows: { label: string; value: (ranking: Ranking) => string }[] = [
+    { label: 'Rank', value: (ranking) => describeRank(ranking, agents) },
+    { label: 'Score (0–100)', value: (ranking) => formatScore(ranking.avg_overall_score) },
+    {
+      label: 'Likely score range',
+      value: (ranking) =>
+        ranking.score_lower === null || ranking.score_upper === null
+          ? '–'
+          : `${formatScore(ranking.score_lower)}–${formatScore(ranking.score_upper)}`,
+    },
+    { label: 'Success rate', value: (ranking) => formatShare(ranking.success_rate) },
+    { label: 'Average rating', value: (ranking) => formatRating(ranking.avg_user_rating) },
+    { label: 'Reward points', value: (ranking) => String(ranking.reward_points) },
+    { label: 'Cost per task', value: (ranking) => formatCost(ranking.avg_cost_per_task) },
+    { label: 'Finished tasks', value: (ranking) => String(ranking.total_tasks) },
+    { label: 'Scored tasks', value: (ranking) => String(ranking.scored_tasks) },
+  ];
+  return (
+    <div className="table-wrap compare" data-testid="leaderboard-compare">
+      <table className="compare-table">
+        <caption className="eval-caption">
+          @{agents[0].nickname} and @{agents[1].nickname} side by side
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Figure</th>
+            <th scope="col">@{agents[0].nickname}</th>
+            <th scope="col">@{agents[1].nickname}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.label}>
+              <th scope="row">{row.label}</th>
+              <td>{row.value(agents[0])}</td>
+              <td>{row.value(agents[1])}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Agents ranked by the lower end of their score interval, filterable by category, sortable by any column. */
+export function AgentLeaderboardPanel({ refreshKey, categories, onOpenAgent }: AgentLeaderboardPanelProps) {
   const { fetchLeaderboard, loading, error } = usePerformance();
   const [category, setCategory] = useState('');
   const [board, setBoard] = useState<Leaderboard | null>(null);
+  const [sort, setSort] = useState<{ key: SortKey; direction: SortDirection }>({
+    key: 'rank',
+    direction: 'ascending',
+  });
+  const [compared, setCompared] = useState<string[]>([]);
   const selectId = useId();
 
   // refreshKey is a dependency on purpose: a change means "fetch again".
@@ -77,6 +168,28 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
     };
   }, [category, refreshKey, fetchLeaderboard]);
 
+  const rankings = board?.rankings ?? [];
+  const sorted = useMemo(() => sortRankings(rankings, sort.key, sort.direction), [rankings, sort]);
+  const comparedRows = compared
+    .map((agentId) => rankings.find((ranking) => ranking.agent_id === agentId))
+    .filter((ranking): ranking is Ranking => ranking !== undefined);
+
+  const toggleCompare = (agentId: string) =>
+    setCompared((current) =>
+      current.includes(agentId)
+        ? current.filter((item) => item !== agentId)
+        : [...current, agentId].slice(-2),
+    );
+
+  const sortBy = (key: SortKey) =>
+    setSort((current) =>
+      current.key === key
+        ? { key, direction: current.direction === 'ascending' ? 'descending' : 'ascending' }
+        : { key, direction: defaultDirection(key) },
+    );
+
+  const categoryName = categories.find((item) => item.category === category)?.display_name ?? category;
+
   return (
     <section className="leaderboard" aria-labelledby={`${selectId}-title`} data-testid="leaderboard">
       <div className="panel-row">
@@ -93,14 +206,17 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
           data-testid="leaderboard-category"
         >
           <option value="">All categories</option>
-          {CATEGORIES.map((item) => (
-            <option key={item} value={item}>
-              {item[0]?.toUpperCase()}
-              {item.slice(1)}
+          {categories.map((item) => (
+            <option key={item.category} value={item.category}>
+              {item.display_name}
             </option>
           ))}
         </select>
       </div>
+      <p className="muted small leaderboard-legend" data-testid="rank-legend">
+        Ranked by the low end of each agent's likely score range (scores 0–100).{' '}
+        <InfoTip label="How ranks and ties work">{RANK_RULE}</InfoTip>
+      </p>
       {error && (
         <p className="notice notice-error" role="alert">
           {error}
@@ -109,21 +225,43 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
       <div className="table-wrap" aria-busy={loading}>
         <table className="leaderboard-table">
           <caption className="visually-hidden">
-            Agents ranked by average score{category ? ` in ${category}` : ''}. Provisional agents have no rank
-            yet.
+            Agents{category ? ` in ${categoryName}` : ''}, ranked by the lower bound of their score interval;
+            agents whose intervals overlap share a rank. Provisional agents have no rank yet. Column headers
+            sort the table.
           </caption>
           <thead>
             <tr>
-              <th scope="col">#</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Score</th>
-              <th scope="col">Rating</th>
-              <th scope="col">Tasks</th>
-              <th scope="col">Cost</th>
+              {COLUMNS.map((column) => (
+                <th
+                  key={column.key}
+                  scope="col"
+                  aria-sort={sort.key === column.key ? sort.direction : undefined}
+                  className={`col-${column.key}`}
+                >
+                  <button
+                    type="button"
+                    className="sort-button"
+                    onClick={() => sortBy(column.key)}
+                    title={column.title}
+                    data-testid={`sort-${column.key}`}
+                  >
+                    {column.label}
+                    <span aria-hidden="true" className="sort-mark">
+                      {sort.key === column.key ? (sort.direction === 'ascending' ? '▲' : '▼') : ''}
+                    </span>
+                  </button>
+                </th>
+              ))}
+              <th scope="col" className="col-compare">
+                <span className="visually-hidden">Compare</span>
+                <span aria-hidden="true" title="Tick two agents to compare them side by side">
+                  ⇄
+                </span>
+              </th>
             </tr>
           </thead>
           <tbody>
-            {board?.rankings.map((ranking) => (
+            {sorted.map((ranking) => (
               <tr
                 key={ranking.agent_id}
                 data-testid="leaderboard-row"
@@ -131,14 +269,16 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
                 data-rank={ranking.rank ?? ''}
                 className={ranking.rank === null ? 'provisional' : undefined}
               >
-                <td className="rank">
+                <td className="rank" data-testid="leaderboard-rank">
                   {ranking.rank === null ? (
-                    <span title="Provisional: not enough rated tasks to rank yet">
+                    <span
+                      title={`Provisional: fewer than ${board?.min_sample ?? 'enough'} scored tasks, so not ranked yet`}
+                    >
                       <span aria-hidden="true">–</span>
-                      <span className="visually-hidden">Unranked</span>
+                      <span className="visually-hidden">Unranked (provisional)</span>
                     </span>
                   ) : (
-                    ranking.rank
+                    <span title={RANK_RULE}>{describeRank(ranking, rankings)}</span>
                   )}
                 </td>
                 <th scope="row">
@@ -149,10 +289,11 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
                 <td>
                   <ScoreCell ranking={ranking} />
                 </td>
+                <td data-testid="leaderboard-success">{formatShare(ranking.success_rate)}</td>
                 <td>{formatRating(ranking.avg_user_rating)}</td>
-                <td>{ranking.total_tasks}</td>
-                <td>
-                  {formatCost(ranking.total_cost)}
+                <td data-testid="leaderboard-reward">{ranking.reward_points}</td>
+                <td data-testid="leaderboard-cost">
+                  {formatCost(ranking.avg_cost_per_task)}
                   {ranking.unpriced_tasks > 0 && (
                     <span className="muted small" data-testid="unpriced">
                       {' '}
@@ -160,14 +301,28 @@ export function AgentLeaderboardPanel({ refreshKey, onOpenAgent }: AgentLeaderbo
                     </span>
                   )}
                 </td>
+                <td>{ranking.total_tasks}</td>
+                <td className="col-compare">
+                  <input
+                    type="checkbox"
+                    checked={compared.includes(ranking.agent_id)}
+                    onChange={() => toggleCompare(ranking.agent_id)}
+                    aria-label={`Compare @${ranking.nickname}`}
+                    data-testid="leaderboard-compare-toggle"
+                  />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
       {board && board.rankings.length === 0 && (
-        <p className="muted">No agent has completed a task{category ? ` in ${category}` : ''} yet.</p>
+        <p className="muted">No agent has completed a task{category ? ` in ${categoryName}` : ''} yet.</p>
       )}
+      {comparedRows.length === 1 && (
+        <p className="muted small">Tick one more agent to compare it with @{comparedRows[0]?.nickname}.</p>
+      )}
+      {comparedRows.length === 2 && <CompareTable agents={comparedRows as [Ranking, Ranking]} />}
       {board?.last_updated && <p className="muted small">Updated {formatDateTime(board.last_updated)}</p>}
       <ReviewerAgreementSection refreshKey={refreshKey} />
     </section>

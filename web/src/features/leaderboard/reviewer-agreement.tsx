@@ -1,4 +1,5 @@
 import { useEffect, useId, useState } from 'react';
+import { InfoTip } from '../../components/info-tip.js';
 import {
   type ApiClient,
   ApiError,
@@ -199,13 +200,21 @@ export function ReviewerAgreementSection({ refreshKey }: { refreshKey: number })
               <tr>
                 <th scope="col">Reviewer</th>
                 <th scope="col">
-                  <abbr title="Reviews of tasks you also rated">n</abbr>
+                  Tasks <InfoTip label="What are these tasks?">Reviews of tasks you also rated</InfoTip>
                 </th>
                 <th scope="col">
-                  <abbr title="Correlation with your ratings (-1 to 1)">Corr.</abbr>
+                  Agreement{' '}
+                  <InfoTip label="What is agreement?">
+                    Correlation (CORR.) of the reviewer's scores with your ratings, from -1 (opposite) through
+                    0 (unrelated) to 1 (always agrees)
+                  </InfoTip>
                 </th>
                 <th scope="col">
-                  <abbr title="Mean absolute error against your ratings (0-1)">MAE</abbr>
+                  Average miss{' '}
+                  <InfoTip label="What is the average miss?">
+                    Mean absolute error (MAE): how far the reviewer's score is from your rating on average, on
+                    a 0-1 scale (0 is a perfect match)
+                  </InfoTip>
                 </th>
                 <th scope="col">Weight</th>
               </tr>

@@ -3,6 +3,8 @@ import type { Task } from '../../lib/api-types.js';
 import { TaskItem } from './task-item.js';
 
 export interface ConversationStreamProps {
+  /** True when filters narrow the list (the empty message says so). */
+  filtered?: boolean;
   tasks: Task[];
   loading: boolean;
   error: string | null;
@@ -18,6 +20,7 @@ const STICK_DISTANCE_PX = 120;
 /** The task history, oldest at the top, following new activity while the reader is at the bottom. */
 export function ConversationStream(props: ConversationStreamProps) {
   const { tasks, loading, error, hasEarlier, onLoadEarlier, onRetry, onOpenAgent, onRated } = props;
+  const filtered = props.filtered ?? false;
   const scrollRef = useRef<HTMLDivElement | null>(null);
   const stickToBottom = useRef(true);
   const heightBeforePrepend = useRef<number | null>(null);
@@ -67,7 +70,12 @@ export function ConversationStream(props: ConversationStreamProps) {
           </button>
         </div>
       )}
-      {!loading && !error && tasks.length === 0 && (
+      {!loading && !error && tasks.length === 0 && filtered && (
+        <div className="stream-empty" data-testid="stream-no-match">
+          <p>No task matches these filters.</p>
+        </div>
+      )}
+      {!loading && !error && tasks.length === 0 && !filtered && (
         <div className="stream-empty">
           <p>No tasks yet.</p>
           <p>

@@ -1,14 +1,20 @@
 import { useEffect, useId, useState } from 'react';
+import { InfoTip } from '../../components/info-tip.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { AgentEvaluation, RoutingCandidateRow, StoredRoutingDecision } from '../../lib/api-types.js';
 import { formatCost, formatDuration } from '../../lib/format.js';
 
-const REASON_LABEL: Record<StoredRoutingDecision['reason'], string> = {
+const REASON_LABEL: Record<string, string> = {
   mention: 'You mentioned the agent',
-  thompson: 'Thompson sampling over each agent’s expected score',
+  thompson: 'A fair draw weighted by each agent’s expected score',
   fallback_constraints: 'No agent met the constraints; the best one was taken anyway',
 };
+
+const THOMPSON_HELP =
+  'Thompson sampling: for each agent a plausible score is drawn at random from what its past scores say; the highest draw wins. Well-proven agents usually win, and little-tried ones still get a chance to prove themselves.';
+const DRAW_HELP =
+  'The score drawn for this decision (after any load penalty): the router picks the highest draw, so the chosen agent need not have the highest expected score.';
 
 const EXCLUSION_LABEL: Record<NonNullable<AgentEvaluation['excluded_because']>, string> = {
   inactive: 'inactive',
@@ -27,7 +33,7 @@ function formatInterval(interval: { lower: number; upper: number }): string {
 
 function describeRow(row: RoutingCandidateRow): string {
   if (row.excluded_because) return `excluded: ${EXCLUSION_LABEL[row.excluded_because]}`;
-  const evidence = `${row.observations} obs.`;
+  const evidence = `${row.observations} scored task${row.observations === 1 ? '' : 's'}`;
   return row.specialist ? `${evidence}, declared specialty` : evidence;
 }
 
@@ -62,7 +68,15 @@ function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
         </div>
         <div>
           <dt>Rule</dt>
-          <dd>{REASON_LABEL[decision.reason]}</dd>
+          <dd>
+            {REASON_LABEL[decision.reason] ?? decision.reason}
+            {decision.reason === 'thompson' && (
+              <>
+                {' '}
+                <InfoTip label="What is Thompson sampling?">{THOMPSON_HELP}</InfoTip>
+              </>
+            )}
+          </dd>
         </div>
         <div>
           <dt>Constraints</dt>
@@ -84,13 +98,17 @@ function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
       {candidates.length > 1 && (
         <div className="table-wrap">
           <table className="why-table" data-testid="why-runners-up">
-            <caption className="eval-caption">Agents weighed, by expected score</caption>
+            <caption className="eval-caption">
+              Agents weighed, by expected score (0–1, as in the sentence above)
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Agent</th>
                 <th scope="col">Expected</th>
                 <th scope="col">90% interval</th>
-                <th scope="col">Draw</th>
+                <th scope="col">
+                  Draw <InfoTip label="What is the draw?">{DRAW_HELP}</InfoTip>
+                </th>
                 <th scope="col">Note</th>
               </tr>
             </thead>

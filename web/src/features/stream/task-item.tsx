@@ -1,10 +1,10 @@
-import { useState } from 'react';
+import { useId, useLayoutEffect, useRef, useState } from 'react';
 import { MarkdownView } from '../../components/markdown-view.js';
 import { Spinner } from '../../components/spinner.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { Task } from '../../lib/api-types.js';
-import { formatCost, formatDateTime, formatDuration, formatTokens } from '../../lib/format.js';
+import { formatCost, formatDateTime, formatDuration, formatScore, formatTokens } from '../../lib/format.js';
 import { isCut, isRoutedByRouter } from '../../lib/tasks.js';
 import { TaskFeedbackWidget } from '../feedback/task-feedback-widget.js';
 import { RoutingExplanation } from './routing-explanation.js';
@@ -20,6 +20,48 @@ export interface TaskItemProps {
   task: Task;
   onOpenAgent: (agentId: string) => void;
   onRated: (taskId: string, rating: number, feedback: string | null) => void;
+}
+
+/** Results taller than this are folded to it until the reader expands them. */
+const FOLDED_HEIGHT_PX = 320;
+
+/** A result that folds when it is long, with a control to show it all. */
+function FoldableResult({ source }: { source: string }) {
+  const ref = useRef<HTMLDivElement | null>(null);
+  const id = useId();
+  const [tall, setTall] = useState(false);
+  const [open, setOpen] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new text is measured again
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (element) setTall(element.scrollHeight > FOLDED_HEIGHT_PX + 40);
+  }, [source]);
+  const folded = tall && !open;
+  return (
+    <>
+      <div
+        id={id}
+        ref={ref}
+        className={folded ? 'result-fold result-folded' : 'result-fold'}
+        data-testid="task-result"
+        data-folded={folded ? 'true' : 'false'}
+      >
+        <MarkdownView source={source} />
+      </div>
+      {tall && (
+        <button
+          type="button"
+          className="link-button result-toggle"
+          aria-expanded={open}
+          aria-controls={id}
+          onClick={() => setOpen((value) => !value)}
+          data-testid="task-result-toggle"
+        >
+          {open ? 'Collapse the result' : 'Expand the result'}
+        </button>
+      )}
+    </>
+  );
 }
 
 export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
@@ -90,7 +132,7 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
             </span>
           </p>
         )}
-        {task.status === 'completed' && <MarkdownView source={texts.result ?? ''} />}
+        {task.status === 'completed' && <FoldableResult source={texts.result ?? ''} />}
         {task.status === 'failed' && (
           <p className="task-error" role="alert">
             <strong>{task.failure_reason === 'timed_out' ? 'Timed out:' : 'Failed:'}</strong>{' '}
@@ -138,12 +180,14 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
           </div>
           {task.status === 'completed' && (
             <div data-testid="task-score">
-              <dt>Score</dt>
+              <dt>Score (0–100)</dt>
               <dd>
                 {task.score?.overall_score == null ? (
-                  <span className="muted">not evaluated yet</span>
+                  <span className="muted">
+                    {task.evaluation_status === 'failed' ? 'evaluation failed' : 'not evaluated yet'}
+                  </span>
                 ) : (
-                  Math.round(task.score.overall_score * 100)
+                  formatScore(task.score.overall_score)
                 )}
               </dd>
             </div>
