@@ -447,6 +447,10 @@ describe('OTLP/HTTP traces endpoint (embedded PostgreSQL)', () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let reading: () => void = () => {};
+    const holdingSlot = new Promise<void>((resolve) => {
+      reading = resolve;
+    });
     let sent = false;
     // The first export's body arrives slowly: it holds the only slot meanwhile.
     const slow = post(
@@ -454,6 +458,8 @@ describe('OTLP/HTTP traces endpoint (embedded PostgreSQL)', () => {
       new ReadableStream({
         async pull(controller) {
           if (sent) {
+            // The route is reading the rest of the body, so it holds the slot.
+            reading();
             await held;
             controller.close();
             return;
@@ -464,7 +470,7 @@ describe('OTLP/HTTP traces endpoint (embedded PostgreSQL)', () => {
       }),
       { 'content-type': PROTOBUF },
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await holdingSlot;
     const refused = await post('/v1/traces', JSON.stringify(jsonRequest([{}])), {
       'content-type': JSON_TYPE,
     });

@@ -147,6 +147,19 @@ describe('decoding OTLP protobuf with the generated bindings', () => {
     });
   });
 
+  it(`rejects a span whose attribute values nest deeper than ${MAX_ATTRIBUTE_DEPTH} levels`, () => {
+    let value: unknown = { stringValue: 'leaf' };
+    for (let level = 0; level <= MAX_ATTRIBUTE_DEPTH; level++)
+      value = { kvlistValue: { values: [{ key: 'k', value }] } };
+    const spans = [{ traceId: hex(TRACE), spanId: hex(SPAN), attributes: [{ key: 'deep', value }] }];
+    const decoded = decodeExportTraceRequest(
+      Request.encode(Request.fromObject(request(spans))).finish(),
+      'protobuf',
+    );
+    expect(decoded.spans).toEqual([]);
+    expect(decoded.rejections[0]).toMatch(/\.attributes\.deep(\.k)+: nests deeper than 32 levels$/);
+  });
+
   it('refuses bytes that are not an ExportTraceServiceRequest, naming the body', () => {
     expect(validationFieldOf(() => decodeExportTraceRequest(json({ not: 'protobuf' }), 'protobuf'))).toBe(
       'body',
