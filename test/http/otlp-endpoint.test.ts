@@ -41,6 +41,7 @@ const { Reader } = createRequire(
 };
 
 const MAX_BODY = 64 * 1024;
+const APP_MAX_BODY = 48 * 1024;
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 
@@ -166,6 +167,8 @@ describe('OTLP/HTTP traces endpoint (embedded PostgreSQL)', () => {
     app = await createTestApp('embedded', {
       MERIT_AUTH: 'required',
       MERIT_OTLP_MAX_BODY_BYTES: String(MAX_BODY),
+      // Below the OTLP limit: under /api the app's own body limit applies too.
+      MERIT_MAX_BODY_BYTES: String(APP_MAX_BODY),
       MERIT_OTLP_MAX_IN_FLIGHT: '1',
     });
     ingestKey = await createKey(DEFAULT_PROJECT_ID, ['ingest']);
@@ -410,13 +413,23 @@ describe('OTLP/HTTP traces endpoint (embedded PostgreSQL)', () => {
       `The decompressed body is larger than ${MAX_BODY} bytes`,
     );
 
-    // The same under /api, where the app's own body limit wraps the route.
+    // The same under /api (a small gzip that inflates past the limit).
     const underApi = await post('/api/otel/v1/traces', gzip(JSON.stringify({ pad: 'x'.repeat(MAX_BODY) })), {
       'content-type': JSON_TYPE,
       'content-encoding': 'gzip',
     });
     expect(underApi.status).toBe(413);
     expect(jsonOf(underApi.bytes)).toMatchObject({ code: 8, error: { code: 'payload_too_large' } });
+    // Under /api the app's MERIT_MAX_BODY_BYTES (smaller here) refuses first, answered as OTLP too.
+    const overAppLimit = await post('/api/otel/v1/traces', new Uint8Array(APP_MAX_BODY + 1), {
+      'content-type': PROTOBUF,
+    });
+    expect(overAppLimit.status).toBe(413);
+    expect(overAppLimit.type).toBe(PROTOBUF);
+    expect(decodeRpcStatus(overAppLimit.bytes)).toEqual({
+      code: 8,
+      message: `Request body is larger than ${APP_MAX_BODY} bytes`,
+    });
     expect(await countSpans()).toBe(before);
   });
 
