@@ -18,6 +18,7 @@ import { buildEvaluationDeps, createEvaluationJobs } from './evaluation/evaluati
 import { EVALUATE_TASK_JOB, REVIEW_TASK_JOB } from './evaluation/evaluation.js';
 import { createRateLimitJobs, DELETE_OLD_RATE_LIMIT_WINDOWS_JOB } from './identity/rate-limits.jobs.js';
 import { createWorkerLogger } from './lib/log.js';
+import { APPLY_RETENTION_JOB, createRetentionJobs } from './retention/retention.jobs.js';
 import { createReviewJobs } from './reviews/review.jobs.js';
 import { createStatsJobs, RECOMPUTE_STATS_JOB } from './stats/stats.jobs.js';
 import { createTaskJobs, FAIL_IDLE_TASKS_JOB } from './tasks/tasks.jobs.js';
@@ -38,6 +39,7 @@ declare global {
       recompute_stats: CronPayload;
       fail_idle_tasks: CronPayload;
       delete_old_rate_limit_windows: CronPayload;
+      apply_retention: CronPayload;
     }
   }
 }
@@ -103,6 +105,7 @@ export function buildTaskList(ctx: AppContext): TaskList {
     ...createReviewJobs(evaluationDeps),
     ...createTaskJobs(ctx.tracker, ctx.config.taskTimeoutMinutes),
     ...createRateLimitJobs(ctx.db),
+    ...createRetentionJobs(ctx.db, ctx.config.retentionDays),
     ...createArenaJobs(ctx),
   };
 }
@@ -122,7 +125,20 @@ export function splitTaskList(taskList: TaskList): Map<LaneName, TaskList> {
 }
 
 function scheduledJobs(config: Config): CronItem[] {
+  // Hourly: each run deletes a bounded number of batches, so a backlog is worked off run by run.
+  const retention: CronItem[] =
+    config.retentionDays === undefined
+      ? []
+      : [
+          {
+            task: APPLY_RETENTION_JOB,
+            match: '17 * * * *',
+            identifier: APPLY_RETENTION_JOB,
+            options: { backfillPeriod: 0 },
+          },
+        ];
   return [
+    ...retention,
     {
       task: RECOMPUTE_STATS_JOB,
       match: config.statsCron,

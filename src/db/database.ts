@@ -223,6 +223,20 @@ export interface AgentCategoryStatsTable extends StatsSums {
   last_updated: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Migration 015: deleted (past-retention) finished tasks, summed per project, agent, category, user and UTC day. */
+export interface TaskDailyRollupsTable extends StatsSums {
+  project_id: string;
+  agent_id: string;
+  objective_category: string;
+  user_id: string;
+  day: ColumnType<Date, Date | string, Date | string>;
+  total_tasks: ColumnType<number, number | undefined, number>;
+  successful_tasks: ColumnType<number, number | undefined, number>;
+  score_rows: ColumnType<number, number | undefined, number>;
+  score_cost: ColumnType<number, number | undefined, number>;
+  score_priced_rows: ColumnType<number, number | undefined, number>;
+}
+
 export type RoutingReason =
   | 'mention'
   | 'thompson'
@@ -506,6 +520,7 @@ export interface Database {
   routing_objectives: RoutingObjectivesTable;
   arena_comparisons: ArenaComparisonsTable;
   arena_battles: ArenaBattlesTable;
+  task_daily_rollups: TaskDailyRollupsTable;
 }
 
 export type AgentRow = Selectable<AgentsTable>;

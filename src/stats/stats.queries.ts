@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { AgentStatsRow, CategoryStatsRow, Database } from '../db/database.js';
+import { addRollupsToRecompute } from '../retention/retention.queries.js';
 import { isEmptyDelta, type StatsDelta } from './stats.js';
 
 function round6(value: number): number {
@@ -289,6 +290,8 @@ export async function recomputeAllStats(
     WHERE t.status IN ('completed', 'failed')
     GROUP BY t.project_id, t.agent_id, t.objective_category
   `.execute(db);
+  // Tasks deleted by retention count through their daily rollups.
+  await addRollupsToRecompute(db);
   await sql`DELETE FROM agent_category_stats`.execute(db);
   const categories = await sql`
     INSERT INTO agent_category_stats (project_id, agent_id, objective_category, total_tasks, successful_tasks, failed_tasks,

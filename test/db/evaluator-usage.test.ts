@@ -21,7 +21,7 @@ import {
   type RecordedRequest,
   startFakeLlmServer,
 } from '../support/fake-llm-server.js';
-import { completeTask, listJobs, makeJobsDue, runDueJobs } from '../support/jobs.js';
+import { completeTask, deleteQueuedJobs, listJobs, makeJobsDue, runDueJobs } from '../support/jobs.js';
 
 const GOOD_VERDICT = {
   accuracy: 0.9,
@@ -108,9 +108,7 @@ describe.each(databaseKinds())('evaluator usage (%s PostgreSQL)', (kind) => {
   // The evaluations here run in the test, not from the jobs the completion queued: drop those, as a
   // finished job would be.
   async function dropQueuedJobs(taskId: string) {
-    await app.database.pool.query('DELETE FROM graphile_worker._private_jobs WHERE key LIKE $1', [
-      `%${taskId}%`,
-    ]);
+    await deleteQueuedJobs(app, `%${taskId}%`);
   }
   const gpt4oMini = (prompt: number, completion: number) => estimateCost('gpt-4o-mini', prompt, completion);
 

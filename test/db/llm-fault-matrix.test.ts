@@ -18,7 +18,7 @@ import {
   type RecordedRequest,
   startFakeLlmServer,
 } from '../support/fake-llm-server.js';
-import { completeTask, listJobs, makeJobsDue, runDueJobs } from '../support/jobs.js';
+import { completeTask, deleteQueuedJobs, listJobs, makeJobsDue, runDueJobs } from '../support/jobs.js';
 
 type Role = 'agent' | 'judge' | 'kai' | 'maya' | 'classifier';
 type FaultName = '401' | '429' | '500' | 'hang' | 'bad JSON' | 'schema violation' | 'missing usage';
@@ -167,7 +167,7 @@ describe('the LLM fault matrix (embedded PostgreSQL)', () => {
   });
   beforeEach(async () => {
     // Another cell's leftover jobs must not run (nor call the LLM) in this one.
-    await app.database.pool.query('DELETE FROM graphile_worker._private_jobs');
+    await deleteQueuedJobs(app);
     fake.reset();
     resetCalls();
   });

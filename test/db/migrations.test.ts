@@ -154,7 +154,7 @@ $$;
       expect(reports.flatMap((report) => report.applied).sort()).toEqual(all);
       expect(reports.every((report) => report.repaired.length === 0)).toBe(true);
       expect(await countRows(database, 'merit_migrations')).toBe(all.length);
-      const jobs = await database.pool.query("SELECT to_regclass('graphile_worker._private_jobs') AS jobs");
+      const jobs = await database.pool.query("SELECT to_regclass('graphile_worker.jobs') AS jobs");
       expect(jobs.rows[0].jobs).not.toBeNull();
     } finally {
       for (const other of others) await other.close();

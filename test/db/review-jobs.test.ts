@@ -7,7 +7,7 @@ import {
   type RecordedRequest,
   startFakeLlmServer,
 } from '../support/fake-llm-server.js';
-import { completeTask, listJobs, makeJobsDue, runDueJobs } from '../support/jobs.js';
+import { completeTask, deleteQueuedJobs, listJobs, makeJobsDue, runDueJobs } from '../support/jobs.js';
 
 const GOOD_VERDICT = {
   accuracy: 0.9,
@@ -53,7 +53,7 @@ describe.each(databaseKinds())('one review job per reviewer (%s PostgreSQL)', (k
   });
   beforeEach(async () => {
     // Earlier tests' jobs (kai's retries) must not run in this one.
-    await app.database.pool.query('DELETE FROM graphile_worker._private_jobs');
+    await deleteQueuedJobs(app);
     fake.reset();
     kaiReply = () => ({ json: REVIEW });
     fake.setFallback((request) => {
@@ -182,7 +182,7 @@ describe.each(databaseKinds())('one review job per reviewer (%s PostgreSQL)', (k
 
   it('runs a review job queued in the old shape (one job for all reviewers) as one job per reviewer', async () => {
     const taskId = await completeTask(app);
-    await app.database.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE key LIKE 'review_task:%'`);
+    await deleteQueuedJobs(app, 'review_task:%');
     await app.database.pool.query(
       `SELECT graphile_worker.add_job('review_task', json_build_object('task_id', $1::text), job_key := 'review_task:' || $1)`,
       [taskId],

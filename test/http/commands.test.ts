@@ -1,5 +1,4 @@
 import { type JobHelpers, runOnce } from 'graphile-worker';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAgentJobs, RUN_AGENT_TASK_MAX_ATTEMPTS } from '../../src/agents/agents.jobs.js';
 import { insertRunAgentTaskJob, RUN_AGENT_TASK_JOB } from '../../src/agents/agents.queries.js';
@@ -17,15 +16,23 @@ async function runAgentJobs(app: TestApp): Promise<void> {
   await runOnce({ pgPool: app.database.pool, logger: silentWorkerLogger() }, createAgentJobs(app.ctx));
 }
 
-/** Queued agent jobs (graphile-worker's public `jobs` view leaves the payload out). */
-async function findAgentJobs(app: TestApp) {
-  const result = await sql<{ task_identifier: string; payload: { task_id: string; user_id: string } }>`
-    SELECT t.identifier AS task_identifier, j.payload
-    FROM graphile_worker._private_jobs j
-    JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-    WHERE t.identifier = ${RUN_AGENT_TASK_JOB}
-  `.execute(app.ctx.db);
-  return result.rows;
+/**
+ * Runs the queued agent jobs with graphile-worker and returns each one's payload as it was handed to
+ * the job (graphile-worker's public `jobs` view leaves the payload out).
+ */
+async function runAgentJobsSeeingPayloads(app: TestApp) {
+  const seen: { task_identifier: string; payload: unknown }[] = [];
+  const run = createAgentJobs(app.ctx)[RUN_AGENT_TASK_JOB];
+  await runOnce(
+    { pgPool: app.database.pool, logger: silentWorkerLogger() },
+    {
+      [RUN_AGENT_TASK_JOB]: async (payload, helpers) => {
+        seen.push({ task_identifier: helpers.job.task_identifier, payload });
+        await run?.(payload, helpers);
+      },
+    },
+  );
+  return seen;
 }
 
 async function findBobStats(app: TestApp) {
@@ -61,14 +68,18 @@ describe.each(databaseKinds())('POST /api/commands with the simulated team (%s P
       simulated: true,
       model: 'simulated',
     });
-    const jobs = await findAgentJobs(app);
-    expect(jobs.filter((job) => job.payload.task_id === body.id)).toEqual([
+    const queued = await app.database.pool.query(
+      'SELECT key FROM graphile_worker.jobs WHERE task_identifier = $1',
+      [RUN_AGENT_TASK_JOB],
+    );
+    expect(queued.rows).toContainEqual({ key: `${RUN_AGENT_TASK_JOB}:${body.id}` });
+    const jobs = await runAgentJobsSeeingPayloads(app);
+    expect(jobs.filter((job) => (job.payload as { task_id?: string }).task_id === body.id)).toEqual([
       {
         task_identifier: RUN_AGENT_TASK_JOB,
         payload: { task_id: body.id, project_id: DEFAULT_PROJECT_ID, user_id: USER },
       },
     ]);
-    await runAgentJobs(app);
   });
 
   it('answers 400 unknown_agent_mention naming the command field and the known nicknames', async () => {

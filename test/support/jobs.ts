@@ -32,7 +32,21 @@ export async function listJobs(app: Pick<TestApp, 'database'>): Promise<QueuedJo
 
 /** Makes every queued job due now (skips graphile-worker's retry backoff without waiting for it). */
 export async function makeJobsDue(app: Pick<TestApp, 'database'>): Promise<void> {
-  await app.database.pool.query('UPDATE graphile_worker._private_jobs SET run_at = now()');
+  await app.database.pool.query(
+    'SELECT graphile_worker.reschedule_jobs(ARRAY(SELECT id FROM graphile_worker.jobs), run_at := now())',
+  );
+}
+
+/**
+ * Removes the queued jobs whose key matches the LIKE pattern (all by default), through graphile-worker's
+ * public complete_jobs (a completed job is deleted), as a finished job would be.
+ */
+export async function deleteQueuedJobs(app: Pick<TestApp, 'database'>, keyPattern?: string): Promise<void> {
+  await app.database.pool.query(
+    `SELECT graphile_worker.complete_jobs(ARRAY(
+       SELECT id FROM graphile_worker.jobs WHERE $1::text IS NULL OR key LIKE $1::text))`,
+    [keyPattern ?? null],
+  );
 }
 
 /** Completes a new task over HTTP and returns its id. */

@@ -1,0 +1,203 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { Scope } from '../identity/scope.js';
+
+/** The summed columns of task_daily_rollups that the statistics rebuild adds (agent_category_stats' sums). */
+const STATS_SUMS = [
+  'total_tasks',
+  'successful_tasks',
+  'failed_tasks',
+  'scored_tasks',
+  'sum_overall_score',
+  'sum_sq_overall_score',
+  'rated_tasks',
+  'sum_user_rating',
+  'ratings_1',
+  'ratings_2',
+  'ratings_3',
+  'ratings_4',
+  'ratings_5',
+  'total_tokens',
+  'total_cost',
+  'metered_tasks',
+  'priced_tasks',
+  'total_duration_ms',
+  'reward_points',
+] as const;
+const ROLLUP_SUMS = [...STATS_SUMS, 'score_rows', 'score_cost', 'score_priced_rows'] as const;
+
+/**
+ * Adds up to `batchSize` finished tasks completed before `cutoff` to task_daily_rollups and deletes
+ * them (their scores, nodes, evaluations and reviews go with them, ON DELETE CASCADE), in one
+ * transaction. The per-task figures are those recomputeAllStats reads, so the rebuild over tasks plus
+ * rollups gives the same statistics. Returns how many tasks were deleted (0: nothing older is left).
+ */
+export async function rollUpOldTasks(db: Kysely<Database>, cutoff: Date, batchSize: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    // Conflicts with the rebuild's SHARE ROW EXCLUSIVE lock: a batch never commits between its read of
+    // tasks and its read of rollups (the tasks would be counted twice). Writers are not blocked.
+    await sql`LOCK TABLE agent_performance_stats, agent_category_stats IN ROW EXCLUSIVE MODE`.execute(trx);
+    const sums = sql.raw(ROLLUP_SUMS.join(', '));
+    const addSums = sql.raw(
+      ROLLUP_SUMS.map((column) => `${column} = r.${column} + excluded.${column}`).join(', '),
+    );
+    const result = await sql<{ deleted: number }>`
+      WITH batch AS (
+        SELECT id FROM tasks
+        WHERE status IN ('completed', 'failed') AND completed_at < ${cutoff}
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED
+      ),
+      rolled AS (
+        INSERT INTO task_daily_rollups AS r (project_id, agent_id, objective_category, user_id, day, ${sums},
+          first_task_at, last_task_at)
+        SELECT t.project_id, t.agent_id, t.objective_category, t.user_id, (t.completed_at AT TIME ZONE 'UTC')::date,
+          count(*)::int,
+          count(*) FILTER (WHERE t.status = 'completed')::int,
+          count(*) FILTER (WHERE t.status = 'failed')::int,
+          count(s.overall_score)::int,
+          coalesce(sum(s.overall_score), 0),
+          coalesce(sum(s.overall_score * s.overall_score), 0),
+          count(s.user_rating)::int,
+          coalesce(sum(s.user_rating), 0),
+          count(*) FILTER (WHERE s.user_rating = 1)::int,
+          count(*) FILTER (WHERE s.user_rating = 2)::int,
+          count(*) FILTER (WHERE s.user_rating = 3)::int,
+          count(*) FILTER (WHERE s.user_rating = 4)::int,
+          count(*) FILTER (WHERE s.user_rating = 5)::int,
+          coalesce(sum(t.total_tokens), 0)::bigint,
+          coalesce(sum(t.estimated_cost), 0),
+          count(t.total_tokens)::int,
+          count(t.estimated_cost)::int,
+          coalesce(sum(t.duration_ms), 0)::bigint,
+          coalesce(sum(s.reward_points), 0)::int,
+          count(s.task_id)::int,
+          coalesce(sum(s.estimated_cost), 0),
+          count(s.estimated_cost)::int,
+          min(t.completed_at),
+          max(t.completed_at)
+        FROM tasks t
+        JOIN batch b ON b.id = t.id
+        LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+        GROUP BY 1, 2, 3, 4, 5
+        ON CONFLICT (project_id, agent_id, objective_category, user_id, day) DO UPDATE SET ${addSums},
+          first_task_at = LEAST(r.first_task_at, excluded.first_task_at),
+          last_task_at = GREATEST(r.last_task_at, excluded.last_task_at)
+        RETURNING 1
+      ),
+      deleted AS (
+        DELETE FROM tasks t USING batch b
+        WHERE t.id = b.id AND (SELECT count(*) FROM rolled) >= 0
+        RETURNING 1
+      )
+      SELECT count(*)::int AS deleted FROM deleted
+    `.execute(trx);
+    return result.rows[0]?.deleted ?? 0;
+  });
+}
+
+/** Deletes up to `batchSize` routing decisions made before `cutoff`; returns how many. */
+export async function deleteOldRoutingDecisions(
+  db: Kysely<Database>,
+  cutoff: Date,
+  batchSize: number,
+): Promise<number> {
+  const result = await sql<{ deleted: number }>`
+    WITH deleted AS (
+      DELETE FROM routing_decisions WHERE id IN (
+        SELECT id FROM routing_decisions WHERE created_at < ${cutoff} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED
+      )
+      RETURNING 1
+    )
+    SELECT count(*)::int AS deleted FROM deleted
+  `.execute(db);
+  return result.rows[0]?.deleted ?? 0;
+}
+
+/**
+ * Adds the rolled-up (deleted) tasks to the statistics rebuild's `merit_stats_recompute` table (one row
+ * per project, agent and category, built from tasks by recomputeAllStats), in the rebuild's transaction.
+ */
+export async function addRollupsToRecompute(db: Kysely<Database>): Promise<void> {
+  const sums = STATS_SUMS.map((column) => `sum(${column}) AS ${column}`).join(', ');
+  const add = STATS_SUMS.map((column) => `${column} = m.${column} + r.${column}`).join(', ');
+  const columns = STATS_SUMS.join(', ');
+  await sql`
+    WITH r AS (
+      SELECT project_id, agent_id, objective_category, ${sql.raw(sums)},
+        min(first_task_at) AS first_task_at, max(last_task_at) AS last_task_at
+      FROM task_daily_rollups
+      GROUP BY project_id, agent_id, objective_category
+    ),
+    merged AS (
+      UPDATE merit_stats_recompute m SET ${sql.raw(add)},
+        first_task_at = LEAST(m.first_task_at, r.first_task_at),
+        last_task_at = GREATEST(m.last_task_at, r.last_task_at)
+      FROM r
+      WHERE m.project_id = r.project_id AND m.agent_id = r.agent_id AND m.objective_category = r.objective_category
+      RETURNING m.project_id, m.agent_id, m.objective_category
+    )
+    INSERT INTO merit_stats_recompute (project_id, agent_id, objective_category, ${sql.raw(columns)}, first_task_at, last_task_at)
+    SELECT r.project_id, r.agent_id, r.objective_category, ${sql.raw(STATS_SUMS.map((column) => `r.${column}`).join(', '))},
+      r.first_task_at, r.last_task_at
+    FROM r
+    WHERE NOT EXISTS (
+      SELECT 1 FROM merged WHERE merged.project_id = r.project_id AND merged.agent_id = r.agent_id
+        AND merged.objective_category = r.objective_category
+    )
+  `.execute(db);
+}
+
+export interface TrendPoint {
+  bucket_start: Date;
+  tasks: number;
+  avg_overall_score: number | null;
+  avg_user_rating: number | null;
+  total_cost: number | null;
+}
+
+/**
+ * An agent's score trend by day or week (as GET /api/agents/{id}/trend answers it) over the retained
+ * tasks and the rolled-up days together: the same points whether or not retention deleted the rows.
+ */
+export async function findTrendWithRollups(
+  db: Kysely<Database>,
+  agentId: string,
+  scope: Scope,
+  bucket: 'day' | 'week',
+  since?: Date,
+): Promise<TrendPoint[]> {
+  const mineRaw = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
+  const mineRolled = scope.ownTasksOnly ? sql`AND r.user_id = ${scope.userId}` : sql``;
+  const recentRaw = since === undefined ? sql`` : sql`AND t.completed_at >= ${since}`;
+  const recentRolled = since === undefined ? sql`` : sql`AND r.last_task_at >= ${since}`;
+  const result = await sql<TrendPoint>`
+    WITH parts AS (
+      SELECT date_trunc(${bucket}, t.completed_at) AS bucket_start, count(*)::int AS rows_n,
+        sum(s.overall_score) AS sum_overall, count(s.overall_score)::int AS overall_n,
+        sum(s.user_rating) AS sum_rating, count(s.user_rating)::int AS rating_n,
+        sum(s.estimated_cost) AS cost, count(s.estimated_cost)::int AS priced_n
+      FROM agent_performance_scores s
+      JOIN tasks t ON t.id = s.task_id
+      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mineRaw} AND t.completed_at IS NOT NULL
+        ${recentRaw}
+      GROUP BY 1
+      UNION ALL
+      SELECT date_trunc(${bucket}, r.day::timestamp AT TIME ZONE 'UTC'), sum(r.score_rows)::int,
+        sum(r.sum_overall_score), sum(r.scored_tasks)::int, sum(r.sum_user_rating), sum(r.rated_tasks)::int,
+        sum(r.score_cost), sum(r.score_priced_rows)::int
+      FROM task_daily_rollups r
+      WHERE r.project_id = ${scope.projectId} AND r.agent_id = ${agentId} ${mineRolled} ${recentRolled}
+      GROUP BY 1
+    )
+    SELECT bucket_start, sum(rows_n)::int AS tasks,
+      round(sum(sum_overall) / nullif(sum(overall_n), 0), 3)::float8 AS avg_overall_score,
+      round(sum(sum_rating) / nullif(sum(rating_n), 0), 2)::float8 AS avg_user_rating,
+      CASE WHEN sum(priced_n) > 0 THEN round(sum(cost), 6)::float8 END AS total_cost
+    FROM parts
+    WHERE rows_n > 0
+    GROUP BY bucket_start
+    ORDER BY bucket_start
+  `.execute(db);
+  return result.rows;
+}
