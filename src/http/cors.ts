@@ -66,6 +66,7 @@ export function corsForKeyRoutes(
         Vary: 'Origin',
       });
     }
+    if (!methods.includes(c.req.method)) return next();
     await next();
     c.header('Vary', 'Origin', { append: true });
     const key = c.get('principal')?.key;

@@ -319,6 +319,81 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     await client.close();
   });
 
+  it('answers CORS preflights for feedback and ingest routes only, and allows the origin only for a key that does', async () => {
+    const origin = 'https://shop.example.com';
+    const preflight = (path: string, method: string) =>
+      fetch(`${server.url}${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': method,
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      });
+    const feedbackPreflight = await preflight(`/api/tasks/${crypto.randomUUID()}/feedback`, 'POST');
+    expect(feedbackPreflight.status).toBe(204);
+    expect(feedbackPreflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(feedbackPreflight.headers.get('access-control-allow-methods')).toBe('POST');
+    expect(feedbackPreflight.headers.get('access-control-allow-headers')).toContain('Authorization');
+    expect(feedbackPreflight.headers.get('access-control-allow-credentials')).toBeNull();
+    expect((await preflight('/api/tasks/batch', 'POST')).status).toBe(204);
+    for (const [path, method] of [
+      ['/api/tasks', 'GET'],
+      ['/api/keys', 'POST'],
+      ['/api/tasks/batch', 'DELETE'],
+    ] as const) {
+      const refused = await preflight(path, method);
+      expect(refused.headers.get('access-control-allow-origin'), `${method} ${path}`).toBeNull();
+    }
+
+    const allowedKey = await (async () => {
+      const secret = generateKeySecret();
+      await insertApiKey(server.services.ctx.db, {
+        projectId: DEFAULT_PROJECT_ID,
+        name: 'browser ingest',
+        prefix: secret.prefix,
+        secretHash: secret.secretHash,
+        scopes: ['ingest', 'read'],
+        allowedOrigins: [origin],
+        createdBy: 'test',
+        createdByAccountId: null,
+      });
+      return secret.secret;
+    })();
+    const post = (key: string) =>
+      fetch(`${server.url}/api/tasks/batch`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ tasks: [{ agent_id: 'agent_a', command: 'from a browser', result: 'ok' }] }),
+      });
+    const allowed = await post(allowedKey);
+    expect(allowed.status).toBe(201);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(allowed.headers.get('vary')).toContain('Origin');
+    // writeKey allows no browser origin: refused, and the page may not even read why.
+    const refused = await post(writeKey);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    // A read route stays closed to other origins even with a key that allows the origin.
+    const read = await fetch(`${server.url}/api/tasks`, {
+      headers: { origin, authorization: `Bearer ${allowedKey}` },
+    });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('serves the widget script at a stable URL', async () => {
+    const response = await fetch(`${server.url}/widget/merit-feedback.js`);
+    if (response.status === 404) {
+      // Not built in this checkout: the answer says how to build it.
+      expect((await response.json()).error.message).toContain('npm run build');
+      return;
+    }
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await response.text()).toContain('data-merit-feedback');
+  });
+
   it('is usable from a plain Node ESM program through the package export, and flushes on exit', async () => {
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.sdk.json'], { cwd: ROOT });
     const dir = path.join(ROOT, 'test-artifacts', 'sdk-consumer');
