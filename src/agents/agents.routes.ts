@@ -2,11 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { AgentRow, Database } from '../db/database.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { runTransaction } from '../db/transaction.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import { recordAudit } from '../identity/audit.js';
+import { auditActor } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput, toStatsInput } from '../stats/leaderboard.js';
@@ -20,6 +23,7 @@ import {
   findScoreTrend,
   listAgentsWithLoad,
 } from './agents.queries.js';
+import { updateExternalAgent } from './external-agents.queries.js';
 import { sinceQuery, toSinceDate } from './since-query.js';
 
 const nullableNumber = z.number().nullable();
@@ -37,8 +41,35 @@ export const agentSchema = z
     model: z.string().nullable(),
     simulated: z.boolean(),
     running_tasks: z.number(),
+    origin: z.enum(['merit', 'external']).openapi({
+      description:
+        "'external': an agent that runs outside Merit (named in OpenTelemetry spans or imported battles), measured but never run nor routed to",
+    }),
+    external_name: z
+      .string()
+      .nullable()
+      .openapi({ description: "The name the source gave an external agent; null for Merit's own" }),
   })
   .openapi('Agent');
+
+/** A line of text a person edits: trimmed, not blank. */
+const editableText = (max: number) => z.string().trim().min(1).max(max);
+
+const updateExternalAgentSchema = z
+  .strictObject({
+    display_name: editableText(200).optional(),
+    role: editableText(200).optional(),
+    specializations: z
+      .array(editableText(50))
+      .max(20)
+      .refine((items) => new Set(items).size === items.length, { message: 'must not repeat an item' })
+      .optional(),
+    active: z.boolean().optional().openapi({
+      description: 'An inactive agent keeps its history and statistics; its new spans are still recorded',
+    }),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'names no field to change' })
+  .openapi('ExternalAgentUpdate');
 
 export const rankingSchema = z
   .object({
@@ -162,8 +193,11 @@ export function toAgentView(row: AgentRow & { running_tasks?: number }, simulate
     is_orchestrator: row.is_orchestrator,
     active: row.active,
     model: row.model,
-    simulated,
+    // An external agent runs for real elsewhere, whatever Merit's own agents do.
+    simulated: simulated && row.origin === 'merit',
     running_tasks: Number(row.running_tasks ?? 0),
+    origin: row.origin,
+    external_name: row.external_name,
   };
 }
 
@@ -202,6 +236,54 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         },
         200,
       ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/agents/{agent_id}',
+      tags,
+      summary:
+        "Edit an external agent's display name, role, specializations or active flag (Merit's own agents are not edited here)",
+      request: {
+        params: agentIdParams,
+        query: z.object(userQuery),
+        body: { content: { 'application/json': { schema: updateExternalAgentSchema } }, required: true },
+      },
+      responses: { 200: jsonContent(agentSchema, 'Updated'), ...errorResponses },
+    }),
+    async (c) => {
+      const { agent_id } = c.req.valid('param');
+      const changes = c.req.valid('json');
+      const principal = c.get('principal');
+      const existing = await requireAgent(db, principal.projectId, agent_id);
+      if (existing.origin !== 'external') {
+        throw new ConflictError(
+          'conflict',
+          `Agent ${agent_id} is one of Merit's own agents: only external agents are edited here`,
+        );
+      }
+      const row = await runTransaction(db, async (trx) => {
+        const updated = await updateExternalAgent(trx, principal.projectId, agent_id, changes);
+        if (!updated) throw new NotFoundError('agent_not_found', `Agent ${agent_id} not found`);
+        await recordAudit(trx, {
+          projectId: principal.projectId,
+          actor: auditActor(principal),
+          action: 'agent.update',
+          target: `agent ${agent_id}`,
+          details: {
+            before: Object.fromEntries(
+              Object.keys(changes).map((field) => [field, existing[field as keyof typeof existing]]),
+            ),
+            after: changes,
+          },
+        });
+        return updated;
+      });
+      // Every process drops what it cached of the project's agents (the tracker's active flags).
+      ctx.events.publish({ type: 'agents', projectId: principal.projectId });
+      return c.json(toAgentView(row, simulated), 200);
+    },
   );
 
   app.openapi(

@@ -27,6 +27,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/agents/{agent_id}/capabilities': 'read',
   'GET /api/agents/{agent_id}/nodes': 'read',
   'GET /api/agents/{agent_id}/trend': 'read',
+  'PATCH /api/agents/{agent_id}': 'admin',
   'GET /api/categories': 'read',
   'GET /api/categories/{category}/best-agents': 'read',
   'GET /api/events': 'read',

@@ -77,6 +77,13 @@ export const BASELINES: Record<string, (f: Fixtures) => Baseline> = {
   'GET /api/agents/{agent_id}/nodes': () => ({ params: { agent_id: 'agent_a' }, query: {} }),
   'GET /api/agents/{agent_id}/trend': () => ({ params: { agent_id: 'agent_a' }, query: { bucket: 'day' } }),
   'GET /api/agents/{agent_id}/capabilities': () => ({ params: { agent_id: 'agent_a' }, query: {} }),
+  // agent_a is one of Merit's own agents: the request is valid and refused with 409 (only external agents
+  // are edited; test/http/external-agents.test.ts edits one).
+  'PATCH /api/agents/{agent_id}': () => ({
+    params: { agent_id: 'agent_a' },
+    query: {},
+    body: { display_name: 'Agent A', role: 'Researcher', specializations: ['research'], active: true },
+  }),
   'POST /api/tasks': () => ({
     params: {},
     query: {},
@@ -257,4 +264,5 @@ export const BASELINE_STATUS: Record<string, number> = {
   'PUT /api/members/{account_id}': 404,
   'GET /api/arena/compare/{comparison_id}': 404,
   'POST /api/arena/compare/{comparison_id}/vote': 404,
+  'PATCH /api/agents/{agent_id}': 409,
 };
