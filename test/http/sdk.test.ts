@@ -386,7 +386,7 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     const response = await fetch(`${server.url}/widget/merit-feedback.js`);
     if (response.status === 404) {
       // Not built in this checkout: the answer says how to build it.
-      expect((await response.json()).error.message).toContain('npm run build');
+      expect(((await response.json()) as any).error.message).toContain('npm run build');
       return;
     }
     expect(response.status).toBe(200);
