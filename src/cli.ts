@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ARENA_HELP, runArenaCli } from './arena/arena.cli.js';
 import { loadConfig } from './config.js';
 import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
 import { describeDatabaseUrl } from './db/connect.js';
@@ -36,6 +37,7 @@ Commands:
                        --user UUID (default 00000000-0000-0000-0000-000000000001)
   db-url             Print the PostgreSQL connection string Merit uses (for psql)
 ${IDENTITY_HELP}
+${ARENA_HELP}
   help               Show this help
 
 Environment: PORT (8000), HOST (127.0.0.1), DATABASE_URL, MERIT_DATA_DIR (.merit),
@@ -58,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
     case 'projects':
     case 'keys':
       return runIdentity(command, rest);
+    case 'arena':
+      return runArenaCli(rest);
     case 'help':
     case '--help':
     case '-h':

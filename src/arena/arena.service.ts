@@ -43,7 +43,7 @@ export interface RecordedBattles {
 /**
  * Stores battles whose contestants are named as the source named them: an agent id or nickname of the
  * project is that agent; any other name is registered as an external agent. A battle with an external
- * key the project already holds is counted as a duplicate and changes nothing.
+ * key the project already holds is counted as a duplicate and changes nothing. One transaction.
  */
 export async function recordBattles(
   db: Kysely<Database>,
@@ -51,48 +51,56 @@ export async function recordBattles(
   battles: readonly BattleInput[],
   options: { recordedBy: string | null; fieldPrefix?: string } = { recordedBy: null },
 ): Promise<RecordedBattles> {
+  return runTransaction(db, (trx) => storeBattles(trx, projectId, battles, options));
+}
+
+/** recordBattles inside the caller's transaction (an import stores a whole file in one). */
+export async function storeBattles(
+  trx: Kysely<Database>,
+  projectId: string,
+  battles: readonly BattleInput[],
+  options: { recordedBy: string | null; fieldPrefix?: string; firstIndex?: number },
+): Promise<RecordedBattles> {
   const prefix = options.fieldPrefix ?? 'battles';
-  return runTransaction(db, async (trx) => {
-    const names = [...new Set(battles.flatMap((battle) => [battle.modelA, battle.modelB]))];
-    const before = new Set(
-      (await trx.selectFrom('agents').select('agent_id').where('project_id', '=', projectId).execute()).map(
-        (row) => row.agent_id,
-      ),
-    );
-    const ids = await ensureExternalAgents(trx, projectId, names);
-    const rows: NewArenaBattle[] = battles.map((battle, index) => {
-      const agentA = ids.get(battle.modelA.trim()) as string;
-      const agentB = ids.get(battle.modelB.trim()) as string;
-      if (agentA === agentB) {
-        throw new ValidationError(
-          `${prefix}[${index}].model_b`,
-          `names the same agent as model_a (${agentA})`,
-        );
-      }
-      return {
-        project_id: projectId,
-        agent_a: agentA,
-        agent_b: agentB,
-        winner: battle.winner,
-        category: battle.category,
-        judge: battle.judge,
-        source: battle.source,
-        anony: battle.anony,
-        command: battle.command,
-        external_key: battle.externalKey,
-        recorded_by: options.recordedBy,
-        ...(battle.tstamp ? { tstamp: battle.tstamp } : {}),
-      };
-    });
-    const inserted = await insertBattles(trx, rows);
-    const newAgents = [...new Set(ids.values())].filter((agentId) => !before.has(agentId)).sort();
+  const names = [...new Set(battles.flatMap((battle) => [battle.modelA, battle.modelB]))];
+  const before = new Set(
+    (await trx.selectFrom('agents').select('agent_id').where('project_id', '=', projectId).execute()).map(
+      (row) => row.agent_id,
+    ),
+  );
+  const ids = await ensureExternalAgents(trx, projectId, names);
+  const rows: NewArenaBattle[] = battles.map((battle, index) => {
+    const agentA = ids.get(battle.modelA.trim()) as string;
+    const agentB = ids.get(battle.modelB.trim()) as string;
+    if (agentA === agentB) {
+      throw new ValidationError(
+        `${prefix}[${index + (options.firstIndex ?? 0)}].model_b`,
+        `names the same agent as model_a (${agentA})`,
+      );
+    }
     return {
-      accepted: inserted.length,
-      duplicates: rows.length - inserted.length,
-      battle_ids: inserted.map((row) => row.id),
-      new_agents: newAgents,
+      project_id: projectId,
+      agent_a: agentA,
+      agent_b: agentB,
+      winner: battle.winner,
+      category: battle.category,
+      judge: battle.judge,
+      source: battle.source,
+      anony: battle.anony,
+      command: battle.command,
+      external_key: battle.externalKey,
+      recorded_by: options.recordedBy,
+      ...(battle.tstamp ? { tstamp: battle.tstamp } : {}),
     };
   });
+  const inserted = await insertBattles(trx, rows);
+  const newAgents = [...new Set(ids.values())].filter((agentId) => !before.has(agentId)).sort();
+  return {
+    accepted: inserted.length,
+    duplicates: rows.length - inserted.length,
+    battle_ids: inserted.map((row) => row.id),
+    new_agents: newAgents,
+  };
 }
 
 /** The Arena leaderboard of a project (or one category of it), with names for the agents. */

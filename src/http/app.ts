@@ -114,6 +114,7 @@ export function createApp(
   registerMemberRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerProjectRoutes(app, ctx);
+  registerArenaRoutes(app, ctx);
   registerOtelRoutes(app, ctx);
   registerArenaRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
