@@ -105,7 +105,6 @@ export function buildTaskList(ctx: AppContext): TaskList {
     ...createReviewJobs(evaluationDeps),
     ...createTaskJobs(ctx.tracker, ctx.config.taskTimeoutMinutes),
     ...createRateLimitJobs(ctx.db),
-    ...createArenaJobs(ctx),
     ...createRetentionJobs(ctx.db, ctx.config.retentionDays),
     ...createArenaJobs(ctx),
   };

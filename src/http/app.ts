@@ -114,7 +114,6 @@ export function createApp(
   registerMemberRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerProjectRoutes(app, ctx);
-  registerArenaRoutes(app, ctx);
   registerOtelRoutes(app, ctx);
   registerArenaRoutes(app, ctx);
   registerStatusRoutes(app, ctx);

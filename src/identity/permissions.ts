@@ -69,13 +69,6 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /api/export/routing-decisions': 'read',
   'GET /api/prices': 'read',
   'PATCH /api/project': 'admin',
-
-  // Arena: battles judged elsewhere are recorded like tasks; a comparison runs two agents, as commands do.
-  'GET /api/arena/leaderboard': 'read',
-  'GET /api/arena/compare/{comparison_id}': 'read',
-  'POST /api/arena/battles': 'ingest',
-  'POST /api/arena/compare': 'ingest',
-  'POST /api/arena/compare/{comparison_id}/vote': 'feedback',
   'PATCH /api/routing/objective': 'admin',
 
   // Arena: battles judged elsewhere are recorded like tasks; a comparison runs two agents, as commands do.
