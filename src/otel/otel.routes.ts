@@ -1,4 +1,6 @@
-import { promisify } from 'node:util';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import zlib from 'node:zlib';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -43,8 +45,6 @@ const RPC_CODE_BY_STATUS: Readonly<Record<number, number>> = {
   500: 13, // INTERNAL
   503: 14, // UNAVAILABLE
 };
-
-const gunzip = promisify(zlib.gunzip);
 
 /**
  * Answers every error of the OTLP routes (authentication, rate limits, body limits, decoding, the
@@ -112,8 +112,7 @@ export function registerOtelRoutes(app: MeritApp, ctx: AppContext): void {
     inFlight++;
     try {
       const limit = ctx.config.otlp.maxBodyBytes;
-      const received = await readBodyWithin(c.req.raw, limit);
-      const body = contentEncoding === 'gzip' ? await decompressWithin(received, limit) : received;
+      const body = await readBodyWithin(c.req.raw, limit, contentEncoding === 'gzip');
       const decoded = decodeExportTraceRequest(body, encoding);
       const stored =
         decoded.spans.length > 0
@@ -163,36 +162,52 @@ function payloadTooLarge(limit: number, what: string): MeritError {
   });
 }
 
-/** The request body, refused (413) as soon as it passes `limit` bytes: never buffered past it. */
-async function readBodyWithin(request: Request, limit: number): Promise<Uint8Array> {
+/**
+ * The request body, gunzipped as it arrives when `gzip`: refused (413) as soon as the received bytes or
+ * the decompressed ones pass `limit`, so neither is ever buffered past it (a gzip bomb stops there).
+ */
+async function readBodyWithin(request: Request, limit: number, gzip: boolean): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > limit) throw payloadTooLarge(limit, 'request');
   if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
+  let received = 0;
+  // The first refusal: pipeline may reject with the abort it caused in another stage instead.
+  let refusal: MeritError | undefined;
+  const countReceived = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      if (received > limit) refusal ??= payloadTooLarge(limit, 'request');
+      done(refusal ?? null, chunk);
+    },
+  });
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      throw payloadTooLarge(limit, 'request');
+  const collect = async (output: AsyncIterable<Buffer>) => {
+    for await (const chunk of output) {
+      size += chunk.length;
+      if (size > limit) {
+        refusal ??= payloadTooLarge(limit, gzip ? 'decompressed' : 'request');
+        throw refusal;
+      }
+      chunks.push(chunk);
     }
-    chunks.push(value);
+  };
+  const source = Readable.fromWeb(request.body as WebReadableStream<Uint8Array>);
+  try {
+    if (gzip) await pipeline(source, countReceived, zlib.createGunzip(), collect);
+    else await pipeline(source, countReceived, collect);
+  } catch (error) {
+    if (refusal) throw refusal;
+    // zlib's errors (Z_DATA_ERROR, a truncated stream): the body itself is wrong.
+    if (
+      gzip &&
+      typeof (error as { code?: unknown }).code === 'string' &&
+      (error as { code: string }).code.startsWith('Z_')
+    )
+      throw new ValidationError('body', 'is not valid gzip data (Content-Encoding: gzip)', { cause: error });
+    throw error;
   }
   return Buffer.concat(chunks, size);
-}
-
-/** gunzip that stops (413) once the output passes `limit`: a gzip bomb never allocates past it. */
-async function decompressWithin(compressed: Uint8Array, limit: number): Promise<Uint8Array> {
-  try {
-    return await gunzip(compressed, { maxOutputLength: limit });
-  } catch (error) {
-    if (error instanceof RangeError || (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
-      throw payloadTooLarge(limit, 'decompressed');
-    throw new ValidationError('body', 'is not valid gzip data (Content-Encoding: gzip)', { cause: error });
-  }
 }
 
 const binaryBody = { schema: { type: 'string' as const, format: 'binary' } };
