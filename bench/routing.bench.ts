@@ -1,63 +1,59 @@
 /**
- * Routing benchmark: Merit's Thompson router versus the old greedy rule versus random choice, on a
- * simulated team.
+ * Routing benchmark, two modes.
  *
- *   npx tsx bench/routing.bench.ts [--agents 6 --categories 8 --tasks 3000 --seeds 100]
- *                                  [--declare none|informative|random --specialty-strength 2]
+ * Simulation (default): Merit's Thompson router versus the old greedy rule versus random choice on simulated
+ * teams of several shapes (agents x categories), the same teams and task streams for every policy (see
+ * bench/routing/simulation.ts). Prints cumulative regret per shape, merit/greedy ratios against the aims
+ * (mean <= 0.80, p90 <= 0.70), and a summary over shapes.
  *
- * The simulation: every (agent, category) pair has a hidden quality (an agent-wide skill plus a pair
- * effect). A task's outcome is a failure (reward 0, known at once) or a noisy rating and judge score
- * blended by `blendTaskReward`; that feedback exists for only part of the tasks and arrives some tasks
- * later. Every policy sees exactly the same feedback stream and none sees the hidden quality. Regret is
- * measured on expected rewards: best pair in the category minus the chosen pair, summed over tasks.
- * Loads are zero (no concurrency in the simulation), so only learning is compared.
+ *   npm run bench:routing -- [--shapes 6x8,8x5,4x10,12x12 --tasks 3000 --seeds 100 --first-seed 1]
+ *                            [--declare none|informative|random --specialty-strength 2]
  *
- * Declared specialties (`--declare`): each agent declares two categories, its two best by hidden quality
- * (`informative`) or two at random (`random`, claims worth nothing); only Merit's router reads them, as
- * the prior it gives declared pairs (`--specialty-strength` pseudo-observations).
+ * Replay: recorded outcomes (CSV `prompt,category,agent,score,cost`) replayed through the real router with
+ * feedback only for the chosen agent, sweeping the `value` objective's price of quality (see
+ * src/routing/replay.ts). Prints the quality-cost curve (table and ASCII chart), APGR and the cost of 50%
+ * and 80% of the quality gap for merit, greedy, random, each agent alone and the per-category oracle.
+ *
+ *   npm run bench:routing -- --replay bench/routing/replay-6x5.csv [--shuffle --seed 1]
+ *
+ * Example files: `npx tsx bench/routing/generate-replay.ts` (seeded).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createRng, hashSeed, sampleNormal } from '../src/lib/random.js';
-import { blendTaskReward } from '../src/ranking/ranking.js';
-import type { AgentStats, PairStats, RoutingCandidate, RoutingRequest } from '../src/routing/router.js';
+import { hashSeed } from '../src/lib/random.js';
+import {
+  buildPriceGrid,
+  type CurveSummary,
+  categoryOraclePoint,
+  findAnchors,
+  greedyPolicy,
+  meritPolicy,
+  parseReplayCsv,
+  type ReplayAnchors,
+  type ReplayData,
+  type ReplayPoint,
+  randomPolicy,
+  replayPolicy,
+  shufflePrompts,
+  singleAgentPoint,
+  summarizeCurve,
+} from '../src/routing/replay.js';
 import { chooseAgent, chooseGreedy, chooseRandomly, DEFAULT_ROUTER_OPTIONS } from '../src/routing/router.js';
+import {
+  createWorld,
+  type Declarations,
+  type Policy,
+  runPolicy,
+  type SimulationConfig,
+} from './routing/simulation.js';
 
-type Declarations = 'none' | 'informative' | 'random';
-
-interface BenchConfig {
-  declare: Declarations;
+interface BenchConfig extends SimulationConfig {
   specialtyStrength: number;
-  agents: number;
-  categories: number;
-  tasks: number;
   seeds: number;
-  feedbackRate: number;
-  maxFeedbackDelay: number;
-}
-
-/** Hidden truth of one simulated team. */
-interface Team {
-  quality: number[][];
-  failureRate: number[][];
-  expectedReward: number[][];
-  categoryWeights: number[];
-  /** Per agent, the categories it declares (indexes). */
-  specialties: number[][];
-}
-
-/** Everything random about one task, drawn before any policy acts so all policies face the same task. */
-interface TaskDraw {
-  category: number;
-  failureDraw: number;
-  qualityNoise: number;
-  ratingNoise: number;
-  judgeNoise: number;
-  feedbackDraw: number;
-  delay: number;
+  firstSeed: number;
 }
 
 type PolicyName = 'merit' | 'greedy' | 'random';
-type Policy = (request: RoutingRequest) => string;
 
 const POLICIES: Record<PolicyName, (config: BenchConfig) => Policy> = {
   merit: (config) => (request) =>
@@ -65,223 +61,24 @@ const POLICIES: Record<PolicyName, (config: BenchConfig) => Policy> = {
   greedy: () => (request) => chooseGreedy(request).agentId,
   random: () => (request) => chooseRandomly(request).agentId,
 };
-const DECLARED_PER_AGENT = 2;
 const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];
 const CHART_SYMBOLS: Record<PolicyName, string> = { merit: 'M', greedy: 'G', random: 'R' };
-
-function clamp(value: number, low: number, high: number): number {
-  return Math.min(high, Math.max(low, value));
-}
+const DEFAULT_SHAPES = '6x8,8x5,4x10,12x12';
+const AIM_MEAN = 0.8;
+const AIM_P90 = 0.7;
 
 const USAGE = `Usage: npm run bench:routing -- [options]
-  --agents N              agents in the simulated team (default 6)
-  --categories N          categories (default 8)
+Simulation:
+  --shapes AxC,...        team shapes, agents x categories (default ${DEFAULT_SHAPES})
   --tasks N               tasks per seed (default 3000)
-  --seeds N               simulated teams (default 100)
+  --seeds N               simulated teams per shape (default 100)
+  --first-seed N          first seed (default 1; other seeds validate choices made on these)
   --declare MODE          none | informative (each agent declares its 2 best categories) | random (2 any)
-  --specialty-strength N  pseudo-observations a declared specialty adds (default ${DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength})`;
-
-function readConfig(): BenchConfig {
-  const { values } = parseArgs({
-    options: {
-      agents: { type: 'string', default: '6' },
-      categories: { type: 'string', default: '8' },
-      tasks: { type: 'string', default: '3000' },
-      seeds: { type: 'string', default: '100' },
-      help: { type: 'boolean', default: false },
-      declare: { type: 'string', default: 'none' },
-      'specialty-strength': {
-        type: 'string',
-        default: String(DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength),
-      },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  if (!['none', 'informative', 'random'].includes(values.declare))
-    throw new Error('--declare takes none, informative or random');
-  return {
-    declare: values.declare as Declarations,
-    specialtyStrength: Number(values['specialty-strength']),
-    agents: Number(values.agents),
-    categories: Number(values.categories),
-    tasks: Number(values.tasks),
-    seeds: Number(values.seeds),
-    feedbackRate: 0.6,
-    maxFeedbackDelay: 60,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Simulated world
-
-/** The blended reward of a task that did not fail, from its hidden quality and the task's noise draws. */
-function simulateReward(
-  quality: number,
-  draw: Pick<TaskDraw, 'qualityNoise' | 'ratingNoise' | 'judgeNoise'>,
-) {
-  const trueScore = clamp(quality + 0.15 * draw.qualityNoise, 0, 1);
-  const userRating = clamp(Math.round(1 + 4 * trueScore + 0.6 * draw.ratingNoise), 1, 5);
-  const judgeScore = clamp(trueScore + 0.1 * draw.judgeNoise, 0, 1);
-  return blendTaskReward({ userRating, judgeScore, failed: false }) ?? 0;
-}
-
-/** Expected reward of a pair by Monte Carlo, since rounding and clamping bend the mean away from quality. */
-function estimateExpectedReward(quality: number, failureRate: number, random: () => number): number {
-  const draws = 4000;
-  let sum = 0;
-  for (let i = 0; i < draws; i++) {
-    const draw = {
-      qualityNoise: sampleNormal(random),
-      ratingNoise: sampleNormal(random),
-      judgeNoise: sampleNormal(random),
-    };
-    sum += simulateReward(quality, draw);
-  }
-  return (1 - failureRate) * (sum / draws);
-}
-
-function createTeam(config: BenchConfig, random: () => number): Team {
-  const skills = Array.from({ length: config.agents }, () => 0.35 + 0.35 * random());
-  const quality = skills.map((skill) =>
-    Array.from({ length: config.categories }, () => clamp(skill + 0.12 * sampleNormal(random), 0.05, 0.95)),
-  );
-  const failureRate = quality.map((row) => row.map((q) => 0.02 + 0.12 * (1 - q)));
-  const expectedReward = quality.map((row, a) =>
-    row.map((q, c) => estimateExpectedReward(q, failureRate[a]?.[c] ?? 0, random)),
-  );
-  // Zipf-like demand: a few categories are common, the rest rare.
-  const categoryWeights = Array.from({ length: config.categories }, (_, c) => 1 / (c + 1));
-  return { quality, failureRate, expectedReward, categoryWeights, specialties: [] };
-}
-
-/** The categories one agent declares: its best by hidden quality, or any, or none. */
-function declareSpecialties(config: BenchConfig, quality: readonly number[], random: () => number): number[] {
-  const count = Math.min(DECLARED_PER_AGENT, config.categories);
-  const indexes = quality.map((_, c) => c);
-  const shuffled = indexes
-    .map((c) => ({ c, key: random() }))
-    .sort((left, right) => left.key - right.key)
-    .map((entry) => entry.c);
-  if (config.declare === 'none') return [];
-  if (config.declare === 'random') return shuffled.slice(0, count);
-  return [...indexes].sort((left, right) => (quality[right] ?? 0) - (quality[left] ?? 0)).slice(0, count);
-}
-
-function pickCategory(weights: readonly number[], random: () => number): number {
-  const total = weights.reduce((sum, weight) => sum + weight, 0);
-  let threshold = random() * total;
-  for (let c = 0; c < weights.length; c++) {
-    threshold -= weights[c] ?? 0;
-    if (threshold <= 0) return c;
-  }
-  return weights.length - 1;
-}
-
-function drawTasks(config: BenchConfig, team: Team, random: () => number): TaskDraw[] {
-  return Array.from({ length: config.tasks }, () => ({
-    category: pickCategory(team.categoryWeights, random),
-    failureDraw: random(),
-    qualityNoise: sampleNormal(random),
-    ratingNoise: sampleNormal(random),
-    judgeNoise: sampleNormal(random),
-    feedbackDraw: random(),
-    delay: 1 + Math.floor(random() * config.maxFeedbackDelay),
-  }));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// One policy on one seed
-
-interface Feedback {
-  agent: number;
-  category: number;
-  reward: number;
-}
-
-/** What a policy has learned so far: observed rewards per pair and per agent. */
-class Ledger {
-  readonly pairs: PairStats[][];
-  readonly agents: AgentStats[];
-
-  constructor(config: BenchConfig, agentIds: readonly string[]) {
-    this.pairs = agentIds.map((agentId) =>
-      Array.from({ length: config.categories }, (_, c) => ({
-        agentId,
-        category: `c${c}`,
-        n: 0,
-        rewardSum: 0,
-        rewardSquareSum: 0,
-      })),
-    );
-    this.agents = agentIds.map((agentId) => ({ agentId, n: 0, rewardSum: 0, rewardSquareSum: 0 }));
-  }
-
-  record(feedback: Feedback): void {
-    const pair = this.pairs[feedback.agent]?.[feedback.category];
-    const agent = this.agents[feedback.agent];
-    if (pair === undefined || agent === undefined) return;
-    pair.n += 1;
-    pair.rewardSum += feedback.reward;
-    pair.rewardSquareSum = (pair.rewardSquareSum ?? 0) + feedback.reward ** 2;
-    agent.n += 1;
-    agent.rewardSum += feedback.reward;
-    agent.rewardSquareSum = (agent.rewardSquareSum ?? 0) + feedback.reward ** 2;
-  }
-}
-
-/** Feedback for a task, if any: failures are known at once, ratings only sometimes and later. */
-function observeOutcome(team: Team, config: BenchConfig, agent: number, draw: TaskDraw, task: number) {
-  const failed = draw.failureDraw < (team.failureRate[agent]?.[draw.category] ?? 0);
-  if (failed) return { at: task + 1, feedback: { agent, category: draw.category, reward: 0 } };
-  if (draw.feedbackDraw >= config.feedbackRate) return null;
-  const reward = simulateReward(team.quality[agent]?.[draw.category] ?? 0, draw);
-  return { at: task + draw.delay, feedback: { agent, category: draw.category, reward } };
-}
-
-/** Cumulative regret after every task. */
-function runPolicy(
-  policy: Policy,
-  config: BenchConfig,
-  team: Team,
-  draws: TaskDraw[],
-  seed: number,
-): Float64Array {
-  const agentIds = Array.from({ length: config.agents }, (_, a) => `agent_${a}`);
-  const candidates: RoutingCandidate[] = agentIds.map((agentId, a) => ({
-    agentId,
-    nickname: agentId,
-    active: true,
-    load: 0,
-    specialties: (team.specialties[a] ?? []).map((c) => `c${c}`),
-  }));
-  const ledger = new Ledger(config, agentIds);
-  const pending = new Map<number, Feedback[]>();
-  const random = createRng(seed);
-  const regret = new Float64Array(draws.length);
-  let cumulative = 0;
-  draws.forEach((draw, task) => {
-    for (const feedback of pending.get(task) ?? []) ledger.record(feedback);
-    pending.delete(task);
-    const category = `c${draw.category}`;
-    const chosen = policy({
-      category,
-      candidates,
-      pairStats: ledger.pairs.flat(),
-      agentStats: ledger.agents,
-      random,
-    });
-    const agent = agentIds.indexOf(chosen);
-    const rewards = team.expectedReward.map((row) => row[draw.category] ?? 0);
-    cumulative += Math.max(...rewards) - (rewards[agent] ?? 0);
-    regret[task] = cumulative;
-    const outcome = observeOutcome(team, config, agent, draw, task);
-    if (outcome !== null) pending.set(outcome.at, [...(pending.get(outcome.at) ?? []), outcome.feedback]);
-  });
-  return regret;
-}
+  --specialty-strength N  pseudo-observations a declared specialty adds (default ${DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength})
+Replay:
+  --replay FILE.csv       recorded outcomes: prompt,category,agent,score,cost
+  --shuffle               replay the prompts in a seeded random order (else file order)
+  --seed N                the shuffle's and the router's seed (default 1)`;
 
 // ---------------------------------------------------------------------------------------------------
 // Reporting
@@ -298,12 +95,12 @@ function computeMean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-function renderProgress(done: number, total: number, startedAt: number): void {
+function renderProgress(label: string, done: number, total: number, startedAt: number): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
   process.stderr.write(
-    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] seed ${done}/${total}  ${seconds}s`,
+    `\r${label}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}  ${seconds}s`,
   );
   if (done === total) process.stderr.write('\n');
 }
@@ -347,20 +144,29 @@ function renderCheckpoints(curves: Record<PolicyName, Float64Array>, tasks: numb
   return [header, ...rows].join('\n');
 }
 
-function main(): void {
-  const config = readConfig();
-  const startedAt = performance.now();
+/** Parses "6x8,8x5" into [agents, categories] pairs. */
+function parseShapes(text: string): [number, number][] {
+  return text.split(',').map((shape) => {
+    const match = /^(\d+)x(\d+)$/.exec(shape.trim());
+    if (!match) throw new Error(`--shapes: '${shape}' is not AGENTSxCATEGORIES`);
+    return [Number(match[1]), Number(match[2])];
+  });
+}
+
+interface ShapeResult {
+  shape: string;
+  finals: Record<PolicyName, number[]>;
+}
+
+function runShape(config: BenchConfig, startedAt: number): ShapeResult {
   const finals: Record<PolicyName, number[]> = { merit: [], greedy: [], random: [] };
   const curves = Object.fromEntries(
     POLICY_NAMES.map((name) => [name, new Float64Array(config.tasks)]),
   ) as Record<PolicyName, Float64Array>;
-  for (let seed = 1; seed <= config.seeds; seed++) {
-    const worldRandom = createRng(hashSeed(`world-${seed}`));
-    const team = createTeam(config, worldRandom);
-    const draws = drawTasks(config, team, worldRandom);
-    // A stream of its own, so every --declare mode faces the same teams and tasks.
-    const declareRandom = createRng(hashSeed(`declare-${seed}`));
-    team.specialties = team.quality.map((row) => declareSpecialties(config, row, declareRandom));
+  const shape = `${config.agents}x${config.categories}`;
+  for (let i = 0; i < config.seeds; i++) {
+    const seed = config.firstSeed + i;
+    const { team, draws } = createWorld(config, seed);
     for (const name of POLICY_NAMES) {
       const regret = runPolicy(POLICIES[name](config), config, team, draws, hashSeed(`${name}-${seed}`));
       finals[name].push(regret[config.tasks - 1] ?? 0);
@@ -368,26 +174,212 @@ function main(): void {
         curves[name][task] = (curves[name][task] ?? 0) + value / config.seeds;
       });
     }
-    renderProgress(seed, config.seeds, startedAt);
+    renderProgress(`${shape} `, i + 1, config.seeds, startedAt);
   }
   const rows = POLICY_NAMES.map((name) => {
     const mean = computeMean(finals[name]);
     const p90 = computeQuantile(finals[name], 0.9);
     return `${name.padEnd(8)} ${mean.toFixed(1).padStart(10)} ${p90.toFixed(1).padStart(10)}`;
   });
-  const ratio = (q: (values: number[]) => number) => (q(finals.merit) / q(finals.greedy)).toFixed(2);
-  const p90Of = (values: number[]) => computeQuantile(values, 0.9);
   console.log(
-    `\nRouting benchmark: ${config.agents} agents, ${config.categories} categories, ${config.tasks} tasks, ` +
-      `${config.seeds} seeds; feedback for ${config.feedbackRate * 100}% of tasks, delayed 1-${config.maxFeedbackDelay} tasks; ` +
-      `declared specialties: ${config.declare} (prior strength ${config.specialtyStrength})\n`,
+    `\n${shape}: ${config.agents} agents, ${config.categories} categories, ${config.tasks} tasks, ` +
+      `seeds ${config.firstSeed}-${config.firstSeed + config.seeds - 1}; feedback for ${config.feedbackRate * 100}% of tasks, ` +
+      `delayed 1-${config.maxFeedbackDelay} tasks; declared specialties: ${config.declare}\n`,
   );
   console.log(`policy   ${'mean'.padStart(10)} ${'p90'.padStart(10)}   (cumulative regret at the last task)`);
   console.log(rows.join('\n'));
-  console.log(`\nmerit/greedy: mean ${ratio(computeMean)} (aim <= 0.80), p90 ${ratio(p90Of)} (aim <= 0.70)`);
-  console.log(`\nMean cumulative regret over tasks:\n${renderChart(curves, config.tasks)}`);
+  const ratios = computeRatios(finals);
+  console.log(
+    `\nmerit/greedy: mean ${ratios.mean.toFixed(2)} (aim <= ${AIM_MEAN.toFixed(2)}), p90 ${ratios.p90.toFixed(2)} (aim <= ${AIM_P90.toFixed(2)})`,
+  );
   console.log(`\n${renderCheckpoints(curves, config.tasks)}`);
+  if (config.seeds > 0 && config.tasks > 0)
+    console.log(`\nMean cumulative regret over tasks:\n${renderChart(curves, config.tasks)}`);
+  return { shape, finals };
+}
+
+function computeRatios(finals: Record<PolicyName, number[]>) {
+  return {
+    mean: computeMean(finals.merit) / computeMean(finals.greedy),
+    p90: computeQuantile(finals.merit, 0.9) / computeQuantile(finals.greedy, 0.9),
+  };
+}
+
+function runSimulation(values: Record<string, string | boolean | undefined>): void {
+  if (!['none', 'informative', 'random'].includes(String(values.declare)))
+    throw new Error('--declare takes none, informative or random');
+  const startedAt = performance.now();
+  const results = parseShapes(String(values.shapes)).map(([agents, categories]) =>
+    runShape(
+      {
+        declare: values.declare as Declarations,
+        specialtyStrength: Number(values['specialty-strength']),
+        agents,
+        categories,
+        tasks: Number(values.tasks),
+        seeds: Number(values.seeds),
+        firstSeed: Number(values['first-seed']),
+        feedbackRate: 0.6,
+        maxFeedbackDelay: 60,
+      },
+      startedAt,
+    ),
+  );
+  console.log('\nSummary, merit/greedy cumulative regret at the last task:');
+  console.log(
+    `${'shape'.padEnd(8)}${'mean'.padStart(8)}${'p90'.padStart(8)}   aims: mean <= ${AIM_MEAN}, p90 <= ${AIM_P90}`,
+  );
+  for (const result of results) {
+    const ratios = computeRatios(result.finals);
+    const verdict = ratios.mean <= AIM_MEAN && ratios.p90 <= AIM_P90 ? 'meets both' : 'misses';
+    console.log(
+      `${result.shape.padEnd(8)}${ratios.mean.toFixed(2).padStart(8)}${ratios.p90.toFixed(2).padStart(8)}   ${verdict}`,
+    );
+  }
   console.log(`\nTook ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Replay
+
+interface ReplayLine extends ReplayPoint {
+  name: string;
+  symbol: string;
+  summary: CurveSummary;
+}
+
+function formatUsd(value: number | null): string {
+  return value === null ? 'never' : `$${value.toPrecision(3)}`;
+}
+
+/** An ASCII scatter of quality against cost per prompt; later lines are drawn over earlier ones. */
+function renderCurveChart(series: { symbol: string; points: ReplayPoint[] }[]): string {
+  const width = 64;
+  const height = 18;
+  const all = series.flatMap((entry) => entry.points);
+  const [minCost, maxCost] = [Math.min(...all.map((p) => p.cost)), Math.max(...all.map((p) => p.cost))];
+  const [minQuality, maxQuality] = [
+    Math.min(...all.map((p) => p.quality)),
+    Math.max(...all.map((p) => p.quality)),
+  ];
+  const grid = Array.from({ length: height }, () => Array.from({ length: width }, () => ' '));
+  for (const entry of series) {
+    for (const point of entry.points) {
+      const x = Math.round(((point.cost - minCost) / (maxCost - minCost || 1)) * (width - 1));
+      const y =
+        height -
+        1 -
+        Math.round(((point.quality - minQuality) / (maxQuality - minQuality || 1)) * (height - 1));
+      const row = grid[y];
+      if (row !== undefined) row[x] = entry.symbol;
+    }
+  }
+  const lines = grid.map((row, y) => {
+    const label = y === 0 ? maxQuality.toFixed(3) : y === height - 1 ? minQuality.toFixed(3) : '';
+    return `${label.padStart(7)} |${row.join('')}`;
+  });
+  return [
+    ...lines,
+    `${''.padStart(7)} +${'-'.repeat(width)}`,
+    `${''.padStart(9)}${formatUsd(minCost)}${'mean cost per prompt'.padStart(width / 2)}${formatUsd(maxCost).padStart(width / 2 - 10)}`,
+  ].join('\n');
+}
+
+function runReplay(file: string, shuffle: boolean, seed: number): void {
+  const startedAt = performance.now();
+  const data: ReplayData = parseReplayCsv(readFileSync(file, 'utf8'));
+  const prompts = shuffle ? shufflePrompts(data.prompts, seed) : data.prompts;
+  const anchors: ReplayAnchors = findAnchors(data);
+  const prices = buildPriceGrid(anchors);
+  console.log(
+    `Replay of ${file}: ${data.prompts.length} prompts, ${data.agents.length} agents, ${data.categories.length} categories; ` +
+      `${shuffle ? `shuffled with seed ${seed}` : 'in file order'}; feedback only for the chosen agent\n` +
+      `always-cheapest: ${anchors.cheapest.agent} (${anchors.cheapest.quality.toFixed(3)} at ${formatUsd(anchors.cheapest.cost)}), ` +
+      `always-best: ${anchors.best.agent} (${anchors.best.quality.toFixed(3)} at ${formatUsd(anchors.best.cost)})\n`,
+  );
+  const meritPoints: (ReplayPoint & { price: number })[] = [];
+  prices.forEach((price, i) => {
+    const point = replayPolicy(data, prompts, meritPolicy({ kind: 'value', usdPerQuality: price }), seed);
+    meritPoints.push({ ...point, price });
+    renderProgress('merit sweep ', i + 1, prices.length + 1, startedAt);
+  });
+  const meritQuality = replayPolicy(data, prompts, meritPolicy({ kind: 'quality' }), seed);
+  meritPoints.push({ ...meritQuality, price: Number.POSITIVE_INFINITY });
+  renderProgress('merit sweep ', prices.length + 1, prices.length + 1, startedAt);
+  const oraclePoints = [...prices, Number.POSITIVE_INFINITY].map((price) => categoryOraclePoint(data, price));
+  const greedy = replayPolicy(data, prompts, greedyPolicy, seed);
+  const random = replayPolicy(data, prompts, randomPolicy, seed);
+  const line = (name: string, symbol: string, points: ReplayPoint[]): ReplayLine => {
+    const best = [...points].sort((left, right) => right.quality - left.quality)[0] as ReplayPoint;
+    return { name, symbol, ...best, summary: summarizeCurve(points, anchors) };
+  };
+  const lines: ReplayLine[] = [
+    line('merit (value sweep)', 'M', meritPoints),
+    line('greedy', 'G', [greedy]),
+    line('random', 'R', [random]),
+    line('oracle (per category)', 'O', oraclePoints),
+    ...data.agents.map((agent, i) =>
+      line(`only ${agent}`, String.fromCharCode(97 + (i % 26)), [singleAgentPoint(data, agent)]),
+    ),
+  ];
+  console.log('\nmerit, value objective, by price of quality (USD per quality point):');
+  console.log(`${'usd/quality'.padStart(12)}${'quality'.padStart(10)}${'cost/prompt'.padStart(14)}`);
+  for (const point of meritPoints)
+    console.log(
+      `${(Number.isFinite(point.price) ? point.price.toPrecision(3) : 'quality').padStart(12)}${point.quality.toFixed(4).padStart(10)}${formatUsd(point.cost).padStart(14)}`,
+    );
+  console.log(
+    `\n${'policy'.padEnd(24)}${'quality'.padStart(9)}${'cost'.padStart(11)}${'APGR'.padStart(7)}${'cost@50%'.padStart(11)}${'cost@80%'.padStart(11)}   (quality, cost: its best point)`,
+  );
+  for (const entry of lines)
+    console.log(
+      `${`${entry.symbol} ${entry.name}`.padEnd(24)}${entry.quality.toFixed(4).padStart(9)}${formatUsd(entry.cost).padStart(11)}` +
+        `${entry.summary.apgr.toFixed(3).padStart(7)}${formatUsd(entry.summary.costFor50).padStart(11)}${formatUsd(entry.summary.costFor80).padStart(11)}`,
+    );
+  console.log('\nQuality against mean cost per prompt (letters: single agents):');
+  console.log(
+    renderCurveChart([
+      ...data.agents.map((agent, i) => ({
+        symbol: String.fromCharCode(97 + (i % 26)),
+        points: [singleAgentPoint(data, agent)],
+      })),
+      { symbol: 'R', points: [random] },
+      { symbol: 'G', points: [greedy] },
+      { symbol: 'O', points: oraclePoints },
+      { symbol: 'M', points: meritPoints },
+    ]),
+  );
+  console.log(
+    '\nAPGR: mean share of the quality gap between always-cheapest and always-best recovered over budgets between ' +
+      'their costs (mixing settings allowed); cost@X%: least mean cost per prompt recovering X% of the gap.',
+  );
+  console.log(`\nTook ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      shapes: { type: 'string', default: DEFAULT_SHAPES },
+      tasks: { type: 'string', default: '3000' },
+      seeds: { type: 'string', default: '100' },
+      'first-seed': { type: 'string', default: '1' },
+      help: { type: 'boolean', default: false },
+      declare: { type: 'string', default: 'none' },
+      'specialty-strength': {
+        type: 'string',
+        default: String(DEFAULT_ROUTER_OPTIONS.specialtyPriorStrength),
+      },
+      replay: { type: 'string' },
+      shuffle: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (values.replay !== undefined) runReplay(values.replay, values.shuffle, Number(values.seed));
+  else runSimulation(values);
 }
 
 main();

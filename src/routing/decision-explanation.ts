@@ -77,8 +77,7 @@ export function formatUsd(value: number): string {
 /** "$0.002 per task", or how an unknown cost was charged. */
 function describeCost(row: CandidateRow): string {
   if (row.expected_cost !== null) return `${formatUsd(row.expected_cost)} per task`;
-  if (row.charged_cost !== null)
-    return `an unknown cost (charged as the highest known, ${formatUsd(row.charged_cost)})`;
+  if (row.charged_cost !== null) return `an unknown cost (charged as ${formatUsd(row.charged_cost)})`;
   return 'an unknown cost';
 }
 

@@ -20,8 +20,9 @@
  * Objectives (see `RoutingObjective`, docs/ROUTING.md): `quality` compares the load-penalised draws;
  * `value` subtracts each agent's expected cost priced at the caller's dollars per quality point; and
  * `cheapest_meeting` takes the cheapest agent whose posterior probability of reaching a target quality is
- * high enough. A cost nobody recorded is never taken as free: it is charged as the highest expected cost
- * known among the candidates (`chargeUnknownCosts`).
+ * high enough. A cost nobody recorded is never taken as free: `cheapest_meeting` charges it as the highest
+ * expected cost known among the candidates, `value` as the lowest, so that it tries the agent and learns
+ * its cost (`chargeUnknownCosts`).
  *
  * The orchestrator routes; it never takes a routed task (only an explicit mention reaches it). External
  * agents (measured by Merit, run elsewhere) are never routed to.
@@ -435,19 +436,30 @@ export function computeTargetProbability(alpha: number, beta: number, target: nu
 }
 
 /**
- * Each evaluation's charged cost: its expected cost, or for an unknown one the highest expected cost known
- * among the evaluations, so an agent nobody has priced is never preferred for being cheap (it is not
- * excluded either: running it is how its cost becomes known). Null for all when no cost is known.
+ * How an unknown cost is charged; never as free. `highest`: as the dearest known cost among the
+ * candidates, so an agent nobody has priced is never preferred for being cheap (`cheapest_meeting`, and
+ * the fallback's ordering). `lowest`: as the cheapest known cost, the optimism that lets `value` try the
+ * agent and learn its cost (one finished task prices it) instead of never finding out it is cheap.
+ */
+export type UnknownCostCharge = 'highest' | 'lowest';
+
+/** The charge each objective makes for an unknown cost (see `UnknownCostCharge`). */
+export function chooseUnknownCostCharge(objective: RoutingObjective): UnknownCostCharge {
+  return objective.kind === 'value' ? 'lowest' : 'highest';
+}
+
+/**
+ * Each evaluation's charged cost: its expected cost, or for an unknown one the highest (or lowest) expected
+ * cost known among the evaluations. An unknown cost never excludes an agent (running it is how its cost
+ * becomes known). Null for all when no cost is known.
  */
 export function chargeUnknownCosts<T extends Pick<AgentEvaluation, 'expectedCost' | 'chargedCost'>>(
   evaluations: readonly T[],
+  charge: UnknownCostCharge = 'highest',
 ): T[] {
   const known = evaluations.map((e) => e.expectedCost).filter((cost): cost is number => cost !== null);
-  const highest = known.length > 0 ? Math.max(...known) : null;
-  return evaluations.map((evaluation) => ({
-    ...evaluation,
-    chargedCost: evaluation.expectedCost ?? highest,
-  }));
+  const fill = known.length === 0 ? null : charge === 'highest' ? Math.max(...known) : Math.min(...known);
+  return evaluations.map((evaluation) => ({ ...evaluation, chargedCost: evaluation.expectedCost ?? fill }));
 }
 
 /** The figure `quality` and `value` compare: the adjusted draw, less the charged cost at the objective's price. */
@@ -603,6 +615,7 @@ export function chooseAgent(request: RoutingRequest, options: Partial<RouterOpti
   const objective = request.objective ?? QUALITY_OBJECTIVE;
   const evaluations = chargeUnknownCosts(
     candidates.map((candidate) => evaluateCandidate(context, request, candidate)),
+    chooseUnknownCostCharge(objective),
   ).map((evaluation) =>
     evaluation.adjustedScore === null
       ? evaluation

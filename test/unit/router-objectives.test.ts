@@ -120,13 +120,14 @@ describe('routing objectives on literal posteriors and costs', () => {
 });
 
 describe('unknown costs', () => {
-  it('charges an unknown cost as the highest known one, never as free', () => {
-    const rows = chargeUnknownCosts([
+  it('charges an unknown cost as the highest or the lowest known one, never as free', () => {
+    const rows = [
       { expectedCost: 0.01, chargedCost: null },
       { expectedCost: null, chargedCost: null },
       { expectedCost: 0.05, chargedCost: null },
-    ]);
-    expect(rows.map((row) => row.chargedCost)).toEqual([0.01, 0.05, 0.05]);
+    ];
+    expect(chargeUnknownCosts(rows, 'highest').map((row) => row.chargedCost)).toEqual([0.01, 0.05, 0.05]);
+    expect(chargeUnknownCosts(rows, 'lowest').map((row) => row.chargedCost)).toEqual([0.01, 0.01, 0.05]);
     const none = chargeUnknownCosts([{ expectedCost: null, chargedCost: null }]);
     expect(none[0]?.chargedCost).toBeNull();
   });
@@ -144,17 +145,29 @@ describe('unknown costs', () => {
     expect(decision.agentId).toBe('kai');
     const ann = decision.runnersUp.find((row) => row.agentId === 'ann');
     expect(ann).toMatchObject({ expectedCost: null, chargedCost: 0.02 });
-    // Under value at a low price of quality, the unknown cost weighs like bob's, not like nothing.
-    let annWins = 0;
-    for (let seed = 0; seed < 50; seed++) {
-      const value = chooseAgent({
+  });
+
+  it('value charges an unknown cost as the cheapest known: never free, but tried, so it gets learned', () => {
+    const request = buildRequest({
+      kai: { n: 400, mean: 0.8, cost: 0.002 },
+      ann: { n: 400, mean: 0.8, cost: null },
+      bob: { n: 400, mean: 0.8, cost: 0.02 },
+    });
+    const wins: Record<string, number> = {};
+    for (let seed = 0; seed < 60; seed++) {
+      const decision = chooseAgent({
         ...request,
         objective: { kind: 'value', usdPerQuality: 0.05 },
         random: createRng(seed),
       });
-      if (value.agentId === 'ann') annWins += 1;
+      wins[decision.agentId] = (wins[decision.agentId] ?? 0) + 1;
+      const ann = [decision, ...decision.runnersUp].find((row) => row.agentId === 'ann');
+      expect(ann?.chargedCost).toBe(0.002);
     }
-    expect(annWins).toBe(0);
+    // As good as kai at kai's cost: they share the tasks; bob, as good for ten times the cost, gets none.
+    expect(wins.ann).toBeGreaterThan(10);
+    expect(wins.kai).toBeGreaterThan(10);
+    expect(wins.bob).toBeUndefined();
   });
 
   it('still routes to an agent of unknown cost when it is the only one likely to reach the target', () => {
@@ -283,8 +296,6 @@ describe('the explanation states the trade-off', () => {
       objective: { kind: 'value', usdPerQuality: 1 },
       candidates: [row('ann', 0.81, null, true), row('kai', 0.7, 0.002, false)],
     });
-    expect(sentence).toContain(
-      'chose ann, expected 0.81 on research at an unknown cost (charged as the highest known, $0.008)',
-    );
+    expect(sentence).toContain('chose ann, expected 0.81 on research at an unknown cost (charged as $0.008)');
   });
 });
