@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, DiagLogLevel, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -54,7 +54,12 @@ function exportSpans(exporter: SpanExporter, spans: ReadableSpan[]): Promise<Exp
  * One agent run as GenAI semantic conventions describe it: an invoke_agent span with a model call and
  * a tool call under it.
  */
-function recordAgentRun(provider: NodeTracerProvider, agent: string, conversation: string): string {
+function recordAgentRun(
+  provider: NodeTracerProvider,
+  agent: string,
+  conversation: string,
+  toolAttributes: Record<string, string> = {},
+): string {
   const tracer = provider.getTracer('merit-otlp-test', '1.0.0');
   const agentSpan = tracer.startSpan(`invoke_agent ${agent}`, {
     kind: SpanKind.INTERNAL,
@@ -86,7 +91,13 @@ function recordAgentRun(provider: NodeTracerProvider, agent: string, conversatio
   chat.end();
   const tool = tracer.startSpan(
     'execute_tool search_flights',
-    { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search_flights' } },
+    {
+      attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'search_flights',
+        ...toolAttributes,
+      },
+    },
     inAgent,
   );
   tool.end();
@@ -159,13 +170,16 @@ describe('OTLP exporters against a live Merit (required mode, embedded PostgreSQ
   }
 
   /** Spans recorded by a provider with an in-memory exporter, to hand to an OTLP exporter in any order. */
-  function captureAgentRun(agent: string): { traceId: string; spans: ReadableSpan[] } {
+  function captureAgentRun(
+    agent: string,
+    toolAttributes: Record<string, string> = {},
+  ): { traceId: string; spans: ReadableSpan[] } {
     const memory = new InMemorySpanExporter();
     const provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'otlp-exporters-test' }),
       spanProcessors: [new SimpleSpanProcessor(memory)],
     });
-    const traceId = recordAgentRun(provider, agent, `conversation-${agent}`);
+    const traceId = recordAgentRun(provider, agent, `conversation-${agent}`, toolAttributes);
     return { traceId, spans: memory.getFinishedSpans() };
   }
 
@@ -268,6 +282,38 @@ describe('OTLP exporters against a live Merit (required mode, embedded PostgreSQ
         }
       }
       expect(await storedSpans(traceId)).toEqual([]);
+    },
+  );
+
+  it.each(['protobuf', 'json'] as const)(
+    'reports the spans Merit rejected to the %s exporter as a partial success, and stores the rest',
+    async (kind) => {
+      const warnings: string[] = [];
+      const record = (...args: unknown[]) => warnings.push(args.map(String).join(' '));
+      diag.setLogger(
+        { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
+        DiagLogLevel.WARN,
+      );
+      // PostgreSQL cannot store U+0000: the tool span is rejected, its siblings are not.
+      const { traceId, spans } = captureAgentRun(`partial_${kind}`, { 'tool.output': 'bytes\u0000here' });
+      const exporter = createExporter(kind, {
+        url: `${server.url}/v1/traces`,
+        key: ingestKey,
+        compression: 'gzip',
+      });
+      try {
+        expect((await exportSpans(exporter, spans)).code).toBe(SUCCESS);
+      } finally {
+        await exporter.shutdown();
+        diag.disable();
+      }
+      const partial = warnings.find((warning) => warning.startsWith('Received Partial Success response:'));
+      expect(partial).toMatch(/"rejectedSpans":("1"|1)/);
+      expect(partial).toMatch(/attributes\.tool\.output: must not contain NUL \(U\+0000\) characters/);
+      expect((await storedSpans(traceId)).map((span) => span.name)).toEqual([
+        `invoke_agent partial_${kind}`,
+        'chat gpt-4o',
+      ]);
     },
   );
 
