@@ -102,7 +102,14 @@ export function AdminPage({ connection, tab, onTabChange, onOpenKeys }: AdminPag
           You are a {role} of this project: you can read these settings; an admin changes them.
         </p>
       )}
-      <div className="tabs" role="tablist" aria-label="Administration" onKeyDown={onKeyDown}>
+      {/* Six tabs wrap on a phone rather than widen the page. */}
+      <div
+        className="tabs"
+        role="tablist"
+        aria-label="Administration"
+        onKeyDown={onKeyDown}
+        style={{ flexWrap: 'wrap' }}
+      >
         {ADMIN_TABS.map((name) => (
           <button
             key={name}

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type AgentRow, agentPatchFieldsQuery, agentsQuery } from './api/admin-queries.js';
 import { describeRequestError, requestJson } from './api/request.js';
+import { ScrollRegion } from './scroll-region.js';
 import type { TabContext } from './tab-context.js';
 
 /**
@@ -40,7 +41,7 @@ export function AgentsTab({ connection, csrfToken, canAdmin }: TabContext) {
           {describeRequestError(toggle.error)}
         </div>
       )}
-      <div className="table-wrap">
+      <ScrollRegion label="Agents of this project">
         <table className="keys-table" data-testid="agents-table">
           <caption className="visually-hidden">Agents of this project</caption>
           <thead>
@@ -95,7 +96,7 @@ export function AgentsTab({ connection, csrfToken, canAdmin }: TabContext) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {canAdmin && !canToggle && patchFields.isSuccess && (
         <p className="muted small" data-testid="agents-read-only">
           This server cannot change agents yet: the list is read-only.

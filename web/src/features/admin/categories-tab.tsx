@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { type Category, categoriesQuery } from './api/admin-queries.js';
 import { describeRequestError, requestJson } from './api/request.js';
+import { ScrollRegion } from './scroll-region.js';
 import type { TabContext } from './tab-context.js';
 
 const splitLines = (text: string) =>
@@ -28,7 +29,7 @@ export function CategoriesTab({ connection, csrfToken, canAdmin, localMode }: Ta
     );
   return (
     <>
-      <div className="table-wrap">
+      <ScrollRegion label="Objective categories">
         <table className="keys-table" data-testid="categories-table">
           <caption className="visually-hidden">Objective categories</caption>
           <thead>
@@ -93,7 +94,7 @@ export function CategoriesTab({ connection, csrfToken, canAdmin, localMode }: Ta
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {canAdmin && <CreateCategoryForm connection={connection} csrfToken={csrfToken} />}
     </>
   );

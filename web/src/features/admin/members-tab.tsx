@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { type Member, membersQuery, type ProjectRole } from './api/admin-queries.js';
 import { describeRequestError, requestJson } from './api/request.js';
+import { ScrollRegion } from './scroll-region.js';
 import type { TabContext } from './tab-context.js';
 
 const ROLES: ProjectRole[] = ['owner', 'admin', 'member', 'viewer'];
@@ -46,7 +47,7 @@ export function MembersTab({ connection, csrfToken, canAdmin, role, localMode }:
           {error}
         </div>
       )}
-      <div className="table-wrap">
+      <ScrollRegion label="Members of this project and their roles">
         <table className="keys-table" data-testid="members-table">
           <caption className="visually-hidden">Members of this project and their roles</caption>
           <thead>
@@ -83,7 +84,7 @@ export function MembersTab({ connection, csrfToken, canAdmin, role, localMode }:
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <p className="muted small">New accounts are created with `npx merit users create`.</p>
     </>
   );

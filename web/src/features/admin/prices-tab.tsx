@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { pricesQuery } from './api/admin-queries.js';
 import { describeRequestError, type MeritConnection } from './api/request.js';
+import { ScrollRegion } from './scroll-region.js';
 
 const usd = (value: number) => `$${value.toFixed(value < 1 ? 3 : 2)}`;
 
@@ -29,7 +30,7 @@ export function PricesTab({ connection }: { connection: MeritConnection }) {
         </div>
       )}
       <h3 className="panel-title">Models in use</h3>
-      <div className="table-wrap">
+      <ScrollRegion label="Models used by this project's tasks or configured">
         <table className="keys-table" data-testid="models-in-use-table">
           <caption className="visually-hidden">Models used by this project's tasks or configured</caption>
           <thead>
@@ -64,13 +65,13 @@ export function PricesTab({ connection }: { connection: MeritConnection }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <details>
         <summary>
           The price table: {data.models.length} models and {data.pattern_count} patterns
           {data.checked ? `, checked ${data.checked}` : ''}
         </summary>
-        <div className="table-wrap">
+        <ScrollRegion label="The price table">
           <table className="keys-table" data-testid="price-table">
             <caption className="visually-hidden">Prices in {data.unit}</caption>
             <thead>
@@ -92,7 +93,7 @@ export function PricesTab({ connection }: { connection: MeritConnection }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       </details>
     </>
   );

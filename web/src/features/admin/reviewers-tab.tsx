@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { reviewersQuery } from './api/admin-queries.js';
 import { describeRequestError, type MeritConnection } from './api/request.js';
+import { ScrollRegion } from './scroll-region.js';
 
 const figure = (value: number | null, digits = 2) => (value === null ? 'unknown' : value.toFixed(digits));
 
@@ -24,7 +25,7 @@ export function ReviewersTab({ connection }: { connection: MeritConnection }) {
     );
   return (
     <>
-      <div className="table-wrap">
+      <ScrollRegion label="Reviewers and their agreement with users' ratings">
         <table className="keys-table" data-testid="reviewers-table">
           <caption className="visually-hidden">Reviewers and their agreement with users' ratings</caption>
           <thead>
@@ -61,7 +62,7 @@ export function ReviewersTab({ connection }: { connection: MeritConnection }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <p className="muted small">Reviewers are set with MERIT_REVIEWERS when Merit starts.</p>
     </>
   );

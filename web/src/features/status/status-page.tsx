@@ -8,6 +8,7 @@ import {
   describeWorkerState,
   type Tone,
 } from './describe-status.js';
+import { ScrollRegion } from './scroll-region.js';
 
 export interface StatusPageProps {
   connection: StatusConnection;
@@ -89,7 +90,7 @@ function StatusSections({ status }: { status: MeritStatus }) {
         oldest ready job waiting: {describeAge(worker.oldest_ready_age_ms)}
       </p>
       {worker.queue.length > 0 && (
-        <div className="table-wrap">
+        <ScrollRegion label="Jobs by kind">
           <table className="keys-table" data-testid="status-queue">
             <caption className="visually-hidden">Jobs by kind</caption>
             <thead>
@@ -115,7 +116,7 @@ function StatusSections({ status }: { status: MeritStatus }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
 
       <h3 className="panel-title">LLM</h3>
@@ -124,7 +125,7 @@ function StatusSections({ status }: { status: MeritStatus }) {
           <Badge tone="info">{llm.message ?? 'offline'}</Badge>
         </p>
       ) : (
-        <div className="table-wrap">
+        <ScrollRegion label="Each model's connection">
           <table className="keys-table" data-testid="status-llm">
             <caption className="visually-hidden">Each model's connection ({llm.provider})</caption>
             <thead>
@@ -160,7 +161,7 @@ function StatusSections({ status }: { status: MeritStatus }) {
             </tbody>
           </table>
           <p className="muted small">Outcomes of the calls made by {llm.observed_in}.</p>
-        </div>
+        </ScrollRegion>
       )}
 
       <h3 className="panel-title">Evaluation backlog</h3>
