@@ -10,6 +10,11 @@ import type { ExecutionTracker } from './tasks/execution-tracker.js';
 export interface AppContext {
   readonly config: Config;
   readonly db: Kysely<Database>;
+  /**
+   * For read endpoints that tolerate replica lag (DATABASE_READ_URL; `db` when unset). Never for writes,
+   * reads inside a write, or a read that must see the caller's own write at once.
+   */
+  readonly readDb: Kysely<Database>;
   readonly tracker: ExecutionTracker;
   readonly events: EventBus;
   readonly database: { kind: 'embedded' | 'external'; label: string };

@@ -23,6 +23,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: optionalText,
+  DATABASE_READ_URL: optionalText,
   MERIT_DATA_DIR: z.string().default('.merit'),
   MERIT_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54320),
   MERIT_MAX_BODY_BYTES: z.coerce
@@ -104,6 +105,8 @@ export interface Config {
   readonly host: string;
   /** Set when Merit must use an existing PostgreSQL server; otherwise an embedded one is started. */
   readonly databaseUrl: string | undefined;
+  /** A read replica for read endpoints (leaderboard, agent statistics and charts); they may lag the primary. */
+  readonly databaseReadUrl: string | undefined;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly maxBodyBytes: number;
@@ -212,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databaseReadUrl: e.DATABASE_READ_URL,
     dataDir: path.resolve(e.MERIT_DATA_DIR),
     embeddedPgPort: e.MERIT_PG_PORT,
     maxBodyBytes: e.MERIT_MAX_BODY_BYTES,

@@ -7,6 +7,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { AppContext } from './app-context.js';
 import type { Config } from './config.js';
 import { type OpenedDatabase, openDatabase, prepareDatabase } from './db/bootstrap.js';
+import { connectDatabase, type DatabaseHandle } from './db/connect.js';
 import { type EmbeddedServerWatchdog, watchEmbeddedServer } from './db/embedded-server.js';
 import { planEvaluationJobs } from './evaluation/evaluation.jobs.js';
 import { EventBus } from './events/event-bus.js';
@@ -32,7 +33,7 @@ export interface MeritServices {
 /** Builds the tracker, event bus and HTTP app over an open database (used by the server and tests). */
 export function createServices(
   config: Config,
-  database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'>,
+  database: Pick<OpenedDatabase, 'handle' | 'kind' | 'label'> & { readHandle?: DatabaseHandle },
 ): MeritServices {
   // Every cost estimate in this process (tasks, judge, reviews) prices with the configured table.
   installPriceTable(config.prices);
@@ -75,6 +76,7 @@ export function createServices(
   const ctx: AppContext = {
     config,
     db: database.handle.db,
+    readDb: (database.readHandle ?? database.handle).db,
     tracker,
     events,
     database: { kind: database.kind, label: database.label },
@@ -151,13 +153,18 @@ export async function startMerit(
   let server: Server | undefined;
   let watchdog: EmbeddedServerWatchdog | undefined;
   let relay: EventRelay | undefined;
+  let readHandle: DatabaseHandle | undefined;
   try {
     const report = await prepareDatabase(database.handle);
     for (const line of report.repaired) log(`Repaired: ${line}`);
     for (const warning of report.warnings) log(`Warning: ${warning}`);
     // A server killed (kill -9, OOM) while Merit runs is started again; the pool reconnects by itself.
     watchdog = database.embedded ? watchEmbeddedServer(database.embedded, { log }) : undefined;
-    const services = createServices(config, database);
+    // The read replica: a pool of its own, used by the read endpoints only.
+    readHandle = config.databaseReadUrl
+      ? connectDatabase(config.databaseReadUrl, { ...config.database, maxConnections: 20 })
+      : undefined;
+    const services = createServices(config, { ...database, readHandle });
     // Listening before serving or running jobs: no event of another process is missed from here on.
     relay = new EventRelay(database.handle, services.ctx.events, services.ctx.log);
     await relay.start();
@@ -211,6 +218,7 @@ export async function startMerit(
           stopStep = 'the live events connection';
           await startedRelay.stop();
           stopStep = 'database connections still in use';
+          await readHandle?.close();
           await database.close({ stopReusedServer: true });
           stopStep = undefined;
         })();
@@ -222,6 +230,7 @@ export async function startMerit(
     server?.close();
     await worker?.stop().catch(() => {});
     await relay?.stop().catch(() => {});
+    await readHandle?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -311,7 +311,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       const { projectId } = c.get('principal');
       const key = `${projectId}|${query.category ?? ''}|${query.limit ?? ''}|${query.min_sample}`;
       const leaderboard = await leaderboards.get(key, async () => {
-        const { rows, lastUpdated } = await loadLeaderboardRows(db, projectId, query.category);
+        const { rows, lastUpdated } = await loadLeaderboardRows(ctx.readDb, projectId, query.category);
         return {
           rankings: buildLeaderboard(rows, {
             minSample: query.min_sample,
@@ -377,9 +377,9 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       const principal = c.get('principal');
       const agent = await requireAgent(db, principal.projectId, agent_id);
       const [allStats, categoryRows, scored] = await Promise.all([
-        findAllAgentStats(db, principal.projectId),
-        findCategoryStats(db, principal.projectId, { agentId: agent_id }),
-        findScoredTasks(db, agent_id, c.get('principal'), {
+        findAllAgentStats(ctx.readDb, principal.projectId),
+        findCategoryStats(ctx.readDb, principal.projectId, { agentId: agent_id }),
+        findScoredTasks(ctx.readDb, agent_id, c.get('principal'), {
           limit: query.limit,
           offset: query.offset,
           after,
@@ -446,7 +446,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       await requireAgent(db, c.get('principal').projectId, agent_id);
       const { since } = c.req.valid('query');
       return c.json(
-        { nodes: await findNodeBreakdown(db, agent_id, c.get('principal'), toSinceDate(since)) },
+        { nodes: await findNodeBreakdown(ctx.readDb, agent_id, c.get('principal'), toSinceDate(since)) },
         200,
       );
     },
@@ -502,8 +502,8 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       const { bucket, since } = c.req.valid('query');
       const from = toSinceDate(since);
       const [points, costQuality] = await Promise.all([
-        findScoreTrend(db, agent_id, c.get('principal'), bucket, from),
-        findCostQuality(db, agent_id, c.get('principal'), from),
+        findScoreTrend(ctx.readDb, agent_id, c.get('principal'), bucket, from),
+        findCostQuality(ctx.readDb, agent_id, c.get('principal'), from),
       ]);
       return c.json({ points, cost_quality: costQuality }, 200);
     },

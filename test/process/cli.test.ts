@@ -47,7 +47,8 @@ describe('npx merit init-db', () => {
     expect(rows.map((row) => row.table_name)).toEqual(
       expect.arrayContaining([...SEED_TABLES, 'agents', 'tasks']),
     );
-  });
+    // Two whole runs, each migrating (15 files, the schema check) from a cold process start.
+  }, 90_000);
 
   it('lists its commands with --help', async () => {
     const { code, output } = await runMeritToEnd(['--help'], {});
