@@ -7,7 +7,7 @@ import { retryOnConflict } from '../db/transaction.js';
 import { planEvaluationJobs } from '../evaluation/evaluation.jobs.js';
 import { getCategoryClassifier } from '../routing/classification.service.js';
 import { diffContributions } from '../stats/stats.js';
-import { applyStatsChanges } from '../stats/stats.queries.js';
+import { applyStatsChanges, type StatsChange } from '../stats/stats.queries.js';
 import { type Classification, GENERAL_CATEGORY } from '../tasks/execution-tracker.js';
 import { buildFinishedTaskRecord } from '../tasks/finished-task-record.js';
 import { ProjectCaches } from '../tasks/project-caches.js';
@@ -108,63 +108,84 @@ async function storeAndMap(
   classifications: ReadonlyMap<string, Classification>,
 ): Promise<IngestOutcome> {
   const outcome: IngestOutcome = { created: [], updated: [] };
-  await lockTraces(trx, projectId, [...new Set(batch.map((span) => span.traceId))]);
-  const inserted = await insertSpans(
-    trx,
-    batch.map((span) => toSpanRecord(projectId, span)),
-  );
-  if (inserted.length === 0) return outcome;
-  const insertedKeys = new Set(inserted.map((row) => `${row.trace_id}/${row.span_id}`));
-  const rows = await findTraceSpans(trx, projectId, [...new Set(inserted.map((row) => row.trace_id))]);
-  const rowsByTrace = groupBy(rows, (row) => row.trace_id);
+  const traceIds = [...new Set(batch.map((span) => span.traceId))];
+  await lockTraces(trx, projectId, traceIds);
+  // Under the traces' locks: what is stored cannot change until this transaction ends.
+  const storedRows = await findTraceSpans(trx, projectId, traceIds);
+  const stored = new Map(storedRows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
+  const arrived = batch.filter((span) => !stored.has(`${span.traceId}/${span.spanId}`));
+  if (arrived.length === 0) return outcome;
+  const arrivedKeys = new Set(arrived.map((span) => `${span.traceId}/${span.spanId}`));
 
   const fresh: { traceId: string; task: MappedTask }[] = [];
   const grown: { traceId: string; task: MappedTask; taskId: string }[] = [];
-  for (const [traceId, traceRows] of rowsByTrace) {
-    const stored = new Map(traceRows.map((row) => [row.span_id, row]));
-    const mapping = mapTrace(traceRows.map(toMappableSpan));
+  const storedByTrace = groupBy(storedRows, (row) => row.trace_id);
+  for (const [traceId, spans] of groupBy(arrived, (span) => span.traceId)) {
+    const mapping = mapTrace([...spans, ...(storedByTrace.get(traceId) ?? []).map(toMappableSpan)]);
     for (const task of mapping.tasks) {
-      const taskId = stored.get(task.agentSpanId)?.task_id ?? null;
+      const taskId = stored.get(`${traceId}/${task.agentSpanId}`)?.task_id ?? null;
       if (taskId === null) fresh.push({ traceId, task });
-      else if (memberSpanIds(task).some((spanId) => insertedKeys.has(`${traceId}/${spanId}`)))
+      else if (memberSpanIds(task).some((spanId) => arrivedKeys.has(`${traceId}/${spanId}`)))
         grown.push({ traceId, task, taskId });
     }
   }
 
-  if (fresh.length > 0) outcome.created = await createTasks(ctx, trx, projectId, fresh, classifications);
-  for (const { task, taskId } of grown) {
-    const updated = await rebuildTask(trx, projectId, task, taskId);
-    if (updated) outcome.updated.push(updated);
-  }
-  const links: SpanLink[] = [...fresh, ...grown].flatMap(({ traceId, task }) => {
-    const taskId = deriveTaskId(projectId, traceId, task.agentSpanId);
-    const nested = new Set(task.nodes.filter((node) => node.kind === 'agent').map((node) => node.spanId));
-    return [
-      {
-        trace_id: traceId,
-        span_id: task.agentSpanId,
-        role: 'agent',
-        task_id: taskId,
-        conversation_id: task.conversationId,
-      },
-      // A nested agent span is a node here and keeps the link to its own task.
-      ...task.nodes
-        .filter((node) => !nested.has(node.spanId))
-        .map((node) => ({
-          trace_id: traceId,
-          span_id: node.spanId,
-          role: 'step' as const,
-          task_id: taskId,
-          conversation_id: null,
-        })),
-    ];
-  });
-  await linkSpansToTasks(trx, projectId, links);
+  const links = new Map(
+    [...fresh, ...grown]
+      .flatMap(({ traceId, task }) => linksOf(projectId, traceId, task))
+      .map((link) => [`${link.trace_id}/${link.span_id}`, link]),
+  );
+  // New spans are written linked; stored ones (waiting steps, a Vercel call found to be a task) are
+  // updated. Before the tasks (their foreign keys are checked at commit): the tasks' statistics rows,
+  // shared by every write of their agents, are then locked for the last statements and the commit only.
+  await insertSpans(
+    trx,
+    arrived.map((span) => toSpanRecord(projectId, span, links.get(`${span.traceId}/${span.spanId}`))),
+  );
+  await linkSpansToTasks(
+    trx,
+    projectId,
+    [...links.entries()].filter(([key]) => !arrivedKeys.has(key)).map(([, link]) => link),
+  );
   await insertEvaluationScores(
     trx,
     [...fresh, ...grown].flatMap(({ traceId, task }) => toEvaluationRecords(projectId, traceId, task)),
   );
+  // Task rows locked in id order; their statistics changes applied in one statement (STATS_LOCK_ORDER).
+  const changes: StatsChange[] = [];
+  for (const { task, taskId } of [...grown].sort((a, b) => (a.taskId < b.taskId ? -1 : 1))) {
+    const rebuilt = await rebuildTask(trx, projectId, task, taskId);
+    if (!rebuilt) continue;
+    outcome.updated.push(rebuilt.task);
+    if (rebuilt.change) changes.push(rebuilt.change);
+  }
+  await applyStatsChanges(trx, changes);
+  if (fresh.length > 0) outcome.created = await createTasks(ctx, trx, projectId, fresh, classifications);
   return outcome;
+}
+
+/** What each span of a task becomes: the agent span the task, its steps (not nested agents) its members. */
+function linksOf(projectId: string, traceId: string, task: MappedTask): SpanLink[] {
+  const taskId = deriveTaskId(projectId, traceId, task.agentSpanId);
+  return [
+    {
+      trace_id: traceId,
+      span_id: task.agentSpanId,
+      role: 'agent',
+      task_id: taskId,
+      conversation_id: task.conversationId,
+    },
+    // A nested agent span is a node here and keeps the link to its own task.
+    ...task.nodes
+      .filter((node) => node.kind !== 'agent')
+      .map((node) => ({
+        trace_id: traceId,
+        span_id: node.spanId,
+        role: 'step' as const,
+        task_id: taskId,
+        conversation_id: null,
+      })),
+  ];
 }
 
 /** Records new tasks through the finished-task statement (task, score, nodes, statistics, evaluation jobs). */
@@ -241,9 +262,10 @@ async function rebuildTask(
   projectId: string,
   task: MappedTask,
   taskId: string,
-): Promise<IngestOutcome['updated'][number] | undefined> {
+): Promise<{ task: IngestOutcome['updated'][number]; change: StatsChange | null } | undefined> {
   const before = await findTaskForUpdate(trx, taskId);
   if (!before || before.project_id !== projectId) return undefined;
+  const updated = { id: taskId, userId: before.user_id, agentId: before.agent_id };
   await deleteTaskNodes(trx, taskId);
   await insertNodes(
     trx,
@@ -255,30 +277,29 @@ async function rebuildTask(
     before.total_tokens !== task.totalTokens ||
     before.estimated_cost !== task.estimatedCost ||
     before.model !== task.model;
-  if (usageChanged) {
-    const after = await updateTask(trx, taskId, {
-      model: task.model,
-      prompt_tokens: task.promptTokens,
-      completion_tokens: task.completionTokens,
-      total_tokens: task.totalTokens,
-      estimated_cost: task.estimatedCost,
-    });
-    await updateScoreUsage(trx, taskId, {
-      total_tokens: task.totalTokens,
-      estimated_cost: task.estimatedCost,
-      model: task.model,
-    });
-    const score = (await findScoreForTask(trx, taskId)) ?? null;
-    await applyStatsChanges(trx, [
-      {
-        projectId,
-        agentId: before.agent_id,
-        category: before.objective_category,
-        delta: diffContributions(describeContribution(before, score), describeContribution(after, score)),
-      },
-    ]);
-  }
-  return { id: taskId, userId: before.user_id, agentId: before.agent_id };
+  if (!usageChanged) return { task: updated, change: null };
+  const after = await updateTask(trx, taskId, {
+    model: task.model,
+    prompt_tokens: task.promptTokens,
+    completion_tokens: task.completionTokens,
+    total_tokens: task.totalTokens,
+    estimated_cost: task.estimatedCost,
+  });
+  await updateScoreUsage(trx, taskId, {
+    total_tokens: task.totalTokens,
+    estimated_cost: task.estimatedCost,
+    model: task.model,
+  });
+  const score = (await findScoreForTask(trx, taskId)) ?? null;
+  return {
+    task: updated,
+    change: {
+      projectId,
+      agentId: before.agent_id,
+      category: before.objective_category,
+      delta: diffContributions(describeContribution(before, score), describeContribution(after, score)),
+    },
+  };
 }
 
 /**
@@ -311,10 +332,12 @@ async function classifyCommands(
   if (commands.size === 0) return classifications;
   const templates = [...(await cachesOf(ctx.db).templates(projectId)).values()];
   const classifier = getCategoryClassifier(ctx.db);
-  for (const command of commands) {
-    const { category, confidence, source } = await classifier.classify(projectId, command, templates);
-    classifications.set(command, { category, confidence, source });
-  }
+  await Promise.all(
+    [...commands].map(async (command) => {
+      const { category, confidence, source } = await classifier.classify(projectId, command, templates);
+      classifications.set(command, { category, confidence, source });
+    }),
+  );
   return classifications;
 }
 
@@ -380,7 +403,7 @@ function memberSpanIds(task: MappedTask): string[] {
   return [task.agentSpanId, ...task.nodes.map((node) => node.spanId)];
 }
 
-function toSpanRecord(projectId: string, span: OtlpSpan): SpanRecord {
+function toSpanRecord(projectId: string, span: OtlpSpan, link: SpanLink | undefined): SpanRecord {
   return {
     project_id: projectId,
     trace_id: span.traceId,
@@ -402,9 +425,9 @@ function toSpanRecord(projectId: string, span: OtlpSpan): SpanRecord {
       attributes: event.attributes,
     })),
     // A Vercel AI SDK call is a step until it is known that no agent span is above it.
-    role: classifySpan(span) === 'agent' ? 'agent' : 'step',
-    task_id: null,
-    conversation_id: null,
+    role: link?.role ?? (classifySpan(span) === 'agent' ? 'agent' : 'step'),
+    task_id: link?.task_id ?? null,
+    conversation_id: link?.conversation_id ?? null,
   };
 }
 

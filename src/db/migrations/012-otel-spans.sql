@@ -33,7 +33,10 @@ CREATE TABLE otel_spans (
   conversation_id TEXT,
   received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (project_id, trace_id, span_id),
-  FOREIGN KEY (project_id, task_id) REFERENCES tasks (project_id, id) ON DELETE CASCADE,
+  -- Checked at commit: a batch writes its spans before its tasks, so that the statistics rows the tasks
+  -- update (shared by every write of an agent) are locked for the last statement and the commit only.
+  FOREIGN KEY (project_id, task_id) REFERENCES tasks (project_id, id) ON DELETE CASCADE
+    DEFERRABLE INITIALLY DEFERRED,
   CHECK (role = 'agent' OR conversation_id IS NULL)
 );
 -- One task per agent span, and the spans of a task.
@@ -64,7 +67,8 @@ CREATE TABLE otel_evaluation_scores (
   evaluated_at TIMESTAMPTZ NOT NULL,
   created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   UNIQUE (project_id, trace_id, span_id, event_index),
-  FOREIGN KEY (project_id, task_id) REFERENCES tasks (project_id, id) ON DELETE CASCADE,
+  FOREIGN KEY (project_id, task_id) REFERENCES tasks (project_id, id) ON DELETE CASCADE
+    DEFERRABLE INITIALLY DEFERRED,
   FOREIGN KEY (project_id, trace_id, span_id) REFERENCES otel_spans (project_id, trace_id, span_id)
     ON DELETE CASCADE,
   CHECK (score_value IS NOT NULL OR score_label IS NOT NULL)
