@@ -131,13 +131,17 @@ interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
+/** What the functions run in the page read of it (this file compiles without the DOM's types). */
+type PageGlobals = {
+  axe?: { run: (context: unknown) => Promise<{ violations: AxeViolation[] }> };
+  document: { documentElement: { scrollWidth: number; clientWidth: number } };
+};
+
 async function findSeriousViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (d: Document) => Promise<{ violations: AxeViolation[] }> } }
-    ).axe;
-    return (await axe.run(document)).violations;
+    const globals = globalThis as unknown as PageGlobals;
+    return (await (globals.axe as NonNullable<PageGlobals['axe']>).run(globals.document)).violations;
   });
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
@@ -147,10 +151,10 @@ async function findSeriousViolations(page: Page): Promise<string[]> {
 }
 
 async function expectNoHorizontalScroll(page: Page): Promise<void> {
-  const widths = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
+  const widths = await page.evaluate(() => {
+    const root = (globalThis as unknown as PageGlobals).document.documentElement;
+    return { scroll: root.scrollWidth, client: root.clientWidth };
+  });
   expect(widths.scroll).toBeLessThanOrEqual(widths.client);
 }
 
