@@ -268,14 +268,22 @@ function readScope(raw: unknown, at: string): OtlpSpan['scope'] {
 /** The `attributes` (a list of KeyValue) of a span, event or resource, as a plain object. */
 function readAttributes(owner: Loose, at: string): Attributes {
   const list = readSpanList(readField(owner, 'attributes'), `${at}.attributes`);
-  const entries: [string, AttributeValue][] = [];
-  list.forEach((raw, index) => {
-    const keyValue = asSpanRecord(raw, `${at}.attributes.${index}`);
-    const key = readString(readField(keyValue, 'key'), `${at}.attributes.${index}.key`);
-    entries.push([key, readAnyValue(readField(keyValue, 'value'), `${at}.attributes.${key}`, 0)]);
-  });
-  // fromEntries defines own properties: a key named __proto__ stays an attribute.
-  return Object.fromEntries(entries);
+  return readKeyValues(list, `${at}.attributes`, 0);
+}
+
+/** A list of KeyValue as a plain object (the last of a repeated key wins). */
+function readKeyValues(list: readonly unknown[], at: string, depth: number): Record<string, AttributeValue> {
+  const values: Record<string, AttributeValue> = {};
+  for (let index = 0; index < list.length; index++) {
+    const keyValue = asSpanRecord(list[index], `${at}.${index}`);
+    const key = readString(readField(keyValue, 'key'), `${at}.${index}.key`);
+    const value = readAnyValue(readField(keyValue, 'value'), `${at}.${key}`, depth);
+    // An own property even for a key named __proto__ (plain assignment would set the prototype).
+    if (key === '__proto__')
+      Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true });
+    else values[key] = value;
+  }
+  return values;
 }
 
 /** OTLP AnyValue as plain data; an empty AnyValue is null. */
@@ -307,13 +315,7 @@ function readAnyValue(raw: unknown, at: string, depth: number): AttributeValue {
   const kvlist = readField(value, 'kvlistValue');
   if (!isNullish(kvlist)) {
     const values = readSpanList(readField(asSpanRecord(kvlist, at), 'values'), at);
-    return Object.fromEntries(
-      values.map((item, index) => {
-        const keyValue = asSpanRecord(item, `${at}.${index}`);
-        const key = readString(readField(keyValue, 'key'), `${at}.${index}.key`);
-        return [key, readAnyValue(readField(keyValue, 'value'), `${at}.${key}`, depth + 1)];
-      }),
-    );
+    return readKeyValues(values, at, depth + 1);
   }
   const bytes = readField(value, 'bytesValue');
   if (!isNullish(bytes)) {
@@ -331,7 +333,7 @@ function readId(raw: unknown, bytes: number, at: string): string | undefined {
   if (raw instanceof Uint8Array) {
     if (raw.length === 0) return undefined;
     if (raw.length !== bytes) throw new SpanDefect(at, `must be ${bytes} bytes (got ${raw.length})`);
-    return Buffer.from(raw).toString('hex');
+    return Buffer.isBuffer(raw) ? raw.toString('hex') : Buffer.from(raw).toString('hex');
   }
   if (typeof raw !== 'string') throw new SpanDefect(at, `must be ${bytes * 2} hex digits`);
   if (raw === '') return undefined;
@@ -405,7 +407,8 @@ function isLong(raw: unknown): raw is { low: number; high: number; unsigned: boo
  */
 function readField(message: Loose, camelName: string): unknown {
   const camel = message[camelName];
-  if (!isNullish(camel)) return camel;
+  // A decoded message holds null for an unset field: only JSON can spell it in snake_case.
+  if (camel !== undefined) return camel;
   return message[toSnakeCase(camelName)];
 }
 
