@@ -59,6 +59,8 @@ export interface DeliveryStats {
 export interface DeliveryOptions {
   readonly baseUrl: string;
   readonly apiKey: string | undefined;
+  /** Sent as `?user_id=` on every request (local mode's user; with a key, the default end user). */
+  readonly userId: string | undefined;
   readonly fetch: typeof globalThis.fetch;
   readonly maxQueueSize: number;
   readonly maxBatchSize: number;
@@ -185,7 +187,7 @@ export class DeliveryQueue {
   private async sendTasks(batch: readonly (QueueItem & { kind: 'task' })[]): Promise<void> {
     let remaining = [...batch];
     while (remaining.length > 0) {
-      const answer = await this.request('POST', '/api/tasks/batch', {
+      const answer = await this.request('POST', `/api/tasks/batch${this.userQuery(undefined)}`, {
         tasks: remaining.map((item) => item.body),
       });
       if (answer.ok) {
@@ -207,11 +209,15 @@ export class DeliveryQueue {
   }
 
   private async sendFeedback(item: QueueItem & { kind: 'feedback' }): Promise<void> {
-    const query = item.userId === undefined ? '' : `?user_id=${encodeURIComponent(item.userId)}`;
-    const path = `/api/tasks/${encodeURIComponent(item.taskId)}/feedback${query}`;
+    const path = `/api/tasks/${encodeURIComponent(item.taskId)}/feedback${this.userQuery(item.userId)}`;
     const answer = await this.request('POST', path, item.body);
     if (answer.ok) this.stats.sentFeedback += 1;
     else this.giveUp(answer, [item]);
+  }
+
+  private userQuery(userId: string | undefined): string {
+    const user = userId ?? this.options.userId;
+    return user === undefined ? '' : `?user_id=${encodeURIComponent(user)}`;
   }
 
   private giveUp(answer: FailedAnswer, items: readonly QueueItem[]): void {

@@ -30,6 +30,11 @@ export interface MeritClientOptions {
   baseUrl: string;
   /** A project key with the `ingest` scope (and `feedback` to send ratings): `merit_<prefix>_<secret>`. */
   apiKey?: string | undefined;
+  /**
+   * Sent as `?user_id=` on every request. Local mode (MERIT_AUTH=local, no key): the UUID of the user the
+   * tasks belong to, required there. With a key: the end user of tasks that name none.
+   */
+  userId?: string | undefined;
   /** Finished tasks per request (1-1000, the batch endpoint's limit). Default 100. */
   maxBatchSize?: number;
   /** How long a finished task may wait for others to share its request. Default 1000 ms. */
@@ -45,7 +50,7 @@ export interface MeritClientOptions {
   baseRetryDelayMs?: number;
   /** The longest wait between attempts, Retry-After included. Default 30,000 ms. */
   maxRetryDelayMs?: number;
-  /** Per-request timeout. Default 15,000 ms. */
+  /** Per-request timeout. Default 30,000 ms (a retried request is safe: task ids make it idempotent). */
   requestTimeoutMs?: number;
   /** Flush on `beforeExit` and, best effort, on SIGTERM (see docs/SDK.md). Default true. */
   flushOnExit?: boolean;
@@ -110,12 +115,13 @@ export class MeritClient {
     this.queue = new DeliveryQueue({
       baseUrl,
       apiKey: options.apiKey,
+      userId: options.userId,
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
       maxQueueSize,
       maxBatchSize,
       flushIntervalMs: options.flushIntervalMs ?? 1000,
       maxAttempts: Math.max(1, options.maxAttempts ?? 6),
-      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       backoff: {
         baseDelayMs: options.baseRetryDelayMs ?? 500,
         maxDelayMs: options.maxRetryDelayMs ?? 30_000,
@@ -235,7 +241,7 @@ export class MeritClient {
   }
 
   /** Sends what is queued (waiting at most `timeoutMs`), removes the exit hooks, and refuses new records. */
-  async close(timeoutMs = 10_000): Promise<void> {
+  async close(timeoutMs = 30_000): Promise<void> {
     this.removeExitHooks();
     await this.queue.close(timeoutMs);
   }

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -393,6 +393,50 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await response.text()).toContain('data-merit-feedback');
   });
+
+  it('runs the examples: the SDK one records its tasks and rating, the OpenTelemetry one exports an agent run', async () => {
+    const key = await createKey(['ingest', 'feedback']);
+    // Asynchronously: the live server runs in this process and must keep answering.
+    const run = (file: string, env: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        execFile(
+          path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+          [file],
+          { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${file}: ${stderr}`, { cause: error })) : resolve(stdout),
+        );
+      });
+    const sdkOutput = await run('examples/sdk-basic.ts', { MERIT_URL: server.url, MERIT_API_KEY: key });
+    const taskId = /Task ([0-9a-f-]{36}) completed/.exec(sdkOutput)?.[1];
+    expect(taskId).toBeDefined();
+    const { body } = await readTask(taskId!);
+    expect(body).toMatchObject({ status: 'completed', agent_id: 'agent_a', model: 'gpt-4o-mini' });
+    expect(body.nodes.map((node: any) => node.node_name)).toEqual(['fetch release notes', 'draft summary']);
+    expect(body.score).toMatchObject({ user_rating: 5, user_feedback: 'Short and accurate' });
+    expect(sdkOutput).toContain('Task failed as expected: payment provider timed out');
+
+    const otelOutput = await run('examples/otel-node.ts', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: server.url,
+      OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${key}`,
+    });
+    expect(otelOutput).toMatch(/Exported trace [0-9a-f]{32}/);
+    const readTasks = async () => {
+      const response = await fetch(`${server.url}/api/tasks?q=morning%20flight`, {
+        headers: { authorization: `Bearer ${readKey}` },
+      });
+      return ((await response.json()) as { tasks: { id: string; status: string }[] }).tasks;
+    };
+    let found = await readTasks();
+    for (let wait = 0; found.length === 0 && wait < 40; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      found = await readTasks();
+    }
+    expect(found).toHaveLength(1);
+    const { body: agentRun } = await readTask(found[0]!.id);
+    expect(agentRun).toMatchObject({ status: 'completed', result: 'TP 1234 leaves at 9:05.' });
+    expect(agentRun.nodes).toHaveLength(2);
+  }, 90_000);
 
   it('is usable from a plain Node ESM program through the package export, and flushes on exit', async () => {
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.sdk.json'], { cwd: ROOT });
