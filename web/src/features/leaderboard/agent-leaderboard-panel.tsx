@@ -222,7 +222,13 @@ export function AgentLeaderboardPanel({ refreshKey, categories, onOpenAgent }: A
           {error}
         </p>
       )}
-      <div className="table-wrap" aria-busy={loading}>
+      <section
+        className="table-wrap leaderboard-wrap"
+        aria-busy={loading}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a table scrolled sideways in a narrow panel must be reachable by keyboard
+        tabIndex={0}
+        aria-label="Leaderboard table"
+      >
         <table className="leaderboard-table">
           <caption className="visually-hidden">
             Agents{category ? ` in ${categoryName}` : ''}, ranked by the lower bound of their score interval;
@@ -315,7 +321,7 @@ export function AgentLeaderboardPanel({ refreshKey, categories, onOpenAgent }: A
             ))}
           </tbody>
         </table>
-      </div>
+      </section>
       {board && board.rankings.length === 0 && (
         <p className="muted">No agent has completed a task{category ? ` in ${categoryName}` : ''} yet.</p>
       )}

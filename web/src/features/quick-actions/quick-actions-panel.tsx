@@ -39,10 +39,11 @@ export function QuickActionsPanel({
                 type="button"
                 className="quick-fill"
                 onClick={() => onFill(item.command)}
-                aria-label={`Put "${item.command}" in the command box`}
+                title="Put it in the command box"
               >
                 <span className="quick-label">{item.label}</span>
                 <span className="quick-command">{item.command}</span>
+                <span className="visually-hidden"> (put it in the command box)</span>
               </button>
               <button
                 type="button"
@@ -110,7 +111,7 @@ export function QuickActionsPanel({
                 type="button"
                 className="link-button"
                 onClick={() => onFill(`@${agent.nickname} `)}
-                aria-label={`Address a command to @${agent.nickname}`}
+                title={`Address a command to @${agent.nickname}`}
               >
                 Mention @{agent.nickname}
               </button>
