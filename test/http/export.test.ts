@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDefaultData } from '../../src/db/default-data.js';
+import {
+  exportFileName,
+  formatCsvCell,
+  formatCsvRecord,
+  toJsonValue,
+} from '../../src/export/export-format.js';
 import { generateKeySecret } from '../../src/identity/credentials.js';
 import { insertApiKey, insertProject } from '../../src/identity/identity.queries.js';
 import { createTestApp, DEFAULT_PROJECT_ID, OTHER_USER, type TestApp, USER } from '../support/app.js';
@@ -365,5 +371,35 @@ describe('exports across projects (required mode)', () => {
     }
     const anonymous = await download(app, '/api/export/tasks', { user: null });
     expect(anonymous.response.status).toBe(401);
+  });
+});
+
+describe('CSV cells (pure)', () => {
+  it('defuses text a spreadsheet would run, and leaves numbers, dates and safe text alone', () => {
+    expect(formatCsvCell('=1+1')).toBe("'=1+1");
+    expect(formatCsvCell('+44 20')).toBe("'+44 20");
+    expect(formatCsvCell('-x')).toBe("'-x");
+    expect(formatCsvCell('@here')).toBe("'@here");
+    expect(formatCsvCell('\tcmd')).toBe("'\tcmd");
+    expect(formatCsvCell('a=b')).toBe('a=b');
+    expect(formatCsvCell(-0.25)).toBe('-0.25');
+    expect(formatCsvCell(0)).toBe('0');
+    expect(formatCsvCell(new Date('2026-11-30T05:00:00Z'))).toBe('2026-11-30T05:00:00.000Z');
+    expect(formatCsvCell(false)).toBe('false');
+  });
+
+  it('writes unknowns and non-finite numbers as empty fields, and quotes what RFC 4180 requires', () => {
+    expect(formatCsvCell(null)).toBe('');
+    expect(formatCsvCell(undefined)).toBe('');
+    expect(formatCsvCell(Number.NaN)).toBe('');
+    expect(formatCsvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(formatCsvCell('a,b')).toBe('"a,b"');
+    expect(formatCsvCell('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
+    expect(formatCsvRecord(['a', null, 2])).toBe('a,,2\r\n');
+    expect(toJsonValue(undefined)).toBeNull();
+    expect(toJsonValue(Number.POSITIVE_INFINITY)).toBeNull();
+    expect(exportFileName('tasks', 'json', new Date('2026-11-30T23:59:00Z'))).toBe(
+      'merit-tasks-2026-11-30.json',
+    );
   });
 });
