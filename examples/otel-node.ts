@@ -7,7 +7,7 @@
  *   OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer merit_..." \
  *   npx tsx examples/otel-node.ts
  *
- * The key needs the `ingest` scope (`merit keys create --name otel --scopes ingest`). The exporter adds
+ * The key needs the `ingest` scope (`npx merit keys create --project default --scopes ingest --name otel`). The exporter adds
  * `/v1/traces` to the endpoint and sends protobuf (use @opentelemetry/exporter-trace-otlp-http for JSON).
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';

@@ -5,7 +5,7 @@
  *
  * Against a local Merit (`npm start`, MERIT_AUTH=local on 127.0.0.1) nothing else is needed: the tasks
  * are recorded for MERIT_USER_ID (the local default user unless set). With MERIT_AUTH=required, create
- * a key with `merit keys create --name sdk --scopes ingest,feedback` and set MERIT_API_KEY.
+ * a key with `npx merit keys create --project default --scopes ingest,feedback --name sdk` and set MERIT_API_KEY.
  * MERIT_URL defaults to http://127.0.0.1:8000. In your own app import from 'merit/sdk' instead.
  */
 import { MeritClient } from '../src/sdk/merit-client.js';
