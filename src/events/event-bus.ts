@@ -9,7 +9,12 @@ export type LiveEvent =
   /** A project's categories (templates) changed: cached templates and trained classifiers are stale. Null: every project's. */
   | { type: 'categories'; projectId: string | null }
   /** A project's agents changed (added, renamed, deactivated). Null: every project's. */
-  | { type: 'agents'; projectId: string | null };
+  | { type: 'agents'; projectId: string | null }
+  /**
+   * This process may have missed events (its LISTEN connection was down): every live stream is closed,
+   * so its client reconnects and refetches what it shows. Delivered locally only, never sent.
+   */
+  | { type: 'resync' };
 
 /**
  * Fan-out of live events to this process's subscribers. With a relay attached (EventRelay, started by
@@ -187,6 +192,10 @@ export class LiveStreams {
 
   private dispatch(event: LiveEvent): void {
     if (event.type === 'categories' || event.type === 'agents') return;
+    if (event.type === 'resync') {
+      for (const streams of [...this.byAudience.values()]) for (const stream of [...streams]) stream.close();
+      return;
+    }
     if (event.type === 'leaderboard') {
       const message: StreamMessage = {
         event: 'leaderboard',

@@ -79,6 +79,7 @@ export function broadInvalidation(): LiveEvent[] {
     { type: 'leaderboard', projectId: null, agentIds: [] },
     { type: 'categories', projectId: null },
     { type: 'agents', projectId: null },
+    { type: 'resync' },
   ];
 }
 

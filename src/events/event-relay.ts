@@ -82,6 +82,8 @@ export class EventRelay {
   }
 
   private send(event: LiveEvent): void {
+    // A resync is this process's own business: the others' connections were not down.
+    if (event.type === 'resync') return;
     const sending = notifyEvents(this.handle.db, encodeEvent(event, this.origin))
       .catch((error: unknown) => {
         // The other processes miss it; their caches catch up when their LISTEN reconnects or expire.

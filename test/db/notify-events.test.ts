@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransaction } from '../../src/db/transaction.js';
-import { EventBus, type LiveEvent } from '../../src/events/event-bus.js';
+import { EventBus, type LiveEvent, LiveStreams } from '../../src/events/event-bus.js';
 import { encodeEvent, MAX_PAYLOAD_BYTES } from '../../src/events/event-payload.js';
 import { EventRelay, notifyInTransaction } from '../../src/events/event-relay.js';
 import { createLog } from '../../src/lib/log.js';
@@ -102,9 +102,12 @@ describe('live events across processes (pg_notify + one LISTEN connection per pr
     expect(seen).toEqual(agentIds);
   });
 
-  it('re-opens a LISTEN connection killed by pg_terminate_backend, invalidates everything, and receives again', async () => {
+  it('re-opens a LISTEN connection killed by pg_terminate_backend, invalidates everything, restarts its live streams, and receives again', async () => {
     const pid = b.relay.backendPid;
     expect(pid).toBeTypeOf('number');
+    const streams = new LiveStreams(b.bus, async () => undefined, { maxPerUser: 5, maxTotal: 5 });
+    const stream = streams.open({ projectId: PROJECT, userId: 'u1', wholeProject: true });
+    if (typeof stream === 'string') throw new Error(`stream refused: ${stream}`);
     b.received.length = 0;
     const { rows } = await database.pool.query<{ done: boolean }>('SELECT pg_terminate_backend($1) AS done', [
       pid,
@@ -117,7 +120,11 @@ describe('live events across processes (pg_notify + one LISTEN connection per pr
       { type: 'leaderboard', projectId: null, agentIds: [] },
       { type: 'categories', projectId: null },
       { type: 'agents', projectId: null },
+      { type: 'resync' },
     ]);
+    // Its SSE clients are cut off, so they reconnect and refetch what they show.
+    expect(stream.closed).toBe(true);
+    expect(streams.count()).toBe(0);
     b.received.length = 0;
     const event: LiveEvent = { type: 'task', projectId: PROJECT, userId: 'u1', taskId: 't2' };
     a.bus.publish(event);

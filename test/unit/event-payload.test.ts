@@ -52,11 +52,12 @@ describe('live event payloads (pg_notify)', () => {
     });
   });
 
-  it('invalidates statistics, categories and agents of every project after a lost connection', () => {
+  it('invalidates statistics, categories and agents of every project, and restarts live streams, after a lost connection', () => {
     expect(broadInvalidation()).toEqual([
       { type: 'leaderboard', projectId: null, agentIds: [] },
       { type: 'categories', projectId: null },
       { type: 'agents', projectId: null },
+      { type: 'resync' },
     ]);
   });
 });
