@@ -284,22 +284,15 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     const { client, errors } = createClient({ flushIntervalMs: 60_000 });
     const ids: string[] = [];
     ids.push(await client.task('agent_a', 'good one', (task) => task.id));
-    // A started_at an hour in the future is refused (400 naming tasks.1.started_at).
-    ids.push(
-      await client.task('agent_a', 'bad clock', (task) => {
-        task.usage({ inputTokens: 1, outputTokens: 1 });
-        return task.id;
-      }),
-    );
+    // An agent id this project does not have: 400 naming tasks.1.agent_id.
+    ids.push(await client.task('no_such_agent', 'unknown agent', (task) => task.id));
     ids.push(await client.task('agent_a', 'good two', (task) => task.id));
-    // Tamper with the queued body of the second task as a host with a wrong clock would produce it.
-    const queued = (client as any).queue.items as { body: { started_at: string; completed_at: string } }[];
-    const future = new Date(Date.now() + 3_600_000).toISOString();
-    Object.assign(queued[1]!.body, { started_at: future, completed_at: future });
     await client.flush();
     expect(errors).toHaveLength(1);
     expect(errors[0]?.details).toMatchObject({ status: 400, code: 'validation_failed' });
     expect(errors[0]?.details.items).toHaveLength(1);
+    expect(errors[0]?.message).toContain("no agent with id 'no_such_agent'");
+    expect((errors[0]!.details.items[0] as any).body.agent_id).toBe('no_such_agent');
     expect(await countTaskRows([ids[0]!, ids[2]!])).toBe(2);
     expect(await countTaskRows([ids[1]!])).toBe(0);
     await client.close();
@@ -470,5 +463,48 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     const { body } = await readTask(id);
     expect(body).toMatchObject({ status: 'completed', agent_id: 'agent_f', result: id });
     expect(body.nodes.map((node: any) => node.node_name)).toEqual(['only step']);
+
+    // SIGTERM with no handler of the host's: the task is sent, then the process ends by the signal as before.
+    const serverScript = path.join(dir, 'long-running.mjs');
+    fs.writeFileSync(
+      serverScript,
+      [
+        "import { MeritClient } from 'merit/sdk';",
+        'const client = new MeritClient({ baseUrl: process.env.MERIT_URL, apiKey: process.env.MERIT_KEY, flushIntervalMs: 60000 });',
+        "console.log(await client.task('agent_f', 'stopped by SIGTERM', (task) => task.id));",
+        'setInterval(() => {}, 1000);',
+      ].join('\n'),
+    );
+    const running = spawn(process.execPath, [serverScript], {
+      cwd: dir,
+      env: { ...process.env, MERIT_URL: server.url, MERIT_KEY: writeKey },
+    });
+    const runningId = await new Promise<string>((resolve) =>
+      running.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+    );
+    const exit = new Promise<NodeJS.Signals | null>((resolve) =>
+      running.on('close', (_code, signal) => resolve(signal)),
+    );
+    running.kill('SIGTERM');
+    expect(await exit).toBe('SIGTERM');
+    expect((await readTask(runningId)).body).toMatchObject({
+      status: 'completed',
+      command: 'stopped by SIGTERM',
+    });
+
+    // The React component export renders in a plain Node program too (server-side rendering).
+    const widgetScript = path.join(dir, 'widget.mjs');
+    fs.writeFileSync(
+      widgetScript,
+      [
+        "import { createElement } from 'react';",
+        "import { renderToString } from 'react-dom/server';",
+        "import { MeritFeedbackWidget } from 'merit/widget';",
+        "console.log(renderToString(createElement(MeritFeedbackWidget, { taskId: 'a', baseUrl: 'http://merit.test', apiKey: 'k' })));",
+      ].join('\n'),
+    );
+    const html = execFileSync(process.execPath, [widgetScript], { cwd: dir, encoding: 'utf8' });
+    expect(html).toContain('How good was this result?');
+    expect(html.match(/type="radio"/g)).toHaveLength(5);
   }, 90_000);
 });
