@@ -62,7 +62,7 @@ describe('GET /api/status offline (embedded PostgreSQL)', () => {
     const taskId = await completeTask(app);
     // Ready jobs that wait: the oldest one's age grows from the moment it was due.
     await app.database.pool.query(
-      "UPDATE graphile_worker._private_jobs SET run_at = now() - interval '20 seconds'",
+      "SELECT graphile_worker.reschedule_jobs(ARRAY(SELECT id FROM graphile_worker.jobs), run_at := now() - interval '20 seconds')",
     );
     const queued = await app.call('GET', '/api/status');
     const evaluate = queued.body.worker.queue.find(
