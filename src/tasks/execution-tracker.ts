@@ -142,7 +142,7 @@ export class ExecutionTracker {
   private readonly hooks: TrackerHooks;
   private readonly log: Log | undefined;
   private readonly now: () => Date;
-  /** Per project, in this process only: see CACHE_TTL_MS. */
+  /** Per project, in this process; invalidated across processes by events (src/events/). */
   private readonly caches: ProjectCaches;
 
   constructor(db: Kysely<Database>, options: ExecutionTrackerOptions = {}) {
@@ -508,8 +508,8 @@ export class ExecutionTracker {
   }
 
   /**
-   * Drops cached templates, agents and baselines (after a template changes), in this process only: the
-   * other processes' copies expire within CACHE_TTL_MS (cross-process invalidation is issue 12).
+   * Drops cached templates, agents and baselines (after a template changes), in this process; the other
+   * processes drop theirs when the `categories` event reaches them through PostgreSQL (src/events/).
    */
   invalidateCaches(): void {
     this.caches.clear();
