@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ensureExternalAgents } from '../agents/external-agents.js';
 import type { AppContext } from '../app-context.js';
@@ -10,6 +11,7 @@ import { diffContributions } from '../stats/stats.js';
 import { applyStatsChanges, type StatsChange } from '../stats/stats.queries.js';
 import { type Classification, GENERAL_CATEGORY } from '../tasks/execution-tracker.js';
 import { buildFinishedTaskRecord } from '../tasks/finished-task-record.js';
+import { FinishedTaskWriter } from '../tasks/finished-task-writer.js';
 import { ProjectCaches } from '../tasks/project-caches.js';
 import { type EfficiencyReference, readTypicalWork } from '../tasks/scoring.js';
 import type { FinishedTaskInput, NodeInput } from '../tasks/task-schemas.js';
@@ -50,9 +52,17 @@ import {
 
 /** Rejection reasons named in one answer at most (the count says how many spans were rejected). */
 const MAX_REASONS = 10;
+/** A batch of more spans is a transaction of its own (it would hold a shared one too long). */
+const SHARED_BATCH_MAX_SPANS = 1000;
+/** Shared transactions in flight at once (each holds a connection). */
+const SHARED_WRITES_IN_FLIGHT = 2;
+const MAX_BATCHES_PER_TRANSACTION = 64;
 
-/** Per database, like the tracker's: categories and efficiency baselines, for this process. */
-const projectCaches = new WeakMap<Kysely<Database>, ProjectCaches>();
+/** One writer per services container (its queue is this process's). */
+const writers = new WeakMap<AppContext, FinishedTaskWriter<QueuedBatch, never>>();
+
+/** Per services container, like the tracker's: categories and efficiency baselines, for this process. */
+const projectCaches = new WeakMap<AppContext, ProjectCaches>();
 
 /** What one batch changed, for live events once it is committed. */
 interface IngestOutcome {
@@ -85,13 +95,13 @@ export async function ingestSpans(
       accepted.set(`${span.traceId}/${span.spanId}`, span);
   }
   if (accepted.size > 0) {
-    const batch = [...accepted.values()];
+    const spans = [...accepted.values()];
     // Classified before the transaction: the classifier may ask an LLM and reads with its own connection.
-    const classifications = await classifyCommands(ctx, projectId, batch);
-    const outcome = await retryOnConflict(() =>
-      ctx.db.transaction().execute((trx) => storeAndMap(ctx, trx, projectId, batch, classifications)),
-    );
-    announce(ctx, projectId, outcome);
+    const classifications = await classifyCommands(ctx, projectId, spans);
+    const batch: QueuedBatch = { id: randomUUID(), projectId, spans, classifications };
+    // A large batch is a transaction of its own; small ones arriving together share one.
+    if (spans.length > SHARED_BATCH_MAX_SPANS) await writeBatches(ctx, [batch]);
+    else await writerOf(ctx).submit([{ record: batch, nodes: [] }]);
   }
   return {
     acceptedSpans: spans.length - reasons.length,
@@ -100,6 +110,78 @@ export async function ingestSpans(
   };
 }
 
+/** One ingestSpans call's accepted spans, waiting for a transaction. */
+interface QueuedBatch {
+  id: string;
+  projectId: string;
+  spans: readonly OtlpSpan[];
+  classifications: ReadonlyMap<string, Classification>;
+}
+
+/**
+ * Batches that arrive while a transaction is in flight are written together in the next one (group
+ * commit, as the tracker's FinishedTaskWriter does for finished tasks): many exports share the agents'
+ * statistics rows' locks and one commit. A shared transaction that fails is retried batch by batch.
+ */
+function writerOf(ctx: AppContext): FinishedTaskWriter<QueuedBatch, never> {
+  let writer = writers.get(ctx);
+  if (!writer) {
+    writer = new FinishedTaskWriter<QueuedBatch, never>(
+      async (entries) => {
+        await writeBatches(
+          ctx,
+          entries.map((entry) => entry.record),
+        );
+        return new Set(entries.map((entry) => entry.record.id));
+      },
+      { maxInFlight: SHARED_WRITES_IN_FLIGHT, maxTasksPerStatement: MAX_BATCHES_PER_TRANSACTION },
+    );
+    writers.set(ctx, writer);
+  }
+  return writer;
+}
+
+/** Writes whole batches in one transaction (each batch entirely in it), then announces what changed. */
+async function writeBatches(ctx: AppContext, batches: readonly QueuedBatch[]): Promise<void> {
+  const byProject = new Map<
+    string,
+    { spans: Map<string, OtlpSpan>; classifications: Map<string, Classification> }
+  >();
+  for (const batch of batches) {
+    const entry = byProject.get(batch.projectId) ?? { spans: new Map(), classifications: new Map() };
+    // The same span in two batches of one transaction is one span (the first copy, like a second export).
+    for (const span of batch.spans) {
+      const key = `${span.traceId}/${span.spanId}`;
+      if (!entry.spans.has(key)) entry.spans.set(key, span);
+    }
+    for (const [command, classification] of batch.classifications)
+      entry.classifications.set(command, classification);
+    byProject.set(batch.projectId, entry);
+  }
+  const outcomes = await retryOnConflict(() =>
+    ctx.db.transaction().execute(async (trx) => {
+      await lockTraces(
+        trx,
+        [...byProject].flatMap(([projectId, { spans }]) =>
+          [...new Set([...spans.values()].map((span) => span.traceId))].map((traceId) => ({
+            projectId,
+            traceId,
+          })),
+        ),
+      );
+      const results: [string, IngestOutcome][] = [];
+      for (const [projectId, { spans, classifications }] of byProject)
+        results.push([
+          projectId,
+          await storeAndMap(ctx, trx, projectId, [...spans.values()], classifications),
+        ]);
+      return results;
+    }),
+  );
+  for (const [projectId, outcome] of outcomes) announce(ctx, projectId, outcome);
+}
+
+/** Stores one project's spans and maps their traces, in the caller's transaction (which holds their locks). */
 async function storeAndMap(
   ctx: AppContext,
   trx: Kysely<Database>,
@@ -109,7 +191,6 @@ async function storeAndMap(
 ): Promise<IngestOutcome> {
   const outcome: IngestOutcome = { created: [], updated: [] };
   const traceIds = [...new Set(batch.map((span) => span.traceId))];
-  await lockTraces(trx, projectId, traceIds);
   // Under the traces' locks: what is stored cannot change until this transaction ends.
   const storedRows = await findTraceSpans(trx, projectId, traceIds);
   const stored = new Map(storedRows.map((row) => [`${row.trace_id}/${row.span_id}`, row]));
@@ -202,7 +283,7 @@ async function createTasks(
     projectId,
     [...new Set(fresh.map(({ task }) => task.agentName))].sort(),
   );
-  const caches = cachesOf(ctx.db);
+  const caches = cachesOf(ctx);
   const templates = await caches.templates(projectId, trx);
   const references = new Map<string, EfficiencyReference>();
   const now = new Date();
@@ -330,7 +411,7 @@ async function classifyCommands(
   }
   const classifications = new Map<string, Classification>();
   if (commands.size === 0) return classifications;
-  const templates = [...(await cachesOf(ctx.db).templates(projectId)).values()];
+  const templates = [...(await cachesOf(ctx).templates(projectId)).values()];
   const classifier = getCategoryClassifier(ctx.db);
   await Promise.all(
     [...commands].map(async (command) => {
@@ -450,11 +531,16 @@ function toMappableSpan(row: StoredSpanRow): MappableSpan {
   };
 }
 
-function cachesOf(db: Kysely<Database>): ProjectCaches {
-  let caches = projectCaches.get(db);
+function cachesOf(ctx: AppContext): ProjectCaches {
+  let caches = projectCaches.get(ctx);
   if (!caches) {
-    caches = new ProjectCaches(db);
-    projectCaches.set(db, caches);
+    const created = new ProjectCaches(ctx.db);
+    // Whichever process changed categories or agents, this one drops what it cached of them.
+    ctx.events.subscribe((event) => {
+      if (event.type === 'categories' || event.type === 'agents') created.clear();
+    });
+    projectCaches.set(ctx, created);
+    caches = created;
   }
   return caches;
 }

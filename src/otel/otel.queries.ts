@@ -50,19 +50,19 @@ export async function insertSpans(
 }
 
 /**
- * Takes a transaction-scoped lock per trace (in one order, so two batches never wait on each other in a
- * cycle): two exports of one trace at once are mapped one after the other, never into two tasks.
+ * Takes a transaction-scoped lock per trace (in one order, so two transactions never wait on each other
+ * in a cycle): two exports of one trace at once are mapped one after the other, never into two tasks.
  */
 export async function lockTraces(
   db: Kysely<Database>,
-  projectId: string,
-  traceIds: readonly string[],
+  traces: readonly { projectId: string; traceId: string }[],
 ): Promise<void> {
-  if (traceIds.length === 0) return;
+  if (traces.length === 0) return;
   await sql`
     SELECT count(pg_advisory_xact_lock(k.key)) FROM (
-      SELECT DISTINCT hashtextextended(${projectId} || ':' || t.trace_id, 7011) AS key
-      FROM unnest(${[...traceIds]}::text[]) AS t(trace_id)
+      SELECT DISTINCT hashtextextended(t.project_id || ':' || t.trace_id, 7011) AS key
+      FROM unnest(${traces.map((trace) => trace.projectId)}::text[], ${traces.map((trace) => trace.traceId)}::text[])
+        AS t(project_id, trace_id)
       ORDER BY key
     ) AS k
   `.execute(db);

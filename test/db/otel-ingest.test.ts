@@ -441,6 +441,41 @@ describe('OpenTelemetry span ingestion', () => {
     ).toBe(true);
   });
 
+  it('makes a task of a Vercel AI SDK call once it is known that no agent span is above it', async () => {
+    const { traceId, id } = newTrace();
+    const call = span(traceId, id(1), null, 'ai.generateText', 0, 500, {
+      'ai.operationId': 'ai.generateText',
+      'ai.telemetry.functionId': 'recipe-bot',
+      'ai.prompt': JSON.stringify({ prompt: 'A recipe with leeks' }),
+      'ai.response.text': 'Leek soup.',
+    });
+    const step = span(traceId, id(2), id(1), 'ai.generateText.doGenerate', 10, 490, {
+      'ai.operationId': 'ai.generateText.doGenerate',
+      'ai.model.id': 'gpt-4o-mini',
+      'ai.usage.promptTokens': 80,
+      'ai.usage.completionTokens': 20,
+    });
+    await ingest([step]);
+    expect(await taskOf(traceId, id(1))).toBeUndefined();
+    await ingest([call]);
+    expect(await taskOf(traceId, id(1))).toMatchObject({
+      agent_id: 'recipe_bot',
+      command: 'A recipe with leeks',
+      result: 'Leek soup.',
+      total_tokens: 100,
+    });
+    const roles = await app.ctx.db
+      .selectFrom('otel_spans')
+      .select(['span_id', 'role'])
+      .where('trace_id', '=', traceId)
+      .orderBy('span_id')
+      .execute();
+    expect(roles).toEqual([
+      { span_id: id(1), role: 'agent' },
+      { span_id: id(2), role: 'step' },
+    ]);
+  });
+
   it('rejects spans that cannot be mapped, naming why, and stores the rest', async () => {
     const trace = agentTrace({ agent: 'Partly Bad Agent' });
     const result = await ingest([
