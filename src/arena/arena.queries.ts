@@ -45,8 +45,9 @@ export async function findBattleOutcomes(
     .select(['agent_a', 'agent_b', 'winner'])
     .where('project_id', '=', projectId);
   if (category !== null) query = query.where('category', '=', category);
-  // A fixed order: the bootstrap draws battles by position, so the same battles give the same intervals.
-  return query.orderBy('id').execute();
+  // A fixed order: the bootstrap draws battles by position, so the same battles give the same intervals
+  // (by time, then the import key: a file imported into two projects gives the same figures in both).
+  return query.orderBy('tstamp').orderBy('external_key').orderBy('id').execute();
 }
 
 /** The categories battles were recorded in, with their counts (uncategorised battles as null). */

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawExampleBattles, EXAMPLE_STRENGTHS } from '../../bench/arena/generate-example-battles.js';
 import { type ArenaOutcome, computeArenaLeaderboard } from '../../src/arena/bradley-terry.js';
+import { createServices } from '../../src/server.js';
+import { testConfig, USER } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runMeritToEnd } from '../support/process.js';
 
@@ -84,6 +86,27 @@ describe('the arena import command', () => {
       { rounds: 100 },
     );
     expect(fromDatabase.pairs).toEqual(fromFile.pairs);
+    // The API's leaderboard reads the battles in the file's order (by time): its intervals are the file's.
+    const services = createServices(testConfig(), { handle: database, kind: 'external', label: 'cli' });
+    const response = await services.app.request(`/api/arena/leaderboard?user_id=${USER}`);
+    expect(response.status).toBe(200);
+    const board = (await response.json()) as {
+      ratings: { display_name: string; lower: number; upper: number }[];
+    };
+    const fromFileDefault = computeArenaLeaderboard(
+      drawExampleBattles(400, 7).map((row) => ({
+        agentA: row.model_a,
+        agentB: row.model_b,
+        winner: row.winner as ArenaOutcome,
+      })),
+    );
+    expect(board.ratings.map((rating) => [rating.display_name, rating.lower, rating.upper])).toEqual(
+      fromFileDefault.ratings.map((rating) => [
+        rating.agentId,
+        Math.round((rating.lower as number) * 10) / 10,
+        Math.round((rating.upper as number) * 10) / 10,
+      ]),
+    );
     expect(fromDatabase.ratings.map((rating) => [rating.agentId, rating.rating.toFixed(6)])).toEqual(
       fromFile.ratings.map((rating) => [rating.agentId, rating.rating.toFixed(6)]),
     );
