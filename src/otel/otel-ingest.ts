@@ -84,6 +84,7 @@ export async function ingestSpans(
   ctx: AppContext,
   projectId: string,
   spans: readonly OtlpSpan[],
+  options: { userId?: string } = {},
 ): Promise<SpanIngestResult> {
   const reasons: string[] = [];
   const accepted = new Map<string, OtlpSpan>();
@@ -98,7 +99,13 @@ export async function ingestSpans(
     const spans = [...accepted.values()];
     // Classified before the transaction: the classifier may ask an LLM and reads with its own connection.
     const classifications = await classifyCommands(ctx, projectId, spans);
-    const batch: QueuedBatch = { id: randomUUID(), projectId, spans, classifications };
+    const batch: QueuedBatch = {
+      id: randomUUID(),
+      projectId,
+      userId: options.userId ?? DEFAULT_USER_ID,
+      spans,
+      classifications,
+    };
     // A large batch is a transaction of its own; small ones arriving together share one.
     if (spans.length > SHARED_BATCH_MAX_SPANS) await writeBatches(ctx, [batch]);
     else await writerOf(ctx).submit([{ record: batch, nodes: [] }]);
@@ -114,6 +121,8 @@ export async function ingestSpans(
 interface QueuedBatch {
   id: string;
   projectId: string;
+  /** Whose tasks they are when a span names no end user (the caller's: a key's, local mode's user). */
+  userId: string;
   spans: readonly OtlpSpan[];
   classifications: ReadonlyMap<string, Classification>;
 }
@@ -143,26 +152,38 @@ function writerOf(ctx: AppContext): FinishedTaskWriter<QueuedBatch, never> {
 
 /** Writes whole batches in one transaction (each batch entirely in it), then announces what changed. */
 async function writeBatches(ctx: AppContext, batches: readonly QueuedBatch[]): Promise<void> {
-  const byProject = new Map<
+  // One group per project and default user (of local mode, or the key).
+  const groups = new Map<
     string,
-    { spans: Map<string, OtlpSpan>; classifications: Map<string, Classification> }
+    {
+      projectId: string;
+      userId: string;
+      spans: Map<string, OtlpSpan>;
+      classifications: Map<string, Classification>;
+    }
   >();
   for (const batch of batches) {
-    const entry = byProject.get(batch.projectId) ?? { spans: new Map(), classifications: new Map() };
+    const groupKey = `${batch.projectId}/${batch.userId}`;
+    const group = groups.get(groupKey) ?? {
+      projectId: batch.projectId,
+      userId: batch.userId,
+      spans: new Map(),
+      classifications: new Map(),
+    };
     // The same span in two batches of one transaction is one span (the first copy, like a second export).
     for (const span of batch.spans) {
       const key = `${span.traceId}/${span.spanId}`;
-      if (!entry.spans.has(key)) entry.spans.set(key, span);
+      if (!group.spans.has(key)) group.spans.set(key, span);
     }
     for (const [command, classification] of batch.classifications)
-      entry.classifications.set(command, classification);
-    byProject.set(batch.projectId, entry);
+      group.classifications.set(command, classification);
+    groups.set(groupKey, group);
   }
   const outcomes = await retryOnConflict(() =>
     ctx.db.transaction().execute(async (trx) => {
       await lockTraces(
         trx,
-        [...byProject].flatMap(([projectId, { spans }]) =>
+        [...groups.values()].flatMap(({ projectId, spans }) =>
           [...new Set([...spans.values()].map((span) => span.traceId))].map((traceId) => ({
             projectId,
             traceId,
@@ -170,11 +191,8 @@ async function writeBatches(ctx: AppContext, batches: readonly QueuedBatch[]): P
         ),
       );
       const results: [string, IngestOutcome][] = [];
-      for (const [projectId, { spans, classifications }] of byProject)
-        results.push([
-          projectId,
-          await storeAndMap(ctx, trx, projectId, [...spans.values()], classifications),
-        ]);
+      for (const group of groups.values())
+        results.push([group.projectId, await storeAndMap(ctx, trx, group, [...group.spans.values()])]);
       return results;
     }),
   );
@@ -185,10 +203,10 @@ async function writeBatches(ctx: AppContext, batches: readonly QueuedBatch[]): P
 async function storeAndMap(
   ctx: AppContext,
   trx: Kysely<Database>,
-  projectId: string,
+  group: { projectId: string; userId: string; classifications: ReadonlyMap<string, Classification> },
   batch: readonly OtlpSpan[],
-  classifications: ReadonlyMap<string, Classification>,
 ): Promise<IngestOutcome> {
+  const { projectId } = group;
   const outcome: IngestOutcome = { created: [], updated: [] };
   const traceIds = [...new Set(batch.map((span) => span.traceId))];
   // Under the traces' locks: what is stored cannot change until this transaction ends.
@@ -241,7 +259,7 @@ async function storeAndMap(
     if (rebuilt.change) changes.push(rebuilt.change);
   }
   await applyStatsChanges(trx, changes);
-  if (fresh.length > 0) outcome.created = await createTasks(ctx, trx, projectId, fresh, classifications);
+  if (fresh.length > 0) outcome.created = await createTasks(ctx, trx, group, fresh);
   return outcome;
 }
 
@@ -273,10 +291,10 @@ function linksOf(projectId: string, traceId: string, task: MappedTask): SpanLink
 async function createTasks(
   ctx: AppContext,
   trx: Kysely<Database>,
-  projectId: string,
+  group: { projectId: string; userId: string; classifications: ReadonlyMap<string, Classification> },
   fresh: readonly { traceId: string; task: MappedTask }[],
-  classifications: ReadonlyMap<string, Classification>,
 ): Promise<IngestOutcome['created']> {
+  const { projectId, classifications } = group;
   // Sorted: two batches registering the same new agents insert them in one order (no deadlock).
   const agentIds = await ensureExternalAgents(
     trx,
@@ -307,7 +325,7 @@ async function createTasks(
     const built = buildFinishedTaskRecord(
       toFinishedTaskInput(projectId, traceId, task, agentId, category),
       {
-        scope: { projectId, userId: DEFAULT_USER_ID },
+        scope: { projectId, userId: group.userId },
         classification: { ...classification, category },
         now,
       },
@@ -330,7 +348,7 @@ async function createTasks(
   return inserted.map((row) => ({
     id: row.id,
     agentId: row.agent_id,
-    userId: users.get(row.id) ?? DEFAULT_USER_ID,
+    userId: users.get(row.id) ?? group.userId,
   }));
 }
 

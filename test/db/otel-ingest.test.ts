@@ -476,6 +476,19 @@ describe('OpenTelemetry span ingestion', () => {
     ]);
   });
 
+  it("files a task under the span's end user, else the caller's user", async () => {
+    const caller = '00000000-0000-0000-0000-00000000abcd';
+    const plain = agentTrace({ agent: 'User Agent' });
+    await ingestSpans(app.ctx, DEFAULT_PROJECT_ID, plain.all, { userId: caller });
+    expect((await taskOf(plain.traceId, plain.id(1)))?.user_id).toBe(caller);
+    const named = agentTrace({ agent: 'User Agent' });
+    const agent = { ...named.agent, attributes: { ...named.agent.attributes, 'user.id': 'customer-42' } };
+    await ingestSpans(app.ctx, DEFAULT_PROJECT_ID, [agent], { userId: caller });
+    const task = await taskOf(named.traceId, named.id(1));
+    expect(task?.user_id).not.toBe(caller);
+    expect(task?.user_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5/);
+  });
+
   it('rejects spans that cannot be mapped, naming why, and stores the rest', async () => {
     const trace = agentTrace({ agent: 'Partly Bad Agent' });
     const result = await ingest([
