@@ -776,6 +776,69 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/agents/{agent_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Edit an external agent's display name, role, specializations or active flag (Merit's own agents are not edited here) */
+    patch: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+        };
+        header?: never;
+        path: {
+          agent_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['ExternalAgentUpdate'];
+        };
+      };
+      responses: {
+        /** @description Updated */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Agent'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
   '/api/agents/leaderboard': {
     parameters: {
       query?: never;
@@ -913,6 +976,8 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description Only tasks from this instant on (ISO 8601); absent: the whole history */
+          since?: string;
         };
         header?: never;
         path: {
@@ -975,6 +1040,8 @@ export interface paths {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
           bucket?: 'hour' | 'day' | 'week';
+          /** @description Only tasks from this instant on (ISO 8601); absent: the whole history */
+          since?: string;
         };
         header?: never;
         path: {
@@ -992,6 +1059,8 @@ export interface paths {
           content: {
             'application/json': {
               points: components['schemas']['TrendPoint'][];
+              /** @description Every scored, priced task of the range grouped into a grid of cost and score cells: each cell its task count and mean cost and score */
+              cost_quality: components['schemas']['CostQualityCell'][];
             };
           };
         };
@@ -1441,12 +1510,120 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description `agent_external`: the command mentions an agent that runs outside Merit */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/api/routing/objective': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The project's default routing objective and its knobs */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The objective in force */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProjectRoutingObjective'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change the project's default routing objective or its knobs (admins; audited)
+     * @description Fields left out keep their value; a knob set to null is removed. `value` needs `usd_per_quality` and `cheapest_meeting` needs `target_quality`, given here or stored before.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['RoutingObjectiveUpdate'];
+        };
+      };
+      responses: {
+        /** @description The objective in force */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProjectRoutingObjective'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     trace?: never;
   };
   '/api/agents/{agent_id}/capabilities': {
@@ -1760,7 +1937,7 @@ export interface paths {
     put?: never;
     /**
      * Send a command to an @mentioned agent, or to the agent the orchestrator picks
-     * @description Answers at once with the queued task; the agent runs in the background worker and every state change arrives on `/api/events`. An unknown `@nickname` is a 400 `unknown_agent_mention`.
+     * @description Answers at once with the queued task; the agent runs in the background worker and every state change arrives on `/api/events`. An unknown `@nickname` is a 400 `unknown_agent_mention`; an external agent's (one Merit measures but does not run) a 409 `agent_external`. `objective` overrides the project's routing objective for this command.
      */
     post: {
       parameters: {
@@ -1798,6 +1975,15 @@ export interface paths {
         };
         /** @description Not found */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description `agent_external`: the command mentions an agent that runs outside Merit */
+        409: {
           headers: {
             [name: string]: unknown;
           };
@@ -2460,6 +2646,1032 @@ export interface paths {
     };
     trace?: never;
   };
+  '/api/arena/battles': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Record battles judged outside Merit (FastChat fields)
+     * @description Contestants are named by agent id or nickname, or by any other name, which registers an external agent. Up to 1000 battles per request; a battle re-sent with the same `key` is a duplicate.
+     */
+    post: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            battles: components['schemas']['ArenaBattleInput'][];
+          };
+        };
+      };
+      responses: {
+        /** @description What was stored */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ArenaBattlesRecorded'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/arena/leaderboard': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Arena ratings: Bradley-Terry with bootstrap intervals, overall or in one category */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+          category?: string;
+          /** @description Bootstrap rounds */
+          rounds?: number;
+          /** @description Seed of the bootstrap: the same battles and seed give the same figures */
+          seed?: number | null;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The Arena leaderboard */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ArenaLeaderboard'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/arena/compare': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a command to two agents for a blind comparison
+     * @description The two agents are the ones named in `agents`, or two the router draws for the command. Each answers as an ordinary Mission Control task; the answers are shown as A and B in a random order and the names are revealed after the vote. Counts as two commands toward the rate limit.
+     */
+    post: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @example summarize the plan in 3 bullets */
+            command: string;
+            agents?: string[];
+            /** @description Also have the LLM judge (pairwise, both orders) compare the answers */
+            llm_judge?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description The comparison, answers pending */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ArenaComparison'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Too many commands this minute; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/arena/compare/{comparison_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A blind comparison: the answers as A and B, the names only after the vote */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+        };
+        header?: never;
+        path: {
+          comparison_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The comparison */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ArenaComparison'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/arena/compare/{comparison_id}/vote': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Vote on a blind comparison (A better, B better, tie, both bad) and reveal the names */
+    post: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+        };
+        header?: never;
+        path: {
+          comparison_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            winner: 'A' | 'B' | 'tie' | 'bothbad';
+          };
+        };
+      };
+      responses: {
+        /** @description The comparison with the names revealed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ArenaComparison'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Already voted, or the answers are not finished yet */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/status': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Merit's state: database, worker and job queue, each LLM model's connection, the project's evaluation backlog, version */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Status */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Status'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/export/leaderboard': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The leaderboard over the project's tasks finished in a range (all time by default), overall or in one category */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+          format?: 'csv' | 'json';
+          /** @description From this instant on (inclusive); a date is its 00:00 UTC */
+          since?: string;
+          /** @description Before this instant (exclusive) */
+          until?: string;
+          category?: string;
+          min_sample?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, streamed as an attachment: CSV with a header record (unknown values empty), or JSON `{ export, generated_at, filters, rows }` (unknown values null) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+            'application/json': components['schemas']['ExportDocument'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/export/tasks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The task history with scores and ratings, newest first, filtered by agent, category, status and creation time */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+          format?: 'csv' | 'json';
+          /** @description From this instant on (inclusive); a date is its 00:00 UTC */
+          since?: string;
+          /** @description Before this instant (exclusive) */
+          until?: string;
+          agent_id?: string;
+          category?: string;
+          status?: 'queued' | 'running' | 'completed' | 'failed';
+          /** @description Only the requesting user's tasks (local mode always exports the user's own) */
+          mine?: 'true' | 'false';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, streamed as an attachment: CSV with a header record (unknown values empty), or JSON `{ export, generated_at, filters, rows }` (unknown values null) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+            'application/json': components['schemas']['ExportDocument'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/export/routing-decisions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Routing decisions with their task's outcome, newest first, filtered by chosen agent, category and time */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+          format?: 'csv' | 'json';
+          /** @description From this instant on (inclusive); a date is its 00:00 UTC */
+          since?: string;
+          /** @description Before this instant (exclusive) */
+          until?: string;
+          /** @description The chosen agent */
+          agent_id?: string;
+          category?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The export, streamed as an attachment: CSV with a header record (unknown values empty), or JSON `{ export, generated_at, filters, rows }` (unknown values null) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'text/csv': string;
+            'application/json': components['schemas']['ExportDocument'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/prices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The model price table, and which models of the project's tasks it cannot price */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
+          user_id?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Prices */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Prices'];
+          };
+        };
+        /** @description Invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/traces': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Export traces (OTLP/HTTP)
+     * @description OTLP/HTTP trace export (https://opentelemetry.io/docs/specs/otlp/#otlphttp): an ExportTraceServiceRequest as `application/x-protobuf` or `application/json` (OTLP JSON: hex trace and span ids, integer enums, int64 as strings), optionally with `Content-Encoding: gzip`. The answer is in the request's encoding. Spans that break a rule are rejected and counted in `partial_success`; the rest are stored, idempotently by trace and span id, in the project of the API key (`Authorization: Bearer merit_...`, with the `ingest` scope; OTLP exporters send it from OTEL_EXPORTER_OTLP_HEADERS). The body may hold MERIT_OTLP_MAX_BODY_BYTES, compressed and decompressed. Errors are google.rpc.Status in the request's encoding. The body is validated by the decoder, not by a JSON schema: see docs/OTEL.md.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/x-protobuf': string;
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Accepted; `partialSuccess` ({ rejectedSpans, errorMessage }) when some spans were rejected */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              partialSuccess?: {
+                /** @description int64, as a decimal string */
+                rejectedSpans?: string;
+                errorMessage?: string;
+              };
+            };
+          };
+        };
+        /** @description The body cannot be decoded (not retryable) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description No API key, or an unknown or revoked one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description The key lacks the ingest scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description The body, compressed or decompressed, is over the limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description Unsupported Content-Type or Content-Encoding */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description The key is over its requests per minute (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description Too many exports in progress, or the database is unavailable (Retry-After) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/otel/v1/traces': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Export traces (OTLP/HTTP)
+     * @description OTLP/HTTP trace export (https://opentelemetry.io/docs/specs/otlp/#otlphttp): an ExportTraceServiceRequest as `application/x-protobuf` or `application/json` (OTLP JSON: hex trace and span ids, integer enums, int64 as strings), optionally with `Content-Encoding: gzip`. The answer is in the request's encoding. Spans that break a rule are rejected and counted in `partial_success`; the rest are stored, idempotently by trace and span id, in the project of the API key (`Authorization: Bearer merit_...`, with the `ingest` scope; OTLP exporters send it from OTEL_EXPORTER_OTLP_HEADERS). The body may hold MERIT_OTLP_MAX_BODY_BYTES, compressed and decompressed. Errors are google.rpc.Status in the request's encoding. The body is validated by the decoder, not by a JSON schema: see docs/OTEL.md.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/x-protobuf': string;
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
+      };
+      responses: {
+        /** @description Accepted; `partialSuccess` ({ rejectedSpans, errorMessage }) when some spans were rejected */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              partialSuccess?: {
+                /** @description int64, as a decimal string */
+                rejectedSpans?: string;
+                errorMessage?: string;
+              };
+            };
+          };
+        };
+        /** @description The body cannot be decoded (not retryable) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description No API key, or an unknown or revoked one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description The key lacks the ingest scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description The body, compressed or decompressed, is over the limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description Unsupported Content-Type or Content-Encoding */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description The key is over its requests per minute (Retry-After) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+        /** @description Too many exports in progress, or the database is unavailable (Retry-After) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-protobuf': string;
+            'application/json': {
+              /** @description google.rpc.Code */
+              code?: number;
+              message?: string;
+              error?: {
+                code?: string;
+                message?: string;
+                field?: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/events': {
     parameters: {
       query?: never;
@@ -2777,6 +3989,20 @@ export interface components {
       model: string | null;
       simulated: boolean;
       running_tasks: number;
+      /**
+       * @description 'external': an agent that runs outside Merit (named in OpenTelemetry spans or imported battles), measured but never run nor routed to
+       * @enum {string}
+       */
+      origin: 'merit' | 'external';
+      /** @description The name the source gave an external agent; null for Merit's own */
+      external_name: string | null;
+    };
+    ExternalAgentUpdate: {
+      display_name?: string;
+      role?: string;
+      specializations?: string[];
+      /** @description An inactive agent keeps its history and statistics; its new spans are still recorded */
+      active?: boolean;
     };
     Leaderboard: {
       rankings: components['schemas']['Ranking'][];
@@ -2892,6 +4118,11 @@ export interface components {
       avg_overall_score: number | null;
       avg_user_rating: number | null;
       total_cost: number | null;
+    };
+    CostQualityCell: {
+      tasks: number;
+      avg_cost: number;
+      avg_score: number;
     };
     TaskEvaluation: {
       /** Format: uuid */
@@ -3093,8 +4324,12 @@ export interface components {
       category: string;
       category_confidence: number | null;
       category_source: string;
-      /** @enum {string} */
-      reason: 'mention' | 'thompson' | 'fallback_constraints';
+      /**
+       * @description thompson: the best draw under quality or value; cheapest_meeting: the cheapest agent likely to reach the target; target_unmet: none likely to, the likeliest taken; fallback_constraints: none within the limits
+       * @enum {string}
+       */
+      reason: 'mention' | 'thompson' | 'fallback_constraints' | 'cheapest_meeting' | 'target_unmet';
+      objective: components['schemas']['RoutingObjective'];
       best_agent_id: string | null;
       /** @description Why this agent? Rendered from `candidates` */
       explanation: string;
@@ -3106,10 +4341,19 @@ export interface components {
         max_duration_ms: number | null;
         load_penalty: number;
         excluded_agent_ids: string[];
+        objective: components['schemas']['RoutingObjective'];
       };
       /** Format: uuid */
       task_id: string | null;
       created_at: string;
+    };
+    /** @description The objective a decision used (see docs/ROUTING.md) */
+    RoutingObjective: {
+      /** @enum {string} */
+      kind: 'quality' | 'value' | 'cheapest_meeting';
+      usd_per_quality: number | null;
+      target_quality: number | null;
+      min_probability: number | null;
     };
     /** @description One line of the explanation's table; the sentence is rendered from these rows */
     RoutingCandidateRow: components['schemas']['AgentEvaluation'] & {
@@ -3130,9 +4374,16 @@ export interface components {
       observations: number;
       /** @description The agent declares the category or its template recommends the agent (a prior) */
       specialist: boolean;
+      /** @description Mean recorded cost (USD); null when unknown */
       expected_cost: number | null;
+      /** @description The cost the objective charged: expected_cost, or if unknown the highest known among the candidates */
+      charged_cost: number | null;
       expected_duration_ms: number | null;
       load: number;
+      /** @description The figure compared: the adjusted draw (quality), minus charged_cost / usd_per_quality (value) */
+      utility: number | null;
+      /** @description cheapest_meeting: posterior probability that the expected score reaches the target */
+      target_probability: number | null;
       /** @enum {string|null} */
       excluded_because: 'inactive' | 'over_cost' | 'over_duration' | null;
     };
@@ -3144,8 +4395,57 @@ export interface components {
       /** @description USD per task */
       max_cost?: number;
       max_duration_ms?: number;
+      objective?: components['schemas']['RoutingObjectiveRequest'];
       /** @description Makes the Thompson draw reproducible */
       seed?: number;
+    };
+    /** @description Overrides the project's default objective for this request: `quality`, `value` or `cheapest_meeting`, or an object with the kind and knobs; missing knobs come from the project */
+    RoutingObjectiveRequest:
+      | ('quality' | 'value' | 'cheapest_meeting')
+      | {
+          /** @enum {string} */
+          kind?: 'quality' | 'value' | 'cheapest_meeting';
+          /**
+           * @description value: USD one whole point of quality (the 0-1 scale) is worth per task
+           * @example 1
+           */
+          usd_per_quality?: number;
+          /**
+           * @description cheapest_meeting: the expected score (0-1) to reach
+           * @example 0.7
+           */
+          target_quality?: number;
+          /**
+           * @description cheapest_meeting: how likely reaching the target must be (default 0.8)
+           * @example 0.8
+           */
+          min_probability?: number;
+        };
+    /** @description The objective a decision used (see docs/ROUTING.md) */
+    ProjectRoutingObjective: components['schemas']['RoutingObjective'] & {
+      /** @description In force: the stored figure or the default */
+      min_probability?: number;
+      /** @description Null: never set, the project routes on quality */
+      updated_at: string | null;
+    };
+    RoutingObjectiveUpdate: {
+      /** @enum {string} */
+      objective?: 'quality' | 'value' | 'cheapest_meeting';
+      /**
+       * @description value: USD one whole point of quality (the 0-1 scale) is worth per task
+       * @example 1
+       */
+      usd_per_quality?: number | null;
+      /**
+       * @description cheapest_meeting: the expected score (0-1) to reach
+       * @example 0.7
+       */
+      target_quality?: number | null;
+      /**
+       * @description cheapest_meeting: how likely reaching the target must be (default 0.8)
+       * @example 0.8
+       */
+      min_probability?: number | null;
     };
     AgentCapabilities: {
       agent_id: string;
@@ -3187,8 +4487,12 @@ export interface components {
       category: string;
       category_confidence: number | null;
       category_source: string;
-      /** @enum {string} */
-      reason: 'mention' | 'thompson' | 'fallback_constraints';
+      /**
+       * @description thompson: the best draw under quality or value; cheapest_meeting: the cheapest agent likely to reach the target; target_unmet: none likely to, the likeliest taken; fallback_constraints: none within the limits
+       * @enum {string}
+       */
+      reason: 'mention' | 'thompson' | 'fallback_constraints' | 'cheapest_meeting' | 'target_unmet';
+      objective: components['schemas']['RoutingObjective'];
       agent_id: string;
       nickname: string;
       expected_score: number;
@@ -3241,6 +4545,7 @@ export interface components {
     Command: {
       /** @example @bob research quantum computing */
       command: string;
+      objective?: components['schemas']['RoutingObjectiveRequest'];
     };
     EvaluatorCalibration: {
       /**
@@ -3383,6 +4688,242 @@ export interface components {
         llm_spend_per_day_usd?: number;
       } | null;
     };
+    ArenaBattlesRecorded: {
+      accepted: number;
+      duplicates: number;
+      battle_ids: string[];
+      /** @description Contestants registered as external agents */
+      new_agents: string[];
+    };
+    ArenaBattleInput: {
+      /**
+       * @description An agent id or nickname of the project, or an outside contestant's name
+       * @example agent_a
+       */
+      model_a: string;
+      /**
+       * @description An agent id or nickname of the project, or an outside contestant's name
+       * @example gpt-4o
+       */
+      model_b: string;
+      /** @enum {string} */
+      winner: 'model_a' | 'model_b' | 'tie' | 'tie (bothbad)';
+      category?: string;
+      /** @description Who decided; `user:<caller's user id>` when omitted */
+      judge?: string;
+      /** @description Whether the judge saw the contestants' names */
+      anony?: boolean;
+      /** @description When the battle took place: seconds since 1970 (FastChat) or ISO 8601 */
+      tstamp?: number | string;
+      command?: string;
+      /** @description Idempotency key: a battle re-sent with the same key is not stored twice */
+      key?: string;
+    };
+    ArenaLeaderboard: {
+      category: string | null;
+      total_battles: number;
+      bootstrap_rounds: number;
+      seed: number;
+      level: number;
+      method: string;
+      ratings: {
+        agent_id: string;
+        nickname: string;
+        display_name: string;
+        /** @enum {string} */
+        origin: 'merit' | 'external';
+        rating: number;
+        lower: number | null;
+        upper: number | null;
+        rank: number;
+        battles: number;
+      }[];
+      /** @description win_rates[a][b]: share of points a scored against b (ties half); null when they never met */
+      win_rates: {
+        [key: string]: {
+          [key: string]: number | null;
+        };
+      };
+      battle_counts: {
+        [key: string]: {
+          [key: string]: number | null;
+        };
+      };
+      categories: {
+        category: string | null;
+        battles: number;
+      }[];
+    };
+    ArenaComparison: {
+      id: string;
+      command: string;
+      category: string | null;
+      created_at: string;
+      /** @enum {string} */
+      status: 'answering' | 'ready' | 'voted';
+      answers: {
+        A: {
+          /** @enum {string|null} */
+          status: 'queued' | 'running' | 'completed' | 'failed' | null;
+          result: string | null;
+          error: string | null;
+        };
+        B: {
+          /** @enum {string|null} */
+          status: 'queued' | 'running' | 'completed' | 'failed' | null;
+          result: string | null;
+          error: string | null;
+        };
+      };
+      llm_judge: boolean;
+      /** @enum {string|null} */
+      vote: 'A' | 'B' | 'tie' | 'bothbad' | null;
+      voted_at: string | null;
+      /** @description Which agent gave each answer: null until the vote */
+      agents: {
+        A: {
+          agent_id: string;
+          nickname: string;
+          display_name: string;
+          task_id: string | null;
+        };
+        B: {
+          agent_id: string;
+          nickname: string;
+          display_name: string;
+          task_id: string | null;
+        };
+      } | null;
+      battles: {
+        id: string;
+        winner: string;
+        judge: string;
+        source: string;
+        reasoning: string | null;
+      }[];
+    };
+    Status: {
+      version: string;
+      generated_at: string;
+      database: {
+        reachable: boolean;
+        /** @enum {string} */
+        kind: 'embedded' | 'external';
+        label: string;
+        server_version: string | null;
+        latency_ms: number | null;
+        /** @description Why this section is unknown; null when measured */
+        error: string | null;
+      };
+      worker: {
+        /** @description At least one graphile-worker worker holds its alive lock on this database; null when unknown */
+        alive: boolean | null;
+        live_workers: number | null;
+        runs_in_this_process: boolean;
+        running_jobs: number | null;
+        ready_jobs: number | null;
+        /** @description Milliseconds; null when there is nothing to age */
+        oldest_ready_age_ms: number | null;
+        stalled: boolean | null;
+        /** @description The latest job start or failed attempt still in the queue (finished jobs leave it) */
+        last_activity_at: string | null;
+        queue: {
+          task_identifier: string;
+          ready: number;
+          scheduled: number;
+          running: number;
+          failed: number;
+          /** @description Milliseconds; null when there is nothing to age */
+          oldest_ready_age_ms: number | null;
+        }[];
+        /** @description Why this section is unknown; null when measured */
+        error: string | null;
+      };
+      llm: {
+        /** @enum {string} */
+        mode: 'online' | 'offline';
+        message: string | null;
+        /** @enum {string|null} */
+        provider: 'openai' | 'anthropic' | null;
+        /**
+         * @description Outcomes are of the calls this server process made (its worker included)
+         * @enum {string}
+         */
+        observed_in: 'this process';
+        models: {
+          model: string;
+          roles: string[];
+          /** @description Null until a call was made */
+          reachable: boolean | null;
+          calls: number;
+          failures: number;
+          last_success_at: string | null;
+          last_failure_at: string | null;
+          last_error: string | null;
+          last_error_status: number | null;
+        }[];
+      };
+      evaluation: {
+        enabled: boolean;
+        /** @enum {string} */
+        evaluator: 'llm' | 'offline';
+        sample_rate: number;
+        pending_tasks: number | null;
+        /** @description Milliseconds; null when there is nothing to age */
+        oldest_pending_age_ms: number | null;
+        abandoned_tasks: number | null;
+        unscored_tasks: number | null;
+        failed_evaluations_24h: number | null;
+        failed_reviews_24h: number | null;
+        /** @description Why this section is unknown; null when measured */
+        error: string | null;
+      };
+    };
+    ExportDocument: {
+      export: string;
+      generated_at: string;
+      filters: {
+        [key: string]: unknown;
+      };
+      rows: {
+        [key: string]: unknown;
+      }[];
+    };
+    Prices: {
+      /** @enum {string} */
+      unit: 'USD per 1M tokens';
+      /** @description When the prices were last checked */
+      checked: string | null;
+      /** @description The models the table names (src/llm/prices.json and MERIT_PRICES_FILE) */
+      models: {
+        model: string;
+        input_per_million: number;
+        output_per_million: number;
+        cached_input_per_million: number;
+        cache_write_per_million: number;
+        reasoning_per_million: number;
+      }[];
+      /** @description Glob and regex entries that price families of models */
+      pattern_count: number;
+      models_in_use: {
+        model: string;
+        tasks: number;
+        unpriced_tasks: number;
+        configured_as: string[];
+        /** @enum {string|null} */
+        matched_by: 'exact' | 'pattern' | null;
+        price: components['schemas']['ModelPrice'];
+      }[];
+      /** @description Models of the project's tasks or of the configuration that have no price: their costs are unknown */
+      unpriced_models: string[];
+    };
+    ModelPrice: {
+      input_per_million: number;
+      output_per_million: number;
+      cached_input_per_million: number;
+      cache_write_per_million: number;
+      reasoning_per_million: number;
+    } | null;
   };
   responses: never;
   parameters: never;
