@@ -50,6 +50,24 @@ export async function findBattleOutcomes(
   return query.orderBy('tstamp').orderBy('external_key').orderBy('id').execute();
 }
 
+/**
+ * What identifies a set of battles cheaply: battles are only ever added, so their count and newest
+ * insertion time change whenever the set does.
+ */
+export async function findBattleFingerprint(
+  db: Kysely<Database>,
+  projectId: string,
+  category: string | null,
+): Promise<string> {
+  let query = db
+    .selectFrom('arena_battles')
+    .select([(eb) => eb.fn.countAll<string>().as('n'), sql<string | null>`max(created_at)::text`.as('last')])
+    .where('project_id', '=', projectId);
+  if (category !== null) query = query.where('category', '=', category);
+  const row = await query.executeTakeFirstOrThrow();
+  return `${row.n}@${row.last ?? 'none'}`;
+}
+
 /** The categories battles were recorded in, with their counts (uncategorised battles as null). */
 export async function findBattleCategories(
   db: Kysely<Database>,

@@ -20,6 +20,7 @@ import {
   type ComparisonWithAnswers,
   findAgentsByIds,
   findBattleCategories,
+  findBattleFingerprint,
   findBattleOutcomes,
   findComparableAgentIds,
   findComparison,
@@ -30,7 +31,7 @@ import {
   type NewArenaBattle,
   updateComparisonVote,
 } from './arena.queries.js';
-import { computeArenaLeaderboard } from './bradley-terry.js';
+import { type ArenaLeaderboard, computeArenaLeaderboard } from './bradley-terry.js';
 
 export interface RecordedBattles {
   accepted: number;
@@ -103,20 +104,40 @@ export async function storeBattles(
   };
 }
 
-/** The Arena leaderboard of a project (or one category of it), with names for the agents. */
+/**
+ * Leaderboards already computed in this process, by project, category, rounds, seed and battle set: the
+ * bootstrap takes seconds on 100,000 battles, and the same battles and seed always give the same figures.
+ */
+const computedBoards = new Map<string, ArenaLeaderboard>();
+const MAX_COMPUTED_BOARDS = 32;
+
+function rememberBoard(key: string, board: ArenaLeaderboard): void {
+  computedBoards.set(key, board);
+  // Maps iterate in insertion order: the first key is the oldest.
+  if (computedBoards.size > MAX_COMPUTED_BOARDS)
+    computedBoards.delete(computedBoards.keys().next().value as string);
+}
+
+/** The Arena leaderboard of a project (or one category of it), with names for the agents (read fresh). */
 export async function buildArenaLeaderboard(
   db: Kysely<Database>,
   projectId: string,
   options: { category: string | null; rounds: number; seed: number },
 ) {
-  const [outcomes, categories] = await Promise.all([
-    findBattleOutcomes(db, projectId, options.category),
+  const [fingerprint, categories] = await Promise.all([
+    findBattleFingerprint(db, projectId, options.category),
     findBattleCategories(db, projectId),
   ]);
-  const board = computeArenaLeaderboard(
-    outcomes.map((row) => ({ agentA: row.agent_a, agentB: row.agent_b, winner: row.winner })),
-    { rounds: options.rounds, seed: options.seed },
-  );
+  const key = JSON.stringify([projectId, options.category, options.rounds, options.seed, fingerprint]);
+  let board = computedBoards.get(key);
+  if (board === undefined) {
+    const outcomes = await findBattleOutcomes(db, projectId, options.category);
+    board = computeArenaLeaderboard(
+      outcomes.map((row) => ({ agentA: row.agent_a, agentB: row.agent_b, winner: row.winner })),
+      { rounds: options.rounds, seed: options.seed },
+    );
+    rememberBoard(key, board);
+  }
   const agents = new Map(
     (
       await findAgentsByIds(

@@ -162,6 +162,15 @@ describe('the Arena API in local mode (embedded PostgreSQL)', () => {
       expect.arrayContaining(['agent_a', 'gpt_4o', 'claude_3', 'agent_c']),
     );
 
+    // A new battle is counted at once (a leaderboard computed before is not served again).
+    const more = await app.call('POST', '/api/arena/battles', {
+      battles: [battle('agent_e', 'agent_c', 'model_a')],
+    });
+    expect(more.status).toBe(201);
+    const updated = await app.call('GET', '/api/arena/leaderboard');
+    expect(updated.body.total_battles).toBe(84);
+    expect(updated.body.win_rates.agent_e.agent_c).toBeCloseTo(2 / 21, 3);
+
     const empty = await app.call('GET', '/api/arena/leaderboard?category=nothing_here');
     expect(empty.body).toMatchObject({ total_battles: 0, ratings: [], win_rates: {}, battle_counts: {} });
   });
