@@ -22,8 +22,8 @@ describe('generated API types', () => {
     const expected = await renderApiTypes(document);
     for (const file of GENERATED_API_TYPE_FILES) {
       const current = await fs.readFile(file, 'utf8');
-      const stale = current === expected ? '' : describeFirstDifference(current, expected);
-      expect(stale, `${file} is stale: run npm run generate:api-types`).toBe('');
+      const why = current === expected ? '' : describeFirstDifference(current, expected);
+      expect(current === expected, `${file} is stale (${why}): run npm run generate:api-types`).toBe(true);
     }
   }, 60_000);
 });

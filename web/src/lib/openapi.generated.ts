@@ -4399,28 +4399,26 @@ export interface components {
       /** @description Makes the Thompson draw reproducible */
       seed?: number;
     };
-    /** @description Overrides the project's default objective for this request: `quality`, `value` or `cheapest_meeting`, or an object with the kind and knobs; missing knobs come from the project */
-    RoutingObjectiveRequest:
-      | ('quality' | 'value' | 'cheapest_meeting')
-      | {
-          /** @enum {string} */
-          kind?: 'quality' | 'value' | 'cheapest_meeting';
-          /**
-           * @description value: USD one whole point of quality (the 0-1 scale) is worth per task
-           * @example 1
-           */
-          usd_per_quality?: number;
-          /**
-           * @description cheapest_meeting: the expected score (0-1) to reach
-           * @example 0.7
-           */
-          target_quality?: number;
-          /**
-           * @description cheapest_meeting: how likely reaching the target must be (default 0.8)
-           * @example 0.8
-           */
-          min_probability?: number;
-        };
+    /** @description Overrides the project's default objective for this request: the kind (`quality`, `value`, `cheapest_meeting`) and any knobs; what is left out comes from the project */
+    RoutingObjectiveRequest: {
+      /** @enum {string} */
+      kind?: 'quality' | 'value' | 'cheapest_meeting';
+      /**
+       * @description value: USD one whole point of quality (the 0-1 scale) is worth per task
+       * @example 1
+       */
+      usd_per_quality?: number;
+      /**
+       * @description cheapest_meeting: the expected score (0-1) to reach
+       * @example 0.7
+       */
+      target_quality?: number;
+      /**
+       * @description cheapest_meeting: how likely reaching the target must be (default 0.8)
+       * @example 0.8
+       */
+      min_probability?: number;
+    };
     /** @description The objective a decision used (see docs/ROUTING.md) */
     ProjectRoutingObjective: components['schemas']['RoutingObjective'] & {
       /** @description In force: the stored figure or the default */
