@@ -106,19 +106,16 @@ const objectiveViewSchema = z
 
 /** A request's objective: a kind alone (knobs from the project), or a kind and knobs. */
 const objectiveRequestSchema = z
-  .union([
-    z.enum(objectiveKinds),
-    z.strictObject({
-      kind: z.enum(objectiveKinds).optional(),
-      usd_per_quality: usdPerQualitySchema.optional(),
-      target_quality: targetQualitySchema.optional(),
-      min_probability: minProbabilitySchema.optional(),
-    }),
-  ])
+  .strictObject({
+    kind: z.enum(objectiveKinds).optional(),
+    usd_per_quality: usdPerQualitySchema.optional(),
+    target_quality: targetQualitySchema.optional(),
+    min_probability: minProbabilitySchema.optional(),
+  })
   .openapi('RoutingObjectiveRequest', {
     description:
-      "Overrides the project's default objective for this request: `quality`, `value` or `cheapest_meeting`, " +
-      'or an object with the kind and knobs; missing knobs come from the project',
+      "Overrides the project's default objective for this request: the kind (`quality`, `value`, " +
+      '`cheapest_meeting`) and any knobs; what is left out comes from the project',
   });
 
 export type ObjectiveRequestBody = z.infer<typeof objectiveRequestSchema>;
@@ -128,7 +125,6 @@ export { objectiveRequestSchema };
 /** The request's objective in the router's words. */
 export function toObjectiveRequest(body: ObjectiveRequestBody | undefined): ObjectiveRequest {
   if (body === undefined) return {};
-  if (typeof body === 'string') return { kind: body };
   return {
     kind: body.kind,
     usdPerQuality: body.usd_per_quality,

@@ -79,7 +79,7 @@ describe('routing objectives over HTTP (local mode)', () => {
     const missing = await app.call('POST', '/api/route/recommend', {
       command: 'research tides',
       category: 'research',
-      objective: 'value',
+      objective: { kind: 'value' },
     });
     expect(missing.status).toBe(400);
     expect(missing.body.error).toMatchObject({
@@ -167,7 +167,7 @@ describe('routing objectives over HTTP (local mode)', () => {
     const quality = await app.call('POST', '/api/route/recommend', {
       command: 'research tides',
       category: 'research',
-      objective: 'quality',
+      objective: { kind: 'quality' },
       seed: 4,
     });
     expect(quality.body.objective.kind).toBe('quality');
@@ -187,7 +187,7 @@ describe('routing objectives over HTTP (local mode)', () => {
 
   it('never routes to an external agent, however good and cheap its record', async () => {
     for (const [seed, objective] of [
-      [1, 'quality'],
+      [1, { kind: 'quality' }],
       [2, { kind: 'value', usd_per_quality: 0.01 }],
       [3, { kind: 'cheapest_meeting', target_quality: 0.5 }],
     ] as const) {
