@@ -93,9 +93,13 @@ export class DeliveryQueue {
 
   constructor(private readonly options: DeliveryOptions) {}
 
-  /** Queues an item; when the queue is full the oldest waiting item is dropped (and counted). */
+  /** Queues an item; when the queue is full the oldest waiting item is dropped (and counted), as is one queued after close(). */
   push(item: QueueItem): void {
-    if (this.closed) throw new Error('The MeritClient is closed');
+    // After close() nothing is sent; recording must not fail the host's task, so the item is only counted.
+    if (this.closed) {
+      this.stats.dropped += 1;
+      return;
+    }
     if (this.items.length >= this.options.maxQueueSize) {
       // Items in the request being sent stay; the oldest waiting one goes.
       const oldest = this.items.findIndex((waiting) => !this.inFlight.has(waiting));
@@ -131,6 +135,22 @@ export class DeliveryQueue {
     });
     await Promise.race([this.flush(), expired]);
     clearTimeout(deadline);
+    // Whatever the deadline cut off is given up on, and said so.
+    await this.draining;
+    const left = this.items.splice(0);
+    if (left.length > 0) {
+      this.giveUp(
+        {
+          ok: false,
+          status: undefined,
+          retryable: false,
+          retryAfterMs: undefined,
+          error: undefined,
+          cause: 'close() timed out',
+        },
+        left,
+      );
+    }
   }
 
   private scheduleDrain(): void {

@@ -298,6 +298,28 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     await client.close();
   });
 
+  it('close() gives up on what it cannot send before its deadline, and later records are only counted', async () => {
+    // A server that takes requests and never answers.
+    const silent = http.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { client, errors } = createClient({
+      baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      flushIntervalMs: 60_000,
+    });
+    await client.task('agent_a', 'never answered one', () => 'ok');
+    await client.task('agent_a', 'never answered two', () => 'ok');
+    const started = Date.now();
+    await client.close(300);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(client.stats()).toMatchObject({ failed: 2, queued: 0, sentTasks: 0 });
+    expect(errors.flatMap((error) => error.details.items)).toHaveLength(2);
+    // The host's task still succeeds after close(); its record is dropped and counted.
+    expect(await client.task('agent_a', 'after close', () => 'fine')).toBe('fine');
+    expect(client.stats().dropped).toBe(1);
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
   it('keeps at most maxQueueSize items, dropping the oldest and counting them', async () => {
     const { client } = createClient({ maxQueueSize: 5, flushIntervalMs: 60_000 });
     const ids: string[] = [];
