@@ -88,7 +88,13 @@ function taskSpans(index: number): OtlpSpan[] {
         'gen_ai.agent.name': agent,
         'gen_ai.conversation.id': `conv-${index % 100}`,
         'gen_ai.input.messages': JSON.stringify([
-          { role: 'user', parts: [{ type: 'text', content: COMMANDS[index % COMMANDS.length] }] },
+          // Each task's command is its own, as users' are: each is classified.
+          {
+            role: 'user',
+            parts: [
+              { type: 'text', content: `${COMMANDS[index % COMMANDS.length]} (${traceId.slice(0, 6)})` },
+            ],
+          },
         ]),
         'gen_ai.output.messages': JSON.stringify([
           { role: 'assistant', parts: [{ type: 'text', content: 'Done.' }], finish_reason: 'stop' },
@@ -287,9 +293,14 @@ async function main(): Promise<void> {
       `\n  rounds: ingest ${ingestRates.map((rate) => rate.toFixed(0)).join(', ')} spans/s; raw ${rawRates.map((rate) => rate.toFixed(0)).join(', ')} spans/s`,
     );
     console.log(`  tasks recorded: ${Number(tasks.n)}`);
-    const ratio = ingest / raw;
+    // A round's two runs are back to back: their ratio is the least disturbed by other load on the machine.
+    const perRound = ingestRates.map((rate, round) => rate / (rawRates[round] as number));
+    const ratio = [...perRound].sort((a, b) => a - b)[Math.floor(perRound.length / 2)] as number;
     console.log(
-      `  ingestion / raw = ${(ratio * 100).toFixed(0)}% (goal >= 50%: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
+      `  per round, ingestion / raw: ${perRound.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}`,
+    );
+    console.log(
+      `  ingestion / raw = ${(ratio * 100).toFixed(0)}% (median of the rounds; goal >= 50%: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
     );
   } finally {
     await env.close();
