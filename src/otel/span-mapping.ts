@@ -236,7 +236,7 @@ export function readSpanError(span: Pick<OtlpSpan, 'attributes' | 'events' | 'st
         .join(': ')
     : '';
   const text = span.status.message || exceptionText || errorType || 'error';
-  return text.slice(0, MAX_ERROR_CHARS);
+  return toStorableText(text, MAX_ERROR_CHARS) || 'error';
 }
 
 /** The request's text: the last user message (the command), in whichever convention the span used. */
@@ -452,9 +452,9 @@ function buildTask(
   return {
     agentSpanId: agent.spanId,
     agentName: readAgentName(agent) ?? agent.spanId,
-    command: input.slice(0, MAX_COMMAND_CHARS),
+    command: toStorableText(input, MAX_COMMAND_CHARS) || agent.spanId,
     status: error === null ? 'completed' : 'failed',
-    result: error === null ? (output ?? '').slice(0, MAX_RESULT_CHARS) : null,
+    result: error === null ? toStorableText(output ?? '', MAX_RESULT_CHARS) : null,
     error,
     startedAt: toIso(agent.startTimeUnixNano),
     completedAt: toIso(agent.endTimeUnixNano),
@@ -550,7 +550,7 @@ function toMappedNode(span: MappableSpan): MappedNode {
   const error = readSpanError(span);
   return {
     spanId: span.spanId,
-    name: span.name.trim().slice(0, MAX_NODE_NAME_CHARS) || 'span',
+    name: toStorableText(span.name.trim(), MAX_NODE_NAME_CHARS) || 'span',
     kind: readStepKind(span),
     startedAt: toIso(span.startTimeUnixNano),
     durationMs: measureMs(span),
@@ -564,6 +564,14 @@ function toMappedNode(span: MappableSpan): MappedNode {
     success: error === null,
     error,
   };
+}
+
+/**
+ * Text as PostgreSQL stores it, at most `max` characters: a message parsed out of JSON may hold U+0000
+ * (written `\\u0000` in the attribute), which text columns refuse.
+ */
+function toStorableText(text: string, max: number): string {
+  return text.replaceAll('\u0000', '').slice(0, max);
 }
 
 function mostFrequentModel(calls: readonly MappableSpan[]): string | null {

@@ -524,6 +524,14 @@ describe('span checks', () => {
     ).toContain('names no agent');
   });
 
+  it('drops U+0000 that a JSON message decodes to (text columns refuse it)', () => {
+    const agent = span('a1', null, 'invoke_agent x', [0, 1], {
+      'gen_ai.input.messages': '[{"role":"user","content":"hel\\u0000lo"}]',
+    });
+    expect(readInputText(agent)).toBe('hel\u0000lo');
+    expect(only(mapTrace([agent]).tasks).command).toBe('hello');
+  });
+
   it('derives one task id per project, trace and agent span', () => {
     const a = deriveTaskId('00000000-0000-0000-0000-000000000000', TRACE, '00000000000000a1');
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
