@@ -178,6 +178,48 @@ describe('the arena judge job (embedded PostgreSQL)', () => {
     expect(board.body.total_battles).toBe(2);
   });
 
+  it('looks again later while an answer is still coming, then judges', async () => {
+    const created = await app.call('POST', '/api/arena/compare', {
+      command: 'plan a small product launch',
+      agents: ['agent_e', 'agent_f'],
+      llm_judge: true,
+    });
+    expect(created.status).toBe(201);
+    const pool = app.database.pool;
+    // The agents' jobs wait an hour; only the judge is due.
+    await pool.query(
+      "SELECT graphile_worker.reschedule_jobs(ARRAY(SELECT id FROM graphile_worker.jobs WHERE task_identifier = 'run_agent_task'), run_at := now() + interval '1 hour')",
+    );
+    await pool.query(
+      "SELECT graphile_worker.reschedule_jobs(ARRAY(SELECT id FROM graphile_worker.jobs WHERE task_identifier = 'arena_judge_comparison'), run_at := now())",
+    );
+    await runOnce({
+      pgPool: pool,
+      taskList: { ...buildTaskList(app.ctx), ...createArenaJobs(app.ctx) },
+      logger: silentWorkerLogger(),
+      noHandleSignals: true,
+    });
+    const waiting = await pool.query(
+      "SELECT key, run_at > now() AS later FROM graphile_worker.jobs WHERE task_identifier = 'arena_judge_comparison'",
+    );
+    expect(waiting.rows).toEqual([{ key: `arena_judge_comparison:${created.body.id}`, later: true }]);
+    const none = await app.ctx.db
+      .selectFrom('arena_battles')
+      .select('id')
+      .where('comparison_id', '=', created.body.id)
+      .execute();
+    expect(none).toEqual([]);
+
+    await runJobs();
+    await runJobs();
+    const judged = await app.ctx.db
+      .selectFrom('arena_battles')
+      .select(['source', 'judge'])
+      .where('comparison_id', '=', created.body.id)
+      .execute();
+    expect(judged).toEqual([{ source: 'llm_judge', judge: 'heuristic' }]);
+  });
+
   it('uses the labelled offline comparison when no LLM is configured', async () => {
     const created = await app.call('POST', '/api/arena/compare', {
       command: 'summarize the quarterly plan',
