@@ -79,7 +79,7 @@ async function openView(page: Page, server: LiveServer, hash: string, ready: str
 
 /** The widest thing on the page: more than the viewport means a horizontal scroll. */
 function pageWidth(page: Page): Promise<number> {
-  return page.evaluate(() => (document.scrollingElement ?? document.documentElement).scrollWidth);
+  return page.evaluate<number>('(document.scrollingElement ?? document.documentElement).scrollWidth');
 }
 
 interface AxeViolation {
@@ -91,14 +91,11 @@ interface AxeViolation {
 
 /** Runs axe-core in the page; returns the serious and critical violations. */
 async function findSeriousViolations(page: Page): Promise<AxeViolation[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (context: Document) => Promise<{ violations: AxeViolation[] }> } }
-    ).axe;
-    const result = await axe.run(document);
-    return result.violations;
-  });
+  if (!(await page.evaluate<boolean>("'axe' in window"))) await page.addScriptTag({ path: AXE });
+  // A string runs in the page: the test's own TypeScript has no DOM types.
+  const violations = await page.evaluate<AxeViolation[]>(
+    'axe.run(document).then((result) => result.violations)',
+  );
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
 
@@ -209,9 +206,9 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
   it('keeps filters and the search in the URL, and they survive a reload', async () => {
     await openView(page, server, '#/', '[data-testid="task-item"]');
     await page.getByTestId('filter-agent').selectOption('agent_a');
-    await expect.poll(() => page.evaluate(() => window.location.hash)).toContain('agent=agent_a');
+    await expect.poll(() => page.evaluate<string>('window.location.hash')).toContain('agent=agent_a');
     await page.getByTestId('filter-failed').check();
-    await expect.poll(() => page.evaluate(() => window.location.hash)).toContain('status=failed');
+    await expect.poll(() => page.evaluate<string>('window.location.hash')).toContain('status=failed');
     await page.reload();
     await page.locator('[data-testid="connection"].connection-open').waitFor();
     expect(await page.getByTestId('filter-agent').inputValue()).toBe('agent_a');
@@ -233,7 +230,7 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
     await page.getByTestId('filter-clear').click();
     await page.getByTestId('filter-search').fill('markdown report');
     await page.getByTestId('filter-search').press('Enter');
-    await expect.poll(() => page.evaluate(() => window.location.hash)).toContain('q=markdown+report');
+    await expect.poll(() => page.evaluate<string>('window.location.hash')).toContain('q=markdown+report');
     await page.reload();
     await expect.poll(() => items.count()).toBe(1);
     expect(await items.first().getAttribute('data-task-id')).toBe(markdownTaskId);
@@ -261,7 +258,7 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
     ]);
     expect(await result.locator('img, script').count()).toBe(0);
     expect(await result.textContent()).toContain('<script>');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+    expect(await page.evaluate<boolean | undefined>('window.__pwned')).toBeUndefined();
   });
 
   it('explains leaderboard ranks and ties, shows cost per task and compares two agents', async () => {
@@ -318,7 +315,7 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
     expect(total).toBe(plotted.length);
     expect(await page.getByTestId('cost-quality-total').textContent()).toContain(`${total} tasks`);
     await page.getByTestId('range-24h').check({ force: true });
-    await expect.poll(() => page.evaluate(() => window.location.hash)).toContain('range=24h');
+    await expect.poll(() => page.evaluate<string>('window.location.hash')).toContain('range=24h');
     await page.reload();
     expect(await page.getByTestId('range-24h').isChecked()).toBe(true);
     await page.locator('[data-testid="chart-trend"]').waitFor();
@@ -329,15 +326,23 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
     const darkPage = await dark.newPage();
     darkPage.setDefaultTimeout(WAIT_MS);
     await openView(darkPage, server, '#/', '[data-testid="task-item"]');
-    expect(await darkPage.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-    const darkBackground = await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(await darkPage.evaluate<string | undefined>('document.documentElement.dataset.theme')).toBe(
+      'dark',
+    );
+    const darkBackground = await darkPage.evaluate<string>('getComputedStyle(document.body).backgroundColor');
     await darkPage.getByTestId('theme-toggle').click();
-    expect(await darkPage.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
-    const lightBackground = await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(await darkPage.evaluate<string | undefined>('document.documentElement.dataset.theme')).toBe(
+      'light',
+    );
+    const lightBackground = await darkPage.evaluate<string>(
+      'getComputedStyle(document.body).backgroundColor',
+    );
     expect(lightBackground).not.toBe(darkBackground);
     await darkPage.reload();
     await darkPage.getByTestId('theme-toggle').waitFor();
-    expect(await darkPage.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+    expect(await darkPage.evaluate<string | undefined>('document.documentElement.dataset.theme')).toBe(
+      'light',
+    );
     await dark.close();
   });
 
@@ -349,14 +354,12 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
     await skip.focus();
     expect(await skip.evaluate((node) => node.getBoundingClientRect().top >= 0)).toBe(true);
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
-    expect(await page.evaluate(() => window.location.hash)).toBe('#/');
+    expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe('main');
+    expect(await page.evaluate<string>('window.location.hash')).toBe('#/');
     await page.keyboard.press('Tab');
-    const outline = await page.evaluate(() => {
-      const element = document.activeElement as HTMLElement;
-      const style = getComputedStyle(element);
-      return { tag: element.tagName, width: style.outlineWidth, outline: style.outlineStyle };
-    });
+    const outline = await page.evaluate<{ width: string; outline: string }>(
+      '({ width: getComputedStyle(document.activeElement).outlineWidth, outline: getComputedStyle(document.activeElement).outlineStyle })',
+    );
     expect(outline.outline).toBe('solid');
     expect(outline.width).toBe('3px');
   });
@@ -373,7 +376,9 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
           await themedPage.setViewportSize(viewport);
           for (const view of VIEWS) {
             await openView(themedPage, server, view.hash, view.ready);
-            expect(await themedPage.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
+            expect(
+              await themedPage.evaluate<string | undefined>('document.documentElement.dataset.theme'),
+            ).toBe(scheme);
             const width = await pageWidth(themedPage);
             if (width > viewport.width)
               problems.push(`${view.name} at ${viewport.width} px is ${width} px wide`);
