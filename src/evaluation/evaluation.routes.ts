@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors.js';
 import type { MeritApp } from '../http/app.js';
 import { errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
+import { findOtelScoresForTask } from '../otel/otel.queries.js';
 import { measureReviewerAgreement } from '../reviews/peer-review.js';
 import {
   findActiveAgentIds,
@@ -162,6 +163,21 @@ const taskEvaluationSchema = z
         created_at: z.string().nullable(),
       }),
     ),
+    external_scores: z
+      .array(
+        z.object({
+          name: z.string().openapi({ description: 'gen_ai.evaluation.name' }),
+          value: nullableNumber.openapi({ description: 'As reported, on the evaluator’s own scale' }),
+          label: z.string().nullable(),
+          explanation: z.string().nullable(),
+          source: z.string().openapi({ example: 'otel' }),
+          evaluated_at: z.string(),
+        }),
+      )
+      .openapi({
+        description:
+          'Scores the agent’s own evaluators reported (OpenTelemetry gen_ai.evaluation.result events), shown beside the judge’s; they do not enter the overall score',
+      }),
     rewards: z.object({
       points: z.number(),
       applied: z.array(z.object({ rule: z.string(), points: z.number(), reason: z.string() })),
@@ -214,11 +230,12 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
       const { task_id } = c.req.valid('param');
       const task = await findTaskInScope(db, c.get('principal'), task_id);
       if (!task) throw new NotFoundError('task_not_found', `Task ${task_id} not found`);
-      const [score, evaluations, reviews, jobs] = await Promise.all([
+      const [score, evaluations, reviews, jobs, externalScores] = await Promise.all([
         findScoreForTask(db, task_id),
         findEvaluationsForTask(db, task_id),
         findReviewsForTask(db, task_id),
         findJobsForTask(db, task_id),
+        findOtelScoresForTask(db, task.project_id, task_id),
       ]);
       const evaluationRecord = evaluations.find((row) => row.status === 'done') ?? evaluations[0] ?? null;
       const evaluators = describeEvaluators({
@@ -304,6 +321,14 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
               },
               created_at: row.created_at ? row.created_at.toISOString() : null,
             })),
+          external_scores: externalScores.map((row) => ({
+            name: row.name,
+            value: row.score_value,
+            label: row.score_label,
+            explanation: row.explanation,
+            source: row.source,
+            evaluated_at: row.evaluated_at.toISOString(),
+          })),
           rewards: { points: score?.reward_points ?? 0, applied: score?.reward_rules ?? [] },
         },
         200,

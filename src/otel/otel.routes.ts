@@ -114,9 +114,11 @@ export function registerOtelRoutes(app: MeritApp, ctx: AppContext): void {
       const limit = ctx.config.otlp.maxBodyBytes;
       const body = await readBodyWithin(c.req.raw, limit, contentEncoding === 'gzip');
       const decoded = decodeExportTraceRequest(body, encoding);
+      // Tasks whose spans name no end user (user.id / enduser.id) belong to the caller.
+      const principal = c.get('principal');
       const stored =
         decoded.spans.length > 0
-          ? await ingestSpans(ctx, c.get('principal').projectId, decoded.spans)
+          ? await ingestSpans(ctx, principal.projectId, decoded.spans, { userId: principal.userId })
           : { acceptedSpans: 0, rejectedSpans: 0, errorMessage: '' };
       const reasons = [...decoded.rejections];
       if (stored.rejectedSpans > 0) reasons.push(stored.errorMessage);
