@@ -350,6 +350,24 @@ describe('OpenTelemetry span ingestion', () => {
     expect(await findOtelScoresForTask(app.ctx.db, 'aaaaaaaa-0000-0000-0000-000000000000', taskId)).toEqual(
       [],
     );
+    // Shown beside the judge's in the task's evaluation.
+    const task = await taskOf(trace.traceId, trace.id(1));
+    const shown = await app.call('GET', `/api/tasks/${taskId}/evaluation`, undefined, {
+      user: task?.user_id,
+    });
+    expect(shown.status).toBe(200);
+    expect(
+      shown.body.external_scores.map(({ evaluated_at: _at, ...score }: { evaluated_at: string }) => score),
+    ).toEqual([
+      {
+        name: 'Relevance',
+        value: 0.85,
+        label: 'relevant',
+        explanation: 'Answers the question asked.',
+        source: 'otel',
+      },
+      { name: 'Hallucination', value: null, label: 'none', explanation: null, source: 'otel' },
+    ]);
   });
 
   it('leaves tokens unknown when a model call reports none, and the cost unknown for an unpriced model', async () => {
