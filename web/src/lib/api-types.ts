@@ -6,21 +6,6 @@
 
 export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed';
 
-export const CATEGORIES = [
-  'research',
-  'analysis',
-  'writing',
-  'planning',
-  'compliance',
-  'coding',
-  'data',
-  'chat',
-  'review',
-  'general',
-] as const;
-
-export type Category = (typeof CATEGORIES)[number];
-
 export interface Agent {
   agent_id: string;
   nickname: string;
