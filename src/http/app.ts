@@ -81,10 +81,10 @@ export function createApp(
   const app = createRouter();
   // First of all: a DNS-rebinding page must not reach any route, the web app included.
   app.use('*', hostGuard(ctx.config.host, ctx.config.allowedHosts));
-  // OTLP routes answer errors as google.rpc.Status: this wraps the body limit and authentication below.
-  registerOtlpErrorAnswers(app);
   // Before authentication: a preflight carries no key (see src/http/cors.ts for why that is safe).
   app.use('*', corsForKeyRoutes(options.extraRouteRules));
+  // OTLP routes answer errors as google.rpc.Status: this wraps the body limit and authentication below.
+  registerOtlpErrorAnswers(app);
   app.use(
     '/api/*',
     bodyLimit({
@@ -114,11 +114,11 @@ export function createApp(
   registerMemberRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerProjectRoutes(app, ctx);
-  registerOtelRoutes(app, ctx);
   registerArenaRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerExportRoutes(app, ctx);
   registerPriceRoutes(app, ctx);
+  registerOtelRoutes(app, ctx);
   options.registerExtra?.(app);
 
   app.notFound((c) =>
