@@ -4186,6 +4186,18 @@ export interface components {
         };
         created_at: string | null;
       }[];
+      /** @description Scores the agent’s own evaluators reported (OpenTelemetry gen_ai.evaluation.result events), shown beside the judge’s; they do not enter the overall score */
+      external_scores: {
+        /** @description gen_ai.evaluation.name */
+        name: string;
+        /** @description As reported, on the evaluator’s own scale */
+        value: number | null;
+        label: string | null;
+        explanation: string | null;
+        /** @example otel */
+        source: string;
+        evaluated_at: string;
+      }[];
       rewards: {
         points: number;
         applied: {
