@@ -73,7 +73,7 @@ const answerErrorsAsRpcStatus: MiddlewareHandler<AppEnv> = async (c, next) => {
   headers.delete('content-length');
   if (requestEncoding(c) === 'protobuf') {
     headers.set('content-type', RESPONSE_CONTENT_TYPE.protobuf);
-    c.res = new Response(encodeRpcStatus(code, message), { status: c.res.status, headers });
+    c.res = new Response(new Uint8Array(encodeRpcStatus(code, message)), { status: c.res.status, headers });
     return;
   }
   c.res = new Response(JSON.stringify({ code, message, ...body }), { status: c.res.status, headers });

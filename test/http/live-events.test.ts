@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type MeritApp } from '../../src/http/app.js';
 import type { LiveStreams } from '../../src/events/event-bus.js';
+import { createApp, type MeritApp } from '../../src/http/app.js';
 import { createLiveStreams, registerEventRoutes } from '../../src/http/events.routes.js';
 import { createTestApp, DEFAULT_PROJECT_ID, OTHER_USER, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
