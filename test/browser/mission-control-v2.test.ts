@@ -25,6 +25,9 @@ const VIEWS = [
     ready: '[data-testid="task-item"]',
   },
   { name: 'agent', hash: '#/agents/agent_a?tab=leaderboard&range=30d', ready: '[data-testid="history-row"]' },
+  { name: 'status', hash: '#/status', ready: '[data-testid="status-page"] h3' },
+  { name: 'arena', hash: '#/arena', ready: '[data-testid="arena-command"]' },
+  { name: 'admin', hash: '#/admin', ready: '[data-testid="admin-tab-members"]' },
 ] as const;
 
 // Markdown an agent could return: a table, a nested list, and links a result must not turn into attacks.

@@ -2,7 +2,9 @@ import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, us
 import { SkipLink } from './components/skip-link.js';
 import { Spinner } from './components/spinner.js';
 import { ThemeToggle } from './components/theme-toggle.js';
+import { AdminPage } from './features/admin/admin-page.js';
 import { AgentPerformanceView } from './features/agent-performance/agent-performance-view.js';
+import { ArenaPage } from './features/arena/arena-page.js';
 import { AccountBar } from './features/auth/account-bar.js';
 import { LoginPage } from './features/auth/login-page.js';
 import {
@@ -14,10 +16,12 @@ import {
   storeProject,
 } from './features/auth/session.js';
 import { CommandBox } from './features/command/command-box.js';
+import { ExportMenu } from './features/export/export-menu.js';
 import { KeysPage } from './features/keys/keys-page.js';
 import { AgentLeaderboardPanel } from './features/leaderboard/agent-leaderboard-panel.js';
 import { QuickActionsPanel } from './features/quick-actions/quick-actions-panel.js';
 import { RoutingQualityPanel } from './features/routing/routing-quality-panel.js';
+import { StatusPage } from './features/status/status-page.js';
 import { ConversationStream } from './features/stream/conversation-stream.js';
 import { StreamFiltersBar } from './features/stream/stream-filters.js';
 import { ApiError, describeError } from './lib/api-client.js';
@@ -48,6 +52,20 @@ const PANELS: { id: Panel; label: string }[] = [
 // Quick actions send commands: a read-only role does without them.
 const READ_ONLY_PANELS = PANELS.filter((item) => item.id !== 'actions');
 const KEYS_HASH = '#/keys';
+/** Pages beside the conversation, each at a hash of its own so a link or a reload opens it. */
+const PAGE_HASHES = { status: '#/status', arena: '#/arena', admin: '#/admin' } as const;
+type Page = keyof typeof PAGE_HASHES;
+const PAGE_LABELS: Record<Page, string> = { status: 'Status', arena: 'Arena', admin: 'Admin' };
+
+/** Who the self-contained pages (status, arena, admin, export links) act as. */
+interface Connection {
+  /** Local mode's user id (`?user_id=`); null when signed in. */
+  userId: string | null;
+  /** The signed-in project's slug; null in local mode. */
+  project: string | null;
+  /** The session's CSRF token; null in local mode. */
+  csrfToken: string | null;
+}
 type SessionState =
   | { status: 'loading' }
   | { status: 'failed'; error: string }
@@ -230,10 +248,28 @@ function SignedInApp({
         accountBar={accountBar}
         readOnlyReason={canWrite(project.role) ? null : `Your role is ${project.role}`}
         keysProject={canManageKeys(project.role) ? project.name : null}
+        connection={{ userId: null, project: project.slug, csrfToken: session.csrf_token }}
         onStreamRefused={() => void checkSession()}
       />
     </ApiProvider>
   );
+}
+
+/** The page's hash, following changes. */
+function useHash(): string {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const update = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', update);
+    return () => window.removeEventListener('hashchange', update);
+  }, []);
+  return hash;
+}
+
+function pageOf(hash: string): Page | null {
+  const path = hash.split('?')[0];
+  const entry = Object.entries(PAGE_HASHES).find(([, pageHash]) => pageHash === path);
+  return entry ? (entry[0] as Page) : null;
 }
 
 /** Whether the page's hash is exactly `hash`, following changes. */
@@ -255,6 +291,8 @@ interface MissionControlProps {
   /** The project whose API keys this user manages; null when the role may not. */
   keysProject?: string | null;
   onStreamRefused?: () => void;
+  /** Who the status, arena, admin and export features act as; local mode's user when absent. */
+  connection?: Connection;
 }
 
 function MissionControl({
@@ -262,11 +300,18 @@ function MissionControl({
   readOnlyReason = null,
   keysProject = null,
   onStreamRefused,
+  connection: givenConnection,
 }: MissionControlProps) {
   const api = useApi();
   const route = useHashRoute();
   const keysRequested = useHashIs(KEYS_HASH);
   const showKeys = keysRequested && keysProject !== null && route.name === 'home';
+  const hash = useHash();
+  const page = route.name === 'home' && !showKeys ? pageOf(hash) : null;
+  const actingAs = useMemo<Connection>(
+    () => givenConnection ?? { userId: api.userId, project: null, csrfToken: null },
+    [givenConnection, api.userId],
+  );
   const panels = readOnlyReason === null ? PANELS : READ_ONLY_PANELS;
   const { view } = route;
   const filters: StreamFilters = route.name === 'home' ? view.filters : {};
@@ -402,7 +447,9 @@ function MissionControl({
   });
 
   const goHome = () => {
-    if (route.name !== 'home' || keysRequested) window.location.hash = buildHomeHash({ tab: view.tab });
+    if (route.name !== 'home' || keysRequested || page !== null) {
+      window.location.hash = buildHomeHash({ tab: view.tab });
+    }
   };
 
   const openAgent = (agentId: string) => {
@@ -492,6 +539,19 @@ function MissionControl({
           >
             {panels.map((item) => item.label).join(' · ')} ↓
           </button>
+          <nav className="page-links" aria-label="Pages">
+            {(Object.keys(PAGE_HASHES) as Page[]).map((name) => (
+              <a
+                key={name}
+                className="button button-small"
+                href={PAGE_HASHES[name]}
+                aria-current={page === name ? 'page' : undefined}
+                data-testid={`page-link-${name}`}
+              >
+                {PAGE_LABELS[name]}
+              </a>
+            ))}
+          </nav>
           <ThemeToggle />
           {simulated && (
             <span
@@ -518,6 +578,15 @@ function MissionControl({
         <main className="main-column" id="main">
           {showKeys && keysProject !== null ? (
             <KeysPage projectName={keysProject} onBack={goHome} />
+          ) : page === 'status' ? (
+            <StatusPage connection={actingAs} />
+          ) : page === 'arena' ? (
+            <ArenaPage connection={actingAs} canCompare={readOnlyReason === null} onBack={goHome} />
+          ) : page === 'admin' ? (
+            <AdminPage
+              connection={actingAs}
+              onOpenKeys={keysProject !== null ? () => (window.location.hash = KEYS_HASH) : undefined}
+            />
           ) : route.name === 'agent' ? (
             <AgentPerformanceView
               key={route.agentId}
@@ -536,6 +605,17 @@ function MissionControl({
                 categories={categories}
                 offerMine={accountBar !== null}
                 onChange={setFilters}
+              />
+              <ExportMenu
+                kind="tasks"
+                params={{
+                  user_id: actingAs.userId,
+                  project: actingAs.project,
+                  agent_id: filters.agent,
+                  category: filters.category,
+                  status: filters.status,
+                  mine: filters.mine ? 'true' : undefined,
+                }}
               />
               <ConversationStream
                 filtered={hasFilters(filters)}

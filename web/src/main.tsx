@@ -1,3 +1,4 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
@@ -17,12 +18,18 @@ function readStorage(): Storage | null {
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html must contain #root');
 
+// The status, arena, admin and export features fetch through TanStack Query.
+const queryClient = new QueryClient({
+  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } },
+});
 const client = createApiClient({ userId: resolveUserId(window.location.search, readStorage()) });
 
 createRoot(root).render(
   <StrictMode>
-    <ApiProvider client={client}>
-      <App />
-    </ApiProvider>
+    <QueryClientProvider client={queryClient}>
+      <ApiProvider client={client}>
+        <App />
+      </ApiProvider>
+    </QueryClientProvider>
   </StrictMode>,
 );

@@ -9,6 +9,8 @@ const REASON_LABEL: Record<string, string> = {
   mention: 'You mentioned the agent',
   thompson: 'A fair draw weighted by each agent’s expected score',
   fallback_constraints: 'No agent met the constraints; the best one was taken anyway',
+  cheapest_meeting: 'The cheapest agent likely to reach the target quality',
+  target_unmet: 'No agent was likely enough to reach the target quality; the likeliest was taken',
 };
 
 const THOMPSON_HELP =
