@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'task_already_finished'
   | 'conflict'
   | 'unknown_agent_mention'
+  | 'agent_external'
   | 'payload_too_large'
   | 'unauthorized'
   | 'forbidden'

@@ -11,11 +11,9 @@ import {
   RateLimitedError,
   rateLimitBuckets,
 } from '../identity/rate-limits.js';
-import { ExternalAgentError } from '../routing/router.js';
 import {
   externalAgentResponse,
   objectiveRequestSchema,
-  respondToExternalAgent,
   toObjectiveRequest,
 } from '../routing/routing.routes.js';
 import { taskSchema } from '../tasks/tasks.routes.js';
@@ -59,15 +57,10 @@ export function registerCommandRoutes(app: MeritApp, ctx: AppContext): void {
       const principal = c.get('principal');
       const body = c.req.valid('json');
       await enforceCommandLimits(ctx, principal);
-      try {
-        const task = await submitCommand(ctx, principal, body.command, {
-          objective: toObjectiveRequest(body.objective),
-        });
-        return c.json(task, 202);
-      } catch (error) {
-        if (error instanceof ExternalAgentError) return respondToExternalAgent(c, error);
-        throw error;
-      }
+      const task = await submitCommand(ctx, principal, body.command, {
+        objective: toObjectiveRequest(body.objective),
+      });
+      return c.json(task, 202);
     },
   );
 }

@@ -38,6 +38,7 @@ import { registerWidgetRoutes } from './widget.routes.js';
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   validation_failed: 400,
   unknown_agent_mention: 400,
+  agent_external: 409,
   not_found: 404,
   task_not_found: 404,
   agent_not_found: 404,

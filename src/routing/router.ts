@@ -27,7 +27,7 @@
  * The orchestrator routes; it never takes a routed task (only an explicit mention reaches it). External
  * agents (measured by Merit, run elsewhere) are never routed to.
  */
-import { ConflictError, MeritError, NotFoundError } from '../errors.js';
+import { MeritError, NotFoundError } from '../errors.js';
 import { sampleNormal } from '../lib/random.js';
 import { betaCdf, computeBetaInterval, DEFAULT_LEVEL } from '../ranking/ranking.js';
 
@@ -195,25 +195,23 @@ export interface BaselineChoice {
 }
 
 /**
- * A command addressed to an external agent: Merit measures it but cannot run it. Answered 409 with the
- * code `agent_external` (`EXTERNAL_AGENT_CODE`) by the routes that take commands.
+ * A command addressed to an external agent: Merit measures it but cannot run it (409 `agent_external`,
+ * naming the `command` field).
  */
-export class ExternalAgentError extends ConflictError {
-  readonly publicCode = EXTERNAL_AGENT_CODE;
+export class ExternalAgentError extends MeritError {
   readonly nickname: string;
 
   constructor(nickname: string) {
     super(
-      'conflict',
+      'agent_external',
       `command: @${nickname} is an external agent (it runs outside Merit and is only measured here); ` +
         'Merit neither runs nor routes to it',
+      { details: { field: 'command' } },
     );
     this.name = 'ExternalAgentError';
     this.nickname = nickname;
   }
 }
-
-export const EXTERNAL_AGENT_CODE = 'agent_external';
 
 interface BetaParameters {
   alpha: number;

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { AppContext } from '../app-context.js';
 import { categoryParams } from '../categories/categories.routes.js';
 import { runTransaction } from '../db/transaction.js';
@@ -15,7 +14,7 @@ import { createRng } from '../lib/random.js';
 import { categorySchema } from '../tasks/task-schemas.js';
 import { findTaskInScope } from '../tasks/tasks.queries.js';
 import { getCategoryClassifier } from './classification.service.js';
-import { DEFAULT_MIN_PROBABILITY, EXTERNAL_AGENT_CODE, ExternalAgentError } from './router.js';
+import { DEFAULT_MIN_PROBABILITY } from './router.js';
 import {
   computeOutcomeReward,
   type ObjectiveRequest,
@@ -131,11 +130,6 @@ export function toObjectiveRequest(body: ObjectiveRequestBody | undefined): Obje
     targetQuality: body.target_quality,
     minProbability: body.min_probability,
   };
-}
-
-/** The 409 a command addressed to an external agent gets, with its own code. */
-export function respondToExternalAgent(c: Context, error: ExternalAgentError) {
-  return c.json({ error: { code: EXTERNAL_AGENT_CODE, message: error.message, field: 'command' } }, 409);
 }
 
 export const externalAgentResponse = {
@@ -326,23 +320,18 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      try {
-        const decision = await routeCommand(
-          db,
-          {
-            scope: c.get('principal'),
-            command: body.command,
-            constraints: { maxCost: body.max_cost ?? null, maxDurationMs: body.max_duration_ms ?? null },
-            objective: toObjectiveRequest(body.objective),
-            ...(body.category !== undefined ? { category: body.category } : {}),
-          },
-          body.seed !== undefined ? { random: createRng(body.seed) } : {},
-        );
-        return c.json(toDecisionView(decision), 200);
-      } catch (error) {
-        if (error instanceof ExternalAgentError) return respondToExternalAgent(c, error);
-        throw error;
-      }
+      const decision = await routeCommand(
+        db,
+        {
+          scope: c.get('principal'),
+          command: body.command,
+          constraints: { maxCost: body.max_cost ?? null, maxDurationMs: body.max_duration_ms ?? null },
+          objective: toObjectiveRequest(body.objective),
+          ...(body.category !== undefined ? { category: body.category } : {}),
+        },
+        body.seed !== undefined ? { random: createRng(body.seed) } : {},
+      );
+      return c.json(toDecisionView(decision), 200);
     },
   );
 
