@@ -1,10 +1,18 @@
-import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  lazy,
+  type ReactNode,
+  Suspense,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { SkipLink } from './components/skip-link.js';
 import { Spinner } from './components/spinner.js';
 import { ThemeToggle } from './components/theme-toggle.js';
-import { AdminPage } from './features/admin/admin-page.js';
 import { AgentPerformanceView } from './features/agent-performance/agent-performance-view.js';
-import { ArenaPage } from './features/arena/arena-page.js';
 import { AccountBar } from './features/auth/account-bar.js';
 import { LoginPage } from './features/auth/login-page.js';
 import {
@@ -21,7 +29,6 @@ import { KeysPage } from './features/keys/keys-page.js';
 import { AgentLeaderboardPanel } from './features/leaderboard/agent-leaderboard-panel.js';
 import { QuickActionsPanel } from './features/quick-actions/quick-actions-panel.js';
 import { RoutingQualityPanel } from './features/routing/routing-quality-panel.js';
-import { StatusPage } from './features/status/status-page.js';
 import { ConversationStream } from './features/stream/conversation-stream.js';
 import { StreamFiltersBar } from './features/stream/stream-filters.js';
 import { ApiError, describeError } from './lib/api-client.js';
@@ -52,6 +59,16 @@ const PANELS: { id: Panel; label: string }[] = [
 // Quick actions send commands: a read-only role does without them.
 const READ_ONLY_PANELS = PANELS.filter((item) => item.id !== 'actions');
 const KEYS_HASH = '#/keys';
+// Pages most visits never open: loaded on first use, so the conversation's bundle stays small.
+const StatusPage = lazy(() =>
+  import('./features/status/status-page.js').then((module) => ({ default: module.StatusPage })),
+);
+const ArenaPage = lazy(() =>
+  import('./features/arena/arena-page.js').then((module) => ({ default: module.ArenaPage })),
+);
+const AdminPage = lazy(() =>
+  import('./features/admin/admin-page.js').then((module) => ({ default: module.AdminPage })),
+);
 /** Pages beside the conversation, each at a hash of its own so a link or a reload opens it. */
 const PAGE_HASHES = { status: '#/status', arena: '#/arena', admin: '#/admin' } as const;
 type Page = keyof typeof PAGE_HASHES;
@@ -578,15 +595,25 @@ function MissionControl({
         <main className="main-column" id="main">
           {showKeys && keysProject !== null ? (
             <KeysPage projectName={keysProject} onBack={goHome} />
-          ) : page === 'status' ? (
-            <StatusPage connection={actingAs} />
-          ) : page === 'arena' ? (
-            <ArenaPage connection={actingAs} canCompare={readOnlyReason === null} onBack={goHome} />
-          ) : page === 'admin' ? (
-            <AdminPage
-              connection={actingAs}
-              onOpenKeys={keysProject !== null ? () => (window.location.hash = KEYS_HASH) : undefined}
-            />
+          ) : page !== null ? (
+            <Suspense
+              fallback={
+                <div className="app-loading">
+                  <Spinner /> Loading…
+                </div>
+              }
+            >
+              {page === 'status' ? (
+                <StatusPage connection={actingAs} />
+              ) : page === 'arena' ? (
+                <ArenaPage connection={actingAs} canCompare={readOnlyReason === null} onBack={goHome} />
+              ) : (
+                <AdminPage
+                  connection={actingAs}
+                  onOpenKeys={keysProject !== null ? () => (window.location.hash = KEYS_HASH) : undefined}
+                />
+              )}
+            </Suspense>
           ) : route.name === 'agent' ? (
             <AgentPerformanceView
               key={route.agentId}
