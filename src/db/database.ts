@@ -83,6 +83,8 @@ export interface TasksTable {
   last_activity_at: ColumnType<Date, Date | string | undefined, Date | string>;
   /** Why a failed task failed; null on a failed task written without one means 'error'. */
   failure_reason: FailureReason | null;
+  /** The conversation the task belongs to (OpenTelemetry's gen_ai.conversation.id); null when unknown. */
+  session_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type FailureReason = 'error' | 'timed_out';

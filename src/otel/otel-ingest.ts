@@ -36,6 +36,7 @@ import {
   type SpanLink,
   type SpanRecord,
   type StoredSpanRow,
+  setTaskSessions,
   updateScoreUsage,
 } from './otel.queries.js';
 import type { Attributes, OtlpSpan, SpanIngestResult } from './otlp-span.js';
@@ -49,6 +50,9 @@ import {
   mapTrace,
   readInputText,
 } from './span-mapping.js';
+
+/** The longest conversation id kept as a task's session (tasks.session_id); a longer one is left out. */
+const MAX_SESSION_ID_CHARS = 256;
 
 /** Rejection reasons named in one answer at most (the count says how many spans were rejected). */
 const MAX_REASONS = 10;
@@ -344,6 +348,14 @@ async function createTasks(
   }
   const jobs = planEvaluationJobs(ctx.config.evaluation)(records);
   const inserted = await insertFinishedTasks(trx, records, nodes, jobs);
+  await setTaskSessions(
+    trx,
+    fresh.flatMap(({ traceId, task }) =>
+      task.conversationId !== null && task.conversationId.length <= MAX_SESSION_ID_CHARS
+        ? [{ taskId: deriveTaskId(projectId, traceId, task.agentSpanId), sessionId: task.conversationId }]
+        : [],
+    ),
+  );
   const users = new Map(records.map((record) => [record.id, record.user_id]));
   return inserted.map((row) => ({
     id: row.id,

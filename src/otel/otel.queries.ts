@@ -166,6 +166,20 @@ export async function findOtelScoresForTask(db: Kysely<Database>, projectId: str
     .execute();
 }
 
+/** Files new tasks under their session (the agent span's gen_ai.conversation.id). */
+export async function setTaskSessions(
+  db: Kysely<Database>,
+  sessions: readonly { taskId: string; sessionId: string }[],
+): Promise<void> {
+  if (sessions.length === 0) return;
+  await sql`
+    UPDATE tasks t SET session_id = v.session_id
+    FROM unnest(${sessions.map((row) => row.taskId)}::uuid[], ${sessions.map((row) => row.sessionId)}::text[])
+      AS v(task_id, session_id)
+    WHERE t.id = v.task_id
+  `.execute(db);
+}
+
 /** Removes a task's nodes (a task made of spans gets them again, in time order, when a late span arrives). */
 export async function deleteTaskNodes(db: Kysely<Database>, taskId: string): Promise<void> {
   await db.deleteFrom('agent_node_performance').where('task_id', '=', taskId).execute();

@@ -78,6 +78,8 @@ export interface paths {
           unrated?: 'true' | 'false';
           /** @description Case-insensitive text found in the command or the result */
           q?: string;
+          /** @description Only the tasks of this session (a conversation's gen_ai.conversation.id) */
+          session_id?: string;
         };
         header?: never;
         path?: never;
@@ -3806,6 +3808,8 @@ export interface components {
       created_at: string;
       started_at: string | null;
       completed_at: string | null;
+      /** @description The conversation the task belongs to, as the agent's framework named it (OpenTelemetry's gen_ai.conversation.id); null when unknown */
+      session_id: string | null;
       nodes?: components['schemas']['Node'][];
       score?: components['schemas']['Score'];
       /**

@@ -136,6 +136,7 @@ export interface TaskPreviewRow {
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
+  session_id: string | null;
   cursor_at: string;
   has_score: boolean;
   accuracy_score: number | null;
@@ -169,6 +170,8 @@ export interface TaskListFilters {
   unrated?: boolean | undefined;
   /** Case-insensitive text searched in the command and the result. */
   search?: string | undefined;
+  /** Only the tasks of this session (conversation). */
+  sessionId?: string | undefined;
 }
 
 /** `%` and `_` in a search are literal characters, not wildcards. */
@@ -180,6 +183,7 @@ function buildTaskFilters(filters: TaskListFilters) {
   const parts = [
     filters.agentId === undefined ? null : sql`AND t.agent_id = ${filters.agentId}`,
     filters.category === undefined ? null : sql`AND t.objective_category = ${filters.category}`,
+    filters.sessionId === undefined ? null : sql`AND t.session_id = ${filters.sessionId}`,
     filters.status === undefined ? null : sql`AND t.status = ${filters.status}`,
     filters.unrated ? sql`AND t.status = 'completed' AND s.user_rating IS NULL` : null,
     filters.search === undefined
@@ -257,7 +261,7 @@ const selectTaskPreviews = sql`
     left(t.error, ${sql.lit(PREVIEW_CHARS)}) AS error, char_length(t.error) AS error_length,
     CASE WHEN t.status = 'failed' THEN coalesce(t.failure_reason, 'error') END AS failure_reason,
     t.model, t.simulated, t.source, t.prompt_tokens, t.completion_tokens, t.total_tokens, t.estimated_cost,
-    t.duration_ms, t.created_at, t.started_at, t.completed_at,
+    t.duration_ms, t.created_at, t.started_at, t.completed_at, t.session_id,
     to_char(t.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)}) AS cursor_at,
     s.task_id IS NOT NULL AS has_score, s.accuracy_score, s.relevance_score, s.completeness_score,
     s.efficiency_score, s.overall_score, s.peer_score, s.user_rating,

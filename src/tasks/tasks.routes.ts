@@ -90,6 +90,10 @@ export const taskSchema = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
+    session_id: z.string().nullable().openapi({
+      description:
+        "The conversation the task belongs to, as the agent's framework named it (OpenTelemetry's gen_ai.conversation.id); null when unknown",
+    }),
     nodes: z.array(nodeSchema).optional(),
     score: scoreSchema.nullable().optional(),
     evaluation_status: z.enum(['pending', 'evaluated', 'failed']).nullable().optional().openapi({
@@ -117,6 +121,12 @@ const taskFilterQuery = {
     .max(200)
     .optional()
     .openapi({ description: 'Case-insensitive text found in the command or the result' }),
+  session_id: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .openapi({ description: "Only the tasks of this session (a conversation's gen_ai.conversation.id)" }),
 };
 const userOnly = z.object(userQuery);
 
@@ -233,6 +243,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
           status: query.status,
           unrated: query.unrated === 'true',
           search: query.q,
+          sessionId: query.session_id,
         },
       });
       const page = toPage('tasks', rows, query.limit);

@@ -40,6 +40,8 @@ export interface TaskView {
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
+  /** The conversation the task belongs to (OpenTelemetry's gen_ai.conversation.id); null when unknown. */
+  session_id: string | null;
   nodes?: NodeView[];
   score?: ScoreView | null;
 }
@@ -109,6 +111,7 @@ export function toTaskView(row: TaskRow, nickname: string | null): TaskView {
     created_at: row.created_at.toISOString(),
     started_at: iso(row.started_at),
     completed_at: iso(row.completed_at),
+    session_id: row.session_id,
   };
 }
 
@@ -184,6 +187,7 @@ export function toTaskPreviewView(row: TaskPreviewRow): TaskView {
     created_at: row.created_at.toISOString(),
     started_at: iso(row.started_at),
     completed_at: iso(row.completed_at),
+    session_id: row.session_id,
     score: row.has_score
       ? {
           accuracy_score: row.accuracy_score,

@@ -182,6 +182,27 @@ describe('OpenTelemetry span ingestion', () => {
     expect(link).toEqual({ role: 'agent', task_id: task?.id, conversation_id: 'conv-1' });
   });
 
+  it("files a task under its conversation's session, listed by ?session_id=", async () => {
+    const first = agentTrace({ agent: 'Session Agent', conversation: 'conv-session' });
+    const second = agentTrace({ agent: 'Session Agent', conversation: 'conv-session' });
+    const other = agentTrace({ agent: 'Session Agent', conversation: 'conv-elsewhere' });
+    await ingest([...first.all, ...second.all, ...other.all]);
+    const task = await taskOf(first.traceId, first.id(1));
+    expect(task?.session_id).toBe('conv-session');
+    const listed = await app.call('GET', '/api/tasks?session_id=conv-session', undefined, {
+      user: task?.user_id,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.body.tasks.map((row: { id: string }) => row.id).sort()).toEqual(
+      [task?.id, (await taskOf(second.traceId, second.id(1)))?.id].sort(),
+    );
+    expect(listed.body.tasks.every((row: { session_id: string }) => row.session_id === 'conv-session')).toBe(
+      true,
+    );
+    const one = await app.call('GET', `/api/tasks/${task?.id}`, undefined, { user: task?.user_id });
+    expect(one.body.session_id).toBe('conv-session');
+  });
+
   it('is scored and queued for evaluation by the normal pipeline, and counted in statistics', async () => {
     const trace = agentTrace({ agent: 'Scored Agent' });
     await ingest(trace.all);
