@@ -197,6 +197,84 @@ describe('Mission Control in Chromium, with the simulated team', () => {
     await page.getByTestId('command-input').waitFor();
   });
 
+  it("shows the scores an agent's own evaluators reported in its OpenTelemetry spans beside the judge's", async () => {
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const attribute = (key: string, value: string | number) => ({
+      key,
+      value: typeof value === 'number' ? { doubleValue: value } : { stringValue: value },
+    });
+    const exported = await fetch(`${server.url}/v1/traces?user_id=${DEFAULT_USER_ID}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [attribute('service.name', 'research-app')] },
+            scopeSpans: [
+              {
+                scope: { name: 'browser-test' },
+                spans: [
+                  {
+                    traceId: '5b8efff798038103d269b633813fc60c',
+                    spanId: 'eee19b7ec3c1b174',
+                    name: 'invoke_agent bob',
+                    kind: 1,
+                    startTimeUnixNano: String(nowNs - 2_000_000_000n),
+                    endTimeUnixNano: String(nowNs - 1_000_000_000n),
+                    attributes: [
+                      attribute('gen_ai.operation.name', 'invoke_agent'),
+                      attribute('gen_ai.agent.name', 'bob'),
+                      attribute('gen_ai.conversation.id', 'browser-otel-session'),
+                      attribute(
+                        'gen_ai.input.messages',
+                        JSON.stringify([{ role: 'user', content: 'Summarise OTLP' }]),
+                      ),
+                      attribute(
+                        'gen_ai.output.messages',
+                        JSON.stringify([{ role: 'assistant', content: 'Spans.' }]),
+                      ),
+                    ],
+                    events: [
+                      {
+                        name: 'gen_ai.evaluation.result',
+                        timeUnixNano: String(nowNs - 1_000_000_000n),
+                        attributes: [
+                          attribute('gen_ai.evaluation.name', 'Groundedness'),
+                          attribute('gen_ai.evaluation.score.value', 0.75),
+                          attribute('gen_ai.evaluation.explanation', 'Cites its sources.'),
+                        ],
+                      },
+                    ],
+                    status: { code: 1 },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(exported.status).toBe(200);
+    const listed = await fetch(
+      `${server.url}/api/tasks?session_id=browser-otel-session&user_id=${DEFAULT_USER_ID}`,
+    );
+    const [task] = ((await listed.json()) as { tasks: { id: string; agent_id: string }[] }).tasks;
+    expect(task?.agent_id).toBe('agent_a');
+
+    await page.goto(`${server.url}/#/agents/agent_a`);
+    const row = page.locator(`[data-testid="history-row"][data-task-id="${task?.id}"]`);
+    await row.getByTestId('history-details-toggle').click();
+    const external = page.getByTestId('task-evaluation').getByTestId('external-scores');
+    await external.waitFor();
+    const text = await external.textContent();
+    expect(text).toContain('Groundedness');
+    expect(text).toContain('0.75');
+    expect(text).toContain('Cites its sources.');
+    await row.getByTestId('history-details-toggle').click();
+    await page.getByTestId('agent-back').click();
+    await page.getByTestId('command-input').waitFor();
+  });
+
   it('explains why the router chose the agent of a command without a mention, and charts routing quality', async () => {
     const command = 'draft a short note about the team offsite';
     await sendCommand(page, command);

@@ -40,6 +40,7 @@ const CONTRACT: Record<string, string> = {
   EvaluatorState: 'EvaluatorState',
   EvaluatorSpend: 'EvaluatorSpend',
   AppliedReward: 'TaskEvaluation.rewards.applied[]',
+  ExternalScore: 'TaskEvaluation.external_scores[]',
   ReviewerAgreement: 'ReviewerAgreement',
   AgentEvaluation: 'AgentEvaluation',
   RoutingCandidateRow: 'RoutingCandidateRow',

@@ -329,6 +329,16 @@ export interface EvaluatorState {
   spend: EvaluatorSpend;
 }
 
+export interface ExternalScore {
+  name: string;
+  /** As reported, on the evaluator's own scale; null when it gave only a label. */
+  value: number | null;
+  label: string | null;
+  explanation: string | null;
+  source: string;
+  evaluated_at: string;
+}
+
 export interface TaskEvaluation {
   task_id: string;
   evaluation: EvaluationState;
@@ -338,6 +348,8 @@ export interface TaskEvaluation {
   scores: Record<ScoreKind, ScoreWithSource>;
   evaluations: EvaluatorVerdict[];
   peer_reviews: PeerReview[];
+  /** Scores the agent's own evaluators reported (OpenTelemetry gen_ai.evaluation.result events). */
+  external_scores: ExternalScore[];
   rewards: { points: number; applied: AppliedReward[] };
 }
 

@@ -276,6 +276,25 @@ export function TaskEvaluationPanel({ id, taskId, refreshKey }: TaskEvaluationPa
               ))}
             </ul>
           )}
+          {evaluation.external_scores.length > 0 && (
+            <>
+              <h5 className="eval-heading">The agent's own evaluators</h5>
+              <p className="muted small">
+                Reported with the agent's traces (OpenTelemetry); shown as reported, not part of the overall
+                score.
+              </p>
+              <ul className="eval-cards" data-testid="external-scores">
+                {evaluation.external_scores.map((score) => (
+                  <li key={`${score.name}-${score.evaluated_at}`} className="eval-card">
+                    <strong>{score.name}</strong>
+                    {score.value !== null && <span> · {score.value}</span>}
+                    {score.label !== null && <span className="muted"> · {score.label}</span>}
+                    {score.explanation !== null && <p className="small">{score.explanation}</p>}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           <h5 className="eval-heading">Peer reviews</h5>
           {evaluation.peer_reviews.length === 0 ? (
             <p className="muted small">No peer review yet.</p>
