@@ -214,7 +214,8 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
     await expect.poll(() => page.evaluate<string>('window.location.hash')).toContain('status=failed');
     await page.reload();
     await page.locator('[data-testid="connection"].connection-open').waitFor();
-    expect(await page.getByTestId('filter-agent').inputValue()).toBe('agent_a');
+    // The agent list arrives after the page: the select shows agent_a once its option exists.
+    await expect.poll(() => page.getByTestId('filter-agent').inputValue()).toBe('agent_a');
     expect(await page.getByTestId('filter-failed').isChecked()).toBe(true);
     const items = page.getByTestId('task-item');
     const expected = (
