@@ -14,6 +14,7 @@ import {
   UsageError,
 } from './identity/identity.cli.js';
 import { type MeritRole, startMerit } from './server.js';
+import { isListenClientDoubleRelease } from './worker.js';
 
 const SEED_TABLES = [
   'agent_performance_scores',
@@ -88,9 +89,14 @@ async function runStart(args: string[]): Promise<number> {
 async function runProcess(role: MeritRole): Promise<number> {
   const config = loadConfig();
   // graphile-worker 0.16 leaves a `.finally()` of its cron promise unhandled, so a cron tick that fails
-  // on a lost connection would end the process; src/worker.ts starts a new runner instead. Any other
-  // unhandled rejection still ends the process, as Node would.
+  // on a lost connection would end the process; src/worker.ts starts a new runner instead. Its LISTEN
+  // client's double release after a cut connection is as harmless (isListenClientDoubleRelease). Any
+  // other unhandled rejection still ends the process, as Node would.
   process.on('unhandledRejection', (reason) => {
+    if (isListenClientDoubleRelease(reason)) {
+      console.warn('[merit] a job runner lost its connection while stopping; its replacement carries on');
+      return;
+    }
     if (classifyDatabaseError(reason) === undefined) throw reason;
     console.warn(
       `[merit] background work failed on a database error, recovering: ${reason instanceof Error ? reason.message : String(reason)}`,

@@ -72,6 +72,22 @@ export type LaneName = 'commands' | 'evaluations';
 const EVALUATION_JOBS: ReadonlySet<string> = new Set([EVALUATE_TASK_JOB, REVIEW_TASK_JOB]);
 
 /** Every background job Merit runs, by name. */
+const DOUBLE_RELEASE_MESSAGE = 'Release called on client which has already been released to the pool.';
+
+/**
+ * graphile-worker 0.16 releases its LISTEN client twice when that client's connection is cut while its
+ * runner is being stopped (the error handler's release and the shutdown's release both end in
+ * `releaseClient()`), and the second one rejects in a promise nobody awaits. The client is back in the
+ * pool already and the runner is being replaced, so nothing is lost: the process must not end for it.
+ */
+export function isListenClientDoubleRelease(reason: unknown): boolean {
+  return (
+    reason instanceof Error &&
+    reason.message === DOUBLE_RELEASE_MESSAGE &&
+    (reason.stack ?? '').includes('graphile-worker')
+  );
+}
+
 export function buildTaskList(ctx: AppContext): TaskList {
   // The recompute changes every project's statistics; a job on one task changes its project's only.
   const onRecomputed = () => ctx.events.publish({ type: 'leaderboard', projectId: null, agentIds: [] });
