@@ -1,17 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.js';
+import { enforceCommandLimits } from '../commands/command-limits.js';
 import type { ArenaWinner } from '../db/database.js';
 import type { MeritApp } from '../http/app.js';
 import { errorResponses, errorSchema, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
-import type { Principal } from '../identity/principal.js';
-import {
-  checkRateLimit,
-  enforceRateLimit,
-  RATE_LIMIT_WINDOW_SECONDS,
-  RateLimitedError,
-  rateLimitBuckets,
-} from '../identity/rate-limits.js';
 import {
   ARENA_VOTES,
   type BattleInput,
@@ -308,7 +301,8 @@ export function registerArenaRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const principal = c.get('principal');
       const body = c.req.valid('json');
-      await enforceCompareLimit(ctx, principal);
+      // Two agents run: two commands toward the user's limit.
+      await enforceCommandLimits(ctx, principal, 2);
       const comparison = await createComparison(ctx, principal, {
         command: body.command,
         agents: body.agents,
@@ -368,31 +362,4 @@ export function registerArenaRoutes(app: MeritApp, ctx: AppContext): void {
       return c.json(await toComparisonView(ctx.db, comparison), 200);
     },
   );
-}
-
-/**
- * A comparison runs two agents: two commands toward the user's commands per minute, and (with an LLM)
- * refused once the project's LLM spend of the day is at its limit, as POST /api/commands does.
- */
-async function enforceCompareLimit(ctx: AppContext, principal: Principal): Promise<void> {
-  await enforceRateLimit(ctx.db, {
-    bucket: rateLimitBuckets.userCommands(principal.projectId, principal.userId),
-    windowSeconds: RATE_LIMIT_WINDOW_SECONDS.commands,
-    limit: principal.rateLimits.commandsPerMinute,
-    amount: 2,
-    name: 'commands per minute',
-  });
-  const spendLimit = principal.rateLimits.llmSpendPerDayUsd;
-  if (ctx.config.llm === undefined || !Number.isFinite(spendLimit)) return;
-  const spent = await checkRateLimit(ctx.db, {
-    bucket: rateLimitBuckets.projectLlmSpend(principal.projectId),
-    windowSeconds: RATE_LIMIT_WINDOW_SECONDS.llmSpend,
-    limit: spendLimit,
-  });
-  if (!spent.allowed) {
-    throw new RateLimitedError(
-      `The project has spent its LLM budget for today (${spent.used.toFixed(4)} of ${spendLimit} USD); try again later`,
-      { retryAfterSeconds: spent.retryAfterSeconds },
-    );
-  }
 }

@@ -3,20 +3,13 @@ import type { AppContext } from '../app-context.js';
 import type { MeritApp } from '../http/app.js';
 import { errorResponses, errorSchema, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
-import type { Principal } from '../identity/principal.js';
-import {
-  checkRateLimit,
-  enforceRateLimit,
-  RATE_LIMIT_WINDOW_SECONDS,
-  RateLimitedError,
-  rateLimitBuckets,
-} from '../identity/rate-limits.js';
 import {
   externalAgentResponse,
   objectiveRequestSchema,
   toObjectiveRequest,
 } from '../routing/routing.routes.js';
 import { taskSchema } from '../tasks/tasks.routes.js';
+import { enforceCommandLimits } from './command-limits.js';
 import { submitCommand } from './commands.service.js';
 
 const commandSchema = z
@@ -56,37 +49,11 @@ export function registerCommandRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const principal = c.get('principal');
       const body = c.req.valid('json');
-      await enforceCommandLimits(ctx, principal);
+      await enforceCommandLimits(ctx, principal, 1);
       const task = await submitCommand(ctx, principal, body.command, {
         objective: toObjectiveRequest(body.objective),
       });
       return c.json(task, 202);
     },
   );
-}
-
-/**
- * A command runs an agent, and with an LLM costs money: commands per minute per user, and (with an LLM)
- * the project's LLM spend of the UTC day, both counted in PostgreSQL; 429 with Retry-After beyond them.
- */
-async function enforceCommandLimits(ctx: AppContext, principal: Principal): Promise<void> {
-  await enforceRateLimit(ctx.db, {
-    bucket: rateLimitBuckets.userCommands(principal.projectId, principal.userId),
-    windowSeconds: RATE_LIMIT_WINDOW_SECONDS.commands,
-    limit: principal.rateLimits.commandsPerMinute,
-    name: 'commands per minute',
-  });
-  const spendLimit = principal.rateLimits.llmSpendPerDayUsd;
-  if (ctx.config.llm === undefined || !Number.isFinite(spendLimit)) return;
-  const spent = await checkRateLimit(ctx.db, {
-    bucket: rateLimitBuckets.projectLlmSpend(principal.projectId),
-    windowSeconds: RATE_LIMIT_WINDOW_SECONDS.llmSpend,
-    limit: spendLimit,
-  });
-  if (!spent.allowed) {
-    throw new RateLimitedError(
-      `The project has spent its LLM budget for today (${spent.used.toFixed(4)} of ${spendLimit} USD); try again later`,
-      { retryAfterSeconds: spent.retryAfterSeconds },
-    );
-  }
 }

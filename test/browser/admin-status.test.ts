@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/identity/credentials.js';
 import { insertAccount, upsertMember } from '../../src/identity/identity.queries.js';
 import { DEFAULT_PROJECT_ID, USER } from '../support/app.js';
+import { launchChromium } from '../support/chromium.js';
 import { type LiveServer, startLiveServer } from '../support/live-server.js';
 
 /**
@@ -16,7 +17,6 @@ import { type LiveServer, startLiveServer } from '../support/live-server.js';
  * API of a real server with its worker.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const HARNESS_DIR = path.join(ARTIFACTS, 'admin-status-harness');
@@ -90,22 +90,6 @@ async function buildHarness(): Promise<Map<string, { body: Buffer; type: string 
     files.set(`/__harness/${path.relative(dist, file)}`, { body: fs.readFileSync(file), type });
   }
   return files;
-}
-
-async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
 }
 
 /** A page whose /__harness/ requests are answered with the built harness, the rest by the live server. */

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USER_ID } from '../../src/config.js';
+import { launchChromium } from '../support/chromium.js';
 import { type LiveServer, startLiveServer } from '../support/live-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WAIT_MS = 20_000;
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const HARNESS_DIR = path.join(ROOT, 'test-artifacts', 'arena-harness');
@@ -76,18 +76,8 @@ describe('a blind battle in the Arena (Chromium)', () => {
   }
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM}`);
     const files = await buildHarness();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
     server = await startLiveServer({ MERIT_SIMULATION_SPEED: '100000', MERIT_SIMULATION_SEED: '42' });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(WAIT_MS);

@@ -1,10 +1,9 @@
-import fs from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USER_ID } from '../../src/config.js';
+import { launchChromium } from '../support/chromium.js';
 import { ensureWebAppBuilt, type LiveServer, startLiveServer } from '../support/live-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WAIT_MS = 20_000;
 const RATINGS = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 2, 4];
 
@@ -34,18 +33,8 @@ describe('evaluator calibration in Mission Control (Chromium)', () => {
   }
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM}`);
     ensureWebAppBuilt();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
     server = await startLiveServer({ MERIT_SIMULATION_SPEED: '100000' });
     // Twelve finished tasks the user rates; the worker scores them with the offline evaluator.
     for (const [k, rating] of RATINGS.entries()) {

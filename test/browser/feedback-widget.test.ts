@@ -3,15 +3,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyScope } from '../../src/db/database.js';
 import { generateKeySecret } from '../../src/identity/credentials.js';
 import { insertApiKey } from '../../src/identity/identity.queries.js';
 import { DEFAULT_PROJECT_ID } from '../support/app.js';
+import { launchChromium } from '../support/chromium.js';
 import { type LiveServer, startLiveServer } from '../support/live-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const WIDGET_BUNDLE = path.join(ROOT, 'dist', 'widget', 'merit-feedback.js');
 const WAIT_MS = 20_000;
@@ -104,7 +104,6 @@ describe('embeddable feedback widget on a host page (Chromium)', () => {
   }
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM}`);
     ensureWidgetBuilt();
     server = await startLiveServer({ MERIT_AUTH: 'required', MERIT_WORKER: 'false' });
     host = http.createServer((request, response) => {
@@ -114,16 +113,7 @@ describe('embeddable feedback widget on a host page (Chromium)', () => {
     });
     await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
     hostOrigin = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,10 +1,9 @@
-import fs from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USER_ID } from '../../src/config.js';
+import { launchChromium } from '../support/chromium.js';
 import { ensureWebAppBuilt, type LiveServer, startLiveServer } from '../support/live-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WAIT_MS = 20_000;
 const LONG_RESULT = `${'A long report line.\n'.repeat(2_500)}THE-LAST-LINE`;
 
@@ -15,18 +14,8 @@ describe('Mission Control with a long history and long results, in Chromium', ()
   let longTaskId: string;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM}`);
     ensureWebAppBuilt();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
     server = await startLiveServer({ MERIT_EVALUATION: 'false' });
     // 60 tasks sharing one timestamp: more than the first page, and a tie a time-based cursor would split.
     await server.database.pool.query(

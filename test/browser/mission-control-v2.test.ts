@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USER_ID } from '../../src/config.js';
 import { seedDemo } from '../../src/demo/seed-demo.js';
+import { launchChromium } from '../support/chromium.js';
 import { ensureWebAppBuilt, type LiveServer, startLiveServer } from '../support/live-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SCREENSHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
 const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
@@ -45,27 +45,6 @@ const MARKDOWN_RESULT = [
   '',
   '<img src=x onerror="window.__pwned = true"> <script>window.__pwned = true</script>',
 ].join('\n');
-
-async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Browser tests need Debian's Chromium at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\`. Merit never downloads a browser.`,
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 async function apiGet<T>(server: LiveServer, pathAndQuery: string): Promise<T> {
   const separator = pathAndQuery.includes('?') ? '&' : '?';
