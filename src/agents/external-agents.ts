@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 
 /** The longest slug made of an external name, leaving room for a `_<n>` suffix within VARCHAR(50). */
@@ -95,15 +95,4 @@ async function insertExternalAgent(db: Kysely<Database>, projectId: string, name
   throw new Error(`no free agent id for the external agent ${JSON.stringify(name)}`, {
     cause: { projectId, slug },
   });
-}
-
-/** Whether the agent runs outside Merit (so Merit must neither run nor route to it). */
-export async function isExternalAgent(db: Kysely<Database>, projectId: string, agentId: string) {
-  const row = await db
-    .selectFrom('agents')
-    .select(sql<boolean>`origin = 'external'`.as('external'))
-    .where('project_id', '=', projectId)
-    .where('agent_id', '=', agentId)
-    .executeTakeFirst();
-  return row?.external ?? false;
 }

@@ -246,6 +246,14 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
 
   it('explains leaderboard ranks and ties, shows cost per task and compares two agents', async () => {
     await openView(page, server, '#/?tab=leaderboard', '[data-testid="leaderboard-row"]');
+    // The leaderboard downloads as CSV, for this user.
+    const csvHref = await page
+      .locator('[data-testid="export-leaderboard"] a[data-format="csv"]')
+      .getAttribute('href');
+    expect(csvHref).toBe(`/api/export/leaderboard?format=csv&user_id=${DEFAULT_USER_ID}`);
+    const csv = await fetch(`${server.url}${csvHref}`);
+    expect(csv.status).toBe(200);
+    expect((await csv.text()).split('\n')[0]).toContain('agent_id');
     const board = await apiGet<{
       rankings: { agent_id: string; rank: number | null; avg_cost_per_task: number | null }[];
     }>(server, '/agents/leaderboard');

@@ -716,7 +716,13 @@ function MissionControl({
             data-testid={`panel-${panel}`}
           >
             {panel === 'routing' ? (
-              <RoutingQualityPanel refreshKey={refreshKey} />
+              <>
+                <RoutingQualityPanel refreshKey={refreshKey} />
+                <ExportMenu
+                  kind="routing-decisions"
+                  params={{ user_id: actingAs.userId, project: actingAs.project }}
+                />
+              </>
             ) : panel === 'actions' ? (
               <QuickActionsPanel
                 agents={agents}
@@ -730,11 +736,17 @@ function MissionControl({
                 onOpenAgent={openAgent}
               />
             ) : (
-              <AgentLeaderboardPanel
-                refreshKey={refreshKey}
-                categories={categories}
-                onOpenAgent={openAgent}
-              />
+              <>
+                <AgentLeaderboardPanel
+                  refreshKey={refreshKey}
+                  categories={categories}
+                  onOpenAgent={openAgent}
+                />
+                <ExportMenu
+                  kind="leaderboard"
+                  params={{ user_id: actingAs.userId, project: actingAs.project }}
+                />
+              </>
             )}
           </div>
         </aside>
