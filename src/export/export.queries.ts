@@ -3,6 +3,7 @@ import type { Database, RoutingReason, TaskStatus } from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition } from '../lib/paging.js';
 import type { StatsInput } from '../stats/leaderboard.js';
+import { buildTaskFilters, type TaskListFilters } from '../tasks/tasks.queries.js';
 
 /** The filters every export takes: a time range on the rows' created_at (tasks: completed_at for stats). */
 export interface ExportRange {
@@ -10,10 +11,8 @@ export interface ExportRange {
   until?: Date | undefined;
 }
 
-export interface TaskExportFilter extends ExportRange {
-  agentId?: string | undefined;
-  category?: string | undefined;
-  status?: TaskStatus | undefined;
+/** The task list's filters (agent, category, status, unrated, search, session) and a range. */
+export interface TaskExportFilter extends ExportRange, TaskListFilters {
   /** Only the requesting user's tasks (local mode always is). */
   mine?: boolean | undefined;
 }
@@ -75,9 +74,6 @@ export async function findTaskExportPage(
   page: { limit: number; after?: PagePosition | undefined },
 ): Promise<TaskExportRow[]> {
   const mine = scope.ownTasksOnly || filter.mine ? sql`AND t.user_id = ${scope.userId}` : sql``;
-  const agent = filter.agentId ? sql`AND t.agent_id = ${filter.agentId}` : sql``;
-  const category = filter.category ? sql`AND t.objective_category = ${filter.category}` : sql``;
-  const status = filter.status ? sql`AND t.status = ${filter.status}` : sql``;
   const result = await sql<TaskExportRow>`
     SELECT t.id, t.created_at, t.started_at, t.completed_at, t.user_id, t.agent_id, a.nickname, t.command,
       t.objective_category, t.category_source, t.status,
@@ -90,7 +86,7 @@ export async function findTaskExportPage(
     FROM tasks t
     LEFT JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id
     LEFT JOIN agent_performance_scores s ON s.task_id = t.id
-    WHERE t.project_id = ${scope.projectId} ${mine} ${agent} ${category} ${status}
+    WHERE t.project_id = ${scope.projectId} ${mine} ${buildTaskFilters(filter)}
       ${rangeOn(sql`t.created_at`, filter)} ${after(page.after, 't')}
     ORDER BY t.created_at DESC, t.id DESC
     LIMIT ${page.limit}

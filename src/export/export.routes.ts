@@ -10,6 +10,7 @@ import { userQuery } from '../http/user.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE } from '../stats/leaderboard.js';
 import { categorySchema } from '../tasks/task-schemas.js';
+import { taskFilterQuery } from '../tasks/tasks.routes.js';
 import { findDecisionExportPage, findLeaderboardInputs, findTaskExportPage } from './export.queries.js';
 import { LEADERBOARD_COLUMNS, ROUTING_DECISION_COLUMNS, TASK_COLUMNS } from './export-columns.js';
 import { type ExportColumn, type ExportFormat, exportFileName } from './export-format.js';
@@ -151,14 +152,14 @@ export function registerExportRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/export/tasks',
       tags,
       summary:
-        'The task history with scores and ratings, newest first, filtered by agent, category, status and creation time',
+        'The task history with scores and ratings, newest first, filtered as the task list is (agent, category, status, unrated, text, session) and by creation time',
       request: {
         query: z.object({
           ...userQuery,
           ...rangeQuery,
+          ...taskFilterQuery,
           agent_id: agentFilter,
           category: categorySchema.optional(),
-          status: z.enum(['queued', 'running', 'completed', 'failed']).optional(),
           mine: z.enum(['true', 'false']).optional().openapi({
             description: "Only the requesting user's tasks (local mode always exports the user's own)",
           }),
@@ -174,6 +175,9 @@ export function registerExportRoutes(app: MeritApp, ctx: AppContext): void {
         agentId: query.agent_id,
         category: query.category,
         status: query.status,
+        unrated: query.unrated === 'true',
+        search: query.q,
+        sessionId: query.session_id,
         since: query.since,
         until: query.until,
         mine: query.mine === 'true',
@@ -192,6 +196,9 @@ export function registerExportRoutes(app: MeritApp, ctx: AppContext): void {
           agent_id: query.agent_id,
           category: query.category,
           status: query.status,
+          unrated: filter.unrated,
+          q: query.q,
+          session_id: query.session_id,
           mine: scope.ownTasksOnly || filter.mine,
         },
       });

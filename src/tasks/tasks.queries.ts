@@ -179,7 +179,8 @@ function toLikePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
-function buildTaskFilters(filters: TaskListFilters) {
+/** The SQL of `filters` over `tasks t` joined to its score row `s`: the task list's and the export's. */
+export function buildTaskFilters(filters: TaskListFilters) {
   const parts = [
     filters.agentId === undefined ? null : sql`AND t.agent_id = ${filters.agentId}`,
     filters.category === undefined ? null : sql`AND t.objective_category = ${filters.category}`,

@@ -98,7 +98,7 @@ export const taskSchema = z
     score: scoreSchema.nullable().optional(),
     evaluation_status: z.enum(['pending', 'evaluated', 'failed']).nullable().optional().openapi({
       description:
-        "A completed task's automatic evaluation: 'evaluated' (an evaluator scored it), 'failed' (every evaluator that ran failed) or 'pending'; null unless completed. The list and the one-task endpoint carry it; live events may leave it out",
+        "A completed task's automatic evaluation: 'evaluated' (an evaluator scored it), 'failed' (every evaluator that ran failed) or 'pending'; null unless completed. The list, the one-task endpoint and live events carry it",
     }),
   })
   .openapi('Task');
@@ -106,7 +106,7 @@ export const taskSchema = z
 const tags = ['Tasks'];
 
 /** The task list's filters (each optional, combined with AND); keyset paging works the same under them. */
-const taskFilterQuery = {
+export const taskFilterQuery = {
   agent_id: z.string().min(1).max(100).optional().openapi({ description: "Only this agent's tasks" }),
   category: z.string().min(1).max(100).optional().openapi({ description: 'Only tasks of this category' }),
   status: z.enum(['queued', 'running', 'completed', 'failed']).optional(),
@@ -249,10 +249,7 @@ export function registerTaskRoutes(app: MeritApp, ctx: AppContext): void {
       const page = toPage('tasks', rows, query.limit);
       return c.json(
         {
-          tasks: page.rows.map((row) => ({
-            ...toTaskPreviewView(row),
-            evaluation_status: row.evaluation_status,
-          })),
+          tasks: page.rows.map(toTaskPreviewView),
           next_cursor: page.nextCursor,
         },
         200,

@@ -3,7 +3,7 @@ import { countChars, PREVIEW_CHARS } from '../lib/paging.js';
 import { estimateCost } from '../llm/pricing.js';
 import type { TaskContribution } from '../stats/stats.js';
 import { MAX_DURATION_MS, type NodeInput } from './task-schemas.js';
-import type { FinishedNodeRecord, TaskPreviewRow } from './tasks.queries.js';
+import type { EvaluationStatus, FinishedNodeRecord, TaskPreviewRow } from './tasks.queries.js';
 
 /**
  * A task as the API shows it. List endpoints and live events carry a preview: `command`, `result`,
@@ -44,6 +44,8 @@ export interface TaskView {
   session_id: string | null;
   nodes?: NodeView[];
   score?: ScoreView | null;
+  /** Where the automatic evaluation stands (lists and live events; the one-task endpoint adds it). */
+  evaluation_status?: EvaluationStatus | null;
 }
 
 export interface NodeView {
@@ -205,6 +207,7 @@ export function toTaskPreviewView(row: TaskPreviewRow): TaskView {
           score_sources: row.score_sources ?? {},
         }
       : null,
+    evaluation_status: row.evaluation_status,
   };
 }
 

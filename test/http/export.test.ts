@@ -217,6 +217,25 @@ describe('exports (embedded PostgreSQL, local mode)', () => {
     expect(badDate.body.error.field).toBe('since');
   });
 
+  it("takes the stream's text search and 'unrated' filter, as the task list does", async () => {
+    const byText = readCsv((await download(app, '/api/export/tasks?q=UNKNOWN%20model')).text);
+    expect(byText.map((row) => row.task_id)).toEqual([ids.unpriced]);
+    // `%` is a literal character, not a wildcard.
+    expect(readCsv((await download(app, '/api/export/tasks?q=%25')).text)).toEqual([]);
+    const unrated = readCsv((await download(app, '/api/export/tasks?unrated=true')).text);
+    expect(unrated.map((row) => row.task_id).sort()).toEqual(
+      [ids.quoted, ids.unpriced, ids.unmetered].sort(),
+    );
+    const json = JSON.parse((await download(app, '/api/export/tasks?format=json&unrated=true&q=plan')).text);
+    expect(json.filters).toMatchObject({ unrated: true, q: 'plan' });
+    expect(json.rows.map((row: { task_id: string }) => row.task_id)).toEqual([ids.unmetered]);
+    const list = await app.call('GET', '/api/tasks?unrated=true&q=plan');
+    expect(list.body.tasks.map((task: { id: string }) => task.id)).toEqual([ids.unmetered]);
+    const tooLong = await app.call('GET', `/api/export/tasks?q=${'x'.repeat(201)}`);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.field).toBe('q');
+  });
+
   it("never exports another local user's tasks", async () => {
     const mine = (await download(app, '/api/export/tasks')).text;
     expect(mine).not.toContain(ids.other);

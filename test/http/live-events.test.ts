@@ -147,7 +147,8 @@ describe.each(databaseKinds())('live event fan-out (%s PostgreSQL)', (kind) => {
           }),
         ),
       );
-    await seen((task) => task.status === 'running');
+    // Live events carry what the list carries, the evaluation's state included (null until completed).
+    await seen((task) => task.status === 'running' && task.evaluation_status === null);
     for (const node of ['plan', 'research', 'write']) {
       const recorded = await app.call('POST', `/api/tasks/${taskId}/nodes`, {
         node_name: node,
@@ -161,7 +162,12 @@ describe.each(databaseKinds())('live event fan-out (%s PostgreSQL)', (kind) => {
       duration_ms: 100,
     });
     expect(completed.status).toBe(200);
-    await seen((task) => task.status === 'completed' && task.result === 'done');
+    await seen(
+      (task) =>
+        task.status === 'completed' &&
+        task.result === 'done' &&
+        ['pending', 'evaluated'].includes(task.evaluation_status),
+    );
     unsubscribe();
 
     expect(changes).toBeGreaterThanOrEqual(5);
