@@ -37,8 +37,8 @@ export function createServices(
 ): MeritServices {
   // Every cost estimate in this process (tasks, judge, reviews) prices with the configured table.
   installPriceTable(config.prices);
-  const events = new EventBus();
   const log = createLog(config.logLevel);
+  const events = new EventBus(log);
   // Parsed once by loadConfig: the tracker, feedback and the evaluation jobs score alike.
   const scoring = { weights: config.evaluation.weights, rewards: config.evaluation.rewards };
   // One cached classifier per database: the tracker, the routes and routeCommand all use it.
@@ -58,14 +58,7 @@ export function createServices(
     planJobs: planEvaluationJobs(config.evaluation),
     pool: database.handle.pool,
     log,
-    hooks: {
-      onEvent: (event) =>
-        events.publish(
-          event.kind === 'task'
-            ? { type: 'task', projectId: event.projectId, userId: event.userId, taskId: event.taskId }
-            : { type: 'leaderboard', projectId: event.projectId, agentIds: event.agentIds },
-        ),
-    },
+    events,
   });
   // Whichever process changed categories or agents, every process drops what it cached of them.
   events.subscribe((event) => {

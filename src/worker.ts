@@ -89,33 +89,10 @@ export function isListenClientDoubleRelease(reason: unknown): boolean {
 }
 
 export function buildTaskList(ctx: AppContext): TaskList {
-  // The recompute changes every project's statistics; a job on one task changes its project's only.
-  const onRecomputed = () => ctx.events.publish({ type: 'leaderboard', projectId: null, agentIds: [] });
-  const onTaskScored = (taskId: string) => {
-    ctx.db
-      .selectFrom('tasks')
-      .select(['project_id', 'agent_id'])
-      .where('id', '=', taskId)
-      .executeTakeFirst()
-      .then(
-        (task) => {
-          if (task)
-            ctx.events.publish({
-              type: 'leaderboard',
-              projectId: task.project_id,
-              agentIds: [task.agent_id],
-            });
-        },
-        (error: unknown) =>
-          ctx.log.warn({ err: error, task_id: taskId }, 'could not announce a score change'),
-      );
-  };
-  const evaluationDeps = {
-    ...buildEvaluationDeps(ctx.config, ctx.db, ctx.log),
-    onStatsChanged: onTaskScored,
-  };
+  // Jobs that change statistics announce it in their own transaction (see runTransactionWithEvents).
+  const evaluationDeps = { ...buildEvaluationDeps(ctx.config, ctx.db, ctx.log), events: ctx.events };
   return {
-    ...createStatsJobs(ctx.db, onRecomputed),
+    ...createStatsJobs(ctx.db, ctx.events),
     ...createAgentJobs(ctx),
     ...createEvaluationJobs(evaluationDeps),
     ...createReviewJobs(evaluationDeps),

@@ -211,9 +211,8 @@ export function registerArenaRoutes(app: MeritApp, ctx: AppContext): void {
       }));
       const recorded = await recordBattles(ctx.db, principal.projectId, inputs, {
         recordedBy: principal.userId,
+        events: ctx.events,
       });
-      if (recorded.accepted > 0)
-        ctx.events.publish({ type: 'leaderboard', projectId: principal.projectId, agentIds: [] });
       return c.json(recorded, 201);
     },
   );
@@ -354,11 +353,12 @@ export function registerArenaRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const principal = c.get('principal');
-      const comparison = await voteOnComparison(ctx.db, principal, {
-        comparisonId: c.req.valid('param').comparison_id,
-        vote: c.req.valid('json').winner,
-      });
-      ctx.events.publish({ type: 'leaderboard', projectId: principal.projectId, agentIds: [] });
+      const comparison = await voteOnComparison(
+        ctx.db,
+        principal,
+        { comparisonId: c.req.valid('param').comparison_id, vote: c.req.valid('json').winner },
+        ctx.events,
+      );
       return c.json(await toComparisonView(ctx.db, comparison), 200);
     },
   );

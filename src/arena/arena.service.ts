@@ -7,8 +7,9 @@ import { ensureExternalAgents } from '../agents/external-agents.js';
 import { parseCommand } from '../commands/commands.js';
 import type { Config } from '../config.js';
 import type { ArenaVote, Database } from '../db/database.js';
-import { runTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import { runTransactionWithEvents } from '../events/transactional-events.js';
 import type { Scope } from '../identity/scope.js';
 import { getCategoryClassifier } from '../routing/classification.service.js';
 import { chooseAgent, type RoutingCandidate } from '../routing/router.js';
@@ -44,15 +45,21 @@ export interface RecordedBattles {
 /**
  * Stores battles whose contestants are named as the source named them: an agent id or nickname of the
  * project is that agent; any other name is registered as an external agent. A battle with an external
- * key the project already holds is counted as a duplicate and changes nothing. One transaction.
+ * key the project already holds is counted as a duplicate and changes nothing. One transaction, which
+ * also announces the changed ratings and any new agent to every process (`events`: this process's bus).
  */
 export async function recordBattles(
   db: Kysely<Database>,
   projectId: string,
   battles: readonly BattleInput[],
-  options: { recordedBy: string | null; fieldPrefix?: string } = { recordedBy: null },
+  options: { recordedBy: string | null; fieldPrefix?: string; events?: EventBus } = { recordedBy: null },
 ): Promise<RecordedBattles> {
-  return runTransaction(db, (trx) => storeBattles(trx, projectId, battles, options));
+  return runTransactionWithEvents(db, options.events, async (trx, emit) => {
+    const recorded = await storeBattles(trx, projectId, battles, options);
+    if (recorded.accepted > 0) emit({ type: 'leaderboard', projectId, agentIds: [] });
+    if (recorded.new_agents.length > 0) emit({ type: 'agents', projectId });
+    return recorded;
+  });
 }
 
 /** recordBattles inside the caller's transaction (an import stores a whole file in one). */
@@ -357,6 +364,7 @@ export async function voteOnComparison(
   db: Kysely<Database>,
   scope: Scope,
   input: { comparisonId: string; vote: ArenaVote },
+  events?: EventBus,
 ): Promise<ComparisonWithAnswers> {
   const comparison = await requireComparison(db, scope, input.comparisonId);
   if (comparison.vote !== null) {
@@ -368,7 +376,7 @@ export async function voteOnComparison(
   if (!areAnswersFinished(comparison)) {
     throw new ConflictError('conflict', 'Both answers must be finished before the vote');
   }
-  await runTransaction(db, async (trx) => {
+  await runTransactionWithEvents(db, events, async (trx, emit) => {
     const voted = await updateComparisonVote(trx, scope, {
       comparisonId: input.comparisonId,
       vote: input.vote,
@@ -392,6 +400,7 @@ export async function voteOnComparison(
         recorded_by: scope.userId,
       },
     ]);
+    emit({ type: 'leaderboard', projectId: scope.projectId, agentIds: [] });
   });
   return requireComparison(db, scope, input.comparisonId);
 }

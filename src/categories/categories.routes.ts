@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.js';
 import type { TemplateRow } from '../db/database.js';
-import { runTransaction } from '../db/transaction.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { runTransactionWithEvents } from '../events/transactional-events.js';
 import type { MeritApp } from '../http/app.js';
 import { errorResponses, jsonContent } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
@@ -122,11 +122,6 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
       throw new ValidationError('recommended_agents', `no agent with id '${missing.join("', '")}'`);
   }
 
-  // Every process (this one at once, the others through PostgreSQL) drops its cached templates and classifier.
-  function refreshCaches(projectId: string): void {
-    ctx.events.publish({ type: 'categories', projectId });
-  }
-
   app.openapi(
     createRoute({
       method: 'get',
@@ -167,7 +162,8 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
       const body = c.req.valid('json');
       const principal = c.get('principal');
       await assertAgentsExist(principal.projectId, body.recommended_agents);
-      const row = await runTransaction(db, async (trx) => {
+      // Every process drops its cached templates and classifier if and only if the change commits.
+      const row = await runTransactionWithEvents(db, ctx.events, async (trx, emit) => {
         const inserted = await insertCategoryTemplate(trx, {
           ...body,
           project_id: principal.projectId,
@@ -183,9 +179,9 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
           target: `category ${inserted.category}`,
           details: { created: body },
         });
+        emit({ type: 'categories', projectId: inserted.project_id });
         return inserted;
       });
-      refreshCaches(row.project_id);
       return c.json(toTemplateView(row), 201);
     },
   );
@@ -218,7 +214,7 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
         );
       }
       await assertAgentsExist(principal.projectId, changes.recommended_agents);
-      const row = await runTransaction(db, async (trx) => {
+      const row = await runTransactionWithEvents(db, ctx.events, async (trx, emit) => {
         const updated = await updateCategoryTemplate(trx, principal.projectId, category, {
           ...changes,
           ...(evaluation_criteria ? { evaluation_criteria: JSON.stringify(evaluation_criteria) } : {}),
@@ -237,9 +233,9 @@ export function registerCategoryRoutes(app: MeritApp, ctx: AppContext): void {
             after: changed,
           },
         });
+        emit({ type: 'categories', projectId: updated.project_id });
         return updated;
       });
-      refreshCaches(row.project_id);
       return c.json(toTemplateView(row), 200);
     },
   );

@@ -3,8 +3,9 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Database, EvaluationKind, ScoreSource } from '../db/database.js';
-import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { createConfiguredLlmProvider, type LlmLog, type LlmProvider, spendOfError } from '../llm/provider.js';
 import { hasSpend, priceSpend } from '../llm/usage.js';
 import { buildReviewJobKey, type Reviewer, selectReviewers } from '../reviews/peer-review.js';
@@ -37,9 +38,11 @@ export interface EvaluationDeps extends RescoreOptions {
   provider: LlmProvider | undefined;
   reviewers: readonly Reviewer[];
   ratePerMinute: number;
-  /** Called after a job changed a task's scores (and so the statistics), e.g. to refresh leaderboards. */
-  /** A job changed the task's scores (and so its project's statistics). */
-  onStatsChanged?: (taskId: string) => void;
+  /**
+   * This process's bus: a job that changes a task's scores (and so its agent's statistics) announces it
+   * in the same transaction, to every process.
+   */
+  events?: EventBus;
 }
 
 export function buildEvaluationDeps(config: Config, db: Kysely<Database>, log?: LlmLog): EvaluationDeps {
@@ -221,7 +224,7 @@ export async function evaluateTask(
     };
   }
 
-  return runTransaction(deps.db, async (trx) => {
+  return runTransactionWithEvents(deps.db, deps.events, async (trx, emit) => {
     const locked = await lockTask(trx, taskId);
     if (!locked) return { status: 'skipped', reason: 'the task was deleted' } as const;
     const saved = await saveEvaluation(
@@ -247,6 +250,7 @@ export async function evaluateTask(
     // Another run (a job re-run after a crash) finished first: its scores stand.
     if (!saved) return { status: 'skipped', reason: 'the task is already evaluated' } as const;
     await applyScoreChange(trx, locked, toScoreChange(kind, verdict), deps);
+    emit({ type: 'leaderboard', projectId: locked.project_id, agentIds: [locked.agent_id] });
     return { status: 'done' } as const;
   });
 }
@@ -292,7 +296,6 @@ export async function runTaskJob(
   payload: unknown,
   helpers: JobHelpers,
   body: (taskId: string, attempt: JobAttempt) => Promise<JobOutcome>,
-  onDone?: (taskId: string) => void,
 ): Promise<void> {
   const parsed = taskPayload.safeParse(payload);
   if (!parsed.success) {
@@ -305,7 +308,6 @@ export async function runTaskJob(
     helpers,
     { identifier, payload: { task_id: taskId }, jobKey: buildJobKey(identifier, taskId), label: taskId },
     outcome,
-    () => onDone?.(taskId),
   );
 }
 
@@ -313,12 +315,11 @@ export function readJobAttempt(helpers: JobHelpers): JobAttempt {
   return { attempts: helpers.job.attempts, maxAttempts: helpers.job.max_attempts };
 }
 
-/** A rate-limited job is re-queued under its own key (same payload); a done job reports the change. */
+/** A rate-limited job is re-queued under its own key (same payload); every outcome is logged. */
 export async function settleJobOutcome(
   helpers: JobHelpers,
   job: { identifier: string; payload: Record<string, unknown>; jobKey: string; label: string },
   outcome: JobOutcome,
-  onDone?: () => void,
 ): Promise<void> {
   if (outcome.status === 'rate_limited') {
     // The running job is locked, so this creates its successor under the same key.
@@ -328,19 +329,14 @@ export async function settleJobOutcome(
       maxAttempts: helpers.job.max_attempts,
     });
   }
-  if (outcome.status === 'done') onDone?.();
   helpers.logger.info(`${job.identifier} ${job.label}: ${outcome.status}`);
 }
 
 export function createEvaluationJobs(deps: EvaluationDeps): Record<string, Task> {
   return {
     [EVALUATE_TASK_JOB]: (payload, helpers) =>
-      runTaskJob(
-        EVALUATE_TASK_JOB,
-        payload,
-        helpers,
-        (taskId, attempt) => evaluateTask(deps, taskId, attempt),
-        deps.onStatsChanged,
+      runTaskJob(EVALUATE_TASK_JOB, payload, helpers, (taskId, attempt) =>
+        evaluateTask(deps, taskId, attempt),
       ),
   };
 }

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { Log } from '../lib/log.js';
+
 /**
  * A change other parts of Merit react to (SSE streams, caches). Ids only, never rows: it crosses
  * processes as a PostgreSQL notification (see event-relay.ts), whose payload is capped at 8000 bytes.
@@ -17,36 +20,33 @@ export type LiveEvent =
   | { type: 'resync' };
 
 /**
- * Fan-out of live events to this process's subscribers. With a relay attached (EventRelay, started by
- * every Merit process), whatever is published here also reaches every other process on the database,
- * and their events arrive through `deliver`.
+ * Fan-out of live events to this process's subscribers. Writes emit their events inside their own
+ * transaction (runTransactionWithEvents, ./transactional-events.ts): PostgreSQL sends them to every
+ * process when it commits, tagged with this bus's `origin`, and this process's subscribers get them from
+ * the writer right after the commit. Other processes' events arrive through EventRelay's `deliver`.
  */
 export class EventBus {
+  /** Tags the notifications of this process's writes: its relay drops them (they were delivered here). */
+  readonly origin = randomUUID();
   private readonly listeners = new Set<(event: LiveEvent) => void>();
-  private relay: ((event: LiveEvent) => void) | undefined;
+
+  /** `log` reports a subscriber that throws (the others still get the event). */
+  constructor(private readonly log?: Pick<Log, 'error'>) {}
 
   subscribe(listener: (event: LiveEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Announces a committed change: to this process's subscribers now, and to the other processes. */
-  publish(event: LiveEvent): void {
-    this.deliver(event);
-    this.relay?.(event);
-  }
-
-  /** Hands an event to this process's subscribers only (an event another process published). */
+  /** Hands an event to this process's subscribers (a committed write's, or another process's). */
   deliver(event: LiveEvent): void {
-    for (const listener of this.listeners) listener(event);
-  }
-
-  /** Sends every event published from now on to `relay` too; returns the detach function. */
-  attachRelay(relay: (event: LiveEvent) => void): () => void {
-    this.relay = relay;
-    return () => {
-      if (this.relay === relay) this.relay = undefined;
-    };
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log?.error({ err: error, event: event.type }, 'a live event subscriber failed');
+      }
+    }
   }
 
   get size(): number {

@@ -1,24 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseHandle } from '../db/connect.js';
-import type { Database } from '../db/database.js';
 import type { Log } from '../lib/log.js';
 import type { EventBus, LiveEvent } from './event-bus.js';
-import { broadInvalidation, decodeEvent, encodeEvent } from './event-payload.js';
-import { listenForEvents, notifyEvents } from './events.queries.js';
+import { broadInvalidation, decodeEvent } from './event-payload.js';
+import { listenForEvents } from './events.queries.js';
 
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
 const END_TIMEOUT_MS = 1000;
-
-/**
- * Announces a change inside the transaction that writes it: every process (this one too, through its
- * LISTEN connection) receives it if and only if the transaction commits.
- */
-export async function notifyInTransaction(trx: Kysely<Database>, event: LiveEvent): Promise<void> {
-  await notifyEvents(trx, encodeEvent(event, null));
-}
 
 export interface EventRelayOptions {
   readonly firstRetryMs?: number;
@@ -26,30 +15,26 @@ export interface EventRelayOptions {
 }
 
 /**
- * Carries one process's live events to and from every other Merit process on the database, through
- * PostgreSQL: what this process publishes on its EventBus (after the write committed) is sent with
- * pg_notify, tagged with this process's origin id; ONE dedicated connection LISTENs and hands the other
- * processes' events (and untagged ones, sent by notifyInTransaction) to the bus. An event this process
- * published was delivered to its subscribers by `publish` and its own notification is dropped, so each
- * event reaches each process exactly once. A lost LISTEN connection is re-opened with backoff, and the
- * process then invalidates everything (notifications sent meanwhile were missed).
+ * Brings the other Merit processes' live events into this process's EventBus: ONE dedicated connection
+ * LISTENs on the events channel. Writes send their events themselves, with pg_notify inside their own
+ * transaction (runTransactionWithEvents), tagged with their bus's origin; a notification of this
+ * process's own origin is dropped (the writer delivered it here after its commit), so each event reaches
+ * each process exactly once. Untagged ones (a CLI command's) are delivered like the others'. A lost
+ * LISTEN connection is re-opened with backoff, and the process then invalidates everything
+ * (notifications sent meanwhile were missed).
  */
 export class EventRelay {
-  /** Tags this process's notifications. */
-  readonly origin = randomUUID();
   private client: pg.Client | undefined;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
-  private detach: (() => void) | undefined;
-  private readonly sending = new Set<Promise<void>>();
   /** Times the LISTEN connection was re-opened after being lost. */
   reconnects = 0;
   /** Events received from other processes. */
   received = 0;
 
   constructor(
-    private readonly handle: Pick<DatabaseHandle, 'createClient' | 'db'>,
+    private readonly handle: Pick<DatabaseHandle, 'createClient'>,
     private readonly bus: EventBus,
     private readonly log: Log,
     private readonly options: EventRelayOptions = {},
@@ -65,35 +50,22 @@ export class EventRelay {
     return (this.client as { processID?: number } | undefined)?.processID;
   }
 
-  /** Opens the LISTEN connection (failing if the database refuses it), then relays published events. */
+  /** The tag of this process's own notifications (its bus's). */
+  get origin(): string {
+    return this.bus.origin;
+  }
+
+  /** Opens the LISTEN connection (failing if the database refuses it). */
   async start(): Promise<void> {
     this.client = await this.openListener();
-    this.detach = this.bus.attachRelay((event) => this.send(event));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.detach?.();
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await Promise.allSettled([...this.sending]);
     const client = this.client;
     this.client = undefined;
     if (client) await endClient(client);
-  }
-
-  private send(event: LiveEvent): void {
-    // A resync is this process's own business: the others' connections were not down.
-    if (event.type === 'resync') return;
-    const sending = notifyEvents(this.handle.db, encodeEvent(event, this.origin))
-      .catch((error: unknown) => {
-        // The other processes miss it; their caches catch up when their LISTEN reconnects or expire.
-        this.log.warn(
-          { err: error, event: event.type },
-          'could not announce a change to the other processes',
-        );
-      })
-      .finally(() => this.sending.delete(sending));
-    this.sending.add(sending);
   }
 
   private async openListener(): Promise<pg.Client> {
@@ -126,19 +98,13 @@ export class EventRelay {
       this.log.warn({ payload: payload?.slice(0, 200) }, 'ignored a notification that is not a Merit event');
       return;
     }
-    if (envelope.origin === this.origin) return;
+    if (envelope.origin === this.bus.origin) return;
     this.received++;
     this.deliver([envelope.event]);
   }
 
   private deliver(events: readonly LiveEvent[]): void {
-    for (const event of events) {
-      try {
-        this.bus.deliver(event);
-      } catch (error) {
-        this.log.error({ err: error, event: event.type }, 'a live event subscriber failed');
-      }
-    }
+    for (const event of events) this.bus.deliver(event);
   }
 
   private scheduleReconnect(): void {

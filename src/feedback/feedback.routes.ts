@@ -35,16 +35,14 @@ export function registerFeedbackRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { task_id } = c.req.valid('param');
-      const { agentId, userId } = await submitTaskFeedback(
+      await submitTaskFeedback(
         ctx.db,
         c.get('principal'),
         task_id,
         c.req.valid('json'),
         ctx.scoring,
+        ctx.events,
       );
-      const { projectId } = c.get('principal');
-      ctx.events.publish({ type: 'task', projectId, userId, taskId: task_id });
-      ctx.events.publish({ type: 'leaderboard', projectId, agentIds: [agentId] });
       return c.json({ success: true as const, message: 'Feedback submitted successfully' }, 200);
     },
   );

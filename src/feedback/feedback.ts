@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { runTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { applyScoreChange, lockTask, type RescoreOptions } from '../evaluation/rescore.js';
+import type { EventBus } from '../events/event-bus.js';
+import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { isInScope, type Scope } from '../identity/scope.js';
 
 export interface FeedbackInput {
@@ -13,7 +14,8 @@ export interface FeedbackInput {
 /**
  * Stores a user's rating of a completed task the scope may see (in local mode, the user's own). Rating again replaces the earlier rating (the
  * task has one score row); the overall score, the reward rules and the agent's statistics follow in the
- * same transaction, through the same rescoring as the evaluators'.
+ * same transaction, through the same rescoring as the evaluators'. The task and leaderboard changes are
+ * announced in that transaction too (every process learns of them if and only if it commits).
  */
 export async function submitTaskFeedback(
   db: Kysely<Database>,
@@ -21,8 +23,9 @@ export async function submitTaskFeedback(
   taskId: string,
   input: FeedbackInput,
   scoring: RescoreOptions,
+  events?: EventBus,
 ): Promise<{ agentId: string; userId: string }> {
-  return runTransaction(db, async (trx) => {
+  return runTransactionWithEvents(db, events, async (trx, emit) => {
     const task = await lockTask(trx, taskId);
     if (!task || !isInScope(task, scope))
       throw new NotFoundError('task_not_found', `Task ${taskId} not found`);
@@ -44,6 +47,10 @@ export async function submitTaskFeedback(
       task,
       { userRating: input.user_rating, sources: { user_rating: { source: 'user', version: 'user-1' } } },
       scoring,
+    );
+    emit(
+      { type: 'task', projectId: task.project_id, userId: task.user_id, taskId: task.id },
+      { type: 'leaderboard', projectId: task.project_id, agentIds: [task.agent_id] },
     );
     return { agentId: task.agent_id, userId: task.user_id };
   });

@@ -4,8 +4,9 @@ import { ensureExternalAgents } from '../agents/external-agents.js';
 import type { AppContext } from '../app-context.js';
 import { DEFAULT_USER_ID } from '../config.js';
 import type { Database } from '../db/database.js';
-import { retryOnConflict } from '../db/transaction.js';
 import { planEvaluationJobs } from '../evaluation/evaluation.jobs.js';
+import type { LiveEvent } from '../events/event-bus.js';
+import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { getCategoryClassifier } from '../routing/classification.service.js';
 import { diffContributions } from '../stats/stats.js';
 import { applyStatsChanges, type StatsChange } from '../stats/stats.queries.js';
@@ -183,24 +184,26 @@ async function writeBatches(ctx: AppContext, batches: readonly QueuedBatch[]): P
       group.classifications.set(command, classification);
     groups.set(groupKey, group);
   }
-  const outcomes = await retryOnConflict(() =>
-    ctx.db.transaction().execute(async (trx) => {
-      await lockTraces(
-        trx,
-        [...groups.values()].flatMap(({ projectId, spans }) =>
-          [...new Set([...spans.values()].map((span) => span.traceId))].map((traceId) => ({
-            projectId,
-            traceId,
-          })),
-        ),
-      );
-      const results: [string, IngestOutcome][] = [];
-      for (const group of groups.values())
-        results.push([group.projectId, await storeAndMap(ctx, trx, group, [...group.spans.values()])]);
-      return results;
-    }),
-  );
-  for (const [projectId, outcome] of outcomes) announce(ctx, projectId, outcome);
+  // The changes are announced in the transaction: every process learns of them if and only if it commits.
+  const outcomes = await runTransactionWithEvents(ctx.db, ctx.events, async (trx, emit) => {
+    await lockTraces(
+      trx,
+      [...groups.values()].flatMap(({ projectId, spans }) =>
+        [...new Set([...spans.values()].map((span) => span.traceId))].map((traceId) => ({
+          projectId,
+          traceId,
+        })),
+      ),
+    );
+    const results: [string, IngestOutcome][] = [];
+    for (const group of groups.values()) {
+      const outcome = await storeAndMap(ctx, trx, group, [...group.spans.values()]);
+      emit(...describeChanges(group.projectId, outcome));
+      results.push([group.projectId, outcome]);
+    }
+    return results;
+  });
+  for (const [, outcome] of outcomes) logScoresSaved(ctx, outcome);
 }
 
 /** Stores one project's spans and maps their traces, in the caller's transaction (which holds their locks). */
@@ -575,19 +578,20 @@ function cachesOf(ctx: AppContext): ProjectCaches {
   return caches;
 }
 
-/** Live updates once committed, and the seed's line for each task scored. */
-function announce(ctx: AppContext, projectId: string, outcome: IngestOutcome): void {
+/** The seed's line for each task scored, once committed. */
+function logScoresSaved(ctx: AppContext, outcome: IngestOutcome): void {
   for (const task of outcome.created)
     ctx.log.info({ task_id: task.id }, `Performance score saved for task ${task.id}`);
+}
+
+/** The live events of one project's ingested tasks: each task, and its agents' statistics. */
+function describeChanges(projectId: string, outcome: IngestOutcome): LiveEvent[] {
   const changed = [...outcome.created, ...outcome.updated];
-  for (const task of changed)
-    ctx.events.publish({ type: 'task', projectId, userId: task.userId, taskId: task.id });
-  if (changed.length > 0)
-    ctx.events.publish({
-      type: 'leaderboard',
-      projectId,
-      agentIds: [...new Set(changed.map((task) => task.agentId))],
-    });
+  if (changed.length === 0) return [];
+  return [
+    ...changed.map((task): LiveEvent => ({ type: 'task', projectId, userId: task.userId, taskId: task.id })),
+    { type: 'leaderboard', projectId, agentIds: [...new Set(changed.map((task) => task.agentId))] },
+  ];
 }
 
 function summarizeReasons(reasons: readonly string[]): string {

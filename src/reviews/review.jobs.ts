@@ -1,6 +1,5 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
-import { runTransaction } from '../db/transaction.js';
 import { LlmError } from '../errors.js';
 import {
   type EvaluationDeps,
@@ -14,6 +13,7 @@ import { decideFailure, EVALUATION_RATE_LIMIT, REVIEW_TASK_JOB } from '../evalua
 import { findTaskForEvaluation, takeRateLimitToken } from '../evaluation/evaluation.queries.js';
 import { applyScoreChange, lockTask } from '../evaluation/rescore.js';
 import { roundTo } from '../evaluation/scores.js';
+import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { spendOfError } from '../llm/provider.js';
 import { hasSpend, priceSpend } from '../llm/usage.js';
 import { enqueueJobs } from '../tasks/tasks.queries.js';
@@ -181,7 +181,7 @@ async function storeReview(
   const agreement = measureReviewerAgreement(
     pairs.map((pair) => ({ peerScore: pair.score, userRating: pair.user_rating })),
   );
-  await runTransaction(deps.db, async (trx) => {
+  await runTransactionWithEvents(deps.db, deps.events, async (trx, emit) => {
     const locked = await lockTask(trx, task.id);
     if (!locked) return;
     const inserted = await savePeerReview(
@@ -223,6 +223,7 @@ async function storeReview(
       { peer, sources: { peer: { source: 'peer', version: review.evaluatorVersion } } },
       deps,
     );
+    emit({ type: 'leaderboard', projectId: locked.project_id, agentIds: [locked.agent_id] });
   });
 }
 
@@ -271,7 +272,6 @@ export function createReviewJobs(deps: EvaluationDeps): Record<string, Task> {
           label: `${taskId} by ${reviewerAgentId}`,
         },
         outcome,
-        () => deps.onStatsChanged?.(taskId),
       );
     },
   };

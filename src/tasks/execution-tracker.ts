@@ -1,9 +1,11 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
 import type { CategorySource, Database, FailureReason, TaskRow, TemplateRow } from '../db/database.js';
-import { retryOnConflict, runTransaction } from '../db/transaction.js';
+import { retryOnConflict } from '../db/transaction.js';
 import { ConflictError, MeritError, NotFoundError, ValidationError } from '../errors.js';
 import { DEFAULT_OVERALL_WEIGHTS } from '../evaluation/scores.js';
+import type { EventBus, LiveEvent } from '../events/event-bus.js';
+import { type Emit, PendingEvents, runTransactionWithEvents } from '../events/transactional-events.js';
 import { endUserId } from '../identity/end-user.js';
 import type { Scope } from '../identity/scope.js';
 import type { Log } from '../lib/log.js';
@@ -79,15 +81,6 @@ export type CommandClassifier = (
   templates: readonly TemplateRow[],
 ) => Classification | Promise<Classification>;
 
-export type TrackerEvent =
-  | { kind: 'task'; projectId: string; userId: string; taskId: string }
-  | { kind: 'stats'; projectId: string; agentIds: string[] };
-
-export interface TrackerHooks {
-  /** Runs after a commit, for live updates. */
-  onEvent?: (event: TrackerEvent) => void;
-}
-
 /** What a job planner knows of a finished task. */
 export type FinishedTaskInfo = Pick<
   TaskRow,
@@ -108,7 +101,11 @@ export interface ExecutionTrackerOptions {
    * failure penalty on its score row. Defaults when absent.
    */
   scoring?: ScoringRules;
-  hooks?: TrackerHooks;
+  /**
+   * Where the tracker's live events go: each is sent in the transaction of its write (every process gets
+   * it if and only if the write commits) and reaches this bus's subscribers after the commit.
+   */
+  events?: EventBus;
   /** Where "Performance score saved for task <id>" goes when a task's score row is created. */
   log?: Log;
   now?: () => Date;
@@ -139,7 +136,7 @@ export class ExecutionTracker {
   private readonly pool: pg.Pool | undefined;
   private readonly writer: FinishedTaskWriter<FinishedTaskRecord, FinishedNodeRecord>;
   private readonly rules: ScoringRules;
-  private readonly hooks: TrackerHooks;
+  private readonly events: EventBus | undefined;
   private readonly log: Log | undefined;
   private readonly now: () => Date;
   /** Per project, in this process; invalidated across processes by events (src/events/). */
@@ -156,7 +153,7 @@ export class ExecutionTracker {
       maxTasksPerStatement: MAX_TASKS_PER_SHARED_STATEMENT,
     });
     this.rules = options.scoring ?? { weights: DEFAULT_OVERALL_WEIGHTS, rewards: DEFAULT_REWARD_CONFIG };
-    this.hooks = options.hooks ?? {};
+    this.events = options.events;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
   }
@@ -181,8 +178,8 @@ export class ExecutionTracker {
       (await this.resolveCategory(scope.projectId, input.command, input.objective_category));
     const now = this.now();
     const { onCreated } = options;
-    const insert = async (db: Kysely<Database>) => {
-      const inserted = await insertTask(db, {
+    const row = await this.write(async (trx, emit) => {
+      const inserted = await insertTask(trx, {
         ...(input.id ? { id: input.id } : {}),
         project_id: scope.projectId,
         user_id: endUserId(scope.projectId, input.user_id) ?? scope.userId,
@@ -198,10 +195,11 @@ export class ExecutionTracker {
         created_at: now,
         started_at: input.status === 'running' ? now : null,
       });
-      if (inserted && onCreated) await onCreated(db, inserted);
+      if (!inserted) return undefined;
+      if (onCreated) await onCreated(trx, inserted);
+      emit(taskChanged(inserted));
       return inserted;
-    };
-    const row = onCreated ? await runTransaction(this.db, insert) : await insert(this.db);
+    });
     if (!row) {
       // A re-sent creation with the same id answers with the existing task; an id taken outside the
       // caller's view (another user's, another project's) is a conflict that tells nothing about it.
@@ -209,29 +207,29 @@ export class ExecutionTracker {
       if (!existing) throw new ConflictError('conflict', `A task with id ${input.id} already exists`);
       return this.getTask(scope, existing.id);
     }
-    this.emit({ kind: 'task', projectId: scope.projectId, userId: scope.userId, taskId: row.id });
     return toTaskView(row, nickname);
   }
 
   async startTask(scope: Scope, taskId: string, options: { currentNode?: string } = {}): Promise<TaskView> {
-    const row = await runTransaction(this.db, async (trx) => {
+    const row = await this.write(async (trx, emit) => {
       const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'completed' || task.status === 'failed') {
         throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
       }
-      return updateTask(trx, taskId, {
+      const started = await updateTask(trx, taskId, {
         status: 'running',
         started_at: task.started_at ?? this.now(),
         current_node: options.currentNode ?? task.current_node,
       });
+      emit(taskChanged(started));
+      return started;
     });
-    this.emitTask(row);
     return toTaskView(row, await this.nicknameOf(row.project_id, row.agent_id));
   }
 
   /** Records one node (step) of a running task; the task shows it as its current node. */
   async recordNode(scope: Scope, taskId: string, node: NodeInput) {
-    const { task, inserted } = await runTransaction(this.db, async (trx) => {
+    const inserted = await this.write(async (trx, emit) => {
       const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'completed' || task.status === 'failed') {
         throw new ConflictError('task_already_finished', `Task ${taskId} is already ${task.status}`);
@@ -243,24 +241,26 @@ export class ExecutionTracker {
         started_at: task.started_at ?? this.now(),
         current_node: node.node_name,
       });
-      return { task, inserted: row };
+      emit(taskChanged(task));
+      return row;
     });
-    this.emitTask(task);
     return toNodeView(inserted as NonNullable<typeof inserted>);
   }
 
   /** Marks the node a running task is in, without recording a finished node (for live progress). */
   async setCurrentNode(scope: Scope, taskId: string, nodeName: string): Promise<void> {
-    const row = await this.db
-      .updateTable('tasks')
-      .set({ current_node: nodeName, last_activity_at: sql<Date>`now()` })
-      .where('id', '=', taskId)
-      .where('project_id', '=', scope.projectId)
-      .$if(scope.ownTasksOnly, (query) => query.where('user_id', '=', scope.userId))
-      .where('status', 'in', ['queued', 'running'])
-      .returning(['project_id', 'user_id', 'id'])
-      .executeTakeFirst();
-    if (row) this.emitTask(row);
+    await this.write(async (trx, emit) => {
+      const row = await trx
+        .updateTable('tasks')
+        .set({ current_node: nodeName, last_activity_at: sql<Date>`now()` })
+        .where('id', '=', taskId)
+        .where('project_id', '=', scope.projectId)
+        .$if(scope.ownTasksOnly, (query) => query.where('user_id', '=', scope.userId))
+        .where('status', 'in', ['queued', 'running'])
+        .returning(['project_id', 'user_id', 'id'])
+        .executeTakeFirst();
+      if (row) emit(taskChanged(row));
+    });
   }
 
   /**
@@ -269,7 +269,7 @@ export class ExecutionTracker {
    * then see the first one's result.
    */
   async completeTask(scope: Scope, taskId: string, input: CompleteTaskInput): Promise<TaskView> {
-    const finished = await runTransaction(this.db, async (trx) => {
+    const finished = await this.write(async (trx, emit) => {
       const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'completed') return undefined;
       if (task.status === 'failed')
@@ -292,9 +292,10 @@ export class ExecutionTracker {
       });
       await this.appendNodes(trx, completed, input.nodes ?? []);
       await this.onTaskComplete(trx, completed);
+      emit(...taskFinished(completed));
       return completed;
     });
-    if (finished) this.emitFinished(finished);
+    if (finished) this.logScoreSaved('info', finished.id);
     return this.getTask(scope, taskId);
   }
 
@@ -328,14 +329,16 @@ export class ExecutionTracker {
     input: FailTaskInput,
     options: { usageUnknown?: boolean } = {},
   ): Promise<TaskView> {
-    const failed = await runTransaction(this.db, async (trx) => {
+    const failed = await this.write(async (trx, emit) => {
       const task = await this.requireTask(trx, scope, taskId, true);
       if (task.status === 'failed') return undefined;
       if (task.status === 'completed')
         throw new ConflictError('task_already_finished', `Task ${taskId} is completed`);
-      return this.finishAsFailed(trx, task, input, 'error', options.usageUnknown ?? false);
+      const row = await this.finishAsFailed(trx, task, input, 'error', options.usageUnknown ?? false);
+      emit(...taskFinished(row));
+      return row;
     });
-    if (failed) this.emitFinished(failed);
+    if (failed) this.logScoreSaved('info', failed.id);
     return this.getTask(scope, taskId);
   }
 
@@ -344,14 +347,16 @@ export class ExecutionTracker {
    * (checked under the task's lock: a node recorded a moment ago keeps it alive). True when it failed.
    */
   async failIdleTask(taskId: string, idleSince: Date, timeoutMinutes: number): Promise<boolean> {
-    const failed = await runTransaction(this.db, async (trx) => {
+    const failed = await this.write(async (trx, emit) => {
       const task = await findTaskForUpdate(trx, taskId);
       if (!task || (task.status !== 'queued' && task.status !== 'running')) return undefined;
       if (new Date(task.last_activity_at) > idleSince) return undefined;
       const error = `timed_out: no node or status change for ${timeoutMinutes} minutes`;
-      return this.finishAsFailed(trx, task, { error }, 'timed_out');
+      const row = await this.finishAsFailed(trx, task, { error }, 'timed_out');
+      emit(...taskFinished(row));
+      return row;
     });
-    if (failed) this.emitFinished(failed);
+    if (failed) this.logScoreSaved('info', failed.id);
     return failed !== undefined;
   }
 
@@ -392,14 +397,9 @@ export class ExecutionTracker {
     return row;
   }
 
-  private emitFinished(task: TaskRow): void {
-    this.logScoreSaved('info', task.id);
-    this.emitTask(task);
-    this.emit({ kind: 'stats', projectId: task.project_id, agentIds: [task.agent_id] });
-  }
-
-  private emitTask(task: Pick<TaskRow, 'project_id' | 'user_id' | 'id'>): void {
-    this.emit({ kind: 'task', projectId: task.project_id, userId: task.user_id, taskId: task.id });
+  /** One transaction whose live events are sent in it and delivered here after its commit. */
+  private write<T>(work: (trx: Transaction<Database>, emit: Emit) => Promise<T>): Promise<T> {
+    return runTransactionWithEvents(this.db, this.events, work);
   }
 
   /**
@@ -475,22 +475,22 @@ export class ExecutionTracker {
     });
   }
 
-  /** One statement for finished tasks, their scores, nodes, statistics and jobs. */
+  /**
+   * One statement for finished tasks, their scores, nodes, statistics, jobs and live events: the
+   * statement itself sends one leaderboard change per project (naming the agents of every task it was
+   * given) if it inserted any task, so the change reaches every process exactly when it commits.
+   */
   private async writeFinished(entries: readonly FinishedEntry[]): Promise<ReadonlySet<string>> {
     const records = entries.map((entry) => entry.record);
     const nodes = entries.flatMap((entry) => entry.nodes);
+    const events = new PendingEvents(this.events);
+    for (const record of records)
+      events.emit({ type: 'leaderboard', projectId: record.project_id, agentIds: [record.agent_id] });
     // One statement is one transaction: a deadlock victim is simply sent again (its ids were not inserted).
     const inserted = await retryOnConflict(() =>
-      insertFinishedTasks(this.db, records, nodes, this.planJobs(records), this.pool),
+      insertFinishedTasks(this.db, records, nodes, this.planJobs(records), this.pool, events.payloads()),
     );
-    const agentsByProject = new Map<string, Set<string>>();
-    for (const row of inserted) {
-      const agents = agentsByProject.get(row.project_id) ?? new Set<string>();
-      agents.add(row.agent_id);
-      agentsByProject.set(row.project_id, agents);
-    }
-    for (const [projectId, agents] of agentsByProject)
-      this.emit({ kind: 'stats', projectId, agentIds: [...agents] });
+    if (inserted.length > 0) events.deliver();
     return new Set(inserted.map((row) => row.id));
   }
 
@@ -618,12 +618,17 @@ export class ExecutionTracker {
     return { baseline: await this.caches.baseline(db, projectId, category, typical), typical };
   }
 
-  private emit(event: TrackerEvent): void {
-    this.hooks.onEvent?.(event);
-  }
-
   /** The seed guide's line, once a task's score row is committed. */
   private logScoreSaved(level: 'info' | 'debug', taskId: string): void {
     this.log?.[level]({ task_id: taskId }, `Performance score saved for task ${taskId}`);
   }
+}
+
+function taskChanged(task: Pick<TaskRow, 'project_id' | 'user_id' | 'id'>): LiveEvent {
+  return { type: 'task', projectId: task.project_id, userId: task.user_id, taskId: task.id };
+}
+
+/** A finished task changed itself and its agent's statistics. */
+function taskFinished(task: TaskRow): LiveEvent[] {
+  return [taskChanged(task), { type: 'leaderboard', projectId: task.project_id, agentIds: [task.agent_id] }];
 }

@@ -12,6 +12,7 @@ import type {
   TaskUpdate,
   TemplateRow,
 } from '../db/database.js';
+import { EVENTS_CHANNEL } from '../events/events.queries.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { DELTA_RECORD_COLUMNS, STATS_UPSERT_CTES, type StatsDeltaRecord } from '../stats/stats.queries.js';
@@ -419,9 +420,10 @@ export async function insertFinishedTasks(
   nodes: readonly FinishedNodeRecord[],
   jobs: readonly TaskJobSpec[],
   pool?: pg.Pool,
+  notifications: readonly string[] = [],
 ): Promise<InsertedTask[]> {
   if (tasks.length === 0) return [];
-  const values = [JSON.stringify(tasks), JSON.stringify(nodes), JSON.stringify(jobs)] as const;
+  const values = [JSON.stringify(tasks), JSON.stringify(nodes), JSON.stringify(jobs), notifications] as const;
   const query = () => buildInsertFinishedTasksQuery(...values);
   if (!pool) return (await query().execute(db)).rows;
   // A named (prepared) statement: PostgreSQL plans this large statement once per connection, and its
@@ -467,8 +469,16 @@ export async function enqueueJobs(db: Kysely<Database>, jobs: readonly TaskJobSp
 
 let insertFinishedTasksSql: string | undefined;
 
-/** The statement's parameters are, in order, the tasks, nodes and jobs as JSON arrays. */
-function buildInsertFinishedTasksQuery(tasksJson: string, nodesJson: string, jobsJson: string) {
+/**
+ * The statement's parameters are, in order, the tasks, nodes and jobs as JSON arrays, and the live
+ * events' notification payloads, sent (in the statement's transaction) when it inserts any task.
+ */
+function buildInsertFinishedTasksQuery(
+  tasksJson: string,
+  nodesJson: string,
+  jobsJson: string,
+  notifications: readonly string[],
+) {
   return sql<InsertedTask>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${tasksJson}::jsonb) AS x(
@@ -528,7 +538,11 @@ function buildInsertFinishedTasksQuery(tasksJson: string, nodesJson: string, job
           queue_name text, run_at timestamptz, max_attempts int, job_key text)
         JOIN inserted t ON t.id = j.task_id
       ))
+    ),
+    notified AS (
+      SELECT count(pg_notify(${sql.lit(EVENTS_CHANNEL)}, p)) AS n FROM unnest(${notifications}::text[]) AS p
+      WHERE EXISTS (SELECT 1 FROM inserted)
     )
-    SELECT inserted.id, inserted.project_id, inserted.agent_id FROM inserted, jobs
+    SELECT inserted.id, inserted.project_id, inserted.agent_id FROM inserted, jobs, notified
   `;
 }

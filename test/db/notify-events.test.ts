@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTransaction } from '../../src/db/transaction.js';
 import { EventBus, type LiveEvent, LiveStreams } from '../../src/events/event-bus.js';
 import { encodeEvent, MAX_PAYLOAD_BYTES } from '../../src/events/event-payload.js';
-import { EventRelay, notifyInTransaction } from '../../src/events/event-relay.js';
+import { EventRelay } from '../../src/events/event-relay.js';
+import { runTransactionWithEvents } from '../../src/events/transactional-events.js';
 import { createLog } from '../../src/lib/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -50,12 +50,18 @@ describe('live events across processes (pg_notify + one LISTEN connection per pr
     await database?.drop();
   });
 
-  it('delivers a published event exactly once to the publishing process and once to the other', async () => {
+  it('delivers an event written in a transaction exactly once to the writing process (once committed) and once to the other', async () => {
     a.received.length = 0;
     b.received.length = 0;
     const event: LiveEvent = { type: 'task', projectId: PROJECT, userId: 'u1', taskId: 't1' };
-    a.bus.publish(event);
-    // The publisher's own subscribers have it before publish returns (read-your-writes).
+    await runTransactionWithEvents(database.db, a.bus, async (trx, emit) => {
+      emit(event);
+      await sql`SELECT pg_sleep(0.2)`.execute(trx);
+      // Not before the commit.
+      expect(a.received).toEqual([]);
+      expect(b.received).toEqual([]);
+    });
+    // The writer's own subscribers have it when the write returns (read-your-writes).
     expect(a.received).toEqual([event]);
     await until(() => b.received.length === 1, 'the other process receives it');
     await settle();
@@ -63,21 +69,15 @@ describe('live events across processes (pg_notify + one LISTEN connection per pr
     expect(b.received).toEqual([event]);
   });
 
-  it('sends an event written in a transaction when it commits, to every process (the writer too), and never on rollback', async () => {
+  it('sends the events of a write without a bus (a CLI command) to every listening process, and none on rollback', async () => {
     a.received.length = 0;
     b.received.length = 0;
     const committed: LiveEvent = { type: 'categories', projectId: PROJECT };
-    await runTransaction(database.db, async (trx) => {
-      await notifyInTransaction(trx, committed);
-      await sql`SELECT pg_sleep(0.2)`.execute(trx);
-      // Not before the commit.
-      expect(a.received).toEqual([]);
-      expect(b.received).toEqual([]);
-    });
+    await runTransactionWithEvents(database.db, undefined, async (_trx, emit) => emit(committed));
     await until(() => a.received.length === 1 && b.received.length === 1, 'both processes receive it');
     await expect(
-      runTransaction(database.db, async (trx) => {
-        await notifyInTransaction(trx, { type: 'agents', projectId: PROJECT });
+      runTransactionWithEvents(database.db, undefined, async (_trx, emit) => {
+        emit({ type: 'agents', projectId: PROJECT });
         throw new Error('rolled back');
       }),
     ).rejects.toThrow('rolled back');
@@ -96,7 +96,7 @@ describe('live events across processes (pg_notify + one LISTEN connection per pr
     expect(payloads.length).toBeGreaterThan(4);
     for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
     b.received.length = 0;
-    a.bus.publish(event);
+    await runTransactionWithEvents(database.db, a.bus, async (_trx, emit) => emit(event));
     await until(() => b.received.length === payloads.length, 'every part arrives');
     const seen = b.received.flatMap((part) => (part.type === 'leaderboard' ? part.agentIds : []));
     expect(seen).toEqual(agentIds);
@@ -127,7 +127,7 @@ describe('live events across processes (pg_notify + one LISTEN connection per pr
     expect(streams.count()).toBe(0);
     b.received.length = 0;
     const event: LiveEvent = { type: 'task', projectId: PROJECT, userId: 'u1', taskId: 't2' };
-    a.bus.publish(event);
+    await runTransactionWithEvents(database.db, a.bus, async (_trx, emit) => emit(event));
     await until(() => b.received.length === 1, 'an event after the reconnect arrives');
     expect(b.received).toEqual([event]);
   });
@@ -139,7 +139,7 @@ describe('live events across processes (pg_notify + one LISTEN connection per pr
     );
     await database.pool.query(`SELECT pg_notify('merit_events', 'not json')`);
     const event: LiveEvent = { type: 'agents', projectId: PROJECT };
-    a.bus.publish(event);
+    await runTransactionWithEvents(database.db, a.bus, async (_trx, emit) => emit(event));
     await until(() => b.received.length >= 1, 'the valid event arrives');
     await settle();
     expect(b.received).toEqual([event]);

@@ -178,13 +178,13 @@ describe('project isolation in required mode (embedded PostgreSQL)', () => {
     );
     const viewerB = streams.open({ projectId: 'project-b', userId: 'someone', wholeProject: true });
     if (typeof viewerB === 'string') throw new Error(viewerB);
-    bus.publish({ type: 'task', projectId: 'project-a', userId: 'someone', taskId: 't-a' });
-    bus.publish({ type: 'leaderboard', projectId: 'project-a', agentIds: ['agent_a'] });
+    bus.deliver({ type: 'task', projectId: 'project-a', userId: 'someone', taskId: 't-a' });
+    bus.deliver({ type: 'leaderboard', projectId: 'project-a', agentIds: ['agent_a'] });
     expect(await viewerB.next(50)).toBeUndefined();
     expect(loaded).toEqual([]);
-    bus.publish({ type: 'task', projectId: 'project-b', userId: 'another', taskId: 't-b' });
+    bus.deliver({ type: 'task', projectId: 'project-b', userId: 'another', taskId: 't-b' });
     expect(await viewerB.next(500)).toMatchObject({ event: 'task' });
-    bus.publish({ type: 'leaderboard', projectId: null, agentIds: [] });
+    bus.deliver({ type: 'leaderboard', projectId: null, agentIds: [] });
     expect(await viewerB.next(500)).toMatchObject({ event: 'leaderboard' });
     viewerB.close();
   });

@@ -10,9 +10,9 @@ describe('LeaderboardCache', () => {
     const load = async () => ++loads;
     expect(await cache.get('all', load)).toBe(1);
     expect(await cache.get('all', load)).toBe(1);
-    events.publish({ type: 'task', projectId: 'p', userId: 'u', taskId: 't' });
+    events.deliver({ type: 'task', projectId: 'p', userId: 'u', taskId: 't' });
     expect(await cache.get('all', load)).toBe(1);
-    events.publish({ type: 'leaderboard', projectId: null, agentIds: ['agent_a'] });
+    events.deliver({ type: 'leaderboard', projectId: null, agentIds: ['agent_a'] });
     expect(await cache.get('all', load)).toBe(2);
   });
 
@@ -32,7 +32,7 @@ describe('LeaderboardCache', () => {
     const events = new EventBus();
     const cache = new LeaderboardCache<string>(events, 60_000);
     const stale = cache.get('all', async () => {
-      events.publish({ type: 'leaderboard', projectId: null, agentIds: [] });
+      events.deliver({ type: 'leaderboard', projectId: null, agentIds: [] });
       return 'loaded before the change';
     });
     expect(await stale).toBe('loaded before the change');
