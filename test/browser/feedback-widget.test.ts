@@ -16,19 +16,27 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const WIDGET_BUNDLE = path.join(ROOT, 'dist', 'widget', 'merit-feedback.js');
 const WAIT_MS = 20_000;
 
+/** A selector inside the widget's root (Playwright's CSS selectors pierce its open shadow root). */
+function inWidget(selector: string): string {
+  return `[data-testid="merit-feedback"] ${selector}`;
+}
+
 /** Builds the script-tag widget unless the bundle is newer than its sources. */
 function ensureWidgetBuilt(): void {
   const sources = [
     ...fs.readdirSync(path.join(ROOT, 'web', 'widget')).map((name) => path.join(ROOT, 'web', 'widget', name)),
     path.join(ROOT, 'web', 'widget.vite.config.ts'),
     path.join(ROOT, 'web', 'src', 'features', 'feedback', 'feedback-rules.ts'),
+    path.join(ROOT, 'web', 'src', 'features', 'feedback', 'feedback-form.tsx'),
   ];
   const newest = Math.max(...sources.map((file) => fs.statSync(file).mtimeMs));
   if (fs.existsSync(WIDGET_BUNDLE) && fs.statSync(WIDGET_BUNDLE).mtimeMs > newest) return;
   execFileSync(
     path.join(ROOT, 'node_modules', '.bin', 'vite'),
     ['build', '--config', 'web/widget.vite.config.ts', '--logLevel', 'warn'],
-    { cwd: ROOT, stdio: 'inherit' },
+    // Vitest runs with NODE_ENV=test, which would make Vite compile JSX for React's development runtime
+    // while the bundle ships React's production build (jsxDEV undefined: nothing renders).
+    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
   );
 }
 
@@ -99,7 +107,9 @@ describe('embeddable feedback widget on a host page (Chromium)', () => {
     pages.set(`/${name}`, html);
     const page = await browser.newPage();
     await page.goto(`${hostOrigin}/${name}`);
-    await page.locator('[data-testid="merit-feedback"][data-state="editing"]').waitFor({ timeout: WAIT_MS });
+    await page
+      .locator(inWidget('[data-testid="feedback-widget"][data-state="editing"]'))
+      .waitFor({ timeout: WAIT_MS });
     return page;
   }
 
@@ -136,10 +146,10 @@ describe('embeddable feedback widget on a host page (Chromium)', () => {
     await page.keyboard.type('Short and right');
     await page.keyboard.press('Enter');
 
-    const rated = page.locator('[data-testid="merit-feedback"][data-state="rated"]');
+    const rated = page.locator(inWidget('[data-testid="feedback-widget"][data-state="rated"]'));
     await rated.waitFor({ timeout: WAIT_MS });
     expect(await rated.getAttribute('data-rating')).toBe('4');
-    expect(await page.locator('[data-testid="merit-feedback-status"]').textContent()).toContain(
+    expect(await page.locator(inWidget('[data-testid="feedback-status"]')).textContent()).toContain(
       'Feedback submitted successfully',
     );
     expect(await storedRating(taskId)).toEqual({ user_rating: 4, user_feedback: 'Short and right' });
@@ -156,10 +166,12 @@ describe('embeddable feedback widget on a host page (Chromium)', () => {
     await page.keyboard.press('2');
     await page.keyboard.press('Enter');
 
-    const error = page.locator('[data-testid="merit-feedback-error"]');
+    const error = page.locator(inWidget('[data-testid="feedback-error"]'));
     await error.waitFor({ timeout: WAIT_MS });
     expect(await error.textContent()).toContain('does not accept ratings from this site');
-    expect(await page.locator('[data-testid="merit-feedback"]').getAttribute('data-state')).toBe('editing');
+    expect(await page.locator(inWidget('[data-testid="feedback-widget"]')).getAttribute('data-state')).toBe(
+      'editing',
+    );
     expect(await storedRating(taskId)).toBeNull();
     await page.close();
   });
@@ -171,10 +183,12 @@ describe('embeddable feedback widget on a host page (Chromium)', () => {
     const page = await openHostPage('dismiss', hostPage(taskId, feedbackKey));
     await page.locator('input[type="radio"]').first().focus();
     await page.keyboard.press('Escape');
-    const dismissed = page.locator('[data-testid="merit-feedback"][data-state="dismissed"]');
+    const dismissed = page.locator(inWidget('[data-testid="feedback-widget"][data-state="dismissed"]'));
     await dismissed.waitFor({ timeout: WAIT_MS });
     await page.getByRole('button', { name: 'Rate this result' }).click();
-    await page.locator('[data-testid="merit-feedback"][data-state="editing"]').waitFor({ timeout: WAIT_MS });
+    await page
+      .locator(inWidget('[data-testid="feedback-widget"][data-state="editing"]'))
+      .waitFor({ timeout: WAIT_MS });
     expect(await storedRating(taskId)).toBeNull();
     await page.close();
   });
