@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { AppContext } from '../app-context.js';
+import { isTaskAwaitingArenaVote } from '../arena/arena-blindness.js';
 import { LiveStreams } from '../events/event-bus.js';
 import { toTaskPreviewView } from '../tasks/tasks.js';
 import { findTaskPreviewInScope } from '../tasks/tasks.queries.js';
@@ -23,7 +24,7 @@ export function createLiveStreams(ctx: AppContext): LiveStreams {
         { projectId, userId: '', ownTasksOnly: false },
         taskId,
       );
-      if (!row) return undefined;
+      if (!row || (await isTaskAwaitingArenaVote(ctx.db, projectId, taskId))) return undefined;
       return { event: 'task', data: JSON.stringify(toTaskPreviewView(row)), id: `${row.id}:${row.status}` };
     },
     { maxPerUser: ctx.config.sse.maxPerUser, maxTotal: ctx.config.sse.maxTotal },

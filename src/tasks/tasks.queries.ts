@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
+import { excludeUnvotedArenaTasks } from '../arena/arena-blindness.js';
 import type {
   Database,
   FailureReason,
@@ -191,6 +192,8 @@ export function buildTaskFilters(filters: TaskListFilters) {
     filters.search === undefined
       ? null
       : sql`AND (t.command ILIKE ${toLikePattern(filters.search)} OR t.result ILIKE ${toLikePattern(filters.search)})`,
+    // Arena blindness: an unvoted comparison's tasks would tell which agent answered which side.
+    excludeUnvotedArenaTasks,
   ].filter((part) => part !== null);
   return parts.length === 0 ? sql`` : sql.join(parts, sql` `);
 }
