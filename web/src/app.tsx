@@ -1,3 +1,4 @@
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   type KeyboardEvent,
   lazy,
@@ -13,6 +14,7 @@ import { SkipLink } from './components/skip-link.js';
 import { Spinner } from './components/spinner.js';
 import { ThemeToggle } from './components/theme-toggle.js';
 import { AgentPerformanceView } from './features/agent-performance/agent-performance-view.js';
+import { agentsQuery } from './features/agents/api/get-agents.js';
 import { AccountBar } from './features/auth/account-bar.js';
 import { LoginPage } from './features/auth/login-page.js';
 import {
@@ -23,17 +25,21 @@ import {
   signedOut,
   storeProject,
 } from './features/auth/session.js';
+import { useCategories } from './features/categories/api/get-categories.js';
+import { useSendCommand } from './features/command/api/send-command.js';
 import { CommandBox } from './features/command/command-box.js';
 import { ExportMenu } from './features/export/export-menu.js';
 import { KeysPage } from './features/keys/keys-page.js';
 import { AgentLeaderboardPanel } from './features/leaderboard/agent-leaderboard-panel.js';
 import { QuickActionsPanel } from './features/quick-actions/quick-actions-panel.js';
 import { RoutingQualityPanel } from './features/routing/routing-quality-panel.js';
+import { taskListQuery } from './features/stream/api/get-tasks.js';
 import { ConversationStream } from './features/stream/conversation-stream.js';
 import { StreamFiltersBar } from './features/stream/stream-filters.js';
 import { ApiError, describeError } from './lib/api-client.js';
 import { ApiProvider, useApi } from './lib/api-context.js';
-import type { Agent, AuthSession, Task } from './lib/api-types.js';
+import type { Agent, AuthSession } from './lib/api-types.js';
+import { createLiveUpdates } from './lib/live-updates.js';
 import {
   buildAgentHash,
   buildHomeHash,
@@ -42,14 +48,11 @@ import {
   type Range,
   type StreamFilters,
 } from './lib/route.js';
-import { applyRating, matchesFilters, mergeTasks, upsertTask } from './lib/tasks.js';
-import { useCategories } from './lib/use-categories.js';
+import { mergeTasks, sortTasksOldestFirst } from './lib/tasks.js';
 import { replaceHash, useHashRoute } from './lib/use-hash-route.js';
 import { useServerEvents } from './lib/use-server-events.js';
 
-const HISTORY_PAGE = 50;
-// Bursts of events (a task's nodes finishing one after another) cause one refetch, not many.
-const REFRESH_DELAY_MS = 400;
+const NO_AGENTS: Agent[] = [];
 
 const PANELS: { id: Panel; label: string }[] = [
   { id: 'actions', label: 'Quick Actions' },
@@ -332,134 +335,40 @@ function MissionControl({
   const panels = readOnlyReason === null ? PANELS : READ_ONLY_PANELS;
   const { view } = route;
   const filters: StreamFilters = route.name === 'home' ? view.filters : {};
-  // A stable key of the filters: a change starts the stream's list again.
-  const filtersKey = JSON.stringify(filters);
   const categories = useCategories();
-  const [agents, setAgents] = useState<Agent[]>([]);
-  const [agentsError, setAgentsError] = useState<string | null>(null);
-  const [tasks, setTasks] = useState<Task[]>([]);
-  const [tasksLoading, setTasksLoading] = useState(true);
-  const [tasksError, setTasksError] = useState<string | null>(null);
-  // The cursor of the page before the oldest task shown: undefined until the first page, null at the start.
-  const [earlierCursor, setEarlierCursor] = useState<string | null | undefined>(undefined);
+  const queryClient = useQueryClient();
+  const agentsResult = useQuery(agentsQuery(api));
+  const agents = agentsResult.data ?? NO_AGENTS;
+  const agentsError = agentsResult.error ? describeError(agentsResult.error) : null;
+  const taskList = useInfiniteQuery(taskListQuery(api, filters));
+  const tasks = useMemo(
+    () => sortTasksOldestFirst(mergeTasks([], taskList.data?.pages.flatMap((item) => item.tasks) ?? [])),
+    [taskList.data],
+  );
+  const tasksError = taskList.error ? describeError(taskList.error) : null;
   const [draft, setDraft] = useState('');
-  const [sending, setSending] = useState(false);
+  const sendCommandMutation = useSendCommand();
+  const sending = sendCommandMutation.isPending;
   const [commandError, setCommandError] = useState<string | null>(null);
   const defaultPanel: Panel = readOnlyReason === null ? 'actions' : 'leaderboard';
   const panel: Panel = panels.some((item) => item.id === view.tab) && view.tab ? view.tab : defaultPanel;
-  const [refreshKey, setRefreshKey] = useState(0);
   const inputRef = useRef<HTMLTextAreaElement | null>(null);
   const tabRefs = useRef<Record<Panel, HTMLButtonElement | null>>({
     actions: null,
     leaderboard: null,
     routing: null,
   });
-  const refreshTimer = useRef<number | undefined>(undefined);
-  const scoreTimer = useRef<number | undefined>(undefined);
 
-  const loadAgents = useCallback(async () => {
-    try {
-      const result = await api.listAgents();
-      setAgents(result.agents);
-      setAgentsError(null);
-    } catch (error) {
-      setAgentsError(describeError(error));
-    }
-  }, [api]);
-
-  const filtersRef = useRef(filters);
-  filtersRef.current = filters;
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: filtersKey stands for the filters read through the ref
-  const loadHistory = useCallback(async () => {
-    setTasksLoading(true);
-    try {
-      const result = await api.listTasks({ limit: HISTORY_PAGE, filters: filtersRef.current });
-      setTasks((current) => mergeTasks(current, result.tasks));
-      // A refetch after a reconnect keeps the cursor of the earlier pages already loaded.
-      setEarlierCursor((cursor) => (cursor === undefined ? result.next_cursor : cursor));
-      setTasksError(null);
-    } catch (error) {
-      setTasksError(describeError(error));
-    } finally {
-      setTasksLoading(false);
-    }
-  }, [api, filtersKey]);
-
-  const loadEarlier = async () => {
-    if (!earlierCursor) return;
-    setTasksLoading(true);
-    try {
-      const result = await api.listTasks({
-        limit: HISTORY_PAGE,
-        cursor: earlierCursor,
-        filters: filtersRef.current,
-      });
-      setTasks((current) => mergeTasks(current, result.tasks));
-      setEarlierCursor(result.next_cursor);
-      setTasksError(null);
-    } catch (error) {
-      setTasksError(describeError(error));
-    } finally {
-      setTasksLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    void loadAgents();
-  }, [loadAgents]);
-
-  // Other filters are another list: it starts again from its newest page.
-  useEffect(() => {
-    setTasks([]);
-    setEarlierCursor(undefined);
-    void loadHistory();
-  }, [loadHistory]);
-
-  useEffect(() => () => window.clearTimeout(refreshTimer.current), []);
-  useEffect(() => () => window.clearTimeout(scoreTimer.current), []);
-
-  // Evaluations and reviews finish after the completion event: the newest page is fetched again, quietly,
-  // so a task shown as "not evaluated yet" gets its score.
-  const refreshScores = useCallback(() => {
-    window.clearTimeout(scoreTimer.current);
-    scoreTimer.current = window.setTimeout(() => {
-      api.listTasks({ limit: HISTORY_PAGE, filters: filtersRef.current }).then(
-        (result) => setTasks((current) => mergeTasks(current, result.tasks)),
-        () => {
-          // The next leaderboard event or a reconnect fetches again.
-        },
-      );
-    }, REFRESH_DELAY_MS);
-  }, [api]);
-
-  const scheduleRefresh = useCallback(
-    (leaderboard: boolean) => {
-      window.clearTimeout(refreshTimer.current);
-      if (leaderboard) setRefreshKey((key) => key + 1);
-      refreshTimer.current = window.setTimeout(() => void loadAgents(), REFRESH_DELAY_MS);
-    },
-    [loadAgents],
-  );
+  // Each event refreshes or patches only the queries it changes (lib/live-updates.ts).
+  const liveUpdates = useMemo(() => createLiveUpdates(queryClient, api), [queryClient, api]);
+  useEffect(() => () => liveUpdates.dispose(), [liveUpdates]);
 
   const connection = useServerEvents(api.eventsUrl, {
-    onTask: (task) => {
-      // A task the filters leave out stays out; one already shown is kept up to date.
-      setTasks((current) =>
-        matchesFilters(task, filtersRef.current, api.userId) || current.some((item) => item.id === task.id)
-          ? upsertTask(current, task)
-          : current,
-      );
-      scheduleRefresh(task.status === 'completed');
-    },
-    onLeaderboard: () => {
-      setRefreshKey((key) => key + 1);
-      refreshScores();
-    },
-    onReconnect: () => {
-      void loadHistory();
-      scheduleRefresh(true);
-    },
+    onTask: liveUpdates.onTask,
+    onLeaderboard: liveUpdates.onLeaderboard,
+    onCategories: liveUpdates.onCategories,
+    onAgents: liveUpdates.onAgents,
+    onReconnect: liveUpdates.onReconnect,
     onRefused: onStreamRefused,
   });
 
@@ -489,19 +398,14 @@ function MissionControl({
   };
 
   const sendCommand = async (command: string): Promise<boolean> => {
-    setSending(true);
     setCommandError(null);
     try {
-      const task = await api.postCommand(command);
-      setTasks((current) => upsertTask(current, task));
+      await sendCommandMutation.mutateAsync(command);
       setDraft((current) => (current.trim() === command.trim() ? '' : current));
-      scheduleRefresh(false);
       return true;
     } catch (error) {
       setCommandError(describeError(error));
       return false;
-    } finally {
-      setSending(false);
     }
   };
 
@@ -618,7 +522,6 @@ function MissionControl({
             <AgentPerformanceView
               key={route.agentId}
               agentId={route.agentId}
-              refreshKey={refreshKey}
               range={view.range}
               onRangeChange={setRange}
               onBack={goHome}
@@ -647,16 +550,14 @@ function MissionControl({
               <ConversationStream
                 filtered={hasFilters(filters)}
                 tasks={tasks}
-                loading={tasksLoading}
+                loading={taskList.isFetching}
                 error={tasksError}
-                hasEarlier={Boolean(earlierCursor)}
-                onLoadEarlier={loadEarlier}
-                onRetry={() => void loadHistory()}
-                onOpenAgent={openAgent}
-                onRated={(taskId, rating, feedback) => {
-                  setTasks((current) => applyRating(current, taskId, rating, feedback));
-                  scheduleRefresh(true);
+                hasEarlier={taskList.hasNextPage}
+                onLoadEarlier={async () => {
+                  await taskList.fetchNextPage();
                 }}
+                onRetry={() => void taskList.refetch()}
+                onOpenAgent={openAgent}
               />
               {readOnlyReason === null ? (
                 <CommandBox
@@ -717,7 +618,7 @@ function MissionControl({
           >
             {panel === 'routing' ? (
               <>
-                <RoutingQualityPanel refreshKey={refreshKey} />
+                <RoutingQualityPanel />
                 <ExportMenu
                   kind="routing-decisions"
                   params={{ user_id: actingAs.userId, project: actingAs.project }}
@@ -737,11 +638,7 @@ function MissionControl({
               />
             ) : (
               <>
-                <AgentLeaderboardPanel
-                  refreshKey={refreshKey}
-                  categories={categories}
-                  onOpenAgent={openAgent}
-                />
+                <AgentLeaderboardPanel categories={categories} onOpenAgent={openAgent} />
                 <ExportMenu
                   kind="leaderboard"
                   params={{ user_id: actingAs.userId, project: actingAs.project }}

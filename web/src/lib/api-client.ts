@@ -17,6 +17,7 @@ import type {
   TaskPage,
   TrendPoint,
 } from './api-types.js';
+import type { EvaluatorCalibrationList } from './calibration-types.js';
 import type { StreamFilters } from './route.js';
 
 /** An error answered by the server (`{"error": {"code", "message"}}`) or a failure to reach it. */
@@ -179,6 +180,8 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
 
   return {
     userId,
+    /** Who this client reads as (project and user): the first part of every query key. */
+    scope: `${auth?.project ?? ''}/${userId}`,
     eventsUrl: buildApiUrl(baseUrl, '/events', userId, { project: auth?.project }),
     /** The same client with a session's project, CSRF token and 401 handler. */
     withAuth: (next: ApiAuth) => createApiClient({ userId, baseUrl, auth: next }),
@@ -232,6 +235,8 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       request<{ reviewers: ReviewerAgreement[] }>('GET', '/reviewers', { signal }),
     getTaskRoutingDecision: (taskId: string, signal?: AbortSignal) =>
       request<StoredRoutingDecision>('GET', `/tasks/${id(taskId)}/routing-decision`, { signal }),
+    getCalibration: (signal?: AbortSignal) =>
+      request<EvaluatorCalibrationList>('GET', '/evaluators/calibration', { signal }),
     getRoutingQuality: (days = 30, signal?: AbortSignal) =>
       request<RoutingQuality>('GET', '/routing/quality', { query: { days }, signal }),
   };

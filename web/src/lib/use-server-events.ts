@@ -5,7 +5,12 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 
 export interface ServerEventHandlers {
   onTask: (task: Task) => void;
-  onLeaderboard: () => void;
+  /** Statistics of these agents changed (an empty list: possibly every agent's). */
+  onLeaderboard: (agentIds: string[]) => void;
+  /** The project's categories changed. */
+  onCategories?: () => void;
+  /** The project's agents changed (added, renamed, deactivated). */
+  onAgents?: () => void;
   /** Called when the stream comes back after a drop, so missed updates can be fetched. */
   onReconnect: () => void;
   /**
@@ -58,7 +63,11 @@ export function useServerEvents(url: string, handlers: ServerEventHandlers): Con
         }
         handlersRef.current.onTask(task);
       });
-      current.addEventListener('leaderboard', () => handlersRef.current.onLeaderboard());
+      current.addEventListener('leaderboard', (event) =>
+        handlersRef.current.onLeaderboard(readAgentIds((event as MessageEvent<string>).data)),
+      );
+      current.addEventListener('categories', () => handlersRef.current.onCategories?.());
+      current.addEventListener('agents', () => handlersRef.current.onAgents?.());
     };
 
     connect();
@@ -69,4 +78,18 @@ export function useServerEvents(url: string, handlers: ServerEventHandlers): Con
   }, [url]);
 
   return state;
+}
+
+/** The agents a `leaderboard` event names (`{"agent_ids": [...]}`); empty (every agent) when unreadable. */
+export function readAgentIds(data: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    if (parsed !== null && typeof parsed === 'object' && 'agent_ids' in parsed) {
+      const ids = (parsed as { agent_ids: unknown }).agent_ids;
+      if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) return ids;
+    }
+  } catch {
+    // Not JSON: treat it as a change of every agent.
+  }
+  return [];
 }

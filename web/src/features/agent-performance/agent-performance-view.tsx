@@ -1,3 +1,4 @@
+import { useQuery } from '@tanstack/react-query';
 import { Fragment, useEffect, useId, useRef, useState } from 'react';
 import { CategoryChart } from '../../components/charts/category-chart.js';
 import { CostQualityChart } from '../../components/charts/cost-quality-chart.js';
@@ -5,7 +6,6 @@ import { NodeChart } from '../../components/charts/node-chart.js';
 import { TrendChart } from '../../components/charts/trend-chart.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { AgentPerformance, CostQualityCell, NodeStats, TrendPoint } from '../../lib/api-types.js';
 import {
   describeUnpriced,
   formatCost,
@@ -15,16 +15,20 @@ import {
   formatScore,
   formatShare,
 } from '../../lib/format.js';
-import { RANGES, type Range, rangeStart } from '../../lib/route.js';
+import { RANGES, type Range } from '../../lib/route.js';
 import { isCut } from '../../lib/tasks.js';
-import { usePerformance } from '../../lib/use-performance.js';
+import {
+  agentNodesQuery,
+  agentPerformanceQuery,
+  agentTrendQuery,
+  HISTORY_PAGE_SIZE,
+} from './api/get-agent-performance.js';
 import { TaskEvaluationPanel } from './task-evaluation-panel.js';
 
-const PAGE_SIZE = 20;
+const PAGE_SIZE = HISTORY_PAGE_SIZE;
 
 export interface AgentPerformanceViewProps {
   agentId: string;
-  refreshKey: number;
   /** The charts' time range (kept in the URL). */
   range: Range;
   onRangeChange: (range: Range) => void;
@@ -45,15 +49,6 @@ const RANGE_PHRASE: Record<Range, string> = {
   '90d': 'in the last 90 days',
   all: 'in the whole history',
 };
-// Hours for a day or less of data, days up to three months, weeks beyond.
-const RANGE_BUCKET: Record<Range, 'hour' | 'day' | 'week'> = {
-  '24h': 'hour',
-  '7d': 'day',
-  '30d': 'day',
-  '90d': 'day',
-  all: 'day',
-};
-
 function RangePicker({ range, onChange }: { range: Range; onChange: (range: Range) => void }) {
   return (
     <fieldset className="range-picker" data-testid="range-picker">
@@ -87,24 +82,23 @@ function Stat({ label, value }: { label: string; value: string }) {
 }
 
 /** One agent's figures: stats, charts and its task history for the current user. Render it keyed by agentId. */
-export function AgentPerformanceView({
-  agentId,
-  refreshKey,
-  range,
-  onRangeChange,
-  onBack,
-}: AgentPerformanceViewProps) {
+export function AgentPerformanceView({ agentId, range, onRangeChange, onBack }: AgentPerformanceViewProps) {
   const api = useApi();
-  const { fetchAgentPerformance, loading, error } = usePerformance();
   // The cursor of every page reached so far (the first page has none): "Newer" goes back one.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const pageIndex = cursors.length - 1;
-  const cursor = cursors[pageIndex];
-  const [performance, setPerformance] = useState<AgentPerformance | null>(null);
-  const [trend, setTrend] = useState<TrendPoint[] | null>(null);
-  const [costQuality, setCostQuality] = useState<CostQualityCell[] | null>(null);
-  const [nodes, setNodes] = useState<NodeStats[] | null>(null);
-  const [sideError, setSideError] = useState<string | null>(null);
+  const cursor = cursors[pageIndex] ?? null;
+  const performanceResult = useQuery(agentPerformanceQuery(api, agentId, cursor));
+  const trendResult = useQuery(agentTrendQuery(api, agentId, range));
+  const nodesResult = useQuery(agentNodesQuery(api, agentId, range));
+  const performance = performanceResult.data ?? null;
+  const loading = performanceResult.isFetching;
+  const error = performanceResult.error ? describeError(performanceResult.error) : null;
+  const trend = trendResult.data?.points ?? null;
+  const costQuality = trendResult.data?.cost_quality ?? null;
+  const nodes = nodesResult.data ?? null;
+  const sideFailure = trendResult.error ?? nodesResult.error;
+  const sideError = sideFailure ? describeError(sideFailure) : null;
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   const headingRef = useRef<HTMLHeadingElement | null>(null);
   const detailsId = useId();
@@ -120,42 +114,6 @@ export function AgentPerformanceView({
   useEffect(() => {
     headingRef.current?.focus();
   }, []);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
-  useEffect(() => {
-    let current = true;
-    fetchAgentPerformance(agentId, cursor ? { limit: PAGE_SIZE, cursor } : { limit: PAGE_SIZE }).then(
-      (result) => {
-        if (current) setPerformance(result);
-      },
-      () => {
-        // The hook's error state carries the message.
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [agentId, cursor, refreshKey, fetchAgentPerformance]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
-  useEffect(() => {
-    const controller = new AbortController();
-    const since = rangeStart(range, new Date());
-    Promise.all([
-      api.getAgentTrend(agentId, { bucket: RANGE_BUCKET[range], since }, controller.signal),
-      api.getAgentNodes(agentId, since, controller.signal),
-    ])
-      .then(([trendResult, nodeResult]) => {
-        setTrend(trendResult.points);
-        setCostQuality(trendResult.cost_quality);
-        setNodes(nodeResult.nodes);
-        setSideError(null);
-      })
-      .catch((cause: unknown) => {
-        if (!controller.signal.aborted) setSideError(describeError(cause));
-      });
-    return () => controller.abort();
-  }, [api, agentId, range, refreshKey]);
 
   const agent = performance?.agent;
   const stats = performance?.stats;
@@ -309,7 +267,7 @@ export function AgentPerformanceView({
                       {open && (
                         <tr className="history-details">
                           <td colSpan={8} className="history-details-cell">
-                            <TaskEvaluationPanel id={panelId} taskId={task.task_id} refreshKey={refreshKey} />
+                            <TaskEvaluationPanel id={panelId} taskId={task.task_id} />
                           </td>
                         </tr>
                       )}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type {
@@ -17,6 +17,7 @@ import {
   formatScore,
   formatTokens,
 } from '../../lib/format.js';
+import { taskEvaluationQuery } from './api/get-task-evaluation.js';
 
 const SCORE_ROWS: { kind: ScoreKind; label: string }[] = [
   { kind: 'accuracy', label: 'Accuracy' },
@@ -178,30 +179,14 @@ function Review({ review }: { review: PeerReview }) {
 export interface TaskEvaluationPanelProps {
   id: string;
   taskId: string;
-  /** Changes when scores may have changed; the panel fetches again. */
-  refreshKey: number;
 }
 
 /** Every score of one task with its source, the evaluator's reasoning, peer reviews and reward rules. */
-export function TaskEvaluationPanel({ id, taskId, refreshKey }: TaskEvaluationPanelProps) {
+export function TaskEvaluationPanel({ id, taskId }: TaskEvaluationPanelProps) {
   const api = useApi();
-  const [evaluation, setEvaluation] = useState<TaskEvaluation | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
-  useEffect(() => {
-    const controller = new AbortController();
-    api.getTaskEvaluation(taskId, controller.signal).then(
-      (result) => {
-        setEvaluation(result);
-        setError(null);
-      },
-      (cause: unknown) => {
-        if (!controller.signal.aborted) setError(describeError(cause));
-      },
-    );
-    return () => controller.abort();
-  }, [api, taskId, refreshKey]);
+  const result = useQuery(taskEvaluationQuery(api, taskId));
+  const evaluation = result.data ?? null;
+  const error = result.error ? describeError(result.error) : null;
 
   const headingId = `${id}-title`;
   return (

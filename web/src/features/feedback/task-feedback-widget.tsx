@@ -1,6 +1,6 @@
 import { type KeyboardEvent, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { describeError } from '../../lib/api-client.js';
-import { usePerformance } from '../../lib/use-performance.js';
+import { useRateTask } from './api/rate-task.js';
 import {
   actionForTextareaKey,
   describeRating,
@@ -18,9 +18,10 @@ const STARS = Array.from({ length: MAX_RATING }, (_, index) => index + 1);
 
 export interface TaskFeedbackWidgetProps {
   taskId: string;
+  /** The agent that executed the task: the rating changes its figures. */
+  agentId: string;
   initialRating: number | null;
   initialFeedback: string | null;
-  onRated: (rating: number, feedback: string | null) => void;
 }
 
 type Mode = 'editing' | 'rated' | 'dismissed';
@@ -30,9 +31,9 @@ export function TaskFeedbackWidget({
   taskId,
   initialRating,
   initialFeedback,
-  onRated,
+  agentId,
 }: TaskFeedbackWidgetProps) {
-  const { submitTaskFeedback } = usePerformance();
+  const rateTask = useRateTask();
   const [mode, setMode] = useState<Mode>(initialRating === null ? 'editing' : 'rated');
   const [savedRating, setSavedRating] = useState<number | null>(initialRating);
   const [savedFeedback, setSavedFeedback] = useState<string | null>(initialFeedback);
@@ -82,12 +83,11 @@ export function TaskFeedbackWidget({
     const comment = normalizeFeedback(feedback);
     setSubmit({ kind: 'submitting' });
     try {
-      const result = await submitTaskFeedback(taskId, rating, comment);
+      const result = await rateTask.mutateAsync({ taskId, agentId, rating, feedback: comment ?? null });
       setSavedRating(rating);
       setSavedFeedback(comment ?? null);
       setSubmit({ kind: 'success', message: result.message || 'Feedback saved.' });
       setMode('rated');
-      onRated(rating, comment ?? null);
       focusAfterSwitch.current = 'reopen';
     } catch (error) {
       setSubmit({ kind: 'failed', message: describeError(error) });

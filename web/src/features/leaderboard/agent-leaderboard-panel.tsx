@@ -1,6 +1,9 @@
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useId, useMemo, useState } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
-import type { Leaderboard, Ranking } from '../../lib/api-types.js';
+import { describeError } from '../../lib/api-client.js';
+import { useApi } from '../../lib/api-context.js';
+import type { Ranking } from '../../lib/api-types.js';
 import {
   describeUnpriced,
   formatCost,
@@ -9,8 +12,8 @@ import {
   formatScore,
   formatShare,
 } from '../../lib/format.js';
-import type { CategoryOption } from '../../lib/use-categories.js';
-import { usePerformance } from '../../lib/use-performance.js';
+import type { CategoryOption } from '../categories/api/get-categories.js';
+import { leaderboardQuery } from './api/get-leaderboard.js';
 import {
   defaultDirection,
   describeRank,
@@ -21,8 +24,6 @@ import {
 import { ReviewerAgreementSection } from './reviewer-agreement.js';
 
 export interface AgentLeaderboardPanelProps {
-  /** Changes whenever the leaderboard may have changed (an SSE event or a completed task). */
-  refreshKey: number;
   categories: CategoryOption[];
   onOpenAgent: (agentId: string) => void;
 }
@@ -140,10 +141,9 @@ function CompareTable({ agents }: { agents: [Ranking, Ranking] }) {
 }
 
 /** Agents ranked by the lower end of their score interval, filterable by category, sortable by any column. */
-export function AgentLeaderboardPanel({ refreshKey, categories, onOpenAgent }: AgentLeaderboardPanelProps) {
-  const { fetchLeaderboard, loading, error } = usePerformance();
+export function AgentLeaderboardPanel({ categories, onOpenAgent }: AgentLeaderboardPanelProps) {
+  const api = useApi();
   const [category, setCategory] = useState('');
-  const [board, setBoard] = useState<Leaderboard | null>(null);
   const [sort, setSort] = useState<{ key: SortKey; direction: SortDirection }>({
     key: 'rank',
     direction: 'ascending',
@@ -151,22 +151,10 @@ export function AgentLeaderboardPanel({ refreshKey, categories, onOpenAgent }: A
   const [compared, setCompared] = useState<string[]>([]);
   const selectId = useId();
 
-  // refreshKey is a dependency on purpose: a change means "fetch again".
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
-  useEffect(() => {
-    let current = true;
-    fetchLeaderboard(category || undefined).then(
-      (result) => {
-        if (current) setBoard(result);
-      },
-      () => {
-        // The hook's error state carries the message.
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [category, refreshKey, fetchLeaderboard]);
+  const result = useQuery(leaderboardQuery(api, category));
+  const board = result.data ?? null;
+  const loading = result.isFetching;
+  const error = result.error ? describeError(result.error) : null;
 
   const rankings = board?.rankings ?? [];
   const sorted = useMemo(() => sortRankings(rankings, sort.key, sort.direction), [rankings, sort]);
@@ -330,7 +318,7 @@ export function AgentLeaderboardPanel({ refreshKey, categories, onOpenAgent }: A
       )}
       {comparedRows.length === 2 && <CompareTable agents={comparedRows as [Ranking, Ranking]} />}
       {board?.last_updated && <p className="muted small">Updated {formatDateTime(board.last_updated)}</p>}
-      <ReviewerAgreementSection refreshKey={refreshKey} />
+      <ReviewerAgreementSection />
     </section>
   );
 }

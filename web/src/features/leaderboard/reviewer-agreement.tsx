@@ -1,53 +1,14 @@
-import { useEffect, useId, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useId } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
-import {
-  type ApiClient,
-  ApiError,
-  buildApiUrl,
-  describeError,
-  parseErrorBody,
-} from '../../lib/api-client.js';
+import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { ReviewerAgreement } from '../../lib/api-types.js';
-import type {
-  CalibrationEstimate,
-  EvaluatorCalibration,
-  EvaluatorCalibrationList,
-} from '../../lib/calibration-types.js';
+import type { CalibrationEstimate, EvaluatorCalibration } from '../../lib/calibration-types.js';
+import { calibrationQuery, reviewersQuery } from './api/get-reviewers.js';
 
 function formatFigure(value: number | null, digits = 2): string {
   return value === null ? '–' : value.toFixed(digits);
-}
-
-/**
- * GET /api/evaluators/calibration. The client has no method for it: this sends what its own requests
- * send (the URL with the user, the session's project as X-Merit-Project, the cookie), the project read
- * from the client's event-stream URL, which carries it as ?project=.
- */
-async function fetchCalibration(api: ApiClient, signal: AbortSignal): Promise<EvaluatorCalibrationList> {
-  const eventsUrl = new URL(api.eventsUrl, 'http://merit.invalid');
-  const baseUrl = api.eventsUrl.slice(0, Math.max(0, api.eventsUrl.indexOf('/api/events')));
-  const project = eventsUrl.searchParams.get('project');
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (project) headers['x-merit-project'] = project;
-  let response: Response;
-  try {
-    response = await fetch(buildApiUrl(baseUrl, '/evaluators/calibration', api.userId), {
-      headers,
-      credentials: 'same-origin',
-      signal,
-    });
-  } catch (cause) {
-    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
-    throw new ApiError(0, 'network_error', 'Cannot reach the Merit server. Check that it is running.');
-  }
-  const text = await response.text();
-  if (!response.ok) throw parseErrorBody(response.status, text);
-  try {
-    return JSON.parse(text) as EvaluatorCalibrationList;
-  } catch {
-    throw new ApiError(response.status, 'bad_response', 'The server sent a response that is not JSON.');
-  }
 }
 
 const EVALUATOR_LABELS: Record<string, string> = {
@@ -136,44 +97,16 @@ function CalibrationTable({
 }
 
 /** Each reviewer's agreement with the user's ratings and the weight its peer reviews get. */
-export function ReviewerAgreementSection({ refreshKey }: { refreshKey: number }) {
+export function ReviewerAgreementSection() {
   const api = useApi();
   const titleId = useId();
-  const [reviewers, setReviewers] = useState<ReviewerAgreement[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [calibration, setCalibration] = useState<EvaluatorCalibration[] | null>(null);
-  const [calibrationError, setCalibrationError] = useState<string | null>(null);
+  const reviewersResult = useQuery(reviewersQuery(api));
+  const reviewers = reviewersResult.data ?? null;
+  const error = reviewersResult.error ? describeError(reviewersResult.error) : null;
+  const calibrationResult = useQuery(calibrationQuery(api));
+  const calibration = calibrationResult.data ?? null;
+  const calibrationError = calibrationResult.error ? describeError(calibrationResult.error) : null;
   const calibrationTitleId = useId();
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
-  useEffect(() => {
-    const controller = new AbortController();
-    fetchCalibration(api, controller.signal).then(
-      (result) => {
-        setCalibration(result.evaluators);
-        setCalibrationError(null);
-      },
-      (cause: unknown) => {
-        if (!controller.signal.aborted) setCalibrationError(describeError(cause));
-      },
-    );
-    return () => controller.abort();
-  }, [api, refreshKey]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
-  useEffect(() => {
-    const controller = new AbortController();
-    api.listReviewers(controller.signal).then(
-      (result) => {
-        setReviewers(result.reviewers);
-        setError(null);
-      },
-      (cause: unknown) => {
-        if (!controller.signal.aborted) setError(describeError(cause));
-      },
-    );
-    return () => controller.abort();
-  }, [api, refreshKey]);
 
   return (
     <section className="reviewers" aria-labelledby={titleId} data-testid="reviewers">

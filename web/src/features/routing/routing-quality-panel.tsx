@@ -1,9 +1,10 @@
-import { useEffect, useId, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useId } from 'react';
 import { RoutingQualityChart } from '../../components/charts/routing-quality-chart.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { RoutingQuality } from '../../lib/api-types.js';
 import { formatScore } from '../../lib/format.js';
+import { routingQualityQuery } from './api/get-routing-quality.js';
 
 const PERIOD_DAYS = 30;
 
@@ -12,26 +13,12 @@ function formatShare(value: number | null): string {
 }
 
 /** How well the router chooses over time: outcome reward of routed commands and best-agent share. */
-export function RoutingQualityPanel({ refreshKey }: { refreshKey: number }) {
+export function RoutingQualityPanel() {
   const api = useApi();
   const titleId = useId();
-  const [quality, setQuality] = useState<RoutingQuality | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey only triggers the refetch
-  useEffect(() => {
-    const controller = new AbortController();
-    api.getRoutingQuality(PERIOD_DAYS, controller.signal).then(
-      (result) => {
-        setQuality(result);
-        setError(null);
-      },
-      (cause: unknown) => {
-        if (!controller.signal.aborted) setError(describeError(cause));
-      },
-    );
-    return () => controller.abort();
-  }, [api, refreshKey]);
+  const result = useQuery(routingQualityQuery(api, PERIOD_DAYS));
+  const quality = result.data ?? null;
+  const error = result.error ? describeError(result.error) : null;
 
   const overall = quality?.overall;
   return (

@@ -12,14 +12,13 @@ export interface ConversationStreamProps {
   onLoadEarlier: () => Promise<void>;
   onRetry: () => void;
   onOpenAgent: (agentId: string) => void;
-  onRated: (taskId: string, rating: number, feedback: string | null) => void;
 }
 
 const STICK_DISTANCE_PX = 120;
 
 /** The task history, oldest at the top, following new activity while the reader is at the bottom. */
 export function ConversationStream(props: ConversationStreamProps) {
-  const { tasks, loading, error, hasEarlier, onLoadEarlier, onRetry, onOpenAgent, onRated } = props;
+  const { tasks, loading, error, hasEarlier, onLoadEarlier, onRetry, onOpenAgent } = props;
   const filtered = props.filtered ?? false;
   const scrollRef = useRef<HTMLDivElement | null>(null);
   const stickToBottom = useRef(true);
@@ -92,7 +91,7 @@ export function ConversationStream(props: ConversationStreamProps) {
         aria-busy={loading}
       >
         {tasks.map((task) => (
-          <TaskItem key={task.id} task={task} onOpenAgent={onOpenAgent} onRated={onRated} />
+          <TaskItem key={task.id} task={task} onOpenAgent={onOpenAgent} />
         ))}
       </ol>
     </div>

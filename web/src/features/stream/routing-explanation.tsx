@@ -1,9 +1,11 @@
-import { useEffect, useId, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useId, useState } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { AgentEvaluation, RoutingCandidateRow, StoredRoutingDecision } from '../../lib/api-types.js';
 import { formatCost, formatDuration } from '../../lib/format.js';
+import { routingDecisionQuery } from './api/get-tasks.js';
 
 const REASON_LABEL: Record<string, string> = {
   mention: 'You mentioned the agent',
@@ -144,23 +146,9 @@ export function RoutingExplanation({ taskId, nickname }: { taskId: string; nickn
   const api = useApi();
   const panelId = useId();
   const [open, setOpen] = useState(false);
-  const [decision, setDecision] = useState<StoredRoutingDecision | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!open || decision !== null) return;
-    const controller = new AbortController();
-    api.getTaskRoutingDecision(taskId, controller.signal).then(
-      (result) => {
-        setDecision(result);
-        setError(null);
-      },
-      (cause: unknown) => {
-        if (!controller.signal.aborted) setError(describeError(cause));
-      },
-    );
-    return () => controller.abort();
-  }, [api, taskId, open, decision]);
+  const result = useQuery({ ...routingDecisionQuery(api, taskId), enabled: open });
+  const decision = result.data ?? null;
+  const error = result.error ? describeError(result.error) : null;
 
   return (
     <div className="why" data-testid="why-agent">

@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { Agent, TaskStatus } from '../../lib/api-types.js';
 import { hasFilters, type StreamFilters } from '../../lib/route.js';
-import type { CategoryOption } from '../../lib/use-categories.js';
+import type { CategoryOption } from '../categories/api/get-categories.js';
 
 export interface StreamFiltersBarProps {
   filters: StreamFilters;

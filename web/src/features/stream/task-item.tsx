@@ -1,3 +1,4 @@
+import { useQuery } from '@tanstack/react-query';
 import { useId, useLayoutEffect, useRef, useState } from 'react';
 import { MarkdownView } from '../../components/markdown-view.js';
 import { Spinner } from '../../components/spinner.js';
@@ -7,6 +8,7 @@ import type { Task } from '../../lib/api-types.js';
 import { formatCost, formatDateTime, formatDuration, formatScore, formatTokens } from '../../lib/format.js';
 import { isCut, isRoutedByRouter } from '../../lib/tasks.js';
 import { TaskFeedbackWidget } from '../feedback/task-feedback-widget.js';
+import { wholeTaskQuery } from './api/get-tasks.js';
 import { RoutingExplanation } from './routing-explanation.js';
 
 const STATUS_LABEL: Record<Task['status'], string> = {
@@ -19,7 +21,6 @@ const STATUS_LABEL: Record<Task['status'], string> = {
 export interface TaskItemProps {
   task: Task;
   onOpenAgent: (agentId: string) => void;
-  onRated: (taskId: string, rating: number, feedback: string | null) => void;
 }
 
 /** Results taller than this are folded to it until the reader expands them. */
@@ -64,37 +65,19 @@ function FoldableResult({ source }: { source: string }) {
   );
 }
 
-export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
+export function TaskItem({ task, onOpenAgent }: TaskItemProps) {
   const api = useApi();
   const nickname = task.nickname ?? task.agent_id;
   // The list carries previews of long texts; the whole task is fetched when the user asks for it.
-  const [whole, setWhole] = useState<Task | null>(null);
   const [showWhole, setShowWhole] = useState(false);
-  const [wholeLoading, setWholeLoading] = useState(false);
-  const [wholeError, setWholeError] = useState<string | null>(null);
+  // A task that changed since it was fetched whole is fetched again (its status is part of the key).
+  const wholeResult = useQuery({ ...wholeTaskQuery(api, task.id, task.status), enabled: showWhole });
+  const whole = wholeResult.data ?? null;
+  const wholeLoading = showWhole && wholeResult.isFetching && whole === null;
+  const wholeError = showWhole && wholeResult.error ? describeError(wholeResult.error) : null;
   const texts = showWhole && whole ? whole : task;
   const resultCut = isCut(task.result, task.result_length);
-
-  const toggleWhole = async () => {
-    if (showWhole) {
-      setShowWhole(false);
-      return;
-    }
-    setWholeError(null);
-    // A task that changed since it was fetched is fetched again.
-    if (!whole || whole.status !== task.status) {
-      setWholeLoading(true);
-      try {
-        setWhole(await api.getTask(task.id));
-      } catch (error) {
-        setWholeError(describeError(error));
-        return;
-      } finally {
-        setWholeLoading(false);
-      }
-    }
-    setShowWhole(true);
-  };
+  const toggleWhole = () => setShowWhole((current) => !current);
 
   return (
     <li className="task" data-testid="task-item" data-status={task.status} data-task-id={task.id}>
@@ -145,7 +128,7 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
             <button
               type="button"
               className="link-button"
-              onClick={() => void toggleWhole()}
+              onClick={toggleWhole}
               aria-expanded={showWhole}
               disabled={wholeLoading}
               data-testid="task-show-whole"
@@ -198,7 +181,7 @@ export function TaskItem({ task, onOpenAgent, onRated }: TaskItemProps) {
             taskId={task.id}
             initialRating={task.score?.user_rating ?? null}
             initialFeedback={task.score?.user_feedback ?? null}
-            onRated={(rating, feedback) => onRated(task.id, rating, feedback)}
+            agentId={task.agent_id}
           />
         )}
       </article>
