@@ -114,6 +114,21 @@ export async function insertComparison(
   return db.insertInto('arena_comparisons').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Points the comparison at its second task, in the transaction that creates that task. */
+export async function updateComparisonTaskB(
+  db: Kysely<Database>,
+  projectId: string,
+  comparisonId: string,
+  taskId: string,
+): Promise<void> {
+  await db
+    .updateTable('arena_comparisons')
+    .set({ task_b_id: taskId })
+    .where('project_id', '=', projectId)
+    .where('id', '=', comparisonId)
+    .execute();
+}
+
 export interface ComparisonAnswer {
   task_id: string | null;
   status: TaskStatus | null;

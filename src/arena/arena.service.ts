@@ -30,6 +30,7 @@ import {
   insertComparison,
   insertJudgeComparisonJob,
   type NewArenaBattle,
+  updateComparisonTaskB,
   updateComparisonVote,
 } from './arena.queries.js';
 import { type ArenaLeaderboard, computeArenaLeaderboard } from './bradley-terry.js';
@@ -307,8 +308,10 @@ export async function createComparison(
             { taskId: task.id, projectId: task.project_id, userId: task.user_id },
             RUN_AGENT_TASK_MAX_ATTEMPTS,
           );
-          if (index === 1) {
-            // With the second task: a comparison never points at a task that was not created.
+          // The comparison is written with the first task and points at each task in the transaction
+          // that creates it: it never names a task that does not exist, and from the first task's commit
+          // on, the task list and the live stream know to hide both (src/arena/arena-blindness.ts).
+          if (index === 0) {
             await insertComparison(trx, {
               project_id: scope.projectId,
               id: comparisonId,
@@ -318,9 +321,11 @@ export async function createComparison(
               agent_a: shown[0] as string,
               agent_b: shown[1] as string,
               task_a_id: taskIds[0],
-              task_b_id: taskIds[1],
+              task_b_id: null,
               llm_judge: input.llmJudge ?? false,
             });
+          } else {
+            await updateComparisonTaskB(trx, scope.projectId, comparisonId, taskIds[1]);
             if (input.llmJudge) {
               await insertJudgeComparisonJob(
                 trx,
@@ -401,6 +406,10 @@ export async function voteOnComparison(
       },
     ]);
     emit({ type: 'leaderboard', projectId: scope.projectId, agentIds: [] });
+    // The vote lifts the blindness: the live streams now get the two tasks they were not sent.
+    for (const taskId of [voted.task_a_id, voted.task_b_id]) {
+      if (taskId !== null) emit({ type: 'task', projectId: scope.projectId, userId: voted.user_id, taskId });
+    }
   });
   return requireComparison(db, scope, input.comparisonId);
 }
