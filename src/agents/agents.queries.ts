@@ -1,7 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AgentRow, Database } from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
+import type { ReadRange } from '../stats/read-window.js';
 
 export async function listAgentsWithLoad(
   db: Kysely<Database>,
@@ -37,29 +38,52 @@ export async function findAgent(
     .executeTakeFirst();
 }
 
+/** A count stops here: past it a total is reported as an estimate (`total_is_estimate`). */
+export const COUNT_CAP = 10_000;
+
 /**
- * A page of the user's scored tasks of one agent, newest first (`limit + 1` rows: the extra one tells
- * whether a next page exists), keyset on the score row's `(created_at, id)` (or, for old clients, an
- * offset), with the total. Command and feedback are cut to PREVIEW_CHARS in SQL, with their lengths.
+ * `AND <column> >= since AND <column> < until` for the bounds a range has. The seed's plain `timestamp`
+ * columns hold UTC: the bounds are compared as UTC wall-clock times there.
+ */
+export function rangeOn(
+  column: RawBuilder<unknown>,
+  range: ReadRange,
+  type: 'timestamptz' | 'timestamp' = 'timestamptz',
+): RawBuilder<unknown> {
+  const bound = (at: Date) =>
+    type === 'timestamp' ? sql`(${at}::timestamptz AT TIME ZONE 'UTC')` : sql`${at}::timestamptz`;
+  const since = range.since === undefined ? sql`` : sql`AND ${column} >= ${bound(range.since)}`;
+  const until = range.until === undefined ? sql`` : sql`AND ${column} < ${bound(range.until)}`;
+  return sql`${since} ${until}`;
+}
+
+/**
+ * A page of the user's scored tasks of one agent in a window, newest first (`limit + 1` rows: the extra
+ * one tells whether a next page exists), keyset on the score row's `(created_at, id)` (or, for old
+ * clients, an offset), over `agent_performance_scores_agent_created_idx`. The total counts no further
+ * than COUNT_CAP rows (an index range scan, never the whole history). Command and feedback are cut to
+ * PREVIEW_CHARS in SQL, with their lengths.
  */
 export async function findScoredTasks(
   db: Kysely<Database>,
   agentId: string,
   scope: Scope,
-  page: { limit: number; offset: number; after?: PagePosition | undefined },
+  page: { limit: number; offset: number; after?: PagePosition | undefined; range?: ReadRange | undefined },
 ) {
+  const range = page.range ?? {};
   const base = db
     .selectFrom('agent_performance_scores as s')
-    .innerJoin('tasks as t', 't.id', 's.task_id')
     .where('s.project_id', '=', scope.projectId)
     .where('s.agent_id', '=', agentId)
-    .$if(scope.ownTasksOnly, (q) => q.where('s.user_id', '=', scope.userId));
+    .$if(scope.ownTasksOnly, (q) => q.where('s.user_id', '=', scope.userId))
+    .where(sql<boolean>`true ${rangeOn(sql`s.created_at`, range, 'timestamp')}`);
   const after = page.after;
   const rows = (
     after
       ? base.where(sql<boolean>`(s.created_at, s.id) < (${after.at}::timestamp, ${after.id}::uuid)`)
       : base
   )
+    .innerJoin('tasks as t', 't.id', 's.task_id')
     .select([
       's.id',
       't.id as task_id',
@@ -91,23 +115,41 @@ export async function findScoredTasks(
     .limit(page.limit + 1)
     .offset(page.offset)
     .execute();
-  const [pageRows, total] = await Promise.all([
-    rows,
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows: pageRows, total: Number(total.n) };
+  // Every score row belongs to a task (foreign key), so the count needs no join.
+  const counted = db
+    .selectFrom(
+      base
+        .select('s.id')
+        .limit(COUNT_CAP + 1)
+        .as('capped'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const [pageRows, total] = await Promise.all([rows, counted]);
+  const n = Number(total.n);
+  return { rows: pageRows, total: Math.min(n, COUNT_CAP), totalIsEstimate: n > COUNT_CAP };
 }
 
-/** Which steps cost the time and the tokens: per node name, over the scope's tasks of one agent. */
+/**
+ * Which steps cost the time and the tokens: per node name, over the scope's nodes of one agent that ran
+ * in a window (started_at, else when stored), read through `agent_node_performance_agent_ran_idx`. A user's
+ * own view checks each of those nodes' task by its key, so no other user's tasks are read.
+ */
 export async function findNodeBreakdown(
   db: Kysely<Database>,
   agentId: string,
   scope: Scope,
-  since?: Date | undefined,
+  range: ReadRange = {},
 ) {
-  const mine = scope.ownTasksOnly ? sql`AND t.user_id = ${scope.userId}` : sql``;
-  const recent = since === undefined ? sql`` : sql`AND t.created_at >= ${since}`;
-  const result = await sql<{
+  return (await buildNodeBreakdownQuery(agentId, scope, range).execute(db)).rows;
+}
+
+/** The statement of findNodeBreakdown (its plan is checked by a test). */
+export function buildNodeBreakdownQuery(agentId: string, scope: Scope, range: ReadRange) {
+  const mine = scope.ownTasksOnly
+    ? sql`AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = n.task_id AND t.user_id = ${scope.userId})`
+    : sql``;
+  return sql<{
     node_name: string;
     runs: number;
     avg_duration_ms: number | null;
@@ -124,12 +166,10 @@ export async function findNodeBreakdown(
       sum(n.total_tokens)::bigint AS total_tokens,
       round(avg(CASE WHEN n.success THEN 1 ELSE 0 END), 4)::float8 AS success_rate
     FROM agent_node_performance n
-    JOIN tasks t ON t.id = n.task_id
-    WHERE n.project_id = ${scope.projectId} AND n.agent_id = ${agentId} ${mine} ${recent}
+    WHERE n.project_id = ${scope.projectId} AND n.agent_id = ${agentId} ${rangeOn(sql`coalesce(n.started_at, n.created_at AT TIME ZONE 'UTC')`, range)} ${mine}
     GROUP BY n.node_name
     ORDER BY sum(n.duration_ms) DESC NULLS LAST, n.node_name
-  `.execute(db);
-  return result.rows;
+  `;
 }
 
 /** Score, rating, task count and cost per time bucket, over the scope's tasks of one agent. */
@@ -139,9 +179,10 @@ export async function findScoreTrend(
   scope: Scope,
   bucket: 'hour' | 'day' | 'week',
   since?: Date | undefined,
+  until?: Date | undefined,
 ) {
   const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
-  const recent = since === undefined ? sql`` : sql`AND t.completed_at >= ${since}`;
+  const recent = rangeOn(sql`t.completed_at`, { since, until });
   const result = await sql<{
     bucket_start: Date;
     tasks: number;
@@ -156,7 +197,8 @@ export async function findScoreTrend(
       round(sum(s.estimated_cost), 6)::float8 AS total_cost
     FROM agent_performance_scores s
     JOIN tasks t ON t.id = s.task_id
-    WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mine} AND t.completed_at IS NOT NULL
+    WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId}
+        AND t.project_id = ${scope.projectId} AND t.agent_id = ${agentId} ${mine} AND t.completed_at IS NOT NULL
       ${recent}
     GROUP BY 1
     ORDER BY 1
@@ -176,17 +218,18 @@ export async function findCostQuality(
   db: Kysely<Database>,
   agentId: string,
   scope: Scope,
-  since?: Date | undefined,
+  range: ReadRange = {},
 ) {
   const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
-  const recent = since === undefined ? sql`` : sql`AND t.completed_at >= ${since}`;
+  const recent = rangeOn(sql`t.completed_at`, range);
   const { costColumns, scoreRows } = COST_QUALITY_GRID;
   const result = await sql<{ tasks: number; avg_cost: number; avg_score: number }>`
     WITH scored AS (
       SELECT s.estimated_cost::float8 AS cost, s.overall_score::float8 AS score
       FROM agent_performance_scores s
       JOIN tasks t ON t.id = s.task_id
-      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mine}
+      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId}
+        AND t.project_id = ${scope.projectId} AND t.agent_id = ${agentId} ${mine}
         AND t.status = 'completed' AND s.estimated_cost IS NOT NULL AND s.overall_score IS NOT NULL ${recent}
     ), top AS (SELECT max(cost) AS max_cost FROM scored)
     SELECT count(*)::int AS tasks, round(avg(cost)::numeric, 6)::float8 AS avg_cost,

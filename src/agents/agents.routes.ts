@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import type { AgentRow, Database } from '../db/database.js';
-import { runTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { runTransactionWithEvents } from '../events/transactional-events.js';
 import type { MeritApp } from '../http/app.js';
 import { nextCursorSchema, pageQuery } from '../http/page-query.js';
 import { agentIdParams, errorResponses, jsonContent } from '../http/schemas.js';
@@ -12,10 +12,13 @@ import { recordAudit } from '../identity/audit.js';
 import { auditActor } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
+import { findTrendWithRollups } from '../retention/retention.queries.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput, toStatsInput } from '../stats/leaderboard.js';
 import { LeaderboardCache } from '../stats/leaderboard-cache.js';
-import { findAllAgentStats, findCategoryStats } from '../stats/stats.queries.js';
+import { type ReadRange, resolveReadWindow, windowQuery } from '../stats/read-window.js';
+import { findAllAgentStats, findCategoryStats, findStatsInWindow } from '../stats/stats.queries.js';
 import {
+  COUNT_CAP,
   findAgent,
   findCostQuality,
   findNodeBreakdown,
@@ -24,7 +27,6 @@ import {
   listAgentsWithLoad,
 } from './agents.queries.js';
 import { updateExternalAgent } from './external-agents.queries.js';
-import { sinceQuery, toSinceDate } from './since-query.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -178,6 +180,16 @@ const scoredTaskSchema = z
   })
   .openapi('ScoredTask');
 
+const windowSchema = z
+  .object({ since: z.string().nullable(), until: z.string().nullable() })
+  .openapi('ReadWindow', {
+    description: 'The window the answer covers: since (inclusive) and until (exclusive); null: unbounded',
+  });
+
+function toWindowView(range: ReadRange) {
+  return { since: range.since?.toISOString() ?? null, until: range.until?.toISOString() ?? null };
+}
+
 const tags = ['Agents'];
 /** How long another process's statistics writes may go unseen (this process's are seen at once). */
 const LEADERBOARD_CACHE_TTL_MS = 1000;
@@ -263,7 +275,8 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
           `Agent ${agent_id} is one of Merit's own agents: only external agents are edited here`,
         );
       }
-      const row = await runTransaction(db, async (trx) => {
+      // Every process drops what it cached of the project's agents (the tracker's active flags).
+      const row = await runTransactionWithEvents(db, ctx.events, async (trx, emit) => {
         const updated = await updateExternalAgent(trx, principal.projectId, agent_id, changes);
         if (!updated) throw new NotFoundError('agent_not_found', `Agent ${agent_id} not found`);
         await recordAudit(trx, {
@@ -278,10 +291,9 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
             after: changes,
           },
         });
+        emit({ type: 'agents', projectId: principal.projectId });
         return updated;
       });
-      // Every process drops what it cached of the project's agents (the tracker's active flags).
-      ctx.events.publish({ type: 'agents', projectId: principal.projectId });
       return c.json(toAgentView(row, simulated), 200);
     },
   );
@@ -299,6 +311,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
           category: z.string().min(1).max(50).optional().openapi({ example: 'research' }),
           limit: z.coerce.number().int().min(1).max(500).optional(),
           min_sample: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MIN_SAMPLE),
+          ...windowQuery('all'),
         }),
       },
       responses: {
@@ -309,9 +322,19 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const query = c.req.valid('query');
       const { projectId } = c.get('principal');
-      const key = `${projectId}|${query.category ?? ''}|${query.limit ?? ''}|${query.min_sample}`;
+      // The seed's leaderboard is all-time (its hand-inserted statistics rows have no tasks to window).
+      const range = resolveReadWindow(query, { defaultWindow: 'all' });
+      const key = [
+        projectId,
+        query.category ?? '',
+        query.limit ?? '',
+        query.min_sample,
+        query.window ?? '',
+        query.since ?? '',
+        query.until ?? '',
+      ].join('|');
       const leaderboard = await leaderboards.get(key, async () => {
-        const { rows, lastUpdated } = await loadLeaderboardRows(ctx.readDb, projectId, query.category);
+        const { rows, lastUpdated } = await loadLeaderboardRows(ctx.readDb, projectId, query.category, range);
         return {
           rankings: buildLeaderboard(rows, {
             minSample: query.min_sample,
@@ -344,8 +367,12 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
             .number()
             .int()
             .min(0)
+            .max(COUNT_CAP)
             .default(0)
-            .openapi({ description: 'Superseded by cursor (an offset shifts when tasks arrive)' }),
+            .openapi({
+              description: `Superseded by cursor (an offset shifts when tasks arrive, and a large one reads every row it skips): at most ${COUNT_CAP}; page further with cursor`,
+            }),
+          ...windowQuery(),
         }),
       },
       responses: {
@@ -356,7 +383,13 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
               stats: rankingSchema.nullable(),
               categories: z.array(categoryStatsSchema),
               tasks: z.array(scoredTaskSchema),
-              total: z.number(),
+              total: z.number().openapi({
+                description: `The scored tasks in the window, counted up to ${COUNT_CAP}: past that, ${COUNT_CAP} and total_is_estimate`,
+              }),
+              total_is_estimate: z.boolean().openapi({
+                description: `True when the window holds more than ${COUNT_CAP} scored tasks (total is then a lower bound)`,
+              }),
+              window: windowSchema,
               limit: z.number(),
               offset: z.number(),
               next_cursor: nextCursorSchema,
@@ -374,6 +407,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         throw new ValidationError('offset', 'cannot be combined with cursor');
       }
       const after = query.cursor === undefined ? undefined : decodeCursor('scored_tasks', query.cursor);
+      const range = resolveReadWindow(query);
       const principal = c.get('principal');
       const agent = await requireAgent(db, principal.projectId, agent_id);
       const [allStats, categoryRows, scored] = await Promise.all([
@@ -383,6 +417,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
           limit: query.limit,
           offset: query.offset,
           after,
+          range,
         }),
       ]);
       const page = toPage('scored_tasks', scored.rows, query.limit);
@@ -403,6 +438,8 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
             completed_at: row.completed_at ? row.completed_at.toISOString() : null,
           })),
           total: scored.total,
+          total_is_estimate: scored.totalIsEstimate,
+          window: toWindowView(range),
           limit: query.limit,
           offset: query.offset,
           next_cursor: page.nextCursor,
@@ -418,7 +455,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/agents/{agent_id}/nodes',
       tags,
       summary: "Node-level breakdown of an agent's tasks: which steps cost the time and the tokens",
-      request: { params: agentIdParams, query: z.object({ ...userQuery, since: sinceQuery }) },
+      request: { params: agentIdParams, query: z.object({ ...userQuery, ...windowQuery() }) },
       responses: {
         200: jsonContent(
           z.object({
@@ -435,6 +472,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
                 })
                 .openapi('NodeStats'),
             ),
+            window: windowSchema,
           }),
           'Nodes',
         ),
@@ -444,9 +482,12 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { agent_id } = c.req.valid('param');
       await requireAgent(db, c.get('principal').projectId, agent_id);
-      const { since } = c.req.valid('query');
+      const range = resolveReadWindow(c.req.valid('query'));
       return c.json(
-        { nodes: await findNodeBreakdown(ctx.readDb, agent_id, c.get('principal'), toSinceDate(since)) },
+        {
+          nodes: await findNodeBreakdown(ctx.readDb, agent_id, c.get('principal'), range),
+          window: toWindowView(range),
+        },
         200,
       );
     },
@@ -463,7 +504,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         query: z.object({
           ...userQuery,
           bucket: z.enum(['hour', 'day', 'week']).default('day'),
-          since: sinceQuery,
+          ...windowQuery(),
         }),
       },
       responses: {
@@ -490,6 +531,7 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
                 description:
                   'Every scored, priced task of the range grouped into a grid of cost and score cells: each cell its task count and mean cost and score',
               }),
+            window: windowSchema,
           }),
           'Trend',
         ),
@@ -499,13 +541,22 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { agent_id } = c.req.valid('param');
       await requireAgent(db, c.get('principal').projectId, agent_id);
-      const { bucket, since } = c.req.valid('query');
-      const from = toSinceDate(since);
+      const query = c.req.valid('query');
+      const range = resolveReadWindow(query);
+      const scope = c.get('principal');
+      // Days and weeks add retention's rolled-up days, so the chart outlives the deleted rows.
+      const trend =
+        query.bucket === 'hour'
+          ? findScoreTrend(ctx.readDb, agent_id, scope, 'hour', range.since, range.until)
+          : findTrendWithRollups(ctx.readDb, agent_id, scope, query.bucket, range.since, range.until).then(
+              (points) =>
+                points.map((point) => ({ ...point, bucket_start: point.bucket_start.toISOString() })),
+            );
       const [points, costQuality] = await Promise.all([
-        findScoreTrend(ctx.readDb, agent_id, c.get('principal'), bucket, from),
-        findCostQuality(ctx.readDb, agent_id, c.get('principal'), from),
+        trend,
+        findCostQuality(ctx.readDb, agent_id, scope, range),
       ]);
-      return c.json({ points, cost_quality: costQuality }, 200);
+      return c.json({ points, cost_quality: costQuality, window: toWindowView(range) }, 200);
     },
   );
 }
@@ -514,11 +565,23 @@ async function loadLeaderboardRows(
   db: Kysely<Database>,
   projectId: string,
   category: string | undefined,
+  range: ReadRange,
 ): Promise<{ rows: StatsInput[]; lastUpdated: Date | null }> {
+  if (range.since !== undefined || range.until !== undefined) {
+    if (category !== undefined) await requireCategory(db, projectId, category);
+    const rows = await findStatsInWindow(db, projectId, range, { category });
+    return { rows, lastUpdated: latestOf(rows.map((row) => row.last_task_at)) };
+  }
   if (category === undefined) {
     const rows = await findAllAgentStats(db, projectId);
     return { rows: rows.map(toStatsInput), lastUpdated: latestOf(rows.map((row) => row.last_updated)) };
   }
+  await requireCategory(db, projectId, category);
+  const rows = await findCategoryStats(db, projectId, { category });
+  return { rows: rows.map(toStatsInput), lastUpdated: latestOf(rows.map((row) => row.last_updated)) };
+}
+
+async function requireCategory(db: Kysely<Database>, projectId: string, category: string): Promise<void> {
   const exists = await db
     .selectFrom('objective_templates')
     .select('category')
@@ -526,8 +589,6 @@ async function loadLeaderboardRows(
     .where('category', '=', category)
     .executeTakeFirst();
   if (!exists) throw new ValidationError('category', `unknown objective category '${category}'`);
-  const rows = await findCategoryStats(db, projectId, { category });
-  return { rows: rows.map(toStatsInput), lastUpdated: latestOf(rows.map((row) => row.last_updated)) };
 }
 
 function latestOf(dates: readonly (Date | null)[]): Date | null {

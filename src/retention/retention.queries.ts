@@ -159,6 +159,8 @@ export interface TrendPoint {
 /**
  * An agent's score trend by day or week (as GET /api/agents/{id}/trend answers it) over the retained
  * tasks and the rolled-up days together: the same points whether or not retention deleted the rows.
+ * Within a window (`since`, `until` on the finish time) it starts from the agent's finished tasks
+ * (`tasks_agent_finished_idx`), so its cost follows the window rather than the agent's history.
  */
 export async function findTrendWithRollups(
   db: Kysely<Database>,
@@ -166,11 +168,14 @@ export async function findTrendWithRollups(
   scope: Scope,
   bucket: 'day' | 'week',
   since?: Date,
+  until?: Date,
 ): Promise<TrendPoint[]> {
   const mineRaw = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
   const mineRolled = scope.ownTasksOnly ? sql`AND r.user_id = ${scope.userId}` : sql``;
   const recentRaw = since === undefined ? sql`` : sql`AND t.completed_at >= ${since}`;
   const recentRolled = since === undefined ? sql`` : sql`AND r.last_task_at >= ${since}`;
+  const beforeRaw = until === undefined ? sql`` : sql`AND t.completed_at < ${until}`;
+  const beforeRolled = until === undefined ? sql`` : sql`AND r.first_task_at < ${until}`;
   const result = await sql<TrendPoint>`
     WITH parts AS (
       SELECT date_trunc(${bucket}, t.completed_at) AS bucket_start, count(*)::int AS rows_n,
@@ -179,15 +184,16 @@ export async function findTrendWithRollups(
         sum(s.estimated_cost) AS cost, count(s.estimated_cost)::int AS priced_n
       FROM agent_performance_scores s
       JOIN tasks t ON t.id = s.task_id
-      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mineRaw} AND t.completed_at IS NOT NULL
-        ${recentRaw}
+      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId}
+        AND t.project_id = ${scope.projectId} AND t.agent_id = ${agentId} ${mineRaw} AND t.completed_at IS NOT NULL
+        ${recentRaw} ${beforeRaw}
       GROUP BY 1
       UNION ALL
       SELECT date_trunc(${bucket}, r.day::timestamp AT TIME ZONE 'UTC'), sum(r.score_rows)::int,
         sum(r.sum_overall_score), sum(r.scored_tasks)::int, sum(r.sum_user_rating), sum(r.rated_tasks)::int,
         sum(r.score_cost), sum(r.score_priced_rows)::int
       FROM task_daily_rollups r
-      WHERE r.project_id = ${scope.projectId} AND r.agent_id = ${agentId} ${mineRolled} ${recentRolled}
+      WHERE r.project_id = ${scope.projectId} AND r.agent_id = ${agentId} ${mineRolled} ${recentRolled} ${beforeRolled}
       GROUP BY 1
     )
     SELECT bucket_start, sum(rows_n)::int AS tasks,

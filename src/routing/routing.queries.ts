@@ -8,6 +8,7 @@ import type {
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { JUDGE_WEIGHT, PEER_WEIGHT, RATING_WEIGHT } from '../ranking/ranking.js';
+import type { ReadRange } from '../stats/read-window.js';
 import type { RoutingCandidate } from './router.js';
 import type { DecisionOutcome, PairStatsRow } from './routing.js';
 
@@ -163,8 +164,14 @@ export type DecisionWithOutcome = RoutingDecisionRow & {
 export async function findDecisionsWithOutcomes(
   db: Kysely<Database>,
   scope: Scope,
-  options: { limit: number; after?: PagePosition | undefined; taskId?: string | undefined },
+  options: {
+    limit: number;
+    after?: PagePosition | undefined;
+    taskId?: string | undefined;
+    range?: ReadRange | undefined;
+  },
 ): Promise<DecisionWithOutcome[]> {
+  const range = options.range ?? {};
   const query = db
     .selectFrom('routing_decisions as d')
     .innerJoin('routing_decision_outcomes as o', 'o.decision_id', 'd.id')
@@ -183,7 +190,9 @@ export async function findDecisionsWithOutcomes(
       sql<string>`to_char(d.created_at AT TIME ZONE 'UTC', ${sql.lit(CURSOR_AT_FORMAT)})`.as('cursor_at'),
     ])
     .where('d.project_id', '=', scope.projectId)
-    .$if(scope.ownTasksOnly, (q) => q.where('d.user_id', '=', scope.userId));
+    .$if(scope.ownTasksOnly, (q) => q.where('d.user_id', '=', scope.userId))
+    .$if(range.since !== undefined, (q) => q.where('d.created_at', '>=', range.since as Date))
+    .$if(range.until !== undefined, (q) => q.where('d.created_at', '<', range.until as Date));
   const page = options.taskId
     ? query.where('d.task_id', '=', options.taskId).select(sql<boolean>`false`.as('truncated'))
     : query.select([
@@ -223,6 +232,7 @@ export async function findDecisionOutcomesSince(
   db: Kysely<Database>,
   scope: Scope,
   since: Date,
+  until?: Date | undefined,
 ): Promise<DecisionOutcome[]> {
   const rows = await db
     .selectFrom('routing_decision_outcomes')
@@ -230,6 +240,7 @@ export async function findDecisionOutcomesSince(
     .where('project_id', '=', scope.projectId)
     .$if(scope.ownTasksOnly, (q) => q.where('user_id', '=', scope.userId))
     .where('created_at', '>=', since)
+    .$if(until !== undefined, (q) => q.where('created_at', '<', until as Date))
     .orderBy('created_at')
     .execute();
   return rows.map((row) => ({

@@ -11,6 +11,7 @@ import { recordAudit } from '../identity/audit.js';
 import { auditActor } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { createRng } from '../lib/random.js';
+import { resolveReadWindow, toWindowDays, windowQuery } from '../stats/read-window.js';
 import { categorySchema } from '../tasks/task-schemas.js';
 import { findTaskInScope } from '../tasks/tasks.queries.js';
 import { getCategoryClassifier } from './classification.service.js';
@@ -447,8 +448,9 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       method: 'get',
       path: '/api/agents/{agent_id}/capabilities',
       tags,
-      summary: "An agent's posterior reward per category: mean, 90% interval and observations",
-      request: { params: agentIdParams, query: z.object(userQuery) },
+      summary:
+        "An agent's posterior reward per category over the window's finished tasks: mean, 90% interval and observations",
+      request: { params: agentIdParams, query: z.object({ ...userQuery, ...windowQuery() }) },
       responses: {
         200: jsonContent(
           z
@@ -479,6 +481,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
         db,
         c.get('principal').projectId,
         c.req.valid('param').agent_id,
+        { statsWindowDays: toStatsWindowDays(c.req.valid('query')) },
       );
       return c.json(
         {
@@ -508,8 +511,9 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       method: 'get',
       path: '/api/categories/{category}/best-agents',
       tags,
-      summary: 'Active agents ranked for a category by the lower bound of their posterior reward',
-      request: { params: categoryParams, query: z.object(userQuery) },
+      summary:
+        'Active agents ranked for a category by the lower bound of their posterior reward over the window',
+      request: { params: categoryParams, query: z.object({ ...userQuery, ...windowQuery() }) },
       responses: {
         200: jsonContent(
           z
@@ -528,7 +532,9 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { category } = c.req.valid('param');
-      const ranked = await rankBestAgents(db, c.get('principal').projectId, category);
+      const ranked = await rankBestAgents(db, c.get('principal').projectId, category, {
+        statsWindowDays: toStatsWindowDays(c.req.valid('query')),
+      });
       return c.json(
         {
           category,
@@ -550,8 +556,8 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       path: '/api/routing/decisions',
       tags,
       summary:
-        "The user's routing decisions, newest first, a page at a time, each with its task's outcome (commands as previews)",
-      request: { query: z.object({ ...userQuery, ...pageQuery }) },
+        "The user's routing decisions in the window, newest first, a page at a time, each with its task's outcome (commands as previews)",
+      request: { query: z.object({ ...userQuery, ...pageQuery, ...windowQuery() }) },
       responses: {
         200: jsonContent(
           z
@@ -566,6 +572,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       const query = c.req.valid('query');
       const rows = await findDecisionsWithOutcomes(db, c.get('principal'), {
         limit: query.limit,
+        range: resolveReadWindow(query),
         after: query.cursor === undefined ? undefined : decodeCursor('routing_decisions', query.cursor),
       });
       const page = toPage('routing_decisions', rows, query.limit);
@@ -605,7 +612,13 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       summary:
         'Routing quality per day: mean outcome reward of routed tasks, and share routed to the posterior-best agent',
       request: {
-        query: z.object({ ...userQuery, days: z.coerce.number().int().min(1).max(365).default(30) }),
+        query: z.object({
+          ...userQuery,
+          days: z.coerce.number().int().min(1).max(365).optional().openapi({
+            description: 'The last this many days (default 30); window or since name the range instead',
+          }),
+          ...windowQuery(),
+        }),
       },
       responses: {
         200: jsonContent(
@@ -622,9 +635,17 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       },
     }),
     async (c) => {
-      const { days } = c.req.valid('query');
-      const since = new Date(Date.now() - days * DAY_MS);
-      const summary = summarizeRoutingQuality(await findDecisionOutcomesSince(db, c.get('principal'), since));
+      const query = c.req.valid('query');
+      if (query.days !== undefined && (query.window !== undefined || query.since !== undefined))
+        throw new ValidationError('days', 'cannot be combined with window or since: pass one of them');
+      const range =
+        query.days === undefined
+          ? resolveReadWindow(query)
+          : { since: new Date(Date.now() - query.days * DAY_MS), until: undefined };
+      const since = range.since ?? new Date(0);
+      const summary = summarizeRoutingQuality(
+        await findDecisionOutcomesSince(db, c.get('principal'), since, range.until),
+      );
       return c.json(
         {
           days: summary.days.map((point) => ({ day: point.day, ...toQualityView(point) })),
@@ -635,6 +656,11 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       );
     },
   );
+}
+
+/** The routing estimates' window in days: the request's window (default 30 days), `all` as 100 years. */
+function toStatsWindowDays(query: Parameters<typeof resolveReadWindow>[0]): number {
+  return toWindowDays(resolveReadWindow(query)) ?? 36_500;
 }
 
 function toStoredDecisionResponse(row: DecisionWithOutcome) {

@@ -857,6 +857,12 @@ export interface paths {
           category?: string;
           limit?: number;
           min_sample?: number;
+          /** @description The period ending now to read over (default all); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path?: never;
@@ -917,8 +923,14 @@ export interface paths {
           limit?: number;
           /** @description The next_cursor of the previous page; absent for the first page */
           cursor?: string;
-          /** @description Superseded by cursor (an offset shifts when tasks arrive) */
+          /** @description Superseded by cursor (an offset shifts when tasks arrive, and a large one reads every row it skips): at most 10000; page further with cursor */
           offset?: number | null;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path: {
@@ -978,8 +990,12 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
-          /** @description Only tasks from this instant on (ISO 8601); absent: the whole history */
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path: {
@@ -997,6 +1013,7 @@ export interface paths {
           content: {
             'application/json': {
               nodes: components['schemas']['NodeStats'][];
+              window: components['schemas']['ReadWindow'];
             };
           };
         };
@@ -1042,8 +1059,12 @@ export interface paths {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
           bucket?: 'hour' | 'day' | 'week';
-          /** @description Only tasks from this instant on (ISO 8601); absent: the whole history */
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path: {
@@ -1063,6 +1084,7 @@ export interface paths {
               points: components['schemas']['TrendPoint'][];
               /** @description Every scored, priced task of the range grouped into a grid of cost and score cells: each cell its task count and mean cost and score */
               cost_quality: components['schemas']['CostQualityCell'][];
+              window: components['schemas']['ReadWindow'];
             };
           };
         };
@@ -1635,12 +1657,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** An agent's posterior reward per category: mean, 90% interval and observations */
+    /** An agent's posterior reward per category over the window's finished tasks: mean, 90% interval and observations */
     get: {
       parameters: {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path: {
@@ -1694,12 +1722,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Active agents ranked for a category by the lower bound of their posterior reward */
+    /** Active agents ranked for a category by the lower bound of their posterior reward over the window */
     get: {
       parameters: {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path: {
@@ -1753,7 +1787,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The user's routing decisions, newest first, a page at a time, each with its task's outcome (commands as previews) */
+    /** The user's routing decisions in the window, newest first, a page at a time, each with its task's outcome (commands as previews) */
     get: {
       parameters: {
         query?: {
@@ -1767,6 +1801,12 @@ export interface paths {
            * @description No longer accepted (it skipped rows sharing a timestamp): use cursor
            */
           before?: string;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path?: never;
@@ -1883,7 +1923,14 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description The last this many days (default 30); window or since name the range instead */
           days?: number;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path?: never;
@@ -3118,7 +3165,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The task history with scores and ratings, newest first, filtered by agent, category, status and creation time */
+    /** The task history with scores and ratings, newest first, filtered as the task list is (agent, category, status, unrated, text, session) and by creation time */
     get: {
       parameters: {
         query?: {
@@ -3132,6 +3179,12 @@ export interface paths {
           agent_id?: string;
           category?: string;
           status?: 'queued' | 'running' | 'completed' | 'failed';
+          /** @description Only completed tasks the user has not rated */
+          unrated?: 'true' | 'false';
+          /** @description Case-insensitive text found in the command or the result */
+          q?: string;
+          /** @description Only the tasks of this session (a conversation's gen_ai.conversation.id) */
+          session_id?: string;
           /** @description Only the requesting user's tasks (local mode always exports the user's own) */
           mine?: 'true' | 'false';
         };
@@ -3813,7 +3866,7 @@ export interface components {
       nodes?: components['schemas']['Node'][];
       score?: components['schemas']['Score'];
       /**
-       * @description A completed task's automatic evaluation: 'evaluated' (an evaluator scored it), 'failed' (every evaluator that ran failed) or 'pending'; null unless completed. The list and the one-task endpoint carry it; live events may leave it out
+       * @description A completed task's automatic evaluation: 'evaluated' (an evaluator scored it), 'failed' (every evaluator that ran failed) or 'pending'; null unless completed. The list, the one-task endpoint and live events carry it
        * @enum {string|null}
        */
       evaluation_status?: 'pending' | 'evaluated' | 'failed' | null;
@@ -4061,7 +4114,11 @@ export interface components {
       stats: components['schemas']['Ranking'] & (Record<string, never> | null);
       categories: components['schemas']['CategoryStats'][];
       tasks: components['schemas']['ScoredTask'][];
+      /** @description The scored tasks in the window, counted up to 10000: past that, 10000 and total_is_estimate */
       total: number;
+      /** @description True when the window holds more than 10000 scored tasks (total is then a lower bound) */
+      total_is_estimate: boolean;
+      window: components['schemas']['ReadWindow'];
       limit: number;
       offset: number;
       /** @description Pass as `cursor` to get the next page; null on the last page */
@@ -4106,6 +4163,11 @@ export interface components {
       duration_ms: number | null;
       created_at: string;
       completed_at: string | null;
+    };
+    /** @description The window the answer covers: since (inclusive) and until (exclusive); null: unbounded */
+    ReadWindow: {
+      since: string | null;
+      until: string | null;
     };
     NodeStats: {
       node_name: string;

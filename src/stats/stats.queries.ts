@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { AgentStatsRow, CategoryStatsRow, Database } from '../db/database.js';
 import { addRollupsToRecompute } from '../retention/retention.queries.js';
+import type { StatsInput } from './leaderboard.js';
+import type { ReadRange } from './read-window.js';
 import { isEmptyDelta, type StatsDelta } from './stats.js';
 
 function round6(value: number): number {
@@ -357,4 +359,70 @@ export async function saveOverallRanks(
       .where(sql<boolean>`overall_rank IS DISTINCT FROM ${rank}::int`)
       .execute();
   }
+}
+
+/** An agent's (or an agent's category's) sums over a window, as the leaderboard and category views read them. */
+export type WindowStatsRow = StatsInput & { objective_category: string | null };
+
+/**
+ * Each active agent's statistics (or, with `agentId`, that agent's per category) over the project's
+ * tasks finished in a window, summed from the task and score rows the way the statistics rebuild sums
+ * them, through `tasks_finished_idx` (the window bounds the rows read; `all` reads the rollup tables
+ * instead, see findAllAgentStats).
+ */
+export async function findStatsInWindow(
+  db: Kysely<Database>,
+  projectId: string,
+  range: ReadRange,
+  filter: { category?: string | undefined; agentId?: string | undefined } = {},
+): Promise<WindowStatsRow[]> {
+  const category = filter.category === undefined ? sql`` : sql`AND t.objective_category = ${filter.category}`;
+  const agent = filter.agentId === undefined ? sql`` : sql`AND t.agent_id = ${filter.agentId}`;
+  const since = range.since === undefined ? sql`` : sql`AND t.completed_at >= ${range.since}`;
+  const until = range.until === undefined ? sql`` : sql`AND t.completed_at < ${range.until}`;
+  const byCategory = filter.agentId !== undefined;
+  const group = byCategory ? sql`t.objective_category` : sql`NULL::text`;
+  const result = await sql<
+    Omit<WindowStatsRow, 'ratings' | 'avg_overall_score' | 'avg_user_rating'> & {
+      r1: number;
+      r2: number;
+      r3: number;
+      r4: number;
+      r5: number;
+    }
+  >`
+    SELECT t.agent_id, a.nickname, ${group} AS objective_category,
+      count(*)::int AS total_tasks,
+      count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
+      count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
+      count(s.overall_score)::int AS scored_tasks,
+      coalesce(sum(s.overall_score), 0)::float8 AS sum_overall_score,
+      count(s.user_rating)::int AS rated_tasks,
+      coalesce(sum(s.user_rating), 0)::float8 AS sum_user_rating,
+      count(*) FILTER (WHERE s.user_rating = 1)::int AS r1,
+      count(*) FILTER (WHERE s.user_rating = 2)::int AS r2,
+      count(*) FILTER (WHERE s.user_rating = 3)::int AS r3,
+      count(*) FILTER (WHERE s.user_rating = 4)::int AS r4,
+      count(*) FILTER (WHERE s.user_rating = 5)::int AS r5,
+      coalesce(sum(t.total_tokens), 0)::float8 AS total_tokens,
+      coalesce(sum(t.estimated_cost), 0)::float8 AS total_cost,
+      count(t.estimated_cost)::int AS priced_tasks,
+      count(t.total_tokens)::int AS metered_tasks,
+      coalesce(sum(t.duration_ms), 0)::float8 AS total_duration_ms,
+      coalesce(sum(s.reward_points), 0)::int AS reward_points,
+      min(t.completed_at) AS first_task_at,
+      max(t.completed_at) AS last_task_at
+    FROM tasks t
+    JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id AND a.active
+    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+    WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') ${category} ${agent} ${since} ${until}
+    GROUP BY t.agent_id, a.nickname, 3
+    ORDER BY t.agent_id, 3
+  `.execute(db);
+  return result.rows.map(({ r1, r2, r3, r4, r5, ...row }) => ({
+    ...row,
+    ratings: [r1, r2, r3, r4, r5],
+    avg_overall_score: null,
+    avg_user_rating: null,
+  }));
 }

@@ -94,7 +94,7 @@ describe.each(databaseKinds())('keyset paging of lists (%s PostgreSQL)', (kind) 
        RETURNING id`,
       [USER, SHARED_AT],
     );
-    const { ids, pages } = await readAllPages(app, '/api/routing/decisions?limit=50', (body) =>
+    const { ids, pages } = await readAllPages(app, '/api/routing/decisions?limit=50&window=all', (body) =>
       body.decisions.map((decision: { decision_id: string }) => ({ id: decision.decision_id })),
     );
     expect(pages).toBe(2);
@@ -109,8 +109,10 @@ describe.each(databaseKinds())('keyset paging of lists (%s PostgreSQL)', (kind) 
        SELECT id, 'agent_a', user_id, objective_category, '2026-01-02 03:04:05.123456' FROM tasks WHERE id = ANY($1)`,
       [taskIds],
     );
-    const { ids, pages } = await readAllPages(app, '/api/agents/agent_a/performance?limit=50', (body) =>
-      body.tasks.map((task: { task_id: string }) => ({ id: task.task_id })),
+    const { ids, pages } = await readAllPages(
+      app,
+      '/api/agents/agent_a/performance?limit=50&window=all',
+      (body) => body.tasks.map((task: { task_id: string }) => ({ id: task.task_id })),
     );
     expect(pages).toBe(2);
     expect(ids).toHaveLength(60);

@@ -1657,12 +1657,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** An agent's posterior reward per category: mean, 90% interval and observations */
+    /** An agent's posterior reward per category over the window's finished tasks: mean, 90% interval and observations */
     get: {
       parameters: {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path: {
@@ -1716,12 +1722,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Active agents ranked for a category by the lower bound of their posterior reward */
+    /** Active agents ranked for a category by the lower bound of their posterior reward over the window */
     get: {
       parameters: {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path: {
@@ -1775,7 +1787,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The user's routing decisions, newest first, a page at a time, each with its task's outcome (commands as previews) */
+    /** The user's routing decisions in the window, newest first, a page at a time, each with its task's outcome (commands as previews) */
     get: {
       parameters: {
         query?: {
@@ -1789,6 +1801,12 @@ export interface paths {
            * @description No longer accepted (it skipped rows sharing a timestamp): use cursor
            */
           before?: string;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path?: never;
@@ -1905,7 +1923,14 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description The last this many days (default 30); window or since name the range instead */
           days?: number;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path?: never;

@@ -1,0 +1,224 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildNodeBreakdownQuery } from '../../src/agents/agents.queries.js';
+import { createTestApp, OTHER_USER, scopeOf, type TestApp, USER } from '../support/app.js';
+
+const DAY_MS = 86_400_000;
+
+/** Records a finished task of agent_b (with one node and a rating) that completed `daysAgo` days ago. */
+async function recordFinished(app: TestApp, daysAgo: number, label: string, user = USER): Promise<string> {
+  const completed = new Date(Date.now() - daysAgo * DAY_MS);
+  const started = new Date(completed.getTime() - 2000);
+  const { status, body } = await app.call(
+    'POST',
+    '/api/tasks/completed',
+    {
+      agent_id: 'agent_b',
+      command: `window task ${label}`,
+      result: 'done',
+      started_at: started.toISOString(),
+      completed_at: completed.toISOString(),
+      total_tokens: 100,
+      estimated_cost: 0.001,
+      user_rating: 4,
+      nodes: [
+        {
+          node_name: `step_${label}`,
+          started_at: started.toISOString(),
+          duration_ms: 1000,
+          total_tokens: 100,
+        },
+      ],
+    },
+    { user },
+  );
+  expect(status, JSON.stringify(body)).toBe(201);
+  return body.task_ids[0];
+}
+
+describe('time windows of the read endpoints', () => {
+  let app: TestApp;
+  let recentId: string;
+  let oldId: string;
+
+  beforeAll(async () => {
+    app = await createTestApp('embedded', { MERIT_EVALUATION: 'false' });
+    recentId = await recordFinished(app, 1, 'recent');
+    oldId = await recordFinished(app, 40, 'old');
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("leaves a 40-day-old task out of an agent's history, nodes and trend by default (30 days), and window=all brings it back", async () => {
+    const history = await app.call('GET', '/api/agents/agent_b/performance');
+    expect(history.status).toBe(200);
+    expect(history.body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual([recentId]);
+    expect(history.body.total).toBe(1);
+    expect(history.body.total_is_estimate).toBe(false);
+    expect(history.body.window.until).toBeNull();
+    const since = Date.parse(history.body.window.since);
+    expect(Math.abs(since - (Date.now() - 30 * DAY_MS))).toBeLessThan(60_000);
+
+    const all = await app.call('GET', '/api/agents/agent_b/performance?window=all');
+    expect(all.body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual([recentId, oldId]);
+    expect(all.body.total).toBe(2);
+    expect(all.body.window).toEqual({ since: null, until: null });
+
+    const nodes = await app.call('GET', '/api/agents/agent_b/nodes');
+    expect(nodes.body.nodes.map((node: { node_name: string }) => node.node_name)).toEqual(['step_recent']);
+    const allNodes = await app.call('GET', '/api/agents/agent_b/nodes?window=all');
+    expect(allNodes.body.nodes.map((node: { node_name: string }) => node.node_name).sort()).toEqual([
+      'step_old',
+      'step_recent',
+    ]);
+
+    const trend = await app.call('GET', '/api/agents/agent_b/trend');
+    expect(trend.body.points.reduce((sum: number, point: { tasks: number }) => sum + point.tasks, 0)).toBe(1);
+    const allTrend = await app.call('GET', '/api/agents/agent_b/trend?window=all');
+    expect(allTrend.body.points.reduce((sum: number, point: { tasks: number }) => sum + point.tasks, 0)).toBe(
+      2,
+    );
+
+    const week = await app.call('GET', '/api/agents/agent_b/performance?window=90d');
+    expect(week.body.total).toBe(2);
+  });
+
+  it('reads an explicit since and until, and windows the leaderboard only when asked (it stays all-time by default)', async () => {
+    const since = new Date(Date.now() - 45 * DAY_MS).toISOString();
+    const until = new Date(Date.now() - 35 * DAY_MS).toISOString();
+    const old = await app.call(
+      'GET',
+      `/api/agents/agent_b/performance?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`,
+    );
+    expect(old.body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual([oldId]);
+
+    const board = await app.call('GET', '/api/agents/leaderboard');
+    expect(
+      board.body.rankings.find((row: { agent_id: string }) => row.agent_id === 'agent_b').total_tasks,
+    ).toBe(2);
+    const recent = await app.call('GET', '/api/agents/leaderboard?window=30d');
+    expect(recent.status).toBe(200);
+    expect(
+      recent.body.rankings.find((row: { agent_id: string }) => row.agent_id === 'agent_b').total_tasks,
+    ).toBe(1);
+  });
+
+  it('refuses a window it does not know, a window with since, and an until before since, naming the field', async () => {
+    for (const path of [
+      '/api/agents/agent_b/performance?window=2w',
+      '/api/agents/agent_b/nodes?window=forever',
+      '/api/agents/agent_b/trend?window=1y',
+      '/api/agents/leaderboard?window=month',
+      '/api/routing/decisions?window=yesterday',
+      '/api/agents/agent_b/capabilities?window=30',
+    ]) {
+      const { status, body } = await app.call('GET', path);
+      expect(status, path).toBe(400);
+      expect(body.error.field ?? JSON.stringify(body.error), path).toContain('window');
+    }
+    const both = await app.call(
+      'GET',
+      `/api/agents/agent_b/trend?window=7d&since=${encodeURIComponent(new Date().toISOString())}`,
+    );
+    expect(both.status).toBe(400);
+    expect(both.body.error.field).toBe('window');
+    const backwards = await app.call(
+      'GET',
+      `/api/agents/agent_b/nodes?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`,
+    );
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.error.field).toBe('until');
+    const offset = await app.call('GET', '/api/agents/agent_b/performance?offset=20000');
+    expect(offset.status).toBe(400);
+    expect(JSON.stringify(offset.body.error)).toContain('offset');
+  });
+
+  it('pages through scored tasks sharing one timestamp inside the default window, none skipped or repeated', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push(await recordFinished(app, 2, `same_${i}`));
+    // Seven score rows at exactly the same instant, within the last 30 days.
+    await sql`
+      UPDATE agent_performance_scores SET created_at = date_trunc('second', now() AT TIME ZONE 'UTC') - interval '2 days'
+      WHERE task_id = ANY(${ids}::uuid[])
+    `.execute(app.database.db);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const path: string =
+        cursor === null
+          ? '/api/agents/agent_b/performance?limit=3'
+          : `/api/agents/agent_b/performance?limit=3&cursor=${encodeURIComponent(cursor)}`;
+      const { status, body } = await app.call('GET', path);
+      expect(status, JSON.stringify(body)).toBe(200);
+      seen.push(...body.tasks.map((task: { task_id: string }) => task.task_id));
+      cursor = body.next_cursor;
+      pages++;
+    } while (cursor !== null && pages < 10);
+    // The recent task and the seven: the 40-day-old one is outside the default window.
+    expect(seen).toHaveLength(8);
+    expect(new Set(seen)).toEqual(new Set([recentId, ...ids]));
+    expect(seen).not.toContain(oldId);
+  });
+
+  it("reads an agent's nodes through an index on the agent, touching tasks only by key (never other users' rows)", async () => {
+    for (let i = 0; i < 3; i++) await recordFinished(app, 3, `other_${i}`, OTHER_USER);
+    const query = buildNodeBreakdownQuery('agent_b', scopeOf(USER), {
+      since: new Date(Date.now() - 30 * DAY_MS),
+    });
+    const plan = await app.database.db.transaction().execute(async (trx) => {
+      // A handful of rows would be read whole anyway: ask for the plan the index gives at scale.
+      await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+      const compiled = query.compile(trx);
+      const result = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) ${sql.raw(
+        compiled.sql.replace(/\$(\d+)/g, (_match, index: string) =>
+          literal(compiled.parameters[Number(index) - 1]),
+        ),
+      )}`.execute(trx);
+      return result.rows[0]?.['QUERY PLAN'] as { Plan: PlanNode }[];
+    });
+    const scans = listScans(plan[0]?.Plan as PlanNode);
+    expect(scans.map((scan) => scan.type)).not.toContain('Seq Scan');
+    // The agent's nodes come from an index on (project_id, agent_id, ...), not from the tasks.
+    const nodeScans = scans.filter((scan) => scan.relation === 'agent_node_performance');
+    expect(nodeScans).toHaveLength(1);
+    expect(nodeScans[0]?.condition).toMatch(/agent_id/);
+    // Tasks are reached by key only: each node's task by id, or the user's own tasks by user_id.
+    for (const scan of scans.filter((each) => each.relation === 'tasks'))
+      expect(scan.condition, JSON.stringify(scan)).toMatch(/\(id = n\.task_id\)|user_id = /);
+    const nodes = await app.call('GET', '/api/agents/agent_b/nodes');
+    expect(nodes.body.nodes.map((node: { node_name: string }) => node.node_name)).not.toContain(
+      'step_other_0',
+    );
+  });
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
+  Plans?: PlanNode[];
+}
+
+function listScans(
+  node: PlanNode,
+): { type: string; relation?: string; index?: string; condition?: string }[] {
+  const own = node['Relation Name']
+    ? [
+        {
+          type: node['Node Type'],
+          relation: node['Relation Name'],
+          index: node['Index Name'],
+          condition: node['Index Cond'],
+        },
+      ]
+    : [];
+  return [...own, ...(node.Plans ?? []).flatMap(listScans)];
+}
+
+function literal(value: unknown): string {
+  if (value instanceof Date) return `'${value.toISOString()}'`;
+  return `'${String(value).replace(/'/g, "''")}'`;
+}
