@@ -178,26 +178,31 @@ export async function evaluateTask(
       // A retry that spent nothing leaves no row: the job's own state says it is pending.
       if (!decision.retry || hasSpend(spend)) {
         const priced = priceSpend(deps.provider.model, spend);
-        await saveEvaluation(
-          deps.db,
-          {
-            task_id: taskId,
-            kind,
-            status: 'failed',
-            accuracy_score: null,
-            relevance_score: null,
-            completeness_score: null,
-            reasoning: '',
-            evaluator_version: `judge:${deps.provider.model}`,
-            model: deps.provider.model,
-            prompt_tokens: priced.promptTokens,
-            completion_tokens: priced.completionTokens,
-            estimated_cost: priced.cost,
-            failure_reason: decision.reason,
-            attempts: attempt.attempts,
-          },
-          { spent: hasSpend(spend) },
-        );
+        const model = deps.provider.model;
+        // The task's evaluation status turns 'failed' in the stream: announce it with the row.
+        await runTransactionWithEvents(deps.db, deps.events, async (trx, emit) => {
+          await saveEvaluation(
+            trx,
+            {
+              task_id: taskId,
+              kind,
+              status: 'failed',
+              accuracy_score: null,
+              relevance_score: null,
+              completeness_score: null,
+              reasoning: '',
+              evaluator_version: `judge:${model}`,
+              model,
+              prompt_tokens: priced.promptTokens,
+              completion_tokens: priced.completionTokens,
+              estimated_cost: priced.cost,
+              failure_reason: decision.reason,
+              attempts: attempt.attempts,
+            },
+            { spent: hasSpend(spend) },
+          );
+          emit({ type: 'task', projectId: task.project_id, userId: task.user_id, taskId });
+        });
       }
       if (decision.retry) throw error;
       return { status: 'failed', reason: decision.reason };
@@ -251,6 +256,8 @@ export async function evaluateTask(
     if (!saved) return { status: 'skipped', reason: 'the task is already evaluated' } as const;
     await applyScoreChange(trx, locked, toScoreChange(kind, verdict), deps);
     emit({ type: 'leaderboard', projectId: locked.project_id, agentIds: [locked.agent_id] });
+    // The stream shows the task's score and evaluation status: it changed too.
+    emit({ type: 'task', projectId: locked.project_id, userId: locked.user_id, taskId });
     return { status: 'done' } as const;
   });
 }

@@ -224,6 +224,7 @@ async function storeReview(
       deps,
     );
     emit({ type: 'leaderboard', projectId: locked.project_id, agentIds: [locked.agent_id] });
+    emit({ type: 'task', projectId: locked.project_id, userId: locked.user_id, taskId: locked.id });
   });
 }
 

@@ -113,6 +113,25 @@ describe.each(databaseKinds())('offline evaluation and peer review jobs (%s Post
     expect(evaluation.body.rewards.points).toBe(score.reward_points);
   });
 
+  it('announces the task itself (not only the leaderboard) when its evaluation and reviews land, so the stream shows its score', async () => {
+    const taskId = await completeTask(app);
+    const seen: string[] = [];
+    const unsubscribe = app.ctx.events.subscribe((event) => {
+      if (event.type === 'task' && event.taskId === taskId) seen.push(event.type);
+    });
+    try {
+      await runDueJobs(app);
+    } finally {
+      unsubscribe();
+    }
+    // One for the evaluation, one per peer review (two reviewers).
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    const listed = await app.call('GET', '/api/tasks');
+    const item = listed.body.tasks.find((task: { id: string }) => task.id === taskId);
+    expect(item.evaluation_status).toBe('evaluated');
+    expect(item.score.overall_score).not.toBeNull();
+  });
+
   it('evaluates a task exactly once however often its job runs', async () => {
     const taskId = await completeTask(app);
     await runDueJobs(app);
