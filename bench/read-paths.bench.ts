@@ -1,0 +1,232 @@
+/**
+ * Read paths at scale (issue 12): p50/p99 of every read endpoint through the real HTTP server, at 10k
+ * tasks and again at `--tasks` (default 1M) in the same database, and the ratio of the two. Tasks have
+ * 3 nodes each, a score row when completed (some with a star rating), a routing decision, and are spread
+ * over 90 days across the project's agents and categories; they are generated in SQL
+ * (INSERT ... SELECT generate_series) in chunks. Each endpoint is measured as Mission Control asks for it
+ * (the default window, 30 days) and, as the baseline, over the whole history (`window=all`, the
+ * shape the endpoints had before windows). Aim: p99 < 30 ms at 1M and <= 1.5x the 10k figure.
+ * Usage: npm run bench:reads [-- --tasks 100000 --requests 60]
+ */
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import { DEFAULT_USER_ID } from '../src/config.js';
+import { DEFAULT_PROJECT_ID } from '../src/identity/scope.js';
+import { createProgress } from '../src/lib/progress.js';
+import { runStatsRecompute } from '../src/stats/stats.jobs.js';
+import { type BenchEnvironment, openBenchEnvironment, percentile, printBarChart } from './support.js';
+
+const { values } = parseArgs({
+  options: {
+    tasks: { type: 'string', default: '1000000' },
+    small: { type: 'string', default: '10000' },
+    requests: { type: 'string', default: '60' },
+    chunk: { type: 'string', default: '50000' },
+  },
+});
+const LARGE = Number(values.tasks);
+const SMALL = Math.min(Number(values.small), LARGE);
+const REQUESTS = Number(values.requests);
+const CHUNK = Number(values.chunk);
+const progressMode = process.stderr.isTTY ? 'bar' : 'lines';
+
+/** Adds tasks numbered [from, to) with their nodes, scores and routing decisions, in chunks. */
+async function seedTasks(env: BenchEnvironment, from: number, to: number): Promise<void> {
+  const db = env.handle.db;
+  const agents = (
+    await sql<{ agent_id: string }>`
+      SELECT agent_id FROM agents WHERE project_id = ${DEFAULT_PROJECT_ID} AND active ORDER BY agent_id LIMIT 8
+    `.execute(db)
+  ).rows.map((row) => row.agent_id);
+  const categories = (
+    await sql<{ category: string }>`
+      SELECT category FROM objective_templates WHERE project_id = ${DEFAULT_PROJECT_ID} ORDER BY category LIMIT 12
+    `.execute(db)
+  ).rows.map((row) => row.category);
+  const progress = createProgress(`seeding tasks ${from}-${to}`, to - from, progressMode);
+  for (let start = from; start < to; start += CHUNK) {
+    const end = Math.min(to, start + CHUNK) - 1;
+    await sql`
+      WITH g AS (
+        SELECT i, now() - random() * interval '90 days' AS at FROM generate_series(${start}::int, ${end}::int) AS i
+      ),
+      ins AS (
+        INSERT INTO tasks (project_id, user_id, agent_id, command, objective_category, category_source, status,
+          result, error, model, simulated, source, prompt_tokens, completion_tokens, total_tokens, estimated_cost,
+          duration_ms, created_at, started_at, completed_at)
+        SELECT ${DEFAULT_PROJECT_ID}::uuid, ${DEFAULT_USER_ID}::uuid,
+          (${agents}::text[])[1 + i % ${agents.length}], 'bench command ' || i,
+          (${categories}::text[])[1 + (i / 7) % ${categories.length}], 'classifier',
+          CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'completed' END,
+          CASE WHEN i % 10 = 0 THEN NULL ELSE 'result ' || i END,
+          CASE WHEN i % 10 = 0 THEN 'boom' END,
+          'sim-model', true, 'api', 60 + i % 400, 40 + i % 300, 100 + i % 700, (i % 500) / 100000.0,
+          500 + i % 5000, at, at, at + (1 + i % 5) * interval '1 second'
+        FROM g
+        RETURNING id, project_id, user_id, agent_id, objective_category, status, total_tokens, estimated_cost,
+          duration_ms, command, completed_at
+      ),
+      scores AS (
+        INSERT INTO agent_performance_scores (project_id, task_id, agent_id, user_id, objective_category,
+          accuracy_score, relevance_score, completeness_score, efficiency_score, overall_score, user_rating,
+          total_tokens, estimated_cost, duration_ms, model, reward_points, created_at)
+        SELECT project_id, id, agent_id, user_id, objective_category,
+          round(random()::numeric, 2), round(random()::numeric, 2), round(random()::numeric, 2),
+          round(random()::numeric, 2), round((0.3 + random() * 0.7)::numeric, 2),
+          CASE WHEN random() < 0.3 THEN 1 + floor(random() * 5)::int END,
+          total_tokens, estimated_cost, duration_ms, 'sim-model', 1, completed_at AT TIME ZONE 'UTC'
+        FROM ins WHERE status = 'completed'
+        RETURNING 1
+      ),
+      nodes AS (
+        INSERT INTO agent_node_performance (project_id, task_id, agent_id, node_name, sequence, status,
+          duration_ms, total_tokens, success, started_at, completed_at, created_at)
+        SELECT project_id, id, agent_id, (ARRAY['plan', 'act', 'review'])[seq + 1], seq, 'completed',
+          duration_ms / 3, total_tokens / 3, status = 'completed' OR seq < 2, completed_at, completed_at,
+          completed_at AT TIME ZONE 'UTC'
+        FROM ins CROSS JOIN generate_series(0, 2) AS seq
+        RETURNING 1
+      ),
+      decisions AS (
+        INSERT INTO routing_decisions (project_id, user_id, task_id, command, category, confidence,
+          category_source, chosen_agent_id, reason, expected_score, interval_lower, interval_upper,
+          sampled_score, observations, best_agent_id, explanation, created_at)
+        SELECT project_id, user_id, id, command, objective_category, 0.8, 'classifier', agent_id, 'thompson',
+          0.7, 0.6, 0.8, 0.72, 10, agent_id, 'bench', completed_at - interval '2 seconds'
+        FROM ins
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM scores) + (SELECT count(*) FROM nodes)
+        + (SELECT count(*) FROM decisions) AS n
+    `.execute(db);
+    progress.update(end + 1 - from);
+  }
+  progress.finish();
+  process.stderr.write('rebuilding statistics and analyzing...\n');
+  await runStatsRecompute(db);
+  for (const table of ['tasks', 'agent_performance_scores', 'agent_node_performance', 'routing_decisions'])
+    await sql`VACUUM ANALYZE ${sql.table(table)}`.execute(db);
+}
+
+interface Endpoint {
+  name: string;
+  path: string;
+}
+
+/** The read endpoints as Mission Control asks for them (default window) and over the whole history. */
+async function listEndpoints(env: BenchEnvironment): Promise<{ windowed: Endpoint[]; all: Endpoint[] }> {
+  const agent = 'agent_a';
+  const category = (
+    await sql<{ category: string }>`
+      SELECT category FROM objective_templates WHERE project_id = ${DEFAULT_PROJECT_ID} ORDER BY category LIMIT 1
+    `.execute(env.handle.db)
+  ).rows[0]?.category;
+  const secondPage = async (path: string, sep: string) => {
+    const response = await fetch(`${env.baseUrl}${withUser(path)}`);
+    const body = (await response.json()) as { next_cursor?: string | null };
+    return body.next_cursor ? `${path}${sep}cursor=${encodeURIComponent(body.next_cursor)}` : path;
+  };
+  const shapes = async (window: string): Promise<Endpoint[]> => {
+    const w = window === '' ? '' : `window=${window}`;
+    const q = (path: string) => (w === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${w}`);
+    return [
+      {
+        name: 'leaderboard',
+        path: window === '' ? '/api/agents/leaderboard?window=30d' : q('/api/agents/leaderboard'),
+      },
+      { name: 'performance', path: q(`/api/agents/${agent}/performance`) },
+      { name: 'performance p2', path: await secondPage(q(`/api/agents/${agent}/performance?limit=20`), '&') },
+      { name: 'nodes', path: q(`/api/agents/${agent}/nodes`) },
+      { name: 'trend', path: q(`/api/agents/${agent}/trend`) },
+      { name: 'capabilities', path: q(`/api/agents/${agent}/capabilities`) },
+      { name: 'best agents', path: q(`/api/categories/${category}/best-agents`) },
+      { name: 'tasks', path: q('/api/tasks?limit=50') },
+      { name: 'tasks p2', path: await secondPage(q('/api/tasks?limit=50'), '&') },
+      { name: 'routing decisions', path: q('/api/routing/decisions?limit=50') },
+      { name: 'routing quality', path: q('/api/routing/quality') },
+      { name: 'reviewers', path: '/api/reviewers' },
+    ];
+  };
+  return { windowed: await shapes(''), all: await shapes('all') };
+}
+
+interface Figures {
+  p50: number;
+  p99: number;
+}
+
+async function measureEndpoint(env: BenchEnvironment, endpoint: Endpoint): Promise<Figures> {
+  const call = async () => {
+    const started = process.hrtime.bigint();
+    const response = await fetch(`${env.baseUrl}${withUser(endpoint.path)}`);
+    const body = await response.text();
+    if (response.status !== 200) throw new Error(`${endpoint.path}: ${response.status} ${body}`);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  for (let i = 0; i < 5; i++) await call();
+  const times: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) times.push(await call());
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+async function measureAll(env: BenchEnvironment, label: string) {
+  const { windowed, all } = await listEndpoints(env);
+  const results = new Map<string, { windowed: Figures; all: Figures }>();
+  const progress = createProgress(`measuring at ${label}`, windowed.length, progressMode);
+  for (const [index, endpoint] of windowed.entries()) {
+    const whole = all[index] as Endpoint;
+    results.set(endpoint.name, {
+      windowed: await measureEndpoint(env, endpoint),
+      all: await measureEndpoint(env, whole),
+    });
+    progress.update(index + 1, endpoint.name);
+  }
+  progress.finish();
+  return results;
+}
+
+/** Local mode names the user in every request. */
+function withUser(path: string): string {
+  return `${path}${path.includes('?') ? '&' : '?'}user_id=${DEFAULT_USER_ID}`;
+}
+
+const fmt = (ms: number) => ms.toFixed(1).padStart(7);
+
+async function main(): Promise<void> {
+  const env = await openBenchEnvironment('merit_bench_reads');
+  try {
+    console.log(
+      `Read paths: ${SMALL} then ${LARGE} tasks on ${env.label}, ${REQUESTS} requests per endpoint`,
+    );
+    await seedTasks(env, 0, SMALL);
+    const small = await measureAll(env, `${SMALL} tasks`);
+    await seedTasks(env, SMALL, LARGE);
+    const large = await measureAll(env, `${LARGE} tasks`);
+    const head = `${'endpoint'.padEnd(18)} | ${'window (default 30d)'.padEnd(44)} | whole history (window=all, before)`;
+    console.log(`\n${head}`);
+    console.log(`${''.padEnd(18)} | p50 10k  p99 10k  p50 big  p99 big  p99 ratio | p99 10k  p99 big  ratio`);
+    const chart: { label: string; value: number; unit: string }[] = [];
+    let pass = 0;
+    for (const [name, big] of large) {
+      const little = small.get(name) as { windowed: Figures; all: Figures };
+      const ratio = big.windowed.p99 / little.windowed.p99;
+      const allRatio = big.all.p99 / little.all.p99;
+      const ok = big.windowed.p99 < 30 && ratio <= 1.5;
+      if (ok) pass++;
+      console.log(
+        `${name.padEnd(18)} | ${fmt(little.windowed.p50)}  ${fmt(little.windowed.p99)}  ${fmt(big.windowed.p50)}  ${fmt(big.windowed.p99)}  ${ratio.toFixed(2).padStart(6)}x ${ok ? 'ok ' : 'MISS'} | ${fmt(little.all.p99)}  ${fmt(big.all.p99)}  ${allRatio.toFixed(2).padStart(5)}x`,
+      );
+      chart.push({ label: `${name} (window)`, value: big.windowed.p99, unit: 'ms' });
+      chart.push({ label: `${name} (all)`, value: big.all.p99, unit: 'ms' });
+    }
+    console.log(
+      `\n${pass} of ${large.size} endpoints meet p99 < 30 ms at ${LARGE} and <= 1.5x the ${SMALL} figure`,
+    );
+    printBarChart(`p99 at ${LARGE} tasks (ms), default window against window=all`, chart);
+  } finally {
+    await env.close();
+  }
+}
+
+await main();
