@@ -9,7 +9,7 @@ import {
   storeProject,
 } from '../../web/src/features/auth/session.js';
 import { parseAllowedOrigins, readKeyForm } from '../../web/src/features/keys/key-form.js';
-import type { AuthSession } from '../../web/src/lib/api-types.js';
+import type { AuthSession } from '../../web/src/lib/api-schemas.js';
 
 const ALPHA = { id: 'p1', slug: 'alpha', name: 'Alpha' };
 const BETA = { id: 'p2', slug: 'beta', name: 'Beta' };

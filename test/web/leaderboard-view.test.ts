@@ -4,7 +4,7 @@ import {
   formatOrdinal,
   sortRankings,
 } from '../../web/src/features/leaderboard/leaderboard-view.js';
-import type { Ranking } from '../../web/src/lib/api-types.js';
+import type { Ranking } from '../../web/src/lib/api-schemas.js';
 
 function ranking(agent: string, fields: Partial<Ranking>): Ranking {
   return {
@@ -31,6 +31,7 @@ function ranking(agent: string, fields: Partial<Ranking>): Ranking {
     score_upper: null,
     scored_tasks: 0,
     not_evaluated_tasks: 0,
+    rating_estimate: null,
     rating_lower: null,
     rating_upper: null,
     avg_cost_per_task: null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Agent } from '../../web/src/lib/api-types.js';
+import type { Agent } from '../../web/src/lib/api-schemas.js';
 import {
   completeMention,
   filterAgentsForMention,
@@ -21,6 +21,8 @@ function makeAgent(nickname: string, overrides: Partial<Agent> = {}): Agent {
     model: null,
     simulated: true,
     running_tasks: 0,
+    origin: 'merit',
+    external_name: null,
     ...overrides,
   };
 }

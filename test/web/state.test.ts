@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Score, Task } from '../../web/src/lib/api-types.js';
+import type { Score, Task } from '../../web/src/lib/api-schemas.js';
 import { buildAgentHash, parseRoute } from '../../web/src/lib/route.js';
 import {
   applyRating,
@@ -40,6 +40,7 @@ function makeTask(id: string, overrides: Partial<Task> = {}): Task {
     created_at: '2026-02-06T10:00:00.000Z',
     started_at: null,
     completed_at: null,
+    session_id: null,
     ...overrides,
   };
 }
@@ -57,6 +58,7 @@ const score: Score = {
   total_tokens: 100,
   estimated_cost: 0.01,
   reward_points: 3,
+  score_sources: {},
 };
 
 describe('task list updates', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../../web/src/lib/api-types.js';
+import type { Task } from '../../web/src/lib/api-schemas.js';
 import {
   buildAgentHash,
   buildHomeHash,

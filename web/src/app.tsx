@@ -38,7 +38,7 @@ import { ConversationStream } from './features/stream/conversation-stream.js';
 import { StreamFiltersBar } from './features/stream/stream-filters.js';
 import { ApiError, describeError } from './lib/api-client.js';
 import { ApiProvider, useApi } from './lib/api-context.js';
-import type { Agent, AuthSession } from './lib/api-types.js';
+import type { Agent, AuthSession } from './lib/api-schemas.js';
 import { createLiveUpdates } from './lib/live-updates.js';
 import {
   buildAgentHash,

@@ -5,6 +5,7 @@ import type {
   AuthSession,
   CostQualityCell,
   CreatedApiKey,
+  EvaluatorCalibrationList,
   FeedbackResult,
   KeyScope,
   Leaderboard,
@@ -16,8 +17,7 @@ import type {
   TaskEvaluation,
   TaskPage,
   TrendPoint,
-} from './api-types.js';
-import type { EvaluatorCalibrationList } from './calibration-types.js';
+} from './api-schemas.js';
 import type { StreamFilters } from './route.js';
 
 /** An error answered by the server (`{"error": {"code", "message"}}`) or a failure to reach it. */

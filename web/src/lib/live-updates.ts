@@ -1,6 +1,6 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { ApiClient } from './api-client.js';
-import type { Task } from './api-types.js';
+import type { Task } from './api-schemas.js';
 import { queryKeys } from './query-keys.js';
 import { patchTask, refreshNewestPages } from './task-cache.js';
 

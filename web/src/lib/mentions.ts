@@ -1,4 +1,4 @@
-import type { Agent } from './api-types.js';
+import type { Agent } from './api-schemas.js';
 
 const NICKNAME_CHAR = /[A-Za-z0-9_-]/;
 

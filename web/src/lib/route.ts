@@ -1,4 +1,4 @@
-import type { TaskStatus } from './api-types.js';
+import type { TaskStatus } from './api-schemas.js';
 
 export type Route = { name: 'home' } | { name: 'agent'; agentId: string };
 

@@ -1,6 +1,6 @@
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import type { ApiClient } from './api-client.js';
-import type { Task, TaskPage } from './api-types.js';
+import type { Task, TaskPage } from './api-schemas.js';
 import { queryKeys } from './query-keys.js';
 import type { StreamFilters } from './route.js';
 import { applyRating, matchesFilters, mergeTasks, upsertTask } from './tasks.js';

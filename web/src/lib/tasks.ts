@@ -1,4 +1,4 @@
-import type { Task, TaskStatus } from './api-types.js';
+import type { Task, TaskStatus } from './api-schemas.js';
 import { parseCommandMention } from './mentions.js';
 import type { StreamFilters } from './route.js';
 
@@ -61,6 +61,7 @@ export function applyRating(
       total_tokens: task.total_tokens,
       estimated_cost: task.estimated_cost,
       reward_points: 0,
+      score_sources: {},
     };
     const length = feedback === null ? null : [...feedback].length;
     return {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Task } from './api-types.js';
+import type { Task } from './api-schemas.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 

@@ -1,4 +1,4 @@
-import type { CategoryStats } from '../../lib/api-types.js';
+import type { CategoryStats } from '../../lib/api-schemas.js';
 import { formatScore } from '../../lib/format.js';
 import { ChartFrame } from './chart-frame.js';
 

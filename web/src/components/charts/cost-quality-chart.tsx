@@ -1,4 +1,4 @@
-import type { CostQualityCell } from '../../lib/api-types.js';
+import type { CostQualityCell } from '../../lib/api-schemas.js';
 import { formatCost, formatScore } from '../../lib/format.js';
 import { ChartFrame } from './chart-frame.js';
 import { niceCeiling, scaleLinear } from './chart-scale.js';

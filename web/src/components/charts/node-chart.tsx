@@ -1,4 +1,4 @@
-import type { NodeStats } from '../../lib/api-types.js';
+import type { NodeStats } from '../../lib/api-schemas.js';
 import { formatDuration, formatTokens } from '../../lib/format.js';
 import { ChartFrame } from './chart-frame.js';
 

@@ -1,4 +1,4 @@
-import type { RoutingQualityDay } from '../../lib/api-types.js';
+import type { RoutingQualityDay } from '../../lib/api-schemas.js';
 import { formatDay, formatScore } from '../../lib/format.js';
 import { ChartFrame } from './chart-frame.js';
 import { createTimeScales, DayLabels, PercentGrid, TIME_CHART, toPath } from './time-series.js';

@@ -1,4 +1,4 @@
-import type { TrendPoint } from '../../lib/api-types.js';
+import type { TrendPoint } from '../../lib/api-schemas.js';
 import { formatDay, formatRating, formatScore } from '../../lib/format.js';
 import { ChartFrame } from './chart-frame.js';
 import { createTimeScales, DayLabels, PercentGrid, TIME_CHART, toPath } from './time-series.js';

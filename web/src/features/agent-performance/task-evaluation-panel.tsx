@@ -9,7 +9,7 @@ import type {
   PeerReview,
   ScoreKind,
   TaskEvaluation,
-} from '../../lib/api-types.js';
+} from '../../lib/api-schemas.js';
 import {
   formatCost,
   formatDateTime,

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef } from 'react';
-import type { Account, ProjectMembership } from '../../lib/api-types.js';
+import type { Account, ProjectMembership } from '../../lib/api-schemas.js';
 
 export interface AccountBarProps {
   account: Account | null;

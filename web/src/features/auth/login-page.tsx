@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { Spinner } from '../../components/spinner.js';
 import { ApiError, describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { AuthSession } from '../../lib/api-types.js';
+import type { AuthSession } from '../../lib/api-schemas.js';
 
 export interface LoginPageProps {
   /** Why the user is here again (a session that ended), shown above the form. */

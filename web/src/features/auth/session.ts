@@ -1,4 +1,4 @@
-import type { AuthSession, ProjectMembership, ProjectRole } from '../../lib/api-types.js';
+import type { AuthSession, ProjectMembership, ProjectRole } from '../../lib/api-schemas.js';
 
 export const PROJECT_STORAGE_KEY = 'merit.project';
 

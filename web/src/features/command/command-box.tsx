@@ -1,5 +1,5 @@
 import { type KeyboardEvent, type RefObject, useId, useLayoutEffect, useRef, useState } from 'react';
-import type { Agent } from '../../lib/api-types.js';
+import type { Agent } from '../../lib/api-schemas.js';
 import {
   completeMention,
   filterAgentsForMention,

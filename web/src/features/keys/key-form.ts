@@ -1,4 +1,4 @@
-import type { KeyScope } from '../../lib/api-types.js';
+import type { KeyScope } from '../../lib/api-schemas.js';
 
 export const SCOPE_HINTS: Record<KeyScope, string> = {
   ingest: 'record tasks and nodes, send commands',

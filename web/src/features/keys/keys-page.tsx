@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { Spinner } from '../../components/spinner.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import { type ApiKey, type CreatedApiKey, KEY_SCOPES, type KeyScope } from '../../lib/api-types.js';
+import { type ApiKey, type CreatedApiKey, KEY_SCOPES, type KeyScope } from '../../lib/api-schemas.js';
 import { formatDateTime } from '../../lib/format.js';
 import { readKeyForm, SCOPE_HINTS } from './key-form.js';
 

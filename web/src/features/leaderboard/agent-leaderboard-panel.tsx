@@ -3,7 +3,7 @@ import { useId, useMemo, useState } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { Ranking } from '../../lib/api-types.js';
+import type { Ranking } from '../../lib/api-schemas.js';
 import {
   describeUnpriced,
   formatCost,

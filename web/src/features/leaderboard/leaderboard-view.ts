@@ -1,4 +1,4 @@
-import type { Ranking } from '../../lib/api-types.js';
+import type { Ranking } from '../../lib/api-schemas.js';
 
 /** "1st", "2nd", "3rd", "11th"… */
 export function formatOrdinal(value: number): string {

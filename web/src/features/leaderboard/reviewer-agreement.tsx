@@ -3,8 +3,7 @@ import { useId } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { ReviewerAgreement } from '../../lib/api-types.js';
-import type { CalibrationEstimate, EvaluatorCalibration } from '../../lib/calibration-types.js';
+import type { CalibrationEstimate, EvaluatorCalibration, ReviewerAgreement } from '../../lib/api-schemas.js';
 import { calibrationQuery, reviewersQuery } from './api/get-reviewers.js';
 
 function formatFigure(value: number | null, digits = 2): string {

@@ -1,4 +1,4 @@
-import type { Agent } from '../../lib/api-types.js';
+import type { Agent } from '../../lib/api-schemas.js';
 
 export const QUICK_COMMANDS: { label: string; command: string }[] = [
   { label: 'Research a topic', command: 'Research the current state of quantum computing' },

@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef } from 'react';
-import type { Task } from '../../lib/api-types.js';
+import type { Task } from '../../lib/api-schemas.js';
 import { TaskItem } from './task-item.js';
 
 export interface ConversationStreamProps {

@@ -3,7 +3,12 @@ import { useId, useState } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { AgentEvaluation, RoutingCandidateRow, StoredRoutingDecision } from '../../lib/api-types.js';
+import type {
+  AgentEvaluation,
+  RoutingCandidateRow,
+  RoutingConstraints,
+  StoredRoutingDecision,
+} from '../../lib/api-schemas.js';
 import { formatCost, formatDuration } from '../../lib/format.js';
 import { routingDecisionQuery } from './api/get-tasks.js';
 
@@ -47,7 +52,8 @@ function formatShare(value: number | null): string {
 
 function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
   // The rows the sentence was written from, in the server's order: never re-sorted or recomputed here.
-  const { constraints, candidates } = decision;
+  const { candidates } = decision;
+  const constraints = readConstraints(decision.constraints);
   return (
     <>
       <p className="why-explanation" data-testid="why-explanation">
@@ -139,6 +145,20 @@ function DecisionDetails({ decision }: { decision: StoredRoutingDecision }) {
       )}
     </>
   );
+}
+
+/** The stored decision's constraints as the router wrote them (the document types them loosely). */
+function readConstraints(stored: Record<string, unknown>): RoutingConstraints {
+  const figure = (value: unknown) => (typeof value === 'number' ? value : null);
+  const excluded = stored.excluded_agent_ids;
+  return {
+    max_cost: figure(stored.max_cost),
+    max_duration_ms: figure(stored.max_duration_ms),
+    load_penalty: figure(stored.load_penalty) ?? 0,
+    excluded_agent_ids: Array.isArray(excluded)
+      ? excluded.filter((id): id is string => typeof id === 'string')
+      : [],
+  };
 }
 
 /** "Why @nick?": the stored routing decision behind a task the router assigned, fetched when opened. */

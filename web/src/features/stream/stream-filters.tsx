@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
-import type { Agent, TaskStatus } from '../../lib/api-types.js';
+import type { Agent, TaskStatus } from '../../lib/api-schemas.js';
 import { hasFilters, type StreamFilters } from '../../lib/route.js';
 import type { CategoryOption } from '../categories/api/get-categories.js';
 

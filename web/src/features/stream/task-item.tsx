@@ -4,7 +4,7 @@ import { MarkdownView } from '../../components/markdown-view.js';
 import { Spinner } from '../../components/spinner.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { Task } from '../../lib/api-types.js';
+import type { Task } from '../../lib/api-schemas.js';
 import { formatCost, formatDateTime, formatDuration, formatScore, formatTokens } from '../../lib/format.js';
 import { isCut, isRoutedByRouter } from '../../lib/tasks.js';
 import { TaskFeedbackWidget } from '../feedback/task-feedback-widget.js';
