@@ -132,8 +132,8 @@ export async function findScoredTasks(
 
 /**
  * Which steps cost the time and the tokens: per node name, over the scope's nodes of one agent that ran
- * in a window (started_at, else when stored), read through `agent_node_performance_agent_ran_idx`. A user's
- * own view checks each of those nodes' task by its key, so no other user's tasks are read.
+ * in a window (started_at, else when stored), read through `agent_node_performance_agent_ran_idx` alone: nodes carry their task's user
+ * (migration 017), so no task row is read.
  */
 export async function findNodeBreakdown(
   db: Kysely<Database>,
@@ -146,9 +146,7 @@ export async function findNodeBreakdown(
 
 /** The statement of findNodeBreakdown (its plan is checked by a test). */
 export function buildNodeBreakdownQuery(agentId: string, scope: Scope, range: ReadRange) {
-  const mine = scope.ownTasksOnly
-    ? sql`AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = n.task_id AND t.user_id = ${scope.userId})`
-    : sql``;
+  const mine = scope.ownTasksOnly ? sql`AND n.user_id = ${scope.userId}` : sql``;
   return sql<{
     node_name: string;
     runs: number;
