@@ -38,8 +38,11 @@ export async function findAgent(
     .executeTakeFirst();
 }
 
-/** A count stops here: past it a total is reported as an estimate (`total_is_estimate`). */
-export const COUNT_CAP = 10_000;
+/**
+ * A count stops here: past it a total is reported as a lower bound (`total_is_estimate`). Counting
+ * 1,000 index entries takes about 3 ms; 10,000 took 32 ms at 550k tasks, over the read paths' budget.
+ */
+export const COUNT_CAP = 1000;
 
 /**
  * `AND <column> >= since AND <column> < until` for the bounds a range has. The seed's plain `timestamp`

@@ -134,6 +134,24 @@ describe('time windows of the read endpoints', () => {
     expect(JSON.stringify(offset.body.error)).toContain('offset');
   });
 
+  it("counts an agent's scored tasks no further than 1,000, saying when the total is a lower bound", async () => {
+    await sql`
+      WITH t AS (
+        INSERT INTO tasks (project_id, user_id, agent_id, command, status, result, created_at, completed_at)
+        SELECT '00000000-0000-0000-0000-000000000000', ${USER}::uuid, 'agent_c', 'many ' || n, 'completed', 'ok',
+          now() - interval '1 hour', now() - interval '1 hour'
+        FROM generate_series(1, 1001) AS n
+        RETURNING id, user_id, objective_category
+      )
+      INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, created_at)
+      SELECT id, 'agent_c', user_id, objective_category, now() AT TIME ZONE 'UTC' - interval '1 hour' FROM t
+    `.execute(app.database.db);
+    const { body } = await app.call('GET', '/api/agents/agent_c/performance?limit=5');
+    expect(body.total).toBe(1000);
+    expect(body.total_is_estimate).toBe(true);
+    expect(body.tasks).toHaveLength(5);
+  });
+
   it('pages through scored tasks sharing one timestamp inside the default window, none skipped or repeated', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push(await recordFinished(app, 2, `same_${i}`));

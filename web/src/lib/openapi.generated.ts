@@ -923,7 +923,7 @@ export interface paths {
           limit?: number;
           /** @description The next_cursor of the previous page; absent for the first page */
           cursor?: string;
-          /** @description Superseded by cursor (an offset shifts when tasks arrive, and a large one reads every row it skips): at most 10000; page further with cursor */
+          /** @description Superseded by cursor (an offset shifts when tasks arrive, and a large one reads every row it skips): at most 1000; page further with cursor */
           offset?: number | null;
           /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
@@ -4114,9 +4114,9 @@ export interface components {
       stats: components['schemas']['Ranking'] & (Record<string, never> | null);
       categories: components['schemas']['CategoryStats'][];
       tasks: components['schemas']['ScoredTask'][];
-      /** @description The scored tasks in the window, counted up to 10000: past that, 10000 and total_is_estimate */
+      /** @description The scored tasks in the window, counted up to 1000: past that, 1000 and total_is_estimate */
       total: number;
-      /** @description True when the window holds more than 10000 scored tasks (total is then a lower bound) */
+      /** @description True when the window holds more than 1000 scored tasks (total is then a lower bound) */
       total_is_estimate: boolean;
       window: components['schemas']['ReadWindow'];
       limit: number;
