@@ -104,6 +104,31 @@ describe('time windows of the read endpoints', () => {
     ).toBe(1);
   });
 
+  it('lists routing decisions and routing quality of the window, the whole history with window=all', async () => {
+    await sql`
+      INSERT INTO routing_decisions (project_id, user_id, command, category, category_source, chosen_agent_id, reason,
+        expected_score, interval_lower, interval_upper, explanation, created_at)
+      SELECT '00000000-0000-0000-0000-000000000000', ${USER}::uuid, 'decision ' || d, 'general', 'default', 'agent_b',
+        'thompson', 0.5, 0.4, 0.6, 'why', now() - d * interval '1 day'
+      FROM unnest(ARRAY[2, 40]) AS d
+    `.execute(app.database.db);
+    const recent = await app.call('GET', '/api/routing/decisions');
+    expect(recent.body.decisions.map((row: { command: string }) => row.command)).toEqual(['decision 2']);
+    const all = await app.call('GET', '/api/routing/decisions?window=all');
+    expect(all.body.decisions.map((row: { command: string }) => row.command)).toEqual([
+      'decision 2',
+      'decision 40',
+    ]);
+    const quality = await app.call('GET', '/api/routing/quality?window=90d');
+    expect(quality.status).toBe(200);
+    expect(quality.body.overall.decisions).toBe(2);
+    const month = await app.call('GET', '/api/routing/quality');
+    expect(month.body.overall.decisions).toBe(1);
+    const both = await app.call('GET', '/api/routing/quality?days=7&window=7d');
+    expect(both.status).toBe(400);
+    expect(both.body.error.field).toBe('days');
+  });
+
   it('refuses a window it does not know, a window with since, and an until before since, naming the field', async () => {
     for (const path of [
       '/api/agents/agent_b/performance?window=2w',
