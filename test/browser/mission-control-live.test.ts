@@ -99,4 +99,50 @@ describe('Mission Control live updates, in Chromium', () => {
     expect(agentRequests(requests, 'agent_a')).toContain('/api/agents/agent_a/performance');
     expect(agentRequests(requests, 'agent_b')).toEqual([]);
   });
+
+  it('shows the Arena rating beside the score once the project has battles, and no Arena column before', async () => {
+    const arenaHeader = page.locator('.leaderboard-table th.col-arena');
+    expect(await arenaHeader.count()).toBe(0);
+    const battle = (winner: string) => ({ model_a: 'agent_a', model_b: 'agent_b', winner });
+    const response = await fetch(`${server.url}/api/arena/battles?user_id=${DEFAULT_USER_ID}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        battles: [battle('model_a'), battle('model_a'), battle('model_a'), battle('model_b'), battle('tie')],
+      }),
+    });
+    expect(response.status).toBe(201);
+    // The battles' live event brings the column in without a reload.
+    const arenaOf = (agentId: string) =>
+      page.locator(
+        `[data-testid="leaderboard-row"][data-agent="${agentId}"] [data-testid="leaderboard-arena"]`,
+      );
+    await arenaOf('agent_a').and(page.locator('[data-rating]')).waitFor();
+    expect(await arenaHeader.textContent()).toBe('Arena');
+    const ratingA = Number(await arenaOf('agent_a').getAttribute('data-rating'));
+    const ratingB = Number(await arenaOf('agent_b').getAttribute('data-rating'));
+    expect(ratingA).toBeGreaterThan(ratingB);
+    expect(await arenaOf('agent_a').textContent()).toContain('5 battles');
+  });
+
+  it('scrolls the leaderboard sideways inside its own panel at 1366 px, never the page', async () => {
+    await page.setViewportSize({ width: 1366, height: 900 });
+    const layout = await page.locator('.leaderboard-wrap').evaluate((wrap) => {
+      const panel = wrap.closest('.side-panel')?.getBoundingClientRect();
+      wrap.scrollLeft = 10_000;
+      return {
+        tableWidth: wrap.scrollWidth,
+        regionWidth: wrap.clientWidth,
+        scrolledBy: wrap.scrollLeft,
+        regionRight: wrap.getBoundingClientRect().right,
+        panelRight: panel?.right ?? Number.NaN,
+        pageWidth: wrap.ownerDocument.documentElement.scrollWidth,
+        viewportWidth: wrap.ownerDocument.documentElement.clientWidth,
+      };
+    });
+    expect(layout.tableWidth).toBeGreaterThan(layout.regionWidth);
+    expect(layout.scrolledBy).toBeGreaterThan(0);
+    expect(layout.regionRight).toBeLessThanOrEqual(layout.panelRight + 0.5);
+    expect(layout.pageWidth).toBeLessThanOrEqual(layout.viewportWidth);
+  });
 });

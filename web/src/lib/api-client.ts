@@ -2,6 +2,7 @@ import type {
   Agent,
   AgentPerformance,
   ApiKey,
+  ArenaLeaderboard,
   AuthSession,
   CostQualityCell,
   CreatedApiKey,
@@ -237,6 +238,8 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       request<StoredRoutingDecision>('GET', `/tasks/${id(taskId)}/routing-decision`, { signal }),
     getCalibration: (signal?: AbortSignal) =>
       request<EvaluatorCalibrationList>('GET', '/evaluators/calibration', { signal }),
+    getArenaLeaderboard: (query: { category?: string } = {}, signal?: AbortSignal) =>
+      request<ArenaLeaderboard>('GET', '/arena/leaderboard', { query, signal }),
     getRoutingQuality: (days = 30, signal?: AbortSignal) =>
       request<RoutingQuality>('GET', '/routing/quality', { query: { days }, signal }),
   };

@@ -57,6 +57,9 @@ export type Account = NonNullable<AuthSession['account']>;
 export type Project = NonNullable<AuthSession['project']>;
 export type ProjectMembership = AuthSession['projects'][number];
 export type ProjectRole = ProjectMembership['role'];
+/** Ratings from head-to-head comparisons (Bradley-Terry on an Elo-like scale, mean 1000). */
+export type ArenaLeaderboard = Schemas['ArenaLeaderboard'];
+export type ArenaRating = ArenaLeaderboard['ratings'][number];
 export type ApiKey = Schemas['ApiKey'];
 export type KeyScope = ApiKey['scopes'][number];
 export type CreatedApiKey = Schemas['CreatedApiKey'];

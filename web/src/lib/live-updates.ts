@@ -43,6 +43,8 @@ export function createLiveUpdates(queryClient: QueryClient, api: ApiClient): Liv
     },
     onLeaderboard: (agentIds) => {
       invalidate(queryKeys.leaderboards(scope));
+      // Arena battles are announced as a leaderboard change of no agent in particular.
+      if (agentIds.length === 0) invalidate(queryKeys.arenaRatingLists(scope));
       if (agentIds.length === 0) invalidate(queryKeys.agentFigures(scope));
       for (const agentId of agentIds) invalidate(queryKeys.agent(scope, agentId));
       // Project-wide figures that ratings and scores feed.

@@ -31,6 +31,9 @@ export const queryKeys = {
     ['merit', scope, 'agent', agentId, 'trend', range] as const,
   agentNodes: (scope: string, agentId: string, range: Range) =>
     ['merit', scope, 'agent', agentId, 'nodes', range] as const,
+  /** The Arena ratings under every category. */
+  arenaRatingLists: (scope: string) => ['merit', scope, 'arena-ratings'] as const,
+  arenaRatings: (scope: string, category: string) => ['merit', scope, 'arena-ratings', category] as const,
   reviewers: (scope: string) => ['merit', scope, 'reviewers'] as const,
   calibration: (scope: string) => ['merit', scope, 'calibration'] as const,
   routingQuality: (scope: string, days: number) => ['merit', scope, 'routing-quality', days] as const,

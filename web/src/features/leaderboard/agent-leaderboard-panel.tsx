@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
-import { useId, useMemo, useState } from 'react';
+import { Fragment, useId, useMemo, useState } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
-import type { Ranking } from '../../lib/api-schemas.js';
+import type { ArenaRating, Ranking } from '../../lib/api-schemas.js';
 import {
   describeUnpriced,
   formatCost,
@@ -13,6 +13,7 @@ import {
   formatShare,
 } from '../../lib/format.js';
 import type { CategoryOption } from '../categories/api/get-categories.js';
+import { arenaRatingsQuery } from './api/get-arena-ratings.js';
 import { leaderboardQuery } from './api/get-leaderboard.js';
 import {
   defaultDirection,
@@ -95,6 +96,36 @@ const COLUMNS: { key: SortKey; label: string; title?: string }[] = [
   { key: 'tasks', label: 'Tasks', title: 'Finished tasks' },
 ];
 
+const ARENA_TITLE =
+  'Arena rating from head-to-head comparisons (Bradley–Terry on an Elo-like scale; 1000 is the average contestant)';
+
+function ArenaCell({ rating }: { rating: ArenaRating | undefined }) {
+  if (!rating) {
+    return (
+      <td className="col-arena" data-testid="leaderboard-arena">
+        <span aria-hidden="true">–</span>
+        <span className="visually-hidden">No Arena battles</span>
+      </td>
+    );
+  }
+  const range =
+    rating.lower !== null && rating.upper !== null
+      ? `, likely ${Math.round(rating.lower)}–${Math.round(rating.upper)}`
+      : '';
+  const battles = `${rating.battles} battle${rating.battles === 1 ? '' : 's'}`;
+  return (
+    <td
+      className="col-arena"
+      data-testid="leaderboard-arena"
+      data-rating={Math.round(rating.rating)}
+      title={`Arena rating ${Math.round(rating.rating)}${range} (${battles})`}
+    >
+      {Math.round(rating.rating)}
+      <span className="muted small arena-battles"> · {battles}</span>
+    </td>
+  );
+}
+
 function CompareTable({ agents }: { agents: [Ranking, Ranking] }) {
   const rows: { label: string; value: (ranking: Ranking) => string }[] = [
     { label: 'Rank', value: (ranking) => describeRank(ranking, agents) },
@@ -152,6 +183,12 @@ export function AgentLeaderboardPanel({ categories, onOpenAgent }: AgentLeaderbo
   const selectId = useId();
 
   const result = useQuery(leaderboardQuery(api, category));
+  // The Arena column shows only when the project has battles (in this category).
+  const arena = useQuery(arenaRatingsQuery(api, category)).data;
+  const arenaRatings =
+    arena && arena.total_battles > 0
+      ? new Map(arena.ratings.map((rating) => [rating.agent_id, rating]))
+      : null;
   const board = result.data ?? null;
   const loading = result.isFetching;
   const error = result.error ? describeError(result.error) : null;
@@ -226,25 +263,31 @@ export function AgentLeaderboardPanel({ categories, onOpenAgent }: AgentLeaderbo
           <thead>
             <tr>
               {COLUMNS.map((column) => (
-                <th
-                  key={column.key}
-                  scope="col"
-                  aria-sort={sort.key === column.key ? sort.direction : undefined}
-                  className={`col-${column.key}`}
-                >
-                  <button
-                    type="button"
-                    className="sort-button"
-                    onClick={() => sortBy(column.key)}
-                    title={column.title}
-                    data-testid={`sort-${column.key}`}
+                <Fragment key={column.key}>
+                  <th
+                    scope="col"
+                    aria-sort={sort.key === column.key ? sort.direction : undefined}
+                    className={`col-${column.key}`}
                   >
-                    {column.label}
-                    <span aria-hidden="true" className="sort-mark">
-                      {sort.key === column.key ? (sort.direction === 'ascending' ? '▲' : '▼') : ''}
-                    </span>
-                  </button>
-                </th>
+                    <button
+                      type="button"
+                      className="sort-button"
+                      onClick={() => sortBy(column.key)}
+                      title={column.title}
+                      data-testid={`sort-${column.key}`}
+                    >
+                      {column.label}
+                      <span aria-hidden="true" className="sort-mark">
+                        {sort.key === column.key ? (sort.direction === 'ascending' ? '▲' : '▼') : ''}
+                      </span>
+                    </button>
+                  </th>
+                  {column.key === 'score' && arenaRatings !== null && (
+                    <th scope="col" className="col-arena" title={ARENA_TITLE}>
+                      Arena
+                    </th>
+                  )}
+                </Fragment>
               ))}
               <th scope="col" className="col-compare">
                 <span className="visually-hidden">Compare</span>
@@ -283,6 +326,7 @@ export function AgentLeaderboardPanel({ categories, onOpenAgent }: AgentLeaderbo
                 <td>
                   <ScoreCell ranking={ranking} />
                 </td>
+                {arenaRatings !== null && <ArenaCell rating={arenaRatings.get(ranking.agent_id)} />}
                 <td data-testid="leaderboard-success">{formatShare(ranking.success_rate)}</td>
                 <td>{formatRating(ranking.avg_user_rating)}</td>
                 <td data-testid="leaderboard-reward">{ranking.reward_points}</td>
@@ -295,7 +339,7 @@ export function AgentLeaderboardPanel({ categories, onOpenAgent }: AgentLeaderbo
                     </span>
                   )}
                 </td>
-                <td>{ranking.total_tasks}</td>
+                <td className="col-tasks">{ranking.total_tasks}</td>
                 <td className="col-compare">
                   <input
                     type="checkbox"
