@@ -2,7 +2,7 @@ import { QueryClient, QueryObserver } from '@tanstack/react-query';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../web/src/lib/api-client.js';
 import { createLiveUpdates } from '../../web/src/lib/live-updates.js';
-import { queryKeys } from '../../web/src/lib/query-keys.js';
+import { inEveryScope, queryKeys } from '../../web/src/lib/query-keys.js';
 
 /**
  * Live events against a real QueryClient: each query on screen is an observer whose fetches are counted,
@@ -112,5 +112,14 @@ describe('live updates', () => {
     await settle();
     expect(otherLeaderboard.fetches).toBe(1);
     updates.dispose();
+  });
+
+  it("refetches the shell's category list in whichever scope an admin page changed categories", async () => {
+    const client = new QueryClient();
+    const categories = await watch(client, queryKeys.categories(scope));
+    const agents = await watch(client, queryKeys.agents(scope));
+
+    await client.invalidateQueries(inEveryScope('categories'));
+    expect([categories.fetches, agents.fetches]).toEqual([2, 1]);
   });
 });

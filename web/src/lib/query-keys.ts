@@ -7,6 +7,17 @@ import type { Range, StreamFilters } from './route.js';
  * changes a group: `task(scope, id)` covers that task's whole text, evaluation and routing decision;
  * `agent(scope, id)` covers that agent's performance, trend and node figures.
  */
+/**
+ * Filters for one kind of query in whichever scope it was fetched (pages that act through their own
+ * connection, such as the admin pages, do not hold the shell's API client).
+ */
+export function inEveryScope(kind: 'agents' | 'categories') {
+  return {
+    predicate: (query: { queryKey: readonly unknown[] }) =>
+      query.queryKey[0] === 'merit' && query.queryKey[2] === kind,
+  };
+}
+
 export const queryKeys = {
   agents: (scope: string) => ['merit', scope, 'agents'] as const,
   categories: (scope: string) => ['merit', scope, 'categories'] as const,

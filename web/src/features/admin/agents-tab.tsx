@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { inEveryScope } from '../../lib/query-keys.js';
 import { type AgentRow, agentPatchFieldsQuery, agentsQuery } from './api/admin-queries.js';
 import { describeRequestError, requestJson } from './api/request.js';
 import { ScrollRegion } from './scroll-region.js';
@@ -19,7 +20,12 @@ export function AgentsTab({ connection, csrfToken, canAdmin }: TabContext) {
         body: { active: !agent.active },
         csrfToken,
       }),
-    onSuccess: () => client.invalidateQueries({ queryKey: agentsQuery(connection).queryKey }),
+    // The shell's roster, mention list and filters list the agents too.
+    onSuccess: () =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: agentsQuery(connection).queryKey }),
+        client.invalidateQueries(inEveryScope('agents')),
+      ]),
   });
 
   if (agents.isPending)

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
+import { inEveryScope } from '../../lib/query-keys.js';
 import { type Category, categoriesQuery } from './api/admin-queries.js';
 import { describeRequestError, requestJson } from './api/request.js';
 import { ScrollRegion } from './scroll-region.js';
@@ -125,7 +126,11 @@ function CategoryEditor({
         },
       ),
     onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: categoriesQuery(context.connection).queryKey });
+      // The stream's and leaderboard's category pickers list them too.
+      await Promise.all([
+        client.invalidateQueries({ queryKey: categoriesQuery(context.connection).queryKey }),
+        client.invalidateQueries(inEveryScope('categories')),
+      ]);
       onDone();
     },
   });
@@ -188,7 +193,10 @@ function CreateCategoryForm({ connection, csrfToken }: Pick<TabContext, 'connect
       setName('');
       setDescription('');
       setCriteria('');
-      await client.invalidateQueries({ queryKey: categoriesQuery(connection).queryKey });
+      await Promise.all([
+        client.invalidateQueries({ queryKey: categoriesQuery(connection).queryKey }),
+        client.invalidateQueries(inEveryScope('categories')),
+      ]);
     },
   });
   const submit = (event: FormEvent<HTMLFormElement>) => {
