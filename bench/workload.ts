@@ -82,7 +82,8 @@ export function rawStatements(
       task.prompt_tokens + task.completion_tokens,
     );
     const p = (n: number) => `$${i * 7 + n}`;
-    return `(${p(1)}, '00000000-0000-0000-0000-000000000000', ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
+    // The score row takes its task's project by trigger, as nodes do.
+    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`;
   });
   statements.push({
     text: `INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, efficiency_score, overall_score, total_tokens) VALUES ${scoreRows.join(', ')}`,
