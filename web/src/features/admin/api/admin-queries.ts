@@ -1,87 +1,17 @@
 import { queryOptions } from '@tanstack/react-query';
+import type { components } from '../../../lib/openapi.generated.js';
 import { type MeritConnection, requestJson } from './request.js';
 
-export type ProjectRole = 'owner' | 'admin' | 'member' | 'viewer';
+type Schemas = components['schemas'];
 
-export interface SessionView {
-  mode: 'local' | 'required';
-  authenticated: boolean;
-  account: { id: string; email: string } | null;
-  project: { id: string; slug: string; name: string } | null;
-  role: ProjectRole | null;
-  csrf_token: string | null;
-}
-
-export interface Member {
-  account_id: string;
-  email: string;
-  role: ProjectRole;
-  created_at: string;
-}
-
-export interface Category {
-  category: string;
-  display_name: string;
-  description: string;
-  evaluation_criteria: string[];
-  keywords: string[];
-  recommended_agents: string[];
-  typical_tokens: number;
-  typical_duration_ms: number;
-  is_builtin: boolean;
-  updated_at: string;
-}
-
-export interface AgentRow {
-  agent_id: string;
-  nickname: string;
-  display_name: string;
-  role: string;
-  model: string | null;
-  active: boolean;
-  simulated: boolean;
-  is_reviewer: boolean;
-  running_tasks: number;
-  /** Present once GET /api/agents names where an agent comes from. */
-  origin?: 'merit' | 'external';
-  external_name?: string | null;
-}
-
-export interface PriceFigures {
-  input_per_million: number;
-  output_per_million: number;
-  cached_input_per_million: number;
-  cache_write_per_million: number;
-  reasoning_per_million: number;
-}
-
-export interface Prices {
-  unit: string;
-  checked: string | null;
-  models: ({ model: string } & PriceFigures)[];
-  pattern_count: number;
-  models_in_use: {
-    model: string;
-    tasks: number;
-    unpriced_tasks: number;
-    configured_as: string[];
-    matched_by: 'exact' | 'pattern' | null;
-    price: PriceFigures | null;
-  }[];
-  unpriced_models: string[];
-}
-
-export interface Reviewer {
-  agent_id: string;
-  nickname: string;
-  perspective: string | null;
-  configured: boolean;
-  reviews: number;
-  n: number;
-  correlation: number | null;
-  mean_abs_error: number | null;
-  weight: number;
-}
+export type SessionView = Schemas['Session'];
+export type Member = Schemas['Member'];
+export type ProjectRole = Member['role'];
+export type Category = Schemas['CategoryTemplate'];
+export type AgentRow = Schemas['Agent'];
+export type Prices = Schemas['Prices'];
+export type PriceFigures = NonNullable<Prices['models_in_use'][number]['price']>;
+export type Reviewer = Schemas['ReviewerAgreement'];
 
 type OpenApiSchema = { $ref?: string; properties?: Record<string, { type?: string | string[] }> };
 type OpenApiDocument = {

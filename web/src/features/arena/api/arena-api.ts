@@ -1,3 +1,4 @@
+import type { components } from '../../../lib/openapi.generated.js';
 /** The Arena's calls to the Merit API, for this feature only (the shell passes who it acts as). */
 
 /** Who the Arena page acts as: local mode's user, the signed-in project and its CSRF token. */
@@ -10,60 +11,15 @@ export interface ArenaConnection {
   csrfToken: string | null;
 }
 
-export type ArenaVote = 'A' | 'B' | 'tie' | 'bothbad';
-export type AnswerStatus = 'queued' | 'running' | 'completed' | 'failed';
+type Schemas = components['schemas'];
 
-export interface ComparisonAnswer {
-  status: AnswerStatus | null;
-  result: string | null;
-  error: string | null;
-}
-
-export interface RevealedAgent {
-  agent_id: string;
-  nickname: string;
-  display_name: string;
-  task_id: string | null;
-}
-
-export interface Comparison {
-  id: string;
-  command: string;
-  category: string | null;
-  created_at: string;
-  status: 'answering' | 'ready' | 'voted';
-  answers: { A: ComparisonAnswer; B: ComparisonAnswer };
-  llm_judge: boolean;
-  vote: ArenaVote | null;
-  voted_at: string | null;
-  agents: { A: RevealedAgent; B: RevealedAgent } | null;
-  battles: { id: string; winner: string; judge: string; source: string; reasoning: string | null }[];
-}
-
-export interface ArenaRatingRow {
-  agent_id: string;
-  nickname: string;
-  display_name: string;
-  origin: 'merit' | 'external';
-  rating: number;
-  lower: number | null;
-  upper: number | null;
-  rank: number;
-  battles: number;
-}
-
-export interface ArenaLeaderboard {
-  category: string | null;
-  total_battles: number;
-  bootstrap_rounds: number;
-  seed: number;
-  level: number;
-  method: string;
-  ratings: ArenaRatingRow[];
-  win_rates: Record<string, Record<string, number | null>>;
-  battle_counts: Record<string, Record<string, number | null>>;
-  categories: { category: string | null; battles: number }[];
-}
+export type Comparison = Schemas['ArenaComparison'];
+export type ArenaVote = NonNullable<Comparison['vote']>;
+export type ComparisonAnswer = Comparison['answers']['A'];
+export type AnswerStatus = NonNullable<ComparisonAnswer['status']>;
+export type RevealedAgent = NonNullable<Comparison['agents']>['A'];
+export type ArenaLeaderboard = Schemas['ArenaLeaderboard'];
+export type ArenaRatingRow = ArenaLeaderboard['ratings'][number];
 
 export interface AgentChoice {
   agent_id: string;

@@ -1,4 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
+import type { components } from '../../../lib/openapi.generated.js';
 
 export interface StatusConnection {
   /** Local mode's user id (`?user_id=`); null when signed in. */
@@ -7,66 +8,8 @@ export interface StatusConnection {
   project: string | null;
 }
 
-export interface MeritStatus {
-  version: string;
-  generated_at: string;
-  database: {
-    reachable: boolean;
-    kind: 'embedded' | 'external';
-    label: string;
-    server_version: string | null;
-    latency_ms: number | null;
-    error: string | null;
-  };
-  worker: {
-    alive: boolean | null;
-    live_workers: number | null;
-    runs_in_this_process: boolean;
-    running_jobs: number | null;
-    ready_jobs: number | null;
-    oldest_ready_age_ms: number | null;
-    stalled: boolean | null;
-    last_activity_at: string | null;
-    queue: {
-      task_identifier: string;
-      ready: number;
-      scheduled: number;
-      running: number;
-      failed: number;
-      oldest_ready_age_ms: number | null;
-    }[];
-    error: string | null;
-  };
-  llm: {
-    mode: 'online' | 'offline';
-    message: string | null;
-    provider: 'openai' | 'anthropic' | null;
-    observed_in: string;
-    models: {
-      model: string;
-      roles: string[];
-      reachable: boolean | null;
-      calls: number;
-      failures: number;
-      last_success_at: string | null;
-      last_failure_at: string | null;
-      last_error: string | null;
-      last_error_status: number | null;
-    }[];
-  };
-  evaluation: {
-    enabled: boolean;
-    evaluator: 'llm' | 'offline';
-    sample_rate: number;
-    pending_tasks: number | null;
-    oldest_pending_age_ms: number | null;
-    abandoned_tasks: number | null;
-    unscored_tasks: number | null;
-    failed_evaluations_24h: number | null;
-    failed_reviews_24h: number | null;
-    error: string | null;
-  };
-}
+/** GET /api/status, as the OpenAPI document describes it. */
+export type MeritStatus = components['schemas']['Status'];
 
 /** How often the page asks again: the queue and the connections change by the second. */
 export const STATUS_REFRESH_MS = 5_000;
