@@ -70,6 +70,25 @@ describe('the web app cannot import server code', () => {
     expect(result.status).toBe(0);
   });
 
+  it('fails the web type check for a client call to a path the OpenAPI document does not serve', () => {
+    fs.rmSync(path.join(FIXTURE_DIR, 'imports-browser.ts'), { force: true });
+    fs.writeFileSync(
+      path.join(FIXTURE_DIR, 'client-paths.ts'),
+      [
+        "import type { ClientPath } from '../../web/src/lib/api-client.js';",
+        "export const known: ClientPath[] = ['/tasks', '/tasks/some-id/feedback', '/agents/leaderboard'];",
+        "export const unknown: ClientPath = '/no-such-endpoint';",
+        '',
+      ].join('\n'),
+    );
+    const result = run('tsc', ['-p', path.join(FIXTURE_DIR, 'tsconfig.json'), '--noEmit']);
+    fs.rmSync(path.join(FIXTURE_DIR, 'client-paths.ts'), { force: true });
+    expect(result.status).not.toBe(0);
+    const errors = result.output.split('\n').filter((line) => line.includes('error TS'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/client-paths\.ts\(3,\d+\): error TS2322: Type '"\/no-such-endpoint"'/);
+  });
+
   it.each([
     ["import fs from 'node:fs';\nexport const x = fs;\n", 'node:fs'],
     ["import pg from 'pg';\nexport const x = pg;\n", 'pg'],

@@ -19,6 +19,7 @@ import type {
   TaskPage,
   TrendPoint,
 } from './api-schemas.js';
+import type { paths } from './openapi.generated.js';
 import type { StreamFilters } from './route.js';
 
 /** An error answered by the server (`{"error": {"code", "message"}}`) or a failure to reach it. */
@@ -103,6 +104,18 @@ export interface ApiClientOptions {
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
+/** `/tasks/{task_id}` -> `/tasks/${string}`: a documented path with its parameters filled in. */
+type FillParams<S extends string> = S extends `${infer Head}{${string}}${infer Tail}`
+  ? `${Head}${string}${FillParams<Tail>}`
+  : S;
+/**
+ * The paths the OpenAPI document serves, without `/api`: a call to a path the server does not have is a
+ * type error here.
+ */
+export type ClientPath = {
+  [P in keyof paths]: P extends `/api${infer Rest}` ? FillParams<Rest> : never;
+}[keyof paths];
+
 type Method = 'GET' | 'POST' | 'DELETE';
 
 /** The headers of one request: JSON, and the session's project and CSRF token when there is a session. */
@@ -163,7 +176,7 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
 
   async function request<T>(
     method: Method,
-    path: string,
+    path: ClientPath,
     options: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
   ): Promise<T> {
     let answer = await send<T>(method, path, options);
