@@ -17,6 +17,11 @@
  * preferred, a team whose declarations prove no better than the rest loses the advantage, and an agent's
  * own record in the category soon outweighs both.
  *
+ * Exploration (docs/ROUTING.md, "Why 12x12 missed"): draws are tempered more in a category whose share of
+ * the traffic per candidate is small (`computeExplorationConcentration`: exploring there cannot be repaid),
+ * and among the agents whose draw is within `satisficingMargin` of the best, the best expected one wins
+ * (satisficing Thompson sampling: near-equal agents are not worth telling apart).
+ *
  * Objectives (see `RoutingObjective`, docs/ROUTING.md): `quality` compares the load-penalised draws;
  * `value` subtracts each agent's expected cost priced at the caller's dollars per quality point; and
  * `cheapest_meeting` takes the cheapest agent whose posterior probability of reaching a target quality is
@@ -108,6 +113,19 @@ export interface RouterOptions {
    * from 0.87x to 0.78x greedy's (p90 0.60x to 0.58x); the reported intervals are the untempered posterior's.
    */
   samplingConcentration: number;
+  /**
+   * Exploration scaled to what it can repay: a category whose share of the team's recorded tasks, per
+   * candidate, is below this reference is drawn with a proportionally higher concentration
+   * (`computeExplorationConcentration`). 0 turns the scaling off.
+   */
+  explorationShare: number;
+  /** How steeply the concentration grows as the share per candidate falls below `explorationShare`. */
+  explorationExponent: number;
+  /**
+   * Satisficing Thompson sampling: among the agents whose draw is within this margin (on the 0-1 quality
+   * scale) of the best draw, the one with the best expected figure wins. 0 is plain Thompson sampling.
+   */
+  satisficingMargin: number;
 }
 
 export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
@@ -118,6 +136,9 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   noisePriorStrength: 3,
   level: DEFAULT_LEVEL,
   samplingConcentration: 1.5,
+  explorationShare: 0.01,
+  explorationExponent: 1,
+  satisficingMargin: 0.03,
 };
 
 export interface RoutingRequest {
@@ -344,8 +365,42 @@ interface RoutingContext {
   /** Mean reward a declared specialty stands for (`computeSpecialtyMean`). */
   specialtyMean: number;
   evidenceWeight: number;
+  /** The concentration of this request's draws (`computeExplorationConcentration`). */
+  concentration: number;
   pairs: Map<string, PairStats>;
   agents: Map<string, AgentStats>;
+}
+
+/**
+ * The share of the team's recorded tasks that fall in `category`, smoothed by one task per category seen
+ * (so a category nobody has worked on yet counts as one of them, not as zero).
+ */
+export function computeCategoryShare(pairStats: readonly PairStats[], category: string): number {
+  const categories = new Set([category, ...pairStats.map((stats) => stats.category)]);
+  let total = 0;
+  let inCategory = 0;
+  for (const stats of pairStats) {
+    total += stats.n;
+    if (stats.category === category) inCategory += stats.n;
+  }
+  return (inCategory + 1) / (total + categories.size);
+}
+
+/**
+ * The concentration of the Thompson draws for one request. Exploring pays only through the later tasks of
+ * the same category, and they are split among the candidates: when the category's share of the traffic per
+ * candidate (`share / candidates`) is below `explorationShare`, the draws are tempered by the ratio
+ * (to the power `explorationExponent`), so a rare category among many agents leans on what the posteriors
+ * already say instead of trying every agent there. Frequent categories keep `samplingConcentration`.
+ */
+export function computeExplorationConcentration(
+  share: number,
+  candidates: number,
+  options: Pick<RouterOptions, 'samplingConcentration' | 'explorationShare' | 'explorationExponent'>,
+): number {
+  if (options.explorationShare <= 0 || candidates < 2) return options.samplingConcentration;
+  const ratio = (options.explorationShare * candidates) / share;
+  return options.samplingConcentration * Math.max(1, ratio) ** options.explorationExponent;
 }
 
 function createRoutingContext(request: PosteriorRequest, options: RouterOptions): RoutingContext {
@@ -365,7 +420,15 @@ function createRoutingContext(request: PosteriorRequest, options: RouterOptions)
     request.candidates,
     options.specialtyPriorStrength,
   );
-  return { request, options, globalMean, specialtyMean, evidenceWeight, pairs, agents };
+  const drawn = request.candidates.filter(
+    (candidate) => candidate.active && candidate.external !== true && candidate.isOrchestrator !== true,
+  ).length;
+  const concentration = computeExplorationConcentration(
+    computeCategoryShare(request.pairStats, request.category),
+    drawn,
+    options,
+  );
+  return { request, options, globalMean, specialtyMean, evidenceWeight, concentration, pairs, agents };
 }
 
 /** The pair's observed figure, else the agent's overall one, else unknown. */
@@ -484,7 +547,7 @@ function evaluateCandidate(
   if (excludedBecause !== undefined) evaluation.excludedBecause = excludedBecause;
   // Every active agent is drawn, so how much randomness is used does not depend on the limits.
   if (candidate.active) {
-    const concentration = context.options.samplingConcentration;
+    const concentration = context.concentration;
     const sampledScore = sampleBeta(alpha * concentration, beta * concentration, request.random);
     evaluation.sampledScore = sampledScore;
     evaluation.adjustedScore = sampledScore / (1 + context.options.loadPenalty * Math.max(0, candidate.load));
@@ -563,9 +626,47 @@ function selectCheapestMeeting(
   return likeliest === undefined ? undefined : [likeliest, 'target_unmet'];
 }
 
+/** The figure the objective compares, from the posterior mean instead of the draw. */
+function computeExpectedUtility(
+  evaluation: AgentEvaluation,
+  objective: RoutingObjective,
+  options: RouterOptions,
+): number {
+  const adjusted = evaluation.expectedScore / (1 + options.loadPenalty * Math.max(0, evaluation.load));
+  return computeUtility(adjusted, evaluation.chargedCost, objective);
+}
+
+/**
+ * Satisficing Thompson sampling: of the agents whose draw comes within `satisficingMargin` of the best
+ * draw, the one with the best expected figure. Exploration then only separates agents that may be better
+ * by more than the margin; telling near-equal agents apart would cost more tasks than it can gain.
+ */
+function settleWithinMargin(
+  ranked: readonly AgentEvaluation[],
+  best: AgentEvaluation,
+  objective: RoutingObjective,
+  options: RouterOptions,
+): AgentEvaluation {
+  const margin = options.satisficingMargin;
+  if (margin <= 0 || best.utility === null) return best;
+  const threshold = best.utility - margin;
+  let chosen = best;
+  let chosenFigure = computeExpectedUtility(best, objective, options);
+  for (const evaluation of ranked) {
+    if (evaluation.utility === null || evaluation.utility < threshold) break;
+    const figure = computeExpectedUtility(evaluation, objective, options);
+    if (figure > chosenFigure) {
+      chosen = evaluation;
+      chosenFigure = figure;
+    }
+  }
+  return chosen;
+}
+
 function selectWinner(
   evaluations: AgentEvaluation[],
   request: RoutingRequest,
+  options: RouterOptions,
 ): [AgentEvaluation, DecisionReason] {
   const mentioned = evaluations.find((evaluation) => evaluation.agentId === request.mentionedAgentId);
   if (mentioned !== undefined) return [mentioned, 'mention'];
@@ -576,7 +677,7 @@ function selectWinner(
     if (choice !== undefined) return choice;
   }
   const best = eligible.sort(compareEvaluations)[0];
-  if (best !== undefined) return [best, 'thompson'];
+  if (best !== undefined) return [settleWithinMargin(eligible, best, objective, options), 'thompson'];
   const constraints = request.constraints ?? {};
   const active = evaluations.filter((evaluation) => evaluation.excludedBecause !== 'inactive');
   const cheapest = active.sort((left, right) => compareByCheapness(left, right, constraints))[0];
@@ -622,7 +723,7 @@ export function chooseAgent(request: RoutingRequest, options: Partial<RouterOpti
           utility: computeUtility(evaluation.adjustedScore, evaluation.chargedCost, objective),
         },
   );
-  const [winner, reason] = selectWinner([...evaluations], request);
+  const [winner, reason] = selectWinner([...evaluations], request, context.options);
   return {
     ...winner,
     reason,

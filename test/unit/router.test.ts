@@ -12,6 +12,8 @@ import {
   chooseAgent,
   chooseGreedy,
   chooseRandomly,
+  computeCategoryShare,
+  computeExplorationConcentration,
   computeGlobalMeanReward,
   computePairPosterior,
   computeSpecialtyMean,
@@ -229,6 +231,122 @@ describe('chooseAgent', () => {
   it('explains a choice without data as a chance to prove itself', () => {
     const decision = chooseAgent(buildRequest({ candidates: [candidate('agent_new')] }));
     expect(explainDecision(decision).sentence).toContain('no research tasks rated yet');
+  });
+});
+
+describe('exploration scaled to what it can repay', () => {
+  const options = { samplingConcentration: 1.5, explorationShare: 0.01, explorationExponent: 1 };
+  const pair = (agentId: string, category: string, n: number, mean = 0.6): PairStats => ({
+    agentId,
+    category,
+    n,
+    rewardSum: n * mean,
+  });
+
+  it("measures a category's share of the recorded tasks, one smoothing task per category seen", () => {
+    const pairs = [
+      pair('a', 'research', 90),
+      pair('b', 'research', 0),
+      pair('a', 'coding', 5),
+      pair('b', 'coding', 3),
+    ];
+    expect(computeCategoryShare(pairs, 'research')).toBeCloseTo(91 / 100, 10);
+    expect(computeCategoryShare(pairs, 'coding')).toBeCloseTo(9 / 100, 10);
+    // A category nobody worked on counts as one more category, with one task.
+    expect(computeCategoryShare(pairs, 'poetry')).toBeCloseTo(1 / 101, 10);
+    expect(computeCategoryShare([], 'poetry')).toBe(1);
+  });
+
+  it('tempers the draws by the shortfall of the share per candidate, and leaves frequent categories alone', () => {
+    // 12 candidates: a share of 0.09 is 0.0075 per candidate, 3/4 of the reference 0.01.
+    expect(computeExplorationConcentration(0.09, 12, options)).toBeCloseTo(1.5 * (0.12 / 0.09), 10);
+    expect(computeExplorationConcentration(0.91, 12, options)).toBe(1.5);
+    expect(computeExplorationConcentration(0.01, 12, { ...options, explorationExponent: 0.5 })).toBeCloseTo(
+      1.5 * Math.sqrt(12),
+      10,
+    );
+    expect(computeExplorationConcentration(0.001, 1, options)).toBe(1.5);
+    expect(computeExplorationConcentration(0.001, 12, { ...options, explorationShare: 0 })).toBe(1.5);
+  });
+
+  const agents = Array.from({ length: 12 }, (_, i) => `agent_${String(i).padStart(2, '0')}`);
+  const candidates = agents.map((agentId) => candidate(agentId));
+  // Every agent has a long research record; agent_00 is the strongest. Poetry is rare: 2 tasks each.
+  const pairStats = agents.flatMap((agentId, i) => [
+    pair(agentId, 'research', 150, i === 0 ? 0.75 : 0.6),
+    pair(agentId, 'poetry', 2, i === 0 ? 0.75 : 0.6),
+  ]);
+  const agentStats: AgentStats[] = agents.map((agentId, i) => ({
+    agentId,
+    n: 152,
+    rewardSum: 152 * (i === 0 ? 0.75 : 0.6),
+  }));
+  const winsOf = (category: string, explorationShare: number) => {
+    const wins: Record<string, number> = {};
+    for (let seed = 0; seed < 400; seed++) {
+      const request = buildRequest({ category, candidates, pairStats, agentStats, random: createRng(seed) });
+      const { agentId } = chooseAgent(request, { explorationShare });
+      wins[agentId] = (wins[agentId] ?? 0) + 1;
+    }
+    return wins;
+  };
+
+  it('explores a rare category among many agents less, leaning on their records elsewhere', () => {
+    const plain = winsOf('poetry', 0);
+    const scaled = winsOf('poetry', 0.01);
+    expect(scaled.agent_00 ?? 0).toBeGreaterThan((plain.agent_00 ?? 0) + 40);
+    // Still a draw: the others keep some chance.
+    expect(scaled.agent_00 ?? 0).toBeLessThan(400);
+  });
+
+  it('draws a frequent category exactly as plain Thompson sampling does', () => {
+    expect(winsOf('research', 0.01)).toEqual(winsOf('research', 0));
+  });
+});
+
+describe('satisficing Thompson sampling', () => {
+  // a and b are near-equal and well known; c is far less known.
+  const stats = buildStats('research', {
+    agent_a: { n: 200, mean: 0.7 },
+    agent_b: { n: 200, mean: 0.69 },
+    agent_c: { n: 2, mean: 0.5 },
+  });
+  const candidates = [candidate('agent_a'), candidate('agent_b'), candidate('agent_c')];
+  const winsWith = (satisficingMargin: number) => {
+    const wins: Record<string, number> = {};
+    for (let seed = 0; seed < 400; seed++) {
+      const request = buildRequest({ candidates, ...stats, random: createRng(seed) });
+      const { agentId } = chooseAgent(request, { satisficingMargin });
+      wins[agentId] = (wins[agentId] ?? 0) + 1;
+    }
+    return wins;
+  };
+
+  it('stops telling near-equal agents apart, but still tries an agent that may be much better', () => {
+    const plain = winsWith(0);
+    const satisficing = winsWith(0.1);
+    // Plain Thompson sampling splits a and b's tasks between them.
+    expect(plain.agent_b ?? 0).toBeGreaterThan(80);
+    // Within the margin the better expected agent wins: b only when its draw is 0.1 above a's.
+    expect(satisficing.agent_b ?? 0).toBeLessThan(20);
+    expect(satisficing.agent_a ?? 0).toBeGreaterThan(300);
+    // c's wide posterior still puts its draw more than the margin above the others now and then.
+    expect(satisficing.agent_c ?? 0).toBeGreaterThan(10);
+  });
+
+  it('chooses, among the agents whose draw is within the margin of the best, the best expected one', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const decision = chooseAgent(buildRequest({ candidates, ...stats, random: createRng(seed) }), {
+        satisficingMargin: 0.03,
+      });
+      const best = Math.max(
+        decision.utility ?? 0,
+        ...decision.runnersUp.map((row) => row.utility ?? Number.NEGATIVE_INFINITY),
+      );
+      expect(decision.utility ?? 0).toBeGreaterThanOrEqual(best - 0.03);
+      const drawn = [decision, ...decision.runnersUp].filter((row) => (row.utility ?? -1) >= best - 0.03);
+      expect(decision.expectedScore).toBe(Math.max(...drawn.map((row) => row.expectedScore)));
+    }
   });
 });
 
