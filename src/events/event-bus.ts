@@ -56,7 +56,7 @@ export class EventBus {
 
 /** One message of a live stream, serialized once for every stream that receives it. */
 export interface StreamMessage {
-  readonly event: 'task' | 'leaderboard';
+  readonly event: 'task' | 'leaderboard' | 'categories' | 'agents';
   readonly data: string;
   readonly id?: string;
 }
@@ -191,19 +191,20 @@ export class LiveStreams {
   }
 
   private dispatch(event: LiveEvent): void {
-    if (event.type === 'categories' || event.type === 'agents') return;
     if (event.type === 'resync') {
       for (const streams of [...this.byAudience.values()]) for (const stream of [...streams]) stream.close();
       return;
     }
-    if (event.type === 'leaderboard') {
+    if (event.type !== 'task') {
+      // Project-wide changes: Mission Control refetches the leaderboard (only the named agents'
+      // figures), or its category pickers, or its agent list.
       const message: StreamMessage = {
-        event: 'leaderboard',
-        data: JSON.stringify({ agent_ids: event.agentIds }),
+        event: event.type,
+        data: JSON.stringify(event.type === 'leaderboard' ? { agent_ids: event.agentIds } : {}),
       };
       for (const [audience, streams] of this.byAudience) {
         if (event.projectId !== null && !audience.startsWith(`${event.projectId}/`)) continue;
-        for (const stream of streams) stream.push('leaderboard', message);
+        for (const stream of streams) stream.push(event.type, message);
       }
       return;
     }

@@ -33,7 +33,9 @@ export function createLiveStreams(ctx: AppContext): LiveStreams {
 
 /**
  * Server-sent events for Mission Control: `task` (one of the user's tasks, on every state change, as
- * GET /api/tasks lists it: long texts as previews) and `leaderboard` (statistics changed; refetch).
+ * GET /api/tasks lists it: long texts as previews), `leaderboard` (statistics changed; `agent_ids` names
+ * the agents whose figures changed, empty for all: refetch), `categories` and `agents` (the project's
+ * categories or agents were edited: refetch those lists).
  * Only tasks the caller may see are sent (its own in local mode, its project's otherwise). Streams are capped per user and per process.
  */
 export function registerEventRoutes(
@@ -46,7 +48,8 @@ export function registerEventRoutes(
       method: 'get',
       path: '/api/events',
       tags: ['Mission Control'],
-      summary: "Live stream of the user's task changes and leaderboard changes (text/event-stream)",
+      summary:
+        "Live stream of the user's task changes, leaderboard changes and the project's category and agent edits (text/event-stream)",
       request: { query: z.object(userQuery) },
       responses: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },

@@ -3734,7 +3734,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Live stream of the user's task changes and leaderboard changes (text/event-stream) */
+    /** Live stream of the user's task changes, leaderboard changes and the project's category and agent edits (text/event-stream) */
     get: {
       parameters: {
         query?: {

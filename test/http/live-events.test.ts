@@ -178,4 +178,23 @@ describe.each(databaseKinds())('live event fan-out (%s PostgreSQL)', (kind) => {
     for (const reader of [...readers, outsider]) await reader.close();
     expect(streams.count()).toBe(0);
   });
+
+  it("tells the project's streams that its categories changed, so open pickers refetch them", async () => {
+    const { sse } = buildObservedApp(app);
+    const reader = new EventReader(await openStream(sse, USER));
+    await reader.waitFor((event) => event.event === 'ready');
+    const created = await app.call('POST', '/api/categories', {
+      category: 'gardening',
+      description: 'Plan and tend gardens: planting, pruning, watering schedules.',
+      evaluation_criteria: ['Advice fits the season'],
+      keywords: ['garden', 'plant', 'prune'],
+      example_commands: ['plan a vegetable garden'],
+      recommended_agents: ['agent_a'],
+      typical_tokens: 1500,
+    });
+    expect(created.status).toBe(201);
+    const event = await reader.waitFor((candidate) => candidate.event === 'categories');
+    expect(JSON.parse(event.data)).toEqual({});
+    await reader.close();
+  });
 });
