@@ -218,6 +218,15 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
     await expect.poll(() => items.count()).toBe(1);
     expect(await items.first().getAttribute('data-task-id')).toBe(markdownTaskId);
     expect(await page.getByTestId('filter-search').inputValue()).toBe('markdown report');
+    // The stream's export carries the search too: it downloads what the stream shows.
+    const exportHref = await page
+      .locator('[data-testid="export-tasks"] a[data-format="json"]')
+      .getAttribute('href');
+    expect(exportHref).toContain('q=markdown+report');
+    const exported = (await (await fetch(`${server.url}${exportHref}`)).json()) as {
+      rows: { task_id: string }[];
+    };
+    expect(exported.rows.map((row) => row.task_id)).toEqual([markdownTaskId]);
   });
 
   it('renders tables and nested lists, and keeps links and HTML in a result safe', async () => {

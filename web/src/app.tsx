@@ -544,6 +544,8 @@ function MissionControl({
                   agent_id: filters.agent,
                   category: filters.category,
                   status: filters.status,
+                  unrated: filters.unrated ? 'true' : undefined,
+                  q: filters.q,
                   mine: filters.mine ? 'true' : undefined,
                 }}
               />

@@ -6,7 +6,7 @@ export type ExportFormat = 'csv' | 'json';
 /** The filters each export takes; any other parameter is left out (the server would ignore it). */
 const ACCEPTED: Record<ExportKind, readonly string[]> = {
   leaderboard: ['since', 'until', 'category', 'min_sample'],
-  tasks: ['since', 'until', 'agent_id', 'category', 'status', 'mine'],
+  tasks: ['since', 'until', 'agent_id', 'category', 'status', 'unrated', 'q', 'session_id', 'mine'],
   'routing-decisions': ['since', 'until', 'agent_id', 'category'],
 };
 
