@@ -6,7 +6,8 @@
  * (INSERT ... SELECT generate_series) in chunks. Each endpoint is measured as Mission Control asks for it
  * (the default window, 30 days) and, as the baseline, over the whole history (`window=all`, the
  * shape the endpoints had before windows). Aim: p99 < 30 ms at 1M and <= 1.5x the 10k figure.
- * Usage: npm run bench:reads [-- --tasks 100000 --requests 60]
+ * Each shape gets `--requests` calls or `--budget` seconds, whichever ends first (at least 5 calls).
+ * Usage: npm run bench:reads [-- --tasks 100000 --requests 60 --budget 20]
  */
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -21,12 +22,15 @@ const { values } = parseArgs({
     tasks: { type: 'string', default: '1000000' },
     small: { type: 'string', default: '10000' },
     requests: { type: 'string', default: '60' },
+    budget: { type: 'string', default: '20' },
     chunk: { type: 'string', default: '50000' },
   },
 });
 const LARGE = Number(values.tasks);
 const SMALL = Math.min(Number(values.small), LARGE);
 const REQUESTS = Number(values.requests);
+/** Seconds one endpoint shape is measured at most (a whole-history aggregate at 1M takes seconds a call). */
+const BUDGET_MS = Number(values.budget) * 1000;
 const CHUNK = Number(values.chunk);
 const progressMode = process.stderr.isTTY ? 'bar' : 'lines';
 
@@ -153,6 +157,8 @@ async function listEndpoints(env: BenchEnvironment): Promise<{ windowed: Endpoin
 interface Figures {
   p50: number;
   p99: number;
+  /** Calls measured (fewer than --requests when the budget ran out: p99 is then the slowest of them). */
+  n: number;
 }
 
 async function measureEndpoint(env: BenchEnvironment, endpoint: Endpoint): Promise<Figures> {
@@ -163,11 +169,13 @@ async function measureEndpoint(env: BenchEnvironment, endpoint: Endpoint): Promi
     if (response.status !== 200) throw new Error(`${endpoint.path}: ${response.status} ${body}`);
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
-  for (let i = 0; i < 5; i++) await call();
+  const started = Date.now();
+  for (let i = 0; i < 3; i++) await call();
   const times: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) times.push(await call());
+  while (times.length < REQUESTS && (times.length < 5 || Date.now() - started < BUDGET_MS))
+    times.push(await call());
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  return { p50: percentile(times, 50), p99: percentile(times, 99), n: times.length };
 }
 
 async function measureAll(env: BenchEnvironment, label: string) {
@@ -176,11 +184,16 @@ async function measureAll(env: BenchEnvironment, label: string) {
   const progress = createProgress(`measuring at ${label}`, windowed.length, progressMode);
   for (const [index, endpoint] of windowed.entries()) {
     const whole = all[index] as Endpoint;
-    results.set(endpoint.name, {
+    const figures = {
       windowed: await measureEndpoint(env, endpoint),
       all: await measureEndpoint(env, whole),
-    });
+    };
+    results.set(endpoint.name, figures);
     progress.update(index + 1, endpoint.name);
+    // Printed as measured, so a long run shows its figures before it ends.
+    process.stderr.write(
+      `  ${label} ${endpoint.name}: window p50 ${figures.windowed.p50.toFixed(1)} p99 ${figures.windowed.p99.toFixed(1)} ms (${figures.windowed.n} calls); all p50 ${figures.all.p50.toFixed(1)} p99 ${figures.all.p99.toFixed(1)} ms (${figures.all.n} calls)\n`,
+    );
   }
   progress.finish();
   return results;
