@@ -4,8 +4,10 @@
  *
  * Every (agent, category) pair has a hidden quality (an agent-wide skill plus a pair effect). A task's
  * outcome is a failure (reward 0, known at once) or a noisy rating and judge score blended by
- * `blendTaskReward`; that feedback exists for only part of the tasks and arrives some tasks later. Every
- * policy sees exactly the same feedback stream and none sees the hidden quality. Regret is measured on
+ * `blendTaskReward`; that feedback exists for only part of the tasks and arrives some tasks later. Policies
+ * see what the router's statistics query reports (`findPairRewardStats`): rewards, how many are failures,
+ * and completed tasks still unscored. Every policy sees exactly the same feedback stream and none sees the
+ * hidden quality. Regret is measured on
  * expected rewards: best pair in the category minus the chosen pair, summed over tasks.
  */
 import { createRng, hashSeed, sampleNormal } from '../../src/lib/random.js';
@@ -138,13 +140,18 @@ export function drawTasks(config: SimulationConfig, team: Team, random: () => nu
 // ---------------------------------------------------------------------------------------------------
 // One policy on one seed
 
+/** What reaches the router's statistics: a task ends (failed, or completed awaiting its score), or a score arrives. */
 interface Feedback {
   agent: number;
   category: number;
+  kind: 'failed' | 'completed' | 'scored';
   reward: number;
 }
 
-/** What a policy has learned so far: observed rewards per pair and per agent. */
+/**
+ * What a policy has learned so far, as the router's statistics query reports it: per pair and per agent
+ * the scored rewards (failures as 0), how many of them are failures, and completed tasks still unscored.
+ */
 class Ledger {
   readonly pairs: PairStats[][];
   readonly agents: AgentStats[];
@@ -157,31 +164,56 @@ class Ledger {
         n: 0,
         rewardSum: 0,
         rewardSquareSum: 0,
+        failures: 0,
+        unscored: 0,
       })),
     );
-    this.agents = agentIds.map((agentId) => ({ agentId, n: 0, rewardSum: 0, rewardSquareSum: 0 }));
+    this.agents = agentIds.map((agentId) => ({
+      agentId,
+      n: 0,
+      rewardSum: 0,
+      rewardSquareSum: 0,
+      failures: 0,
+      unscored: 0,
+    }));
   }
 
   record(feedback: Feedback): void {
     const pair = this.pairs[feedback.agent]?.[feedback.category];
     const agent = this.agents[feedback.agent];
     if (pair === undefined || agent === undefined) return;
-    pair.n += 1;
-    pair.rewardSum += feedback.reward;
-    pair.rewardSquareSum = (pair.rewardSquareSum ?? 0) + feedback.reward ** 2;
-    agent.n += 1;
-    agent.rewardSum += feedback.reward;
-    agent.rewardSquareSum = (agent.rewardSquareSum ?? 0) + feedback.reward ** 2;
+    for (const stats of [pair, agent]) {
+      if (feedback.kind === 'completed') {
+        stats.unscored = (stats.unscored ?? 0) + 1;
+        continue;
+      }
+      if (feedback.kind === 'failed') stats.failures = (stats.failures ?? 0) + 1;
+      else stats.unscored = (stats.unscored ?? 0) - 1;
+      stats.n += 1;
+      stats.rewardSum += feedback.reward;
+      stats.rewardSquareSum = (stats.rewardSquareSum ?? 0) + feedback.reward ** 2;
+    }
   }
 }
 
-/** Feedback for a task, if any: failures are known at once, ratings only sometimes and later. */
-function observeOutcome(team: Team, config: SimulationConfig, agent: number, draw: TaskDraw, task: number) {
-  const failed = draw.failureDraw < (team.failureRate[agent]?.[draw.category] ?? 0);
-  if (failed) return { at: task + 1, feedback: { agent, category: draw.category, reward: 0 } };
-  if (draw.feedbackDraw >= config.feedbackRate) return null;
-  const reward = simulateReward(team.quality[agent]?.[draw.category] ?? 0, draw);
-  return { at: task + draw.delay, feedback: { agent, category: draw.category, reward } };
+/**
+ * What a task reports and when: a failure at once; a success ends at once awaiting its score, which
+ * arrives some tasks later for only part of the tasks.
+ */
+function observeOutcome(
+  team: Team,
+  config: SimulationConfig,
+  agent: number,
+  draw: TaskDraw,
+  task: number,
+): { at: number; feedback: Feedback }[] {
+  const category = draw.category;
+  const failed = draw.failureDraw < (team.failureRate[agent]?.[category] ?? 0);
+  if (failed) return [{ at: task + 1, feedback: { agent, category, kind: 'failed', reward: 0 } }];
+  const completed = { at: task + 1, feedback: { agent, category, kind: 'completed' as const, reward: 0 } };
+  if (draw.feedbackDraw >= config.feedbackRate) return [completed];
+  const reward = simulateReward(team.quality[agent]?.[category] ?? 0, draw);
+  return [completed, { at: task + draw.delay, feedback: { agent, category, kind: 'scored', reward } }];
 }
 
 /** Cumulative regret after every task. */
@@ -220,8 +252,8 @@ export function runPolicy(
     const rewards = team.expectedReward.map((row) => row[draw.category] ?? 0);
     cumulative += Math.max(...rewards) - (rewards[agent] ?? 0);
     regret[task] = cumulative;
-    const outcome = observeOutcome(team, config, agent, draw, task);
-    if (outcome !== null) pending.set(outcome.at, [...(pending.get(outcome.at) ?? []), outcome.feedback]);
+    for (const event of observeOutcome(team, config, agent, draw, task))
+      pending.set(event.at, [...(pending.get(event.at) ?? []), event.feedback]);
   });
   return regret;
 }

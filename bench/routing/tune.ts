@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/routing/tune.ts --shapes 6x8,8x5,4x10,12x12 --seeds 30 --first-seed 1001 \
  *     --variant 'as-committed={}' --variant 'plain={"explorationShare":0,"satisficingMargin":0}'
+ *     --variant 'recorded={"pendingCorrection":"none"}'
  */
 import { parseArgs } from 'node:util';
 import { hashSeed } from '../../src/lib/random.js';

@@ -22,6 +22,10 @@
  * and among the agents whose draw is within `satisficingMargin` of the best, the best expected one wins
  * (satisficing Thompson sampling: near-equal agents are not worth telling apart).
  *
+ * Pending scores (docs/ROUTING.md, "Pending scores"): a failure is known when its task ends, a success's
+ * score only later or never, so records are corrected (`correctForPendingScores`): each completed task still
+ * unscored counts as a success at the agent's mean scored success in the category.
+ *
  * Objectives (see `RoutingObjective`, docs/ROUTING.md): `quality` compares the load-penalised draws;
  * `value` subtracts each agent's expected cost priced at the caller's dollars per quality point; and
  * `cheapest_meeting` takes the cheapest agent whose posterior probability of reaching a target quality is
@@ -56,6 +60,13 @@ export interface RewardStats {
   rewardSum: number;
   /** Sum of squared rewards; lets the router learn how noisy rewards are (see `estimateEvidenceWeight`). */
   rewardSquareSum?: number;
+  /** Failed tasks among `n` (each a reward of 0, known as soon as the task ends). */
+  failures?: number;
+  /**
+   * Completed tasks (not failed) whose reward has not arrived yet, not counted in `n`: known successes whose
+   * score is pending (see `correctForPendingScores`).
+   */
+  unscored?: number;
   meanCost?: number | null;
   meanDurationMs?: number | null;
 }
@@ -126,7 +137,15 @@ export interface RouterOptions {
    * scale) of the best draw, the one with the best expected figure wins. 0 is plain Thompson sampling.
    */
   satisficingMargin: number;
+  /** How pending scores are corrected for (`correctForPendingScores`). */
+  pendingCorrection: PendingCorrection;
 }
+
+/**
+ * `none`: rewards as recorded. `downweight`: failures count only as often as successes are scored.
+ * `impute`: each unscored success counts as one observation at the agent's smoothed mean scored success.
+ */
+export type PendingCorrection = 'none' | 'downweight' | 'impute';
 
 export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   agentPriorStrength: 3,
@@ -139,6 +158,7 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
   explorationShare: 0.01,
   explorationExponent: 1,
   satisficingMargin: 0.03,
+  pendingCorrection: 'impute',
 };
 
 export interface RoutingRequest {
@@ -273,6 +293,43 @@ export function computeGlobalMeanReward(agentStats: readonly AgentStats[]): numb
   return (rewardSum + 1) / (n + 2);
 }
 
+/** The team's mean reward over scored tasks that did not fail (0.5 before any). */
+export function computeTeamSuccessMean(agentStats: readonly RewardStats[]): number {
+  let scored = 0;
+  let rewardSum = 0;
+  for (const stats of agentStats) {
+    scored += Math.max(0, stats.n - (stats.failures ?? 0));
+    rewardSum += stats.rewardSum;
+  }
+  return scored > 0 ? rewardSum / scored : 0.5;
+}
+
+/**
+ * Rewards corrected for scores still pending. A failure is known as soon as its task ends, a success's
+ * score only later (or never), so a record read while scores are pending holds too many failures.
+ * `downweight` counts the failures at the rate successes are scored: with F failures, S scored successes
+ * and U unscored ones, F × (S + 1) / (S + U + 1) failures (the +1 keeps some of the failures' evidence
+ * while no success is scored yet). `impute` adds the U unscored successes at the record's mean scored
+ * success, smoothed by one observation at `successPrior`. Records without `failures` or `unscored` are
+ * returned as they are.
+ */
+export function correctForPendingScores<T extends RewardStats>(
+  stats: T,
+  mode: PendingCorrection,
+  successPrior = 0.5,
+): T {
+  const failures = stats.failures ?? 0;
+  const unscored = stats.unscored ?? 0;
+  if (mode === 'none' || unscored <= 0) return stats;
+  const scored = Math.max(0, stats.n - failures);
+  if (mode === 'downweight') {
+    const counted = (failures * (scored + 1)) / (scored + unscored + 1);
+    return { ...stats, n: scored + counted, failures: counted };
+  }
+  const successMean = (stats.rewardSum + successPrior) / (scored + 1);
+  return { ...stats, n: stats.n + unscored, rewardSum: stats.rewardSum + unscored * successMean };
+}
+
 /**
  * The team's mean reward on declared pairs (see `RoutingCandidate.specialties`), starting from
  * `strength` pseudo-observations of 1: what a declaration claims until the team's record says otherwise.
@@ -367,7 +424,10 @@ interface RoutingContext {
   evidenceWeight: number;
   /** The concentration of this request's draws (`computeExplorationConcentration`). */
   concentration: number;
+  /** This category's pairs, corrected for pending scores (`correctForPendingScores`). */
   pairs: Map<string, PairStats>;
+  /** Rewards observed per agent in this category, as recorded. */
+  observations: Map<string, number>;
   agents: Map<string, AgentStats>;
 }
 
@@ -404,13 +464,15 @@ export function computeExplorationConcentration(
 }
 
 function createRoutingContext(request: PosteriorRequest, options: RouterOptions): RoutingContext {
-  const pairs = new Map(
-    request.pairStats
-      .filter((stats) => stats.category === request.category)
-      .map((stats) => [stats.agentId, stats]),
-  );
-  const agents = new Map(request.agentStats.map((stats) => [stats.agentId, stats]));
-  const globalMean = computeGlobalMeanReward(request.agentStats);
+  const successPrior = computeTeamSuccessMean(request.agentStats);
+  const correct = <T extends RewardStats>(stats: T) =>
+    correctForPendingScores(stats, options.pendingCorrection, successPrior);
+  const categoryPairs = request.pairStats.filter((stats) => stats.category === request.category);
+  const pairs = new Map(categoryPairs.map((stats) => [stats.agentId, correct(stats)]));
+  const observations = new Map(categoryPairs.map((stats) => [stats.agentId, stats.n]));
+  const agentStats = request.agentStats.map(correct);
+  const agents = new Map(agentStats.map((stats) => [stats.agentId, stats]));
+  const globalMean = computeGlobalMeanReward(agentStats);
   // Within-pair spread is the purest noise estimate; agents' spread also holds differences between categories.
   const pairsWithSquares = request.pairStats.filter((stats) => stats.rewardSquareSum !== undefined);
   const noiseGroups = pairsWithSquares.length > 0 ? pairsWithSquares : request.agentStats;
@@ -428,7 +490,17 @@ function createRoutingContext(request: PosteriorRequest, options: RouterOptions)
     drawn,
     options,
   );
-  return { request, options, globalMean, specialtyMean, evidenceWeight, concentration, pairs, agents };
+  return {
+    request,
+    options,
+    globalMean,
+    specialtyMean,
+    evidenceWeight,
+    concentration,
+    pairs,
+    observations,
+    agents,
+  };
 }
 
 /** The pair's observed figure, else the agent's overall one, else unknown. */
@@ -478,7 +550,7 @@ function estimateCandidate(
     interval: computeBetaInterval(alpha, beta, context.options.level),
     sampledScore: null,
     adjustedScore: null,
-    observations: pair?.n ?? 0,
+    observations: context.observations.get(candidate.agentId) ?? 0,
     specialist,
     expectedCost: pickExpectedFigure(pair?.meanCost, agent?.meanCost),
     chargedCost: null,

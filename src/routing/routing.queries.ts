@@ -47,7 +47,8 @@ export async function findRoutingCandidates(
  * Reward statistics per (agent, category) over tasks finished since `since`, in one grouped query over
  * the finished-tasks index. A task's reward is `blendTaskReward` in SQL: 0 when it failed, otherwise the
  * weighted mean of the user's rating (mapped to 0-1), the judge score (mean of accuracy, relevance and
- * completeness present) and the peer score; tasks with none of those carry no reward yet. Mean cost and
+ * completeness present) and the peer score; tasks with none of those carry no reward yet and are counted
+ * as `unscored` (the router corrects for them: a failure is known at once, a score later). Mean cost and
  * duration are over completed tasks.
  */
 export async function findPairRewardStats(
@@ -65,6 +66,8 @@ export async function findPairRewardStats(
     cost_count: number;
     mean_duration_ms: number | null;
     duration_count: number;
+    failures: number;
+    unscored: number;
   }>`
     WITH finished AS (
       SELECT t.agent_id, t.objective_category AS category, t.status, t.estimated_cost, t.duration_ms,
@@ -92,7 +95,9 @@ export async function findPairRewardStats(
       avg(estimated_cost) FILTER (WHERE status = 'completed') AS mean_cost,
       count(estimated_cost) FILTER (WHERE status = 'completed') AS cost_count,
       avg(duration_ms) FILTER (WHERE status = 'completed') AS mean_duration_ms,
-      count(duration_ms) FILTER (WHERE status = 'completed') AS duration_count
+      count(duration_ms) FILTER (WHERE status = 'completed') AS duration_count,
+      count(*) FILTER (WHERE status = 'failed') AS failures,
+      count(*) FILTER (WHERE status = 'completed' AND reward IS NULL) AS unscored
     FROM finished
     GROUP BY agent_id, category
     ORDER BY agent_id, category
@@ -107,6 +112,8 @@ export async function findPairRewardStats(
     costCount: Number(row.cost_count),
     meanDurationMs: row.mean_duration_ms === null ? null : Number(row.mean_duration_ms),
     durationCount: Number(row.duration_count),
+    failures: Number(row.failures),
+    unscored: Number(row.unscored),
   }));
 }
 

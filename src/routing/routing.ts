@@ -36,6 +36,8 @@ export function combineAgentStats(pairs: readonly PairStatsRow[]): AgentStats[] 
       n: number;
       rewardSum: number;
       squares: number;
+      failures: number;
+      unscored: number;
       cost: number;
       costs: number;
       ms: number;
@@ -47,6 +49,8 @@ export function combineAgentStats(pairs: readonly PairStatsRow[]): AgentStats[] 
       n: 0,
       rewardSum: 0,
       squares: 0,
+      failures: 0,
+      unscored: 0,
       cost: 0,
       costs: 0,
       ms: 0,
@@ -55,6 +59,8 @@ export function combineAgentStats(pairs: readonly PairStatsRow[]): AgentStats[] 
     total.n += pair.n;
     total.rewardSum += pair.rewardSum;
     total.squares += pair.rewardSquareSum;
+    total.failures += pair.failures ?? 0;
+    total.unscored += pair.unscored ?? 0;
     total.cost += (pair.meanCost ?? 0) * pair.costCount;
     total.costs += pair.costCount;
     total.ms += (pair.meanDurationMs ?? 0) * pair.durationCount;
@@ -68,6 +74,8 @@ export function combineAgentStats(pairs: readonly PairStatsRow[]): AgentStats[] 
       n: total.n,
       rewardSum: total.rewardSum,
       rewardSquareSum: total.squares,
+      failures: total.failures,
+      unscored: total.unscored,
       meanCost: total.costs > 0 ? total.cost / total.costs : null,
       meanDurationMs: total.durations > 0 ? total.ms / total.durations : null,
     }));
