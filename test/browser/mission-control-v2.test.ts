@@ -300,13 +300,35 @@ describe('Mission Control v2 in Chromium, over a seeded demo history', () => {
   });
 
   it('draws the agent charts over the chosen range, cost against quality over every task of it', async () => {
+    // A rated, priced task of 40 days ago: "all" must reach it (the server's default window is 30 days).
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    const old = await fetch(`${server.url}/api/tasks/completed?user_id=${DEFAULT_USER_ID}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        agent_id: 'agent_a',
+        command: 'research the tides of last season',
+        result: 'Spring tides were highest in March.',
+        model: 'gpt-4o-mini',
+        prompt_tokens: 900,
+        completion_tokens: 300,
+        user_rating: 5,
+        started_at: daysAgo(40),
+        completed_at: daysAgo(40),
+      }),
+    });
+    expect(old.status).toBe(201);
     await openView(page, server, '#/agents/agent_a?range=all', '[data-testid="history-row"]');
     await page.locator('[data-testid="chart-cost-quality"] svg').waitFor();
-    const trend = await apiGet<{ cost_quality: { tasks: number }[] }>(server, '/agents/agent_a/trend');
-    const total = trend.cost_quality.reduce((sum, cell) => sum + cell.tasks, 0);
+    const countPlotted = async (window: string) =>
+      (
+        await apiGet<{ cost_quality: { tasks: number }[] }>(server, `/agents/agent_a/trend?window=${window}`)
+      ).cost_quality.reduce((sum, cell) => sum + cell.tasks, 0);
+    const total = await countPlotted('all');
+    expect(total).toBe((await countPlotted('30d')) + 1);
     const performance = await apiGet<{
       tasks: { status: string; estimated_cost: number | null; overall_score: number | null }[];
-    }>(server, '/agents/agent_a/performance?limit=200');
+    }>(server, '/agents/agent_a/performance?limit=200&window=all');
     const plotted = performance.tasks.filter(
       (task) => task.status === 'completed' && task.estimated_cost !== null && task.overall_score !== null,
     );

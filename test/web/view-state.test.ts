@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../web/src/lib/api-schemas.js';
-import {
-  buildAgentHash,
-  buildHomeHash,
-  parseRoute,
-  parseViewState,
-  rangeStart,
-} from '../../web/src/lib/route.js';
+import { buildAgentHash, buildHomeHash, parseRoute, parseViewState } from '../../web/src/lib/route.js';
 import { matchesFilters } from '../../web/src/lib/tasks.js';
 
 describe('navigation state in the hash', () => {
@@ -39,13 +33,6 @@ describe('navigation state in the hash', () => {
   it('opens the agent view whatever query follows its path', () => {
     expect(parseRoute('#/agents/agent_a?range=30d')).toEqual({ name: 'agent', agentId: 'agent_a' });
     expect(parseViewState('#/agents/agent_a?range=30d').range).toBe('30d');
-  });
-
-  it('starts a range that many hours back, and the whole history has no start', () => {
-    const now = new Date('2026-11-30T12:00:00.000Z');
-    expect(rangeStart('24h', now)).toBe('2026-11-29T12:00:00.000Z');
-    expect(rangeStart('7d', now)).toBe('2026-11-23T12:00:00.000Z');
-    expect(rangeStart('all', now)).toBeUndefined();
   });
 });
 

@@ -69,6 +69,11 @@ function describeStatus(status: number): string {
 
 export type QueryValue = string | number | undefined | null;
 
+/** The read endpoints' `window` (the period ending now; `all`: the whole history), as the server defines it. */
+export type ReadWindow = NonNullable<
+  NonNullable<paths['/api/agents/{agent_id}/trend']['get']['parameters']['query']>['window']
+>;
+
 /** Builds `/api/...?user_id=...&...`, skipping empty values. */
 export function buildApiUrl(
   baseUrl: string,
@@ -228,12 +233,12 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       request<Leaderboard>('GET', '/agents/leaderboard', { query, signal }),
     getAgentPerformance: (
       agentId: string,
-      query: { limit?: number; cursor?: string } = {},
+      query: { limit?: number; cursor?: string; window?: ReadWindow } = {},
       signal?: AbortSignal,
     ) => request<AgentPerformance>('GET', `/agents/${id(agentId)}/performance`, { query, signal }),
     getAgentTrend: (
       agentId: string,
-      query: { bucket: 'hour' | 'day' | 'week'; since?: string | undefined },
+      query: { bucket: 'hour' | 'day' | 'week'; window: ReadWindow },
       signal?: AbortSignal,
     ) =>
       request<{ points: TrendPoint[]; cost_quality: CostQualityCell[] }>(
@@ -241,8 +246,8 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
         `/agents/${id(agentId)}/trend`,
         { query, signal },
       ),
-    getAgentNodes: (agentId: string, since?: string, signal?: AbortSignal) =>
-      request<{ nodes: NodeStats[] }>('GET', `/agents/${id(agentId)}/nodes`, { query: { since }, signal }),
+    getAgentNodes: (agentId: string, window: ReadWindow, signal?: AbortSignal) =>
+      request<{ nodes: NodeStats[] }>('GET', `/agents/${id(agentId)}/nodes`, { query: { window }, signal }),
     getTaskEvaluation: (taskId: string, signal?: AbortSignal) =>
       request<TaskEvaluation>('GET', `/tasks/${id(taskId)}/evaluation`, { signal }),
     listReviewers: (signal?: AbortSignal) =>

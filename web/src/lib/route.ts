@@ -31,15 +31,8 @@ export const PANELS = ['actions', 'leaderboard', 'routing'] as const;
 export type Panel = (typeof PANELS)[number];
 
 export const RANGES = ['24h', '7d', '30d', '90d', 'all'] as const;
+/** A chart range: the read endpoints' `window` (the period ending now), sent as such. */
 export type Range = (typeof RANGES)[number];
-const RANGE_HOURS: Record<Exclude<Range, 'all'>, number> = { '24h': 24, '7d': 168, '30d': 720, '90d': 2160 };
-
-/** The first instant a range covers, or undefined for the whole history. */
-export function rangeStart(range: Range, now: Date): string | undefined {
-  if (range === 'all') return undefined;
-  return new Date(now.getTime() - RANGE_HOURS[range] * 3_600_000).toISOString();
-}
-
 const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'completed', 'failed'];
 
 /** What narrows the conversation stream; every field absent shows every task. */

@@ -25,11 +25,3 @@ export function buildExportUrl(
   }
   return `/api/export/${kind}?${search.toString()}`;
 }
-
-const RANGE_DAYS: Record<string, number> = { '24h': 1, '7d': 7, '30d': 30, '90d': 90 };
-
-/** `since` for a chart range (`24h`, `7d`, `30d`, `90d`); undefined for `all` or an unknown range. */
-export function sinceForRange(range: string, now: Date): string | undefined {
-  const days = RANGE_DAYS[range];
-  return days === undefined ? undefined : new Date(now.getTime() - days * 86_400_000).toISOString();
-}
