@@ -2,7 +2,6 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, RoutingReason, TaskStatus } from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition } from '../lib/paging.js';
-import type { StatsInput } from '../stats/leaderboard.js';
 import { buildTaskFilters, type TaskListFilters } from '../tasks/tasks.queries.js';
 
 /** The filters every export takes: a time range on the rows' created_at (tasks: completed_at for stats). */
@@ -151,51 +150,4 @@ export async function findDecisionExportPage(
     LIMIT ${page.limit}
   `.execute(db);
   return result.rows;
-}
-
-/**
- * Each active agent's statistics over the project's tasks finished in the range (one category or all),
- * summed from the task and score rows the way the scheduled statistics rebuild sums them.
- */
-export async function findLeaderboardInputs(
-  db: Kysely<Database>,
-  projectId: string,
-  filter: ExportRange & { category?: string | undefined },
-): Promise<StatsInput[]> {
-  const category = filter.category ? sql`AND t.objective_category = ${filter.category}` : sql``;
-  const result = await sql<StatsInput & { r1: number; r2: number; r3: number; r4: number; r5: number }>`
-    SELECT t.agent_id, a.nickname,
-      count(*)::int AS total_tasks,
-      count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
-      count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
-      count(s.overall_score)::int AS scored_tasks,
-      coalesce(sum(s.overall_score), 0)::float8 AS sum_overall_score,
-      count(s.user_rating)::int AS rated_tasks,
-      coalesce(sum(s.user_rating), 0)::float8 AS sum_user_rating,
-      count(*) FILTER (WHERE s.user_rating = 1)::int AS r1,
-      count(*) FILTER (WHERE s.user_rating = 2)::int AS r2,
-      count(*) FILTER (WHERE s.user_rating = 3)::int AS r3,
-      count(*) FILTER (WHERE s.user_rating = 4)::int AS r4,
-      count(*) FILTER (WHERE s.user_rating = 5)::int AS r5,
-      coalesce(sum(t.total_tokens), 0)::float8 AS total_tokens,
-      coalesce(sum(t.estimated_cost), 0)::float8 AS total_cost,
-      count(t.estimated_cost)::int AS priced_tasks,
-      count(t.total_tokens)::int AS metered_tasks,
-      coalesce(sum(t.duration_ms), 0)::float8 AS total_duration_ms,
-      coalesce(sum(s.reward_points), 0)::int AS reward_points,
-      min(t.completed_at) AS first_task_at,
-      max(t.completed_at) AS last_task_at
-    FROM tasks t
-    JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id AND a.active
-    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
-    WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') ${category}
-      ${rangeOn(sql`t.completed_at`, filter)}
-    GROUP BY t.agent_id, a.nickname
-  `.execute(db);
-  return result.rows.map(({ r1, r2, r3, r4, r5, ...row }) => ({
-    ...row,
-    ratings: [r1, r2, r3, r4, r5],
-    avg_overall_score: null,
-    avg_user_rating: null,
-  }));
 }

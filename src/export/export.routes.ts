@@ -9,9 +9,10 @@ import { errorResponses } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE } from '../stats/leaderboard.js';
+import { findStatsInWindow } from '../stats/stats.queries.js';
 import { categorySchema } from '../tasks/task-schemas.js';
 import { taskFilterQuery } from '../tasks/tasks.routes.js';
-import { findDecisionExportPage, findLeaderboardInputs, findTaskExportPage } from './export.queries.js';
+import { findDecisionExportPage, findTaskExportPage } from './export.queries.js';
 import { LEADERBOARD_COLUMNS, ROUTING_DECISION_COLUMNS, TASK_COLUMNS } from './export-columns.js';
 import { type ExportColumn, type ExportFormat, exportFileName } from './export-format.js';
 import { onePage, openPages, streamExport } from './export-stream.js';
@@ -128,7 +129,13 @@ export function registerExportRoutes(app: MeritApp, ctx: AppContext): void {
       const { projectId } = c.get('principal');
       if (query.category && !(await findCategoryTemplate(db, projectId, query.category)))
         throw new ValidationError('category', `unknown objective category '${query.category}'`);
-      const rows = await findLeaderboardInputs(db, projectId, query);
+      // The same sums as GET /api/agents/leaderboard over a window.
+      const rows = await findStatsInWindow(
+        db,
+        projectId,
+        { since: query.since, until: query.until },
+        { category: query.category },
+      );
       const rankings = buildLeaderboard(rows, { minSample: query.min_sample, level: DEFAULT_LEVEL });
       return download(c, {
         kind: 'leaderboard',
