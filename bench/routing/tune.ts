@@ -38,6 +38,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '30' },
     'first-seed': { type: 'string', default: '1001' },
     tasks: { type: 'string', default: '3000' },
+    'feedback-rate': { type: 'string', default: '0.6' },
     variant: { type: 'string', multiple: true, default: ['as-committed={}'] },
   },
 });
@@ -50,7 +51,7 @@ for (const shape of String(values.shapes).split(',')) {
     agents,
     categories,
     tasks: Number(values.tasks),
-    feedbackRate: 0.6,
+    feedbackRate: Number(values['feedback-rate']),
     maxFeedbackDelay: 60,
   };
   const greedy: number[] = [];
