@@ -7,7 +7,7 @@ import { createServices, type MeritServices } from '../../src/server.js';
 import { runStatsRecompute } from '../../src/stats/stats.jobs.js';
 import type { StatsDelta } from '../../src/stats/stats.js';
 import { applyStatsChanges } from '../../src/stats/stats.queries.js';
-import { DEFAULT_PROJECT_ID, testConfig, USER } from '../support/app.js';
+import { callApp, DEFAULT_PROJECT_ID, testConfig, USER } from '../support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/database.js';
 
 /**
@@ -30,15 +30,8 @@ async function createAppWithPool(kind: 'embedded' | 'system', connections: numbe
   };
 }
 
-async function call(services: MeritServices, method: string, path: string, body?: unknown) {
-  const response = await services.app.request(`${path}?user_id=${USER}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+function call(services: MeritServices, method: string, path: string, body?: unknown) {
+  return callApp(services, method, path, body);
 }
 
 /** Fails (rather than hanging the run) when the work does not settle within the bound. */

@@ -6,7 +6,7 @@ import { EventRelay } from '../../src/events/event-relay.js';
 import { runTransactionWithEvents } from '../../src/events/transactional-events.js';
 import { createLog } from '../../src/lib/log.js';
 import { createServices, type MeritServices } from '../../src/server.js';
-import { DEFAULT_PROJECT_ID, testConfig, USER } from '../support/app.js';
+import { callApp, DEFAULT_PROJECT_ID, testConfig, USER } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /** Another Merit process, as far as events go: its bus, its LISTEN relay, what its subscribers got. */
@@ -52,17 +52,7 @@ async function startWriter(database: TestDatabase, options: { relay: boolean }):
     received,
     handle,
     services,
-    async call(method, path, body) {
-      const url = `${path}${path.includes('?') ? '&' : '?'}user_id=${USER}`;
-      const response = await services.app.request(url, {
-        method,
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text };
-    },
+    call: (method, path, body) => callApp(services, method, path, body),
   };
 }
 

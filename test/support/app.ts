@@ -33,6 +33,32 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
+/** Sends a request to the services' app in-process (Hono's app.request), JSON in and out. */
+export async function callApp(
+  services: Pick<MeritServices, 'app'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { user?: string | null; raw?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any }> {
+  const user = options.user === undefined ? USER : options.user;
+  const url = user === null ? path : `${path}${path.includes('?') ? '&' : '?'}user_id=${user}`;
+  const init: RequestInit = { method, headers: { ...options.headers } };
+  if (body !== undefined || options.raw !== undefined) {
+    init.body = options.raw ?? JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json', ...options.headers };
+  }
+  const response = await services.app.request(url, init);
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Plain-text answers (e.g. a 500) stay text.
+  }
+  return { status: response.status, body: parsed };
+}
+
 /** The whole HTTP app over a fresh database of its own. */
 export async function createTestApp(
   kind: DatabaseKind = 'embedded',
@@ -47,24 +73,7 @@ export async function createTestApp(
   return {
     ...services,
     database,
-    async call(method, path, body, options = {}) {
-      const user = options.user === undefined ? USER : options.user;
-      const url = user === null ? path : `${path}${path.includes('?') ? '&' : '?'}user_id=${user}`;
-      const init: RequestInit = { method, headers: { ...options.headers } };
-      if (body !== undefined || options.raw !== undefined) {
-        init.body = options.raw ?? JSON.stringify(body);
-        init.headers = { 'content-type': 'application/json', ...options.headers };
-      }
-      const response = await services.app.request(url, init);
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // Plain-text answers (e.g. a 500) stay text.
-      }
-      return { status: response.status, body: parsed };
-    },
+    call: (method, path, body, options) => callApp(services, method, path, body, options),
     close: () => database.drop(),
   };
 }
