@@ -21,6 +21,8 @@ export class WorkerLiveness {
   private released = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
+  /** The lock and unlock queries, one at a time: a pg client runs one query at a time. */
+  private pending: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly handle: Pick<DatabaseHandle, 'createClient'>,
@@ -51,7 +53,17 @@ export class WorkerLiveness {
   async markAlive(workerId: string): Promise<void> {
     this.alive.add(workerId);
     // A lost connection re-locks every alive worker once it is back.
-    await this.lockMissing();
+    await this.serially(() => this.lockMissing());
+  }
+
+  /**
+   * Runs `operation` after every one queued before it. The lanes' workers start together and would
+   * otherwise query the one connection at once, which pg only tolerates with a deprecation warning.
+   */
+  private serially(operation: () => Promise<void>): Promise<void> {
+    const run = this.pending.then(operation, operation);
+    this.pending = run.catch(() => {});
+    return run;
   }
 
   private async lockMissing(): Promise<void> {
@@ -67,8 +79,10 @@ export class WorkerLiveness {
 
   async markGone(workerId: string): Promise<void> {
     if (!this.alive.delete(workerId)) return;
-    const client = this.client;
-    if (client && this.locked.delete(workerId)) await unlockWorkerAlive(client, workerId).catch(() => {});
+    await this.serially(async () => {
+      const client = this.client;
+      if (client && this.locked.delete(workerId)) await unlockWorkerAlive(client, workerId).catch(() => {});
+    });
   }
 
   /** Drops every lock (ending the session): call once this process's workers have stopped. */
@@ -120,7 +134,7 @@ export class WorkerLiveness {
       this.client = client;
       this.locked = new Set();
       this.attempts = 0;
-      await this.lockMissing();
+      await this.serially(() => this.lockMissing());
       this.log('The worker liveness locks are held again.');
     } catch {
       if (!this.released) this.scheduleReconnect();
