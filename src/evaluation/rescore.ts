@@ -51,6 +51,7 @@ export async function applyScoreChange(
   await applyStatsChanges(trx, [
     {
       projectId: task.project_id,
+      userId: task.user_id,
       agentId: task.agent_id,
       category: task.objective_category,
       delta: diffContributions(describeContribution(task, before), describeContribution(task, after)),

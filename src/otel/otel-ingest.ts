@@ -409,6 +409,7 @@ async function rebuildTask(
     task: updated,
     change: {
       projectId,
+      userId: before.user_id,
       agentId: before.agent_id,
       category: before.objective_category,
       delta: diffContributions(describeContribution(before, score), describeContribution(after, score)),

@@ -148,6 +148,17 @@ export async function addRollupsToRecompute(db: Kysely<Database>): Promise<void>
   `.execute(db);
 }
 
+/**
+ * The rolled-up (deleted) tasks' days as rows of the daily statistics rebuild (project, agent, category,
+ * user, day, the statistics sums in agent_category_stats' order, first and last task), to UNION ALL with
+ * the days read from tasks (recomputeAllStats rebuilds agent_daily_stats from both).
+ */
+export function dailyRollupsForRecompute() {
+  return sql`SELECT project_id, agent_id, objective_category, user_id, day, ${sql.raw(STATS_SUMS.join(', '))},
+      first_task_at, last_task_at
+    FROM task_daily_rollups`;
+}
+
 export interface TrendPoint {
   bucket_start: Date;
   tasks: number;

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { AgentStatsRow, CategoryStatsRow, Database } from '../db/database.js';
-import { addRollupsToRecompute } from '../retention/retention.queries.js';
+import { addRollupsToRecompute, dailyRollupsForRecompute } from '../retention/retention.queries.js';
 import type { StatsInput } from './leaderboard.js';
 import type { ReadRange } from './read-window.js';
 import { isEmptyDelta, type StatsDelta } from './stats.js';
@@ -11,6 +11,8 @@ function round6(value: number): number {
 
 export interface StatsChange {
   projectId: string;
+  /** The task's user: its daily row (agent_daily_stats) is per user. */
+  userId: string;
   agentId: string;
   category: string;
   delta: StatsDelta;
@@ -143,6 +145,28 @@ const ADD_SUMS = sql.raw(
   ].join(', '),
 );
 const COLUMNS = sql.raw(`${SUM_NAMES}, first_task_at, last_task_at`);
+/** The statistics sums of task rows (`t`) and their score rows (`s`), named like the columns, in SUM_COLUMNS order. */
+const RAW_SUMS = sql.raw(`count(*)::int AS total_tasks,
+      count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
+      count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
+      count(s.overall_score)::int AS scored_tasks,
+      coalesce(sum(s.overall_score), 0) AS sum_overall_score,
+      coalesce(sum(s.overall_score * s.overall_score), 0) AS sum_sq_overall_score,
+      count(s.user_rating)::int AS rated_tasks,
+      coalesce(sum(s.user_rating), 0) AS sum_user_rating,
+      count(*) FILTER (WHERE s.user_rating = 1)::int AS ratings_1,
+      count(*) FILTER (WHERE s.user_rating = 2)::int AS ratings_2,
+      count(*) FILTER (WHERE s.user_rating = 3)::int AS ratings_3,
+      count(*) FILTER (WHERE s.user_rating = 4)::int AS ratings_4,
+      count(*) FILTER (WHERE s.user_rating = 5)::int AS ratings_5,
+      coalesce(sum(t.total_tokens), 0)::bigint AS total_tokens,
+      coalesce(sum(t.estimated_cost), 0) AS total_cost,
+      count(t.total_tokens)::int AS metered_tasks,
+      count(t.estimated_cost)::int AS priced_tasks,
+      coalesce(sum(t.duration_ms), 0)::bigint AS total_duration_ms,
+      coalesce(sum(s.reward_points), 0)::int AS reward_points,
+      min(t.completed_at) AS first_task_at,
+      max(t.completed_at) AS last_task_at`);
 const DELTA_COLUMNS = sql.raw(
   [...SUM_COLUMNS.map(([column]) => `d.${column}`), 'd.first_task_at', 'd.last_task_at'].join(', '),
 );
@@ -153,20 +177,27 @@ const DELTA_COLUMNS = sql.raw(
  *   1. the task row (`SELECT ... FOR UPDATE`, or the INSERT of a new task), then its score row, then
  *      the graphile-worker job rows it enqueues;
  *   2. `agent_performance_stats` rows, in (project_id, agent_id) order;
- *   3. `agent_category_stats` rows, in (project_id, agent_id, objective_category) order.
+ *   3. `agent_category_stats` rows, in (project_id, agent_id, objective_category) order;
+ *   4. `agent_daily_stats` rows, in (project_id, agent_id, objective_category, user_id, day) order.
  * Statistics rows are shared by every write of an agent: a writer takes them in its last statement,
  * so it holds them only for that statement and its commit.
- * The scheduled recompute locks both statistics tables whole (SHARE ROW EXCLUSIVE, in the order of 2
- * and 3) before it reads any task, so writers wait for it rather than being overwritten by it.
+ * The scheduled recompute locks the statistics tables whole (SHARE ROW EXCLUSIVE, in the order of 2,
+ * 3 and 4) before it reads any task, so writers wait for it rather than being overwritten by it.
  */
-export const STATS_LOCK_ORDER = ['agent_performance_stats', 'agent_category_stats'] as const;
+export const STATS_LOCK_ORDER = [
+  'agent_performance_stats',
+  'agent_category_stats',
+  'agent_daily_stats',
+] as const;
 
 /**
- * CTEs (to follow a `stats_input` CTE of StatsDeltaRecord rows) that add the deltas to the agents'
- * statistics rows and their (agent, category) rows, in one statement, in STATS_LOCK_ORDER. Rows are
+ * CTEs (to follow a `stats_input` CTE of StatsDeltaRecord rows plus the task's `user_id`) that add the
+ * deltas to the agents' statistics rows, their (agent, category) rows and their (agent, category, user,
+ * UTC day of `d_at`) rows, in one statement, in STATS_LOCK_ORDER. Rows are
  * summed per key and written in key order, and every writer uses this same fragment. PostgreSQL runs the
  * data-modifying CTEs that the main query does not read in an order of its own (the later one first),
- * so the category upsert reads the agent upsert's output: the agents' rows are always locked first.
+ * so the category upsert reads the agent upsert's output and the daily upsert the category upsert's: the
+ * agents' rows are always locked first, the daily rows last.
  * Rows are created on first use (so the seed's manual INSERT of a stats row still works on a fresh
  * database), and an average keeps its stored value until real scores exist.
  */
@@ -201,6 +232,20 @@ export const STATS_UPSERT_CTES = sql`
     ORDER BY d.project_id, d.agent_id, d.category
     ON CONFLICT (project_id, agent_id, objective_category) DO UPDATE SET ${ADD_SUMS}
     RETURNING s.agent_id
+  ),
+  stats_daily_delta AS (
+    SELECT project_id, agent_id, category, user_id, (d_at AT TIME ZONE 'UTC')::date AS day, ${DELTA_SUMS}
+    FROM stats_input WHERE d_at IS NOT NULL
+    GROUP BY project_id, agent_id, category, user_id, 5
+  ),
+  stats_daily_upsert AS (
+    INSERT INTO agent_daily_stats AS s (project_id, agent_id, objective_category, user_id, day, ${COLUMNS}, last_updated)
+    SELECT d.project_id, d.agent_id, d.category, d.user_id, d.day, ${DELTA_COLUMNS}, now()
+    FROM stats_daily_delta d
+    WHERE (SELECT count(*) FROM stats_category_upsert) >= 0
+    ORDER BY d.project_id, d.agent_id, d.category, d.user_id, d.day
+    ON CONFLICT (project_id, agent_id, objective_category, user_id, day) DO UPDATE SET ${ADD_SUMS}
+    RETURNING s.agent_id
   )`;
 
 /** Applies task-level statistics changes in one statement (see STATS_UPSERT_CTES). */
@@ -210,14 +255,18 @@ export async function applyStatsChanges(
 ): Promise<void> {
   const records = changes
     .filter((change) => !isEmptyDelta(change.delta))
-    .map((change) => toDeltaRecord(change.projectId, change.agentId, change.category, change.delta));
+    .map((change) => ({
+      ...toDeltaRecord(change.projectId, change.agentId, change.category, change.delta),
+      user_id: change.userId,
+    }));
   if (records.length === 0) return;
   await sql`
     WITH stats_input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS x(project_id uuid, agent_id text, category text, ${DELTA_RECORD_COLUMNS})
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS x(project_id uuid, user_id uuid, agent_id text, category text, ${DELTA_RECORD_COLUMNS})
     ),
     ${STATS_UPSERT_CTES}
-    SELECT (SELECT count(*) FROM stats_agent_upsert) AS agents, (SELECT count(*) FROM stats_category_upsert) AS categories
+    SELECT (SELECT count(*) FROM stats_agent_upsert) AS agents, (SELECT count(*) FROM stats_category_upsert) AS categories,
+      (SELECT count(*) FROM stats_daily_upsert) AS days
   `.execute(db);
 }
 
@@ -294,6 +343,7 @@ export async function recomputeAllStats(
   `.execute(db);
   // Tasks deleted by retention count through their daily rollups.
   await addRollupsToRecompute(db);
+  await rebuildDailyStats(db);
   await sql`DELETE FROM agent_category_stats`.execute(db);
   const categories = await sql`
     INSERT INTO agent_category_stats (project_id, agent_id, objective_category, total_tasks, successful_tasks, failed_tasks,
@@ -344,6 +394,31 @@ export async function recomputeAllStats(
   return { agents: Number(agents.numAffectedRows ?? 0), categories: Number(categories.numAffectedRows ?? 0) };
 }
 
+/**
+ * Rebuilds agent_daily_stats from the raw task and score rows grouped by the UTC day of completed_at,
+ * plus the days retention rolled up (task_daily_rollups), in the rebuild's transaction and under its locks.
+ */
+async function rebuildDailyStats(db: Kysely<Database>): Promise<void> {
+  await sql`DELETE FROM agent_daily_stats`.execute(db);
+  await sql`
+    INSERT INTO agent_daily_stats (project_id, agent_id, objective_category, user_id, day, ${COLUMNS}, last_updated)
+    SELECT project_id, agent_id, objective_category, user_id, day, ${sql.raw(
+      SUM_COLUMNS.map(([column]) => `sum(${column})`).join(', '),
+    )}, min(first_task_at), max(last_task_at), now()
+    FROM (
+      SELECT t.project_id, t.agent_id, t.objective_category, t.user_id, (t.completed_at AT TIME ZONE 'UTC')::date AS day,
+        ${RAW_SUMS}
+      FROM tasks t
+      LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+      WHERE t.status IN ('completed', 'failed') AND t.completed_at IS NOT NULL
+      GROUP BY 1, 2, 3, 4, 5
+      UNION ALL
+      ${dailyRollupsForRecompute()}
+    ) parts
+    GROUP BY project_id, agent_id, objective_category, user_id, day
+  `.execute(db);
+}
+
 /** Stores each agent's current rank in the seed's `overall_rank` column (the API ranks live). */
 export async function saveOverallRanks(
   db: Kysely<Database>,
@@ -364,10 +439,45 @@ export async function saveOverallRanks(
 /** An agent's (or an agent's category's) sums over a window, as the leaderboard and category views read them. */
 export type WindowStatsRow = StatsInput & { objective_category: string | null };
 
+const DAY_MS = 86_400_000;
+
+/** A range split at UTC midnights: whole days read from agent_daily_stats, the partial ends from tasks. */
+export interface DaySplit {
+  /** Whole days [fromDay, toDay) (ISO dates), or none when the range has no whole day. */
+  days: { fromDay: string | undefined; toDay: string } | null;
+  /** The partial ends read from raw task rows, each [since, until) (absent: unbounded). */
+  raw: { since: Date | undefined; until: Date | undefined }[];
+}
+
+/**
+ * Splits a window at UTC midnights: the whole days from the first midnight at or after `since` (the
+ * beginning of time without one) up to the midnight before `until` (without one: today's midnight, so
+ * today and anything later is read raw), and the partial first and last days around them.
+ */
+export function splitRangeByDay(range: ReadRange, now: Date = new Date()): DaySplit {
+  const floorDay = (at: Date) => new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+  const ceilDay = (at: Date) => new Date(Math.ceil(at.getTime() / DAY_MS) * DAY_MS);
+  const wholeFrom = range.since === undefined ? undefined : ceilDay(range.since);
+  const wholeTo = floorDay(range.until ?? now);
+  if (wholeFrom !== undefined && wholeFrom >= wholeTo)
+    return { days: null, raw: [{ since: range.since, until: range.until }] };
+  const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+  const raw: DaySplit['raw'] = [];
+  if (range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom)
+    raw.push({ since: range.since, until: wholeFrom });
+  if (range.until === undefined || wholeTo < range.until) raw.push({ since: wholeTo, until: range.until });
+  return {
+    days: { fromDay: wholeFrom === undefined ? undefined : isoDay(wholeFrom), toDay: isoDay(wholeTo) },
+    raw,
+  };
+}
+
 /**
  * Each active agent's statistics (or, with `agentId`, that agent's per category) over the project's
- * tasks finished in a window, summed from the task and score rows the way the statistics rebuild sums
- * them, through `tasks_finished_idx` (the window bounds the rows read; `all` reads the rollup tables
+ * tasks finished in a window: the window's whole UTC days from agent_daily_stats (one row per agent,
+ * category, user and day, kept on write), plus the task and score rows of its partial first and last
+ * days summed the way the statistics rebuild sums them (through `tasks_finished_idx`). The answer is the
+ * one the raw rows give, at a cost that follows the days, not the tasks (`all` reads the rollup tables
  * instead, see findAllAgentStats).
  */
 export async function findStatsInWindow(
@@ -375,13 +485,42 @@ export async function findStatsInWindow(
   projectId: string,
   range: ReadRange,
   filter: { category?: string | undefined; agentId?: string | undefined } = {},
+  now: Date = new Date(),
 ): Promise<WindowStatsRow[]> {
-  const category = filter.category === undefined ? sql`` : sql`AND t.objective_category = ${filter.category}`;
-  const agent = filter.agentId === undefined ? sql`` : sql`AND t.agent_id = ${filter.agentId}`;
-  const since = range.since === undefined ? sql`` : sql`AND t.completed_at >= ${range.since}`;
-  const until = range.until === undefined ? sql`` : sql`AND t.completed_at < ${range.until}`;
+  const split = splitRangeByDay(range, now);
   const byCategory = filter.agentId !== undefined;
-  const group = byCategory ? sql`t.objective_category` : sql`NULL::text`;
+  const rawParts = split.raw.map((part) => {
+    const category =
+      filter.category === undefined ? sql`` : sql`AND t.objective_category = ${filter.category}`;
+    const agent = filter.agentId === undefined ? sql`` : sql`AND t.agent_id = ${filter.agentId}`;
+    const since = part.since === undefined ? sql`` : sql`AND t.completed_at >= ${part.since}`;
+    const until = part.until === undefined ? sql`` : sql`AND t.completed_at < ${part.until}`;
+    return sql`
+      SELECT t.agent_id, t.objective_category, ${RAW_SUMS}
+      FROM tasks t
+      -- Each task's score row by its key (LIMIT 1: there is one, and the limit keeps this a nested loop):
+      -- a partial day is a few thousand tasks at most, and a hash join would read every score row instead.
+      LEFT JOIN LATERAL (
+        SELECT overall_score, user_rating, reward_points FROM agent_performance_scores WHERE task_id = t.id LIMIT 1
+      ) s ON true
+      WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') ${category} ${agent} ${since} ${until}
+      GROUP BY t.agent_id, t.objective_category`;
+  });
+  const parts = [...rawParts];
+  if (split.days !== null) {
+    const category =
+      filter.category === undefined ? sql`` : sql`AND d.objective_category = ${filter.category}`;
+    const agent = filter.agentId === undefined ? sql`` : sql`AND d.agent_id = ${filter.agentId}`;
+    const from = split.days.fromDay === undefined ? sql`` : sql`AND d.day >= ${split.days.fromDay}::date`;
+    parts.push(sql`
+      SELECT d.agent_id, d.objective_category, ${sql.raw(
+        SUM_COLUMNS.map(([column]) => `sum(d.${column}) AS ${column}`).join(', '),
+      )}, min(d.first_task_at) AS first_task_at, max(d.last_task_at) AS last_task_at
+      FROM agent_daily_stats d
+      WHERE d.project_id = ${projectId} ${category} ${agent} ${from} AND d.day < ${split.days.toDay}::date
+      GROUP BY d.agent_id, d.objective_category`);
+  }
+  const group = byCategory ? sql`p.objective_category` : sql`NULL::text`;
   const result = await sql<
     Omit<WindowStatsRow, 'ratings' | 'avg_overall_score' | 'avg_user_rating'> & {
       r1: number;
@@ -391,33 +530,33 @@ export async function findStatsInWindow(
       r5: number;
     }
   >`
-    SELECT t.agent_id, a.nickname, ${group} AS objective_category,
-      count(*)::int AS total_tasks,
-      count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
-      count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
-      count(s.overall_score)::int AS scored_tasks,
-      coalesce(sum(s.overall_score), 0)::float8 AS sum_overall_score,
-      count(s.user_rating)::int AS rated_tasks,
-      coalesce(sum(s.user_rating), 0)::float8 AS sum_user_rating,
-      count(*) FILTER (WHERE s.user_rating = 1)::int AS r1,
-      count(*) FILTER (WHERE s.user_rating = 2)::int AS r2,
-      count(*) FILTER (WHERE s.user_rating = 3)::int AS r3,
-      count(*) FILTER (WHERE s.user_rating = 4)::int AS r4,
-      count(*) FILTER (WHERE s.user_rating = 5)::int AS r5,
-      coalesce(sum(t.total_tokens), 0)::float8 AS total_tokens,
-      coalesce(sum(t.estimated_cost), 0)::float8 AS total_cost,
-      count(t.estimated_cost)::int AS priced_tasks,
-      count(t.total_tokens)::int AS metered_tasks,
-      coalesce(sum(t.duration_ms), 0)::float8 AS total_duration_ms,
-      coalesce(sum(s.reward_points), 0)::int AS reward_points,
-      min(t.completed_at) AS first_task_at,
-      max(t.completed_at) AS last_task_at
-    FROM tasks t
-    JOIN agents a ON a.project_id = t.project_id AND a.agent_id = t.agent_id AND a.active
-    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
-    WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') ${category} ${agent} ${since} ${until}
-    GROUP BY t.agent_id, a.nickname, 3
-    ORDER BY t.agent_id, 3
+    WITH window_parts AS MATERIALIZED (${sql.join(parts, sql` UNION ALL `)})
+    SELECT p.agent_id, a.nickname, ${group} AS objective_category,
+      sum(p.total_tasks)::int AS total_tasks,
+      sum(p.successful_tasks)::int AS successful_tasks,
+      sum(p.failed_tasks)::int AS failed_tasks,
+      sum(p.scored_tasks)::int AS scored_tasks,
+      sum(p.sum_overall_score)::float8 AS sum_overall_score,
+      sum(p.rated_tasks)::int AS rated_tasks,
+      sum(p.sum_user_rating)::float8 AS sum_user_rating,
+      sum(p.ratings_1)::int AS r1,
+      sum(p.ratings_2)::int AS r2,
+      sum(p.ratings_3)::int AS r3,
+      sum(p.ratings_4)::int AS r4,
+      sum(p.ratings_5)::int AS r5,
+      sum(p.total_tokens)::float8 AS total_tokens,
+      sum(p.total_cost)::float8 AS total_cost,
+      sum(p.priced_tasks)::int AS priced_tasks,
+      sum(p.metered_tasks)::int AS metered_tasks,
+      sum(p.total_duration_ms)::float8 AS total_duration_ms,
+      sum(p.reward_points)::int AS reward_points,
+      min(p.first_task_at) AS first_task_at,
+      max(p.last_task_at) AS last_task_at
+    FROM window_parts p
+    JOIN agents a ON a.project_id = ${projectId} AND a.agent_id = p.agent_id AND a.active
+    GROUP BY p.agent_id, a.nickname, 3
+    HAVING sum(p.total_tasks) > 0
+    ORDER BY p.agent_id, 3
   `.execute(db);
   return result.rows.map(({ r1, r2, r3, r4, r5, ...row }) => ({
     ...row,

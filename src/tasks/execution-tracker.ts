@@ -537,6 +537,7 @@ export class ExecutionTracker {
     const changes: StatsChange[] = [
       {
         projectId: task.project_id,
+        userId: task.user_id,
         agentId: task.agent_id,
         category: task.objective_category,
         // A score row that already existed is not this write's: the task adds no score figures.

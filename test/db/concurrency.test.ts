@@ -234,7 +234,7 @@ describe.each(databaseKinds())('concurrency (%s PostgreSQL)', (kind) => {
         await sql`INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category)
           VALUES (${id}, ${agent}, ${USER}, ${category})`.execute(trx);
         await applyStatsChanges(trx, [
-          { projectId: DEFAULT_PROJECT_ID, agentId: agent, category, delta: oneFinishedTask() },
+          { projectId: DEFAULT_PROJECT_ID, userId: USER, agentId: agent, category, delta: oneFinishedTask() },
         ]);
       };
       // The agent has statistics rows already, so the writer below updates (and locks) them.

@@ -27,11 +27,19 @@ async function snapshotStats(app: TestApp) {
     SELECT * FROM agent_performance_stats ORDER BY agent_id`.execute(app.ctx.db);
   const categories = await sql<Record<string, unknown>>`
     SELECT * FROM agent_category_stats ORDER BY agent_id, objective_category`.execute(app.ctx.db);
+  // The daily rows (agent_daily_stats), their sums as numbers: the UTC day of each task's finish.
+  const days = await sql<Record<string, unknown>>`
+    SELECT project_id, agent_id, objective_category, user_id, day::text AS day, total_tasks, successful_tasks,
+      failed_tasks, scored_tasks, sum_overall_score::float8 AS sum_overall_score,
+      sum_sq_overall_score::float8 AS sum_sq_overall_score, rated_tasks, sum_user_rating::float8 AS sum_user_rating,
+      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost::float8 AS total_cost,
+      metered_tasks, priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at
+    FROM agent_daily_stats ORDER BY agent_id, objective_category, user_id, day`.execute(app.ctx.db);
   const strip = (row: Record<string, unknown>) => {
     const { last_updated: _updated, overall_rank: _rank, ...rest } = row;
     return rest;
   };
-  return { agents: agents.rows.map(strip), categories: categories.rows.map(strip) };
+  return { agents: agents.rows.map(strip), categories: categories.rows.map(strip), days: days.rows };
 }
 
 async function runRandomHistory(app: TestApp, deps: EvaluationDeps, seed: number, steps: number) {
@@ -118,6 +126,7 @@ describe.each(databaseKinds())('incremental statistics (%s PostgreSQL)', (kind) 
       await runRandomHistory(app, deps, seed, 120);
       const incremental = await snapshotStats(app);
       expect(incremental.agents.length).toBeGreaterThan(0);
+      expect(incremental.days.length).toBeGreaterThan(0);
       const evaluated = await sql<{ evaluations: number; reviews: number }>`
         SELECT (SELECT count(*)::int FROM task_evaluations) AS evaluations,
           (SELECT count(*)::int FROM agent_peer_evaluations) AS reviews`.execute(app.ctx.db);
