@@ -46,6 +46,7 @@ import {
   runPolicy,
   type SimulationConfig,
 } from './routing/simulation.js';
+import { computeMean, computeQuantile } from './support.js';
 
 interface BenchConfig extends SimulationConfig {
   specialtyStrength: number;
@@ -82,18 +83,6 @@ Replay:
 
 // ---------------------------------------------------------------------------------------------------
 // Reporting
-
-function computeQuantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const position = (sorted.length - 1) * q;
-  const below = sorted[Math.floor(position)] ?? 0;
-  const above = sorted[Math.ceil(position)] ?? below;
-  return below + (above - below) * (position - Math.floor(position));
-}
-
-function computeMean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
 
 function renderProgress(label: string, done: number, total: number, startedAt: number): void {
   const width = 30;

@@ -97,6 +97,19 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[index] as number;
 }
 
+/** The q-quantile (0-1) of unsorted values, interpolated between the two nearest ranks. */
+export function computeQuantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const position = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(position)] ?? 0;
+  const above = sorted[Math.ceil(position)] ?? below;
+  return below + (above - below) * (position - Math.floor(position));
+}
+
+export function computeMean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
 /** A horizontal ASCII bar chart of labelled values. */
 export function printBarChart(
   title: string,

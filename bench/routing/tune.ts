@@ -11,19 +11,8 @@
 import { parseArgs } from 'node:util';
 import { hashSeed } from '../../src/lib/random.js';
 import { chooseAgent, chooseGreedy, type RouterOptions } from '../../src/routing/router.js';
+import { computeMean, computeQuantile } from '../support.js';
 import { createWorld, type Policy, runPolicy, type SimulationConfig } from './simulation.js';
-
-function computeQuantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const position = (sorted.length - 1) * q;
-  const below = sorted[Math.floor(position)] ?? 0;
-  const above = sorted[Math.ceil(position)] ?? below;
-  return below + (above - below) * (position - Math.floor(position));
-}
-
-function computeMean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
 
 /** "name=JSON" into the variant's name and router options. */
 function parseVariant(text: string): [string, Partial<RouterOptions>] {

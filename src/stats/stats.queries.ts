@@ -315,27 +315,7 @@ export async function recomputeAllStats(
   await sql`
     CREATE TEMP TABLE merit_stats_recompute ON COMMIT DROP AS
     SELECT t.project_id, t.agent_id, t.objective_category,
-      count(*)::int AS total_tasks,
-      count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
-      count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
-      count(s.overall_score)::int AS scored_tasks,
-      coalesce(sum(s.overall_score), 0) AS sum_overall_score,
-      coalesce(sum(s.overall_score * s.overall_score), 0) AS sum_sq_overall_score,
-      count(s.user_rating)::int AS rated_tasks,
-      coalesce(sum(s.user_rating), 0) AS sum_user_rating,
-      count(*) FILTER (WHERE s.user_rating = 1)::int AS ratings_1,
-      count(*) FILTER (WHERE s.user_rating = 2)::int AS ratings_2,
-      count(*) FILTER (WHERE s.user_rating = 3)::int AS ratings_3,
-      count(*) FILTER (WHERE s.user_rating = 4)::int AS ratings_4,
-      count(*) FILTER (WHERE s.user_rating = 5)::int AS ratings_5,
-      coalesce(sum(t.total_tokens), 0)::bigint AS total_tokens,
-      coalesce(sum(t.estimated_cost), 0) AS total_cost,
-      count(t.total_tokens)::int AS metered_tasks,
-      count(t.estimated_cost)::int AS priced_tasks,
-      coalesce(sum(t.duration_ms), 0)::bigint AS total_duration_ms,
-      coalesce(sum(s.reward_points), 0)::int AS reward_points,
-      min(t.completed_at) AS first_task_at,
-      max(t.completed_at) AS last_task_at
+      ${RAW_SUMS}
     FROM tasks t
     LEFT JOIN agent_performance_scores s ON s.task_id = t.id
     WHERE t.status IN ('completed', 'failed')
