@@ -6,8 +6,7 @@
  *
  * Hidden for every user of the project, not only the one who asked: in required mode any member may vote.
  */
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../db/database.js';
+import { sql } from 'kysely';
 
 /**
  * The condition, over `tasks t`, that leaves out the tasks of unvoted comparisons (an `AND ...` fragment
@@ -19,19 +18,3 @@ export const excludeUnvotedArenaTasks = sql`
     WHERE ac.project_id = t.project_id AND ac.vote IS NULL AND ac.task_a_id = t.id)
   AND NOT EXISTS (SELECT 1 FROM arena_comparisons ac
     WHERE ac.project_id = t.project_id AND ac.vote IS NULL AND ac.task_b_id = t.id)`;
-
-/** Whether the task answers a side of a comparison not voted on yet (so it must not be listed or streamed). */
-export async function isTaskAwaitingArenaVote(
-  db: Kysely<Database>,
-  projectId: string,
-  taskId: string,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('arena_comparisons')
-    .select('id')
-    .where('project_id', '=', projectId)
-    .where('vote', 'is', null)
-    .where((eb) => eb.or([eb('task_a_id', '=', taskId), eb('task_b_id', '=', taskId)]))
-    .executeTakeFirst();
-  return row !== undefined;
-}

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { AppContext } from '../app-context.js';
-import { isTaskAwaitingArenaVote } from '../arena/arena-blindness.js';
 import { LiveStreams } from '../events/event-bus.js';
 import { toTaskPreviewView } from '../tasks/tasks.js';
 import { findTaskPreviewInScope } from '../tasks/tasks.queries.js';
@@ -18,13 +17,14 @@ export function createLiveStreams(ctx: AppContext): LiveStreams {
   return new LiveStreams(
     ctx.events,
     async (projectId, taskId) => {
-      // The streams that receive it were chosen by project and user (LiveStreams); the lookup stays in the project.
+      // The streams that receive it were chosen by project and user (LiveStreams); the lookup stays in the
+      // project, and finds no task of an unvoted Arena comparison.
       const row = await findTaskPreviewInScope(
         ctx.db,
         { projectId, userId: '', ownTasksOnly: false },
         taskId,
       );
-      if (!row || (await isTaskAwaitingArenaVote(ctx.db, projectId, taskId))) return undefined;
+      if (!row) return undefined;
       return { event: 'task', data: JSON.stringify(toTaskPreviewView(row)), id: `${row.id}:${row.status}` };
     },
     { maxPerUser: ctx.config.sse.maxPerUser, maxTotal: ctx.config.sse.maxTotal },

@@ -226,7 +226,10 @@ export async function listTaskPreviews(
   return result.rows;
 }
 
-/** A task the scope may see, as a list item (for live events); any other task is not found. */
+/**
+ * A task the scope may see, as the list shows it (for live events); any other task is not found, nor is
+ * a task of an Arena comparison not voted on yet (the list leaves those out too).
+ */
 export async function findTaskPreviewInScope(
   db: Kysely<Database>,
   scope: Scope,
@@ -235,7 +238,7 @@ export async function findTaskPreviewInScope(
   const mine = scope.ownTasksOnly ? sql`AND t.user_id = ${scope.userId}` : sql``;
   const result = await sql<TaskPreviewRow>`
     ${selectTaskPreviews}
-    WHERE t.id = ${taskId} AND t.project_id = ${scope.projectId} ${mine}
+    WHERE t.id = ${taskId} AND t.project_id = ${scope.projectId} ${mine} ${excludeUnvotedArenaTasks}
   `.execute(db);
   return result.rows[0];
 }
