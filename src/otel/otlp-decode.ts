@@ -342,12 +342,19 @@ function readId(raw: unknown, bytes: number, at: string): string | undefined {
   return raw.toLowerCase();
 }
 
+/** Half of a surrogate pair with no other half (`u` mode reads a whole pair as one code point). */
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATES = /\p{Cs}/gu;
+
 function readString(raw: unknown, at: string): string {
   if (isNullish(raw)) return '';
   if (typeof raw !== 'string') throw new SpanDefect(at, 'must be a string');
   // PostgreSQL cannot store U+0000 in text or jsonb.
   if (raw.includes('\u0000')) throw new SpanDefect(at, 'must not contain NUL (U+0000) characters');
-  return raw;
+  // Half an emoji (an SDK's length limit cut the value inside a surrogate pair; JSON carries it as a
+  // `\ud83d` escape, protobufjs reads it back as is): jsonb refuses it, so it becomes U+FFFD, as invalid
+  // UTF-8 does when decoded.
+  return LONE_SURROGATE.test(raw) ? raw.replace(LONE_SURROGATES, '\uFFFD') : raw;
 }
 
 /** An enum: its integer (the OTLP JSON rule) or, leniently, its name. */

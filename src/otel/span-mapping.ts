@@ -191,7 +191,7 @@ export function readModel(attributes: Attributes): string | null {
     readText(attributes, 'ai.response.model') ??
     readText(attributes, 'ai.model.id') ??
     readText(attributes, 'llm.model_name');
-  return model === null ? null : model.slice(0, MAX_MODEL_CHARS);
+  return model === null ? null : toStorableText(model, MAX_MODEL_CHARS);
 }
 
 export function readProvider(attributes: Attributes): string | null {
@@ -220,7 +220,7 @@ export function readAgentName(span: Pick<OtlpSpan, 'name' | 'attributes' | 'reso
   ];
   for (const candidate of candidates) {
     const name = candidate?.trim();
-    if (name) return name.slice(0, MAX_AGENT_NAME_CHARS).trim();
+    if (name) return toStorableText(name, MAX_AGENT_NAME_CHARS).trim();
   }
   return null;
 }
@@ -289,7 +289,8 @@ export function readEvaluations(span: Pick<OtlpSpan, 'spanId' | 'events'>): Span
   span.events.forEach((event, eventIndex) => {
     if (event.name !== 'gen_ai.evaluation.result') return;
     const { attributes } = event;
-    const name = readText(attributes, 'gen_ai.evaluation.name')?.trim().slice(0, 200) ?? null;
+    const evaluationName = readText(attributes, 'gen_ai.evaluation.name')?.trim();
+    const name = evaluationName ? toStorableText(evaluationName, 200) : null;
     const raw = attributes['gen_ai.evaluation.score.value'];
     const value =
       typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : null;
@@ -566,12 +567,23 @@ function toMappedNode(span: MappableSpan): MappedNode {
   };
 }
 
+/** Half of a surrogate pair with no other half (`u` mode reads a whole pair as one code point). */
+const LONE_SURROGATE = /\p{Cs}/gu;
+
 /**
- * Text as PostgreSQL stores it, at most `max` characters: a message parsed out of JSON may hold U+0000
- * (written `\\u0000` in the attribute), which text columns refuse.
+ * Text as PostgreSQL stores it, at most `max` UTF-16 units: a message parsed out of JSON may hold U+0000
+ * (written `\\u0000` in the attribute), which text columns refuse, or half an emoji (`\\ud83d`, a value
+ * an SDK cut short), which jsonb refuses: that half becomes U+FFFD.
  */
 function toStorableText(text: string, max: number): string {
-  return text.replaceAll('\u0000', '').slice(0, max);
+  return cutText(text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD'), max);
+}
+
+/** At most `max` UTF-16 units, never ending inside a surrogate pair (its first half alone is not text). */
+function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 function mostFrequentModel(calls: readonly MappableSpan[]): string | null {

@@ -528,6 +528,27 @@ describe('OpenTelemetry span ingestion', () => {
     expect(task?.user_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5/);
   });
 
+  it('records a task whose message decodes to half an emoji (as U+FFFD), or whose step name is cut inside one', async () => {
+    // The attribute is plain ASCII JSON text; parsing its escape gives half an emoji, which PostgreSQL
+    // refuses in jsonb: the task (and every span of the batch) failed to store before.
+    const trace = agentTrace({ agent: 'Half Emoji Agent' });
+    const agent = {
+      ...trace.agent,
+      attributes: {
+        ...trace.agent.attributes,
+        'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"Weather \\ud83d"}]}]',
+      },
+    };
+    // A name longer than a node's 100 characters, cut inside an emoji, would leave its first half.
+    const chat = { ...(trace.children[0] as OtlpSpan), name: `${'c'.repeat(99)}\u{1F600}` };
+    const result = await ingest([agent, chat, ...trace.children.slice(1)]);
+    expect(result).toEqual({ acceptedSpans: 5, rejectedSpans: 0, errorMessage: '' });
+    const task = await taskOf(trace.traceId, trace.id(1));
+    expect(task?.command).toBe('Weather \uFFFD');
+    const nodes = await nodesOf(task?.id as string);
+    expect(nodes[0]?.node_name).toBe('c'.repeat(99));
+  });
+
   it('rejects spans that cannot be mapped, naming why, and stores the rest', async () => {
     const trace = agentTrace({ agent: 'Partly Bad Agent' });
     const result = await ingest([

@@ -212,6 +212,37 @@ describe('OTLP/HTTP traces endpoint (embedded PostgreSQL)', () => {
     }
   });
 
+  it('stores strings holding a lone UTF-16 surrogate (a value cut inside an emoji), as U+FFFD, in both encodings', async () => {
+    // An SDK's attribute length limit can cut a string between the two halves of an emoji; JSON then
+    // carries the half as an escape (\ud83d), which PostgreSQL's jsonb refuses: the whole export was
+    // refused before (400, so the exporter dropped every span of it).
+    const cut = 'Paris \u{1F600}'.slice(0, -1);
+    const jsonSpan = newSpanId();
+    const request = jsonRequest([{ spanId: jsonSpan, name: `search ${cut}` }]);
+    const span = request.resourceSpans[0]?.scopeSpans[0]?.spans[0] as { attributes: unknown[] };
+    span.attributes.push({ key: 'tool.query', value: { stringValue: cut } });
+    const text = JSON.stringify(request);
+    expect(text).toContain('\\ud83d');
+    const json = await post('/v1/traces', text, { 'content-type': JSON_TYPE });
+    expect(json.status).toBe(200);
+    expect(jsonOf(json.bytes)).toEqual({});
+
+    const protoSpan = newSpanId();
+    const proto = await post('/v1/traces', protobufRequest([{ spanId: protoSpan, name: `search ${cut}` }]), {
+      'content-type': PROTOBUF,
+    });
+    expect(proto.status).toBe(200);
+    const { rows } = await app.database.pool.query<{ span_id: string; name: string; query: string | null }>(
+      `SELECT span_id, name, attributes->>'tool.query' AS query FROM otel_spans WHERE span_id = ANY($1::text[])
+       ORDER BY span_id = $2 DESC`,
+      [[jsonSpan, protoSpan], jsonSpan],
+    );
+    expect(rows[0]).toEqual({ span_id: jsonSpan, name: 'search Paris \uFFFD', query: 'Paris \uFFFD' });
+    // protobufjs wrote the half as three bytes that are not UTF-8: each is read as U+FFFD.
+    expect(rows[1]?.span_id).toBe(protoSpan);
+    expect(rows[1]?.name).toMatch(/^search Paris \uFFFD+$/);
+  });
+
   it('stores a span exported twice once', async () => {
     const span = { traceId: newTraceId(), spanId: newSpanId() };
     for (let i = 0; i < 2; i++) {
