@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AgentRow, Database } from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
+import { buildNodeWindowParts } from '../stats/node-stats.queries.js';
 import type { ReadRange } from '../stats/read-window.js';
 
 export async function listAgentsWithLoad(
@@ -135,21 +136,36 @@ export async function findScoredTasks(
 
 /**
  * Which steps cost the time and the tokens: per node name, over the scope's nodes of one agent that ran
- * in a window (started_at, else when stored), read through `agent_node_performance_agent_ran_idx` alone: nodes carry their task's user
- * (migration 017), so no task row is read.
+ * in a window (started_at, else when stored). The window's whole UTC days come from
+ * agent_node_daily_stats (migration 020, kept by triggers on every write of the nodes) and only its
+ * partial first and last days from the nodes themselves, through `agent_node_performance_agent_ran_idx`
+ * alone (nodes carry their task's user, migration 017): the raw rows' answer, at a cost that follows the
+ * days. Retention keeps the days it deletes in the rollup, so their whole days stay in the breakdown.
  */
 export async function findNodeBreakdown(
   db: Kysely<Database>,
   agentId: string,
   scope: Scope,
   range: ReadRange = {},
+  now: Date = new Date(),
 ) {
-  return (await buildNodeBreakdownQuery(agentId, scope, range).execute(db)).rows;
+  return (await buildNodeBreakdownQuery(agentId, scope, range, now).execute(db)).rows;
 }
 
 /** The statement of findNodeBreakdown (its plan is checked by a test). */
-export function buildNodeBreakdownQuery(agentId: string, scope: Scope, range: ReadRange) {
-  const mine = scope.ownTasksOnly ? sql`AND n.user_id = ${scope.userId}` : sql``;
+export function buildNodeBreakdownQuery(
+  agentId: string,
+  scope: Scope,
+  range: ReadRange,
+  now: Date = new Date(),
+) {
+  const parts = buildNodeWindowParts(
+    scope.projectId,
+    agentId,
+    scope.ownTasksOnly ? scope.userId : undefined,
+    range,
+    now,
+  );
   return sql<{
     node_name: string;
     runs: number;
@@ -159,17 +175,19 @@ export function buildNodeBreakdownQuery(agentId: string, scope: Scope, range: Re
     total_tokens: number | null;
     success_rate: number;
   }>`
-    SELECT n.node_name,
-      count(*)::int AS runs,
-      round(avg(n.duration_ms))::int AS avg_duration_ms,
-      sum(n.duration_ms)::bigint AS total_duration_ms,
-      round(avg(n.total_tokens))::int AS avg_tokens,
-      sum(n.total_tokens)::bigint AS total_tokens,
-      round(avg(CASE WHEN n.success THEN 1 ELSE 0 END), 4)::float8 AS success_rate
-    FROM agent_node_performance n
-    WHERE n.project_id = ${scope.projectId} AND n.agent_id = ${agentId} ${rangeOn(sql`coalesce(n.started_at, n.created_at AT TIME ZONE 'UTC')`, range)} ${mine}
-    GROUP BY n.node_name
-    ORDER BY sum(n.duration_ms) DESC NULLS LAST, n.node_name
+    WITH parts AS MATERIALIZED (${sql.join(parts, sql` UNION ALL `)})
+    SELECT p.node_name,
+      sum(p.runs)::int AS runs,
+      round(sum(p.sum_duration_ms)::numeric / nullif(sum(p.timed_runs), 0))::int AS avg_duration_ms,
+      (CASE WHEN sum(p.timed_runs) > 0 THEN sum(p.sum_duration_ms) END)::bigint AS total_duration_ms,
+      round(sum(p.sum_total_tokens)::numeric / nullif(sum(p.metered_runs), 0))::int AS avg_tokens,
+      (CASE WHEN sum(p.metered_runs) > 0 THEN sum(p.sum_total_tokens) END)::bigint AS total_tokens,
+      round(sum(p.successful_runs)::numeric / sum(p.runs), 4)::float8 AS success_rate
+    FROM parts p
+    GROUP BY p.node_name
+    -- A day's row of zeros (its nodes deleted while their task stayed) is no node.
+    HAVING sum(p.runs) > 0
+    ORDER BY 4 DESC NULLS LAST, p.node_name
   `;
 }
 
