@@ -63,7 +63,11 @@ export interface DeliveryOptions {
   readonly userId: string | undefined;
   readonly fetch: typeof globalThis.fetch;
   readonly maxQueueSize: number;
+  /** What the waiting items may weigh at most, as the JSON sent (UTF-8 bytes). */
+  readonly maxQueueBytes: number;
   readonly maxBatchSize: number;
+  /** A batch request's body at most (UTF-8 bytes); a single larger task is sent alone. */
+  readonly maxBatchBytes: number;
   readonly flushIntervalMs: number;
   /** Attempts per request, the first included. */
   readonly maxAttempts: number;
@@ -86,6 +90,9 @@ export class DeliveryQueue {
     retries: 0,
   };
   private readonly inFlight = new Set<QueueItem>();
+  /** Each queued item's weight (its body as JSON, UTF-8 bytes), and their sum. */
+  private readonly weights = new WeakMap<QueueItem, number>();
+  private queuedBytes = 0;
   private draining: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -93,21 +100,29 @@ export class DeliveryQueue {
 
   constructor(private readonly options: DeliveryOptions) {}
 
-  /** Queues an item; when the queue is full the oldest waiting item is dropped (and counted), as is one queued after close(). */
+  /**
+   * Queues an item; while the queue is full (maxQueueSize items or maxQueueBytes) the oldest waiting items
+   * are dropped (and counted), as is one queued after close().
+   */
   push(item: QueueItem): void {
     // After close() nothing is sent; recording must not fail the host's task, so the item is only counted.
     if (this.closed) {
       this.stats.dropped += 1;
       return;
     }
-    if (this.items.length >= this.options.maxQueueSize) {
+    const weight = utf8Length(JSON.stringify(item.body));
+    while (
+      this.items.length >= this.options.maxQueueSize ||
+      (this.items.length > 0 && this.queuedBytes + weight > this.options.maxQueueBytes)
+    ) {
       // Items in the request being sent stay; the oldest waiting one goes.
       const oldest = this.items.findIndex((waiting) => !this.inFlight.has(waiting));
-      if (oldest >= 0) {
-        this.items.splice(oldest, 1);
-        this.stats.dropped += 1;
-      }
+      if (oldest < 0) break;
+      this.forget(this.items.splice(oldest, 1));
+      this.stats.dropped += 1;
     }
+    this.weights.set(item, weight);
+    this.queuedBytes += weight;
     this.items.push(item);
     if (this.items.length >= this.options.maxBatchSize) void this.drain();
     else this.scheduleDrain();
@@ -138,6 +153,7 @@ export class DeliveryQueue {
     // Whatever the deadline cut off is given up on, and said so.
     await this.draining;
     const left = this.items.splice(0);
+    this.forget(left);
     if (left.length > 0) {
       this.giveUp(
         {
@@ -185,8 +201,13 @@ export class DeliveryQueue {
         continue;
       }
       const batch: (QueueItem & { kind: 'task' })[] = [];
+      let bytes = 0;
       for (const item of this.items) {
         if (item.kind !== 'task' || batch.length >= this.options.maxBatchSize) break;
+        const weight = this.weights.get(item) ?? 0;
+        // Within Merit's body limit (MERIT_MAX_BODY_BYTES, 4 MiB by default): a larger task goes alone.
+        if (batch.length > 0 && bytes + weight > this.options.maxBatchBytes) break;
+        bytes += weight;
         batch.push(item);
         this.inFlight.add(item);
       }
@@ -200,8 +221,13 @@ export class DeliveryQueue {
     for (const item of sent) this.inFlight.delete(item);
     for (let index = this.items.length - 1; index >= 0; index -= 1) {
       const item = this.items[index];
-      if (item !== undefined && done.has(item)) this.items.splice(index, 1);
+      if (item !== undefined && done.has(item)) this.forget(this.items.splice(index, 1));
     }
+  }
+
+  /** Items that left the queue no longer count in its weight. */
+  private forget(items: readonly QueueItem[]): void {
+    for (const item of items) this.queuedBytes -= this.weights.get(item) ?? 0;
   }
 
   private async sendTasks(batch: readonly (QueueItem & { kind: 'task' })[]): Promise<void> {
@@ -214,6 +240,13 @@ export class DeliveryQueue {
         const result = answer.body as BatchResult;
         this.stats.sentTasks += result.accepted;
         this.stats.duplicateTasks += result.duplicates;
+        return;
+      }
+      // Over this Merit's body limit (smaller than maxBatchBytes): each half is sent on its own.
+      if (answer.status === 413 && remaining.length > 1) {
+        const half = Math.ceil(remaining.length / 2);
+        await this.sendTasks(remaining.slice(0, half));
+        await this.sendTasks(remaining.slice(half));
         return;
       }
       // One invalid task (400 naming `tasks.<i>.<field>`) is set aside; the rest of the batch is sent again.
@@ -344,6 +377,24 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The length of a string in UTF-8 bytes (what it weighs in a request body). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) continue;
+    if (code < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    bytes += 2;
+    // A surrogate pair is 4 bytes for its 2 units.
+    const next = text.charCodeAt(index + 1);
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) index += 1;
+  }
+  return bytes;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -44,6 +44,16 @@ export interface MeritClientOptions {
    * `stats().dropped`: recording never blocks or slows the host's agent. Default 10,000.
    */
   maxQueueSize?: number;
+  /**
+   * What the tasks and ratings held may weigh at most (their JSON, UTF-8 bytes; a result may be 1,000,000
+   * characters), dropping the oldest as `maxQueueSize` does. Default 64 MiB.
+   */
+  maxQueueBytes?: number;
+  /**
+   * A batch request's body at most (UTF-8 bytes), under Merit's MERIT_MAX_BODY_BYTES (4 MiB by default);
+   * a batch that Merit still finds too large (413) is sent in halves. Default 3 MiB.
+   */
+  maxBatchBytes?: number;
   /** Attempts per request, the first included. Default 6. */
   maxAttempts?: number;
   /** Backoff of the first retry (doubled each time, with full jitter). Default 500 ms. */
@@ -112,13 +122,23 @@ export class MeritClient {
     const maxQueueSize = options.maxQueueSize ?? 10_000;
     if (!Number.isInteger(maxQueueSize) || maxQueueSize < 1)
       throw new TypeError('maxQueueSize must be a positive integer');
+    const maxQueueBytes = options.maxQueueBytes ?? 64 * 1024 * 1024;
+    const maxBatchBytes = options.maxBatchBytes ?? 3 * 1024 * 1024;
+    for (const [name, value] of [
+      ['maxQueueBytes', maxQueueBytes],
+      ['maxBatchBytes', maxBatchBytes],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer`);
+    }
     this.queue = new DeliveryQueue({
       baseUrl,
       apiKey: options.apiKey,
       userId: options.userId,
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
       maxQueueSize,
+      maxQueueBytes,
       maxBatchSize,
+      maxBatchBytes,
       flushIntervalMs: options.flushIntervalMs ?? 1000,
       maxAttempts: Math.max(1, options.maxAttempts ?? 6),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,

@@ -320,6 +320,65 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
+  it("sends a batch larger than Merit's body limit in parts instead of losing it", async () => {
+    // 12 results of 400,000 characters: about 4.8 MB in one batch, over Merit's 4 MiB body limit. Merit
+    // answered 413 and every task of the batch was given up before.
+    let requests = 0;
+    const { client, errors } = createClient({
+      flushIntervalMs: 60_000,
+      fetch: (input, init) => {
+        requests += 1;
+        return fetch(input, init);
+      },
+    });
+    const ids: string[] = [];
+    for (let index = 0; index < 12; index += 1) {
+      await client.task('agent_e', `long report ${index}`, (task) => {
+        ids.push(task.id);
+        return `${index} ${'x'.repeat(400_000)}`;
+      });
+    }
+    await client.flush();
+    expect(errors).toEqual([]);
+    expect(client.stats()).toMatchObject({ sentTasks: 12, failed: 0, queued: 0 });
+    expect(await countTaskRows(ids)).toBe(12);
+    // Under 3 MiB each (maxBatchBytes): two requests, none refused.
+    expect(requests).toBe(2);
+
+    // A server with a smaller limit than maxBatchBytes answers 413: the batch is halved until it fits.
+    const small = createClient({ flushIntervalMs: 60_000, maxBatchBytes: 64 * 1024 * 1024 });
+    const more: string[] = [];
+    for (let index = 0; index < 12; index += 1) {
+      await small.client.task('agent_e', `long memo ${index}`, (task) => {
+        more.push(task.id);
+        return 'y'.repeat(400_000);
+      });
+    }
+    await small.client.flush();
+    expect(small.errors).toEqual([]);
+    expect(small.client.stats()).toMatchObject({ sentTasks: 12, failed: 0 });
+    expect(await countTaskRows(more)).toBe(12);
+    await client.close();
+    await small.client.close();
+  });
+
+  it('keeps at most maxQueueBytes of recorded tasks, dropping the oldest and counting them', async () => {
+    const { client } = createClient({ maxQueueBytes: 1024 * 1024, flushIntervalMs: 60_000 });
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      await client.task('agent_e', `big ${index}`, (task) => {
+        ids.push(task.id);
+        return 'z'.repeat(300_000);
+      });
+    }
+    // About 300 KB each: three fit in 1 MiB, the two oldest are dropped.
+    expect(client.stats()).toMatchObject({ queued: 3, dropped: 2 });
+    await client.flush();
+    expect(await countTaskRows(ids.slice(0, 2))).toBe(0);
+    expect(await countTaskRows(ids.slice(2))).toBe(3);
+    await client.close();
+  });
+
   it('keeps at most maxQueueSize items, dropping the oldest and counting them', async () => {
     const { client } = createClient({ maxQueueSize: 5, flushIntervalMs: 60_000 });
     const ids: string[] = [];
