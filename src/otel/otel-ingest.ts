@@ -446,13 +446,10 @@ async function classifyCommands(
   const classifications = new Map<string, Classification>();
   if (commands.size === 0) return classifications;
   const templates = [...(await cachesOf(ctx).templates(projectId)).values()];
-  const classifier = getCategoryClassifier(ctx.db);
-  await Promise.all(
-    [...commands].map(async (command) => {
-      const { category, confidence, source } = await classifier.classify(projectId, command, templates);
-      classifications.set(command, { category, confidence, source });
-    }),
-  );
+  // One check of the trained model for the batch (a query per command was ingestion's largest cost).
+  const classified = await getCategoryClassifier(ctx.db).classifyMany(projectId, [...commands], templates);
+  for (const [command, { category, confidence, source }] of classified)
+    classifications.set(command, { category, confidence, source });
   return classifications;
 }
 

@@ -106,10 +106,35 @@ export class CategoryClassifier {
     templates?: readonly TemplateRow[],
   ): Promise<CommandClassification> {
     const current = templates ?? (await findTemplates(this.db, projectId));
+    return this.classifyTrained(command, current, await this.loadModel(projectId, current));
+  }
+
+  /**
+   * Classifies several commands (in parallel with the LLM) against one check of the trained model: one
+   * freshness query for the lot, where `classify` for each would run one per command.
+   */
+  async classifyMany(
+    projectId: string,
+    commands: readonly string[],
+    templates?: readonly TemplateRow[],
+  ): Promise<Map<string, CommandClassification>> {
+    const current = templates ?? (await findTemplates(this.db, projectId));
     const trained = await this.loadModel(projectId, current);
-    if (this.llm && current.length > 0) {
+    const unique = [...new Set(commands)];
+    const results = await Promise.all(
+      unique.map((command) => this.classifyTrained(command, current, trained)),
+    );
+    return new Map(unique.map((command, index) => [command, results[index] as CommandClassification]));
+  }
+
+  private async classifyTrained(
+    command: string,
+    templates: readonly TemplateRow[],
+    trained: TrainedModel,
+  ): Promise<CommandClassification> {
+    if (this.llm && templates.length > 0) {
       try {
-        return await this.classifyWithinBudget(this.llm, command, current, trained.model);
+        return await this.classifyWithinBudget(this.llm, command, templates, trained.model);
       } catch (error) {
         this.onLlmError(error);
       }

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
 import { ensureDefaultData } from '../../src/db/default-data.js';
 import { findJobsForTask } from '../../src/evaluation/evaluation.queries.js';
 import { insertProject } from '../../src/identity/identity.queries.js';
@@ -7,6 +8,11 @@ import { findOtelScoresForTask } from '../../src/otel/otel.queries.js';
 import { ingestSpans } from '../../src/otel/otel-ingest.js';
 import type { Attributes, OtlpSpan, OtlpSpanEvent } from '../../src/otel/otlp-span.js';
 import { deriveTaskId } from '../../src/otel/span-mapping.js';
+import {
+  CategoryClassifier,
+  getCategoryClassifier,
+  registerCategoryClassifier,
+} from '../../src/routing/classification.service.js';
 import { createTestApp, DEFAULT_PROJECT_ID, type TestApp } from '../support/app.js';
 
 const T0 = 1_790_000_000_000_000_000n;
@@ -547,6 +553,52 @@ describe('OpenTelemetry span ingestion', () => {
     expect(task?.command).toBe('Weather \uFFFD');
     const nodes = await nodesOf(task?.id as string);
     expect(nodes[0]?.node_name).toBe('c'.repeat(99));
+  });
+
+  it("checks the classifier's trained model once per export, not once per command", async () => {
+    // A logging connection over the test's own pool: what the classifier asks PostgreSQL is counted.
+    const queries: string[] = [];
+    const logged = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: app.database.pool }),
+      log: (event) => {
+        if (event.level === 'query') queries.push(event.query.sql);
+      },
+    });
+    const classifier = new CategoryClassifier(logged);
+    const previous = getCategoryClassifier(app.ctx.db);
+    registerCategoryClassifier(app.ctx.db, classifier);
+    try {
+      await classifier.classify(DEFAULT_PROJECT_ID, 'warm the model up');
+      queries.length = 0;
+      const traces = ['flights to Lisbon', 'a hotel in Porto', 'trains to Faro', 'a car in Braga'].map(
+        (where) => {
+          const trace = agentTrace({ agent: 'Many Commands Agent' });
+          const messages = JSON.stringify([
+            { role: 'user', parts: [{ type: 'text', content: `Find ${where}` }] },
+          ]);
+          return [
+            { ...trace.agent, attributes: { ...trace.agent.attributes, 'gen_ai.input.messages': messages } },
+          ];
+        },
+      );
+      await ingest(traces.flat());
+      // The freshness check (labelled tasks since the model was trained): four before, one per command.
+      expect(queries.filter((query) => query.includes('"category_source" =')).length).toBe(1);
+      const commands = await app.ctx.db
+        .selectFrom('tasks')
+        .select('command')
+        .where('agent_id', '=', 'many_commands_agent')
+        .orderBy('command')
+        .execute();
+      expect(commands.map((row) => row.command)).toEqual([
+        'Find a car in Braga',
+        'Find a hotel in Porto',
+        'Find flights to Lisbon',
+        'Find trains to Faro',
+      ]);
+    } finally {
+      registerCategoryClassifier(app.ctx.db, previous);
+    }
   });
 
   it('rejects spans that cannot be mapped, naming why, and stores the rest', async () => {
