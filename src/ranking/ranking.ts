@@ -320,6 +320,20 @@ export function blendTaskReward(inputs: RewardInputs): number | null {
   return parts.reduce((sum, [value, weight]) => sum + value * weight, 0) / weightSum;
 }
 
+/**
+ * A task's reward as `agent_performance_scores.reward` stores it (migration 019: the same blend as a
+ * generated column, to 3 decimals, so every writer and the statistics rebuild read one value; a unit test
+ * holds the column and this function equal).
+ */
+export function storedReward(inputs: RewardInputs): number | null {
+  const reward = blendTaskReward({ ...inputs, failed: false });
+  if (reward === null) return null;
+  // PostgreSQL rounds the exact decimal half away from zero (0.2625 -> 0.263); the binary double of such
+  // a value may sit just below the half (0.26249999...), so round to 1e-9 first, then to 3 decimals.
+  const nanos = Math.round(reward * 1e9);
+  return Math.round(nanos / 1e6) / 1000;
+}
+
 function assertRating(rating: number): void {
   if (!Number.isInteger(rating) || rating < 1 || rating > 5) {
     throw new ValidationError('rating', `must be an integer from 1 to 5, got ${rating}`);

@@ -7,8 +7,8 @@ import type {
 } from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
-import { JUDGE_WEIGHT, PEER_WEIGHT, RATING_WEIGHT } from '../ranking/ranking.js';
 import type { ReadRange } from '../stats/read-window.js';
+import { windowSumParts } from '../stats/stats.queries.js';
 import type { RoutingCandidate } from './router.js';
 import type { DecisionOutcome, PairStatsRow } from './routing.js';
 
@@ -44,17 +44,19 @@ export async function findRoutingCandidates(
 }
 
 /**
- * Reward statistics per (agent, category) over tasks finished since `since`, in one grouped query over
- * the finished-tasks index. A task's reward is `blendTaskReward` in SQL: 0 when it failed, otherwise the
- * weighted mean of the user's rating (mapped to 0-1), the judge score (mean of accuracy, relevance and
- * completeness present) and the peer score; tasks with none of those carry no reward yet and are counted
- * as `unscored` (the router corrects for them: a failure is known at once, a score later). Mean cost and
- * duration are over completed tasks.
+ * Reward statistics per (agent, category) over tasks finished since `since`, from the statistics
+ * rollups (windowSumParts: whole days, whole hours, and only the current hour's and the first partial
+ * hour's tasks raw), so the router's cost follows days and agents, not tasks. A task's reward is its
+ * score row's `reward` (storedReward: the blend of rating, judge and peer scores), 0 when it failed;
+ * tasks with none of those carry no reward yet and are counted as `unscored` (the router corrects for
+ * them: a failure is known at once, a score later). Mean cost and duration are over completed tasks
+ * that know them.
  */
 export async function findPairRewardStats(
   db: Kysely<Database>,
   projectId: string,
   since: Date,
+  now: Date = new Date(),
 ): Promise<PairStatsRow[]> {
   const rows = await sql<{
     agent_id: string;
@@ -69,51 +71,34 @@ export async function findPairRewardStats(
     failures: number;
     unscored: number;
   }>`
-    WITH finished AS (
-      SELECT t.agent_id, t.objective_category AS category, t.status, t.estimated_cost, t.duration_ms,
-        CASE WHEN t.status = 'failed' THEN 0::float8 ELSE
-          (coalesce(${RATING_WEIGHT}::float8 * (s.user_rating - 1) / 4.0, 0)
-            + coalesce(${JUDGE_WEIGHT}::float8 * j.judge_score, 0)
-            + coalesce(${PEER_WEIGHT}::float8 * s.peer_score, 0))::float8
-          / nullif(
-            (CASE WHEN s.user_rating IS NOT NULL THEN ${RATING_WEIGHT}::float8 ELSE 0 END)
-            + (CASE WHEN j.judge_score IS NOT NULL THEN ${JUDGE_WEIGHT}::float8 ELSE 0 END)
-            + (CASE WHEN s.peer_score IS NOT NULL THEN ${PEER_WEIGHT}::float8 ELSE 0 END), 0)
-        END AS reward
-      FROM tasks t
-      LEFT JOIN agent_performance_scores s ON s.task_id = t.id
-      LEFT JOIN LATERAL (
-        SELECT avg(v)::float8 AS judge_score
-        FROM unnest(ARRAY[s.accuracy_score, s.relevance_score, s.completeness_score]) AS v
-      ) j ON true
-      WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') AND t.completed_at >= ${since}
-    )
-    SELECT agent_id, category,
-      count(reward) AS n,
-      coalesce(sum(reward), 0) AS reward_sum,
-      coalesce(sum(reward * reward), 0) AS reward_square_sum,
-      avg(estimated_cost) FILTER (WHERE status = 'completed') AS mean_cost,
-      count(estimated_cost) FILTER (WHERE status = 'completed') AS cost_count,
-      avg(duration_ms) FILTER (WHERE status = 'completed') AS mean_duration_ms,
-      count(duration_ms) FILTER (WHERE status = 'completed') AS duration_count,
-      count(*) FILTER (WHERE status = 'failed') AS failures,
-      count(*) FILTER (WHERE status = 'completed' AND reward IS NULL) AS unscored
-    FROM finished
-    GROUP BY agent_id, category
-    ORDER BY agent_id, category
+    WITH parts AS MATERIALIZED (${windowSumParts(projectId, { since }, {}, now)})
+    SELECT agent_id, objective_category AS category,
+      sum(rewarded_tasks)::int AS n,
+      sum(sum_reward)::float8 AS reward_sum,
+      sum(sum_sq_reward)::float8 AS reward_square_sum,
+      (sum(completed_cost) / nullif(sum(completed_priced), 0))::float8 AS mean_cost,
+      sum(completed_priced)::int AS cost_count,
+      (sum(completed_duration_ms)::numeric / nullif(sum(completed_timed), 0))::float8 AS mean_duration_ms,
+      sum(completed_timed)::int AS duration_count,
+      sum(failed_tasks)::int AS failures,
+      sum(unscored_tasks)::int AS unscored
+    FROM parts
+    GROUP BY agent_id, objective_category
+    HAVING sum(total_tasks) > 0
+    ORDER BY agent_id, objective_category
   `.execute(db);
   return rows.rows.map((row) => ({
     agentId: row.agent_id,
     category: row.category,
-    n: Number(row.n),
-    rewardSum: Number(row.reward_sum),
-    rewardSquareSum: Number(row.reward_square_sum),
-    meanCost: row.mean_cost === null ? null : Number(row.mean_cost),
-    costCount: Number(row.cost_count),
-    meanDurationMs: row.mean_duration_ms === null ? null : Number(row.mean_duration_ms),
-    durationCount: Number(row.duration_count),
-    failures: Number(row.failures),
-    unscored: Number(row.unscored),
+    n: row.n,
+    rewardSum: row.reward_sum,
+    rewardSquareSum: row.reward_square_sum,
+    meanCost: row.mean_cost,
+    costCount: row.cost_count,
+    meanDurationMs: row.mean_duration_ms,
+    durationCount: row.duration_count,
+    failures: row.failures,
+    unscored: row.unscored,
   }));
 }
 

@@ -42,34 +42,61 @@ export interface StatsDeltaRecord {
   d_priced: number;
   d_duration_ms: number;
   d_reward_points: number;
+  d_rewarded: number;
+  d_sum_reward: number;
+  d_sum_sq_reward: number;
+  d_unscored: number;
+  d_completed_priced: number;
+  d_completed_cost: number;
+  d_completed_timed: number;
+  d_completed_duration_ms: number;
   d_at: string | null;
 }
 
+/** The delta fields of StatsDeltaRecord (without project, agent and category) with their SQL types. */
+const DELTA_FIELDS: readonly [
+  Exclude<keyof StatsDeltaRecord, 'project_id' | 'agent_id' | 'category'>,
+  string,
+][] = [
+  ['d_tasks', 'int'],
+  ['d_successful', 'int'],
+  ['d_failed', 'int'],
+  ['d_scored', 'int'],
+  ['d_sum_overall', 'numeric'],
+  ['d_sum_sq_overall', 'numeric'],
+  ['d_rated', 'int'],
+  ['d_sum_rating', 'numeric'],
+  ['d_r1', 'int'],
+  ['d_r2', 'int'],
+  ['d_r3', 'int'],
+  ['d_r4', 'int'],
+  ['d_r5', 'int'],
+  ['d_tokens', 'bigint'],
+  ['d_cost', 'numeric'],
+  ['d_metered', 'int'],
+  ['d_priced', 'int'],
+  ['d_duration_ms', 'bigint'],
+  ['d_reward_points', 'int'],
+  ['d_rewarded', 'int'],
+  ['d_sum_reward', 'numeric'],
+  ['d_sum_sq_reward', 'numeric'],
+  ['d_unscored', 'int'],
+  ['d_completed_priced', 'int'],
+  ['d_completed_cost', 'numeric'],
+  ['d_completed_timed', 'int'],
+  ['d_completed_duration_ms', 'bigint'],
+  ['d_at', 'timestamptz'],
+];
+
 /** Column list for `jsonb_to_recordset(...) AS x(...)` of StatsDeltaRecord fields (without agent and category). */
 export const DELTA_RECORD_COLUMNS = sql.raw(
-  [
-    'd_tasks int',
-    'd_successful int',
-    'd_failed int',
-    'd_scored int',
-    'd_sum_overall numeric',
-    'd_sum_sq_overall numeric',
-    'd_rated int',
-    'd_sum_rating numeric',
-    'd_r1 int',
-    'd_r2 int',
-    'd_r3 int',
-    'd_r4 int',
-    'd_r5 int',
-    'd_tokens bigint',
-    'd_cost numeric',
-    'd_metered int',
-    'd_priced int',
-    'd_duration_ms bigint',
-    'd_reward_points int',
-    'd_at timestamptz',
-  ].join(', '),
+  DELTA_FIELDS.map(([field, type]) => `${field} ${type}`).join(', '),
 );
+
+/** The delta fields of a relation aliased `alias`, comma-separated (to select them into `stats_input`). */
+export function deltaFieldsOf(alias: string) {
+  return sql.raw(DELTA_FIELDS.map(([field]) => `${alias}.${field}`).join(', '));
+}
 
 export function toDeltaRecord(
   projectId: string,
@@ -100,6 +127,14 @@ export function toDeltaRecord(
     d_priced: d.priced,
     d_duration_ms: d.durationMs,
     d_reward_points: d.rewardPoints,
+    d_rewarded: d.rewarded,
+    d_sum_reward: round6(d.sumReward),
+    d_sum_sq_reward: round6(d.sumSqReward),
+    d_unscored: d.unscored,
+    d_completed_priced: d.completedPriced,
+    d_completed_cost: round6(d.completedCost),
+    d_completed_timed: d.completedTimed,
+    d_completed_duration_ms: d.completedDurationMs,
     d_at: d.at ? d.at.toISOString() : null,
   };
 }
@@ -125,6 +160,14 @@ const SUM_COLUMNS: readonly [string, string][] = [
   ['priced_tasks', 'sum(d_priced)::int'],
   ['total_duration_ms', 'sum(d_duration_ms)::bigint'],
   ['reward_points', 'sum(d_reward_points)::int'],
+  ['rewarded_tasks', 'sum(d_rewarded)::int'],
+  ['sum_reward', 'sum(d_sum_reward)'],
+  ['sum_sq_reward', 'sum(d_sum_sq_reward)'],
+  ['unscored_tasks', 'sum(d_unscored)::int'],
+  ['completed_priced', 'sum(d_completed_priced)::int'],
+  ['completed_cost', 'sum(d_completed_cost)'],
+  ['completed_timed', 'sum(d_completed_timed)::int'],
+  ['completed_duration_ms', 'sum(d_completed_duration_ms)::bigint'],
 ];
 const SUM_NAMES = SUM_COLUMNS.map(([column]) => column).join(', ');
 /** The deltas summed per key, named like the columns they add to, plus the finish-time window. */
@@ -145,6 +188,8 @@ const ADD_SUMS = sql.raw(
   ].join(', '),
 );
 const COLUMNS = sql.raw(`${SUM_NAMES}, first_task_at, last_task_at`);
+/** Each sum column summed (`sum(total_tasks)` ...), in SUM_COLUMNS order, to regroup rows of sums. */
+const SUMMED_COLUMNS = sql.raw(SUM_COLUMNS.map(([column]) => `sum(${column})`).join(', '));
 /** The statistics sums of task rows (`t`) and their score rows (`s`), named like the columns, in SUM_COLUMNS order. */
 const RAW_SUMS = sql.raw(`count(*)::int AS total_tasks,
       count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
@@ -165,6 +210,14 @@ const RAW_SUMS = sql.raw(`count(*)::int AS total_tasks,
       count(t.estimated_cost)::int AS priced_tasks,
       coalesce(sum(t.duration_ms), 0)::bigint AS total_duration_ms,
       coalesce(sum(s.reward_points), 0)::int AS reward_points,
+      count(*) FILTER (WHERE t.status = 'failed' OR s.reward IS NOT NULL)::int AS rewarded_tasks,
+      coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward END), 0) AS sum_reward,
+      coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward * s.reward END), 0) AS sum_sq_reward,
+      count(*) FILTER (WHERE t.status = 'completed' AND s.reward IS NULL)::int AS unscored_tasks,
+      count(t.estimated_cost) FILTER (WHERE t.status = 'completed')::int AS completed_priced,
+      coalesce(sum(t.estimated_cost) FILTER (WHERE t.status = 'completed'), 0) AS completed_cost,
+      count(t.duration_ms) FILTER (WHERE t.status = 'completed')::int AS completed_timed,
+      coalesce(sum(t.duration_ms) FILTER (WHERE t.status = 'completed'), 0)::bigint AS completed_duration_ms,
       min(t.completed_at) AS first_task_at,
       max(t.completed_at) AS last_task_at`);
 const DELTA_COLUMNS = sql.raw(
@@ -178,26 +231,28 @@ const DELTA_COLUMNS = sql.raw(
  *      the graphile-worker job rows it enqueues;
  *   2. `agent_performance_stats` rows, in (project_id, agent_id) order;
  *   3. `agent_category_stats` rows, in (project_id, agent_id, objective_category) order;
- *   4. `agent_daily_stats` rows, in (project_id, agent_id, objective_category, user_id, day) order.
+ *   4. `agent_daily_stats` rows, in (project_id, agent_id, objective_category, user_id, day) order;
+ *   5. `agent_hourly_stats` rows, in (project_id, agent_id, objective_category, user_id, hour) order.
  * Statistics rows are shared by every write of an agent: a writer takes them in its last statement,
  * so it holds them only for that statement and its commit.
  * The scheduled recompute locks the statistics tables whole (SHARE ROW EXCLUSIVE, in the order of 2,
- * 3 and 4) before it reads any task, so writers wait for it rather than being overwritten by it.
+ * 3, 4 and 5) before it reads any task, so writers wait for it rather than being overwritten by it.
  */
 export const STATS_LOCK_ORDER = [
   'agent_performance_stats',
   'agent_category_stats',
   'agent_daily_stats',
+  'agent_hourly_stats',
 ] as const;
 
 /**
  * CTEs (to follow a `stats_input` CTE of StatsDeltaRecord rows plus the task's `user_id`) that add the
  * deltas to the agents' statistics rows, their (agent, category) rows and their (agent, category, user,
- * UTC day of `d_at`) rows, in one statement, in STATS_LOCK_ORDER. Rows are
+ * UTC day and UTC hour of `d_at`) rows, in one statement, in STATS_LOCK_ORDER. Rows are
  * summed per key and written in key order, and every writer uses this same fragment. PostgreSQL runs the
  * data-modifying CTEs that the main query does not read in an order of its own (the later one first),
- * so the category upsert reads the agent upsert's output and the daily upsert the category upsert's: the
- * agents' rows are always locked first, the daily rows last.
+ * so each upsert reads the output of the one before it: the agents' rows are always locked first, the
+ * hourly rows last.
  * Rows are created on first use (so the seed's manual INSERT of a stats row still works on a fresh
  * database), and an average keeps its stored value until real scores exist.
  */
@@ -246,6 +301,21 @@ export const STATS_UPSERT_CTES = sql`
     ORDER BY d.project_id, d.agent_id, d.category, d.user_id, d.day
     ON CONFLICT (project_id, agent_id, objective_category, user_id, day) DO UPDATE SET ${ADD_SUMS}
     RETURNING s.agent_id
+  ),
+  stats_hourly_delta AS (
+    SELECT project_id, agent_id, category, user_id,
+      date_trunc('hour', d_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour, ${DELTA_SUMS}
+    FROM stats_input WHERE d_at IS NOT NULL
+    GROUP BY project_id, agent_id, category, user_id, 5
+  ),
+  stats_hourly_upsert AS (
+    INSERT INTO agent_hourly_stats AS s (project_id, agent_id, objective_category, user_id, hour, ${COLUMNS}, last_updated)
+    SELECT d.project_id, d.agent_id, d.category, d.user_id, d.hour, ${DELTA_COLUMNS}, now()
+    FROM stats_hourly_delta d
+    WHERE (SELECT count(*) FROM stats_daily_upsert) >= 0
+    ORDER BY d.project_id, d.agent_id, d.category, d.user_id, d.hour
+    ON CONFLICT (project_id, agent_id, objective_category, user_id, hour) DO UPDATE SET ${ADD_SUMS}
+    RETURNING s.agent_id
   )`;
 
 /** Applies task-level statistics changes in one statement (see STATS_UPSERT_CTES). */
@@ -266,7 +336,7 @@ export async function applyStatsChanges(
     ),
     ${STATS_UPSERT_CTES}
     SELECT (SELECT count(*) FROM stats_agent_upsert) AS agents, (SELECT count(*) FROM stats_category_upsert) AS categories,
-      (SELECT count(*) FROM stats_daily_upsert) AS days
+      (SELECT count(*) FROM stats_daily_upsert) AS days, (SELECT count(*) FROM stats_hourly_upsert) AS hours
   `.execute(db);
 }
 
@@ -323,17 +393,11 @@ export async function recomputeAllStats(
   `.execute(db);
   // Tasks deleted by retention count through their daily rollups.
   await addRollupsToRecompute(db);
-  await rebuildDailyStats(db);
+  await rebuildDailyAndHourlyStats(db);
   await sql`DELETE FROM agent_category_stats`.execute(db);
   const categories = await sql`
-    INSERT INTO agent_category_stats (project_id, agent_id, objective_category, total_tasks, successful_tasks, failed_tasks,
-      scored_tasks, sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
-      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
-      priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, last_updated)
-    SELECT project_id, agent_id, objective_category, total_tasks, successful_tasks, failed_tasks, scored_tasks,
-      sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
-      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
-      priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, now()
+    INSERT INTO agent_category_stats (project_id, agent_id, objective_category, ${COLUMNS}, last_updated)
+    SELECT project_id, agent_id, objective_category, ${COLUMNS}, now()
     FROM merit_stats_recompute
   `.execute(db);
   await sql`
@@ -343,31 +407,19 @@ export async function recomputeAllStats(
     )
   `.execute(db);
   const agents = await sql`
-    INSERT INTO agent_performance_stats AS s (project_id, agent_id, nickname, total_tasks, successful_tasks, failed_tasks,
-      scored_tasks, sum_overall_score, sum_sq_overall_score, rated_tasks, sum_user_rating,
-      ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost, metered_tasks,
-      priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at, avg_overall_score,
+    INSERT INTO agent_performance_stats AS s (project_id, agent_id, nickname, ${COLUMNS}, avg_overall_score,
       avg_user_rating, last_updated)
-    SELECT r.project_id, r.agent_id, a.nickname, sum(total_tasks), sum(successful_tasks), sum(failed_tasks), sum(scored_tasks),
-      sum(sum_overall_score), sum(sum_sq_overall_score), sum(rated_tasks), sum(sum_user_rating),
-      sum(ratings_1), sum(ratings_2), sum(ratings_3), sum(ratings_4), sum(ratings_5), sum(total_tokens),
-      sum(total_cost), sum(metered_tasks), sum(priced_tasks), sum(total_duration_ms), sum(reward_points), min(first_task_at), max(last_task_at),
+    SELECT r.project_id, r.agent_id, a.nickname, ${SUMMED_COLUMNS}, min(first_task_at), max(last_task_at),
       round(sum(sum_overall_score) / nullif(sum(scored_tasks), 0), 2),
       round(sum(sum_user_rating) / nullif(sum(rated_tasks), 0), 2),
       now() AT TIME ZONE 'UTC'
     FROM merit_stats_recompute r JOIN agents a ON a.project_id = r.project_id AND a.agent_id = r.agent_id
     GROUP BY r.project_id, r.agent_id, a.nickname
-    ON CONFLICT (project_id, agent_id) DO UPDATE SET
-      nickname = excluded.nickname, total_tasks = excluded.total_tasks,
-      successful_tasks = excluded.successful_tasks, failed_tasks = excluded.failed_tasks,
-      scored_tasks = excluded.scored_tasks, sum_overall_score = excluded.sum_overall_score,
-      sum_sq_overall_score = excluded.sum_sq_overall_score, rated_tasks = excluded.rated_tasks,
-      sum_user_rating = excluded.sum_user_rating, ratings_1 = excluded.ratings_1, ratings_2 = excluded.ratings_2,
-      ratings_3 = excluded.ratings_3, ratings_4 = excluded.ratings_4, ratings_5 = excluded.ratings_5,
-      total_tokens = excluded.total_tokens, total_cost = excluded.total_cost,
-      metered_tasks = excluded.metered_tasks, priced_tasks = excluded.priced_tasks,
-      total_duration_ms = excluded.total_duration_ms, reward_points = excluded.reward_points,
-      first_task_at = excluded.first_task_at, last_task_at = excluded.last_task_at,
+    ON CONFLICT (project_id, agent_id) DO UPDATE SET nickname = excluded.nickname, ${sql.raw(
+      [...SUM_COLUMNS.map(([column]) => column), 'first_task_at', 'last_task_at']
+        .map((column) => `${column} = excluded.${column}`)
+        .join(', '),
+    )},
       avg_overall_score = excluded.avg_overall_score, avg_user_rating = excluded.avg_user_rating,
       last_updated = excluded.last_updated
   `.execute(db);
@@ -376,15 +428,15 @@ export async function recomputeAllStats(
 
 /**
  * Rebuilds agent_daily_stats from the raw task and score rows grouped by the UTC day of completed_at,
- * plus the days retention rolled up (task_daily_rollups), in the rebuild's transaction and under its locks.
+ * plus the days retention rolled up (task_daily_rollups), and agent_hourly_stats from the raw rows alone
+ * (retention keeps days, not hours), in the rebuild's transaction and under its locks.
  */
-async function rebuildDailyStats(db: Kysely<Database>): Promise<void> {
+async function rebuildDailyAndHourlyStats(db: Kysely<Database>): Promise<void> {
   await sql`DELETE FROM agent_daily_stats`.execute(db);
   await sql`
     INSERT INTO agent_daily_stats (project_id, agent_id, objective_category, user_id, day, ${COLUMNS}, last_updated)
-    SELECT project_id, agent_id, objective_category, user_id, day, ${sql.raw(
-      SUM_COLUMNS.map(([column]) => `sum(${column})`).join(', '),
-    )}, min(first_task_at), max(last_task_at), now()
+    SELECT project_id, agent_id, objective_category, user_id, day, ${SUMMED_COLUMNS}, min(first_task_at),
+      max(last_task_at), now()
     FROM (
       SELECT t.project_id, t.agent_id, t.objective_category, t.user_id, (t.completed_at AT TIME ZONE 'UTC')::date AS day,
         ${RAW_SUMS}
@@ -396,6 +448,16 @@ async function rebuildDailyStats(db: Kysely<Database>): Promise<void> {
       ${dailyRollupsForRecompute()}
     ) parts
     GROUP BY project_id, agent_id, objective_category, user_id, day
+  `.execute(db);
+  await sql`DELETE FROM agent_hourly_stats`.execute(db);
+  await sql`
+    INSERT INTO agent_hourly_stats (project_id, agent_id, objective_category, user_id, hour, ${COLUMNS}, last_updated)
+    SELECT t.project_id, t.agent_id, t.objective_category, t.user_id,
+      date_trunc('hour', t.completed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', ${RAW_SUMS}, now()
+    FROM tasks t
+    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+    WHERE t.status IN ('completed', 'failed') AND t.completed_at IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5
   `.execute(db);
 }
 
@@ -419,9 +481,36 @@ export async function saveOverallRanks(
 /** An agent's (or an agent's category's) sums over a window, as the leaderboard and category views read them. */
 export type WindowStatsRow = StatsInput & { objective_category: string | null };
 
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
-/** A range split at UTC midnights: whole days read from agent_daily_stats, the partial ends from tasks. */
+/** A half-open period [since, until) of finish times (absent: unbounded). */
+export interface Period {
+  since: Date | undefined;
+  until: Date | undefined;
+}
+
+/**
+ * A range split for reading: its whole UTC days from agent_daily_stats, the whole hours around them
+ * from agent_hourly_stats, and only what is left (at most a partial first and a partial last hour) from
+ * the raw task rows.
+ */
+export interface RangeSplit {
+  /** Whole days [fromDay, toDay) (ISO dates; fromDay absent: from the beginning), or null. */
+  days: { fromDay: string | undefined; toDay: string } | null;
+  /** Whole hours, each [since, until) on hour boundaries. */
+  hours: { since: Date; until: Date }[];
+  /** The partial ends read from raw task rows. */
+  raw: Period[];
+}
+
+const floorTo = (at: Date, unit: number) => new Date(Math.floor(at.getTime() / unit) * unit);
+const ceilTo = (at: Date, unit: number) => new Date(Math.ceil(at.getTime() / unit) * unit);
+
+/**
+ * A range split at UTC midnights only: whole days from a daily rollup, the partial ends from raw rows
+ * (for rollups without an hourly level).
+ */
 export interface DaySplit {
   /** Whole days [fromDay, toDay) (ISO dates), or none when the range has no whole day. */
   days: { fromDay: string | undefined; toDay: string } | null;
@@ -435,8 +524,8 @@ export interface DaySplit {
  * today and anything later is read raw), and the partial first and last days around them.
  */
 export function splitRangeByDay(range: ReadRange, now: Date = new Date()): DaySplit {
-  const floorDay = (at: Date) => new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
-  const ceilDay = (at: Date) => new Date(Math.ceil(at.getTime() / DAY_MS) * DAY_MS);
+  const floorDay = (at: Date) => floorTo(at, DAY_MS);
+  const ceilDay = (at: Date) => ceilTo(at, DAY_MS);
   const wholeFrom = range.since === undefined ? undefined : ceilDay(range.since);
   const wholeTo = floorDay(range.until ?? now);
   if (wholeFrom !== undefined && wholeFrom >= wholeTo)
@@ -452,13 +541,113 @@ export function splitRangeByDay(range: ReadRange, now: Date = new Date()): DaySp
   };
 }
 
+/** Splits [since, until) into whole hours and the partial hours at either end (until absent: now on). */
+function splitByHour(since: Date, until: Date | undefined, now: Date): Pick<RangeSplit, 'hours' | 'raw'> {
+  const hourFrom = ceilTo(since, HOUR_MS);
+  const hourTo = floorTo(until ?? now, HOUR_MS);
+  if (hourFrom >= hourTo) return { hours: [], raw: [{ since, until }] };
+  const raw: Period[] = [];
+  if (since < hourFrom) raw.push({ since, until: hourFrom });
+  if (until === undefined || hourTo < until) raw.push({ since: hourTo, until });
+  return { hours: [{ since: hourFrom, until: hourTo }], raw };
+}
+
+/**
+ * Splits a range at UTC midnights and hours: the whole days from the first midnight at or after `since`
+ * (the beginning of time without one) up to the midnight before `until` (without one: today's midnight),
+ * the whole hours of the partial first and last days, and the partial first and last hours (without
+ * `until`: from this hour on, so anything later than now is read too).
+ */
+export function splitRange(range: ReadRange, now: Date = new Date()): RangeSplit {
+  const wholeFrom = range.since === undefined ? undefined : ceilTo(range.since, DAY_MS);
+  const wholeTo = floorTo(range.until ?? now, DAY_MS);
+  if (range.since !== undefined && wholeFrom !== undefined && wholeFrom >= wholeTo)
+    return { days: null, ...splitByHour(range.since, range.until, now) };
+  const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+  const head =
+    range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom
+      ? splitByHour(range.since, wholeFrom, now)
+      : { hours: [], raw: [] };
+  const tail =
+    range.until === undefined || wholeTo < range.until
+      ? splitByHour(wholeTo, range.until, now)
+      : { hours: [], raw: [] };
+  return {
+    days: { fromDay: wholeFrom === undefined ? undefined : isoDay(wholeFrom), toDay: isoDay(wholeTo) },
+    hours: [...head.hours, ...tail.hours],
+    raw: [...head.raw, ...tail.raw],
+  };
+}
+
+/** Which rows of a project a windowed read sums. */
+export interface WindowFilter {
+  category?: string | undefined;
+  agentId?: string | undefined;
+  /** Only this user's tasks (a scope that sees its own tasks only). */
+  userId?: string | undefined;
+}
+
+/**
+ * The statistics sums of a project's tasks finished in a range, as a UNION ALL of parts, each with the
+ * columns `agent_id`, `objective_category`, every SUM_COLUMNS column, `first_task_at` and `last_task_at`
+ * (a part's rows are per agent and category): the range's whole days from agent_daily_stats, its whole
+ * hours from agent_hourly_stats, and its partial first and last hours from the task and score rows,
+ * summed the way the statistics rebuild sums them (RAW_SUMS, through `tasks_finished_idx`). Summed per
+ * agent (and category), the parts give the answer the raw rows give, at a cost that follows the days and
+ * hours, not the tasks.
+ */
+export function windowSumParts(projectId: string, range: ReadRange, filter: WindowFilter, now: Date) {
+  const split = splitRange(range, now);
+  const on = (alias: string) => {
+    const category =
+      filter.category === undefined
+        ? sql``
+        : sql`AND ${sql.ref(`${alias}.objective_category`)} = ${filter.category}`;
+    const agent =
+      filter.agentId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.agent_id`)} = ${filter.agentId}`;
+    const user =
+      filter.userId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.user_id`)} = ${filter.userId}`;
+    return sql`${sql.ref(`${alias}.project_id`)} = ${projectId} ${category} ${agent} ${user}`;
+  };
+  const summed = sql.raw(SUM_COLUMNS.map(([column]) => `sum(r.${column}) AS ${column}`).join(', '));
+  const parts = split.raw.map((part) => {
+    const since = part.since === undefined ? sql`` : sql`AND t.completed_at >= ${part.since}`;
+    const until = part.until === undefined ? sql`` : sql`AND t.completed_at < ${part.until}`;
+    return sql`
+      SELECT t.agent_id, t.objective_category, ${RAW_SUMS}
+      FROM tasks t
+      -- Each task's score row by its key (LIMIT 1: there is one, and the limit keeps this a nested loop):
+      -- a partial hour is a few hundred tasks at most, and a hash join would read every score row instead.
+      LEFT JOIN LATERAL (
+        SELECT overall_score, user_rating, reward_points, reward FROM agent_performance_scores WHERE task_id = t.id LIMIT 1
+      ) s ON true
+      WHERE ${on('t')} AND t.status IN ('completed', 'failed') ${since} ${until}
+      GROUP BY t.agent_id, t.objective_category`;
+  });
+  for (const hours of split.hours)
+    parts.push(sql`
+      SELECT r.agent_id, r.objective_category, ${summed}, min(r.first_task_at) AS first_task_at,
+        max(r.last_task_at) AS last_task_at
+      FROM agent_hourly_stats r
+      WHERE ${on('r')} AND r.hour >= ${hours.since} AND r.hour < ${hours.until}
+      GROUP BY r.agent_id, r.objective_category`);
+  if (split.days !== null) {
+    const from = split.days.fromDay === undefined ? sql`` : sql`AND r.day >= ${split.days.fromDay}::date`;
+    parts.push(sql`
+      SELECT r.agent_id, r.objective_category, ${summed}, min(r.first_task_at) AS first_task_at,
+        max(r.last_task_at) AS last_task_at
+      FROM agent_daily_stats r
+      WHERE ${on('r')} ${from} AND r.day < ${split.days.toDay}::date
+      GROUP BY r.agent_id, r.objective_category`);
+  }
+  if (parts.length === 0) throw new Error('a range splits into at least one part');
+  return sql.join(parts, sql` UNION ALL `);
+}
+
 /**
  * Each active agent's statistics (or, with `agentId`, that agent's per category) over the project's
- * tasks finished in a window: the window's whole UTC days from agent_daily_stats (one row per agent,
- * category, user and day, kept on write), plus the task and score rows of its partial first and last
- * days summed the way the statistics rebuild sums them (through `tasks_finished_idx`). The answer is the
- * one the raw rows give, at a cost that follows the days, not the tasks (`all` reads the rollup tables
- * instead, see findAllAgentStats).
+ * tasks finished in a window, from windowSumParts: the same answer as the raw rows (`all` reads the
+ * all-time rollup tables instead, see findAllAgentStats).
  */
 export async function findStatsInWindow(
   db: Kysely<Database>,
@@ -467,39 +656,8 @@ export async function findStatsInWindow(
   filter: { category?: string | undefined; agentId?: string | undefined } = {},
   now: Date = new Date(),
 ): Promise<WindowStatsRow[]> {
-  const split = splitRangeByDay(range, now);
   const byCategory = filter.agentId !== undefined;
-  const rawParts = split.raw.map((part) => {
-    const category =
-      filter.category === undefined ? sql`` : sql`AND t.objective_category = ${filter.category}`;
-    const agent = filter.agentId === undefined ? sql`` : sql`AND t.agent_id = ${filter.agentId}`;
-    const since = part.since === undefined ? sql`` : sql`AND t.completed_at >= ${part.since}`;
-    const until = part.until === undefined ? sql`` : sql`AND t.completed_at < ${part.until}`;
-    return sql`
-      SELECT t.agent_id, t.objective_category, ${RAW_SUMS}
-      FROM tasks t
-      -- Each task's score row by its key (LIMIT 1: there is one, and the limit keeps this a nested loop):
-      -- a partial day is a few thousand tasks at most, and a hash join would read every score row instead.
-      LEFT JOIN LATERAL (
-        SELECT overall_score, user_rating, reward_points FROM agent_performance_scores WHERE task_id = t.id LIMIT 1
-      ) s ON true
-      WHERE t.project_id = ${projectId} AND t.status IN ('completed', 'failed') ${category} ${agent} ${since} ${until}
-      GROUP BY t.agent_id, t.objective_category`;
-  });
-  const parts = [...rawParts];
-  if (split.days !== null) {
-    const category =
-      filter.category === undefined ? sql`` : sql`AND d.objective_category = ${filter.category}`;
-    const agent = filter.agentId === undefined ? sql`` : sql`AND d.agent_id = ${filter.agentId}`;
-    const from = split.days.fromDay === undefined ? sql`` : sql`AND d.day >= ${split.days.fromDay}::date`;
-    parts.push(sql`
-      SELECT d.agent_id, d.objective_category, ${sql.raw(
-        SUM_COLUMNS.map(([column]) => `sum(d.${column}) AS ${column}`).join(', '),
-      )}, min(d.first_task_at) AS first_task_at, max(d.last_task_at) AS last_task_at
-      FROM agent_daily_stats d
-      WHERE d.project_id = ${projectId} ${category} ${agent} ${from} AND d.day < ${split.days.toDay}::date
-      GROUP BY d.agent_id, d.objective_category`);
-  }
+  const parts = windowSumParts(projectId, range, filter, now);
   const group = byCategory ? sql`p.objective_category` : sql`NULL::text`;
   const result = await sql<
     Omit<WindowStatsRow, 'ratings' | 'avg_overall_score' | 'avg_user_rating'> & {
@@ -510,7 +668,7 @@ export async function findStatsInWindow(
       r5: number;
     }
   >`
-    WITH window_parts AS MATERIALIZED (${sql.join(parts, sql` UNION ALL `)})
+    WITH window_parts AS MATERIALIZED (${parts})
     SELECT p.agent_id, a.nickname, ${group} AS objective_category,
       sum(p.total_tasks)::int AS total_tasks,
       sum(p.successful_tasks)::int AS successful_tasks,

@@ -14,6 +14,12 @@ export interface TaskContribution {
   estimatedCost: number | null;
   durationMs: number | null;
   rewardPoints: number;
+  /**
+   * The task's reward as its score row stores it (`agent_performance_scores.reward`, the blend of rating,
+   * judge and peer scores to 3 decimals; see storedReward); null while none is known. A failed task's
+   * reward counts as 0 whatever this says.
+   */
+  reward: number | null;
   finishedAt: Date | null;
 }
 
@@ -35,6 +41,17 @@ export interface StatsDelta {
   priced: number;
   durationMs: number;
   rewardPoints: number;
+  /** The router's sums: finished tasks with a reward (failures count, worth 0), their rewards and squares. */
+  rewarded: number;
+  sumReward: number;
+  sumSqReward: number;
+  /** Completed tasks whose reward is not known yet. */
+  unscored: number;
+  /** Completed tasks with a known cost (and that cost), with a known duration (and that duration). */
+  completedPriced: number;
+  completedCost: number;
+  completedTimed: number;
+  completedDurationMs: number;
   /** A finish time to widen the agent's first/last task window with, if any. */
   at: Date | null;
 }
@@ -47,11 +64,41 @@ export const EMPTY_CONTRIBUTION: TaskContribution = {
   estimatedCost: null,
   durationMs: null,
   rewardPoints: 0,
+  reward: null,
   finishedAt: null,
 };
 
+/** The numeric fields of a StatsDelta (all but `ratingCounts` and `at`), for generic sums and checks. */
+const SCALAR_FIELDS = [
+  'tasks',
+  'successful',
+  'failed',
+  'scored',
+  'sumOverall',
+  'sumSqOverall',
+  'rated',
+  'sumRating',
+  'tokens',
+  'cost',
+  'metered',
+  'priced',
+  'durationMs',
+  'rewardPoints',
+  'rewarded',
+  'sumReward',
+  'sumSqReward',
+  'unscored',
+  'completedPriced',
+  'completedCost',
+  'completedTimed',
+  'completedDurationMs',
+] as const satisfies readonly (keyof StatsDelta)[];
+
 function toSums(c: TaskContribution): Omit<StatsDelta, 'at'> {
   const finished = c.status === 'completed' || c.status === 'failed';
+  const completed = c.status === 'completed';
+  // A failure is worth 0 to the router; a completed task is worth its reward once one is known.
+  const reward = c.status === 'failed' ? 0 : completed ? c.reward : null;
   const ratingCounts: [number, number, number, number, number] = [0, 0, 0, 0, 0];
   if (c.userRating !== null) ratingCounts[c.userRating - 1] = 1;
   return {
@@ -71,6 +118,14 @@ function toSums(c: TaskContribution): Omit<StatsDelta, 'at'> {
     priced: finished && c.estimatedCost !== null ? 1 : 0,
     durationMs: finished ? (c.durationMs ?? 0) : 0,
     rewardPoints: c.rewardPoints,
+    rewarded: reward === null ? 0 : 1,
+    sumReward: reward ?? 0,
+    sumSqReward: (reward ?? 0) ** 2,
+    unscored: completed && c.reward === null ? 1 : 0,
+    completedPriced: completed && c.estimatedCost !== null ? 1 : 0,
+    completedCost: completed ? (c.estimatedCost ?? 0) : 0,
+    completedTimed: completed && c.durationMs !== null ? 1 : 0,
+    completedDurationMs: completed ? (c.durationMs ?? 0) : 0,
   };
 }
 
@@ -78,46 +133,18 @@ function toSums(c: TaskContribution): Omit<StatsDelta, 'at'> {
 export function diffContributions(before: TaskContribution, after: TaskContribution): StatsDelta {
   const a = toSums(after);
   const b = toSums(before);
-  return {
-    tasks: a.tasks - b.tasks,
-    successful: a.successful - b.successful,
-    failed: a.failed - b.failed,
-    scored: a.scored - b.scored,
-    sumOverall: a.sumOverall - b.sumOverall,
-    sumSqOverall: a.sumSqOverall - b.sumSqOverall,
-    rated: a.rated - b.rated,
-    sumRating: a.sumRating - b.sumRating,
+  const delta = {
     ratingCounts: a.ratingCounts.map(
       (count, i) => count - (b.ratingCounts[i] as number),
     ) as StatsDelta['ratingCounts'],
-    tokens: a.tokens - b.tokens,
-    cost: a.cost - b.cost,
-    metered: a.metered - b.metered,
-    priced: a.priced - b.priced,
-    durationMs: a.durationMs - b.durationMs,
-    rewardPoints: a.rewardPoints - b.rewardPoints,
     at: after.finishedAt,
-  };
+  } as StatsDelta;
+  for (const field of SCALAR_FIELDS) delta[field] = a[field] - b[field];
+  return delta;
 }
 
 export function isEmptyDelta(d: StatsDelta): boolean {
-  return (
-    d.tasks === 0 &&
-    d.successful === 0 &&
-    d.failed === 0 &&
-    d.scored === 0 &&
-    d.sumOverall === 0 &&
-    d.sumSqOverall === 0 &&
-    d.rated === 0 &&
-    d.sumRating === 0 &&
-    d.tokens === 0 &&
-    d.cost === 0 &&
-    d.metered === 0 &&
-    d.priced === 0 &&
-    d.durationMs === 0 &&
-    d.rewardPoints === 0 &&
-    d.ratingCounts.every((count) => count === 0)
-  );
+  return SCALAR_FIELDS.every((field) => d[field] === 0) && d.ratingCounts.every((count) => count === 0);
 }
 
 /** Days between an agent's first and last finished task, both counted (0 with no tasks). */

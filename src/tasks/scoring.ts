@@ -8,6 +8,7 @@
 import type { NewScore, ScoreSource, TaskRow, TemplateRow } from '../db/database.js';
 import { REWARDS_VERSION } from '../evaluation/evaluation.js';
 import { combineOverallScore, type OverallWeights } from '../evaluation/scores.js';
+import { storedReward } from '../ranking/ranking.js';
 import {
   type AppliedReward,
   applyRewardRules,
@@ -135,6 +136,8 @@ export function computeFinishedContribution(
         overall_score: score.overallScore,
         user_rating: score.userRating,
         reward_points: score.rewardPoints,
+        // What the score row's generated column will hold: a finished task has no judge or peer score yet.
+        reward: storedReward({ failed: false, userRating: score.userRating }),
       },
     ),
   );

@@ -16,7 +16,12 @@ import type {
 import { EVENTS_CHANNEL } from '../events/events.queries.js';
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
-import { DELTA_RECORD_COLUMNS, STATS_UPSERT_CTES, type StatsDeltaRecord } from '../stats/stats.queries.js';
+import {
+  DELTA_RECORD_COLUMNS,
+  deltaFieldsOf,
+  STATS_UPSERT_CTES,
+  type StatsDeltaRecord,
+} from '../stats/stats.queries.js';
 
 export async function insertTask(db: Kysely<Database>, task: NewTask): Promise<TaskRow | undefined> {
   return db
@@ -531,9 +536,7 @@ function buildInsertFinishedTasksQuery(
       RETURNING 1
     ),
     stats_input AS (
-      SELECT i.project_id, i.user_id, i.agent_id, i.objective_category AS category, i.d_tasks, i.d_successful, i.d_failed, i.d_scored,
-        i.d_sum_overall, i.d_sum_sq_overall, i.d_rated, i.d_sum_rating, i.d_r1, i.d_r2, i.d_r3, i.d_r4, i.d_r5,
-        i.d_tokens, i.d_cost, i.d_metered, i.d_priced, i.d_duration_ms, i.d_reward_points, i.d_at
+      SELECT i.project_id, i.user_id, i.agent_id, i.objective_category AS category, ${deltaFieldsOf('i')}
       FROM input i JOIN inserted t ON t.id = i.id
     ),
     ${STATS_UPSERT_CTES},

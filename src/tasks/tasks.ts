@@ -278,7 +278,7 @@ export function resolveUsage(input: UsageFigures, fallbackModel: string | null) 
 /** A task's contribution to statistics, from its row and its score row. */
 export function describeContribution(
   task: Pick<TaskRow, 'status' | 'total_tokens' | 'estimated_cost' | 'duration_ms' | 'completed_at'>,
-  score: Pick<ScoreRow, 'overall_score' | 'user_rating' | 'reward_points'> | null,
+  score: Pick<ScoreRow, 'overall_score' | 'user_rating' | 'reward_points' | 'reward'> | null,
 ): TaskContribution {
   return {
     status: task.status,
@@ -288,6 +288,7 @@ export function describeContribution(
     estimatedCost: task.estimated_cost,
     durationMs: task.duration_ms,
     rewardPoints: score?.reward_points ?? 0,
+    reward: score?.reward ?? null,
     finishedAt: task.completed_at,
   };
 }

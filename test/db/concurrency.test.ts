@@ -287,6 +287,14 @@ function oneFinishedTask(): StatsDelta {
     priced: 1,
     durationMs: 1000,
     rewardPoints: 0,
+    rewarded: 0,
+    sumReward: 0,
+    sumSqReward: 0,
+    unscored: 1,
+    completedPriced: 1,
+    completedCost: 0,
+    completedTimed: 1,
+    completedDurationMs: 1000,
     at: new Date(),
   };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/lib/random.js';
 import { rollUpOldTasks } from '../../src/retention/retention.queries.js';
 import type { ReadRange } from '../../src/stats/read-window.js';
-import { findStatsInWindow, recomputeAllStats, splitRangeByDay } from '../../src/stats/stats.queries.js';
+import { findStatsInWindow, recomputeAllStats, splitRange } from '../../src/stats/stats.queries.js';
 import { createTestApp, DEFAULT_PROJECT_ID, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 
@@ -84,23 +84,43 @@ async function seedTasks(app: TestApp, seed: number, count: number) {
   }
 }
 
-describe('splitRangeByDay', () => {
-  it('reads whole UTC days from the rollup and only the partial first and last days raw', () => {
-    const split = splitRangeByDay({ since: new Date('2026-11-20T10:17:00Z') }, NOW);
+describe('splitRange', () => {
+  it('reads whole UTC days from the daily rollup, whole hours from the hourly one and only the partial first and last hours raw', () => {
+    const split = splitRange({ since: new Date('2026-11-20T10:17:00Z') }, NOW);
     expect(split.days).toEqual({ fromDay: '2026-11-21', toDay: '2026-11-30' });
+    expect(split.hours).toEqual([
+      { since: new Date('2026-11-20T11:00:00Z'), until: new Date('2026-11-21T00:00:00Z') },
+      { since: new Date('2026-11-30T00:00:00Z'), until: new Date('2026-11-30T10:00:00Z') },
+    ]);
     expect(split.raw).toEqual([
-      { since: new Date('2026-11-20T10:17:00Z'), until: new Date('2026-11-21T00:00:00Z') },
-      { since: new Date('2026-11-30T00:00:00Z'), until: undefined },
+      { since: new Date('2026-11-20T10:17:00Z'), until: new Date('2026-11-20T11:00:00Z') },
+      { since: new Date('2026-11-30T10:00:00Z'), until: undefined },
     ]);
     // A window starting at midnight and ending at midnight is whole days only.
-    const whole = splitRangeByDay(
+    const whole = splitRange(
       { since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-25T00:00:00Z') },
       NOW,
     );
-    expect(whole).toEqual({ days: { fromDay: '2026-11-21', toDay: '2026-11-25' }, raw: [] });
-    // Within one day: raw rows only.
-    const inDay = { since: new Date('2026-11-29T01:00:00Z'), until: new Date('2026-11-29T05:00:00Z') };
-    expect(splitRangeByDay(inDay, NOW)).toEqual({ days: null, raw: [inDay] });
+    expect(whole).toEqual({ days: { fromDay: '2026-11-21', toDay: '2026-11-25' }, hours: [], raw: [] });
+    // Within one day: whole hours and the partial hours around them.
+    const inDay = { since: new Date('2026-11-29T01:30:00Z'), until: new Date('2026-11-29T05:10:00Z') };
+    expect(splitRange(inDay, NOW)).toEqual({
+      days: null,
+      hours: [{ since: new Date('2026-11-29T02:00:00Z'), until: new Date('2026-11-29T05:00:00Z') }],
+      raw: [
+        { since: inDay.since, until: new Date('2026-11-29T02:00:00Z') },
+        { since: new Date('2026-11-29T05:00:00Z'), until: inDay.until },
+      ],
+    });
+    // Within one hour: raw rows only.
+    const inHour = { since: new Date('2026-11-29T01:10:00Z'), until: new Date('2026-11-29T01:50:00Z') };
+    expect(splitRange(inHour, NOW)).toEqual({ days: null, hours: [], raw: [inHour] });
+    // Everything: whole days up to today, today's whole hours, this hour raw.
+    expect(splitRange({}, NOW)).toEqual({
+      days: { fromDay: undefined, toDay: '2026-11-30' },
+      hours: [{ since: new Date('2026-11-30T00:00:00Z'), until: new Date('2026-11-30T10:00:00Z') }],
+      raw: [{ since: new Date('2026-11-30T10:00:00Z'), until: undefined }],
+    });
   });
 });
 

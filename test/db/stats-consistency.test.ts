@@ -33,13 +33,25 @@ async function snapshotStats(app: TestApp) {
       failed_tasks, scored_tasks, sum_overall_score::float8 AS sum_overall_score,
       sum_sq_overall_score::float8 AS sum_sq_overall_score, rated_tasks, sum_user_rating::float8 AS sum_user_rating,
       ratings_1, ratings_2, ratings_3, ratings_4, ratings_5, total_tokens, total_cost::float8 AS total_cost,
-      metered_tasks, priced_tasks, total_duration_ms, reward_points, first_task_at, last_task_at
+      metered_tasks, priced_tasks, total_duration_ms, reward_points, rewarded_tasks, sum_reward::float8 AS sum_reward,
+      sum_sq_reward::float8 AS sum_sq_reward, unscored_tasks, completed_priced, completed_cost::float8 AS completed_cost,
+      completed_timed, completed_duration_ms, first_task_at, last_task_at
     FROM agent_daily_stats ORDER BY agent_id, objective_category, user_id, day`.execute(app.ctx.db);
+  // The hourly rows (agent_hourly_stats, migration 019), every column but the refresh timestamp.
+  const hours = await sql<Record<string, unknown>>`
+    SELECT * FROM agent_hourly_stats ORDER BY agent_id, objective_category, user_id, hour`.execute(
+    app.ctx.db,
+  );
   const strip = (row: Record<string, unknown>) => {
     const { last_updated: _updated, overall_rank: _rank, ...rest } = row;
     return rest;
   };
-  return { agents: agents.rows.map(strip), categories: categories.rows.map(strip), days: days.rows };
+  return {
+    agents: agents.rows.map(strip),
+    categories: categories.rows.map(strip),
+    days: days.rows,
+    hours: hours.rows.map(strip),
+  };
 }
 
 async function runRandomHistory(app: TestApp, deps: EvaluationDeps, seed: number, steps: number) {
@@ -127,6 +139,18 @@ describe.each(databaseKinds())('incremental statistics (%s PostgreSQL)', (kind) 
       const incremental = await snapshotStats(app);
       expect(incremental.agents.length).toBeGreaterThan(0);
       expect(incremental.days.length).toBeGreaterThan(0);
+      expect(incremental.hours.length).toBeGreaterThan(0);
+      // The router's sums saw rewards of every kind: failures, rated, judged and reviewed tasks.
+      const rewards = incremental.agents.reduce<{ rewarded: number; unscored: number; total: number }>(
+        (sum, row) => ({
+          rewarded: sum.rewarded + Number(row.rewarded_tasks),
+          unscored: sum.unscored + Number(row.unscored_tasks),
+          total: sum.total + Number(row.sum_reward),
+        }),
+        { rewarded: 0, unscored: 0, total: 0 },
+      );
+      expect(rewards.rewarded).toBeGreaterThan(0);
+      expect(rewards.total).toBeGreaterThan(0);
       const evaluated = await sql<{ evaluations: number; reviews: number }>`
         SELECT (SELECT count(*)::int FROM task_evaluations) AS evaluations,
           (SELECT count(*)::int FROM agent_peer_evaluations) AS reviews`.execute(app.ctx.db);

@@ -15,6 +15,7 @@ const completed: TaskContribution = {
   estimatedCost: 0.01,
   durationMs: 9000,
   rewardPoints: 0,
+  reward: null,
   finishedAt: new Date('2026-11-20T10:00:00Z'),
 };
 
@@ -51,6 +52,48 @@ describe('statistics deltas', () => {
       overallScore: null,
     });
     expect(delta).toMatchObject({ tasks: 1, successful: 0, failed: 1, scored: 0 });
+  });
+
+  it("keeps the router's sums: a failure is a reward of 0, a completed task is unscored until its reward is known", () => {
+    const unscored = diffContributions(EMPTY_CONTRIBUTION, completed);
+    expect(unscored).toMatchObject({
+      rewarded: 0,
+      sumReward: 0,
+      unscored: 1,
+      completedPriced: 1,
+      completedCost: 0.01,
+      completedTimed: 1,
+      completedDurationMs: 9000,
+    });
+    const scored = diffContributions(completed, { ...completed, reward: 0.75 });
+    expect(scored).toMatchObject({
+      tasks: 0,
+      rewarded: 1,
+      sumReward: 0.75,
+      sumSqReward: 0.5625,
+      unscored: -1,
+    });
+    expect(isEmptyDelta(scored)).toBe(false);
+    // A failed task counts as rewarded with 0 (whatever its score row says), and its cost and duration
+    // stay out of the completed tasks' means.
+    const failed = diffContributions(EMPTY_CONTRIBUTION, { ...completed, status: 'failed', reward: 0.9 });
+    expect(failed).toMatchObject({
+      rewarded: 1,
+      sumReward: 0,
+      sumSqReward: 0,
+      unscored: 0,
+      completedPriced: 0,
+      completedCost: 0,
+      completedTimed: 0,
+      completedDurationMs: 0,
+    });
+    // Unknown cost and duration are not counted as zeros.
+    const unknown = diffContributions(EMPTY_CONTRIBUTION, {
+      ...completed,
+      estimatedCost: null,
+      durationMs: null,
+    });
+    expect(unknown).toMatchObject({ completedPriced: 0, completedTimed: 0, completedCost: 0 });
   });
 
   it('knows an empty change', () => {
