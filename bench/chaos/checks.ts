@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { connectDatabase } from '../../src/db/connect.js';
+import { findNodeDailyDrift } from '../../src/stats/node-stats.queries.js';
 import { recomputeAllStats } from '../../src/stats/stats.queries.js';
 import type { ChaosClient } from './http-client.js';
 
@@ -184,9 +185,18 @@ export async function measureStatsDrift(databaseUrl: string): Promise<DriftCheck
           (row) => `${row.agent_id}/${row.objective_category}`,
           samples,
         );
+        // The node rollup (agent_node_daily_stats) against its node rows, in the same snapshot.
+        const nodeDays = await findNodeDailyDrift(trx);
+        const nodeRows = await sql<{
+          n: number;
+        }>`SELECT count(*)::int AS n FROM agent_node_daily_stats`.execute(trx);
+        for (const row of nodeDays.slice(0, Math.max(0, 8 - samples.length)))
+          samples.push(
+            `nodes ${row.agent_id}/${row.day}/${row.node_name}: stored ${row.rolled} recomputed ${row.raw}`,
+          );
         throw new RolledBack({
-          rows: agents.rows + categories.rows,
-          drifted: agents.drifted + categories.drifted,
+          rows: agents.rows + categories.rows + (nodeRows.rows[0]?.n ?? 0),
+          drifted: agents.drifted + categories.drifted + nodeDays.length,
           samples,
         });
       });
