@@ -96,9 +96,15 @@ export function classifySpan(span: Pick<OtlpSpan, 'name' | 'attributes'>): SpanC
   )
     return 'agent';
   if (readText(attributes, 'openinference.span.kind')?.toUpperCase() === 'AGENT') return 'agent';
+  if (isLegacyPydanticAgentRun(span)) return 'agent';
   if (VERCEL_TASK_OPERATIONS.has(readText(attributes, 'ai.operationId') ?? span.name))
     return 'agent_candidate';
   return 'step';
+}
+
+/** Pydantic AI's agent run span before its instrumentation version 3: `agent run`, with `agent_name`. */
+function isLegacyPydanticAgentRun(span: Pick<OtlpSpan, 'name' | 'attributes'>): boolean {
+  return span.name === 'agent run' && readText(span.attributes, 'agent_name') !== null;
 }
 
 /** What a step does: a model call (its usage is the task's), a tool call, an agent's invocation, else other. */
@@ -108,6 +114,7 @@ export function readStepKind(span: Pick<OtlpSpan, 'name' | 'attributes'>): StepK
   const { attributes } = span;
   const operation = readText(attributes, 'gen_ai.operation.name');
   if (operation === 'invoke_agent' || span.name.startsWith('invoke_agent')) return 'agent';
+  if (isLegacyPydanticAgentRun(span)) return 'agent';
   if (operation !== null && MODEL_OPERATIONS.has(operation)) return 'model';
   if (operation === 'execute_tool') return 'tool';
   const openInference = readText(attributes, 'openinference.span.kind')?.toUpperCase();
@@ -119,6 +126,8 @@ export function readStepKind(span: Pick<OtlpSpan, 'name' | 'attributes'>): StepK
   if (vercel === 'ai.toolCall') return 'tool';
   if (operation === null && MODEL_SPAN_NAME.test(span.name)) return 'model';
   if (operation === null && span.name.startsWith('execute_tool')) return 'tool';
+  // Pydantic AI before its instrumentation version 3.
+  if (operation === null && span.name === 'running tool') return 'tool';
   return 'other';
 }
 
@@ -213,6 +222,8 @@ export function readAgentName(span: Pick<OtlpSpan, 'name' | 'attributes' | 'reso
     readText(attributes, 'gen_ai.agent.name'),
     readText(attributes, 'gen_ai.agent.id'),
     readText(attributes, 'agent.name'),
+    // Pydantic AI before its instrumentation version 3.
+    readText(attributes, 'agent_name'),
     fromSpanName,
     readText(attributes, 'ai.telemetry.functionId'),
     isOpenInferenceAgent ? span.name : null,
@@ -267,7 +278,9 @@ export function readOutputText(span: Pick<OtlpSpan, 'attributes' | 'events'>): s
     textOfMessages(attributes['ai.response.text'], 'assistant') ??
     textOfMessages(attributes['ai.response.object'], null, true) ??
     textOfIndexedMessages(attributes, 'llm.output_messages', 'assistant') ??
-    textOfMessages(attributes['output.value'], 'assistant', true)
+    textOfMessages(attributes['output.value'], 'assistant', true) ??
+    // Pydantic AI's agent run span: the run's output (text, or its structured output as JSON).
+    textOfMessages(attributes.final_result, null, true)
   );
 }
 

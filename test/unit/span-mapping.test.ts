@@ -379,6 +379,42 @@ describe('older GenAI names', () => {
   });
 });
 
+describe('Pydantic AI before its instrumentation version 3', () => {
+  it("makes an 'agent run' span a task of its agent_name, 'running tool' a tool node, final_result its result", () => {
+    const run = span('p1', null, 'agent run', [0, 900], {
+      agent_name: 'support_agent',
+      model_name: 'gpt-4o',
+      final_result: 'Your order ships tomorrow.',
+    });
+    const chat = span('p2', 'p1', 'chat gpt-4o', [10, 400], {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 60,
+      'gen_ai.usage.output_tokens': 12,
+      'gen_ai.input.messages': JSON.stringify([
+        { role: 'user', parts: [{ type: 'text', content: 'Where is my order?' }] },
+      ]),
+    });
+    const tool = span('p3', 'p1', 'running tool', [400, 500], { 'gen_ai.tool.name': 'order_status' });
+    expect(classifySpan(run)).toBe('agent');
+    const task = only(mapTrace([run, chat, tool]).tasks);
+    expect(task).toMatchObject({
+      agentName: 'support_agent',
+      command: 'Where is my order?',
+      result: 'Your order ships tomorrow.',
+      promptTokens: 60,
+      completionTokens: 12,
+    });
+    expect(task.nodes.map((node) => [node.name, node.kind])).toEqual([
+      ['chat gpt-4o', 'model'],
+      ['running tool', 'tool'],
+    ]);
+    // Another framework's span called 'agent run' without agent_name is a step.
+    expect(classifySpan(span('x1', null, 'agent run', [0, 1]))).toBe('step');
+  });
+});
+
 describe('Vercel AI SDK spans', () => {
   const generate = span('v1', null, 'ai.generateText', [0, 1000], {
     'ai.operationId': 'ai.generateText',
