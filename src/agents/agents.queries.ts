@@ -191,40 +191,6 @@ export function buildNodeBreakdownQuery(
   `;
 }
 
-/** Score, rating, task count and cost per time bucket, over the scope's tasks of one agent. */
-export async function findScoreTrend(
-  db: Kysely<Database>,
-  agentId: string,
-  scope: Scope,
-  bucket: 'hour' | 'day' | 'week',
-  since?: Date | undefined,
-  until?: Date | undefined,
-) {
-  const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
-  const recent = rangeOn(sql`t.completed_at`, { since, until });
-  const result = await sql<{
-    bucket_start: Date;
-    tasks: number;
-    avg_overall_score: number | null;
-    avg_user_rating: number | null;
-    total_cost: number | null;
-  }>`
-    SELECT date_trunc(${bucket}, t.completed_at) AS bucket_start,
-      count(*)::int AS tasks,
-      round(avg(s.overall_score), 3)::float8 AS avg_overall_score,
-      round(avg(s.user_rating), 2)::float8 AS avg_user_rating,
-      round(sum(s.estimated_cost), 6)::float8 AS total_cost
-    FROM agent_performance_scores s
-    JOIN tasks t ON t.id = s.task_id
-    WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId}
-        AND t.project_id = ${scope.projectId} AND t.agent_id = ${agentId} ${mine} AND t.completed_at IS NOT NULL
-      ${recent}
-    GROUP BY 1
-    ORDER BY 1
-  `.execute(db);
-  return result.rows.map((row) => ({ ...row, bucket_start: new Date(row.bucket_start).toISOString() }));
-}
-
 /** Cells of the cost-against-quality grid: cost in this many columns, score in this many rows. */
 export const COST_QUALITY_GRID = { costColumns: 24, scoreRows: 20 } as const;
 

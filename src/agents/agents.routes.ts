@@ -12,18 +12,17 @@ import { recordAudit } from '../identity/audit.js';
 import { auditActor } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
-import { findTrendWithRollups } from '../retention/retention.queries.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, type StatsInput, toStatsInput } from '../stats/leaderboard.js';
 import { LeaderboardCache } from '../stats/leaderboard-cache.js';
 import { type ReadRange, resolveReadWindow, windowQuery } from '../stats/read-window.js';
 import { findAllAgentStats, findCategoryStats, findStatsInWindow } from '../stats/stats.queries.js';
+import { findTrend } from '../stats/trend.queries.js';
 import {
   COUNT_CAP,
   findAgent,
   findCostQuality,
   findNodeBreakdown,
   findScoredTasks,
-  findScoreTrend,
   listAgentsWithLoad,
 } from './agents.queries.js';
 import { updateExternalAgent } from './external-agents.queries.js';
@@ -544,14 +543,10 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
       const query = c.req.valid('query');
       const range = resolveReadWindow(query);
       const scope = c.get('principal');
-      // Days and weeks add retention's rolled-up days, so the chart outlives the deleted rows.
-      const trend =
-        query.bucket === 'hour'
-          ? findScoreTrend(ctx.readDb, agent_id, scope, 'hour', range.since, range.until)
-          : findTrendWithRollups(ctx.readDb, agent_id, scope, query.bucket, range.since, range.until).then(
-              (points) =>
-                points.map((point) => ({ ...point, bucket_start: point.bucket_start.toISOString() })),
-            );
+      // From the rollups; days and weeks keep retention's deleted days, so the chart outlives the rows.
+      const trend = findTrend(ctx.readDb, agent_id, scope, query.bucket, range).then((points) =>
+        points.map((point) => ({ ...point, bucket_start: point.bucket_start.toISOString() })),
+      );
       const [points, costQuality] = await Promise.all([
         trend,
         findCostQuality(ctx.readDb, agent_id, scope, range),

@@ -558,7 +558,19 @@ function splitByHour(since: Date, until: Date | undefined, now: Date): Pick<Rang
  * the whole hours of the partial first and last days, and the partial first and last hours (without
  * `until`: from this hour on, so anything later than now is read too).
  */
-export function splitRange(range: ReadRange, now: Date = new Date()): RangeSplit {
+export function splitRange(
+  range: ReadRange,
+  now: Date = new Date(),
+  options: { days?: boolean } = {},
+): RangeSplit {
+  if (options.days === false) {
+    // Whole hours only (a per-hour chart): from the first hour there is, without a start.
+    if (range.since !== undefined) return { days: null, ...splitByHour(range.since, range.until, now) };
+    const hourTo = floorTo(range.until ?? now, HOUR_MS);
+    const tail =
+      range.until === undefined || hourTo < range.until ? [{ since: hourTo, until: range.until }] : [];
+    return { days: null, hours: [{ since: new Date(0), until: hourTo }], raw: tail };
+  }
   const wholeFrom = range.since === undefined ? undefined : ceilTo(range.since, DAY_MS);
   const wholeTo = floorTo(range.until ?? now, DAY_MS);
   if (range.since !== undefined && wholeFrom !== undefined && wholeFrom >= wholeTo)

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findScoreTrend } from '../../src/agents/agents.queries.js';
 import { seedDemo } from '../../src/demo/seed-demo.js';
 import { DEFAULT_PROJECT_ID, type Scope } from '../../src/identity/scope.js';
 import { applyRetention } from '../../src/retention/retention.jobs.js';
 import { retentionCutoff } from '../../src/retention/retention.js';
-import { findTrendWithRollups } from '../../src/retention/retention.queries.js';
 import { runStatsRecompute } from '../../src/stats/stats.jobs.js';
+import { findTrend } from '../../src/stats/trend.queries.js';
 import { createTestApp, type TestApp, USER } from '../support/app.js';
+import { findRawTrend } from '../support/trend.js';
 
 const NOW = new Date('2026-06-30T12:00:00Z');
 const PROJECT: Scope = { projectId: DEFAULT_PROJECT_ID, userId: USER, ownTasksOnly: false };
@@ -45,7 +45,7 @@ async function readStatistics(app: TestApp) {
         ['project', PROJECT],
         ['own', OWN],
       ] as const) {
-        trends[`${agent_id}/${bucket}/${who}`] = await findTrendWithRollups(db, agent_id, scope, bucket);
+        trends[`${agent_id}/${bucket}/${who}`] = await findTrend(db, agent_id, scope, bucket, {}, NOW);
       }
     }
   }
@@ -75,11 +75,11 @@ describe('retention (MERIT_RETENTION_DAYS): old rows deleted in batches, statist
     );
     expect(rows.length).toBeGreaterThan(2);
     for (const { agent_id } of rows) {
-      const raw = await findScoreTrend(app.ctx.db, agent_id, PROJECT, 'day');
-      const merged = await findTrendWithRollups(app.ctx.db, agent_id, PROJECT, 'day');
-      expect(merged.map((point) => ({ ...point, bucket_start: point.bucket_start.toISOString() }))).toEqual(
-        raw,
-      );
+      for (const bucket of ['hour', 'day', 'week'] as const) {
+        const raw = await findRawTrend(app.ctx.db, agent_id, PROJECT, bucket);
+        expect(raw.length).toBeGreaterThan(0);
+        expect(await findTrend(app.ctx.db, agent_id, PROJECT, bucket, {}, NOW)).toEqual(raw);
+      }
     }
   });
 

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRng } from '../../src/lib/random.js';
 import { blendTaskReward, storedReward } from '../../src/ranking/ranking.js';
 import { findPairRewardStats } from '../../src/routing/routing.queries.js';
 import { recomputeAllStats } from '../../src/stats/stats.queries.js';
-import { createTestApp, DEFAULT_PROJECT_ID, OTHER_USER, type TestApp, USER } from '../support/app.js';
+import { createTestApp, DEFAULT_PROJECT_ID, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
+import { seedFinishedTasks } from '../support/finished-tasks.js';
 
 const AGENTS = ['agent_a', 'agent_b', 'agent_c'];
 const CATEGORIES = ['research', 'coding', 'writing'];
@@ -37,35 +37,6 @@ async function rawPairStats(app: TestApp, since: Date) {
   return result.rows;
 }
 
-/** Finished tasks over the 10 days before NOW, with every kind of reward: none, rating, judge, peer. */
-async function seedTasks(app: TestApp, seed: number, count: number) {
-  const random = createRng(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const maybe = (p: number, value: () => number) => (random() < p ? value() : null);
-  for (let i = 0; i < count; i++) {
-    const id = crypto.randomUUID();
-    const agent = pick(AGENTS);
-    const category = pick(CATEGORIES);
-    const user = random() < 0.8 ? USER : OTHER_USER;
-    const completedAt = new Date(NOW.getTime() - Math.floor(random() * 10 * DAY));
-    const failed = random() < 0.2;
-    await sql`INSERT INTO tasks (id, project_id, user_id, agent_id, command, objective_category, status, result, error,
-        total_tokens, estimated_cost, started_at, completed_at, duration_ms)
-      VALUES (${id}, ${DEFAULT_PROJECT_ID}, ${user}, ${agent}, ${`task ${i}`}, ${category},
-        ${failed ? 'failed' : 'completed'}, ${failed ? null : 'done'}, ${failed ? 'boom' : null},
-        ${maybe(0.8, () => Math.floor(random() * 4000))}, ${maybe(0.7, () => Math.round(random() * 1e5) / 1e6)},
-        ${new Date(completedAt.getTime() - 1000)}, ${completedAt}, ${maybe(0.9, () => Math.floor(random() * 60_000))})`.execute(
-      app.ctx.db,
-    );
-    const score = () => Math.round(random() * 100) / 100;
-    await sql`INSERT INTO agent_performance_scores (task_id, project_id, agent_id, user_id, objective_category,
-        user_rating, accuracy_score, relevance_score, completeness_score, peer_score, created_at)
-      VALUES (${id}, ${DEFAULT_PROJECT_ID}, ${agent}, ${user}, ${category},
-        ${maybe(0.4, () => 1 + Math.floor(random() * 5))}, ${maybe(0.4, score)}, ${maybe(0.3, score)},
-        ${maybe(0.3, score)}, ${maybe(0.3, score)}, ${completedAt})`.execute(app.ctx.db);
-  }
-}
-
 describe.each(databaseKinds())("the router's statistics from the rollups (%s PostgreSQL)", (kind) => {
   let app: TestApp;
 
@@ -73,7 +44,7 @@ describe.each(databaseKinds())("the router's statistics from the rollups (%s Pos
     app = await createTestApp(kind, { MERIT_EVALUATION: 'false' });
     await sql`DELETE FROM agent_performance_scores`.execute(app.ctx.db);
     await sql`DELETE FROM tasks`.execute(app.ctx.db);
-    await seedTasks(app, 11, 400);
+    await seedFinishedTasks(app, { seed: 11, count: 400, now: NOW, agents: AGENTS, categories: CATEGORIES });
     await app.ctx.db.transaction().execute((trx) => recomputeAllStats(trx));
   });
   afterAll(async () => {
