@@ -179,6 +179,12 @@ export interface AgentNodePerformanceTable {
   started_at: Timestamp | null;
   completed_at: Timestamp | null;
   created_at: CreatedAt;
+  /** Migration 022: the step's model call (null when unknown or not a model call; cost null when unpriced). */
+  model: ColumnType<string | null, string | null | undefined, string | null>;
+  provider: ColumnType<string | null, string | null | undefined, string | null>;
+  cache_read_tokens: ColumnType<number | null, number | null | undefined, number | null>;
+  reasoning_tokens: ColumnType<number | null, number | null | undefined, number | null>;
+  estimated_cost: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** Running sums shared by the per-agent and per-(agent, category) statistics tables. */
@@ -291,6 +297,8 @@ export interface RoutingDecisionsTable {
   /** The explanation's table: every agent weighed, the chosen one marked (see decision-explanation.ts). */
   candidates: Json<unknown[]>;
   created_at: CreatedAt;
+  /** Migration 021: computeOutcomeReward of its task's outcome, kept by triggers (never written by hand). */
+  outcome_reward: ColumnType<number | null, never, never>;
 }
 
 /** View: each routing decision joined to its task's status and scores (null until they exist). */
@@ -319,6 +327,8 @@ export type EvaluationKind = 'judge' | 'heuristic';
 export interface TaskEvaluationsTable {
   id: Generated<string>;
   task_id: string;
+  /** Migration 021: its task's project, filled in on insert. */
+  project_id: ColumnType<string, string | undefined, never>;
   kind: EvaluationKind;
   status: 'done' | 'failed';
   accuracy_score: number | null;

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { rangeOn } from '../agents/agents.queries.js';
 import type {
   AppliedRewardRule,
   Database,
@@ -7,6 +8,7 @@ import type {
   TaskEvaluationRow,
   TaskRow,
 } from '../db/database.js';
+import type { ReadRange } from '../stats/read-window.js';
 import {
   buildJobKey,
   EVALUATE_TASK_JOB,
@@ -162,15 +164,19 @@ export function selectSpendTotals(isLlm: RawBuilder<boolean>): RawBuilder<SpendT
     (count(*) FILTER (WHERE ${isLlm} AND NOT ${metered}))::int AS unmetered_calls`;
 }
 
-/** What each evaluator (the judge, per model, and the offline evaluator) spent over a project's tasks. */
+/**
+ * What each evaluator (the judge, per model, and the offline evaluator) spent on evaluations made in a
+ * range, read through task_evaluations_project_created_idx (migration 021).
+ */
 export async function findEvaluatorSpend(
   db: Kysely<Database>,
   projectId: string,
+  range: ReadRange = {},
 ): Promise<({ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals)[]> {
   const result = await sql<{ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals>`
     SELECT kind, model, count(*)::int AS evaluations, ${selectSpendTotals(sql<boolean>`kind = 'judge'`)}
     FROM task_evaluations
-    WHERE task_id IN (SELECT id FROM tasks WHERE project_id = ${projectId})
+    WHERE project_id = ${projectId} ${rangeOn(sql`created_at`, range)}
     GROUP BY kind, model
     ORDER BY kind, model
   `.execute(db);

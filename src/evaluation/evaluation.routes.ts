@@ -13,6 +13,7 @@ import {
   findReviewerSpend,
   findReviewsForTask,
 } from '../reviews/reviews.queries.js';
+import { resolveReadWindow, windowQuery } from '../stats/read-window.js';
 import { findScoreForTask, findTaskInScope } from '../tasks/tasks.queries.js';
 import {
   describeEvaluators,
@@ -343,7 +344,7 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
       tags: ['Evaluation'],
       summary:
         "Each reviewer's agreement with users' ratings (pairs, correlation, mean absolute error), the weight its reviews get and what its reviews cost; what the judge and the offline evaluator cost",
-      request: { query: z.object(userQuery) },
+      request: { query: z.object({ ...userQuery, ...windowQuery() }) },
       responses: {
         200: jsonContent(
           z.object({
@@ -352,6 +353,10 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
               description:
                 'The task evaluators (the judge per model, the offline evaluator) with their spend',
             }),
+            window: z.object({ since: z.string().nullable(), until: z.string().nullable() }).openapi({
+              description:
+                'The reviews and evaluations counted: made since (inclusive) and before until (exclusive); null: unbounded',
+            }),
           }),
           'Reviewers',
         ),
@@ -359,12 +364,14 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
       },
     }),
     async (c) => {
+      const range = resolveReadWindow(c.req.valid('query'));
+      const projectId = c.get('principal').projectId;
       const [activity, pairs, nicknames, reviewerSpend, evaluatorSpend] = await Promise.all([
-        findReviewerActivity(db, c.get('principal').projectId),
-        findReviewerRatingPairs(db, c.get('principal').projectId),
-        findActiveAgentIds(db, c.get('principal').projectId),
-        findReviewerSpend(db, c.get('principal').projectId),
-        findEvaluatorSpend(db, c.get('principal').projectId),
+        findReviewerActivity(db, projectId, range),
+        findReviewerRatingPairs(db, projectId, undefined, range),
+        findActiveAgentIds(db, projectId),
+        findReviewerSpend(db, projectId, range),
+        findEvaluatorSpend(db, projectId, range),
       ]);
       const ids = [
         ...reviewers.map((reviewer) => reviewer.agentId).filter((id) => nicknames.has(id)),
@@ -397,7 +404,14 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
         evaluations: row.evaluations,
         spend: toSpendTotals(row),
       }));
-      return c.json({ reviewers: result, evaluators }, 200);
+      return c.json(
+        {
+          reviewers: result,
+          evaluators,
+          window: { since: range.since?.toISOString() ?? null, until: range.until?.toISOString() ?? null },
+        },
+        200,
+      );
     },
   );
 }

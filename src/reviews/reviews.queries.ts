@@ -1,7 +1,9 @@
 import { type Kysely, sql } from 'kysely';
+import { rangeOn } from '../agents/agents.queries.js';
 import type { Database, PeerEvaluationRow } from '../db/database.js';
 import type { SpendTotals } from '../evaluation/evaluation.js';
 import { selectSpendTotals } from '../evaluation/evaluation.queries.js';
+import type { ReadRange } from '../stats/read-window.js';
 
 export async function findReviewsForTask(
   db: Kysely<Database>,
@@ -95,26 +97,34 @@ export async function savePeerReview(
     .executeTakeFirst();
 }
 
-/** What each reviewer agent's reviews spent over every task of a project (see SpendTotals). */
+/**
+ * What each reviewer agent's reviews written in a range spent (see SpendTotals), read through
+ * agent_peer_evaluations_project_created_idx.
+ */
 export async function findReviewerSpend(
   db: Kysely<Database>,
   projectId: string,
+  range: ReadRange = {},
 ): Promise<({ reviewer_agent_id: string } & SpendTotals)[]> {
   const result = await sql<{ reviewer_agent_id: string } & SpendTotals>`
     SELECT reviewer_agent_id, ${selectSpendTotals(sql<boolean>`source = 'llm'`)}
     FROM agent_peer_evaluations
-    WHERE project_id = ${projectId}
+    WHERE project_id = ${projectId} ${rangeOn(sql`created_at`, range, 'timestamp')}
     GROUP BY reviewer_agent_id
     ORDER BY reviewer_agent_id
   `.execute(db);
   return result.rows;
 }
 
-/** Each reviewer's past scores beside the user's rating of the same task (rated tasks only). */
+/**
+ * Each reviewer's past scores beside the user's rating of the same task (rated tasks only), of the
+ * reviews written in `range` (default: all of them).
+ */
 export async function findReviewerRatingPairs(
   db: Kysely<Database>,
   projectId: string,
   reviewerAgentIds?: readonly string[],
+  range: ReadRange = {},
 ): Promise<{ reviewer_agent_id: string; score: number; user_rating: number }[]> {
   let query = db
     .selectFrom('agent_peer_evaluations as p')
@@ -122,7 +132,8 @@ export async function findReviewerRatingPairs(
     .select(['p.reviewer_agent_id', 'p.score', 's.user_rating'])
     .where('p.project_id', '=', projectId)
     .where('s.user_rating', 'is not', null)
-    .where('p.status', '=', 'done');
+    .where('p.status', '=', 'done')
+    .where(sql<boolean>`true ${rangeOn(sql`p.created_at`, range, 'timestamp')}`);
   if (reviewerAgentIds) {
     if (reviewerAgentIds.length === 0) return [];
     query = query.where('p.reviewer_agent_id', 'in', reviewerAgentIds);
@@ -135,10 +146,11 @@ export async function findReviewerRatingPairs(
   }));
 }
 
-/** Reviewers who have reviewed at least once, with their review counts. */
+/** Reviewers who reviewed at least once in a range, with their review counts. */
 export async function findReviewerActivity(
   db: Kysely<Database>,
   projectId: string,
+  range: ReadRange = {},
 ): Promise<{ agent_id: string; nickname: string; reviews: number }[]> {
   const rows = await db
     .selectFrom('agent_peer_evaluations as p')
@@ -148,6 +160,7 @@ export async function findReviewerActivity(
     .select(['a.agent_id', 'a.nickname', (eb) => eb.fn.countAll<number>().as('reviews')])
     .where('p.project_id', '=', projectId)
     .where('p.status', '=', 'done')
+    .where(sql<boolean>`true ${rangeOn(sql`p.created_at`, range, 'timestamp')}`)
     .groupBy(['a.agent_id', 'a.nickname'])
     .execute();
   return rows.map((row) => ({ ...row, reviews: Number(row.reviews) }));

@@ -10,7 +10,7 @@ import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/pagin
 import type { ReadRange } from '../stats/read-window.js';
 import { windowSumParts } from '../stats/stats.queries.js';
 import type { RoutingCandidate } from './router.js';
-import type { DecisionOutcome, PairStatsRow } from './routing.js';
+import type { DecisionOutcome, PairStatsRow, QualitySums } from './routing.js';
 
 /** Every agent the router may consider, with its tasks in flight (queued or running) and declared specialties. */
 export async function findRoutingCandidates(
@@ -219,32 +219,80 @@ export async function findDecisionsWithOutcomes(
   }));
 }
 
-/** A user's decision outcomes since a date (oldest first), for routing quality over time. */
-export async function findDecisionOutcomesSince(
+const HOUR_MS = 3_600_000;
+
+/**
+ * Routing quality sums per UTC day of the decisions created in [since, until) (until open when left
+ * out): the window's whole UTC hours from routing_quality_hourly (migration 021, kept by triggers as
+ * outcomes arrive) plus the decisions of its partial first and last hours, read by key with their stored
+ * outcome_reward. Whole days and the project or the user's decisions alike: ~24 rows a day, not one
+ * join per decision.
+ */
+export async function findRoutingQualityDays(
   db: Kysely<Database>,
   scope: Scope,
   since: Date,
   until?: Date | undefined,
-): Promise<DecisionOutcome[]> {
-  const rows = await db
-    .selectFrom('routing_decision_outcomes')
-    .selectAll()
-    .where('project_id', '=', scope.projectId)
-    .$if(scope.ownTasksOnly, (q) => q.where('user_id', '=', scope.userId))
-    .where('created_at', '>=', since)
-    .$if(until !== undefined, (q) => q.where('created_at', '<', until as Date))
-    .orderBy('created_at')
-    .execute();
-  return rows.map((row) => ({
-    createdAt: row.created_at,
-    reason: row.reason,
-    chosenAgentId: row.chosen_agent_id,
-    bestAgentId: row.best_agent_id,
-    taskId: row.task_id,
-    taskStatus: row.task_status,
-    userRating: row.user_rating,
-    judgeScore: row.judge_score === null ? null : Number(row.judge_score),
-    peerScore: row.peer_score,
+): Promise<(QualitySums & { day: string })[]> {
+  const firstHour = new Date(Math.ceil(since.getTime() / HOUR_MS) * HOUR_MS);
+  const lastHour =
+    until === undefined ? undefined : new Date(Math.floor(until.getTime() / HOUR_MS) * HOUR_MS);
+  const user = scope.ownTasksOnly ? sql`AND user_id = ${scope.userId}` : sql``;
+  // A window inside one hour (or two partial ones) has no whole hour: all of it is raw decisions.
+  const wholeHours = lastHour === undefined || lastHour > firstHour;
+  const rawRanges: [Date, Date | undefined][] = wholeHours
+    ? [[since, firstHour], ...(until && lastHour ? [[lastHour, until] as [Date, Date]] : [])]
+    : [[since, until]];
+  const raw = rawRanges
+    .filter(([from, to]) => to === undefined || from < to)
+    .map(
+      ([from, to]) => sql`
+        SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, 1 AS decisions,
+          (reason <> 'mention')::int AS routed,
+          (reason <> 'mention' AND outcome_reward IS NOT NULL)::int AS rewarded,
+          CASE WHEN reason <> 'mention' THEN coalesce(outcome_reward::numeric, 0) ELSE 0 END AS reward_sum,
+          (reason <> 'mention' AND best_agent_id IS NOT NULL)::int AS with_best,
+          (reason <> 'mention' AND chosen_agent_id = best_agent_id)::int AS to_best
+        FROM routing_decisions
+        WHERE project_id = ${scope.projectId} ${user} AND created_at >= ${from}
+          ${to === undefined ? sql`` : sql`AND created_at < ${to}`}`,
+    );
+  const hourly = wholeHours
+    ? [
+        sql`
+          SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, decisions, routed, rewarded, reward_sum,
+            with_best, to_best
+          FROM routing_quality_hourly
+          WHERE project_id = ${scope.projectId} ${user} AND hour >= ${firstHour}
+            ${lastHour === undefined ? sql`` : sql`AND hour < ${lastHour}`}`,
+      ]
+    : [];
+  const parts = [...hourly, ...raw];
+  if (parts.length === 0) return [];
+  const rows = await sql<{
+    day: string;
+    decisions: number;
+    routed: number;
+    rewarded: number;
+    reward_sum: number;
+    with_best: number;
+    to_best: number;
+  }>`
+    SELECT day, sum(decisions)::int AS decisions, sum(routed)::int AS routed, sum(rewarded)::int AS rewarded,
+      sum(reward_sum) AS reward_sum, sum(with_best)::int AS with_best, sum(to_best)::int AS to_best
+    FROM (${sql.join(parts, sql` UNION ALL `)}) counted
+    GROUP BY day
+    HAVING sum(decisions) > 0
+    ORDER BY day
+  `.execute(db);
+  return rows.rows.map((row) => ({
+    day: row.day,
+    decisions: row.decisions,
+    routed: row.routed,
+    rewarded: row.rewarded,
+    rewardSum: Number(row.reward_sum),
+    withBest: row.with_best,
+    toBest: row.to_best,
   }));
 }
 

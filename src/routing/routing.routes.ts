@@ -20,15 +20,15 @@ import {
   computeOutcomeReward,
   type ObjectiveRequest,
   resolveRoutingObjective,
-  summarizeRoutingQuality,
+  summarizeQualityDays,
   toEvaluationView,
 } from './routing.js';
 import {
   type DecisionWithOutcome,
-  findDecisionOutcomesSince,
   findDecisionsWithOutcomes,
   findRoutingObjective,
   findRoutingObjectiveForUpdate,
+  findRoutingQualityDays,
   upsertRoutingObjective,
 } from './routing.queries.js';
 import {
@@ -643,8 +643,8 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
           ? resolveReadWindow(query)
           : { since: new Date(Date.now() - query.days * DAY_MS), until: undefined };
       const since = range.since ?? new Date(0);
-      const summary = summarizeRoutingQuality(
-        await findDecisionOutcomesSince(db, c.get('principal'), since, range.until),
+      const summary = summarizeQualityDays(
+        await findRoutingQualityDays(db, c.get('principal'), since, range.until),
       );
       return c.json(
         {

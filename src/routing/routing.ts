@@ -149,27 +149,69 @@ function round(value: number, decimals: number): number {
   return Math.round(value * 10 ** decimals) / 10 ** decimals;
 }
 
-function summarizeGroup(day: string, outcomes: readonly DecisionOutcome[]): QualityPoint {
+/** A group of decisions counted for routing quality (a day, an hour, a whole window). */
+export interface QualitySums {
+  decisions: number;
+  /** Decisions the router made itself (not mentions). */
+  routed: number;
+  /** Routed decisions whose task has an outcome reward, and the sum of those rewards. */
+  rewarded: number;
+  rewardSum: number;
+  /** Routed decisions that knew the posterior-best agent, and those that went to it. */
+  withBest: number;
+  toBest: number;
+}
+
+/** Counts decision outcomes as routing quality sums (what routing_quality_hourly holds per hour). */
+export function countQualitySums(outcomes: readonly DecisionOutcome[]): QualitySums {
   const routed = outcomes.filter((outcome) => outcome.reason !== 'mention');
   const rewards = routed.map(computeOutcomeReward).filter((reward): reward is number => reward !== null);
   const withBest = routed.filter((outcome) => outcome.bestAgentId !== null);
-  const toBest = withBest.filter((outcome) => outcome.chosenAgentId === outcome.bestAgentId).length;
   return {
-    day,
     decisions: outcomes.length,
     routed: routed.length,
     rewarded: rewards.length,
-    meanReward:
-      rewards.length > 0 ? round(rewards.reduce((sum, reward) => sum + reward, 0) / rewards.length, 4) : null,
-    bestAgentShare: withBest.length > 0 ? round(toBest / withBest.length, 4) : null,
+    rewardSum: rewards.reduce((sum, reward) => sum + reward, 0),
+    withBest: withBest.length,
+    toBest: withBest.filter((outcome) => outcome.chosenAgentId === outcome.bestAgentId).length,
+  };
+}
+
+function toQualityPoint(day: string, sums: QualitySums): QualityPoint {
+  return {
+    day,
+    decisions: sums.decisions,
+    routed: sums.routed,
+    rewarded: sums.rewarded,
+    meanReward: sums.rewarded > 0 ? round(sums.rewardSum / sums.rewarded, 4) : null,
+    bestAgentShare: sums.withBest > 0 ? round(sums.toBest / sums.withBest, 4) : null,
   };
 }
 
 /**
- * Routing quality per UTC day (oldest first) and over the whole period: how many decisions, the mean
- * outcome reward of routed tasks, and how often the router chose the posterior-best agent (the rest is
- * exploration). Mentions count as decisions but not as routed.
+ * Routing quality per UTC day (oldest first) and over the whole period from each day's sums: how many
+ * decisions, the mean outcome reward of routed tasks, and how often the router chose the posterior-best
+ * agent (the rest is exploration). Mentions count as decisions but not as routed.
  */
+export function summarizeQualityDays(days: readonly (QualitySums & { day: string })[]): {
+  days: QualityPoint[];
+  overall: Omit<QualityPoint, 'day'>;
+} {
+  const sorted = [...days].filter((day) => day.decisions > 0).sort((a, b) => a.day.localeCompare(b.day));
+  const total: QualitySums = { decisions: 0, routed: 0, rewarded: 0, rewardSum: 0, withBest: 0, toBest: 0 };
+  for (const day of sorted) {
+    total.decisions += day.decisions;
+    total.routed += day.routed;
+    total.rewarded += day.rewarded;
+    total.rewardSum += day.rewardSum;
+    total.withBest += day.withBest;
+    total.toBest += day.toBest;
+  }
+  const { day: _day, ...overall } = toQualityPoint('', total);
+  return { days: sorted.map((day) => toQualityPoint(day.day, day)), overall };
+}
+
+/** Routing quality of decision outcomes (see summarizeQualityDays), grouped by their UTC day. */
 export function summarizeRoutingQuality(outcomes: readonly DecisionOutcome[]): {
   days: QualityPoint[];
   overall: Omit<QualityPoint, 'day'>;
@@ -181,9 +223,7 @@ export function summarizeRoutingQuality(outcomes: readonly DecisionOutcome[]): {
     if (group) group.push(outcome);
     else byDay.set(day, [outcome]);
   }
-  const days = [...byDay.keys()].sort().map((day) => summarizeGroup(day, byDay.get(day) ?? []));
-  const { day: _day, ...overall } = summarizeGroup('', outcomes);
-  return { days, overall };
+  return summarizeQualityDays([...byDay].map(([day, group]) => ({ day, ...countQualitySums(group) })));
 }
 
 /** An agent's evaluation as the API and the stored decision show it (snake_case, rounded). */

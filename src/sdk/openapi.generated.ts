@@ -1188,6 +1188,12 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
+          /** @description The period ending now to read over (default 30d); `all`: the whole history. Not combined with since */
+          window?: '24h' | '7d' | '30d' | '90d' | 'all';
+          /** @description From this instant on (ISO 8601, inclusive); replaces window */
+          since?: string;
+          /** @description Before this instant (ISO 8601, exclusive); absent: up to now */
+          until?: string;
         };
         header?: never;
         path?: never;
@@ -1205,6 +1211,11 @@ export interface paths {
               reviewers: components['schemas']['ReviewerAgreement'][];
               /** @description The task evaluators (the judge per model, the offline evaluator) with their spend */
               evaluators: components['schemas']['EvaluatorSpendTotals'][];
+              /** @description The reviews and evaluations counted: made since (inclusive) and before until (exclusive); null: unbounded */
+              window: {
+                since: string | null;
+                until: string | null;
+              };
             };
           };
         };
