@@ -194,37 +194,50 @@ export function buildNodeBreakdownQuery(
 /** Cells of the cost-against-quality grid: cost in this many columns, score in this many rows. */
 export const COST_QUALITY_GRID = { costColumns: 24, scoreRows: 20 } as const;
 
+/** The most tasks the grid is drawn from: the range's newest scored, priced tasks. */
+export const COST_QUALITY_SAMPLE = 2000;
+
 /**
- * Cost against quality over every scored, priced task of one agent in the range (not a page of them):
- * tasks grouped into a grid of cost columns (0 to the highest cost) and score rows, each cell with its
- * task count and mean cost and score, so a chart draws thousands of tasks as a few hundred dots.
+ * Cost against quality over one agent's newest scored, priced tasks in the range (at most
+ * COST_QUALITY_SAMPLE of them, read newest first through `tasks_agent_finished_idx`, so its cost does not
+ * grow with the range's tasks): grouped into a grid of cost columns (0 to the highest cost) and score
+ * rows, each cell with its task count and mean cost and score, so a chart draws thousands of tasks as a
+ * few hundred dots. `truncated` says the range held more such tasks than the grid was drawn from.
  */
 export async function findCostQuality(
   db: Kysely<Database>,
   agentId: string,
   scope: Scope,
   range: ReadRange = {},
-) {
-  const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
+): Promise<{ cells: { tasks: number; avg_cost: number; avg_score: number }[]; truncated: boolean }> {
+  const mine = scope.ownTasksOnly ? sql`AND t.user_id = ${scope.userId}` : sql``;
   const recent = rangeOn(sql`t.completed_at`, range);
   const { costColumns, scoreRows } = COST_QUALITY_GRID;
-  const result = await sql<{ tasks: number; avg_cost: number; avg_score: number }>`
-    WITH scored AS (
+  const result = await sql<{ tasks: number; avg_cost: number; avg_score: number; sampled: number }>`
+    WITH newest AS (
       SELECT s.estimated_cost::float8 AS cost, s.overall_score::float8 AS score
-      FROM agent_performance_scores s
-      JOIN tasks t ON t.id = s.task_id
-      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId}
-        AND t.project_id = ${scope.projectId} AND t.agent_id = ${agentId} ${mine}
-        AND t.status = 'completed' AND s.estimated_cost IS NOT NULL AND s.overall_score IS NOT NULL ${recent}
-    ), top AS (SELECT max(cost) AS max_cost FROM scored)
+      FROM tasks t
+      JOIN agent_performance_scores s ON s.task_id = t.id
+      WHERE t.project_id = ${scope.projectId} AND t.agent_id = ${agentId} ${mine}
+        AND t.status = 'completed' AND t.completed_at IS NOT NULL ${recent}
+        AND s.estimated_cost IS NOT NULL AND s.overall_score IS NOT NULL
+      ORDER BY t.completed_at DESC
+      LIMIT ${COST_QUALITY_SAMPLE + 1}
+    ),
+    sampled AS (SELECT count(*)::int AS n FROM newest),
+    scored AS (SELECT * FROM newest LIMIT ${COST_QUALITY_SAMPLE}),
+    top AS (SELECT max(cost) AS max_cost FROM scored)
     SELECT count(*)::int AS tasks, round(avg(cost)::numeric, 6)::float8 AS avg_cost,
-      round(avg(score)::numeric, 3)::float8 AS avg_score
-    FROM scored, top
+      round(avg(score)::numeric, 3)::float8 AS avg_score, min(sampled.n) AS sampled
+    FROM scored, top, sampled
     GROUP BY least(floor(cost / nullif(top.max_cost, 0) * ${costColumns}), ${costColumns - 1}),
       least(floor(score * ${scoreRows}), ${scoreRows - 1})
     ORDER BY 2, 3
   `.execute(db);
-  return result.rows;
+  return {
+    cells: result.rows.map(({ sampled: _sampled, ...cell }) => cell),
+    truncated: (result.rows[0]?.sampled ?? 0) > COST_QUALITY_SAMPLE,
+  };
 }
 
 /** The graphile-worker job that executes one Mission Control task. */

@@ -528,8 +528,12 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
               )
               .openapi({
                 description:
-                  'Every scored, priced task of the range grouped into a grid of cost and score cells: each cell its task count and mean cost and score',
+                  "The range's newest scored, priced tasks (at most 2,000) grouped into a grid of cost and score cells: each cell its task count and mean cost and score",
               }),
+            cost_quality_truncated: z.boolean().openapi({
+              description:
+                'True when the range holds more scored, priced tasks than the 2,000 newest the grid shows',
+            }),
             window: windowSchema,
           }),
           'Trend',
@@ -551,7 +555,15 @@ export function registerAgentRoutes(app: MeritApp, ctx: AppContext): void {
         trend,
         findCostQuality(ctx.readDb, agent_id, scope, range),
       ]);
-      return c.json({ points, cost_quality: costQuality, window: toWindowView(range) }, 200);
+      return c.json(
+        {
+          points,
+          cost_quality: costQuality.cells,
+          cost_quality_truncated: costQuality.truncated,
+          window: toWindowView(range),
+        },
+        200,
+      );
     },
   );
 }

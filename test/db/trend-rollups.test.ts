@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COST_QUALITY_SAMPLE, findCostQuality } from '../../src/agents/agents.queries.js';
 import { DEFAULT_PROJECT_ID, type Scope } from '../../src/identity/scope.js';
 import type { ReadRange } from '../../src/stats/read-window.js';
 import { recomputeAllStats } from '../../src/stats/stats.queries.js';
@@ -89,5 +90,52 @@ describe.each(databaseKinds())("an agent's trend from the rollups (%s PostgreSQL
         app.ctx.db,
       );
     }
+  });
+});
+
+describe.each(databaseKinds())('the cost-against-quality grid (%s PostgreSQL)', (kind) => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await createTestApp(kind, { MERIT_EVALUATION: 'false' });
+    // 2,100 scored, priced tasks of agent_c, one a minute back from NOW, and 30 unpriced ones.
+    await sql`
+      WITH ins AS (
+        INSERT INTO tasks (project_id, user_id, agent_id, command, objective_category, status, result, estimated_cost,
+          started_at, completed_at, duration_ms)
+        SELECT ${DEFAULT_PROJECT_ID}::uuid, ${USER}::uuid, 'agent_c', 'grid ' || i, 'coding', 'completed', 'ok',
+          CASE WHEN i <= 2100 THEN (i % 50) / 10000.0 END,
+          ${NOW}::timestamptz - make_interval(mins => i) - interval '1 second', ${NOW}::timestamptz - make_interval(mins => i), 1000
+        FROM generate_series(1, 2130) AS i
+        RETURNING id, estimated_cost, completed_at
+      )
+      INSERT INTO agent_performance_scores (task_id, agent_id, user_id, objective_category, overall_score, estimated_cost, created_at)
+      SELECT id, 'agent_c', ${USER}::uuid, 'coding', 0.5, estimated_cost, completed_at FROM ins`.execute(
+      app.ctx.db,
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const total = (cells: { tasks: number }[]) => cells.reduce((sum, cell) => sum + cell.tasks, 0);
+
+  it('draws the range from its newest 2,000 scored, priced tasks and says it was cut', async () => {
+    const grid = await findCostQuality(app.ctx.db, 'agent_c', PROJECT, {
+      since: new Date(NOW.getTime() - 3 * DAY),
+      until: NOW,
+    });
+    expect(total(grid.cells)).toBe(COST_QUALITY_SAMPLE);
+    expect(grid.truncated).toBe(true);
+  });
+
+  it('draws every such task of a range that holds fewer, and says it was not cut', async () => {
+    // The newest 100 minutes: the tasks finished 1 to 100 minutes before NOW.
+    const grid = await findCostQuality(app.ctx.db, 'agent_c', PROJECT, {
+      since: new Date(NOW.getTime() - 100 * 60_000),
+      until: NOW,
+    });
+    expect(total(grid.cells)).toBe(100);
+    expect(grid.truncated).toBe(false);
   });
 });

@@ -241,7 +241,7 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       query: { bucket: 'hour' | 'day' | 'week'; window: ReadWindow },
       signal?: AbortSignal,
     ) =>
-      request<{ points: TrendPoint[]; cost_quality: CostQualityCell[] }>(
+      request<{ points: TrendPoint[]; cost_quality: CostQualityCell[]; cost_quality_truncated: boolean }>(
         'GET',
         `/agents/${id(agentId)}/trend`,
         { query, signal },

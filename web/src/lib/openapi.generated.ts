@@ -1082,8 +1082,10 @@ export interface paths {
           content: {
             'application/json': {
               points: components['schemas']['TrendPoint'][];
-              /** @description Every scored, priced task of the range grouped into a grid of cost and score cells: each cell its task count and mean cost and score */
+              /** @description The range's newest scored, priced tasks (at most 2,000) grouped into a grid of cost and score cells: each cell its task count and mean cost and score */
               cost_quality: components['schemas']['CostQualityCell'][];
+              /** @description True when the range holds more scored, priced tasks than the 2,000 newest the grid shows */
+              cost_quality_truncated: boolean;
               window: components['schemas']['ReadWindow'];
             };
           };

@@ -11,15 +11,25 @@ const PAD = { top: 14, right: 16, bottom: 40, left: 44 };
  * What the agent's tasks cost against the score they earned, over every scored task of the range: the
  * server groups them into cells, each drawn as a dot whose area grows with its number of tasks.
  */
-export function CostQualityChart({ cells, rangeLabel }: { cells: CostQualityCell[]; rangeLabel: string }) {
+export function CostQualityChart({
+  cells,
+  rangeLabel,
+  truncated = false,
+}: {
+  cells: CostQualityCell[];
+  rangeLabel: string;
+  /** The grid shows only the range's newest scored, priced tasks (the server's sample). */
+  truncated?: boolean;
+}) {
   const total = cells.reduce((sum, cell) => sum + cell.tasks, 0);
+  const counted = truncated ? `the newest ${total} scored tasks` : `${total} scored tasks`;
   const maxCost = niceCeiling(Math.max(0, ...cells.map((cell) => cell.avg_cost)));
   const maxTasks = Math.max(1, ...cells.map((cell) => cell.tasks));
   const x = scaleLinear([0, maxCost], [PAD.left, WIDTH - PAD.right]);
   const y = scaleLinear([0, 1], [HEIGHT - PAD.bottom, PAD.top]);
   const weighted = (pick: (cell: CostQualityCell) => number) =>
     cells.reduce((sum, cell) => sum + pick(cell) * cell.tasks, 0) / Math.max(1, total);
-  const summary = `${total} scored tasks ${rangeLabel}; average cost ${formatCost(
+  const summary = `${counted} ${rangeLabel}; average cost ${formatCost(
     weighted((cell) => cell.avg_cost),
   )}, average score ${formatScore(weighted((cell) => cell.avg_score))} out of 100.`;
   return (
@@ -34,7 +44,7 @@ export function CostQualityChart({ cells, rangeLabel }: { cells: CostQualityCell
       legend={
         <p className="chart-legend">
           <span className="legend-item" data-testid="cost-quality-total">
-            {total} tasks {rangeLabel}; bigger dots stand for more tasks
+            {truncated ? `the newest ${total}` : total} tasks {rangeLabel}; bigger dots stand for more tasks
           </span>
         </p>
       }

@@ -96,6 +96,7 @@ export function AgentPerformanceView({ agentId, range, onRangeChange, onBack }: 
   const error = performanceResult.error ? describeError(performanceResult.error) : null;
   const trend = trendResult.data?.points ?? null;
   const costQuality = trendResult.data?.cost_quality ?? null;
+  const costQualityTruncated = trendResult.data?.cost_quality_truncated ?? false;
   const nodes = nodesResult.data ?? null;
   const sideFailure = trendResult.error ?? nodesResult.error;
   const sideError = sideFailure ? describeError(sideFailure) : null;
@@ -193,7 +194,13 @@ export function AgentPerformanceView({ agentId, range, onRangeChange, onBack }: 
       <div className="charts">
         {trend && <TrendChart points={trend} />}
         {performance && <CategoryChart categories={performance.categories} />}
-        {costQuality && <CostQualityChart cells={costQuality} rangeLabel={RANGE_PHRASE[range]} />}
+        {costQuality && (
+          <CostQualityChart
+            cells={costQuality}
+            rangeLabel={RANGE_PHRASE[range]}
+            truncated={costQualityTruncated}
+          />
+        )}
         {nodes && <NodeChart nodes={nodes} />}
       </div>
       <section aria-labelledby="history-title" className="history">
