@@ -6,13 +6,19 @@
  * bench/read-paths.bench.ts. Prints p50/p99 of each over the default window (30 days) and the whole
  * history, member-wide and for one user, then through the HTTP server; then what the rollup's triggers
  * cost a bulk insert (the same chunk with them and without them).
- * Usage: npx tsx bench/node-breakdown.bench.ts [--tasks 100000 --requests 60]
+ * Usage: npx tsx bench/node-breakdown.bench.ts [--tasks 100000 --requests 60] [--reuse: measure the
+ * database the last run seeded, without seeding]
  */
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
 import { sql } from 'kysely';
 import { findNodeBreakdown } from '../src/agents/agents.queries.js';
-import { DEFAULT_USER_ID } from '../src/config.js';
+import { DEFAULT_USER_ID, loadConfig } from '../src/config.js';
+import { prepareDatabase } from '../src/db/bootstrap.js';
+import { connectDatabase } from '../src/db/connect.js';
 import { DEFAULT_PROJECT_ID, type Scope } from '../src/identity/scope.js';
+import { createServices } from '../src/server.js';
 import type { ReadRange } from '../src/stats/read-window.js';
 import { type BenchEnvironment, openBenchEnvironment, percentile } from './support.js';
 
@@ -21,8 +27,11 @@ const { values } = parseArgs({
     tasks: { type: 'string', default: '100000' },
     requests: { type: 'string', default: '60' },
     chunk: { type: 'string', default: '50000' },
+    // Measure the database a previous run seeded (on DATABASE_URL's server) instead of seeding one.
+    reuse: { type: 'boolean', default: false },
   },
 });
+const DATABASE = 'merit_bench_nodes';
 const TASKS = Number(values.tasks);
 const REQUESTS = Number(values.requests);
 const CHUNK = Number(values.chunk);
@@ -93,8 +102,36 @@ async function measure(call: () => Promise<unknown>): Promise<{ p50: number; p99
 const format = (figures: { p50: number; p99: number }) =>
   `p50 ${figures.p50.toFixed(1)} / p99 ${figures.p99.toFixed(1)} ms`;
 
+/** The database an earlier run seeded, with the HTTP server over it (it is kept, not dropped). */
+async function openSeededEnvironment(): Promise<BenchEnvironment> {
+  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  url.pathname = `/${DATABASE}`;
+  const handle = connectDatabase(url.toString(), { maxConnections: 10, statementTimeoutMs: 0 });
+  await prepareDatabase(handle);
+  const config = loadConfig({
+    MERIT_DATA_DIR: '/nonexistent',
+    MERIT_WORKER: 'false',
+    MERIT_EVALUATION: 'false',
+  });
+  const services = createServices(config, { handle, kind: 'external', label: DATABASE });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: services.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    handle,
+    services,
+    baseUrl: `http://127.0.0.1:${port}`,
+    label: DATABASE,
+    async close() {
+      server.close();
+      await handle.close();
+    },
+  };
+}
+
 async function main() {
-  const env = await openBenchEnvironment('merit_bench_nodes');
+  const env = values.reuse ? await openSeededEnvironment() : await openBenchEnvironment(DATABASE);
   try {
     const agents = (
       await sql<{ agent_id: string }>`
@@ -102,15 +139,20 @@ async function main() {
       `.execute(env.handle.db)
     ).rows.map((row) => row.agent_id);
     let seedMs = 0;
-    for (let from = 0; from < TASKS; from += CHUNK) {
+    for (let from = 0; !values.reuse && from < TASKS; from += CHUNK) {
       seedMs += await insertTasks(env, agents, from, Math.min(TASKS, from + CHUNK));
       process.stderr.write(`seeded ${Math.min(TASKS, from + CHUNK)} tasks\n`);
     }
-    for (const table of ['tasks', 'agent_node_performance', 'agent_node_daily_stats'])
-      await sql`VACUUM ANALYZE ${sql.table(table)}`.execute(env.handle.db);
-    console.log(
-      `${TASKS} tasks, ${TASKS * 3} nodes, 8 agents, 90 days (seeded in ${(seedMs / 1000).toFixed(1)} s)`,
-    );
+    if (!values.reuse)
+      for (const table of ['tasks', 'agent_node_performance', 'agent_node_daily_stats'])
+        await sql`VACUUM ANALYZE ${sql.table(table)}`.execute(env.handle.db);
+    const seeded = (
+      await sql<{ tasks: number; nodes: number }>`
+        SELECT (SELECT count(*)::int FROM tasks) AS tasks, (SELECT count(*)::int FROM agent_node_performance) AS nodes
+      `.execute(env.handle.db)
+    ).rows[0];
+    const took = values.reuse ? '' : ` (seeded in ${(seedMs / 1000).toFixed(1)} s)`;
+    console.log(`${seeded?.tasks} tasks, ${seeded?.nodes} nodes, 8 agents, 90 days${took}`);
     const member: Scope = { projectId: DEFAULT_PROJECT_ID, userId: DEFAULT_USER_ID, ownTasksOnly: false };
     const own: Scope = { ...member, ownTasksOnly: true };
     const windows: [string, () => ReadRange][] = [
@@ -122,8 +164,10 @@ async function main() {
         ['member', member],
         ['own user', own],
       ] as const) {
-        const raw = await rawBreakdown(env, scope, range());
-        const rolled = await findNodeBreakdown(env.handle.db, AGENT, scope, range());
+        // One range for both: a node a second older than the other's window would make them differ.
+        const fixed = range();
+        const raw = await rawBreakdown(env, scope, fixed);
+        const rolled = await findNodeBreakdown(env.handle.db, AGENT, scope, fixed);
         if (JSON.stringify(raw) !== JSON.stringify(rolled))
           throw new Error(`different answers for ${name} ${who}: ${JSON.stringify({ raw, rolled })}`);
         const before = await measure(() => rawBreakdown(env, scope, range()));
@@ -142,6 +186,7 @@ async function main() {
       console.log(`HTTP GET ${path}: ${format(figures)}`);
     }
     // What the triggers cost a bulk insert: the same chunk size with them, then without them.
+    if (values.reuse) return;
     const size = Math.min(CHUNK, 20_000);
     const withTriggers = await insertTasks(env, agents, TASKS, TASKS + size);
     await sql`ALTER TABLE agent_node_performance DISABLE TRIGGER agent_node_performance_daily_insert`.execute(
