@@ -198,7 +198,9 @@ describe.each(databaseKinds())('concurrency (%s PostgreSQL)', (kind) => {
       expect(statuses.filter((status) => status !== 200 && status !== 201 && status !== 409)).toEqual([]);
       // Retries would hide a deadlock from the user: none may have been needed.
       expect(countConflictRetries() - retriesBefore).toBe(0);
-    });
+      // The writes' own budget is settleWithin's 60 s; setting up 200 tasks comes before it (on a loaded
+      // 2-core machine the whole test took 25-30 s, the default timeout).
+    }, 120_000);
   });
 
   describe('the scheduled recompute', () => {
