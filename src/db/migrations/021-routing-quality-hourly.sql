@@ -62,7 +62,12 @@ CREATE TABLE routing_quality_hourly (
   with_best INTEGER NOT NULL DEFAULT 0,
   to_best INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (project_id, user_id, hour)
-);
+)
+-- Every decision, finish and score of an hour updates its row: room on the page keeps those updates HOT
+-- (no new index entries, dead versions pruned on the page), and vacuum comes early. Measured: 145k updates
+-- at fillfactor 100 were 6% HOT and left 147k dead versions (a 719-row window read 20,501 buffers);
+-- at 50, 56% HOT.
+WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000);
 
 -- A project's window (every user): one range scan by hour.
 CREATE INDEX routing_quality_hourly_project_hour_idx ON routing_quality_hourly (project_id, hour);
