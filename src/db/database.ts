@@ -179,6 +179,12 @@ export interface AgentNodePerformanceTable {
   started_at: Timestamp | null;
   completed_at: Timestamp | null;
   created_at: CreatedAt;
+  /** Migration 022: the step's model call (null when unknown or not a model call; cost null when unpriced). */
+  model: ColumnType<string | null, string | null | undefined, string | null>;
+  provider: ColumnType<string | null, string | null | undefined, string | null>;
+  cache_read_tokens: ColumnType<number | null, number | null | undefined, number | null>;
+  reasoning_tokens: ColumnType<number | null, number | null | undefined, number | null>;
+  estimated_cost: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** Running sums shared by the per-agent and per-(agent, category) statistics tables. */

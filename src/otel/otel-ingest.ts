@@ -489,6 +489,11 @@ function toNodeInput(node: MappedNode): NodeInput {
     started_at: node.startedAt,
     ...(node.promptTokens === null ? {} : { prompt_tokens: node.promptTokens }),
     ...(node.completionTokens === null ? {} : { completion_tokens: node.completionTokens }),
+    ...(node.cacheReadTokens === null ? {} : { cache_read_tokens: node.cacheReadTokens }),
+    ...(node.reasoningTokens === null ? {} : { reasoning_tokens: node.reasoningTokens }),
+    ...(node.model === null ? {} : { model: node.model }),
+    ...(node.provider === null ? {} : { provider: node.provider }),
+    ...(node.estimatedCost === null ? {} : { estimated_cost: node.estimatedCost }),
     ...(node.error === null ? {} : { error: node.error }),
   };
 }

@@ -31,6 +31,8 @@ const MAX_RESULT_CHARS = 1_000_000;
 const MAX_ERROR_CHARS = 10_000;
 const MAX_NODE_NAME_CHARS = 100;
 const MAX_MODEL_CHARS = 200;
+/** agent_node_performance.provider is 1 to 200 characters. */
+const MAX_PROVIDER_CHARS = 200;
 /** agents.external_name is 1 to 200 characters. */
 const MAX_AGENT_NAME_CHARS = 200;
 
@@ -200,17 +202,18 @@ export function readModel(attributes: Attributes): string | null {
     readText(attributes, 'ai.response.model') ??
     readText(attributes, 'ai.model.id') ??
     readText(attributes, 'llm.model_name');
-  return model === null ? null : toStorableText(model, MAX_MODEL_CHARS);
+  return model === null ? null : toStorableText(model, MAX_MODEL_CHARS) || null;
 }
 
+/** The provider (gen_ai.provider.name, else the older gen_ai.system), as a node stores it (1 to 200 characters). */
 export function readProvider(attributes: Attributes): string | null {
-  return (
+  const provider =
     readText(attributes, 'gen_ai.provider.name') ??
     readText(attributes, 'gen_ai.system') ??
     readText(attributes, 'ai.model.provider') ??
     readText(attributes, 'llm.provider') ??
-    readText(attributes, 'llm.system')
-  );
+    readText(attributes, 'llm.system');
+  return provider === null ? null : toStorableText(provider, MAX_PROVIDER_CHARS) || null;
 }
 
 /** The agent a task span names: its name, else its id, else the service that sent it. */

@@ -13,32 +13,45 @@ export const LIMITS = {
   nodes: 500,
   userId: 200,
   model: 100,
+  provider: 200,
 } as const;
 
 /** Token counts and cost of one or more model calls; a figure never reported stays undefined (unknown). */
 export interface Usage {
   model?: string | undefined;
+  /** Who served the model (`openai`, `anthropic`...); a step keeps the last one reported. */
+  provider?: string | undefined;
   inputTokens?: number | undefined;
   outputTokens?: number | undefined;
   /** Defaults to input + output when both are known. */
   totalTokens?: number | undefined;
+  /** Input tokens read from the provider's cache (inside inputTokens). */
+  cacheReadTokens?: number | undefined;
+  /** Reasoning tokens (inside outputTokens). */
+  reasoningTokens?: number | undefined;
   /** USD; Merit estimates it from its price table when no call reported one. */
   costUsd?: number | undefined;
 }
 
 export interface UsageTotals {
   model: string | undefined;
+  provider: string | undefined;
   inputTokens: number | undefined;
   outputTokens: number | undefined;
   totalTokens: number | undefined;
+  cacheReadTokens: number | undefined;
+  reasoningTokens: number | undefined;
   costUsd: number | undefined;
 }
 
 export const NO_USAGE: UsageTotals = Object.freeze({
   model: undefined,
+  provider: undefined,
   inputTokens: undefined,
   outputTokens: undefined,
   totalTokens: undefined,
+  cacheReadTokens: undefined,
+  reasoningTokens: undefined,
   costUsd: undefined,
 });
 
@@ -51,9 +64,12 @@ export function addUsage(totals: UsageTotals, usage: Usage): UsageTotals {
       : undefined);
   return {
     model: usage.model ?? totals.model,
+    provider: usage.provider ?? totals.provider,
     inputTokens: addKnown(totals.inputTokens, checkCount(usage.inputTokens, 'inputTokens')),
     outputTokens: addKnown(totals.outputTokens, checkCount(usage.outputTokens, 'outputTokens')),
     totalTokens: addKnown(totals.totalTokens, checkCount(total, 'totalTokens')),
+    cacheReadTokens: addKnown(totals.cacheReadTokens, checkCount(usage.cacheReadTokens, 'cacheReadTokens')),
+    reasoningTokens: addKnown(totals.reasoningTokens, checkCount(usage.reasoningTokens, 'reasoningTokens')),
     costUsd: addKnown(totals.costUsd, checkCost(usage.costUsd)),
   };
 }
@@ -131,6 +147,13 @@ function buildNodeInput(node: RecordedNode): NodeInputBody {
     success: node.error === undefined,
     ...usageFields(node.usage),
   };
+  const { usage } = node;
+  // An empty name is unknown (the API refuses it, which would set the whole task aside).
+  if (usage.model) body.model = cut(usage.model, LIMITS.model);
+  if (usage.provider) body.provider = cut(usage.provider, LIMITS.provider);
+  if (usage.cacheReadTokens !== undefined) body.cache_read_tokens = usage.cacheReadTokens;
+  if (usage.reasoningTokens !== undefined) body.reasoning_tokens = usage.reasoningTokens;
+  if (usage.costUsd !== undefined) body.estimated_cost = usage.costUsd;
   if (node.error !== undefined) body.error = cut(node.error, LIMITS.error);
   return body;
 }

@@ -25,6 +25,7 @@ export const categorySchema = z
 const tokensSchema = z.number().int().min(0).max(MAX_TOKENS);
 const durationSchema = z.number().int().min(0).max(MAX_DURATION_MS);
 const modelSchema = z.string().min(1).max(200);
+const costSchema = z.number().min(0).max(10_000);
 
 /**
  * A timestamp reported by a client: not before 2000 and not more than 5 minutes ahead of the server's
@@ -97,6 +98,17 @@ export const nodeInputSchema = z
     success: z.boolean().default(true),
     error: z.string().max(10_000).optional(),
     started_at: timestampSchema.optional(),
+    model: modelSchema.optional().openapi({ description: "The step's model call: the model that answered" }),
+    provider: z.string().min(1).max(200).optional().openapi({ example: 'openai' }),
+    cache_read_tokens: tokensSchema
+      .optional()
+      .openapi({ description: 'Prompt tokens read from the provider cache (inside prompt_tokens)' }),
+    reasoning_tokens: tokensSchema
+      .optional()
+      .openapi({ description: 'Reasoning tokens (inside completion_tokens)' }),
+    estimated_cost: costSchema.optional().openapi({
+      description: 'USD; estimated from the model price table when omitted (null if the model has none)',
+    }),
   })
   .superRefine(checkTokenCounts)
   .openapi('NodeInput');
@@ -123,10 +135,7 @@ const completionFields = {
   prompt_tokens: tokensSchema.optional(),
   completion_tokens: tokensSchema.optional(),
   total_tokens: tokensSchema.optional(),
-  estimated_cost: z
-    .number()
-    .min(0)
-    .max(10_000)
+  estimated_cost: costSchema
     .optional()
     .openapi({ description: 'USD; estimated from the model price table when omitted' }),
   duration_ms: durationSchema.optional(),

@@ -418,6 +418,11 @@ export interface FinishedNodeRecord {
   error: string | null;
   started_at: string | null;
   completed_at: string | null;
+  model: string | null;
+  provider: string | null;
+  cache_read_tokens: number | null;
+  reasoning_tokens: number | null;
+  estimated_cost: number | null;
 }
 
 /**
@@ -526,12 +531,15 @@ function buildInsertFinishedTasksQuery(
     ),
     node_rows AS (
       INSERT INTO agent_node_performance (task_id, agent_id, node_name, sequence, status, duration_ms, prompt_tokens,
-        completion_tokens, total_tokens, success, error, started_at, completed_at)
+        completion_tokens, total_tokens, success, error, started_at, completed_at, model, provider,
+        cache_read_tokens, reasoning_tokens, estimated_cost)
       SELECT n.task_id, n.agent_id, n.node_name, n.sequence, n.status, n.duration_ms, n.prompt_tokens,
-        n.completion_tokens, n.total_tokens, n.success, n.error, n.started_at, n.completed_at
+        n.completion_tokens, n.total_tokens, n.success, n.error, n.started_at, n.completed_at, n.model, n.provider,
+        n.cache_read_tokens, n.reasoning_tokens, n.estimated_cost
       FROM jsonb_to_recordset(${nodesJson}::jsonb) AS n(task_id uuid, agent_id text, node_name text,
         sequence int, status text, duration_ms int, prompt_tokens int, completion_tokens int, total_tokens int,
-        success boolean, error text, started_at timestamptz, completed_at timestamptz)
+        success boolean, error text, started_at timestamptz, completed_at timestamptz, model text, provider text,
+        cache_read_tokens int, reasoning_tokens int, estimated_cost numeric)
       JOIN inserted t ON t.id = n.task_id
       RETURNING 1
     ),

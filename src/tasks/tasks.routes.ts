@@ -34,6 +34,21 @@ export const nodeSchema = z
     error: z.string().nullable(),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
+    model: z.string().nullable().openapi({
+      description:
+        "The step's model call: the model that answered (OpenTelemetry's gen_ai.response.model, else gen_ai.request.model); null when unknown",
+    }),
+    provider: z.string().nullable().openapi({
+      description: 'gen_ai.provider.name (older gen_ai.system); null when unknown',
+    }),
+    cache_read_tokens: nullableNumber.openapi({
+      description: 'Prompt tokens read from the cache (inside prompt_tokens)',
+    }),
+    reasoning_tokens: nullableNumber.openapi({ description: 'Reasoning tokens (inside completion_tokens)' }),
+    estimated_cost: nullableNumber.openapi({
+      description:
+        "USD, the step's model call at the price table's price; null when unknown or the model has no price",
+    }),
   })
   .openapi('Node');
 

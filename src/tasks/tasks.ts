@@ -61,6 +61,11 @@ export interface NodeView {
   error: string | null;
   started_at: string | null;
   completed_at: string | null;
+  model: string | null;
+  provider: string | null;
+  cache_read_tokens: number | null;
+  reasoning_tokens: number | null;
+  estimated_cost: number | null;
 }
 
 export interface ScoreView {
@@ -131,6 +136,11 @@ export function toNodeView(row: NodeRow): NodeView {
     error: row.error,
     started_at: iso(row.started_at),
     completed_at: iso(row.completed_at),
+    model: row.model,
+    provider: row.provider,
+    cache_read_tokens: row.cache_read_tokens,
+    reasoning_tokens: row.reasoning_tokens,
+    estimated_cost: row.estimated_cost,
   };
 }
 
@@ -293,7 +303,10 @@ export function describeContribution(
   };
 }
 
-/** A reported node as its row: the total defaults to prompt + completion, the end to start + duration. */
+/**
+ * A reported node as its row: the total defaults to prompt + completion, the end to start + duration,
+ * and the cost to the price table's for its model and tokens (null when any of them is unknown).
+ */
 export function toNewNode(
   task: Pick<TaskRow, 'id' | 'agent_id'>,
   node: NodeInput,
@@ -302,6 +315,7 @@ export function toNewNode(
   const startedAt = node.started_at ? new Date(node.started_at) : null;
   const totalTokens = node.total_tokens ?? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0);
   return {
+    ...toNodeCallFields(node),
     task_id: task.id,
     agent_id: task.agent_id,
     node_name: node.node_name,
@@ -316,6 +330,28 @@ export function toNewNode(
     started_at: startedAt,
     completed_at:
       startedAt && node.duration_ms !== undefined ? new Date(startedAt.getTime() + node.duration_ms) : null,
+  };
+}
+
+/** The node's model call: what it reported, its cost estimated from the price table when not given. */
+function toNodeCallFields(
+  node: NodeInput,
+): Pick<NewNode, 'model' | 'provider' | 'cache_read_tokens' | 'reasoning_tokens' | 'estimated_cost'> {
+  const model = node.model ?? null;
+  const estimatedCost =
+    node.estimated_cost ??
+    (model !== null && node.prompt_tokens !== undefined && node.completion_tokens !== undefined
+      ? estimateCost(model, node.prompt_tokens, node.completion_tokens, {
+          cachedPromptTokens: node.cache_read_tokens,
+          reasoningTokens: node.reasoning_tokens,
+        })
+      : null);
+  return {
+    model,
+    provider: node.provider ?? null,
+    cache_read_tokens: node.cache_read_tokens ?? null,
+    reasoning_tokens: node.reasoning_tokens ?? null,
+    estimated_cost: estimatedCost,
   };
 }
 
@@ -336,6 +372,11 @@ export function toFinishedNodeRecord(node: NewNode): FinishedNodeRecord {
     error: node.error ?? null,
     started_at: iso(node.started_at),
     completed_at: iso(node.completed_at),
+    model: node.model ?? null,
+    provider: node.provider ?? null,
+    cache_read_tokens: node.cache_read_tokens ?? null,
+    reasoning_tokens: node.reasoning_tokens ?? null,
+    estimated_cost: node.estimated_cost ?? null,
   };
 }
 

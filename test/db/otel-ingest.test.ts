@@ -299,6 +299,61 @@ describe('OpenTelemetry span ingestion', () => {
     expect(score?.total_tokens).toBe(360);
   });
 
+  it("keeps each model call's model, provider, cache-read and reasoning tokens and cost on its node, also when it arrives late", async () => {
+    const trace = agentTrace({ agent: 'Cached Calls Agent' });
+    const first = {
+      ...(trace.children[0] as OtlpSpan),
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.response.model': 'gpt-4o-2024-08-06',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.usage.input_tokens': 100,
+        'gen_ai.usage.output_tokens': 20,
+        'gen_ai.usage.cache_read.input_tokens': 60,
+        'gen_ai.usage.reasoning.output_tokens': 8,
+      },
+    };
+    // Older conventions: gen_ai.system, the requested model only, OpenAI's older cached-token key.
+    const late = {
+      ...(trace.children[3] as OtlpSpan),
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.system': 'az.ai.inference',
+        'gen_ai.request.model': 'o4-mini',
+        'gen_ai.usage.input_tokens': 200,
+        'gen_ai.usage.output_tokens': 40,
+        'gen_ai.usage.input_tokens.cached': 100,
+        'gen_ai.usage.output_tokens.reasoning': 30,
+      },
+    };
+    await ingest([trace.agent, first, trace.children[1] as OtlpSpan, trace.children[2] as OtlpSpan]);
+    const task = await taskOf(trace.traceId, trace.id(1));
+    const fields = (node: Awaited<ReturnType<typeof nodesOf>>[number]) => [
+      node.node_name,
+      node.model,
+      node.provider,
+      node.cache_read_tokens,
+      node.reasoning_tokens,
+      node.estimated_cost,
+    ];
+    // gpt-4o: 40 x 2.5 + 60 cached x 1.25 + 20 x 10 per million.
+    const chat = ['chat gpt-4o', 'gpt-4o-2024-08-06', 'openai', 60, 8, 0.000375];
+    const tool = ['execute_tool get_weather', null, null, null, null, null];
+    const step = ['format', null, null, null, null, null];
+    expect((await nodesOf(task?.id as string)).map(fields)).toEqual([chat, tool, step]);
+
+    // The late call rebuilds the nodes (OTLP ingestion deletes and inserts them again).
+    await ingest([late]);
+    expect((await nodesOf(task?.id as string)).map(fields)).toEqual([
+      chat,
+      tool,
+      // o4-mini: 100 x 1.1 + 100 cached x 0.275 + 40 x 4.4 per million (0.0003135, to 6 decimals).
+      ['chat gpt-4o', 'o4-mini', 'az.ai.inference', 100, 30, 0.000314],
+      step,
+    ]);
+  });
+
   it('makes one task of a trace exported by several clients at once', async () => {
     const trace = agentTrace({ agent: 'Racing Agent' });
     const exports = [

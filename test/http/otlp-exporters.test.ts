@@ -110,6 +110,52 @@ function recordAgentRun(
   return agentSpan.spanContext().traceId;
 }
 
+/**
+ * An agent run whose model calls report what a node keeps of them: one with today's attributes (response
+ * model, gen_ai.provider.name, cache-read and reasoning tokens), one with the older gen_ai.system and only
+ * the requested model (not in the price table), and a tool call between them.
+ */
+function recordModelCalls(provider: NodeTracerProvider, agent: string): string {
+  const tracer = provider.getTracer('merit-otlp-test', '1.0.0');
+  // Explicit times, 100 ms apart: the nodes' order is the spans' time order.
+  const start = Date.now() - 10_000;
+  const agentSpan = tracer.startSpan(`invoke_agent ${agent}`, {
+    startTime: start,
+    attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': agent },
+  });
+  const inAgent = trace.setSpan(context.active(), agentSpan);
+  let offset = 0;
+  const child = (name: string, attributes: Record<string, string | number>) => {
+    offset += 100;
+    tracer
+      .startSpan(name, { kind: SpanKind.CLIENT, startTime: start + offset, attributes }, inAgent)
+      .end(start + offset + 80);
+  };
+  child('chat gpt-4o', {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.request.model': 'gpt-4o',
+    'gen_ai.response.model': 'gpt-4o-2024-08-06',
+    'gen_ai.usage.input_tokens': 1000,
+    'gen_ai.usage.output_tokens': 200,
+    'gen_ai.usage.cache_read.input_tokens': 400,
+    'gen_ai.usage.reasoning.output_tokens': 50,
+  });
+  child('execute_tool search_flights', {
+    'gen_ai.operation.name': 'execute_tool',
+    'gen_ai.tool.name': 'search_flights',
+  });
+  child('chat house-model', {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.system': 'anthropic',
+    'gen_ai.request.model': 'house-model-unlisted',
+    'gen_ai.usage.input_tokens': 300,
+    'gen_ai.usage.output_tokens': 40,
+  });
+  agentSpan.end(start + 1000);
+  return agentSpan.spanContext().traceId;
+}
+
 describe('OTLP exporters against a live Merit (required mode, embedded PostgreSQL)', () => {
   let server: LiveServer;
   let ingestKey: string;
@@ -224,6 +270,52 @@ describe('OTLP exporters against a live Merit (required mode, embedded PostgreSQ
       expect(task).toMatchObject({ status: 'completed', project_id: DEFAULT_PROJECT_ID, count: 1 });
       // One node per child span (their names are the mapping's: docs/OTEL.md).
       expect(task?.nodes).toHaveLength(2);
+    },
+  );
+
+  it.each(['protobuf', 'json'] as const)(
+    "gives each node its call's model, provider, cache-read and reasoning tokens and cost (%s exporter)",
+    async (kind) => {
+      const exporter = createExporter(kind, {
+        url: `${server.url}/v1/traces`,
+        key: ingestKey,
+        compression: 'gzip',
+      });
+      const provider = new NodeTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': `otlp-models-${kind}` }),
+        spanProcessors: [new SimpleSpanProcessor(exporter)],
+      });
+      const traceId = recordModelCalls(provider, `models_${kind}`);
+      await provider.forceFlush();
+      await provider.shutdown();
+
+      const task = await storedTask(traceId);
+      const readKey = await createKey(['read']);
+      const response = await fetch(`${server.url}/api/tasks/${task?.id}`, {
+        headers: { authorization: `Bearer ${readKey}` },
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { nodes: Record<string, unknown>[] };
+      const call = (node: Record<string, unknown>) => [
+        node.node_name,
+        node.model,
+        node.provider,
+        node.prompt_tokens,
+        node.completion_tokens,
+        node.cache_read_tokens,
+        node.reasoning_tokens,
+        node.estimated_cost,
+      ];
+      expect(body.nodes.map((node: Record<string, unknown>) => node.duration_ms)).toEqual([80, 80, 80]);
+      expect(body.nodes.map(call)).toEqual([
+        // gpt-4o (the dated name's price): 600 x 2.5 + 400 cached x 1.25 + 200 x 10 per million.
+        ['chat gpt-4o', 'gpt-4o-2024-08-06', 'openai', 1000, 200, 400, 50, 0.004],
+        ['execute_tool search_flights', null, null, null, null, null, null, null],
+        // No price for the model: the cost is unknown, not 0.
+        ['chat house-model', 'house-model-unlisted', 'anthropic', 300, 40, null, null, null],
+      ]);
+      // The task's cost is unknown too (one call is unpriced); its tokens are the sums.
+      expect(body).toMatchObject({ prompt_tokens: 1300, completion_tokens: 240, estimated_cost: null });
     },
   );
 

@@ -174,6 +174,51 @@ describe('MeritClient (merit/sdk) against a live Merit in required mode', () => 
     await client.close();
   });
 
+  it("records a step's model, provider, cache-read and reasoning tokens and cost on its node", async () => {
+    const { client, errors } = createClient();
+    let taskId = '';
+    await client.task('agent_a', 'answer with a cached prompt', async (task) => {
+      taskId = task.id;
+      await task.step('think', (step) => {
+        step.usage({
+          model: 'gpt-4o-mini',
+          provider: 'openai',
+          inputTokens: 1000,
+          outputTokens: 100,
+          cacheReadTokens: 200,
+          reasoningTokens: 40,
+        });
+      });
+      await task.step('bill', (step) => {
+        step.usage({ model: 'house-model-unlisted', inputTokens: 10, outputTokens: 5, costUsd: 0.25 });
+      });
+      await task.step('house', (step) => {
+        step.usage({ model: 'house-model-unlisted', provider: 'vllm', inputTokens: 10, outputTokens: 5 });
+      });
+    });
+    await client.flush();
+
+    const { body } = await readTask(taskId);
+    expect(
+      body.nodes.map((node: any) => [
+        node.node_name,
+        node.model,
+        node.provider,
+        node.cache_read_tokens,
+        node.reasoning_tokens,
+        node.estimated_cost,
+      ]),
+    ).toEqual([
+      // gpt-4o-mini: 800 x 0.15 + 200 cached x 0.075 + 100 x 0.6 per million.
+      ['think', 'gpt-4o-mini', 'openai', 200, 40, 0.000195],
+      // A cost the step reports is kept; an unpriced model's stays unknown.
+      ['bill', 'house-model-unlisted', null, null, null, 0.25],
+      ['house', 'house-model-unlisted', 'vllm', null, null, null],
+    ]);
+    expect(errors).toEqual([]);
+    await client.close();
+  });
+
   it('marks a task failed when its function throws, re-throws the error, and keeps the failed step', async () => {
     const { client } = createClient();
     let taskId = '';

@@ -3898,6 +3898,16 @@ export interface components {
       error: string | null;
       started_at: string | null;
       completed_at: string | null;
+      /** @description The step's model call: the model that answered (OpenTelemetry's gen_ai.response.model, else gen_ai.request.model); null when unknown */
+      model: string | null;
+      /** @description gen_ai.provider.name (older gen_ai.system); null when unknown */
+      provider: string | null;
+      /** @description Prompt tokens read from the cache (inside prompt_tokens) */
+      cache_read_tokens: number | null;
+      /** @description Reasoning tokens (inside completion_tokens) */
+      reasoning_tokens: number | null;
+      /** @description USD, the step's model call at the price table's price; null when unknown or the model has no price */
+      estimated_cost: number | null;
     };
     Score: {
       accuracy_score: number | null;
@@ -4003,6 +4013,16 @@ export interface components {
        * @example 2026-01-15T09:30:00Z
        */
       started_at?: string;
+      /** @description The step's model call: the model that answered */
+      model?: string;
+      /** @example openai */
+      provider?: string;
+      /** @description Prompt tokens read from the provider cache (inside prompt_tokens) */
+      cache_read_tokens?: number;
+      /** @description Reasoning tokens (inside completion_tokens) */
+      reasoning_tokens?: number;
+      /** @description USD; estimated from the model price table when omitted (null if the model has none) */
+      estimated_cost?: number;
     };
     BatchResult: {
       accepted: number;
