@@ -8,7 +8,7 @@ import type {
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import type { ReadRange } from '../stats/read-window.js';
-import { windowSumParts } from '../stats/stats.queries.js';
+import { type SumColumn, windowSumParts } from '../stats/stats.queries.js';
 import type { RoutingCandidate } from './router.js';
 import type { DecisionOutcome, PairStatsRow, QualitySums } from './routing.js';
 
@@ -43,6 +43,20 @@ export async function findRoutingCandidates(
   }));
 }
 
+/** The statistics sums the router reads (a window sums only these). */
+const ROUTER_SUMS = [
+  'total_tasks',
+  'failed_tasks',
+  'rewarded_tasks',
+  'sum_reward',
+  'sum_sq_reward',
+  'unscored_tasks',
+  'completed_priced',
+  'completed_cost',
+  'completed_timed',
+  'completed_duration_ms',
+] as const satisfies readonly SumColumn[];
+
 /**
  * Reward statistics per (agent, category) over tasks finished since `since`, from the statistics
  * rollups (windowSumParts: whole days, whole hours, and only the current hour's and the first partial
@@ -71,7 +85,7 @@ export async function findPairRewardStats(
     failures: number;
     unscored: number;
   }>`
-    WITH parts AS MATERIALIZED (${windowSumParts(projectId, { since }, {}, now)})
+    WITH parts AS MATERIALIZED (${windowSumParts(projectId, { since }, {}, now, ROUTER_SUMS)})
     SELECT agent_id, objective_category AS category,
       sum(rewarded_tasks)::int AS n,
       sum(sum_reward)::float8 AS reward_sum,

@@ -1,45 +1,13 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { ReadRange } from './read-window.js';
+import { splitRangeByDay } from './stats.queries.js';
 
 /**
  * When a node ran, as the node breakdown's window reads it: started_at, else when it was stored
  * (created_at is a UTC timestamp without time zone). `agent_node_performance_agent_ran_idx` is on it.
  */
 const NODE_RAN_AT = sql`coalesce(n.started_at, n.created_at AT TIME ZONE 'UTC')`;
-
-const DAY_MS = 86_400_000;
-
-/** A range split at UTC midnights: whole days read from a daily rollup, the partial ends from raw rows. */
-export interface DaySplit {
-  /** Whole days [fromDay, toDay) (ISO dates; fromDay absent: from the first), or null: no whole day. */
-  days: { fromDay: string | undefined; toDay: string } | null;
-  /** The partial first and last days, each [since, until) (absent: unbounded). */
-  raw: { since: Date | undefined; until: Date | undefined }[];
-}
-
-/**
- * Splits a window at UTC midnights: the whole days from the first midnight at or after `since` (the
- * beginning of time without one) up to the midnight before `until` (without one: today's midnight, so
- * today and anything later is read raw), and the partial first and last days around them.
- */
-export function splitRangeAtDays(range: ReadRange, now: Date = new Date()): DaySplit {
-  const floorDay = (at: Date) => new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
-  const ceilDay = (at: Date) => new Date(Math.ceil(at.getTime() / DAY_MS) * DAY_MS);
-  const wholeFrom = range.since === undefined ? undefined : ceilDay(range.since);
-  const wholeTo = floorDay(range.until ?? now);
-  if (wholeFrom !== undefined && wholeFrom >= wholeTo)
-    return { days: null, raw: [{ since: range.since, until: range.until }] };
-  const isoDay = (at: Date) => at.toISOString().slice(0, 10);
-  const raw: DaySplit['raw'] = [];
-  if (range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom)
-    raw.push({ since: range.since, until: wholeFrom });
-  if (range.until === undefined || wholeTo < range.until) raw.push({ since: wholeTo, until: range.until });
-  return {
-    days: { fromDay: wholeFrom === undefined ? undefined : isoDay(wholeFrom), toDay: isoDay(wholeTo) },
-    raw,
-  };
-}
 
 /** The per-node sums of one part of a window, the columns every part of the breakdown has. */
 const RAW_NODE_SUMS = sql`
@@ -64,7 +32,7 @@ export function buildNodeWindowParts(
   range: ReadRange,
   now: Date,
 ): RawBuilder<unknown>[] {
-  const split = splitRangeAtDays(range, now);
+  const split = splitRangeByDay(range, now);
   const rawParts = split.raw.map((part) => rawNodePart(projectId, agentId, userId, rangeOnRan(part)));
   // A node with neither time is in no day (the rollup skips it): a window without bounds still counts it.
   if (range.since === undefined && range.until === undefined)

@@ -140,7 +140,7 @@ export function toDeltaRecord(
 }
 
 /** Statistics columns that are plain running sums, as (column, delta sum) pairs. */
-const SUM_COLUMNS: readonly [string, string][] = [
+const SUM_COLUMNS = [
   ['total_tasks', 'sum(d_tasks)::int'],
   ['successful_tasks', 'sum(d_successful)::int'],
   ['failed_tasks', 'sum(d_failed)::int'],
@@ -168,7 +168,9 @@ const SUM_COLUMNS: readonly [string, string][] = [
   ['completed_cost', 'sum(d_completed_cost)'],
   ['completed_timed', 'sum(d_completed_timed)::int'],
   ['completed_duration_ms', 'sum(d_completed_duration_ms)::bigint'],
-];
+] as const satisfies readonly (readonly [string, string])[];
+/** A statistics sum column (the rollup tables' and the all-time tables' shared sums). */
+export type SumColumn = (typeof SUM_COLUMNS)[number][0];
 const SUM_NAMES = SUM_COLUMNS.map(([column]) => column).join(', ');
 /** The deltas summed per key, named like the columns they add to, plus the finish-time window. */
 const DELTA_SUMS = sql.raw(
@@ -190,36 +192,48 @@ const ADD_SUMS = sql.raw(
 const COLUMNS = sql.raw(`${SUM_NAMES}, first_task_at, last_task_at`);
 /** Each sum column summed (`sum(total_tasks)` ...), in SUM_COLUMNS order, to regroup rows of sums. */
 const SUMMED_COLUMNS = sql.raw(SUM_COLUMNS.map(([column]) => `sum(${column})`).join(', '));
+/** Each statistics sum over task rows (`t`) and their score rows (`s`), by column (SUM_COLUMNS' names). */
+const RAW_SUM_EXPRESSIONS: Readonly<Record<SumColumn, string>> = {
+  total_tasks: 'count(*)::int',
+  successful_tasks: "count(*) FILTER (WHERE t.status = 'completed')::int",
+  failed_tasks: "count(*) FILTER (WHERE t.status = 'failed')::int",
+  scored_tasks: 'count(s.overall_score)::int',
+  sum_overall_score: 'coalesce(sum(s.overall_score), 0)',
+  sum_sq_overall_score: 'coalesce(sum(s.overall_score * s.overall_score), 0)',
+  rated_tasks: 'count(s.user_rating)::int',
+  sum_user_rating: 'coalesce(sum(s.user_rating), 0)',
+  ratings_1: 'count(*) FILTER (WHERE s.user_rating = 1)::int',
+  ratings_2: 'count(*) FILTER (WHERE s.user_rating = 2)::int',
+  ratings_3: 'count(*) FILTER (WHERE s.user_rating = 3)::int',
+  ratings_4: 'count(*) FILTER (WHERE s.user_rating = 4)::int',
+  ratings_5: 'count(*) FILTER (WHERE s.user_rating = 5)::int',
+  total_tokens: 'coalesce(sum(t.total_tokens), 0)::bigint',
+  total_cost: 'coalesce(sum(t.estimated_cost), 0)',
+  metered_tasks: 'count(t.total_tokens)::int',
+  priced_tasks: 'count(t.estimated_cost)::int',
+  total_duration_ms: 'coalesce(sum(t.duration_ms), 0)::bigint',
+  reward_points: 'coalesce(sum(s.reward_points), 0)::int',
+  rewarded_tasks: "count(*) FILTER (WHERE t.status = 'failed' OR s.reward IS NOT NULL)::int",
+  sum_reward: "coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward END), 0)",
+  sum_sq_reward: "coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward * s.reward END), 0)",
+  unscored_tasks: "count(*) FILTER (WHERE t.status = 'completed' AND s.reward IS NULL)::int",
+  completed_priced: "count(t.estimated_cost) FILTER (WHERE t.status = 'completed')::int",
+  completed_cost: "coalesce(sum(t.estimated_cost) FILTER (WHERE t.status = 'completed'), 0)",
+  completed_timed: "count(t.duration_ms) FILTER (WHERE t.status = 'completed')::int",
+  completed_duration_ms: "coalesce(sum(t.duration_ms) FILTER (WHERE t.status = 'completed'), 0)::bigint",
+};
+/** The sums of `columns` over task rows (`t`) and their score rows (`s`), named like the columns, plus the finish-time window. */
+function rawSumsOf(columns: readonly SumColumn[]) {
+  return sql.raw(
+    [
+      ...columns.map((column) => `${RAW_SUM_EXPRESSIONS[column]} AS ${column}`),
+      'min(t.completed_at) AS first_task_at',
+      'max(t.completed_at) AS last_task_at',
+    ].join(',\n      '),
+  );
+}
 /** The statistics sums of task rows (`t`) and their score rows (`s`), named like the columns, in SUM_COLUMNS order. */
-const RAW_SUMS = sql.raw(`count(*)::int AS total_tasks,
-      count(*) FILTER (WHERE t.status = 'completed')::int AS successful_tasks,
-      count(*) FILTER (WHERE t.status = 'failed')::int AS failed_tasks,
-      count(s.overall_score)::int AS scored_tasks,
-      coalesce(sum(s.overall_score), 0) AS sum_overall_score,
-      coalesce(sum(s.overall_score * s.overall_score), 0) AS sum_sq_overall_score,
-      count(s.user_rating)::int AS rated_tasks,
-      coalesce(sum(s.user_rating), 0) AS sum_user_rating,
-      count(*) FILTER (WHERE s.user_rating = 1)::int AS ratings_1,
-      count(*) FILTER (WHERE s.user_rating = 2)::int AS ratings_2,
-      count(*) FILTER (WHERE s.user_rating = 3)::int AS ratings_3,
-      count(*) FILTER (WHERE s.user_rating = 4)::int AS ratings_4,
-      count(*) FILTER (WHERE s.user_rating = 5)::int AS ratings_5,
-      coalesce(sum(t.total_tokens), 0)::bigint AS total_tokens,
-      coalesce(sum(t.estimated_cost), 0) AS total_cost,
-      count(t.total_tokens)::int AS metered_tasks,
-      count(t.estimated_cost)::int AS priced_tasks,
-      coalesce(sum(t.duration_ms), 0)::bigint AS total_duration_ms,
-      coalesce(sum(s.reward_points), 0)::int AS reward_points,
-      count(*) FILTER (WHERE t.status = 'failed' OR s.reward IS NOT NULL)::int AS rewarded_tasks,
-      coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward END), 0) AS sum_reward,
-      coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward * s.reward END), 0) AS sum_sq_reward,
-      count(*) FILTER (WHERE t.status = 'completed' AND s.reward IS NULL)::int AS unscored_tasks,
-      count(t.estimated_cost) FILTER (WHERE t.status = 'completed')::int AS completed_priced,
-      coalesce(sum(t.estimated_cost) FILTER (WHERE t.status = 'completed'), 0) AS completed_cost,
-      count(t.duration_ms) FILTER (WHERE t.status = 'completed')::int AS completed_timed,
-      coalesce(sum(t.duration_ms) FILTER (WHERE t.status = 'completed'), 0)::bigint AS completed_duration_ms,
-      min(t.completed_at) AS first_task_at,
-      max(t.completed_at) AS last_task_at`);
+const RAW_SUMS = rawSumsOf(SUM_COLUMNS.map(([column]) => column));
 const DELTA_COLUMNS = sql.raw(
   [...SUM_COLUMNS.map(([column]) => `d.${column}`), 'd.first_task_at', 'd.last_task_at'].join(', '),
 );
@@ -601,14 +615,20 @@ export interface WindowFilter {
 
 /**
  * The statistics sums of a project's tasks finished in a range, as a UNION ALL of parts, each with the
- * columns `agent_id`, `objective_category`, every SUM_COLUMNS column, `first_task_at` and `last_task_at`
+ * columns `agent_id`, `objective_category`, the sum `columns` (all by default), `first_task_at` and `last_task_at`
  * (a part's rows are per agent and category): the range's whole days from agent_daily_stats, its whole
  * hours from agent_hourly_stats, and its partial first and last hours from the task and score rows,
  * summed the way the statistics rebuild sums them (RAW_SUMS, through `tasks_finished_idx`). Summed per
  * agent (and category), the parts give the answer the raw rows give, at a cost that follows the days and
  * hours, not the tasks.
  */
-export function windowSumParts(projectId: string, range: ReadRange, filter: WindowFilter, now: Date) {
+export function windowSumParts(
+  projectId: string,
+  range: ReadRange,
+  filter: WindowFilter,
+  now: Date,
+  columns: readonly SumColumn[] = SUM_COLUMNS.map(([column]) => column),
+) {
   const split = splitRange(range, now);
   const on = (alias: string) => {
     const category =
@@ -621,12 +641,13 @@ export function windowSumParts(projectId: string, range: ReadRange, filter: Wind
       filter.userId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.user_id`)} = ${filter.userId}`;
     return sql`${sql.ref(`${alias}.project_id`)} = ${projectId} ${category} ${agent} ${user}`;
   };
-  const summed = sql.raw(SUM_COLUMNS.map(([column]) => `sum(r.${column}) AS ${column}`).join(', '));
+  const summed = sql.raw(columns.map((column) => `sum(r.${column}) AS ${column}`).join(', '));
+  const rawSums = rawSumsOf(columns);
   const parts = split.raw.map((part) => {
     const since = part.since === undefined ? sql`` : sql`AND t.completed_at >= ${part.since}`;
     const until = part.until === undefined ? sql`` : sql`AND t.completed_at < ${part.until}`;
     return sql`
-      SELECT t.agent_id, t.objective_category, ${RAW_SUMS}
+      SELECT t.agent_id, t.objective_category, ${rawSums}
       FROM tasks t
       -- Each task's score row by its key (LIMIT 1: there is one, and the limit keeps this a nested loop):
       -- a partial hour is a few hundred tasks at most, and a hash join would read every score row instead.

@@ -9,8 +9,9 @@ import { ingestSpans } from '../../src/otel/otel-ingest.js';
 import type { Attributes, OtlpSpan } from '../../src/otel/otlp-span.js';
 import { rollUpOldTasks } from '../../src/retention/retention.queries.js';
 import { createServices, type MeritServices } from '../../src/server.js';
-import { findNodeDailyDrift, splitRangeAtDays } from '../../src/stats/node-stats.queries.js';
+import { findNodeDailyDrift } from '../../src/stats/node-stats.queries.js';
 import type { ReadRange } from '../../src/stats/read-window.js';
+import { splitRangeByDay } from '../../src/stats/stats.queries.js';
 import {
   callApp,
   createTestApp,
@@ -82,9 +83,9 @@ async function seedTasksWithNodes(app: TestApp, seed: number, count: number) {
   }
 }
 
-describe('splitRangeAtDays', () => {
+describe('splitRangeByDay', () => {
   it('reads whole UTC days from the rollup and only the partial first and last days raw', () => {
-    expect(splitRangeAtDays({ since: new Date('2026-11-20T10:17:00Z') }, NOW)).toEqual({
+    expect(splitRangeByDay({ since: new Date('2026-11-20T10:17:00Z') }, NOW)).toEqual({
       days: { fromDay: '2026-11-21', toDay: '2026-11-30' },
       raw: [
         { since: new Date('2026-11-20T10:17:00Z'), until: new Date('2026-11-21T00:00:00Z') },
@@ -92,14 +93,14 @@ describe('splitRangeAtDays', () => {
       ],
     });
     expect(
-      splitRangeAtDays(
+      splitRangeByDay(
         { since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-25T00:00:00Z') },
         NOW,
       ),
     ).toEqual({ days: { fromDay: '2026-11-21', toDay: '2026-11-25' }, raw: [] });
     const inDay = { since: new Date('2026-11-29T01:00:00Z'), until: new Date('2026-11-29T05:00:00Z') };
-    expect(splitRangeAtDays(inDay, NOW)).toEqual({ days: null, raw: [inDay] });
-    expect(splitRangeAtDays({}, NOW)).toEqual({
+    expect(splitRangeByDay(inDay, NOW)).toEqual({ days: null, raw: [inDay] });
+    expect(splitRangeByDay({}, NOW)).toEqual({
       days: { fromDay: undefined, toDay: '2026-11-30' },
       raw: [{ since: new Date('2026-11-30T00:00:00Z'), until: undefined }],
     });
