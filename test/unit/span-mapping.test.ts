@@ -301,6 +301,19 @@ describe('older GenAI names', () => {
     expect(task.nodes[0]).toMatchObject({ kind: 'model', provider: 'anthropic', cacheReadTokens: 20 });
   });
 
+  it("cuts a node's provider to the 200 characters its column holds", () => {
+    const agent = span('a1', null, 'invoke_agent Cutter', [0, 100], {
+      'gen_ai.operation.name': 'invoke_agent',
+    });
+    const chat = span('c1', 'a1', 'chat', [10, 90], {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'p'.repeat(300),
+      'gen_ai.request.model': 'gpt-4o',
+    });
+    const task = only(mapTrace([agent, chat]).tasks);
+    expect(task.nodes[0]?.provider).toBe('p'.repeat(200));
+  });
+
   it('reads messages from gen_ai.user.message and gen_ai.choice events', () => {
     const agent = span(
       'a1',
