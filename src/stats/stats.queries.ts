@@ -518,6 +518,19 @@ export interface RangeSplit {
   raw: Period[];
 }
 
+/**
+ * A UTC day as PostgreSQL reads a date: YYYY-MM-DD, with BC for the years before 1 (a window ending in
+ * year 1 starts in 1 BC; `toISOString` would give year 0000, which PostgreSQL refuses) and no sign
+ * for the years after 9999.
+ */
+export function toPgDay(at: Date): string {
+  const year = at.getUTCFullYear();
+  const monthDay = `${String(at.getUTCMonth() + 1).padStart(2, '0')}-${String(at.getUTCDate()).padStart(2, '0')}`;
+  return year >= 1
+    ? `${String(year).padStart(4, '0')}-${monthDay}`
+    : `${String(1 - year).padStart(4, '0')}-${monthDay} BC`;
+}
+
 const floorTo = (at: Date, unit: number) => new Date(Math.floor(at.getTime() / unit) * unit);
 const ceilTo = (at: Date, unit: number) => new Date(Math.ceil(at.getTime() / unit) * unit);
 
@@ -544,13 +557,12 @@ export function splitRangeByDay(range: ReadRange, now: Date = new Date()): DaySp
   const wholeTo = floorDay(range.until ?? now);
   if (wholeFrom !== undefined && wholeFrom >= wholeTo)
     return { days: null, raw: [{ since: range.since, until: range.until }] };
-  const isoDay = (at: Date) => at.toISOString().slice(0, 10);
   const raw: DaySplit['raw'] = [];
   if (range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom)
     raw.push({ since: range.since, until: wholeFrom });
   if (range.until === undefined || wholeTo < range.until) raw.push({ since: wholeTo, until: range.until });
   return {
-    days: { fromDay: wholeFrom === undefined ? undefined : isoDay(wholeFrom), toDay: isoDay(wholeTo) },
+    days: { fromDay: wholeFrom === undefined ? undefined : toPgDay(wholeFrom), toDay: toPgDay(wholeTo) },
     raw,
   };
 }
@@ -589,7 +601,6 @@ export function splitRange(
   const wholeTo = floorTo(range.until ?? now, DAY_MS);
   if (range.since !== undefined && wholeFrom !== undefined && wholeFrom >= wholeTo)
     return { days: null, ...splitByHour(range.since, range.until, now) };
-  const isoDay = (at: Date) => at.toISOString().slice(0, 10);
   const head =
     range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom
       ? splitByHour(range.since, wholeFrom, now)
@@ -599,7 +610,7 @@ export function splitRange(
       ? splitByHour(wholeTo, range.until, now)
       : { hours: [], raw: [] };
   return {
-    days: { fromDay: wholeFrom === undefined ? undefined : isoDay(wholeFrom), toDay: isoDay(wholeTo) },
+    days: { fromDay: wholeFrom === undefined ? undefined : toPgDay(wholeFrom), toDay: toPgDay(wholeTo) },
     hours: [...head.hours, ...tail.hours],
     raw: [...head.raw, ...tail.raw],
   };
