@@ -44,6 +44,9 @@ interface StepUsage {
   completionTokens: number | null;
   /** The step's reported duration; the measured wall-clock time when omitted. */
   durationMs?: number;
+  /** The model that answered the step's call and the provider's protocol (the node's model and provider). */
+  model?: string;
+  provider?: string;
 }
 
 interface Step {
@@ -194,7 +197,7 @@ export class AgentRunner {
               ...(stepSignal ? { signal: stepSignal } : {}),
             });
             plan = response.text;
-            return toStepUsage(response);
+            return toStepUsage(response, llm.kind);
           },
         },
         {
@@ -219,7 +222,7 @@ export class AgentRunner {
               });
             }
             answer = { text: response.text, model: response.model };
-            return toStepUsage(response);
+            return toStepUsage(response, llm.kind);
           },
         },
       ],
@@ -262,6 +265,7 @@ export class AgentRunner {
             promptTokens: node.prompt_tokens,
             completionTokens: node.completion_tokens,
             durationMs: node.duration_ms,
+            model: SIMULATED_MODEL,
           };
         },
       }),
@@ -318,6 +322,8 @@ export class AgentRunner {
         duration_ms: usage.durationMs ?? Date.now() - startedAt.getTime(),
         ...(usage.promptTokens === null ? {} : { prompt_tokens: usage.promptTokens }),
         ...(usage.completionTokens === null ? {} : { completion_tokens: usage.completionTokens }),
+        ...(usage.model === undefined ? {} : { model: usage.model }),
+        ...(usage.provider === undefined ? {} : { provider: usage.provider }),
         success: true,
         started_at: startedAt.toISOString(),
       });
@@ -363,12 +369,14 @@ function describeStepFailure(step: string, error: unknown): string {
  * A step's tokens over every call it made, retries included: unknown when any call may have been billed
  * without reporting usage (a timeout retried before the answer), not just the answer's own figures.
  */
-function toStepUsage(response: LlmResponse): StepUsage {
+function toStepUsage(response: LlmResponse, provider: string): StepUsage {
   const spend = spendOfResponse(response);
   const known = spend.unmeteredCalls === 0 && spend.usage !== null;
   return {
     promptTokens: known ? (spend.usage?.promptTokens ?? null) : null,
     completionTokens: known ? (spend.usage?.completionTokens ?? null) : null,
+    model: response.model,
+    provider,
   };
 }
 

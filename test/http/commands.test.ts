@@ -161,6 +161,7 @@ describe.each(databaseKinds())('POST /api/commands with the simulated team (%s P
       'respond',
     ]);
     expect(task.nodes.every((node: { success: boolean }) => node.success)).toBe(true);
+    expect(task.nodes.every((node: { model: string }) => node.model === 'simulated')).toBe(true);
     expect(task.nodes.map((node: { duration_ms: number }) => node.duration_ms)).toEqual(
       expected.nodes.map((node) => node.duration_ms),
     );
@@ -318,6 +319,11 @@ describe.each(databaseKinds())('POST /api/commands with an LLM configured (%s Po
     });
     expect(task.estimated_cost).toBeCloseTo(estimateCost('gpt-4o', 400, 100) as number, 6);
     expect(task.nodes.map((node: { node_name: string }) => node.node_name)).toEqual(['plan', 'respond']);
+    // Each step's node carries the model that answered it, the provider and that call's cost.
+    for (const node of task.nodes as { model: string; provider: string; estimated_cost: number }[]) {
+      expect(node).toMatchObject({ model: 'gpt-4o', provider: 'openai' });
+      expect(node.estimated_cost).toBeCloseTo(estimateCost('gpt-4o', 200, 50) as number, 6);
+    }
     const sue = await app.ctx.db
       .selectFrom('agents')
       .select('system_prompt')
