@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AgentStatsRow, CategoryStatsRow, Database } from '../db/database.js';
 import { addRollupsToRecompute, dailyRollupsForRecompute } from '../retention/retention.queries.js';
 import type { StatsInput } from './leaderboard.js';
@@ -259,6 +259,40 @@ export const STATS_LOCK_ORDER = [
   'agent_hourly_stats',
 ] as const;
 
+/** The UTC day and the UTC hour (a timestamptz) of a delta's finish time, `d_at`. */
+const UTC_DAY_OF_DELTA = sql`(d_at AT TIME ZONE 'UTC')::date`;
+const UTC_HOUR_OF_DELTA = sql`date_trunc('hour', d_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+
+/**
+ * The two CTEs that add the deltas to a period rollup (one row per agent, category, user and `period` of
+ * `d_at`): `stats_<name>_delta` sums them per key, `stats_<name>_upsert` writes them in key order once
+ * `after` (the upsert before it in STATS_LOCK_ORDER) has run.
+ */
+function periodUpsert(
+  name: 'daily' | 'hourly',
+  table: 'agent_daily_stats' | 'agent_hourly_stats',
+  period: 'day' | 'hour',
+  periodOf: RawBuilder<unknown>,
+  after: string,
+) {
+  const delta = sql.raw(`stats_${name}_delta`);
+  const key = sql.raw(period);
+  return sql`${delta} AS (
+    SELECT project_id, agent_id, category, user_id, ${periodOf} AS ${key}, ${DELTA_SUMS}
+    FROM stats_input WHERE d_at IS NOT NULL
+    GROUP BY project_id, agent_id, category, user_id, 5
+  ),
+  ${sql.raw(`stats_${name}_upsert`)} AS (
+    INSERT INTO ${sql.raw(table)} AS s (project_id, agent_id, objective_category, user_id, ${key}, ${COLUMNS}, last_updated)
+    SELECT d.project_id, d.agent_id, d.category, d.user_id, d.${key}, ${DELTA_COLUMNS}, now()
+    FROM ${delta} d
+    WHERE (SELECT count(*) FROM ${sql.raw(after)}) >= 0
+    ORDER BY d.project_id, d.agent_id, d.category, d.user_id, d.${key}
+    ON CONFLICT (project_id, agent_id, objective_category, user_id, ${key}) DO UPDATE SET ${ADD_SUMS}
+    RETURNING s.agent_id
+  )`;
+}
+
 /**
  * CTEs (to follow a `stats_input` CTE of StatsDeltaRecord rows plus the task's `user_id`) that add the
  * deltas to the agents' statistics rows, their (agent, category) rows and their (agent, category, user,
@@ -302,35 +336,8 @@ export const STATS_UPSERT_CTES = sql`
     ON CONFLICT (project_id, agent_id, objective_category) DO UPDATE SET ${ADD_SUMS}
     RETURNING s.agent_id
   ),
-  stats_daily_delta AS (
-    SELECT project_id, agent_id, category, user_id, (d_at AT TIME ZONE 'UTC')::date AS day, ${DELTA_SUMS}
-    FROM stats_input WHERE d_at IS NOT NULL
-    GROUP BY project_id, agent_id, category, user_id, 5
-  ),
-  stats_daily_upsert AS (
-    INSERT INTO agent_daily_stats AS s (project_id, agent_id, objective_category, user_id, day, ${COLUMNS}, last_updated)
-    SELECT d.project_id, d.agent_id, d.category, d.user_id, d.day, ${DELTA_COLUMNS}, now()
-    FROM stats_daily_delta d
-    WHERE (SELECT count(*) FROM stats_category_upsert) >= 0
-    ORDER BY d.project_id, d.agent_id, d.category, d.user_id, d.day
-    ON CONFLICT (project_id, agent_id, objective_category, user_id, day) DO UPDATE SET ${ADD_SUMS}
-    RETURNING s.agent_id
-  ),
-  stats_hourly_delta AS (
-    SELECT project_id, agent_id, category, user_id,
-      date_trunc('hour', d_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour, ${DELTA_SUMS}
-    FROM stats_input WHERE d_at IS NOT NULL
-    GROUP BY project_id, agent_id, category, user_id, 5
-  ),
-  stats_hourly_upsert AS (
-    INSERT INTO agent_hourly_stats AS s (project_id, agent_id, objective_category, user_id, hour, ${COLUMNS}, last_updated)
-    SELECT d.project_id, d.agent_id, d.category, d.user_id, d.hour, ${DELTA_COLUMNS}, now()
-    FROM stats_hourly_delta d
-    WHERE (SELECT count(*) FROM stats_daily_upsert) >= 0
-    ORDER BY d.project_id, d.agent_id, d.category, d.user_id, d.hour
-    ON CONFLICT (project_id, agent_id, objective_category, user_id, hour) DO UPDATE SET ${ADD_SUMS}
-    RETURNING s.agent_id
-  )`;
+  ${periodUpsert('daily', 'agent_daily_stats', 'day', UTC_DAY_OF_DELTA, 'stats_category_upsert')},
+  ${periodUpsert('hourly', 'agent_hourly_stats', 'hour', UTC_HOUR_OF_DELTA, 'stats_daily_upsert')}`;
 
 /** Applies task-level statistics changes in one statement (see STATS_UPSERT_CTES). */
 export async function applyStatsChanges(
