@@ -199,10 +199,11 @@ export const COST_QUALITY_SAMPLE = 2000;
 
 /**
  * Cost against quality over one agent's newest scored, priced tasks in the range (at most
- * COST_QUALITY_SAMPLE of them, read newest first through `tasks_agent_finished_idx`, so its cost does not
- * grow with the range's tasks): grouped into a grid of cost columns (0 to the highest cost) and score
- * rows, each cell with its task count and mean cost and score, so a chart draws thousands of tasks as a
- * few hundred dots. `truncated` says the range held more such tasks than the grid was drawn from.
+ * COST_QUALITY_SAMPLE of them, by their score row's time, the task's finish): read newest first from
+ * `agent_performance_scores_cost_quality_idx` alone (migration 023), so its cost does not grow with the
+ * range's tasks; grouped into a grid of cost columns (0 to the highest cost) and score rows, each cell
+ * with its task count and mean cost and score, so a chart draws thousands of tasks as a few hundred dots.
+ * `truncated` says the range held more such tasks than the grid was drawn from.
  */
 export async function findCostQuality(
   db: Kysely<Database>,
@@ -210,18 +211,16 @@ export async function findCostQuality(
   scope: Scope,
   range: ReadRange = {},
 ): Promise<{ cells: { tasks: number; avg_cost: number; avg_score: number }[]; truncated: boolean }> {
-  const mine = scope.ownTasksOnly ? sql`AND t.user_id = ${scope.userId}` : sql``;
-  const recent = rangeOn(sql`t.completed_at`, range);
+  const mine = scope.ownTasksOnly ? sql`AND s.user_id = ${scope.userId}` : sql``;
+  const recent = rangeOn(sql`s.created_at`, range, 'timestamp');
   const { costColumns, scoreRows } = COST_QUALITY_GRID;
   const result = await sql<{ tasks: number; avg_cost: number; avg_score: number; sampled: number }>`
     WITH newest AS (
       SELECT s.estimated_cost::float8 AS cost, s.overall_score::float8 AS score
-      FROM tasks t
-      JOIN agent_performance_scores s ON s.task_id = t.id
-      WHERE t.project_id = ${scope.projectId} AND t.agent_id = ${agentId} ${mine}
-        AND t.status = 'completed' AND t.completed_at IS NOT NULL ${recent}
+      FROM agent_performance_scores s
+      WHERE s.project_id = ${scope.projectId} AND s.agent_id = ${agentId} ${mine} ${recent}
         AND s.estimated_cost IS NOT NULL AND s.overall_score IS NOT NULL
-      ORDER BY t.completed_at DESC
+      ORDER BY s.created_at DESC
       LIMIT ${COST_QUALITY_SAMPLE + 1}
     ),
     sampled AS (SELECT count(*)::int AS n FROM newest),
