@@ -22,7 +22,10 @@ export interface BenchEnvironment {
  * A fresh database (on DATABASE_URL's server, else a throw-away embedded server) with Merit's schema,
  * and the real HTTP server on a loopback port.
  */
-export async function openBenchEnvironment(name: string): Promise<BenchEnvironment> {
+export async function openBenchEnvironment(
+  name: string,
+  options: { reuse?: boolean } = {},
+): Promise<BenchEnvironment> {
   let dataDir: string | undefined;
   let stopServer = async () => {};
   let adminUrl = process.env.DATABASE_URL;
@@ -35,8 +38,12 @@ export async function openBenchEnvironment(name: string): Promise<BenchEnvironme
   }
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
+  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+  // `reuse` keeps what an earlier run seeded (migrations newer than it still run below).
+  if (!(options.reuse && exists)) {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  }
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
