@@ -141,6 +141,8 @@ describe('Mission Control in Chromium, with the simulated team', () => {
 
     await page.getByTestId('panel-tab-leaderboard').click();
     await page.locator('[data-testid="reviewers"] [data-testid="reviewer-row"]').first().waitFor();
+    // The reviewers' figures are the API's default window, and the panel says so.
+    expect(await page.getByTestId('reviewers').textContent()).toContain('of the last 30 days');
     await page
       .locator('[data-testid="leaderboard-row"][data-agent="agent_a"]')
       .getByRole('button', { name: '@bob' })

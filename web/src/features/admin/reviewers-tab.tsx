@@ -25,9 +25,11 @@ export function ReviewersTab({ connection }: { connection: MeritConnection }) {
     );
   return (
     <>
-      <ScrollRegion label="Reviewers and their agreement with users' ratings">
+      <ScrollRegion label="Reviewers and their agreement with users' ratings over the last 30 days">
         <table className="keys-table" data-testid="reviewers-table">
-          <caption className="visually-hidden">Reviewers and their agreement with users' ratings</caption>
+          <caption className="visually-hidden">
+            Reviewers and their agreement with users' ratings over the last 30 days
+          </caption>
           <thead>
             <tr>
               <th scope="col">Reviewer</th>

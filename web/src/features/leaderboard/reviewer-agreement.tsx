@@ -113,7 +113,8 @@ export function ReviewerAgreementSection() {
         Reviewers
       </h3>
       <p className="muted small">
-        Peer reviewers are compared with your star ratings: a reviewer who disagrees with you counts less.
+        Peer reviews of the last 30 days are compared with your star ratings: a reviewer who disagrees with
+        you counts less.
       </p>
       {error && (
         <p className="notice notice-error" role="alert">
