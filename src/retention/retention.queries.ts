@@ -1,37 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { Scope } from '../identity/scope.js';
+import { RAW_SUMS, SUM_COLUMN_NAMES } from '../stats/stats-sums.js';
 
 /** The summed columns of task_daily_rollups that the statistics rebuild adds (agent_category_stats' sums). */
-const STATS_SUMS = [
-  'total_tasks',
-  'successful_tasks',
-  'failed_tasks',
-  'scored_tasks',
-  'sum_overall_score',
-  'sum_sq_overall_score',
-  'rated_tasks',
-  'sum_user_rating',
-  'ratings_1',
-  'ratings_2',
-  'ratings_3',
-  'ratings_4',
-  'ratings_5',
-  'total_tokens',
-  'total_cost',
-  'metered_tasks',
-  'priced_tasks',
-  'total_duration_ms',
-  'reward_points',
-  'rewarded_tasks',
-  'sum_reward',
-  'sum_sq_reward',
-  'unscored_tasks',
-  'completed_priced',
-  'completed_cost',
-  'completed_timed',
-  'completed_duration_ms',
-] as const;
+const STATS_SUMS = SUM_COLUMN_NAMES;
 const ROLLUP_SUMS = [...STATS_SUMS, 'score_rows', 'score_cost', 'score_priced_rows'] as const;
 
 /**
@@ -45,7 +17,7 @@ export async function rollUpOldTasks(db: Kysely<Database>, cutoff: Date, batchSi
     // Conflicts with the rebuild's SHARE ROW EXCLUSIVE lock: a batch never commits between its read of
     // tasks and its read of rollups (the tasks would be counted twice). Writers are not blocked.
     await sql`LOCK TABLE agent_performance_stats, agent_category_stats IN ROW EXCLUSIVE MODE`.execute(trx);
-    const sums = sql.raw(ROLLUP_SUMS.join(', '));
+    const statsSums = sql.raw(STATS_SUMS.join(', '));
     const addSums = sql.raw(
       ROLLUP_SUMS.map((column) => `${column} = r.${column} + excluded.${column}`).join(', '),
     );
@@ -57,41 +29,13 @@ export async function rollUpOldTasks(db: Kysely<Database>, cutoff: Date, batchSi
         FOR UPDATE SKIP LOCKED
       ),
       rolled AS (
-        INSERT INTO task_daily_rollups AS r (project_id, agent_id, objective_category, user_id, day, ${sums},
-          first_task_at, last_task_at)
+        INSERT INTO task_daily_rollups AS r (project_id, agent_id, objective_category, user_id, day, ${statsSums},
+          first_task_at, last_task_at, score_rows, score_cost, score_priced_rows)
         SELECT t.project_id, t.agent_id, t.objective_category, t.user_id, (t.completed_at AT TIME ZONE 'UTC')::date,
-          count(*)::int,
-          count(*) FILTER (WHERE t.status = 'completed')::int,
-          count(*) FILTER (WHERE t.status = 'failed')::int,
-          count(s.overall_score)::int,
-          coalesce(sum(s.overall_score), 0),
-          coalesce(sum(s.overall_score * s.overall_score), 0),
-          count(s.user_rating)::int,
-          coalesce(sum(s.user_rating), 0),
-          count(*) FILTER (WHERE s.user_rating = 1)::int,
-          count(*) FILTER (WHERE s.user_rating = 2)::int,
-          count(*) FILTER (WHERE s.user_rating = 3)::int,
-          count(*) FILTER (WHERE s.user_rating = 4)::int,
-          count(*) FILTER (WHERE s.user_rating = 5)::int,
-          coalesce(sum(t.total_tokens), 0)::bigint,
-          coalesce(sum(t.estimated_cost), 0),
-          count(t.total_tokens)::int,
-          count(t.estimated_cost)::int,
-          coalesce(sum(t.duration_ms), 0)::bigint,
-          coalesce(sum(s.reward_points), 0)::int,
-          count(*) FILTER (WHERE t.status = 'failed' OR s.reward IS NOT NULL)::int,
-          coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward END), 0),
-          coalesce(sum(CASE WHEN t.status = 'failed' THEN 0 ELSE s.reward * s.reward END), 0),
-          count(*) FILTER (WHERE t.status = 'completed' AND s.reward IS NULL)::int,
-          count(t.estimated_cost) FILTER (WHERE t.status = 'completed')::int,
-          coalesce(sum(t.estimated_cost) FILTER (WHERE t.status = 'completed'), 0),
-          count(t.duration_ms) FILTER (WHERE t.status = 'completed')::int,
-          coalesce(sum(t.duration_ms) FILTER (WHERE t.status = 'completed'), 0)::bigint,
+          ${RAW_SUMS},
           count(s.task_id)::int,
           coalesce(sum(s.estimated_cost), 0),
-          count(s.estimated_cost)::int,
-          min(t.completed_at),
-          max(t.completed_at)
+          count(s.estimated_cost)::int
         FROM tasks t
         JOIN batch b ON b.id = t.id
         LEFT JOIN agent_performance_scores s ON s.task_id = t.id

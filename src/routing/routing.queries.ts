@@ -8,7 +8,8 @@ import type {
 import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import type { ReadRange } from '../stats/read-window.js';
-import { type SumColumn, windowSumParts } from '../stats/stats.queries.js';
+import { windowSumParts } from '../stats/stats.queries.js';
+import type { SumColumn } from '../stats/stats-sums.js';
 import type { RoutingCandidate } from './router.js';
 import type { DecisionOutcome, PairStatsRow, QualitySums } from './routing.js';
 
