@@ -74,6 +74,12 @@ export type ReadWindow = NonNullable<
   NonNullable<paths['/api/agents/{agent_id}/trend']['get']['parameters']['query']>['window']
 >;
 
+/** The instants a read covered: since (inclusive) to until (exclusive); null is unbounded. */
+export interface ReadPeriod {
+  since: string | null;
+  until: string | null;
+}
+
 /** Builds `/api/...?user_id=...&...`, skipping empty values. */
 export function buildApiUrl(
   baseUrl: string,
@@ -250,8 +256,12 @@ export function createApiClient({ userId, baseUrl = '', auth }: ApiClientOptions
       request<{ nodes: NodeStats[] }>('GET', `/agents/${id(agentId)}/nodes`, { query: { window }, signal }),
     getTaskEvaluation: (taskId: string, signal?: AbortSignal) =>
       request<TaskEvaluation>('GET', `/tasks/${id(taskId)}/evaluation`, { signal }),
-    listReviewers: (signal?: AbortSignal) =>
-      request<{ reviewers: ReviewerAgreement[] }>('GET', '/reviewers', { signal }),
+    /** The reviewers' figures over a window (the server's default: the last 30 days), and the window read. */
+    listReviewers: (window: ReadWindow, signal?: AbortSignal) =>
+      request<{ reviewers: ReviewerAgreement[]; window: ReadPeriod }>('GET', '/reviewers', {
+        query: { window },
+        signal,
+      }),
     getTaskRoutingDecision: (taskId: string, signal?: AbortSignal) =>
       request<StoredRoutingDecision>('GET', `/tasks/${id(taskId)}/routing-decision`, { signal }),
     getCalibration: (signal?: AbortSignal) =>

@@ -45,7 +45,9 @@ export const queryKeys = {
   /** The Arena ratings under every category. */
   arenaRatingLists: (scope: string) => ['merit', scope, 'arena-ratings'] as const,
   arenaRatings: (scope: string, category: string) => ['merit', scope, 'arena-ratings', category] as const,
+  /** The reviewers under every window. */
   reviewers: (scope: string) => ['merit', scope, 'reviewers'] as const,
+  reviewersOver: (scope: string, window: Range) => ['merit', scope, 'reviewers', window] as const,
   calibration: (scope: string) => ['merit', scope, 'calibration'] as const,
   routingQuality: (scope: string, days: number) => ['merit', scope, 'routing-quality', days] as const,
 };

@@ -1,5 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
-import { reviewersQuery } from './api/admin-queries.js';
+import { useState } from 'react';
+import { describeRange, RangePicker } from '../../components/range-picker.js';
+import { formatDay } from '../../lib/format.js';
+import type { Range } from '../../lib/route.js';
+import { type Reviewer, reviewersQuery } from './api/admin-queries.js';
 import { describeRequestError, type MeritConnection } from './api/request.js';
 import { ScrollRegion } from './scroll-region.js';
 
@@ -10,25 +14,41 @@ const figure = (value: number | null, digits = 2) => (value === null ? 'unknown'
  * with MERIT_REVIEWERS; the API offers no way to change them, so this tab only reads.
  */
 export function ReviewersTab({ connection }: { connection: MeritConnection }) {
-  const reviewers = useQuery(reviewersQuery(connection));
-  if (reviewers.isPending)
-    return (
-      <p className="muted" role="status">
-        Loading reviewers…
-      </p>
-    );
-  if (reviewers.isError)
-    return (
-      <div className="notice notice-error" role="alert">
-        {describeRequestError(reviewers.error)}
-      </div>
-    );
+  // The server's default window, until the admin picks another.
+  const [range, setRange] = useState<Range>('30d');
+  const reviewers = useQuery(reviewersQuery(connection, range));
+  const since = reviewers.data?.window.since ?? null;
+  const period = `${describeRange(range)}${since === null ? '' : ` (since ${formatDay(since)})`}`;
   return (
     <>
-      <ScrollRegion label="Reviewers and their agreement with users' ratings over the last 30 days">
+      <RangePicker range={range} onChange={setRange} legend="Reviews over" testIdPrefix="reviewers-window" />
+      {reviewers.isPending && (
+        <p className="muted" role="status">
+          Loading reviewers…
+        </p>
+      )}
+      {reviewers.isError && (
+        <div className="notice notice-error" role="alert">
+          {describeRequestError(reviewers.error)}
+        </div>
+      )}
+      {reviewers.isSuccess && <ReviewersTable reviewers={reviewers.data.reviewers} period={period} />}
+      <p className="muted small">Reviewers are set with MERIT_REVIEWERS when Merit starts.</p>
+    </>
+  );
+}
+
+/** The reviewers' figures over the period (said in words: "the last 30 days (since Oct 31)"). */
+function ReviewersTable({ reviewers, period }: { reviewers: readonly Reviewer[]; period: string }) {
+  return (
+    <>
+      <p className="muted small" data-testid="reviewers-window-label">
+        Reviews and ratings of {period}.
+      </p>
+      <ScrollRegion label={`Reviewers and their agreement with users' ratings over ${period}`}>
         <table className="keys-table" data-testid="reviewers-table">
           <caption className="visually-hidden">
-            Reviewers and their agreement with users' ratings over the last 30 days
+            Reviewers and their agreement with users' ratings over {period}
           </caption>
           <thead>
             <tr>
@@ -48,8 +68,8 @@ export function ReviewersTab({ connection }: { connection: MeritConnection }) {
             </tr>
           </thead>
           <tbody>
-            {reviewers.data.reviewers.map((reviewer) => (
-              <tr key={reviewer.agent_id}>
+            {reviewers.map((reviewer) => (
+              <tr key={reviewer.agent_id} data-testid="reviewer-row" data-agent={reviewer.agent_id}>
                 <th scope="row">
                   @{reviewer.nickname}
                   {!reviewer.configured && <div className="muted small">no longer configured</div>}
@@ -65,7 +85,6 @@ export function ReviewersTab({ connection }: { connection: MeritConnection }) {
           </tbody>
         </table>
       </ScrollRegion>
-      <p className="muted small">Reviewers are set with MERIT_REVIEWERS when Merit starts.</p>
     </>
   );
 }

@@ -4,6 +4,7 @@ import { CategoryChart } from '../../components/charts/category-chart.js';
 import { CostQualityChart } from '../../components/charts/cost-quality-chart.js';
 import { NodeChart } from '../../components/charts/node-chart.js';
 import { TrendChart } from '../../components/charts/trend-chart.js';
+import { describeRange, RangePicker } from '../../components/range-picker.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import {
@@ -15,7 +16,7 @@ import {
   formatScore,
   formatShare,
 } from '../../lib/format.js';
-import { RANGES, type Range } from '../../lib/route.js';
+import type { Range } from '../../lib/route.js';
 import { isCut } from '../../lib/tasks.js';
 import {
   agentNodesQuery,
@@ -33,43 +34,6 @@ export interface AgentPerformanceViewProps {
   range: Range;
   onRangeChange: (range: Range) => void;
   onBack: () => void;
-}
-
-const RANGE_LABEL: Record<Range, string> = {
-  '24h': '24 h',
-  '7d': '7 d',
-  '30d': '30 d',
-  '90d': '90 d',
-  all: 'All',
-};
-const RANGE_PHRASE: Record<Range, string> = {
-  '24h': 'in the last 24 hours',
-  '7d': 'in the last 7 days',
-  '30d': 'in the last 30 days',
-  '90d': 'in the last 90 days',
-  all: 'in the whole history',
-};
-function RangePicker({ range, onChange }: { range: Range; onChange: (range: Range) => void }) {
-  return (
-    <fieldset className="range-picker" data-testid="range-picker">
-      <legend className="range-legend">Charts over</legend>
-      <div className="segmented">
-        {RANGES.map((item) => (
-          <label key={item} className={item === range ? 'segment segment-on' : 'segment'}>
-            <input
-              type="radio"
-              name="chart-range"
-              value={item}
-              checked={item === range}
-              onChange={() => onChange(item)}
-              data-testid={`range-${item}`}
-            />
-            {RANGE_LABEL[item]}
-          </label>
-        ))}
-      </div>
-    </fieldset>
-  );
 }
 
 function Stat({ label, value }: { label: string; value: string }) {
@@ -190,14 +154,14 @@ export function AgentPerformanceView({ agentId, range, onRangeChange, onBack }: 
           {sideError}
         </p>
       )}
-      <RangePicker range={range} onChange={onRangeChange} />
+      <RangePicker range={range} onChange={onRangeChange} legend="Charts over" />
       <div className="charts">
         {trend && <TrendChart points={trend} />}
         {performance && <CategoryChart categories={performance.categories} />}
         {costQuality && (
           <CostQualityChart
             cells={costQuality}
-            rangeLabel={RANGE_PHRASE[range]}
+            rangeLabel={`in ${describeRange(range)}`}
             truncated={costQualityTruncated}
           />
         )}

@@ -1,9 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { InfoTip } from '../../components/info-tip.js';
+import { describeRange, RangePicker } from '../../components/range-picker.js';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { CalibrationEstimate, EvaluatorCalibration, ReviewerAgreement } from '../../lib/api-schemas.js';
+import { formatDay } from '../../lib/format.js';
+import type { Range } from '../../lib/route.js';
 import { calibrationQuery, reviewersQuery } from './api/get-reviewers.js';
 
 function formatFigure(value: number | null, digits = 2): string {
@@ -99,8 +102,11 @@ function CalibrationTable({
 export function ReviewerAgreementSection() {
   const api = useApi();
   const titleId = useId();
-  const reviewersResult = useQuery(reviewersQuery(api));
-  const reviewers = reviewersResult.data ?? null;
+  // The server's default window, until the user picks another.
+  const [range, setRange] = useState<Range>('30d');
+  const reviewersResult = useQuery(reviewersQuery(api, range));
+  const reviewers = reviewersResult.data?.reviewers ?? null;
+  const since = reviewersResult.data?.window.since ?? null;
   const error = reviewersResult.error ? describeError(reviewersResult.error) : null;
   const calibrationResult = useQuery(calibrationQuery(api));
   const calibration = calibrationResult.data ?? null;
@@ -112,13 +118,20 @@ export function ReviewerAgreementSection() {
       <h3 id={titleId} className="panel-title">
         Reviewers
       </h3>
-      <p className="muted small">
-        Peer reviews of the last 30 days are compared with your star ratings: a reviewer who disagrees with
-        you counts less.
+      <RangePicker range={range} onChange={setRange} legend="Reviews over" testIdPrefix="reviewers-window" />
+      <p className="muted small" data-testid="reviewers-window-label">
+        Peer reviews of {describeRange(range)}
+        {since !== null && ` (since ${formatDay(since)})`} are compared with your star ratings: a reviewer who
+        disagrees with you counts less.
       </p>
       {error && (
         <p className="notice notice-error" role="alert">
           {error}
+        </p>
+      )}
+      {reviewersResult.isPending && !error && (
+        <p className="muted small" role="status">
+          Loading the reviewers…
         </p>
       )}
       {reviewers && reviewers.length === 0 && <p className="muted small">No reviewer is configured.</p>}

@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { components } from '../../../lib/openapi.generated.js';
+import type { components, paths } from '../../../lib/openapi.generated.js';
 import { type MeritConnection, requestJson } from './request.js';
 
 type Schemas = components['schemas'];
@@ -12,6 +12,10 @@ export type AgentRow = Schemas['Agent'];
 export type Prices = Schemas['Prices'];
 export type PriceFigures = NonNullable<Prices['models_in_use'][number]['price']>;
 export type Reviewer = Schemas['ReviewerAgreement'];
+type ReviewersAnswer = paths['/api/reviewers']['get']['responses'][200]['content']['application/json'];
+export type ReviewersWindow = NonNullable<
+  NonNullable<paths['/api/reviewers']['get']['parameters']['query']>['window']
+>;
 
 type OpenApiSchema = { $ref?: string; properties?: Record<string, { type?: string | string[] }> };
 type OpenApiDocument = {
@@ -56,11 +60,12 @@ export const pricesQuery = (connection: MeritConnection) =>
     queryFn: ({ signal }) => requestJson<Prices>(connection, 'GET', '/prices', { signal }),
   });
 
-export const reviewersQuery = (connection: MeritConnection) =>
+/** The reviewers' figures over a window (the read endpoints' `window`), and the period the server read. */
+export const reviewersQuery = (connection: MeritConnection, window: ReviewersWindow) =>
   queryOptions({
-    queryKey: key(connection, 'reviewers'),
+    queryKey: [...key(connection, 'reviewers'), window] as const,
     queryFn: ({ signal }) =>
-      requestJson<{ reviewers: Reviewer[] }>(connection, 'GET', '/reviewers', { signal }),
+      requestJson<ReviewersAnswer>(connection, 'GET', '/reviewers', { signal, query: { window } }),
   });
 
 /**

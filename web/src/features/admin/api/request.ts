@@ -39,7 +39,12 @@ export async function requestJson<T>(
   connection: MeritConnection,
   method: 'GET' | 'POST' | 'PUT' | 'PATCH',
   path: string,
-  options: { body?: unknown; csrfToken?: string | null; signal?: AbortSignal } = {},
+  options: {
+    body?: unknown;
+    csrfToken?: string | null;
+    signal?: AbortSignal;
+    query?: Record<string, string | undefined>;
+  } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -47,7 +52,7 @@ export async function requestJson<T>(
   if (options.csrfToken && method !== 'GET') headers['x-csrf-token'] = options.csrfToken;
   let response: Response;
   try {
-    response = await fetch(buildUrl(connection, path), {
+    response = await fetch(buildUrl(connection, path, options.query), {
       method,
       headers,
       credentials: 'same-origin',
