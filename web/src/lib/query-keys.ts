@@ -28,6 +28,7 @@ export const queryKeys = {
   taskWhole: (scope: string, taskId: string, status: string) =>
     ['merit', scope, 'task', taskId, 'whole', status] as const,
   taskEvaluation: (scope: string, taskId: string) => ['merit', scope, 'task', taskId, 'evaluation'] as const,
+  taskNodes: (scope: string, taskId: string) => ['merit', scope, 'task', taskId, 'nodes'] as const,
   taskRoutingDecision: (scope: string, taskId: string) =>
     ['merit', scope, 'task', taskId, 'routing-decision'] as const,
   /** The leaderboard under every category. */

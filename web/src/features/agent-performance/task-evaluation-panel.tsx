@@ -17,6 +17,7 @@ import {
   formatScore,
   formatTokens,
 } from '../../lib/format.js';
+import { TaskNodes } from '../task-nodes/task-nodes.js';
 import { taskEvaluationQuery } from './api/get-task-evaluation.js';
 
 const SCORE_ROWS: { kind: ScoreKind; label: string }[] = [
@@ -181,7 +182,7 @@ export interface TaskEvaluationPanelProps {
   taskId: string;
 }
 
-/** Every score of one task with its source, the evaluator's reasoning, peer reviews and reward rules. */
+/** Every score of one task with its source, the evaluator's reasoning, peer reviews, reward rules and its steps. */
 export function TaskEvaluationPanel({ id, taskId }: TaskEvaluationPanelProps) {
   const api = useApi();
   const result = useQuery(taskEvaluationQuery(api, taskId));
@@ -311,6 +312,7 @@ export function TaskEvaluationPanel({ id, taskId }: TaskEvaluationPanelProps) {
           </p>
         </>
       )}
+      <TaskNodes taskId={taskId} />
     </section>
   );
 }

@@ -8,6 +8,7 @@ import type { Task } from '../../lib/api-schemas.js';
 import { formatCost, formatDateTime, formatDuration, formatScore, formatTokens } from '../../lib/format.js';
 import { isCut, isRoutedByRouter } from '../../lib/tasks.js';
 import { TaskFeedbackWidget } from '../feedback/task-feedback-widget.js';
+import { TaskNodes } from '../task-nodes/task-nodes.js';
 import { wholeTaskQuery } from './api/get-tasks.js';
 import { RoutingExplanation } from './routing-explanation.js';
 
@@ -78,6 +79,9 @@ export function TaskItem({ task, onOpenAgent }: TaskItemProps) {
   const texts = showWhole && whole ? whole : task;
   const resultCut = isCut(task.result, task.result_length);
   const toggleWhole = () => setShowWhole((current) => !current);
+  // The steps are fetched only when the user opens them.
+  const [showSteps, setShowSteps] = useState(false);
+  const stepsId = useId();
 
   return (
     <li className="task" data-testid="task-item" data-status={task.status} data-task-id={task.id}>
@@ -176,6 +180,26 @@ export function TaskItem({ task, onOpenAgent }: TaskItemProps) {
             </div>
           )}
         </dl>
+        <div className="task-steps">
+          <button
+            type="button"
+            className="link-button details-toggle"
+            aria-expanded={showSteps}
+            aria-controls={showSteps ? stepsId : undefined}
+            onClick={() => setShowSteps((current) => !current)}
+            data-testid="task-steps-toggle"
+          >
+            <span aria-hidden="true" className="details-caret">
+              {showSteps ? '▾' : '▸'}
+            </span>
+            Steps<span className="visually-hidden"> of “{texts.command}”</span>
+          </button>
+          {showSteps && (
+            <div id={stepsId}>
+              <TaskNodes taskId={task.id} />
+            </div>
+          )}
+        </div>
         {task.status === 'completed' && (
           <TaskFeedbackWidget
             taskId={task.id}
