@@ -1,7 +1,8 @@
 /**
  * Read paths at scale (issue 12): p50/p99 of every read endpoint through the real HTTP server, at 10k
  * tasks and again at `--tasks` (default 1M) in the same database, and the ratio of the two. Tasks have
- * 3 nodes each, a score row when completed (some with a star rating), a routing decision, and are spread
+ * 3 nodes each, a score row when completed (some with a star rating) with two peer reviews and a judge
+ * evaluation, a routing decision, and are spread
  * over 90 days across the project's agents and categories; they are generated in SQL
  * (INSERT ... SELECT generate_series) in chunks. Each endpoint is measured as Mission Control asks for it
  * (the default window, 30 days) and, as the baseline, over the whole history (`window=all`, the
@@ -54,7 +55,7 @@ async function seedTasks(env: BenchEnvironment, from: number, to: number): Promi
   const progress = createProgress(`seeding tasks ${from}-${to}`, to - from, progressMode);
   for (let start = from; start < to; start += CHUNK) {
     const end = Math.min(to, start + CHUNK) - 1;
-    await sql`
+    const chunk = await sql<{ completed: string[] }>`
       WITH g AS (
         SELECT i, now() - random() * interval '90 days' AS at FROM generate_series(${start}::int, ${end}::int) AS i
       ),
@@ -104,8 +105,40 @@ async function seedTasks(env: BenchEnvironment, from: number, to: number): Promi
         FROM ins
         RETURNING 1
       )
-      SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM scores) + (SELECT count(*) FROM nodes)
-        + (SELECT count(*) FROM decisions) AS n
+      SELECT array(SELECT id FROM ins WHERE status = 'completed') AS completed,
+        (SELECT count(*) FROM scores) + (SELECT count(*) FROM nodes) + (SELECT count(*) FROM decisions) AS n
+    `.execute(db);
+    // A second statement: a statement does not see the rows its own other parts insert, and a review
+    // takes its task's rating from the score row (migration 024).
+    const completed = (chunk.rows[0]?.completed ?? []) as string[];
+    await sql`
+      WITH s AS (
+        SELECT task_id, agent_id, created_at, row_number() OVER () AS i
+        FROM agent_performance_scores WHERE task_id = ANY(${completed}::uuid[])
+      ),
+      reviews AS (
+        INSERT INTO agent_peer_evaluations (task_id, evaluated_agent_id, reviewer_agent_id, perspective, status,
+          score, source, evaluator_version, reviewer_weight, prompt_tokens, completion_tokens, estimated_cost,
+          created_at)
+        SELECT s.task_id, s.agent_id, reviewer, 'bench', 'done', round(random()::numeric, 2), 'heuristic',
+          'bench', 1, NULL, NULL, NULL, s.created_at + interval '10 seconds'
+        FROM s CROSS JOIN LATERAL (
+          SELECT (${agents}::text[])[1 + (array_position(${agents}::text[], s.agent_id) + k) % ${agents.length}]
+            AS reviewer
+          FROM generate_series(0, 1) AS k
+        ) r
+        RETURNING 1
+      ),
+      evaluations AS (
+        INSERT INTO task_evaluations (task_id, kind, status, accuracy_score, relevance_score, completeness_score,
+          source, evaluator_version, model, prompt_tokens, completion_tokens, estimated_cost, created_at, updated_at)
+        SELECT task_id, 'judge', 'done', 0.7, 0.7, 0.7, 'judge', 'bench', 'bench-judge', 300 + i % 200, 80,
+          CASE WHEN i % 4 = 0 THEN NULL ELSE 0.0004 END, created_at AT TIME ZONE 'UTC' + interval '5 seconds',
+          created_at AT TIME ZONE 'UTC' + interval '5 seconds'
+        FROM s
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM reviews) + (SELECT count(*) FROM evaluations) AS n
     `.execute(db);
     progress.update(end + 1 - from);
   }
@@ -117,6 +150,8 @@ async function seedTasks(env: BenchEnvironment, from: number, to: number): Promi
     'agent_performance_scores',
     'agent_node_performance',
     'routing_decisions',
+    'agent_peer_evaluations',
+    'task_evaluations',
     // Kept by triggers: the bulk seeding updates each hour's row once per decision, finish and score.
     'routing_quality_hourly',
   ])
@@ -159,7 +194,7 @@ async function listEndpoints(env: BenchEnvironment): Promise<{ windowed: Endpoin
       { name: 'tasks p2', path: await secondPage(q('/api/tasks?limit=50'), '&') },
       { name: 'routing decisions', path: q('/api/routing/decisions?limit=50') },
       { name: 'routing quality', path: q('/api/routing/quality') },
-      { name: 'reviewers', path: '/api/reviewers' },
+      { name: 'reviewers', path: q('/api/reviewers') },
     ];
   };
   return { windowed: await shapes(''), all: await shapes('all') };

@@ -158,6 +158,8 @@ export interface AgentPeerEvaluationsTable {
   estimated_cost: ColumnType<number | null, number | null | undefined, number | null>;
   /** Attempts the review's job made, the last one included. */
   attempts: ColumnType<number, number | undefined, number>;
+  /** The task's star rating, kept equal to its score row's by triggers (migration 024); null: unrated. */
+  user_rating: ColumnType<number | null, never, never>;
   created_at: CreatedAt;
 }
 

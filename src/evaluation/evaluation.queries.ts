@@ -9,6 +9,7 @@ import type {
   TaskRow,
 } from '../db/database.js';
 import type { ReadRange } from '../stats/read-window.js';
+import { splitRange } from '../stats/stats.queries.js';
 import {
   buildJobKey,
   EVALUATE_TASK_JOB,
@@ -148,39 +149,76 @@ export async function saveEvaluation(
     .executeTakeFirst();
 }
 
-/**
- * Spend summed over records of evaluator usage (task_evaluations or agent_peer_evaluations rows), as
- * SQL select items: known tokens and costs summed (null when none is known), and counted apart the LLM
- * records whose tokens are unknown (unmetered) and those with known tokens but no price (unpriced).
- * Records of the offline evaluators made no call and count nowhere.
- */
-export function selectSpendTotals(isLlm: RawBuilder<boolean>): RawBuilder<SpendTotals> {
-  const metered = sql`(prompt_tokens IS NOT NULL AND completion_tokens IS NOT NULL)`;
-  return sql<SpendTotals>`
-    sum(prompt_tokens) FILTER (WHERE ${metered}) AS prompt_tokens,
-    sum(completion_tokens) FILTER (WHERE ${metered}) AS completion_tokens,
-    sum(estimated_cost) FILTER (WHERE ${metered}) AS cost,
-    (count(*) FILTER (WHERE ${isLlm} AND ${metered} AND estimated_cost IS NULL))::int AS unpriced_calls,
-    (count(*) FILTER (WHERE ${isLlm} AND NOT ${metered}))::int AS unmetered_calls`;
-}
+// An evaluation's spend, as evaluator_hourly_spend keeps it (migration 024, merit_count_evaluation):
+// tokens and cost of metered rows (both token counts known), the metered rows with a cost, and the judge's
+// calls without a price or without token counts.
+const EVALUATION_METERED = sql`(prompt_tokens IS NOT NULL AND completion_tokens IS NOT NULL)`;
+const EVALUATION_SUMS: readonly [string, RawBuilder<unknown>][] = [
+  ['evaluations', sql`count(*)`],
+  ['metered_calls', sql`count(*) FILTER (WHERE ${EVALUATION_METERED})`],
+  ['prompt_tokens', sql`sum(prompt_tokens) FILTER (WHERE ${EVALUATION_METERED})`],
+  ['completion_tokens', sql`sum(completion_tokens) FILTER (WHERE ${EVALUATION_METERED})`],
+  ['priced_calls', sql`count(*) FILTER (WHERE ${EVALUATION_METERED} AND estimated_cost IS NOT NULL)`],
+  ['cost', sql`sum(estimated_cost) FILTER (WHERE ${EVALUATION_METERED})`],
+  [
+    'unpriced_calls',
+    sql`count(*) FILTER (WHERE kind = 'judge' AND ${EVALUATION_METERED} AND estimated_cost IS NULL)`,
+  ],
+  ['unmetered_calls', sql`count(*) FILTER (WHERE kind = 'judge' AND NOT ${EVALUATION_METERED})`],
+];
 
 /**
  * What each evaluator (the judge, per model, and the offline evaluator) spent on evaluations made in a
- * range, read through task_evaluations_project_created_idx (migration 021).
+ * range: its whole UTC hours from evaluator_hourly_spend (migration 024, kept by triggers), its partial
+ * first and last hours from the evaluation rows.
  */
 export async function findEvaluatorSpend(
   db: Kysely<Database>,
   projectId: string,
   range: ReadRange = {},
+  now: Date = new Date(),
 ): Promise<({ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals)[]> {
-  const result = await sql<{ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals>`
-    SELECT kind, model, count(*)::int AS evaluations, ${selectSpendTotals(sql<boolean>`kind = 'judge'`)}
-    FROM task_evaluations
-    WHERE project_id = ${projectId} ${rangeOn(sql`created_at`, range)}
+  const split = splitRange(range, now, { days: false });
+  const columns = EVALUATION_SUMS.map(([name]) => name);
+  const parts = [
+    ...split.hours.map(
+      (hours) => sql`
+        SELECT kind, model, ${sql.raw(columns.join(', '))}
+        FROM evaluator_hourly_spend
+        WHERE project_id = ${projectId} ${rangeOn(sql`hour`, hours)}`,
+    ),
+    ...split.raw.map(
+      (period) => sql`
+        SELECT kind, model, ${sql.join(EVALUATION_SUMS.map(([name, sum]) => sql`${sum} AS ${sql.ref(name)}`))}
+        FROM task_evaluations
+        WHERE project_id = ${projectId} ${rangeOn(sql`created_at`, period)}
+        GROUP BY kind, model`,
+    ),
+  ];
+  if (parts.length === 0) return [];
+  const result = await sql<{ kind: EvaluationKind; model: string | null } & Record<string, string | null>>`
+    SELECT kind, model, ${sql.join(columns.map((name) => sql`sum(${sql.ref(name)}) AS ${sql.ref(name)}`))}
+    FROM (${sql.join(parts, sql` UNION ALL `)}) parts
     GROUP BY kind, model
+    HAVING sum(evaluations) > 0
     ORDER BY kind, model
   `.execute(db);
-  return result.rows;
+  const int = (value: string | null | undefined) =>
+    value === null || value === undefined ? 0 : Number(value);
+  return result.rows.map((row) => {
+    const metered = int(row.metered_calls);
+    return {
+      kind: row.kind,
+      model: row.model,
+      evaluations: int(row.evaluations),
+      // Unknown (null), not 0, when no evaluation reported its tokens or a priced cost.
+      prompt_tokens: metered > 0 ? int(row.prompt_tokens) : null,
+      completion_tokens: metered > 0 ? int(row.completion_tokens) : null,
+      cost: int(row.priced_calls) > 0 ? Number(row.cost) : null,
+      unpriced_calls: int(row.unpriced_calls),
+      unmetered_calls: int(row.unmetered_calls),
+    };
+  });
 }
 
 /** The figures the reward rules compare a task with: category medians and the agent's recent scores. */

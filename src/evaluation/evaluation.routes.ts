@@ -5,12 +5,10 @@ import type { MeritApp } from '../http/app.js';
 import { errorResponses, jsonContent, taskIdParams } from '../http/schemas.js';
 import { userQuery } from '../http/user.js';
 import { findOtelScoresForTask } from '../otel/otel.queries.js';
-import { measureReviewerAgreement } from '../reviews/peer-review.js';
+import { agreementFromSums, NO_AGREEMENT_PAIRS } from '../reviews/peer-review.js';
 import {
   findActiveAgentIds,
-  findReviewerActivity,
-  findReviewerRatingPairs,
-  findReviewerSpend,
+  findReviewerWindowStats,
   findReviewsForTask,
 } from '../reviews/reviews.queries.js';
 import { resolveReadWindow, windowQuery } from '../stats/read-window.js';
@@ -366,36 +364,30 @@ export function registerEvaluationRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const range = resolveReadWindow(c.req.valid('query'));
       const projectId = c.get('principal').projectId;
-      const [activity, pairs, nicknames, reviewerSpend, evaluatorSpend] = await Promise.all([
-        findReviewerActivity(db, projectId, range),
-        findReviewerRatingPairs(db, projectId, undefined, range),
+      const [windowStats, nicknames, evaluatorSpend] = await Promise.all([
+        findReviewerWindowStats(db, projectId, range),
         findActiveAgentIds(db, projectId),
-        findReviewerSpend(db, projectId, range),
         findEvaluatorSpend(db, projectId, range),
       ]);
       const ids = [
         ...reviewers.map((reviewer) => reviewer.agentId).filter((id) => nicknames.has(id)),
-        ...activity.map((row) => row.agent_id),
-        ...reviewerSpend.map((row) => row.reviewer_agent_id),
+        ...windowStats.map((row) => row.reviewer_agent_id),
       ];
       const result = [...new Set(ids)].map((agentId) => {
         const configured = reviewers.find((reviewer) => reviewer.agentId === agentId);
-        const agreement = measureReviewerAgreement(
-          pairs
-            .filter((pair) => pair.reviewer_agent_id === agentId)
-            .map((pair) => ({ peerScore: pair.score, userRating: pair.user_rating })),
-        );
+        const stats = windowStats.find((row) => row.reviewer_agent_id === agentId);
+        const agreement = agreementFromSums(stats?.agreement ?? NO_AGREEMENT_PAIRS);
         return {
           agent_id: agentId,
           nickname: nicknames.get(agentId) ?? agentId,
           perspective: configured?.perspective ?? null,
           configured: configured !== undefined,
-          reviews: activity.find((row) => row.agent_id === agentId)?.reviews ?? 0,
+          reviews: stats?.reviews ?? 0,
           n: agreement.n,
           correlation: agreement.correlation,
           mean_abs_error: agreement.meanAbsError,
           weight: agreement.weight,
-          spend: toSpendTotals(reviewerSpend.find((row) => row.reviewer_agent_id === agentId)),
+          spend: toSpendTotals(stats),
         };
       });
       const evaluators = evaluatorSpend.map((row) => ({

@@ -19,7 +19,7 @@ import {
   scoreCompleteness,
   scoreRelevance,
 } from '../evaluation/offline-evaluator.js';
-import { ratingToScore, roundTo } from '../evaluation/scores.js';
+import { roundTo } from '../evaluation/scores.js';
 import { completeJson, type LlmProvider } from '../llm/provider.js';
 import { priceSpend } from '../llm/usage.js';
 
@@ -383,6 +383,53 @@ export const MIN_REVIEWER_WEIGHT = 0.2;
 const ERROR_PENALTY = 1.6;
 
 /**
+ * What a reviewer's agreement is computed from: sums over its (peer score, user rating) pairs, in
+ * hundredths of a score (s = round(score x 100), as scores are stored) and in stars (r), all integers, so
+ * the same sums kept by a rollup (reviewer_hourly_stats, migration 024) give the same agreement as the
+ * pairs themselves.
+ */
+export interface AgreementSums {
+  n: number;
+  sumScore: number;
+  sumScoreSq: number;
+  sumRating: number;
+  sumRatingSq: number;
+  sumScoreRating: number;
+  /** The sum of |s - 25 (r - 1)|: the absolute errors in hundredths. */
+  sumAbsError: number;
+}
+
+export const NO_AGREEMENT_PAIRS: AgreementSums = {
+  n: 0,
+  sumScore: 0,
+  sumScoreSq: 0,
+  sumRating: 0,
+  sumRatingSq: 0,
+  sumScoreRating: 0,
+  sumAbsError: 0,
+};
+
+/** The agreement sums of a list of pairs (peer scores are read in hundredths, as stored). */
+export function sumAgreementPairs(
+  pairs: readonly { peerScore: number; userRating: number }[],
+): AgreementSums {
+  const sums = { ...NO_AGREEMENT_PAIRS };
+  for (const pair of pairs) {
+    assertAgreementPair(pair);
+    const s = Math.round(pair.peerScore * 100);
+    const r = pair.userRating;
+    sums.n += 1;
+    sums.sumScore += s;
+    sums.sumScoreSq += s * s;
+    sums.sumRating += r;
+    sums.sumRatingSq += r * r;
+    sums.sumScoreRating += s * r;
+    sums.sumAbsError += Math.abs(s - 25 * (r - 1));
+  }
+  return sums;
+}
+
+/**
  * Measures how well a reviewer's scores agree with the users' ratings of the same tasks.
  * agreement = clamp(1 - 1.6 x meanAbsError, 0, 1), averaged half and half with max(0, correlation)
  * when the correlation is known (a reviewer who gives everything 0.7 has a low error but tells nothing);
@@ -391,14 +438,25 @@ const ERROR_PENALTY = 1.6;
 export function measureReviewerAgreement(
   pairs: { peerScore: number; userRating: number }[],
 ): ReviewerAgreement {
-  for (const pair of pairs) assertAgreementPair(pair);
-  const n = pairs.length;
+  return agreementFromSums(sumAgreementPairs(pairs));
+}
+
+/** measureReviewerAgreement from the pairs' sums (see AgreementSums). */
+export function agreementFromSums(sums: AgreementSums): ReviewerAgreement {
+  const n = sums.n;
   if (n === 0) return { n, correlation: null, meanAbsError: null, weight: 1 };
-  const peerScores = pairs.map((pair) => pair.peerScore);
-  const userScores = pairs.map((pair) => ratingToScore(pair.userRating));
-  const meanAbsError =
-    peerScores.reduce((sum, score, i) => sum + Math.abs(score - (userScores[i] ?? 0)), 0) / n;
-  const correlation = n < 3 ? null : pearsonCorrelation(peerScores, userScores);
+  // The error in hundredths of a score; the rating's score is (r - 1) / 4.
+  const meanAbsError = sums.sumAbsError / 100 / n;
+  // Pearson's r of score and rating equals that of score and the rating's score (a positive affine map).
+  // The co-moments are exact integers (BigInt: n x sum of squares passes 2^53 near a million pairs).
+  const big = (value: number) => BigInt(value);
+  const covariance = big(n) * big(sums.sumScoreRating) - big(sums.sumScore) * big(sums.sumRating);
+  const varianceScore = big(n) * big(sums.sumScoreSq) - big(sums.sumScore) ** 2n;
+  const varianceRating = big(n) * big(sums.sumRatingSq) - big(sums.sumRating) ** 2n;
+  const correlation =
+    n < 3 || varianceScore === 0n || varianceRating === 0n
+      ? null
+      : clamp(Number(covariance) / Math.sqrt(Number(varianceScore) * Number(varianceRating)), -1, 1);
   const errorAgreement = clamp(1 - ERROR_PENALTY * meanAbsError, 0, 1);
   const agreement =
     correlation === null ? errorAgreement : 0.5 * errorAgreement + 0.5 * Math.max(0, correlation);
@@ -435,26 +493,6 @@ function assertAgreementPair(pair: { peerScore: number; userRating: number }): v
     throw new ValidationError('peerScore', 'must be between 0 and 1');
   if (!(pair.userRating >= 1 && pair.userRating <= 5))
     throw new ValidationError('userRating', 'must be between 1 and 5');
-}
-
-const VARIANCE_EPSILON = 1e-12;
-
-function pearsonCorrelation(xs: number[], ys: number[]): number | null {
-  const meanX = xs.reduce((sum, x) => sum + x, 0) / xs.length;
-  const meanY = ys.reduce((sum, y) => sum + y, 0) / ys.length;
-  let covariance = 0;
-  let varianceX = 0;
-  let varianceY = 0;
-  xs.forEach((x, i) => {
-    const dx = x - meanX;
-    const dy = (ys[i] ?? meanY) - meanY;
-    covariance += dx * dy;
-    varianceX += dx * dx;
-    varianceY += dy * dy;
-  });
-  // Sums of equal floats leave residues like 1e-32 where the true variance is 0.
-  if (varianceX < VARIANCE_EPSILON || varianceY < VARIANCE_EPSILON) return null;
-  return covariance / Math.sqrt(varianceX * varianceY);
 }
 
 function clamp(value: number, min: number, max: number): number {

@@ -18,9 +18,9 @@ import { spendOfError } from '../llm/provider.js';
 import { hasSpend, priceSpend } from '../llm/usage.js';
 import { enqueueJobs } from '../tasks/tasks.queries.js';
 import {
+  agreementFromSums,
   buildReviewJobKey,
   LLM_PEER_REVIEW_VERSION,
-  measureReviewerAgreement,
   type PeerReview,
   type Reviewer,
   reviewOffline,
@@ -30,7 +30,7 @@ import {
 } from './peer-review.js';
 import {
   findActiveAgentIds,
-  findReviewerRatingPairs,
+  findReviewerAgreementSums,
   findReviewsForTask,
   savePeerReview,
 } from './reviews.queries.js';
@@ -177,9 +177,8 @@ async function storeReview(
   review: PeerReview,
   attempts: number,
 ): Promise<void> {
-  const pairs = await findReviewerRatingPairs(deps.db, task.project_id, [reviewer.agentId]);
-  const agreement = measureReviewerAgreement(
-    pairs.map((pair) => ({ peerScore: pair.score, userRating: pair.user_rating })),
+  const agreement = agreementFromSums(
+    await findReviewerAgreementSums(deps.db, task.project_id, reviewer.agentId),
   );
   await runTransactionWithEvents(deps.db, deps.events, async (trx, emit) => {
     const locked = await lockTask(trx, task.id);

@@ -1,9 +1,10 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { rangeOn } from '../agents/agents.queries.js';
 import type { Database, PeerEvaluationRow } from '../db/database.js';
 import type { SpendTotals } from '../evaluation/evaluation.js';
-import { selectSpendTotals } from '../evaluation/evaluation.queries.js';
 import type { ReadRange } from '../stats/read-window.js';
+import { splitRange } from '../stats/stats.queries.js';
+import { type AgreementSums, NO_AGREEMENT_PAIRS } from './peer-review.js';
 
 export async function findReviewsForTask(
   db: Kysely<Database>,
@@ -97,73 +98,135 @@ export async function savePeerReview(
     .executeTakeFirst();
 }
 
+/** One reviewer's figures over a window: its reviews, their spend, and its agreement sums. */
+export interface ReviewerWindowStats extends SpendTotals {
+  reviewer_agent_id: string;
+  /** Done reviews (failed ones count in the spend only). */
+  reviews: number;
+  agreement: AgreementSums;
+}
+
+// The rollup's columns, and each one's value summed over raw review rows (migration 024 keeps the rollup
+// with the same definitions, row by row, in merit_count_review).
+const REVIEW_METERED = sql`(prompt_tokens IS NOT NULL AND completion_tokens IS NOT NULL)`;
+const REVIEW_PAIR = sql`(status = 'done' AND score IS NOT NULL AND user_rating IS NOT NULL)`;
+const REVIEW_S = sql`round(score * 100)::bigint`;
+const REVIEW_SUMS: readonly [string, RawBuilder<unknown>][] = [
+  ['review_rows', sql`count(*)`],
+  ['reviews', sql`count(*) FILTER (WHERE status = 'done')`],
+  ['metered_calls', sql`count(*) FILTER (WHERE ${REVIEW_METERED})`],
+  ['prompt_tokens', sql`sum(prompt_tokens) FILTER (WHERE ${REVIEW_METERED})`],
+  ['completion_tokens', sql`sum(completion_tokens) FILTER (WHERE ${REVIEW_METERED})`],
+  ['priced_calls', sql`count(*) FILTER (WHERE ${REVIEW_METERED} AND estimated_cost IS NOT NULL)`],
+  ['cost', sql`sum(estimated_cost) FILTER (WHERE ${REVIEW_METERED})`],
+  [
+    'unpriced_calls',
+    sql`count(*) FILTER (WHERE source = 'llm' AND ${REVIEW_METERED} AND estimated_cost IS NULL)`,
+  ],
+  ['unmetered_calls', sql`count(*) FILTER (WHERE source = 'llm' AND NOT ${REVIEW_METERED})`],
+  ['pairs', sql`count(*) FILTER (WHERE ${REVIEW_PAIR})`],
+  ['sum_score', sql`sum(${REVIEW_S}) FILTER (WHERE ${REVIEW_PAIR})`],
+  ['sum_score_sq', sql`sum(${REVIEW_S} * ${REVIEW_S}) FILTER (WHERE ${REVIEW_PAIR})`],
+  ['sum_rating', sql`sum(user_rating) FILTER (WHERE ${REVIEW_PAIR})`],
+  ['sum_rating_sq', sql`sum(user_rating * user_rating) FILTER (WHERE ${REVIEW_PAIR})`],
+  ['sum_score_rating', sql`sum(${REVIEW_S} * user_rating) FILTER (WHERE ${REVIEW_PAIR})`],
+  ['sum_abs_error', sql`sum(abs(${REVIEW_S} - 25 * (user_rating - 1))) FILTER (WHERE ${REVIEW_PAIR})`],
+];
+
+interface ReviewSumsRow {
+  reviewer_agent_id: string;
+  review_rows: string;
+  reviews: string;
+  metered_calls: string;
+  prompt_tokens: string | null;
+  completion_tokens: string | null;
+  priced_calls: string;
+  cost: string | null;
+  unpriced_calls: string;
+  unmetered_calls: string;
+  pairs: string;
+  sum_score: string | null;
+  sum_score_sq: string | null;
+  sum_rating: string | null;
+  sum_rating_sq: string | null;
+  sum_score_rating: string | null;
+  sum_abs_error: string | null;
+}
+
 /**
- * What each reviewer agent's reviews written in a range spent (see SpendTotals), read through
- * agent_peer_evaluations_project_created_idx.
+ * Each reviewer's reviews, spend and agreement sums over the reviews written in a range (every reviewer
+ * with a review row in it, failed ones included): the range's whole UTC hours from reviewer_hourly_stats
+ * (migration 024, kept by triggers as reviews and ratings are written) and its partial first and last
+ * hours from the review rows. `reviewerAgentId` narrows to one reviewer (through the rollup's key).
  */
-export async function findReviewerSpend(
+export async function findReviewerWindowStats(
   db: Kysely<Database>,
   projectId: string,
   range: ReadRange = {},
-): Promise<({ reviewer_agent_id: string } & SpendTotals)[]> {
-  const result = await sql<{ reviewer_agent_id: string } & SpendTotals>`
-    SELECT reviewer_agent_id, ${selectSpendTotals(sql<boolean>`source = 'llm'`)}
-    FROM agent_peer_evaluations
-    WHERE project_id = ${projectId} ${rangeOn(sql`created_at`, range, 'timestamp')}
+  options: { reviewerAgentId?: string; now?: Date } = {},
+): Promise<ReviewerWindowStats[]> {
+  const split = splitRange(range, options.now ?? new Date(), { days: false });
+  const reviewer = (column: RawBuilder<unknown>) =>
+    options.reviewerAgentId === undefined ? sql`` : sql`AND ${column} = ${options.reviewerAgentId}`;
+  const columns = REVIEW_SUMS.map(([name]) => name);
+  const parts: RawBuilder<unknown>[] = [
+    ...split.hours.map(
+      (hours) => sql`
+        SELECT reviewer_agent_id, ${sql.raw(columns.join(', '))}
+        FROM reviewer_hourly_stats
+        WHERE project_id = ${projectId} ${reviewer(sql`reviewer_agent_id`)}
+          ${rangeOn(sql`hour`, hours, 'timestamp')}`,
+    ),
+    ...split.raw.map(
+      (period) => sql`
+        SELECT reviewer_agent_id, ${sql.join(REVIEW_SUMS.map(([name, sum]) => sql`${sum} AS ${sql.ref(name)}`))}
+        FROM agent_peer_evaluations
+        WHERE project_id = ${projectId} ${reviewer(sql`reviewer_agent_id`)}
+          ${rangeOn(sql`created_at`, period, 'timestamp')}
+        GROUP BY reviewer_agent_id`,
+    ),
+  ];
+  if (parts.length === 0) return [];
+  const result = await sql<ReviewSumsRow>`
+    SELECT reviewer_agent_id, ${sql.join(columns.map((name) => sql`sum(${sql.ref(name)}) AS ${sql.ref(name)}`))}
+    FROM (${sql.join(parts, sql` UNION ALL `)}) parts
     GROUP BY reviewer_agent_id
+    HAVING sum(review_rows) > 0
     ORDER BY reviewer_agent_id
   `.execute(db);
-  return result.rows;
+  const int = (value: string | null) => (value === null ? 0 : Number(value));
+  return result.rows.map((row) => {
+    const metered = int(row.metered_calls);
+    return {
+      reviewer_agent_id: row.reviewer_agent_id,
+      reviews: int(row.reviews),
+      // Unknown (null), not 0, when no review reported its tokens or a priced cost.
+      prompt_tokens: metered > 0 ? int(row.prompt_tokens) : null,
+      completion_tokens: metered > 0 ? int(row.completion_tokens) : null,
+      cost: int(row.priced_calls) > 0 ? Number(row.cost) : null,
+      unpriced_calls: int(row.unpriced_calls),
+      unmetered_calls: int(row.unmetered_calls),
+      agreement: {
+        n: int(row.pairs),
+        sumScore: int(row.sum_score),
+        sumScoreSq: int(row.sum_score_sq),
+        sumRating: int(row.sum_rating),
+        sumRatingSq: int(row.sum_rating_sq),
+        sumScoreRating: int(row.sum_score_rating),
+        sumAbsError: int(row.sum_abs_error),
+      },
+    };
+  });
 }
 
-/**
- * Each reviewer's past scores beside the user's rating of the same task (rated tasks only), of the
- * reviews written in `range` (default: all of them).
- */
-export async function findReviewerRatingPairs(
+/** A reviewer's agreement sums over all its reviews (what weighs its next review). */
+export async function findReviewerAgreementSums(
   db: Kysely<Database>,
   projectId: string,
-  reviewerAgentIds?: readonly string[],
-  range: ReadRange = {},
-): Promise<{ reviewer_agent_id: string; score: number; user_rating: number }[]> {
-  let query = db
-    .selectFrom('agent_peer_evaluations as p')
-    .innerJoin('agent_performance_scores as s', 's.task_id', 'p.task_id')
-    .select(['p.reviewer_agent_id', 'p.score', 's.user_rating'])
-    .where('p.project_id', '=', projectId)
-    .where('s.user_rating', 'is not', null)
-    .where('p.status', '=', 'done')
-    .where(sql<boolean>`true ${rangeOn(sql`p.created_at`, range, 'timestamp')}`);
-  if (reviewerAgentIds) {
-    if (reviewerAgentIds.length === 0) return [];
-    query = query.where('p.reviewer_agent_id', 'in', reviewerAgentIds);
-  }
-  const rows = await query.orderBy('p.created_at').execute();
-  return rows.map((row) => ({
-    reviewer_agent_id: row.reviewer_agent_id,
-    score: Number(row.score),
-    user_rating: Number(row.user_rating),
-  }));
-}
-
-/** Reviewers who reviewed at least once in a range, with their review counts. */
-export async function findReviewerActivity(
-  db: Kysely<Database>,
-  projectId: string,
-  range: ReadRange = {},
-): Promise<{ agent_id: string; nickname: string; reviews: number }[]> {
-  const rows = await db
-    .selectFrom('agent_peer_evaluations as p')
-    .innerJoin('agents as a', (join) =>
-      join.onRef('a.project_id', '=', 'p.project_id').onRef('a.agent_id', '=', 'p.reviewer_agent_id'),
-    )
-    .select(['a.agent_id', 'a.nickname', (eb) => eb.fn.countAll<number>().as('reviews')])
-    .where('p.project_id', '=', projectId)
-    .where('p.status', '=', 'done')
-    .where(sql<boolean>`true ${rangeOn(sql`p.created_at`, range, 'timestamp')}`)
-    .groupBy(['a.agent_id', 'a.nickname'])
-    .execute();
-  return rows.map((row) => ({ ...row, reviews: Number(row.reviews) }));
+  reviewerAgentId: string,
+): Promise<AgreementSums> {
+  const [stats] = await findReviewerWindowStats(db, projectId, {}, { reviewerAgentId });
+  return stats?.agreement ?? NO_AGREEMENT_PAIRS;
 }
 
 export async function findActiveAgentIds(

@@ -1,15 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LlmError, ValidationError } from '../../src/errors.js';
+import { createRng } from '../../src/lib/random.js';
 import { createLlmProvider } from '../../src/llm/provider.js';
 import {
+  agreementFromSums,
   DEFAULT_REVIEWERS,
   detectReviewFocus,
   measureReviewerAgreement,
+  NO_AGREEMENT_PAIRS,
   parseReviewersConfig,
   type Reviewer,
   reviewOffline,
   reviewWithLlm,
   selectReviewers,
+  sumAgreementPairs,
   weightedPeerScore,
 } from '../../src/reviews/peer-review.js';
 import { type FakeLlmServer, startFakeLlmServer } from '../support/fake-llm-server.js';
@@ -293,6 +297,52 @@ describe('measureReviewerAgreement', () => {
   it('rejects out-of-range pairs', () => {
     expect(() => measureReviewerAgreement([{ peerScore: 1.5, userRating: 3 }])).toThrow(ValidationError);
     expect(() => measureReviewerAgreement([{ peerScore: 0.5, userRating: 6 }])).toThrow(ValidationError);
+  });
+
+  it('computes from integer sums what the pairs give, past the point where doubles lose the co-moments', () => {
+    // The definition computed from the pairs in two passes (means first), as before the sums.
+    const reference = (pairs: { peerScore: number; userRating: number }[]) => {
+      const xs = pairs.map((pair) => pair.peerScore);
+      const ys = pairs.map((pair) => (pair.userRating - 1) / 4);
+      const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+      const [mx, my] = [mean(xs), mean(ys)];
+      let [cov, vx, vy] = [0, 0, 0];
+      xs.forEach((x, i) => {
+        const dy = (ys[i] as number) - my;
+        cov += (x - mx) * dy;
+        vx += (x - mx) ** 2;
+        vy += dy ** 2;
+      });
+      return {
+        correlation: cov / Math.sqrt(vx * vy),
+        mae: mean(xs.map((x, i) => Math.abs(x - (ys[i] as number)))),
+      };
+    };
+    const random = createRng(7);
+    let largest = NO_AGREEMENT_PAIRS;
+    for (const n of [3, 17, 400, 2_000_000]) {
+      const pairs = Array.from({ length: n }, () => {
+        const userRating = 1 + Math.floor(random() * 5);
+        // Scores that lean towards the rating, in hundredths as stored.
+        const peerScore =
+          Math.round(Math.min(1, Math.max(0, (userRating - 1) / 4 + (random() - 0.5) * 0.6)) * 100) / 100;
+        return { peerScore, userRating };
+      });
+      const sums = sumAgreementPairs(pairs);
+      largest = sums;
+      const agreement = agreementFromSums(sums);
+      const expected = reference(pairs);
+      expect(agreement.n).toBe(n);
+      expect(Math.abs((agreement.correlation as number) - expected.correlation)).toBeLessThanOrEqual(
+        0.00005 + 1e-12,
+      );
+      expect(Math.abs((agreement.meanAbsError as number) - expected.mae)).toBeLessThanOrEqual(
+        0.00005 + 1e-12,
+      );
+      expect(measureReviewerAgreement(pairs)).toEqual(agreement);
+    }
+    // n x (sum of squared scores) is past 2^53 at the largest n: the BigInt co-moments keep it exact.
+    expect(largest.n * largest.sumScoreSq).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
   });
 });
 
