@@ -175,7 +175,8 @@ export interface AgentNodePerformanceTable {
   duration_ms: number | null;
   prompt_tokens: number | null;
   completion_tokens: number | null;
-  total_tokens: ColumnType<number, number | undefined, number>;
+  /** Null when the step reported no token counts (migration 025); 0 is a reported zero. */
+  total_tokens: number | null;
   success: ColumnType<boolean, boolean | undefined, boolean>;
   error: string | null;
   started_at: Timestamp | null;

@@ -94,7 +94,10 @@ export const nodeInputSchema = z
     duration_ms: durationSchema.optional(),
     prompt_tokens: tokensSchema.optional(),
     completion_tokens: tokensSchema.optional(),
-    total_tokens: tokensSchema.optional(),
+    total_tokens: tokensSchema.optional().openapi({
+      description:
+        'Defaults to prompt_tokens + completion_tokens; unknown (null) when the step gives none of the three. Send 0 for a step that used no tokens',
+    }),
     success: z.boolean().default(true),
     error: z.string().max(10_000).optional(),
     started_at: timestampSchema.optional(),

@@ -413,7 +413,7 @@ export interface FinishedNodeRecord {
   duration_ms: number | null;
   prompt_tokens: number | null;
   completion_tokens: number | null;
-  total_tokens: number;
+  total_tokens: number | null;
   success: boolean;
   error: string | null;
   started_at: string | null;

@@ -29,7 +29,10 @@ export const nodeSchema = z
     duration_ms: nullableNumber,
     prompt_tokens: nullableNumber,
     completion_tokens: nullableNumber,
-    total_tokens: z.number(),
+    total_tokens: nullableNumber.openapi({
+      description:
+        "The step's tokens: as reported, else prompt_tokens + completion_tokens; null when the step reported no token counts (0 is a reported zero)",
+    }),
     success: z.boolean(),
     error: z.string().nullable(),
     started_at: z.string().nullable(),

@@ -56,7 +56,8 @@ export interface NodeView {
   duration_ms: number | null;
   prompt_tokens: number | null;
   completion_tokens: number | null;
-  total_tokens: number;
+  /** Null when the step reported no token counts; 0 is a reported zero. */
+  total_tokens: number | null;
   success: boolean;
   error: string | null;
   started_at: string | null;
@@ -238,7 +239,10 @@ export interface UsageNode {
   success?: boolean | undefined;
 }
 
-/** A recorded node as a usage input; the NOT NULL total_tokens column says 0 for unknown, so it is derived. */
+/**
+ * A recorded node as a usage input. A node with parts has its total derived from them (a part it did
+ * not report leaves the task's total unknown); one without parts gives its total, null when unreported.
+ */
 export function toUsageNode(
   row: Pick<NodeRow, 'prompt_tokens' | 'completion_tokens' | 'total_tokens' | 'success'>,
 ): UsageNode {
@@ -246,7 +250,7 @@ export function toUsageNode(
   return {
     prompt_tokens: row.prompt_tokens ?? undefined,
     completion_tokens: row.completion_tokens ?? undefined,
-    total_tokens: !partsKnown && row.total_tokens > 0 ? row.total_tokens : undefined,
+    total_tokens: partsKnown ? undefined : (row.total_tokens ?? undefined),
     success: row.success,
   };
 }
@@ -304,8 +308,9 @@ export function describeContribution(
 }
 
 /**
- * A reported node as its row: the total defaults to prompt + completion, the end to start + duration,
- * and the cost to the price table's for its model and tokens (null when any of them is unknown).
+ * A reported node as its row: the total defaults to prompt + completion (null when it reported neither),
+ * the end to start + duration, and the cost to the price table's for its model and tokens (null when any
+ * of them is unknown).
  */
 export function toNewNode(
   task: Pick<TaskRow, 'id' | 'agent_id'>,
@@ -313,7 +318,9 @@ export function toNewNode(
   sequence: number,
 ): NewNode {
   const startedAt = node.started_at ? new Date(node.started_at) : null;
-  const totalTokens = node.total_tokens ?? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0);
+  const partsReported = node.prompt_tokens !== undefined || node.completion_tokens !== undefined;
+  const totalTokens =
+    node.total_tokens ?? (partsReported ? (node.prompt_tokens ?? 0) + (node.completion_tokens ?? 0) : null);
   return {
     ...toNodeCallFields(node),
     task_id: task.id,
@@ -367,7 +374,7 @@ export function toFinishedNodeRecord(node: NewNode): FinishedNodeRecord {
     duration_ms: node.duration_ms ?? null,
     prompt_tokens: node.prompt_tokens ?? null,
     completion_tokens: node.completion_tokens ?? null,
-    total_tokens: node.total_tokens ?? 0,
+    total_tokens: node.total_tokens ?? null,
     success: node.success ?? true,
     error: node.error ?? null,
     started_at: iso(node.started_at),

@@ -6,7 +6,10 @@ import { ensureWebAppBuilt, type LiveServer, startLiveServer } from '../support/
 
 const WAIT_MS = 20_000;
 
-/** Three steps: one fully reported, one on a model without a price, one that reported nothing. */
+/**
+ * Four steps: one fully reported, one on a model without a price, a tool call that reported 0 tokens
+ * and one that reported nothing.
+ */
 const NODES = [
   {
     node_name: 'plan',
@@ -29,6 +32,7 @@ const NODES = [
     provider: 'acme',
     success: true,
   },
+  { node_name: 'lookup', duration_ms: 40, total_tokens: 0, success: true },
   { node_name: 'format', success: false, error: 'the formatter gave up' },
 ];
 
@@ -42,20 +46,22 @@ async function readSteps(scope: Locator): Promise<string[][]> {
 }
 
 function expectSteps(steps: string[][]): void {
-  expect(steps.map((row) => row[1])).toEqual(['plan', 'search', 'formatthe formatter gave up']);
+  expect(steps.map((row) => row[1])).toEqual(['plan', 'search', 'lookup', 'formatthe formatter gave up']);
   expect(steps[0]).toEqual([
     '1',
     'plan',
     'completed',
     '1.5 s',
     'gpt-4o-mini · openai',
-    '1,200 in · 300 out800 cache read · 120 reasoning',
+    '1,500 tok1,200 in · 300 out · 800 cache read · 120 reasoning',
     '$0.0021',
   ]);
   // A model Merit has no price for: its cost is unknown, not $0.
-  expect(steps[1]?.slice(3)).toEqual(['2.4 s', 'mystery-model-9 · acme', '500 in · 50 out', '—']);
+  expect(steps[1]?.slice(3)).toEqual(['2.4 s', 'mystery-model-9 · acme', '550 tok500 in · 50 out', '–']);
+  // A tool call that used no tokens: a real 0, not unknown; it named no model and has no cost.
+  expect(steps[2]?.slice(2)).toEqual(['completed', '40 ms', '–', '0 tok', '–']);
   // A step that reported no duration, model, tokens or cost.
-  expect(steps[2]?.slice(2)).toEqual(['failed', '—', '—', '—', '—']);
+  expect(steps[3]?.slice(2)).toEqual(['failed', '–', '–', '–', '–']);
 }
 
 describe("a task's steps in Mission Control (Chromium)", () => {
@@ -88,13 +94,13 @@ describe("a task's steps in Mission Control (Chromium)", () => {
     await server?.stop();
   });
 
-  it('lists the steps of a task opened in the stream, with "—" for what was not reported', async () => {
+  it('lists the steps of a task opened in the stream, with "–" for what was not reported and 0 tokens as 0', async () => {
     await page.goto(`${server.url}/#/`);
     const item = page.locator(`[data-testid="task-item"][data-task-id="${taskId}"]`);
     await item.waitFor();
     expect(await item.getByTestId('task-node-row').count()).toBe(0);
     await item.getByTestId('task-steps-toggle').click();
-    await item.getByTestId('task-node-row').nth(2).waitFor();
+    await item.getByTestId('task-node-row').nth(3).waitFor();
     expectSteps(await readSteps(item));
     expect(await item.getByTestId('task-steps-toggle').getAttribute('aria-expanded')).toBe('true');
   });
@@ -104,7 +110,7 @@ describe("a task's steps in Mission Control (Chromium)", () => {
     const row = page.locator(`[data-testid="history-row"][data-task-id="${taskId}"]`);
     await row.getByTestId('history-details-toggle').click();
     const details = page.getByTestId('task-evaluation');
-    await details.getByTestId('task-node-row').nth(2).waitFor();
+    await details.getByTestId('task-node-row').nth(3).waitFor();
     expectSteps(await readSteps(details));
   });
 });

@@ -169,9 +169,9 @@ describe('OpenTelemetry span ingestion', () => {
       nodes.map((node) => [node.node_name, node.duration_ms, node.prompt_tokens, node.total_tokens]),
     ).toEqual([
       ['chat gpt-4o', 290, 100, 120],
-      ['execute_tool get_weather', 90, null, 0],
+      ['execute_tool get_weather', 90, null, null],
       ['chat gpt-4o', 280, 200, 240],
-      ['format', 20, null, 0],
+      ['format', 20, null, null],
     ]);
     const agent = await app.ctx.db
       .selectFrom('agents')

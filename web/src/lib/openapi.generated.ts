@@ -3893,7 +3893,8 @@ export interface components {
       duration_ms: number | null;
       prompt_tokens: number | null;
       completion_tokens: number | null;
-      total_tokens: number;
+      /** @description The step's tokens: as reported, else prompt_tokens + completion_tokens; null when the step reported no token counts (0 is a reported zero) */
+      total_tokens: number | null;
       success: boolean;
       error: string | null;
       started_at: string | null;
@@ -4003,6 +4004,7 @@ export interface components {
       duration_ms?: number;
       prompt_tokens?: number;
       completion_tokens?: number;
+      /** @description Defaults to prompt_tokens + completion_tokens; unknown (null) when the step gives none of the three. Send 0 for a step that used no tokens */
       total_tokens?: number;
       /** @default true */
       success: boolean;

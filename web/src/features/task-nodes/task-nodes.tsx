@@ -2,28 +2,24 @@ import { useQuery } from '@tanstack/react-query';
 import { describeError } from '../../lib/api-client.js';
 import { useApi } from '../../lib/api-context.js';
 import type { Node } from '../../lib/api-schemas.js';
-import { formatCost, formatDuration } from '../../lib/format.js';
+import { formatCost, formatDuration, formatTokens } from '../../lib/format.js';
 import { taskNodesQuery } from './api/get-task-nodes.js';
 import './task-nodes.css';
 
-/** What a figure Merit was not told reads as: never 0. */
-const UNKNOWN = '—';
+/** What a figure Merit was not told reads as, as lib/format.ts prints it: never 0. */
+const UNKNOWN = '–';
 const integerFormat = new Intl.NumberFormat('en-US');
 
 const count = (value: number | null) => (value === null ? UNKNOWN : integerFormat.format(value));
 
-/** "1,200 in · 300 out"; a step that gave only a total shows it; one with no tokens at all is unknown. */
-export function describeNodeTokens(node: Node): string {
-  if (node.prompt_tokens === null && node.completion_tokens === null) {
-    // The stored total is 0 when the step reported no tokens.
-    return node.total_tokens > 0 ? `${integerFormat.format(node.total_tokens)} total` : UNKNOWN;
-  }
-  return `${count(node.prompt_tokens)} in · ${count(node.completion_tokens)} out`;
-}
-
-/** "800 cache read · 120 reasoning", each part only when the step reported it; null when neither. */
+/**
+ * "1,200 in · 300 out · 800 cache read · 120 reasoning": the parts the step reported (in and out
+ * together when it reported either, the other one '–'); null when it reported none.
+ */
 export function describeTokenDetail(node: Node): string | null {
   const parts: string[] = [];
+  if (node.prompt_tokens !== null || node.completion_tokens !== null)
+    parts.push(`${count(node.prompt_tokens)} in · ${count(node.completion_tokens)} out`);
   if (node.cache_read_tokens !== null) parts.push(`${count(node.cache_read_tokens)} cache read`);
   if (node.reasoning_tokens !== null) parts.push(`${count(node.reasoning_tokens)} reasoning`);
   return parts.length === 0 ? null : parts.join(' · ');
@@ -43,18 +39,19 @@ function NodeRow({ node, position }: { node: Node; position: number }) {
         <span className={node.success ? 'node-status' : 'node-status node-status-failed'}>{node.status}</span>
       </td>
       <td className="node-number" data-testid="node-duration">
-        {node.duration_ms === null ? UNKNOWN : formatDuration(node.duration_ms)}
+        {formatDuration(node.duration_ms)}
       </td>
       <td data-testid="node-model">
         {node.model ?? UNKNOWN}
         {node.provider && <span className="muted"> · {node.provider}</span>}
       </td>
       <td className="node-number" data-testid="node-tokens">
-        {describeNodeTokens(node)}
+        {/* A null total was not reported; 0 is a step that used no tokens. */}
+        {formatTokens(node.total_tokens)}
         {detail && <div className="muted small">{detail}</div>}
       </td>
       <td className="node-number" data-testid="node-cost">
-        {node.estimated_cost === null ? UNKNOWN : formatCost(node.estimated_cost)}
+        {formatCost(node.estimated_cost)}
       </td>
     </tr>
   );
