@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { ReadRange } from './read-window.js';
+import { findAllNodeDayDrift } from './rollup-upkeep.js';
 import { splitRangeByDay } from './stats.queries.js';
 
 /**
@@ -91,30 +92,19 @@ export interface NodeDailyDrift {
 
 /**
  * The keys of agent_node_daily_stats that differ from a recompute from agent_node_performance, each
- * with both sums (runs/successful/timed/duration/metered/tokens): none while no node was deleted with its
- * task (retention's deleted days stay in the rollup only). A rollup row of zeros counts as no row.
+ * with both sums (runs/successful/timed/duration/metered/tokens), over every day: none while no node was
+ * deleted with its task (retention's deleted days stay in the rollup only; `findRollupDrift` compares
+ * only the days after them). A rollup row of zeros counts as no row.
  */
 export async function findNodeDailyDrift(db: Kysely<Database>): Promise<NodeDailyDrift[]> {
-  const result = await sql<NodeDailyDrift>`
-    WITH raw AS (
-      SELECT n.project_id, n.agent_id, n.user_id, (${NODE_RAN_AT} AT TIME ZONE 'UTC')::date AS day, n.node_name,
-        concat_ws('/', count(*), count(*) FILTER (WHERE n.success), count(n.duration_ms),
-          coalesce(sum(n.duration_ms), 0), count(n.total_tokens), coalesce(sum(n.total_tokens), 0)) AS sums
-      FROM agent_node_performance n
-      WHERE ${NODE_RAN_AT} IS NOT NULL
-      GROUP BY 1, 2, 3, 4, 5
-    ),
-    rolled AS (
-      SELECT project_id, agent_id, user_id, day, node_name,
-        concat_ws('/', runs, successful_runs, timed_runs, sum_duration_ms, metered_runs, sum_total_tokens) AS sums
-      FROM agent_node_daily_stats
-      WHERE runs <> 0 OR successful_runs <> 0 OR timed_runs <> 0 OR sum_duration_ms <> 0 OR metered_runs <> 0
-        OR sum_total_tokens <> 0
-    )
-    SELECT project_id, agent_id, user_id, to_char(day, 'YYYY-MM-DD') AS day, node_name, r.sums AS rolled, w.sums AS raw
-    FROM rolled r FULL JOIN raw w USING (project_id, agent_id, user_id, day, node_name)
-    WHERE r.sums IS DISTINCT FROM w.sums
-    ORDER BY project_id, agent_id, user_id, day, node_name
-  `.execute(db);
-  return result.rows;
+  const drift = await findAllNodeDayDrift(db);
+  return drift.map(({ key, stored, recomputed }) => ({
+    project_id: key.project_id ?? '',
+    agent_id: key.agent_id ?? '',
+    user_id: key.user_id ?? '',
+    day: key.day ?? '',
+    node_name: key.node_name ?? '',
+    rolled: stored,
+    raw: recomputed,
+  }));
 }

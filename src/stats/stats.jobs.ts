@@ -5,16 +5,29 @@ import type { EventBus } from '../events/event-bus.js';
 import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, toStatsInput } from './leaderboard.js';
+import { type RollupRepair, rebuildRollup, TRIGGER_ROLLUPS } from './rollup-upkeep.js';
 import { findAllAgentStats, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
 
 export const RECOMPUTE_STATS_JOB = 'recompute_stats';
 const RECOMPUTE_STATEMENT_TIMEOUT = '15min';
 
+/** A trigger-kept rollup's rebuild: what it changed and how long its transaction took. */
+export interface RollupRebuild extends RollupRepair {
+  ms: number;
+}
+
 /**
- * Rebuilds statistics from raw rows and stores ranks; returns what it rebuilt. Every project's
- * statistics may have changed: that is announced to every process in the same transaction.
+ * Rebuilds statistics from raw rows and stores ranks, then each trigger-kept rollup from its raw rows;
+ * returns what it rebuilt. Every project's statistics may have changed: that is announced to every
+ * process in the statistics transaction.
  */
 export async function runStatsRecompute(db: Kysely<Database>, events?: EventBus) {
+  const counts = await recomputeStatistics(db, events);
+  const rollups = await rebuildTriggerRollups(db);
+  return { ...counts, rollups };
+}
+
+async function recomputeStatistics(db: Kysely<Database>, events?: EventBus) {
   return runTransactionWithEvents(db, events, async (trx, emit) => {
     // A rebuild over millions of tasks outlasts the per-statement timeout meant for requests; it still
     // gives up (lock_timeout) rather than queue behind a stuck writer.
@@ -39,13 +52,50 @@ export async function runStatsRecompute(db: Kysely<Database>, events?: EventBus)
   });
 }
 
+/**
+ * Each trigger-kept rollup rebuilt in its own short transaction, after the statistics transaction:
+ * a rebuild locks its rollup (and raw table) against writers, so the writers of one wait only for its
+ * rebuild, not for all of them.
+ */
+async function rebuildTriggerRollups(db: Kysely<Database>): Promise<RollupRebuild[]> {
+  const rebuilt: RollupRebuild[] = [];
+  for (const rollup of TRIGGER_ROLLUPS) {
+    const started = performance.now();
+    const repair = await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
+      return rebuildRollup(trx, rollup);
+    });
+    rebuilt.push({ ...repair, ms: Math.round(performance.now() - started) });
+  }
+  return rebuilt;
+}
+
+/** The recompute job's log line: the statistics rebuilt and, per rollup, what its rebuild repaired. */
+export function describeStatsRecompute(result: {
+  agents: number;
+  categories: number;
+  rollups: readonly RollupRebuild[];
+}): string {
+  const rollups = result.rollups.map((rebuild) => {
+    const raw =
+      rebuild.rawRowsFixed > 0 ? `, ${rebuild.rawRowsFixed} ${RAW_COPIES[rebuild.rollup]} set again` : '';
+    return `${rebuild.rollup} ${rebuild.rowsChanged} rows changed${raw} (${rebuild.ms} ms)`;
+  });
+  return `Recomputed statistics: ${result.agents} agents, ${result.categories} agent-category pairs; rebuilt rollups: ${rollups.join(', ')}`;
+}
+
+/** What a rollup's raw rows copy from elsewhere (set again by its rebuild when wrong). */
+const RAW_COPIES: Record<RollupRebuild['rollup'], string> = {
+  routing_quality_hourly: "decisions' outcome_reward",
+  agent_node_daily_stats: 'node rows',
+  reviewer_hourly_stats: "reviews' user_rating",
+  evaluator_hourly_spend: 'evaluation rows',
+};
+
 export function createStatsJobs(db: Kysely<Database>, events?: EventBus): Record<string, Task> {
   return {
     [RECOMPUTE_STATS_JOB]: async (_payload, helpers) => {
-      const counts = await runStatsRecompute(db, events);
-      helpers.logger.info(
-        `Recomputed statistics: ${counts.agents} agents, ${counts.categories} agent-category pairs`,
-      );
+      helpers.logger.info(describeStatsRecompute(await runStatsRecompute(db, events)));
     },
   };
 }
