@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { connectDatabase } from '../../src/db/connect.js';
-import { findNodeDailyDrift } from '../../src/stats/node-stats.queries.js';
+import { findRollupDrift, TRIGGER_ROLLUPS } from '../../src/stats/rollup-upkeep.js';
 import { recomputeAllStats } from '../../src/stats/stats.queries.js';
 import type { ChaosClient } from './http-client.js';
 
@@ -134,7 +134,7 @@ function meets(expectation: TaskExpectation, status: string, scored: boolean): b
 }
 
 export interface DriftCheck {
-  /** Statistics rows (agent rows and agent-category rows) compared. */
+  /** Statistics rows (agent rows and agent-category rows) and trigger-kept rollup rows compared. */
   rows: number;
   /** Rows whose stored running sums differ from a recompute from the raw rows; undefined if not measured. */
   drifted: number | undefined;
@@ -154,7 +154,8 @@ type StatsRow = Record<string, unknown>;
 
 /**
  * Compares the stored statistics with Merit's own recompute from the raw task and score rows
- * (`recomputeAllStats`), run in a transaction that is rolled back, so the database is left as it was.
+ * (`recomputeAllStats`), run in a transaction that is rolled back, so the database is left as it was,
+ * and every rollup kept by triggers with its drift finder (`findRollupDrift`).
  * The statistics tables are locked first, so concurrent writers wait and the snapshot is consistent.
  */
 export async function measureStatsDrift(databaseUrl: string): Promise<DriftCheck> {
@@ -185,18 +186,25 @@ export async function measureStatsDrift(databaseUrl: string): Promise<DriftCheck
           (row) => `${row.agent_id}/${row.objective_category}`,
           samples,
         );
-        // The node rollup (agent_node_daily_stats) against its node rows, in the same snapshot.
-        const nodeDays = await findNodeDailyDrift(trx);
-        const nodeRows = await sql<{
-          n: number;
-        }>`SELECT count(*)::int AS n FROM agent_node_daily_stats`.execute(trx);
-        for (const row of nodeDays.slice(0, Math.max(0, 8 - samples.length)))
-          samples.push(
-            `nodes ${row.agent_id}/${row.day}/${row.node_name}: stored ${row.rolled} recomputed ${row.raw}`,
-          );
+        // The rollups kept by triggers (and the values their raw rows copy) against their raw rows, in
+        // the same snapshot.
+        let rollupRows = 0;
+        let rollupDrifted = 0;
+        for (const rollup of TRIGGER_ROLLUPS) {
+          const drift = await findRollupDrift(trx, rollup);
+          const counted = await sql<{
+            n: number;
+          }>`SELECT count(*)::int AS n FROM ${sql.table(rollup)}`.execute(trx);
+          rollupRows += counted.rows[0]?.n ?? 0;
+          rollupDrifted += drift.length;
+          for (const row of drift.slice(0, Math.max(0, 8 - samples.length)))
+            samples.push(
+              `${row.table} ${Object.values(row.key).join('/')}: stored ${row.stored} recomputed ${row.recomputed}`,
+            );
+        }
         throw new RolledBack({
-          rows: agents.rows + categories.rows + (nodeRows.rows[0]?.n ?? 0),
-          drifted: agents.drifted + categories.drifted + nodeDays.length,
+          rows: agents.rows + categories.rows + rollupRows,
+          drifted: agents.drifted + categories.drifted + rollupDrifted,
           samples,
         });
       });

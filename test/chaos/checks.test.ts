@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureStatsDrift, verifyLedger, WriteLedger } from '../../bench/chaos/checks.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, DEFAULT_PROJECT_ID, type TestApp, USER } from '../support/app.js';
 
 /** The campaign's own checks must see what they look for, or a green campaign would prove nothing. */
 describe('fault campaign checks', () => {
@@ -69,5 +69,21 @@ describe('fault campaign checks', () => {
       "SELECT total_tasks FROM agent_category_stats WHERE agent_id = 'agent_a' AND objective_category = 'research'",
     );
     expect(rows[0]?.total_tasks).toBe(2);
+  });
+
+  it('counts a trigger-kept rollup row that differs from its raw rows as drift, naming it', async () => {
+    const before = await measureStatsDrift(app.database.url);
+    await app.database.pool.query(
+      `INSERT INTO routing_quality_hourly (project_id, user_id, hour, decisions, routed)
+       VALUES ('${DEFAULT_PROJECT_ID}', '${USER}', '2026-01-02T03:00:00Z', 5, 5)`,
+    );
+    const drift = await measureStatsDrift(app.database.url);
+    expect(drift.drifted).toBe((before.drifted ?? 0) + 1);
+    expect(drift.rows).toBe(before.rows + 1);
+    expect(drift.samples.join('\n')).toMatch(
+      new RegExp(
+        `routing_quality_hourly ${DEFAULT_PROJECT_ID}/${USER}/2026-01-02T03:00:00\\+00:00: stored 5/5/0/0/0/0 recomputed null`,
+      ),
+    );
   });
 });

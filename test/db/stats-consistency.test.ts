@@ -7,6 +7,7 @@ import {
 } from '../../src/evaluation/evaluation.jobs.js';
 import { createRng } from '../../src/lib/random.js';
 import { reviewTask } from '../../src/reviews/review.jobs.js';
+import { findRollupDrift, TRIGGER_ROLLUPS } from '../../src/stats/rollup-upkeep.js';
 import { recomputeAllStats } from '../../src/stats/stats.queries.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
@@ -159,6 +160,10 @@ describe.each(databaseKinds())('incremental statistics (%s PostgreSQL)', (kind) 
       await app.ctx.db.transaction().execute((trx) => recomputeAllStats(trx));
       const recomputed = await snapshotStats(app);
       expect(incremental).toEqual(recomputed);
+      // The rollups kept by triggers (routing quality, node days, reviewers, evaluators' spend) equal a
+      // recompute from their raw rows too, and so do the decisions' rewards and reviews' ratings they copy.
+      for (const rollup of TRIGGER_ROLLUPS)
+        expect(await findRollupDrift(app.ctx.db, rollup), rollup).toEqual([]);
     },
   );
 });
