@@ -176,9 +176,8 @@ export async function findEvaluatorSpend(
   db: Kysely<Database>,
   projectId: string,
   range: ReadRange = {},
-  now: Date = new Date(),
 ): Promise<({ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals)[]> {
-  const split = splitRange(range, now, { days: false });
+  const split = splitRange(range, { days: false });
   const columns = EVALUATION_SUMS.map(([name]) => name);
   const parts = [
     ...split.hours.map(

@@ -163,9 +163,9 @@ export async function findReviewerWindowStats(
   db: Kysely<Database>,
   projectId: string,
   range: ReadRange = {},
-  options: { reviewerAgentId?: string; now?: Date } = {},
+  options: { reviewerAgentId?: string } = {},
 ): Promise<ReviewerWindowStats[]> {
-  const split = splitRange(range, options.now ?? new Date(), { days: false });
+  const split = splitRange(range, { days: false });
   const reviewer = (column: RawBuilder<unknown>) =>
     options.reviewerAgentId === undefined ? sql`` : sql`AND ${column} = ${options.reviewerAgentId}`;
   const columns = REVIEW_SUMS.map(([name]) => name);

@@ -70,8 +70,7 @@ const ROUTER_SUMS = [
 export async function findPairRewardStats(
   db: Kysely<Database>,
   projectId: string,
-  since: Date,
-  now: Date = new Date(),
+  since: Date | undefined,
 ): Promise<PairStatsRow[]> {
   const rows = await sql<{
     agent_id: string;
@@ -86,7 +85,7 @@ export async function findPairRewardStats(
     failures: number;
     unscored: number;
   }>`
-    WITH parts AS MATERIALIZED (${windowSumParts(projectId, { since }, {}, now, ROUTER_SUMS)})
+    WITH parts AS MATERIALIZED (${windowSumParts(projectId, { since }, {}, ROUTER_SUMS)})
     SELECT agent_id, objective_category AS category,
       sum(rewarded_tasks)::int AS n,
       sum(sum_reward)::float8 AS reward_sum,

@@ -11,7 +11,7 @@ import { recordAudit } from '../identity/audit.js';
 import { auditActor } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { createRng } from '../lib/random.js';
-import { resolveReadWindow, toWindowDays, windowQuery } from '../stats/read-window.js';
+import { resolveReadWindow, windowQuery } from '../stats/read-window.js';
 import { categorySchema } from '../tasks/task-schemas.js';
 import { findTaskInScope } from '../tasks/tasks.queries.js';
 import { getCategoryClassifier } from './classification.service.js';
@@ -481,7 +481,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
         db,
         c.get('principal').projectId,
         c.req.valid('param').agent_id,
-        { statsWindowDays: toStatsWindowDays(c.req.valid('query')) },
+        { since: toStatsSince(c.req.valid('query')) },
       );
       return c.json(
         {
@@ -533,7 +533,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     async (c) => {
       const { category } = c.req.valid('param');
       const ranked = await rankBestAgents(db, c.get('principal').projectId, category, {
-        statsWindowDays: toStatsWindowDays(c.req.valid('query')),
+        since: toStatsSince(c.req.valid('query')),
       });
       return c.json(
         {
@@ -658,9 +658,9 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
   );
 }
 
-/** The routing estimates' window in days: the request's window (default 30 days), `all` as 100 years. */
-function toStatsWindowDays(query: Parameters<typeof resolveReadWindow>[0]): number {
-  return toWindowDays(resolveReadWindow(query)) ?? 36_500;
+/** The routing estimates' window: from the request's window's start (default 30 days) to now; null: `all`. */
+function toStatsSince(query: Parameters<typeof resolveReadWindow>[0]): Date | null {
+  return resolveReadWindow(query).since ?? null;
 }
 
 function toStoredDecisionResponse(row: DecisionWithOutcome) {

@@ -4,6 +4,7 @@ import type { CategorySource, Database, RoutingDecisionRow, TemplateRow } from '
 import { MeritError, NotFoundError, ValidationError } from '../errors.js';
 import type { Scope } from '../identity/scope.js';
 import { rankWithConfidence } from '../ranking/ranking.js';
+import { floorToHour } from '../stats/read-window.js';
 import { findTemplates } from '../tasks/tasks.queries.js';
 import { type CategoryClassifier, getCategoryClassifier } from './classification.service.js';
 import { type CandidateRow, explainDecision } from './decision-explanation.js';
@@ -89,13 +90,25 @@ export interface RoutingSnapshot {
   objective: Awaited<ReturnType<typeof findRoutingObjective>>;
 }
 
+/** The statistics window the router's estimates read: `since` (null: the whole history), else the last `statsWindowDays`. */
+export interface StatsWindowOptions {
+  statsWindowDays?: number | undefined;
+  since?: Date | null | undefined;
+}
+
 export async function loadRoutingSnapshot(
   db: Kysely<Database>,
   projectId: string,
-  options: { statsWindowDays?: number | undefined; now?: (() => Date) | undefined } = {},
+  options: StatsWindowOptions & { now?: (() => Date) | undefined } = {},
 ): Promise<RoutingSnapshot> {
   const now = options.now?.() ?? new Date();
-  const since = new Date(now.getTime() - (options.statsWindowDays ?? DEFAULT_STATS_WINDOW_DAYS) * DAY_MS);
+  // From a whole hour: the window then reads the statistics rollups only (see splitRange).
+  const since =
+    options.since !== undefined
+      ? (options.since ?? undefined)
+      : floorToHour(
+          new Date(now.getTime() - (options.statsWindowDays ?? DEFAULT_STATS_WINDOW_DAYS) * DAY_MS),
+        );
   const [candidates, pairStats, templates, objective] = await Promise.all([
     findRoutingCandidates(db, projectId),
     findPairRewardStats(db, projectId, since),
@@ -316,7 +329,7 @@ export async function describeCapabilities(
   db: Kysely<Database>,
   projectId: string,
   agentId: string,
-  options: { statsWindowDays?: number } = {},
+  options: StatsWindowOptions = {},
 ): Promise<{ agent: RoutingCandidate; categories: (AgentEvaluation & { category: string })[] }> {
   const snapshot = await loadRoutingSnapshot(db, projectId, options);
   const agent = snapshot.candidates.find((candidate) => candidate.agentId === agentId);
@@ -344,7 +357,7 @@ export async function rankBestAgents(
   db: Kysely<Database>,
   projectId: string,
   category: string,
-  options: { statsWindowDays?: number; minSample?: number } = {},
+  options: StatsWindowOptions & { minSample?: number } = {},
 ) {
   const snapshot = await loadRoutingSnapshot(db, projectId, options);
   if (!snapshot.templates.some((template) => template.category === category))

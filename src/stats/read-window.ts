@@ -61,18 +61,19 @@ export function resolveReadWindow(
     throw new ValidationError('window', 'cannot be combined with since: pass one of them');
   const until = query.until === undefined ? undefined : new Date(query.until);
   const name = query.window ?? options.defaultWindow ?? DEFAULT_READ_WINDOW;
+  // A named window starts at the whole UTC hour at or before its length back (the answer says which):
+  // a window of whole hours reads the statistics rollups' rows only, none of the tasks of a partial hour.
   const since =
     query.since !== undefined
       ? new Date(query.since)
       : name === 'all'
         ? undefined
-        : new Date((until ?? now).getTime() - WINDOW_MS[name]);
+        : floorToHour(new Date((until ?? now).getTime() - WINDOW_MS[name]));
   if (since && until && until <= since) throw new ValidationError('until', 'must be later than since');
   return { since, until };
 }
 
-/** Whole days a range reaches back from now (at least 1): the routing estimates' window in days. */
-export function toWindowDays(range: ReadRange, now: Date = new Date()): number | undefined {
-  if (range.since === undefined) return undefined;
-  return Math.max(1, Math.ceil((now.getTime() - range.since.getTime()) / (24 * HOUR_MS)));
+/** The whole UTC hour at or before an instant. */
+export function floorToHour(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
 }

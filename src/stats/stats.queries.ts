@@ -444,10 +444,10 @@ export interface Period {
  * the raw task rows.
  */
 export interface RangeSplit {
-  /** Whole days [fromDay, toDay) (ISO dates; fromDay absent: from the beginning), or null. */
-  days: { fromDay: string | undefined; toDay: string } | null;
-  /** Whole hours, each [since, until) on hour boundaries. */
-  hours: { since: Date; until: Date }[];
+  /** Whole days [fromDay, toDay) (ISO dates; absent: from the beginning, and on with no end), or null. */
+  days: { fromDay: string | undefined; toDay: string | undefined } | null;
+  /** Whole hours, each [since, until) on hour boundaries (absent: unbounded on that side). */
+  hours: Period[];
   /** The partial ends read from raw task rows. */
   raw: Period[];
 }
@@ -463,6 +463,23 @@ export function toPgDay(at: Date): string {
   return year >= 1
     ? `${String(year).padStart(4, '0')}-${monthDay}`
     : `${String(1 - year).padStart(4, '0')}-${monthDay} BC`;
+}
+
+/** `AND` conditions keeping a timestamptz column within a period (either bound may be absent). */
+export function periodOn(column: RawBuilder<unknown>, period: Period): RawBuilder<unknown> {
+  const since = period.since === undefined ? sql`` : sql`AND ${column} >= ${period.since}`;
+  const until = period.until === undefined ? sql`` : sql`AND ${column} < ${period.until}`;
+  return sql`${since} ${until}`;
+}
+
+/** `AND` conditions keeping a date column within a split's whole days (either bound may be absent). */
+export function daysOn(
+  column: RawBuilder<unknown>,
+  days: { fromDay: string | undefined; toDay: string | undefined },
+): RawBuilder<unknown> {
+  const from = days.fromDay === undefined ? sql`` : sql`AND ${column} >= ${days.fromDay}::date`;
+  const to = days.toDay === undefined ? sql`` : sql`AND ${column} < ${days.toDay}::date`;
+  return sql`${from} ${to}`;
 }
 
 const floorTo = (at: Date, unit: number) => new Date(Math.floor(at.getTime() / unit) * unit);
@@ -501,52 +518,59 @@ export function splitRangeByDay(range: ReadRange, now: Date = new Date()): DaySp
   };
 }
 
-/** Splits [since, until) into whole hours and the partial hours at either end (until absent: now on). */
-function splitByHour(since: Date, until: Date | undefined, now: Date): Pick<RangeSplit, 'hours' | 'raw'> {
+/**
+ * Splits [since, until) into whole hours and the partial hours at either end. Without `until` the range
+ * is open: the hours from the first whole one on, the current one included (see splitRange).
+ */
+function splitByHour(since: Date, until: Date | undefined): Pick<RangeSplit, 'hours' | 'raw'> {
   const hourFrom = ceilTo(since, HOUR_MS);
-  const hourTo = floorTo(until ?? now, HOUR_MS);
+  const head = since < hourFrom ? [{ since, until: hourFrom }] : [];
+  if (until === undefined) return { hours: [{ since: hourFrom, until: undefined }], raw: head };
+  const hourTo = floorTo(until, HOUR_MS);
   if (hourFrom >= hourTo) return { hours: [], raw: [{ since, until }] };
-  const raw: Period[] = [];
-  if (since < hourFrom) raw.push({ since, until: hourFrom });
-  if (until === undefined || hourTo < until) raw.push({ since: hourTo, until });
-  return { hours: [{ since: hourFrom, until: hourTo }], raw };
+  const tail = hourTo < until ? [{ since: hourTo, until }] : [];
+  return { hours: [{ since: hourFrom, until: hourTo }], raw: [...head, ...tail] };
 }
 
 /**
  * Splits a range at UTC midnights and hours: the whole days from the first midnight at or after `since`
- * (the beginning of time without one) up to the midnight before `until` (without one: today's midnight),
- * the whole hours of the partial first and last days, and the partial first and last hours (without
- * `until`: from this hour on, so anything later than now is read too).
+ * (the beginning of time without one) up to the midnight before `until`, the whole hours of the partial
+ * first and last days, and the partial first and last hours. A range without `until` (the usual "last
+ * 30 days") is open: the rollup rows of today (or, with `days: false`, of this hour) are read whole, and
+ * so are later ones. The statement that writes a finished task (or its score) updates its day's and hour's
+ * rows in the same transaction, so an open period's row holds exactly the tasks the raw rows would give
+ * (those stamped later than now included, as an open range includes them): no task of an open end is
+ * read raw, and a window ending now costs the same however many tasks finish per hour.
  */
-export function splitRange(
-  range: ReadRange,
-  now: Date = new Date(),
-  options: { days?: boolean } = {},
-): RangeSplit {
+export function splitRange(range: ReadRange, options: { days?: boolean } = {}): RangeSplit {
   if (options.days === false) {
-    // Whole hours only (a per-hour chart): from the first hour there is, without a start.
-    if (range.since !== undefined) return { days: null, ...splitByHour(range.since, range.until, now) };
-    const hourTo = floorTo(range.until ?? now, HOUR_MS);
-    const tail =
-      range.until === undefined || hourTo < range.until ? [{ since: hourTo, until: range.until }] : [];
-    return { days: null, hours: [{ since: new Date(0), until: hourTo }], raw: tail };
+    if (range.since !== undefined) return { days: null, ...splitByHour(range.since, range.until) };
+    // Whole hours only (a per-hour chart): from the first hour there is.
+    if (range.until === undefined)
+      return { days: null, hours: [{ since: undefined, until: undefined }], raw: [] };
+    const hourTo = floorTo(range.until, HOUR_MS);
+    const tail = hourTo < range.until ? [{ since: hourTo, until: range.until }] : [];
+    return { days: null, hours: [{ since: undefined, until: hourTo }], raw: tail };
   }
   const wholeFrom = range.since === undefined ? undefined : ceilTo(range.since, DAY_MS);
-  const wholeTo = floorTo(range.until ?? now, DAY_MS);
-  if (range.since !== undefined && wholeFrom !== undefined && wholeFrom >= wholeTo)
-    return { days: null, ...splitByHour(range.since, range.until, now) };
+  const fromDay = wholeFrom === undefined ? undefined : toPgDay(wholeFrom);
   const head =
     range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom
-      ? splitByHour(range.since, wholeFrom, now)
-      : { hours: [], raw: [] };
-  const tail =
-    range.until === undefined || wholeTo < range.until
-      ? splitByHour(wholeTo, range.until, now)
-      : { hours: [], raw: [] };
+      ? (until: Date) => splitByHour(range.since as Date, until)
+      : () => ({ hours: [], raw: [] });
+  if (range.until === undefined) {
+    const first = wholeFrom === undefined ? { hours: [], raw: [] } : head(wholeFrom);
+    return { days: { fromDay, toDay: undefined }, ...first };
+  }
+  const wholeTo = floorTo(range.until, DAY_MS);
+  if (range.since !== undefined && wholeFrom !== undefined && wholeFrom >= wholeTo)
+    return { days: null, ...splitByHour(range.since, range.until) };
+  const first = wholeFrom === undefined ? { hours: [], raw: [] } : head(wholeFrom);
+  const last = wholeTo < range.until ? splitByHour(wholeTo, range.until) : { hours: [], raw: [] };
   return {
-    days: { fromDay: wholeFrom === undefined ? undefined : toPgDay(wholeFrom), toDay: toPgDay(wholeTo) },
-    hours: [...head.hours, ...tail.hours],
-    raw: [...head.raw, ...tail.raw],
+    days: { fromDay, toDay: toPgDay(wholeTo) },
+    hours: [...first.hours, ...last.hours],
+    raw: [...first.raw, ...last.raw],
   };
 }
 
@@ -571,10 +595,9 @@ export function windowSumParts(
   projectId: string,
   range: ReadRange,
   filter: WindowFilter,
-  now: Date,
   columns: readonly SumColumn[] = SUM_COLUMN_NAMES,
 ) {
-  const split = splitRange(range, now);
+  const split = splitRange(range);
   const on = (alias: string) => {
     const category =
       filter.category === undefined
@@ -607,17 +630,15 @@ export function windowSumParts(
       SELECT r.agent_id, r.objective_category, ${summed}, min(r.first_task_at) AS first_task_at,
         max(r.last_task_at) AS last_task_at
       FROM agent_hourly_stats r
-      WHERE ${on('r')} AND r.hour >= ${hours.since} AND r.hour < ${hours.until}
+      WHERE ${on('r')} ${periodOn(sql`r.hour`, hours)}
       GROUP BY r.agent_id, r.objective_category`);
-  if (split.days !== null) {
-    const from = split.days.fromDay === undefined ? sql`` : sql`AND r.day >= ${split.days.fromDay}::date`;
+  if (split.days !== null)
     parts.push(sql`
       SELECT r.agent_id, r.objective_category, ${summed}, min(r.first_task_at) AS first_task_at,
         max(r.last_task_at) AS last_task_at
       FROM agent_daily_stats r
-      WHERE ${on('r')} ${from} AND r.day < ${split.days.toDay}::date
+      WHERE ${on('r')} ${daysOn(sql`r.day`, split.days)}
       GROUP BY r.agent_id, r.objective_category`);
-  }
   if (parts.length === 0) throw new Error('a range splits into at least one part');
   return sql.join(parts, sql` UNION ALL `);
 }
@@ -632,10 +653,9 @@ export async function findStatsInWindow(
   projectId: string,
   range: ReadRange,
   filter: { category?: string | undefined; agentId?: string | undefined } = {},
-  now: Date = new Date(),
 ): Promise<WindowStatsRow[]> {
   const byCategory = filter.agentId !== undefined;
-  const parts = windowSumParts(projectId, range, filter, now);
+  const parts = windowSumParts(projectId, range, filter);
   const group = byCategory ? sql`p.objective_category` : sql`NULL::text`;
   const result = await sql<
     Omit<WindowStatsRow, 'ratings' | 'avg_overall_score' | 'avg_user_rating'> & {

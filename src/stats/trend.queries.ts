@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import type { ReadRange } from './read-window.js';
-import { splitRange } from './stats.queries.js';
+import { daysOn, periodOn, splitRange } from './stats.queries.js';
 
 export type TrendBucket = 'hour' | 'day' | 'week';
 
@@ -28,9 +28,8 @@ export async function findTrend(
   scope: Scope,
   bucket: TrendBucket,
   range: ReadRange,
-  now: Date = new Date(),
 ): Promise<TrendPoint[]> {
-  const split = splitRange(range, now, { days: bucket !== 'hour' });
+  const split = splitRange(range, { days: bucket !== 'hour' });
   const unit = sql.lit(bucket);
   const on = (alias: string) => {
     const mine = scope.ownTasksOnly ? sql`AND ${sql.ref(`${alias}.user_id`)} = ${scope.userId}` : sql``;
@@ -56,16 +55,14 @@ export async function findTrend(
     parts.push(sql`
       SELECT date_trunc(${unit}, r.hour AT TIME ZONE 'UTC') AS bucket_start, ${sums}
       FROM agent_hourly_stats r
-      WHERE ${on('r')} AND r.hour >= ${hours.since} AND r.hour < ${hours.until}
+      WHERE ${on('r')} ${periodOn(sql`r.hour`, hours)}
       GROUP BY 1`);
-  if (split.days !== null) {
-    const from = split.days.fromDay === undefined ? sql`` : sql`AND r.day >= ${split.days.fromDay}::date`;
+  if (split.days !== null)
     parts.push(sql`
       SELECT date_trunc(${unit}, r.day::timestamp) AS bucket_start, ${sums}
       FROM agent_daily_stats r
-      WHERE ${on('r')} ${from} AND r.day < ${split.days.toDay}::date
+      WHERE ${on('r')} ${daysOn(sql`r.day`, split.days)}
       GROUP BY 1`);
-  }
   const result = await sql<TrendPoint>`
     WITH parts AS MATERIALIZED (${sql.join(parts, sql` UNION ALL `)})
     SELECT bucket_start AT TIME ZONE 'UTC' AS bucket_start, sum(tasks)::int AS tasks,

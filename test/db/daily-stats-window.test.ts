@@ -85,26 +85,34 @@ async function seedTasks(app: TestApp, seed: number, count: number) {
 }
 
 describe('splitRange', () => {
-  it('reads whole UTC days from the daily rollup, whole hours from the hourly one and only the partial first and last hours raw', () => {
-    const split = splitRange({ since: new Date('2026-11-20T10:17:00Z') }, NOW);
-    expect(split.days).toEqual({ fromDay: '2026-11-21', toDay: '2026-11-30' });
-    expect(split.hours).toEqual([
-      { since: new Date('2026-11-20T11:00:00Z'), until: new Date('2026-11-21T00:00:00Z') },
-      { since: new Date('2026-11-30T00:00:00Z'), until: new Date('2026-11-30T10:00:00Z') },
-    ]);
-    expect(split.raw).toEqual([
-      { since: new Date('2026-11-20T10:17:00Z'), until: new Date('2026-11-20T11:00:00Z') },
-      { since: new Date('2026-11-30T10:00:00Z'), until: undefined },
-    ]);
+  it('reads whole UTC days from the daily rollup, whole hours from the hourly one and only the partial hours of closed ends raw', () => {
+    // A window ending now is open: today's (and any later) daily row is read whole, as the statement
+    // that writes a task updates its day's row; only the partial first hour is read raw.
+    const split = splitRange({ since: new Date('2026-11-20T10:17:00Z') });
+    expect(split).toEqual({
+      days: { fromDay: '2026-11-21', toDay: undefined },
+      hours: [{ since: new Date('2026-11-20T11:00:00Z'), until: new Date('2026-11-21T00:00:00Z') }],
+      raw: [{ since: new Date('2026-11-20T10:17:00Z'), until: new Date('2026-11-20T11:00:00Z') }],
+    });
     // A window starting at midnight and ending at midnight is whole days only.
-    const whole = splitRange(
-      { since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-25T00:00:00Z') },
-      NOW,
-    );
+    const whole = splitRange({
+      since: new Date('2026-11-21T00:00:00Z'),
+      until: new Date('2026-11-25T00:00:00Z'),
+    });
     expect(whole).toEqual({ days: { fromDay: '2026-11-21', toDay: '2026-11-25' }, hours: [], raw: [] });
+    // A closed end inside a day: that day's whole hours and its partial last hour raw.
+    const closed = splitRange({
+      since: new Date('2026-11-21T00:00:00Z'),
+      until: new Date('2026-11-25T05:10:00Z'),
+    });
+    expect(closed).toEqual({
+      days: { fromDay: '2026-11-21', toDay: '2026-11-25' },
+      hours: [{ since: new Date('2026-11-25T00:00:00Z'), until: new Date('2026-11-25T05:00:00Z') }],
+      raw: [{ since: new Date('2026-11-25T05:00:00Z'), until: new Date('2026-11-25T05:10:00Z') }],
+    });
     // Within one day: whole hours and the partial hours around them.
     const inDay = { since: new Date('2026-11-29T01:30:00Z'), until: new Date('2026-11-29T05:10:00Z') };
-    expect(splitRange(inDay, NOW)).toEqual({
+    expect(splitRange(inDay)).toEqual({
       days: null,
       hours: [{ since: new Date('2026-11-29T02:00:00Z'), until: new Date('2026-11-29T05:00:00Z') }],
       raw: [
@@ -114,12 +122,19 @@ describe('splitRange', () => {
     });
     // Within one hour: raw rows only.
     const inHour = { since: new Date('2026-11-29T01:10:00Z'), until: new Date('2026-11-29T01:50:00Z') };
-    expect(splitRange(inHour, NOW)).toEqual({ days: null, hours: [], raw: [inHour] });
-    // Everything: whole days up to today, today's whole hours, this hour raw.
-    expect(splitRange({}, NOW)).toEqual({
-      days: { fromDay: undefined, toDay: '2026-11-30' },
-      hours: [{ since: new Date('2026-11-30T00:00:00Z'), until: new Date('2026-11-30T10:00:00Z') }],
-      raw: [{ since: new Date('2026-11-30T10:00:00Z'), until: undefined }],
+    expect(splitRange(inHour)).toEqual({ days: null, hours: [], raw: [inHour] });
+    // Everything: every daily row.
+    expect(splitRange({})).toEqual({ days: { fromDay: undefined, toDay: undefined }, hours: [], raw: [] });
+    // By hour only (an hourly chart): open ends read the hourly rows whole.
+    expect(splitRange({ since: new Date('2026-11-29T01:10:00Z') }, { days: false })).toEqual({
+      days: null,
+      hours: [{ since: new Date('2026-11-29T02:00:00Z'), until: undefined }],
+      raw: [{ since: new Date('2026-11-29T01:10:00Z'), until: new Date('2026-11-29T02:00:00Z') }],
+    });
+    expect(splitRange({}, { days: false })).toEqual({
+      days: null,
+      hours: [{ since: undefined, until: undefined }],
+      raw: [],
     });
   });
 });
@@ -163,20 +178,20 @@ describe.each(databaseKinds())('windowed statistics from daily rollups (%s Postg
     async (_name, _filter, range, filter) => {
       const raw = await rawStatsInWindow(app, range, filter);
       expect(raw.length).toBeGreaterThan(0);
-      const rolled = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, filter, NOW);
+      const rolled = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, filter);
       expect(rolled).toEqual(raw);
     },
   );
 
   it('reads the whole days from agent_daily_stats (a changed daily row changes the answer)', async () => {
     const range = { since: new Date('2026-11-22T07:30:00Z'), until: new Date('2026-11-27T19:05:00Z') };
-    const before = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {}, NOW);
+    const before = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {});
     await sql`UPDATE agent_daily_stats SET reward_points = reward_points + 1000
       WHERE agent_id = 'agent_a' AND day = '2026-11-24'::date AND objective_category = 'coding'`.execute(
       app.ctx.db,
     );
     try {
-      const after = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {}, NOW);
+      const after = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {});
       const points = (rows: typeof before) => rows.find((row) => row.agent_id === 'agent_a')?.reward_points;
       expect(points(after)).toBe((points(before) ?? 0) + 1000);
     } finally {
@@ -197,13 +212,13 @@ describe.each(databaseKinds())('windowed statistics from daily rollups (%s Postg
       ).rows;
     const range = { since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-25T00:00:00Z') };
     const before = await snapshot();
-    const answer = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {}, NOW);
+    const answer = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {});
     let deleted = 0;
     for (let batch = -1; batch !== 0; deleted += batch)
       batch = await rollUpOldTasks(app.ctx.db, new Date('2026-11-26T00:00:00Z'), 100);
     expect(deleted).toBeGreaterThan(0);
     await app.ctx.db.transaction().execute((trx) => recomputeAllStats(trx));
     expect(await snapshot()).toEqual(before);
-    expect(await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {}, NOW)).toEqual(answer);
+    expect(await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range, {})).toEqual(answer);
   });
 });

@@ -106,7 +106,7 @@ async function evaluatorsAsBefore(app: TestApp, range: ReadRange) {
 async function expectSameAnswers(app: TestApp) {
   for (const range of listWindows()) {
     const label = JSON.stringify(range);
-    const stats = await findReviewerWindowStats(app.ctx.db, DEFAULT_PROJECT_ID, range, { now: NOW });
+    const stats = await findReviewerWindowStats(app.ctx.db, DEFAULT_PROJECT_ID, range);
     expect(
       stats.map((row) => ({
         reviewer: row.reviewer_agent_id,
@@ -120,7 +120,7 @@ async function expectSameAnswers(app: TestApp) {
       })),
       label,
     ).toEqual(await reviewersAsBefore(app, range));
-    expect(await findEvaluatorSpend(app.ctx.db, DEFAULT_PROJECT_ID, range, NOW), label).toEqual(
+    expect(await findEvaluatorSpend(app.ctx.db, DEFAULT_PROJECT_ID, range), label).toEqual(
       await evaluatorsAsBefore(app, range),
     );
   }
@@ -265,7 +265,7 @@ describe('reviewers and evaluators from the hourly rollups', () => {
   });
 
   it('gives the answers of the raw rows, for windows with partial, whole and no hours', async () => {
-    const stats = await findReviewerWindowStats(app.ctx.db, DEFAULT_PROJECT_ID, {}, { now: NOW });
+    const stats = await findReviewerWindowStats(app.ctx.db, DEFAULT_PROJECT_ID, {});
     // The data exercise what is compared: pairs, unknown spend, failed reviews.
     expect(stats.length).toBe(3);
     expect(stats.every((row) => row.agreement.n >= 3)).toBe(true);

@@ -48,7 +48,11 @@ describe('GET /api/reviewers in a time window', () => {
     ]);
     expect(month.body.evaluators[0].spend.cost).toBe(0.002);
     expect(month.body.window.until).toBeNull();
-    expect(Math.abs(Date.parse(month.body.window.since) - (Date.now() - 30 * DAY_MS))).toBeLessThan(60_000);
+    // 30 days back from now, from the whole UTC hour at or before.
+    const since = Date.parse(month.body.window.since);
+    expect(since % 3_600_000).toBe(0);
+    expect(Date.now() - 30 * DAY_MS - since).toBeGreaterThanOrEqual(0);
+    expect(Date.now() - 30 * DAY_MS - since).toBeLessThan(3_600_000 + 60_000);
 
     const all = await app.call('GET', '/api/reviewers?window=all');
     const allKai = all.body.reviewers.find((row: { agent_id: string }) => row.agent_id === 'agent_d');

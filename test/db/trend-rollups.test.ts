@@ -65,7 +65,7 @@ describe.each(databaseKinds())("an agent's trend from the rollups (%s PostgreSQL
     async (_name, bucket, _who, range, scope) => {
       const raw = await findRawTrend(app.ctx.db, 'agent_a', scope, bucket, range);
       expect(raw.length).toBeGreaterThan(0);
-      expect(await findTrend(app.ctx.db, 'agent_a', scope, bucket, range, NOW)).toEqual(raw);
+      expect(await findTrend(app.ctx.db, 'agent_a', scope, bucket, range)).toEqual(raw);
     },
   );
 
@@ -73,7 +73,7 @@ describe.each(databaseKinds())("an agent's trend from the rollups (%s PostgreSQL
     const range = { since: new Date(NOW.getTime() - 9 * DAY) };
     const day = '2026-11-25';
     const point = async () =>
-      (await findTrend(app.ctx.db, 'agent_a', PROJECT, 'day', range, NOW)).find(
+      (await findTrend(app.ctx.db, 'agent_a', PROJECT, 'day', range)).find(
         (p) => p.bucket_start.toISOString() === `${day}T00:00:00.000Z`,
       )?.tasks ?? 0;
     const before = await point();

@@ -58,7 +58,10 @@ describe('time windows of the read endpoints', () => {
     expect(history.body.total_is_estimate).toBe(false);
     expect(history.body.window.until).toBeNull();
     const since = Date.parse(history.body.window.since);
-    expect(Math.abs(since - (Date.now() - 30 * DAY_MS))).toBeLessThan(60_000);
+    // 30 days back from now, from the whole UTC hour at or before.
+    expect(since % 3_600_000).toBe(0);
+    expect(Date.now() - 30 * DAY_MS - since).toBeGreaterThanOrEqual(0);
+    expect(Date.now() - 30 * DAY_MS - since).toBeLessThan(3_600_000 + 60_000);
 
     const all = await app.call('GET', '/api/agents/agent_b/performance?window=all');
     expect(all.body.tasks.map((task: { task_id: string }) => task.task_id)).toEqual([recentId, oldId]);

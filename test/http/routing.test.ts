@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blendTaskReward } from '../../src/ranking/ranking.js';
 import { findPairRewardStats } from '../../src/routing/routing.queries.js';
 import { linkDecisionToTask } from '../../src/routing/routing.service.js';
+import { runStatsRecompute } from '../../src/stats/stats.jobs.js';
 import { createTestApp, DEFAULT_PROJECT_ID, OTHER_USER, scopeOf, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 
@@ -625,6 +626,8 @@ describe.each(databaseKinds())('routing and classification (%s PostgreSQL)', (ki
         'UPDATE agent_performance_scores SET accuracy_score = 0.8, relevance_score = 0.6, peer_score = 0.9 WHERE task_id = $1',
         [judged],
       );
+      // A hand-written change reaches the statistics rollups the router reads with their rebuild.
+      await runStatsRecompute(fresh.ctx.db);
       const [pair] = await findPairRewardStats(
         fresh.ctx.db,
         DEFAULT_PROJECT_ID,
