@@ -1,17 +1,17 @@
 /**
- * Read paths at scale (issue 12): p50/p99 of every read endpoint through the real HTTP server, at 10k
- * tasks and again at `--tasks` (default 1M) in the same database, and the ratio of the two. Tasks have
+ * Read paths at scale (issue 12): p50/p99 of every read endpoint through the real HTTP server, on a
+ * database of 10k tasks (`--small`) and one of `--tasks` (default 1M), and the ratio of the two. Tasks have
  * 3 nodes each, a score row when completed (some with a star rating) with two peer reviews and a judge
- * evaluation, a routing decision, and are spread
- * over 90 days across the project's agents and categories; they are generated in SQL
- * (INSERT ... SELECT generate_series) in chunks. Each endpoint is measured as Mission Control asks for it
- * (the default window, 30 days) and, as the baseline, over the whole history (`window=all`, the
- * shape the endpoints had before windows). Aim: p99 < 30 ms at 1M and <= 1.5x the 10k figure.
- * Each shape gets `--requests` calls or `--budget` seconds, whichever ends first (at least 5 calls).
- * Usage: npm run bench:reads [-- --tasks 100000 --requests 60 --budget 20]
- * `--reuse` measures, at its size only, the database an earlier run seeded and left (seeding 1M tasks
- * takes half an hour), after running any newer migrations on it: figures of the current code, without
- * the 10k baseline of the same run.
+ * evaluation, and a routing decision, and are spread over 90 days across the project's agents and
+ * categories; they are generated in SQL (INSERT ... SELECT generate_series) in chunks. Each endpoint is
+ * measured as Mission Control asks for it (the default window, 30 days) and, as the baseline, over the
+ * whole history (`window=all`, the shape the endpoints had before windows). The two databases are called
+ * alternately, so a busy machine slows both series alike. Aim: p99 < 30 ms at 1M and <= 1.5x the 10k
+ * figure. Each shape gets `--requests` calls per database or `--budget` seconds, whichever ends first
+ * (at least 5 calls).
+ * Usage: npm run bench:reads [-- --tasks 100000 --requests 100 --budget 20]
+ * `--reuse` keeps the large database an earlier run seeded (1M tasks take 10-30 minutes to seed) and
+ * runs any newer migrations on it; the small one is seeded afresh.
  */
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -25,8 +25,8 @@ const { values } = parseArgs({
   options: {
     tasks: { type: 'string', default: '1000000' },
     small: { type: 'string', default: '10000' },
-    requests: { type: 'string', default: '60' },
-    budget: { type: 'string', default: '20' },
+    requests: { type: 'string', default: '200' },
+    budget: { type: 'string', default: '30' },
     chunk: { type: 'string', default: '50000' },
     reuse: { type: 'boolean', default: false },
   },
@@ -207,38 +207,62 @@ interface Figures {
   n: number;
 }
 
-async function measureEndpoint(env: BenchEnvironment, endpoint: Endpoint): Promise<Figures> {
-  const call = async () => {
-    const started = process.hrtime.bigint();
-    const response = await fetch(`${env.baseUrl}${withUser(endpoint.path)}`);
-    const body = await response.text();
-    if (response.status !== 200) throw new Error(`${endpoint.path}: ${response.status} ${body}`);
-    return Number(process.hrtime.bigint() - started) / 1e6;
-  };
-  const started = Date.now();
-  for (let i = 0; i < 3; i++) await call();
-  const times: number[] = [];
-  while (times.length < REQUESTS && (times.length < 5 || Date.now() - started < BUDGET_MS))
-    times.push(await call());
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99), n: times.length };
+function summarize(times: number[]): Figures {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
 }
 
-async function measureAll(env: BenchEnvironment, label: string) {
-  const { windowed, all } = await listEndpoints(env);
-  const results = new Map<string, { windowed: Figures; all: Figures }>();
-  const progress = createProgress(`measuring at ${label}`, windowed.length, progressMode);
-  for (const [index, endpoint] of windowed.entries()) {
-    const whole = all[index] as Endpoint;
+async function timeCall(env: BenchEnvironment, endpoint: Endpoint): Promise<number> {
+  const started = process.hrtime.bigint();
+  const response = await fetch(`${env.baseUrl}${withUser(endpoint.path)}`);
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`${endpoint.path}: ${response.status} ${body}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/**
+ * One endpoint shape on both databases, the calls alternating (small, large, small, ...): whatever else
+ * the machine does weighs on both series alike, so their ratio is the cost of the larger history.
+ */
+async function measurePair(
+  small: BenchEnvironment,
+  large: BenchEnvironment,
+  endpoints: { small: Endpoint; large: Endpoint },
+): Promise<{ small: Figures; large: Figures }> {
+  for (let i = 0; i < 3; i++) {
+    await timeCall(small, endpoints.small);
+    await timeCall(large, endpoints.large);
+  }
+  const started = Date.now();
+  const times = { small: [] as number[], large: [] as number[] };
+  while (times.large.length < REQUESTS && (times.large.length < 5 || Date.now() - started < BUDGET_MS)) {
+    times.small.push(await timeCall(small, endpoints.small));
+    times.large.push(await timeCall(large, endpoints.large));
+  }
+  return { small: summarize(times.small), large: summarize(times.large) };
+}
+
+type Measured = Map<
+  string,
+  { windowed: { small: Figures; large: Figures }; all: { small: Figures; large: Figures } }
+>;
+
+async function measureAll(small: BenchEnvironment, large: BenchEnvironment): Promise<Measured> {
+  const [smallShapes, largeShapes] = [await listEndpoints(small), await listEndpoints(large)];
+  const results: Measured = new Map();
+  const progress = createProgress('measuring', smallShapes.windowed.length, progressMode);
+  for (const [index, endpoint] of smallShapes.windowed.entries()) {
+    const pick = (list: Endpoint[]) => list[index] as Endpoint;
     const figures = {
-      windowed: await measureEndpoint(env, endpoint),
-      all: await measureEndpoint(env, whole),
+      windowed: await measurePair(small, large, { small: endpoint, large: pick(largeShapes.windowed) }),
+      all: await measurePair(small, large, { small: pick(smallShapes.all), large: pick(largeShapes.all) }),
     };
     results.set(endpoint.name, figures);
     progress.update(index + 1, endpoint.name);
     // Printed as measured, so a long run shows its figures before it ends.
+    const w = figures.windowed;
     process.stderr.write(
-      `  ${label} ${endpoint.name}: window p50 ${figures.windowed.p50.toFixed(1)} p99 ${figures.windowed.p99.toFixed(1)} ms (${figures.windowed.n} calls); all p50 ${figures.all.p50.toFixed(1)} p99 ${figures.all.p99.toFixed(1)} ms (${figures.all.n} calls)\n`,
+      `  ${endpoint.name}: window p50/p99 ${w.small.p50.toFixed(1)}/${w.small.p99.toFixed(1)} ms at ${SMALL}, ${w.large.p50.toFixed(1)}/${w.large.p99.toFixed(1)} ms at ${LARGE} (${w.large.n} calls each)\n`,
     );
   }
   progress.finish();
@@ -252,58 +276,55 @@ function withUser(path: string): string {
 
 const fmt = (ms: number) => ms.toFixed(1).padStart(7);
 
+async function countTasks(env: BenchEnvironment): Promise<number> {
+  const result = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tasks`.execute(env.handle.db);
+  return Number(result.rows[0]?.n ?? 0);
+}
+
 async function main(): Promise<void> {
-  const env = await openBenchEnvironment('merit_bench_reads', { reuse: values.reuse });
+  // The baseline is a database of its own, seeded afresh each run (seconds); the large one is seeded, or
+  // with --reuse kept from an earlier run (its newer migrations run on it).
+  const small = await openBenchEnvironment('merit_bench_reads_small');
+  const large = await openBenchEnvironment('merit_bench_reads', { reuse: values.reuse });
   try {
-    if (values.reuse) {
-      const tasks = Number(
-        (await sql<{ n: number }>`SELECT count(*)::int AS n FROM tasks`.execute(env.handle.db)).rows[0]?.n ??
-          0,
-      );
-      if (tasks === 0)
-        throw new Error('--reuse: merit_bench_reads holds no tasks; run without --reuse first');
-      console.log(
-        `Read paths: the ${tasks} tasks an earlier run seeded on ${env.label}, ${REQUESTS} requests per endpoint`,
-      );
-      await sql`ANALYZE`.execute(env.handle.db);
-      const figures = await measureAll(env, `${tasks} tasks`);
-      console.log(`\n${'endpoint'.padEnd(18)} | window p50  p99     | window=all p50  p99`);
-      for (const [name, { windowed, all }] of figures)
-        console.log(
-          `${name.padEnd(18)} | ${fmt(windowed.p50)} ${fmt(windowed.p99)} ${windowed.p99 < 30 ? 'ok ' : 'MISS'} | ${fmt(all.p50)} ${fmt(all.p99)}`,
-        );
-      return;
+    await seedTasks(small, 0, SMALL);
+    let largeTasks = await countTasks(large);
+    if (values.reuse && largeTasks > 0) {
+      process.stderr.write(`--reuse: the ${largeTasks} tasks an earlier run seeded in merit_bench_reads\n`);
+      await sql`ANALYZE`.execute(large.handle.db);
+    } else {
+      await seedTasks(large, 0, LARGE);
+      largeTasks = await countTasks(large);
     }
     console.log(
-      `Read paths: ${SMALL} then ${LARGE} tasks on ${env.label}, ${REQUESTS} requests per endpoint`,
+      `Read paths: ${SMALL} and ${largeTasks} tasks on ${large.label.replace(/\/[^/]*$/, '')}, up to ${REQUESTS} calls per endpoint and database, alternating`,
     );
-    await seedTasks(env, 0, SMALL);
-    const small = await measureAll(env, `${SMALL} tasks`);
-    await seedTasks(env, SMALL, LARGE);
-    const large = await measureAll(env, `${LARGE} tasks`);
+    const figures = await measureAll(small, large);
     const head = `${'endpoint'.padEnd(18)} | ${'window (default 30d)'.padEnd(44)} | whole history (window=all, before)`;
     console.log(`\n${head}`);
-    console.log(`${''.padEnd(18)} | p50 10k  p99 10k  p50 big  p99 big  p99 ratio | p99 10k  p99 big  ratio`);
+    console.log(
+      `${''.padEnd(18)} | p50 small p99 small p50 big  p99 big  p99 ratio | p99 small p99 big  ratio`,
+    );
     const chart: { label: string; value: number; unit: string }[] = [];
     let pass = 0;
-    for (const [name, big] of large) {
-      const little = small.get(name) as { windowed: Figures; all: Figures };
-      const ratio = big.windowed.p99 / little.windowed.p99;
-      const allRatio = big.all.p99 / little.all.p99;
-      const ok = big.windowed.p99 < 30 && ratio <= 1.5;
+    for (const [name, { windowed, all }] of figures) {
+      const ratio = windowed.large.p99 / windowed.small.p99;
+      const allRatio = all.large.p99 / all.small.p99;
+      const ok = windowed.large.p99 < 30 && ratio <= 1.5;
       if (ok) pass++;
       console.log(
-        `${name.padEnd(18)} | ${fmt(little.windowed.p50)}  ${fmt(little.windowed.p99)}  ${fmt(big.windowed.p50)}  ${fmt(big.windowed.p99)}  ${ratio.toFixed(2).padStart(6)}x ${ok ? 'ok ' : 'MISS'} | ${fmt(little.all.p99)}  ${fmt(big.all.p99)}  ${allRatio.toFixed(2).padStart(5)}x`,
+        `${name.padEnd(18)} | ${fmt(windowed.small.p50)}  ${fmt(windowed.small.p99)}  ${fmt(windowed.large.p50)}  ${fmt(windowed.large.p99)}  ${ratio.toFixed(2).padStart(6)}x ${ok ? 'ok ' : 'MISS'} | ${fmt(all.small.p99)}  ${fmt(all.large.p99)}  ${allRatio.toFixed(2).padStart(5)}x`,
       );
-      chart.push({ label: `${name} (window)`, value: big.windowed.p99, unit: 'ms' });
-      chart.push({ label: `${name} (all)`, value: big.all.p99, unit: 'ms' });
+      chart.push({ label: `${name} (window)`, value: windowed.large.p99, unit: 'ms' });
+      chart.push({ label: `${name} (all)`, value: all.large.p99, unit: 'ms' });
     }
     console.log(
-      `\n${pass} of ${large.size} endpoints meet p99 < 30 ms at ${LARGE} and <= 1.5x the ${SMALL} figure`,
+      `\n${pass} of ${figures.size} endpoints meet p99 < 30 ms at ${largeTasks} and <= 1.5x the ${SMALL} figure`,
     );
-    printBarChart(`p99 at ${LARGE} tasks (ms), default window against window=all`, chart);
+    printBarChart(`p99 at ${largeTasks} tasks (ms), default window against window=all`, chart);
   } finally {
-    await env.close();
+    await small.close();
+    await large.close();
   }
 }
 
