@@ -23,7 +23,7 @@ export interface RollupRebuild extends RollupRepair {
  */
 export async function runStatsRecompute(db: Kysely<Database>, events?: EventBus) {
   const counts = await recomputeStatistics(db, events);
-  const rollups = await rebuildTriggerRollups(db);
+  const rollups = await rebuildTriggerRollups(db, events);
   return { ...counts, rollups };
 }
 
@@ -55,15 +55,17 @@ async function recomputeStatistics(db: Kysely<Database>, events?: EventBus) {
 /**
  * Each trigger-kept rollup rebuilt in its own short transaction, after the statistics transaction:
  * a rebuild locks its rollup (and raw table) against writers, so the writers of one wait only for its
- * rebuild, not for all of them.
+ * rebuild, not for all of them. A rebuild that changed rows announces it as the statistics' does.
  */
-async function rebuildTriggerRollups(db: Kysely<Database>): Promise<RollupRebuild[]> {
+async function rebuildTriggerRollups(db: Kysely<Database>, events?: EventBus): Promise<RollupRebuild[]> {
   const rebuilt: RollupRebuild[] = [];
   for (const rollup of TRIGGER_ROLLUPS) {
     const started = performance.now();
-    const repair = await db.transaction().execute(async (trx) => {
+    const repair = await runTransactionWithEvents(db, events, async (trx, emit) => {
       await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
-      return rebuildRollup(trx, rollup);
+      const repaired = await rebuildRollup(trx, rollup);
+      if (repaired.rowsChanged > 0) emit({ type: 'leaderboard', projectId: null, agentIds: [] });
+      return repaired;
     });
     rebuilt.push({ ...repair, ms: Math.round(performance.now() - started) });
   }
@@ -78,18 +80,18 @@ export function describeStatsRecompute(result: {
 }): string {
   const rollups = result.rollups.map((rebuild) => {
     const raw =
-      rebuild.rawRowsFixed > 0 ? `, ${rebuild.rawRowsFixed} ${RAW_COPIES[rebuild.rollup]} set again` : '';
+      rebuild.rawRowsFixed > 0
+        ? `, ${rebuild.rawRowsFixed} ${RAW_COPIES[rebuild.rollup] ?? 'copied values'} set again`
+        : '';
     return `${rebuild.rollup} ${rebuild.rowsChanged} rows changed${raw} (${rebuild.ms} ms)`;
   });
   return `Recomputed statistics: ${result.agents} agents, ${result.categories} agent-category pairs; rebuilt rollups: ${rollups.join(', ')}`;
 }
 
 /** What a rollup's raw rows copy from elsewhere (set again by its rebuild when wrong). */
-const RAW_COPIES: Record<RollupRebuild['rollup'], string> = {
+const RAW_COPIES: Partial<Record<RollupRebuild['rollup'], string>> = {
   routing_quality_hourly: "decisions' outcome_reward",
-  agent_node_daily_stats: 'node rows',
   reviewer_hourly_stats: "reviews' user_rating",
-  evaluator_hourly_spend: 'evaluation rows',
 };
 
 export function createStatsJobs(db: Kysely<Database>, events?: EventBus): Record<string, Task> {

@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import { EventBus, type LiveEvent } from '../../src/events/event-bus.js';
 import { createRng } from '../../src/lib/random.js';
 import { rollUpOldTasks } from '../../src/retention/retention.queries.js';
 import {
@@ -328,10 +329,18 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
     // The offline evaluator's hours (no model) are keys like any other.
     expect(drift.some((row) => row.key.model === null)).toBe(true);
     expect((await readAll()).reviewers).not.toEqual(before.reviewers);
-    const result = await runStatsRecompute(db);
+    // The repair is announced (Mission Control refetches), after the statistics' own announcement.
+    const events = new EventBus();
+    const announced: LiveEvent[] = [];
+    events.subscribe((event) => announced.push(event));
+    const result = await runStatsRecompute(db, events);
     expect(result.rollups.find((rebuild) => rebuild.rollup === 'evaluator_hourly_spend')).toMatchObject({
       rowsChanged: rows,
     });
+    expect(announced).toEqual([
+      { type: 'leaderboard', projectId: null, agentIds: [] },
+      { type: 'leaderboard', projectId: null, agentIds: [] },
+    ]);
     expect(await findAllDrift(db)).toEqual(NO_DRIFT);
     expect(await readAll()).toEqual(before);
   });
