@@ -194,10 +194,13 @@ CREATE TRIGGER agent_peer_evaluations_count_insert_delete AFTER INSERT OR DELETE
   FOR EACH ROW EXECUTE FUNCTION merit_count_review_change();
 CREATE TRIGGER agent_peer_evaluations_count_update AFTER UPDATE ON agent_peer_evaluations
   FOR EACH ROW
-  WHEN ((OLD.project_id, OLD.reviewer_agent_id, OLD.created_at, OLD.status, OLD.score, OLD.source,
-    OLD.prompt_tokens, OLD.completion_tokens, OLD.estimated_cost, OLD.user_rating) IS DISTINCT FROM
-    (NEW.project_id, NEW.reviewer_agent_id, NEW.created_at, NEW.status, NEW.score, NEW.source,
-    NEW.prompt_tokens, NEW.completion_tokens, NEW.estimated_cost, NEW.user_rating))
+  -- A flat OR chain, not a row comparison: PostgreSQL prints it back as it reads it, so the schema repair
+  -- (src/db/schema-repair.ts) recreates the trigger with the same definition.
+  WHEN (OLD.project_id IS DISTINCT FROM NEW.project_id OR OLD.reviewer_agent_id IS DISTINCT FROM NEW.reviewer_agent_id
+    OR OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.status IS DISTINCT FROM NEW.status
+    OR OLD.score IS DISTINCT FROM NEW.score OR OLD.source IS DISTINCT FROM NEW.source
+    OR OLD.prompt_tokens IS DISTINCT FROM NEW.prompt_tokens OR OLD.completion_tokens IS DISTINCT FROM NEW.completion_tokens
+    OR OLD.estimated_cost IS DISTINCT FROM NEW.estimated_cost OR OLD.user_rating IS DISTINCT FROM NEW.user_rating)
   EXECUTE FUNCTION merit_count_review_change();
 
 -- A task's rating reaches its reviews, one review at a time in (reviewer, hour) order: two ratings of
@@ -307,7 +310,8 @@ CREATE TRIGGER task_evaluations_count_insert_delete AFTER INSERT OR DELETE ON ta
   FOR EACH ROW EXECUTE FUNCTION merit_count_evaluation_change();
 CREATE TRIGGER task_evaluations_count_update AFTER UPDATE ON task_evaluations
   FOR EACH ROW
-  WHEN ((OLD.project_id, OLD.kind, OLD.model, OLD.created_at, OLD.prompt_tokens, OLD.completion_tokens,
-    OLD.estimated_cost) IS DISTINCT FROM (NEW.project_id, NEW.kind, NEW.model, NEW.created_at,
-    NEW.prompt_tokens, NEW.completion_tokens, NEW.estimated_cost))
+  WHEN (OLD.project_id IS DISTINCT FROM NEW.project_id OR OLD.kind IS DISTINCT FROM NEW.kind
+    OR OLD.model IS DISTINCT FROM NEW.model OR OLD.created_at IS DISTINCT FROM NEW.created_at
+    OR OLD.prompt_tokens IS DISTINCT FROM NEW.prompt_tokens OR OLD.completion_tokens IS DISTINCT FROM NEW.completion_tokens
+    OR OLD.estimated_cost IS DISTINCT FROM NEW.estimated_cost)
   EXECUTE FUNCTION merit_count_evaluation_change();
