@@ -34,7 +34,7 @@ export function windowQuery(defaultWindow: ReadWindowName = DEFAULT_READ_WINDOW)
       .enum(READ_WINDOWS)
       .optional()
       .openapi({
-        description: `The period ending now to read over (default ${defaultWindow}); \`all\`: the whole history. Not combined with since`,
+        description: `The period ending now to read over (default ${defaultWindow}), from the whole UTC hour at or before its start; \`all\`: the whole history. Not combined with since`,
         example: '30d',
       }),
     since: z.iso
