@@ -10,6 +10,14 @@ function round6(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
+/**
+ * The user id of the all-users rows of agent_daily_stats and agent_hourly_stats (migration 026): beside
+ * each (agent, category, user, period) row, the statistics writers keep an (agent, category, ALL_USERS,
+ * period) row with the sums of every user, so a project-wide window reads one row per agent, category and
+ * period however many users the project has. No user has this id (user ids are random version-4 UUIDs).
+ */
+export const ALL_USERS_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
 export interface StatsChange {
   projectId: string;
   /** The task's user: its daily row (agent_daily_stats) is per user. */
@@ -172,7 +180,8 @@ const DELTA_COLUMNS = sql.raw(
  *      the graphile-worker job rows it enqueues;
  *   2. `agent_performance_stats` rows, in (project_id, agent_id) order;
  *   3. `agent_category_stats` rows, in (project_id, agent_id, objective_category) order;
- *   4. `agent_daily_stats` rows, in (project_id, agent_id, objective_category, user_id, day) order;
+ *   4. `agent_daily_stats` rows, in (project_id, agent_id, objective_category, user_id, day) order (the
+ *      all-users row of a key after its users' rows: ALL_USERS_ID sorts last);
  *   5. `agent_hourly_stats` rows, in (project_id, agent_id, objective_category, user_id, hour) order.
  * Statistics rows are shared by every write of an agent: a writer takes them in its last statement,
  * so it holds them only for that statement and its commit.
@@ -204,10 +213,13 @@ function periodUpsert(
 ) {
   const delta = sql.raw(`stats_${name}_delta`);
   const key = sql.raw(period);
+  // Each delta counts for its user's row and for the all-users row (ALL_USERS_ID, a literal: the batch
+  // statement is prepared once with its own parameters).
   return sql`${delta} AS (
-    SELECT project_id, agent_id, category, user_id, ${periodOf} AS ${key}, ${DELTA_SUMS}
-    FROM stats_input WHERE d_at IS NOT NULL
-    GROUP BY project_id, agent_id, category, user_id, 5
+    SELECT project_id, agent_id, category, u.row_user AS user_id, ${periodOf} AS ${key}, ${DELTA_SUMS}
+    FROM stats_input CROSS JOIN LATERAL (VALUES (stats_input.user_id), (${sql.lit(ALL_USERS_ID)}::uuid)) AS u (row_user)
+    WHERE d_at IS NOT NULL
+    GROUP BY project_id, agent_id, category, u.row_user, 5
   ),
   ${sql.raw(`stats_${name}_upsert`)} AS (
     INSERT INTO ${sql.raw(table)} AS s (project_id, agent_id, objective_category, user_id, ${key}, ${COLUMNS}, last_updated)
@@ -377,7 +389,8 @@ export async function recomputeAllStats(
 /**
  * Rebuilds agent_daily_stats from the raw task and score rows grouped by the UTC day of completed_at,
  * plus the days retention rolled up (task_daily_rollups), and agent_hourly_stats from the raw rows alone
- * (retention keeps days, not hours), in the rebuild's transaction and under its locks.
+ * (retention keeps days, not hours), in the rebuild's transaction and under its locks; then each one's
+ * all-users rows (ALL_USERS_ID) from its users' rows.
  */
 async function rebuildDailyAndHourlyStats(db: Kysely<Database>): Promise<void> {
   await sql`DELETE FROM agent_daily_stats`.execute(db);
@@ -397,6 +410,7 @@ async function rebuildDailyAndHourlyStats(db: Kysely<Database>): Promise<void> {
     ) parts
     GROUP BY project_id, agent_id, objective_category, user_id, day
   `.execute(db);
+  await addAllUsersRows(db, 'agent_daily_stats', 'day');
   await sql`DELETE FROM agent_hourly_stats`.execute(db);
   await sql`
     INSERT INTO agent_hourly_stats (project_id, agent_id, objective_category, user_id, hour, ${COLUMNS}, last_updated)
@@ -406,6 +420,23 @@ async function rebuildDailyAndHourlyStats(db: Kysely<Database>): Promise<void> {
     LEFT JOIN agent_performance_scores s ON s.task_id = t.id
     WHERE t.status IN ('completed', 'failed') AND t.completed_at IS NOT NULL
     GROUP BY 1, 2, 3, 4, 5
+  `.execute(db);
+  await addAllUsersRows(db, 'agent_hourly_stats', 'hour');
+}
+
+/** Adds a period rollup's all-users rows, summed from its (just rebuilt) per-user rows. */
+async function addAllUsersRows(
+  db: Kysely<Database>,
+  table: 'agent_daily_stats' | 'agent_hourly_stats',
+  period: 'day' | 'hour',
+): Promise<void> {
+  const key = sql.raw(period);
+  await sql`
+    INSERT INTO ${sql.raw(table)} (project_id, agent_id, objective_category, user_id, ${key}, ${COLUMNS}, last_updated)
+    SELECT project_id, agent_id, objective_category, ${ALL_USERS_ID}::uuid, ${key}, ${SUMMED_COLUMNS},
+      min(first_task_at), max(last_task_at), now()
+    FROM ${sql.raw(table)}
+    GROUP BY project_id, agent_id, objective_category, ${key}
   `.execute(db);
 }
 
@@ -586,7 +617,8 @@ export interface WindowFilter {
  * The statistics sums of a project's tasks finished in a range, as a UNION ALL of parts, each with the
  * columns `agent_id`, `objective_category`, the sum `columns` (all by default), `first_task_at` and `last_task_at`
  * (a part's rows are per agent and category): the range's whole days from agent_daily_stats, its whole
- * hours from agent_hourly_stats, and its partial first and last hours from the task and score rows,
+ * hours from agent_hourly_stats (the user's rows, or without one the all-users rows: one row per agent,
+ * category and period however many users), and its partial first and last hours from the task and score rows,
  * summed the way the statistics rebuild sums them (RAW_SUMS, through `tasks_finished_idx`). Summed per
  * agent (and category), the parts give the answer the raw rows give, at a cost that follows the days and
  * hours, not the tasks.
@@ -605,8 +637,13 @@ export function windowSumParts(
         : sql`AND ${sql.ref(`${alias}.objective_category`)} = ${filter.category}`;
     const agent =
       filter.agentId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.agent_id`)} = ${filter.agentId}`;
+    // Rollup rows are per user plus the all-users row; task rows are the user's or everyone's.
     const user =
-      filter.userId === undefined ? sql`` : sql`AND ${sql.ref(`${alias}.user_id`)} = ${filter.userId}`;
+      alias === 'r'
+        ? sql`AND r.user_id = ${filter.userId ?? ALL_USERS_ID}`
+        : filter.userId === undefined
+          ? sql``
+          : sql`AND ${sql.ref(`${alias}.user_id`)} = ${filter.userId}`;
     return sql`${sql.ref(`${alias}.project_id`)} = ${projectId} ${category} ${agent} ${user}`;
   };
   const summed = sql.raw(columns.map((column) => `sum(r.${column}) AS ${column}`).join(', '));

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { Scope } from '../identity/scope.js';
 import type { ReadRange } from './read-window.js';
-import { daysOn, periodOn, splitRange } from './stats.queries.js';
+import { ALL_USERS_ID, daysOn, periodOn, splitRange } from './stats.queries.js';
 
 export type TrendBucket = 'hour' | 'day' | 'week';
 
@@ -32,7 +32,13 @@ export async function findTrend(
   const split = splitRange(range, { days: bucket !== 'hour' });
   const unit = sql.lit(bucket);
   const on = (alias: string) => {
-    const mine = scope.ownTasksOnly ? sql`AND ${sql.ref(`${alias}.user_id`)} = ${scope.userId}` : sql``;
+    // Rollup rows are per user plus the all-users row (ALL_USERS_ID); task rows are the user's or everyone's.
+    const mine =
+      alias === 'r'
+        ? sql`AND r.user_id = ${scope.ownTasksOnly ? scope.userId : ALL_USERS_ID}`
+        : scope.ownTasksOnly
+          ? sql`AND ${sql.ref(`${alias}.user_id`)} = ${scope.userId}`
+          : sql``;
     return sql`${sql.ref(`${alias}.project_id`)} = ${scope.projectId} AND ${sql.ref(`${alias}.agent_id`)} = ${agentId} ${mine}`;
   };
   const sums = sql`sum(r.total_tasks) AS tasks, sum(r.sum_overall_score) AS sum_overall, sum(r.scored_tasks) AS scored,

@@ -55,7 +55,7 @@ describe('node tokens stored as 0 by default become unknown (embedded PostgreSQL
     ]);
 
     const report = await migrateToLatest(database);
-    expect(report.applied).toEqual(['025-node-tokens-unknown']);
+    expect(report.applied[0]).toBe('025-node-tokens-unknown');
     const { rows } = await database.pool.query<{ sequence: number; total_tokens: number | null }>(
       `SELECT sequence, total_tokens FROM agent_node_performance WHERE task_id = $1 ORDER BY sequence`,
       [task],

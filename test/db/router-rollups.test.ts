@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blendTaskReward, storedReward } from '../../src/ranking/ranking.js';
 import { findPairRewardStats } from '../../src/routing/routing.queries.js';
-import { recomputeAllStats } from '../../src/stats/stats.queries.js';
+import { ALL_USERS_ID, recomputeAllStats } from '../../src/stats/stats.queries.js';
 import { createTestApp, DEFAULT_PROJECT_ID, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 import { seedFinishedTasks } from '../support/finished-tasks.js';
@@ -118,12 +118,12 @@ describe.each(databaseKinds())("the router's statistics from the rollups (%s Pos
     });
   });
 
-  it('reads whole days from agent_daily_stats (a changed daily row changes the answer)', async () => {
+  it('reads whole days from agent_daily_stats (a changed all-users daily row changes the project answer)', async () => {
     const since = new Date(NOW.getTime() - 7 * DAY);
     const before = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, since);
     const day = '2026-11-26';
     const changed = await sql`UPDATE agent_daily_stats SET unscored_tasks = unscored_tasks + 100
-      WHERE agent_id = 'agent_a' AND objective_category = 'coding' AND day = ${day}::date AND user_id = ${USER}`.execute(
+      WHERE agent_id = 'agent_a' AND objective_category = 'coding' AND day = ${day}::date AND user_id = ${ALL_USERS_ID}`.execute(
       app.ctx.db,
     );
     expect(Number(changed.numAffectedRows)).toBe(1);
@@ -134,7 +134,7 @@ describe.each(databaseKinds())("the router's statistics from the rollups (%s Pos
       expect(unscored(after)).toBe(unscored(before) + 100);
     } finally {
       await sql`UPDATE agent_daily_stats SET unscored_tasks = unscored_tasks - 100
-        WHERE agent_id = 'agent_a' AND objective_category = 'coding' AND day = ${day}::date AND user_id = ${USER}`.execute(
+        WHERE agent_id = 'agent_a' AND objective_category = 'coding' AND day = ${day}::date AND user_id = ${ALL_USERS_ID}`.execute(
         app.ctx.db,
       );
     }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COST_QUALITY_SAMPLE, findCostQuality } from '../../src/agents/agents.queries.js';
 import { DEFAULT_PROJECT_ID, type Scope } from '../../src/identity/scope.js';
 import type { ReadRange } from '../../src/stats/read-window.js';
-import { recomputeAllStats } from '../../src/stats/stats.queries.js';
+import { ALL_USERS_ID, recomputeAllStats } from '../../src/stats/stats.queries.js';
 import { findTrend, type TrendBucket } from '../../src/stats/trend.queries.js';
 import { createTestApp, type TestApp, USER } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
@@ -69,7 +69,7 @@ describe.each(databaseKinds())("an agent's trend from the rollups (%s PostgreSQL
     },
   );
 
-  it('reads whole days from agent_daily_stats (a changed daily row changes the day point)', async () => {
+  it('reads whole days from agent_daily_stats (a changed all-users daily row changes the project day point)', async () => {
     const range = { since: new Date(NOW.getTime() - 9 * DAY) };
     const day = '2026-11-25';
     const point = async () =>
@@ -79,14 +79,14 @@ describe.each(databaseKinds())("an agent's trend from the rollups (%s PostgreSQL
     const before = await point();
     expect(before).toBeGreaterThan(0);
     await sql`UPDATE agent_daily_stats SET total_tasks = total_tasks + 50
-      WHERE agent_id = 'agent_a' AND day = ${day}::date AND objective_category = 'coding' AND user_id = ${USER}`.execute(
+      WHERE agent_id = 'agent_a' AND day = ${day}::date AND objective_category = 'coding' AND user_id = ${ALL_USERS_ID}`.execute(
       app.ctx.db,
     );
     try {
       expect(await point()).toBe(before + 50);
     } finally {
       await sql`UPDATE agent_daily_stats SET total_tasks = total_tasks - 50
-        WHERE agent_id = 'agent_a' AND day = ${day}::date AND objective_category = 'coding' AND user_id = ${USER}`.execute(
+        WHERE agent_id = 'agent_a' AND day = ${day}::date AND objective_category = 'coding' AND user_id = ${ALL_USERS_ID}`.execute(
         app.ctx.db,
       );
     }
