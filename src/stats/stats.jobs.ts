@@ -5,14 +5,16 @@ import type { EventBus } from '../events/event-bus.js';
 import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, toStatsInput } from './leaderboard.js';
-import { type RollupRepair, rebuildRollup, TRIGGER_ROLLUPS } from './rollup-upkeep.js';
+import { findRollupDrift, type RollupRepair, rebuildRollup, TRIGGER_ROLLUPS } from './rollup-upkeep.js';
 import { findAllAgentStats, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
 
 export const RECOMPUTE_STATS_JOB = 'recompute_stats';
 const RECOMPUTE_STATEMENT_TIMEOUT = '15min';
 
-/** A trigger-kept rollup's rebuild: what it changed and how long its transaction took. */
+/** A trigger-kept rollup's check and, when it drifted, rebuild: what it changed and how long both took. */
 export interface RollupRebuild extends RollupRepair {
+  /** Keys (and copied values) the check found wrong: 0 means no rebuild ran. */
+  drifted: number;
   ms: number;
 }
 
@@ -53,21 +55,38 @@ async function recomputeStatistics(db: Kysely<Database>, events?: EventBus) {
 }
 
 /**
- * Each trigger-kept rollup rebuilt in its own short transaction, after the statistics transaction:
- * a rebuild locks its rollup (and raw table) against writers, so the writers of one wait only for its
- * rebuild, not for all of them. A rebuild that changed rows announces it as the statistics' does.
+ * Each trigger-kept rollup checked against its raw rows, and rebuilt only when it drifted: the check is
+ * one read (a snapshot, no lock), while a rebuild locks the rollup and its raw table against writers (at
+ * 1M routed tasks, routing quality's rebuild holds routing_decisions ~20 s), which an hourly job must not
+ * do when nothing is wrong. A rebuild runs in its own short transaction after the statistics
+ * transaction, so the writers of one rollup wait only for its rebuild; one that changed rows announces
+ * it as the statistics' does.
  */
 async function rebuildTriggerRollups(db: Kysely<Database>, events?: EventBus): Promise<RollupRebuild[]> {
   const rebuilt: RollupRebuild[] = [];
   for (const rollup of TRIGGER_ROLLUPS) {
     const started = performance.now();
+    const drift = await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
+      return findRollupDrift(trx, rollup);
+    });
+    if (drift.length === 0) {
+      rebuilt.push({
+        rollup,
+        drifted: 0,
+        rowsChanged: 0,
+        rawRowsFixed: 0,
+        ms: Math.round(performance.now() - started),
+      });
+      continue;
+    }
     const repair = await runTransactionWithEvents(db, events, async (trx, emit) => {
       await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
       const repaired = await rebuildRollup(trx, rollup);
       if (repaired.rowsChanged > 0) emit({ type: 'leaderboard', projectId: null, agentIds: [] });
       return repaired;
     });
-    rebuilt.push({ ...repair, ms: Math.round(performance.now() - started) });
+    rebuilt.push({ ...repair, drifted: drift.length, ms: Math.round(performance.now() - started) });
   }
   return rebuilt;
 }
@@ -83,9 +102,10 @@ export function describeStatsRecompute(result: {
       rebuild.rawRowsFixed > 0
         ? `, ${rebuild.rawRowsFixed} ${RAW_COPIES[rebuild.rollup] ?? 'copied values'} set again`
         : '';
-    return `${rebuild.rollup} ${rebuild.rowsChanged} rows changed${raw} (${rebuild.ms} ms)`;
+    if (rebuild.drifted === 0) return `${rebuild.rollup} consistent (${rebuild.ms} ms)`;
+    return `${rebuild.rollup} ${rebuild.drifted} drifted, ${rebuild.rowsChanged} rows changed${raw} (${rebuild.ms} ms)`;
   });
-  return `Recomputed statistics: ${result.agents} agents, ${result.categories} agent-category pairs; rebuilt rollups: ${rollups.join(', ')}`;
+  return `Recomputed statistics: ${result.agents} agents, ${result.categories} agent-category pairs; rollups: ${rollups.join(', ')}`;
 }
 
 /** What a rollup's raw rows copy from elsewhere (set again by its rebuild when wrong). */

@@ -184,10 +184,22 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
       expect(value, name).toBeGreaterThan(0);
     expect(await findAllDrift(db)).toEqual(NO_DRIFT);
     const before = await readAll();
+    // The scheduled job checks and finds nothing to repair: it takes no lock and rebuilds nothing.
     const result = await runStatsRecompute(db);
     expect(
-      result.rollups.map(({ rollup, rowsChanged, rawRowsFixed }) => ({ rollup, rowsChanged, rawRowsFixed })),
-    ).toEqual(TRIGGER_ROLLUPS.map((rollup) => ({ rollup, rowsChanged: 0, rawRowsFixed: 0 })));
+      result.rollups.map(({ rollup, drifted, rowsChanged, rawRowsFixed }) => ({
+        rollup,
+        drifted,
+        rowsChanged,
+        rawRowsFixed,
+      })),
+    ).toEqual(TRIGGER_ROLLUPS.map((rollup) => ({ rollup, drifted: 0, rowsChanged: 0, rawRowsFixed: 0 })));
+    expect(describeStatsRecompute(result)).toContain('routing_quality_hourly consistent');
+    // A rebuild of consistent rollups changes nothing either.
+    for (const rollup of TRIGGER_ROLLUPS) {
+      const repair = await db.transaction().execute((trx) => rebuildRollup(trx, rollup));
+      expect(repair, rollup).toEqual({ rollup, rowsChanged: 0, rawRowsFixed: 0 });
+    }
     expect(await readAll()).toEqual(before);
   });
 
@@ -240,8 +252,8 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
       rowsChanged: 2,
       rawRowsFixed: 1,
     });
-    expect(describeStatsRecompute(result)).toContain(
-      "routing_quality_hourly 2 rows changed, 1 decisions' outcome_reward set again",
+    expect(describeStatsRecompute(result)).toMatch(
+      /routing_quality_hourly \d+ drifted, 2 rows changed, 1 decisions' outcome_reward set again/,
     );
     expect(await findAllDrift(db)).toEqual(NO_DRIFT);
     expect(await readAll()).toEqual(before);
