@@ -1,5 +1,6 @@
 /**
- * How long recompute_stats takes to check and rebuild each trigger-kept rollup (src/stats/rollup-upkeep.ts).
+ * How long recompute_stats takes to check each trigger-kept rollup (src/stats/rollup-upkeep.ts), and to
+ * rebuild the ones that drifted.
  * Seeds `--tasks` tasks (default 100,000) over 90 days in a database of its own (merit_bench_rollups), each
  * with 3 nodes, a routing decision, and for the completed ones a score row (30% rated), two reviews and a
  * judge evaluation; then measures, per rollup, the drift finder and the rebuild on consistent rollups, and
@@ -129,12 +130,14 @@ async function measure(env: BenchEnvironment, label: string): Promise<void> {
   const total = Math.round(performance.now() - started);
   const rebuilt = result.rollups.map(
     (rebuild) =>
-      `  ${rebuild.rollup}: rebuild ${rebuild.ms} ms, ${rebuild.rowsChanged} rows changed, ${rebuild.rawRowsFixed} raw rows fixed`,
+      `  ${rebuild.rollup}: ${rebuild.drifted === 0 ? 'checked, consistent, not rebuilt' : `${rebuild.drifted} drifted, checked and rebuilt`} in ${rebuild.ms} ms, ${rebuild.rowsChanged} rows changed, ${rebuild.rawRowsFixed} raw rows fixed`,
   );
   const rows = await sql<Record<string, number>>`
     SELECT ${sql.join(TRIGGER_ROLLUPS.map((rollup) => sql`(SELECT count(*)::int FROM ${sql.table(rollup)}) AS ${sql.ref(rollup)}`))}
   `.execute(db);
-  console.log(`${label} (runStatsRecompute ${total} ms in all; rollup rows ${JSON.stringify(rows.rows[0])})`);
+  console.log(
+    `${label} (runStatsRecompute ${total} ms in all, statistics ${result.statistics.rebuilt ? 'rebuilt' : 'consistent'} in ${result.statistics.ms} ms; rollup rows ${JSON.stringify(rows.rows[0])})`,
+  );
   console.log([...lines, ...rebuilt].join('\n'));
 }
 

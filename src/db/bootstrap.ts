@@ -66,7 +66,8 @@ export async function prepareDatabase(handle: DatabaseHandle): Promise<Migration
       report.warnings.push(...(await validateConstraints(migrations.pool)));
     }
     if (report.repaired.length > 0) {
-      const counts = await runStatsRecompute(migrations.db);
+      // The repaired tables are rebuilt whatever a check would say.
+      const counts = await runStatsRecompute(migrations.db, undefined, { force: true });
       report.repaired.push(
         `statistics recomputed (${counts.agents} agents, ${counts.categories} agent-category pairs)`,
       );

@@ -6,7 +6,7 @@ import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, toStatsInput } from './leaderboard.js';
 import { findRollupDrift, type RollupRepair, rebuildRollup, TRIGGER_ROLLUPS } from './rollup-upkeep.js';
-import { findAllAgentStats, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
+import { findAllAgentStats, findStatsDrift, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
 
 export const RECOMPUTE_STATS_JOB = 'recompute_stats';
 const RECOMPUTE_STATEMENT_TIMEOUT = '15min';
@@ -19,14 +19,60 @@ export interface RollupRebuild extends RollupRepair {
 }
 
 /**
- * Rebuilds statistics from raw rows and stores ranks, then each trigger-kept rollup from its raw rows;
- * returns what it rebuilt. Every project's statistics may have changed: that is announced to every
- * process in the statistics transaction.
+ * The scheduled repair: checks the statistics tables against a recompute from the raw rows in one
+ * snapshot without a lock (findStatsDrift) and rebuilds them under their table locks only when a key
+ * drifted (or with `force`), then stores the agents' ranks, then checks (and when drifted rebuilds) each
+ * trigger-kept rollup. A rebuild locks every writer of statistics out for as long as it reads every
+ * task (seconds at a million tasks), so an hourly job that finds nothing wrong must not run one. Every
+ * project's statistics may have changed: a rebuild is announced to every process in its transaction.
  */
-export async function runStatsRecompute(db: Kysely<Database>, events?: EventBus) {
-  const counts = await recomputeStatistics(db, events);
+export async function runStatsRecompute(
+  db: Kysely<Database>,
+  events?: EventBus,
+  options: { force?: boolean } = {},
+) {
+  const started = performance.now();
+  const drift = options.force
+    ? undefined
+    : await db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
+          return findStatsDrift(trx);
+        });
+  const drifted = drift === undefined ? undefined : Object.values(drift).reduce((sum, n) => sum + n, 0);
+  const rebuilt = drifted === undefined || drifted > 0;
+  const counts = rebuilt ? await recomputeStatistics(db, events) : await saveRanks(db);
+  const statistics = { drifted, rebuilt, ms: Math.round(performance.now() - started) };
   const rollups = await rebuildTriggerRollups(db, events);
-  return { ...counts, rollups };
+  return { ...counts, statistics, rollups };
+}
+
+/** Each project's agents ranked from their statistics, stored in the seed's `overall_rank` column. */
+async function storeRanks(trx: Kysely<Database>): Promise<number> {
+  const projects = await trx.selectFrom('projects').select('id').execute();
+  let agents = 0;
+  for (const { id: projectId } of projects) {
+    const rows = await findAllAgentStats(trx, projectId);
+    const rankings = buildLeaderboard(rows.map(toStatsInput), {
+      minSample: DEFAULT_MIN_SAMPLE,
+      level: DEFAULT_LEVEL,
+    });
+    agents += rankings.length;
+    await saveOverallRanks(
+      trx,
+      projectId,
+      new Map(rankings.map((ranking) => [ranking.agent_id, ranking.rank])),
+    );
+  }
+  return agents;
+}
+
+/** The ranks alone (the statistics were found consistent): a short transaction of row updates. */
+async function saveRanks(db: Kysely<Database>) {
+  const agents = await db.transaction().execute(storeRanks);
+  return { agents, categories: 0 };
 }
 
 async function recomputeStatistics(db: Kysely<Database>, events?: EventBus) {
@@ -36,19 +82,7 @@ async function recomputeStatistics(db: Kysely<Database>, events?: EventBus) {
     await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
     const counts = await recomputeAllStats(trx);
     // Ranks are within a project: each project's leaderboard is its own.
-    const projects = await trx.selectFrom('projects').select('id').execute();
-    for (const { id: projectId } of projects) {
-      const rows = await findAllAgentStats(trx, projectId);
-      const rankings = buildLeaderboard(rows.map(toStatsInput), {
-        minSample: DEFAULT_MIN_SAMPLE,
-        level: DEFAULT_LEVEL,
-      });
-      await saveOverallRanks(
-        trx,
-        projectId,
-        new Map(rankings.map((ranking) => [ranking.agent_id, ranking.rank])),
-      );
-    }
+    await storeRanks(trx);
     emit({ type: 'leaderboard', projectId: null, agentIds: [] });
     return counts;
   });
@@ -95,6 +129,7 @@ async function rebuildTriggerRollups(db: Kysely<Database>, events?: EventBus): P
 export function describeStatsRecompute(result: {
   agents: number;
   categories: number;
+  statistics: { drifted: number | undefined; rebuilt: boolean; ms: number };
   rollups: readonly RollupRebuild[];
 }): string {
   const rollups = result.rollups.map((rebuild) => {
@@ -105,7 +140,11 @@ export function describeStatsRecompute(result: {
     if (rebuild.drifted === 0) return `${rebuild.rollup} consistent (${rebuild.ms} ms)`;
     return `${rebuild.rollup} ${rebuild.drifted} drifted, ${rebuild.rowsChanged} rows changed${raw} (${rebuild.ms} ms)`;
   });
-  return `Recomputed statistics: ${result.agents} agents, ${result.categories} agent-category pairs; rollups: ${rollups.join(', ')}`;
+  const { drifted, rebuilt, ms } = result.statistics;
+  const statistics = !rebuilt
+    ? `statistics consistent, ${result.agents} agents ranked (${ms} ms)`
+    : `statistics rebuilt${drifted === undefined ? '' : ` (${drifted} rows differed)`}: ${result.agents} agents, ${result.categories} agent-category pairs (${ms} ms)`;
+  return `Recompute: ${statistics}; rollups: ${rollups.join(', ')}`;
 }
 
 /** What a rollup's raw rows copy from elsewhere (set again by its rebuild when wrong). */

@@ -331,17 +331,16 @@ export async function findCategoryStats(
   return query.orderBy('c.objective_category').execute();
 }
 
+/** Each sum column summed under its own name (`sum(total_tasks) AS total_tasks` ...), in SUM_COLUMNS order. */
+const SUMMED_AS = sql.raw(SUM_COLUMNS.map(([column]) => `sum(${column}) AS ${column}`).join(', '));
+
 /**
- * Rebuilds both statistics tables from the raw task and score rows, in one transaction (the caller's):
- * the scheduled repair of any drift in the running sums. Agents without finished tasks lose their row.
- * The tables are locked before the tasks are read: a writer that commits a task meanwhile waits and
- * adds its delta after the rebuild, instead of committing between the read and the rewrite (and being
- * wiped by it).
+ * Computes every statistics table afresh from the raw task and score rows (and retention's rolled-up
+ * days) into temporary tables dropped at commit: merit_stats_recompute (per agent and category, as
+ * agent_category_stats), merit_daily_recompute and merit_hourly_recompute (per user and all-users rows,
+ * as agent_daily_stats and agent_hourly_stats; hours from the stored tasks only: retention keeps days).
  */
-export async function recomputeAllStats(
-  db: Kysely<Database>,
-): Promise<{ agents: number; categories: number }> {
-  await sql`LOCK TABLE ${sql.raw(STATS_LOCK_ORDER.join(', '))} IN SHARE ROW EXCLUSIVE MODE`.execute(db);
+async function buildStatsRecompute(db: Kysely<Database>): Promise<void> {
   await sql`
     CREATE TEMP TABLE merit_stats_recompute ON COMMIT DROP AS
     SELECT t.project_id, t.agent_id, t.objective_category,
@@ -353,7 +352,116 @@ export async function recomputeAllStats(
   `.execute(db);
   // Tasks deleted by retention count through their daily rollups.
   await addRollupsToRecompute(db);
-  await rebuildDailyAndHourlyStats(db);
+  await sql`
+    CREATE TEMP TABLE merit_daily_recompute ON COMMIT DROP AS
+    SELECT project_id, agent_id, objective_category, user_id, day, ${SUMMED_AS}, min(first_task_at) AS first_task_at,
+      max(last_task_at) AS last_task_at
+    FROM (
+      SELECT t.project_id, t.agent_id, t.objective_category, t.user_id, (t.completed_at AT TIME ZONE 'UTC')::date AS day,
+        ${RAW_SUMS}
+      FROM tasks t
+      LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+      WHERE t.status IN ('completed', 'failed') AND t.completed_at IS NOT NULL
+      GROUP BY 1, 2, 3, 4, 5
+      UNION ALL
+      ${dailyRollupsForRecompute()}
+    ) parts
+    GROUP BY project_id, agent_id, objective_category, user_id, day
+  `.execute(db);
+  await sql`
+    CREATE TEMP TABLE merit_hourly_recompute ON COMMIT DROP AS
+    SELECT t.project_id, t.agent_id, t.objective_category, t.user_id,
+      date_trunc('hour', t.completed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour, ${RAW_SUMS}
+    FROM tasks t
+    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
+    WHERE t.status IN ('completed', 'failed') AND t.completed_at IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5
+  `.execute(db);
+  for (const [table, key] of [
+    ['merit_daily_recompute', 'day'],
+    ['merit_hourly_recompute', 'hour'],
+  ] as const)
+    await sql`
+      INSERT INTO ${sql.raw(table)} (project_id, agent_id, objective_category, user_id, ${sql.raw(key)}, ${COLUMNS})
+      SELECT project_id, agent_id, objective_category, ${ALL_USERS_ID}::uuid, ${sql.raw(key)}, ${SUMMED_COLUMNS},
+        min(first_task_at), max(last_task_at)
+      FROM ${sql.raw(table)}
+      GROUP BY project_id, agent_id, objective_category, ${sql.raw(key)}
+    `.execute(db);
+}
+
+/** The agents' rows as the recompute gives them (from merit_stats_recompute). */
+const RECOMPUTED_AGENTS = sql`
+  SELECT r.project_id, r.agent_id, ${SUMMED_AS}, min(first_task_at) AS first_task_at, max(last_task_at) AS last_task_at,
+    round(sum(sum_overall_score) / nullif(sum(scored_tasks), 0), 2) AS avg_overall_score,
+    round(sum(sum_user_rating) / nullif(sum(rated_tasks), 0), 2) AS avg_user_rating
+  FROM merit_stats_recompute r JOIN agents a ON a.project_id = r.project_id AND a.agent_id = r.agent_id
+  GROUP BY r.project_id, r.agent_id`;
+
+/**
+ * How many rows of each statistics table differ from a recompute from the raw rows (a changed row counts
+ * on both sides, a missing or extra one once; a stored row that counts no task counts as no row). Read in the caller's transaction,
+ * which must be REPEATABLE READ (one snapshot for the raw rows and the tables: a writer updates both in
+ * one transaction, so a consistent history shows no drift) and takes no lock: the scheduled job checks
+ * first and rebuilds (locking writers out) only what drifted.
+ */
+export async function findStatsDrift(
+  db: Kysely<Database>,
+): Promise<Record<(typeof STATS_LOCK_ORDER)[number], number>> {
+  await buildStatsRecompute(db);
+  const differing = async (stored: RawBuilder<unknown>, recomputed: RawBuilder<unknown>) => {
+    const result = await sql<{ n: number }>`
+      WITH a AS (${stored}), b AS (${recomputed})
+      SELECT count(*)::int AS n FROM ((TABLE a EXCEPT TABLE b) UNION ALL (TABLE b EXCEPT TABLE a)) d
+    `.execute(db);
+    return result.rows[0]?.n ?? 0;
+  };
+  const period = (table: string, key: 'day' | 'hour') =>
+    sql`SELECT project_id, agent_id, objective_category, user_id, ${sql.raw(key)}, ${COLUMNS} FROM ${sql.raw(table)}`;
+  return {
+    agent_performance_stats: await differing(
+      sql`SELECT project_id, agent_id, ${COLUMNS}, avg_overall_score, avg_user_rating FROM agent_performance_stats
+        WHERE total_tasks <> 0`,
+      RECOMPUTED_AGENTS,
+    ),
+    agent_category_stats: await differing(
+      sql`SELECT project_id, agent_id, objective_category, ${COLUMNS} FROM agent_category_stats WHERE total_tasks <> 0`,
+      sql`SELECT project_id, agent_id, objective_category, ${COLUMNS} FROM merit_stats_recompute`,
+    ),
+    agent_daily_stats: await differing(
+      sql`${period('agent_daily_stats', 'day')} WHERE total_tasks <> 0`,
+      period('merit_daily_recompute', 'day'),
+    ),
+    agent_hourly_stats: await differing(
+      sql`${period('agent_hourly_stats', 'hour')} WHERE total_tasks <> 0`,
+      period('merit_hourly_recompute', 'hour'),
+    ),
+  };
+}
+
+/**
+ * Rebuilds the statistics tables from the raw task and score rows, in one transaction (the caller's):
+ * the scheduled repair of any drift in the running sums. Agents without finished tasks lose their row.
+ * The tables are locked before the tasks are read: a writer that commits a task meanwhile waits and
+ * adds its delta after the rebuild, instead of committing between the read and the rewrite (and being
+ * wiped by it).
+ */
+export async function recomputeAllStats(
+  db: Kysely<Database>,
+): Promise<{ agents: number; categories: number }> {
+  await sql`LOCK TABLE ${sql.raw(STATS_LOCK_ORDER.join(', '))} IN SHARE ROW EXCLUSIVE MODE`.execute(db);
+  await buildStatsRecompute(db);
+  for (const [table, recomputed, key] of [
+    ['agent_daily_stats', 'merit_daily_recompute', 'day'],
+    ['agent_hourly_stats', 'merit_hourly_recompute', 'hour'],
+  ] as const) {
+    await sql`DELETE FROM ${sql.raw(table)}`.execute(db);
+    await sql`
+      INSERT INTO ${sql.raw(table)} (project_id, agent_id, objective_category, user_id, ${sql.raw(key)}, ${COLUMNS}, last_updated)
+      SELECT project_id, agent_id, objective_category, user_id, ${sql.raw(key)}, ${COLUMNS}, now()
+      FROM ${sql.raw(recomputed)}
+    `.execute(db);
+  }
   await sql`DELETE FROM agent_category_stats`.execute(db);
   const categories = await sql`
     INSERT INTO agent_category_stats (project_id, agent_id, objective_category, ${COLUMNS}, last_updated)
@@ -384,60 +492,6 @@ export async function recomputeAllStats(
       last_updated = excluded.last_updated
   `.execute(db);
   return { agents: Number(agents.numAffectedRows ?? 0), categories: Number(categories.numAffectedRows ?? 0) };
-}
-
-/**
- * Rebuilds agent_daily_stats from the raw task and score rows grouped by the UTC day of completed_at,
- * plus the days retention rolled up (task_daily_rollups), and agent_hourly_stats from the raw rows alone
- * (retention keeps days, not hours), in the rebuild's transaction and under its locks; then each one's
- * all-users rows (ALL_USERS_ID) from its users' rows.
- */
-async function rebuildDailyAndHourlyStats(db: Kysely<Database>): Promise<void> {
-  await sql`DELETE FROM agent_daily_stats`.execute(db);
-  await sql`
-    INSERT INTO agent_daily_stats (project_id, agent_id, objective_category, user_id, day, ${COLUMNS}, last_updated)
-    SELECT project_id, agent_id, objective_category, user_id, day, ${SUMMED_COLUMNS}, min(first_task_at),
-      max(last_task_at), now()
-    FROM (
-      SELECT t.project_id, t.agent_id, t.objective_category, t.user_id, (t.completed_at AT TIME ZONE 'UTC')::date AS day,
-        ${RAW_SUMS}
-      FROM tasks t
-      LEFT JOIN agent_performance_scores s ON s.task_id = t.id
-      WHERE t.status IN ('completed', 'failed') AND t.completed_at IS NOT NULL
-      GROUP BY 1, 2, 3, 4, 5
-      UNION ALL
-      ${dailyRollupsForRecompute()}
-    ) parts
-    GROUP BY project_id, agent_id, objective_category, user_id, day
-  `.execute(db);
-  await addAllUsersRows(db, 'agent_daily_stats', 'day');
-  await sql`DELETE FROM agent_hourly_stats`.execute(db);
-  await sql`
-    INSERT INTO agent_hourly_stats (project_id, agent_id, objective_category, user_id, hour, ${COLUMNS}, last_updated)
-    SELECT t.project_id, t.agent_id, t.objective_category, t.user_id,
-      date_trunc('hour', t.completed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', ${RAW_SUMS}, now()
-    FROM tasks t
-    LEFT JOIN agent_performance_scores s ON s.task_id = t.id
-    WHERE t.status IN ('completed', 'failed') AND t.completed_at IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5
-  `.execute(db);
-  await addAllUsersRows(db, 'agent_hourly_stats', 'hour');
-}
-
-/** Adds a period rollup's all-users rows, summed from its (just rebuilt) per-user rows. */
-async function addAllUsersRows(
-  db: Kysely<Database>,
-  table: 'agent_daily_stats' | 'agent_hourly_stats',
-  period: 'day' | 'hour',
-): Promise<void> {
-  const key = sql.raw(period);
-  await sql`
-    INSERT INTO ${sql.raw(table)} (project_id, agent_id, objective_category, user_id, ${key}, ${COLUMNS}, last_updated)
-    SELECT project_id, agent_id, objective_category, ${ALL_USERS_ID}::uuid, ${key}, ${SUMMED_COLUMNS},
-      min(first_task_at), max(last_task_at), now()
-    FROM ${sql.raw(table)}
-    GROUP BY project_id, agent_id, objective_category, ${key}
-  `.execute(db);
 }
 
 /** Stores each agent's current rank in the seed's `overall_rank` column (the API ranks live). */

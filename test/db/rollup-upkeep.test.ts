@@ -341,18 +341,17 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
     // The offline evaluator's hours (no model) are keys like any other.
     expect(drift.some((row) => row.key.model === null)).toBe(true);
     expect((await readAll()).reviewers).not.toEqual(before.reviewers);
-    // The repair is announced (Mission Control refetches), after the statistics' own announcement.
+    // The repair is announced (Mission Control refetches); the statistics were consistent, so they were
+    // neither rebuilt nor announced.
     const events = new EventBus();
     const announced: LiveEvent[] = [];
     events.subscribe((event) => announced.push(event));
     const result = await runStatsRecompute(db, events);
+    expect(result.statistics).toMatchObject({ drifted: 0, rebuilt: false });
     expect(result.rollups.find((rebuild) => rebuild.rollup === 'evaluator_hourly_spend')).toMatchObject({
       rowsChanged: rows,
     });
-    expect(announced).toEqual([
-      { type: 'leaderboard', projectId: null, agentIds: [] },
-      { type: 'leaderboard', projectId: null, agentIds: [] },
-    ]);
+    expect(announced).toEqual([{ type: 'leaderboard', projectId: null, agentIds: [] }]);
     expect(await findAllDrift(db)).toEqual(NO_DRIFT);
     expect(await readAll()).toEqual(before);
   });

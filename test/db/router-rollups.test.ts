@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blendTaskReward, storedReward } from '../../src/ranking/ranking.js';
 import { findPairRewardStats } from '../../src/routing/routing.queries.js';
 import { ALL_USERS_ID, recomputeAllStats } from '../../src/stats/stats.queries.js';
-import { createTestApp, DEFAULT_PROJECT_ID, type TestApp, USER } from '../support/app.js';
+import { createTestApp, DEFAULT_PROJECT_ID, type TestApp } from '../support/app.js';
 import { databaseKinds } from '../support/database.js';
 import { seedFinishedTasks } from '../support/finished-tasks.js';
 
