@@ -11,7 +11,7 @@ import { recordAudit } from '../identity/audit.js';
 import { auditActor } from '../identity/principal.js';
 import { decodeCursor, PREVIEW_CHARS, toPage } from '../lib/paging.js';
 import { createRng } from '../lib/random.js';
-import { resolveReadWindow, windowQuery } from '../stats/read-window.js';
+import { floorToHour, resolveReadWindow, windowQuery } from '../stats/read-window.js';
 import { categorySchema } from '../tasks/task-schemas.js';
 import { findTaskInScope } from '../tasks/tasks.queries.js';
 import { getCategoryClassifier } from './classification.service.js';
@@ -641,7 +641,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
       const range =
         query.days === undefined
           ? resolveReadWindow(query)
-          : { since: new Date(Date.now() - query.days * DAY_MS), until: undefined };
+          : { since: floorToHour(new Date(Date.now() - query.days * DAY_MS)), until: undefined };
       const since = range.since ?? new Date(0);
       const summary = summarizeQualityDays(
         await findRoutingQualityDays(db, c.get('principal'), since, range.until),

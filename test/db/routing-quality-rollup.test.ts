@@ -279,6 +279,9 @@ describe('routing quality from the hourly rollup', () => {
     for (const query of ['', '?window=all', '?window=24h', '?days=2', `?since=${START.toISOString()}`]) {
       const { status, body } = await app.call('GET', `/api/routing/quality${query}`);
       expect(status, query).toBe(200);
+      // A named window (or days=) starts at a whole UTC hour: no decision of a partial hour is read raw.
+      if (['', '?window=24h', '?days=2'].includes(query))
+        expect(Date.parse(body.since) % 3_600_000, query).toBe(0);
       const expected = summarizeAsBefore(
         await findOutcomesFromView(app, SCOPES[0] as Scope, new Date(body.since), undefined),
       );
