@@ -35,6 +35,7 @@ const envSchema = z.object({
   MERIT_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   MERIT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   MERIT_STATS_CRON: z.string().default('0 * * * *'),
+  MERIT_ROLLUP_CHECK_CRON: z.string().default('43 3 * * *'),
   MERIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
   MERIT_LLM_PROVIDER: z.enum(['openai', 'anthropic']).optional(),
   MERIT_LLM_BASE_URL: optionalText,
@@ -116,6 +117,8 @@ export interface Config {
   readonly workerConcurrency: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly statsCron: string;
+  /** When the rollups kept by triggers are checked against their raw rows (and rebuilt when they drifted). */
+  readonly rollupCheckCron: string;
   /** Finished tasks older than this many days are rolled up by day and deleted (src/retention); undefined: kept forever. */
   readonly retentionDays: number | undefined;
   /** Undefined when no LLM is configured: Merit then runs its simulated team and offline evaluators. */
@@ -227,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.MERIT_WORKER_CONCURRENCY,
     logLevel: e.MERIT_LOG_LEVEL,
     statsCron: e.MERIT_STATS_CRON,
+    rollupCheckCron: e.MERIT_ROLLUP_CHECK_CRON,
     retentionDays: e.MERIT_RETENTION_DAYS,
     llm: parseLlmSettings(e),
     simulationSeed: e.MERIT_SIMULATION_SEED,

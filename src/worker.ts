@@ -20,7 +20,7 @@ import { createRateLimitJobs, DELETE_OLD_RATE_LIMIT_WINDOWS_JOB } from './identi
 import { createWorkerLogger } from './lib/log.js';
 import { APPLY_RETENTION_JOB, createRetentionJobs } from './retention/retention.jobs.js';
 import { createReviewJobs } from './reviews/review.jobs.js';
-import { createStatsJobs, RECOMPUTE_STATS_JOB } from './stats/stats.jobs.js';
+import { CHECK_ROLLUPS_JOB, createStatsJobs, RECOMPUTE_STATS_JOB } from './stats/stats.jobs.js';
 import { createTaskJobs, FAIL_IDLE_TASKS_JOB } from './tasks/tasks.jobs.js';
 
 /** What a scheduled job receives from graphile-worker's cron. */
@@ -37,6 +37,7 @@ declare global {
       /** reviewer_agent_id is absent in jobs queued by earlier versions (one job for all reviewers). */
       review_task: { task_id: string; reviewer_agent_id?: string };
       recompute_stats: CronPayload;
+      check_rollups: CronPayload;
       fail_idle_tasks: CronPayload;
       delete_old_rate_limit_windows: CronPayload;
       apply_retention: CronPayload;
@@ -117,7 +118,7 @@ export function splitTaskList(taskList: TaskList): Map<LaneName, TaskList> {
   return lanes;
 }
 
-function scheduledJobs(config: Config): CronItem[] {
+export function scheduledJobs(config: Config): CronItem[] {
   // Hourly: each run deletes a bounded number of batches, so a backlog is worked off run by run.
   const retention: CronItem[] =
     config.retentionDays === undefined
@@ -136,6 +137,13 @@ function scheduledJobs(config: Config): CronItem[] {
       task: RECOMPUTE_STATS_JOB,
       match: config.statsCron,
       identifier: RECOMPUTE_STATS_JOB,
+      options: { backfillPeriod: 0 },
+    },
+    // Daily by default: the check reads every decision and review (~90 s at 1M tasks).
+    {
+      task: CHECK_ROLLUPS_JOB,
+      match: config.rollupCheckCron,
+      identifier: CHECK_ROLLUPS_JOB,
       options: { backfillPeriod: 0 },
     },
     {

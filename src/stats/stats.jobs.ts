@@ -9,6 +9,8 @@ import { findRollupDrift, type RollupRepair, rebuildRollup, TRIGGER_ROLLUPS } fr
 import { findAllAgentStats, findStatsDrift, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
 
 export const RECOMPUTE_STATS_JOB = 'recompute_stats';
+/** The trigger-kept rollups' check (and repair), on its own schedule (MERIT_ROLLUP_CHECK_CRON). */
+export const CHECK_ROLLUPS_JOB = 'check_rollups';
 const RECOMPUTE_STATEMENT_TIMEOUT = '15min';
 
 /** A trigger-kept rollup's check and, when it drifted, rebuild: what it changed and how long both took. */
@@ -29,7 +31,7 @@ export interface RollupRebuild extends RollupRepair {
 export async function runStatsRecompute(
   db: Kysely<Database>,
   events?: EventBus,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; rollups?: boolean } = {},
 ) {
   const started = performance.now();
   const drift = options.force
@@ -45,7 +47,7 @@ export async function runStatsRecompute(
   const rebuilt = drifted === undefined || drifted > 0;
   const counts = rebuilt ? await recomputeStatistics(db, events) : await saveRanks(db);
   const statistics = { drifted, rebuilt, ms: Math.round(performance.now() - started) };
-  const rollups = await rebuildTriggerRollups(db, events);
+  const rollups = options.rollups === false ? [] : await checkTriggerRollups(db, events);
   return { ...counts, statistics, rollups };
 }
 
@@ -96,7 +98,7 @@ async function recomputeStatistics(db: Kysely<Database>, events?: EventBus) {
  * transaction, so the writers of one rollup wait only for its rebuild; one that changed rows announces
  * it as the statistics' does.
  */
-async function rebuildTriggerRollups(db: Kysely<Database>, events?: EventBus): Promise<RollupRebuild[]> {
+export async function checkTriggerRollups(db: Kysely<Database>, events?: EventBus): Promise<RollupRebuild[]> {
   const rebuilt: RollupRebuild[] = [];
   for (const rollup of TRIGGER_ROLLUPS) {
     const started = performance.now();
@@ -132,7 +134,18 @@ export function describeStatsRecompute(result: {
   statistics: { drifted: number | undefined; rebuilt: boolean; ms: number };
   rollups: readonly RollupRebuild[];
 }): string {
-  const rollups = result.rollups.map((rebuild) => {
+  const { drifted, rebuilt, ms } = result.statistics;
+  const statistics = !rebuilt
+    ? `statistics consistent, ${result.agents} agents ranked (${ms} ms)`
+    : `statistics rebuilt${drifted === undefined ? '' : ` (${drifted} rows differed)`}: ${result.agents} agents, ${result.categories} agent-category pairs (${ms} ms)`;
+  return result.rollups.length === 0
+    ? `Recompute: ${statistics}`
+    : `Recompute: ${statistics}; ${describeRollupChecks(result.rollups)}`;
+}
+
+/** The rollup check's log line: per rollup, consistent or what its rebuild repaired. */
+export function describeRollupChecks(rebuilds: readonly RollupRebuild[]): string {
+  const rollups = rebuilds.map((rebuild) => {
     const raw =
       rebuild.rawRowsFixed > 0
         ? `, ${rebuild.rawRowsFixed} ${RAW_COPIES[rebuild.rollup] ?? 'copied values'} set again`
@@ -140,11 +153,7 @@ export function describeStatsRecompute(result: {
     if (rebuild.drifted === 0) return `${rebuild.rollup} consistent (${rebuild.ms} ms)`;
     return `${rebuild.rollup} ${rebuild.drifted} drifted, ${rebuild.rowsChanged} rows changed${raw} (${rebuild.ms} ms)`;
   });
-  const { drifted, rebuilt, ms } = result.statistics;
-  const statistics = !rebuilt
-    ? `statistics consistent, ${result.agents} agents ranked (${ms} ms)`
-    : `statistics rebuilt${drifted === undefined ? '' : ` (${drifted} rows differed)`}: ${result.agents} agents, ${result.categories} agent-category pairs (${ms} ms)`;
-  return `Recompute: ${statistics}; rollups: ${rollups.join(', ')}`;
+  return `rollups: ${rollups.join(', ')}`;
 }
 
 /** What a rollup's raw rows copy from elsewhere (set again by its rebuild when wrong). */
@@ -155,8 +164,14 @@ const RAW_COPIES: Partial<Record<RollupRebuild['rollup'], string>> = {
 
 export function createStatsJobs(db: Kysely<Database>, events?: EventBus): Record<string, Task> {
   return {
+    // Hourly by default: the statistics (a lock-free check, ~15 s at 1M tasks) and the ranks.
     [RECOMPUTE_STATS_JOB]: async (_payload, helpers) => {
-      helpers.logger.info(describeStatsRecompute(await runStatsRecompute(db, events)));
+      helpers.logger.info(describeStatsRecompute(await runStatsRecompute(db, events, { rollups: false })));
+    },
+    // Daily by default: the trigger-kept rollups' checks read every decision and review (~90 s at 1M
+    // tasks), and the triggers keep them exact between checks.
+    [CHECK_ROLLUPS_JOB]: async (_payload, helpers) => {
+      helpers.logger.info(describeRollupChecks(await checkTriggerRollups(db, events)));
     },
   };
 }

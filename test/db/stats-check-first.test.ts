@@ -1,7 +1,15 @@
+import type { JobHelpers } from 'graphile-worker';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeStatsRecompute, runStatsRecompute } from '../../src/stats/stats.jobs.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import {
+  CHECK_ROLLUPS_JOB,
+  createStatsJobs,
+  describeStatsRecompute,
+  RECOMPUTE_STATS_JOB,
+  runStatsRecompute,
+} from '../../src/stats/stats.jobs.js';
+import { scheduledJobs } from '../../src/worker.js';
+import { createTestApp, type TestApp, testConfig } from '../support/app.js';
 
 describe('the scheduled statistics repair checks before it rebuilds', () => {
   let app: TestApp;
@@ -72,5 +80,20 @@ describe('the scheduled statistics repair checks before it rebuilds', () => {
     expect(row.rows[0]?.total_tasks).toBe(3);
     // And once rebuilt, the next check finds nothing.
     expect((await runStatsRecompute(app.ctx.db)).statistics).toMatchObject({ drifted: 0, rebuilt: false });
+  });
+
+  it('checks the statistics hourly and the trigger-kept rollups daily, as two scheduled jobs', async () => {
+    const crons = scheduledJobs(testConfig());
+    expect(crons.find((item) => item.task === RECOMPUTE_STATS_JOB)?.match).toBe('0 * * * *');
+    expect(crons.find((item) => item.task === CHECK_ROLLUPS_JOB)?.match).toBe('43 3 * * *');
+    const lines: string[] = [];
+    const helpers = { logger: { info: (line: string) => lines.push(line) } } as unknown as JobHelpers;
+    const jobs = createStatsJobs(app.ctx.db);
+    await jobs[RECOMPUTE_STATS_JOB]?.({}, helpers);
+    await jobs[CHECK_ROLLUPS_JOB]?.({}, helpers);
+    expect(lines[0]).toMatch(/^Recompute: statistics consistent, \d+ agents ranked \(\d+ ms\)$/);
+    expect(lines[1]).toMatch(
+      /^rollups: routing_quality_hourly consistent \(\d+ ms\), agent_node_daily_stats consistent/,
+    );
   });
 });
