@@ -147,24 +147,17 @@ export async function findNodeBreakdown(
   agentId: string,
   scope: Scope,
   range: ReadRange = {},
-  now: Date = new Date(),
 ) {
-  return (await buildNodeBreakdownQuery(agentId, scope, range, now).execute(db)).rows;
+  return (await buildNodeBreakdownQuery(agentId, scope, range).execute(db)).rows;
 }
 
 /** The statement of findNodeBreakdown (its plan is checked by a test). */
-export function buildNodeBreakdownQuery(
-  agentId: string,
-  scope: Scope,
-  range: ReadRange,
-  now: Date = new Date(),
-) {
+export function buildNodeBreakdownQuery(agentId: string, scope: Scope, range: ReadRange) {
   const parts = buildNodeWindowParts(
     scope.projectId,
     agentId,
     scope.ownTasksOnly ? scope.userId : undefined,
     range,
-    now,
   );
   return sql<{
     node_name: string;

@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { ReadRange } from './read-window.js';
 import { findAllNodeDayDrift } from './rollup-upkeep.js';
-import { splitRangeByDay } from './stats.queries.js';
+import { daysOn, splitRangeByDay } from './stats.queries.js';
 
 /**
  * When a node ran, as the node breakdown's window reads it: started_at, else when it was stored
@@ -31,16 +31,14 @@ export function buildNodeWindowParts(
   agentId: string,
   userId: string | undefined,
   range: ReadRange,
-  now: Date,
 ): RawBuilder<unknown>[] {
-  const split = splitRangeByDay(range, now);
+  const split = splitRangeByDay(range);
   const rawParts = split.raw.map((part) => rawNodePart(projectId, agentId, userId, rangeOnRan(part)));
   // A node with neither time is in no day (the rollup skips it): a window without bounds still counts it.
   if (range.since === undefined && range.until === undefined)
     rawParts.push(rawNodePart(projectId, agentId, userId, sql`AND ${NODE_RAN_AT} IS NULL`));
   if (split.days === null) return rawParts;
   const mine = userId === undefined ? sql`` : sql`AND d.user_id = ${userId}`;
-  const from = split.days.fromDay === undefined ? sql`` : sql`AND d.day >= ${split.days.fromDay}::date`;
   return [
     ...rawParts,
     sql`
@@ -52,7 +50,7 @@ export function buildNodeWindowParts(
         sum(d.metered_runs)::bigint AS metered_runs,
         sum(d.sum_total_tokens)::bigint AS sum_total_tokens
       FROM agent_node_daily_stats d
-      WHERE d.project_id = ${projectId} AND d.agent_id = ${agentId} ${mine} ${from} AND d.day < ${split.days.toDay}::date
+      WHERE d.project_id = ${projectId} AND d.agent_id = ${agentId} ${mine} ${daysOn(sql`d.day`, split.days)}
       GROUP BY d.node_name`,
   ];
 }

@@ -575,8 +575,8 @@ const ceilTo = (at: Date, unit: number) => new Date(Math.ceil(at.getTime() / uni
  * (for rollups without an hourly level).
  */
 export interface DaySplit {
-  /** Whole days [fromDay, toDay) (ISO dates), or none when the range has no whole day. */
-  days: { fromDay: string | undefined; toDay: string } | null;
+  /** Whole days [fromDay, toDay) (ISO dates; absent: unbounded), or none when the range has no whole day. */
+  days: { fromDay: string | undefined; toDay: string | undefined } | null;
   /** The partial ends read from raw task rows, each [since, until) (absent: unbounded). */
   raw: { since: Date | undefined; until: Date | undefined }[];
 }
@@ -586,21 +586,22 @@ export interface DaySplit {
  * beginning of time without one) up to the midnight before `until` (without one: today's midnight, so
  * today and anything later is read raw), and the partial first and last days around them.
  */
-export function splitRangeByDay(range: ReadRange, now: Date = new Date()): DaySplit {
+export function splitRangeByDay(range: ReadRange): DaySplit {
   const floorDay = (at: Date) => floorTo(at, DAY_MS);
   const ceilDay = (at: Date) => ceilTo(at, DAY_MS);
   const wholeFrom = range.since === undefined ? undefined : ceilDay(range.since);
-  const wholeTo = floorDay(range.until ?? now);
+  const fromDay = wholeFrom === undefined ? undefined : toPgDay(wholeFrom);
+  const head =
+    range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom
+      ? [{ since: range.since, until: wholeFrom }]
+      : [];
+  // Open-ended: today's row (kept in the writing transaction) and later ones are read whole.
+  if (range.until === undefined) return { days: { fromDay, toDay: undefined }, raw: head };
+  const wholeTo = floorDay(range.until);
   if (wholeFrom !== undefined && wholeFrom >= wholeTo)
     return { days: null, raw: [{ since: range.since, until: range.until }] };
-  const raw: DaySplit['raw'] = [];
-  if (range.since !== undefined && wholeFrom !== undefined && range.since < wholeFrom)
-    raw.push({ since: range.since, until: wholeFrom });
-  if (range.until === undefined || wholeTo < range.until) raw.push({ since: wholeTo, until: range.until });
-  return {
-    days: { fromDay: wholeFrom === undefined ? undefined : toPgDay(wholeFrom), toDay: toPgDay(wholeTo) },
-    raw,
-  };
+  const tail = wholeTo < range.until ? [{ since: wholeTo, until: range.until }] : [];
+  return { days: { fromDay, toDay: toPgDay(wholeTo) }, raw: [...head, ...tail] };
 }
 
 /**

@@ -84,26 +84,24 @@ async function seedTasksWithNodes(app: TestApp, seed: number, count: number) {
 }
 
 describe('splitRangeByDay', () => {
-  it('reads whole UTC days from the rollup and only the partial first and last days raw', () => {
-    expect(splitRangeByDay({ since: new Date('2026-11-20T10:17:00Z') }, NOW)).toEqual({
-      days: { fromDay: '2026-11-21', toDay: '2026-11-30' },
-      raw: [
-        { since: new Date('2026-11-20T10:17:00Z'), until: new Date('2026-11-21T00:00:00Z') },
-        { since: new Date('2026-11-30T00:00:00Z'), until: undefined },
-      ],
+  it('reads whole UTC days from the rollup and only the partial days of closed ends raw', () => {
+    // Open-ended: today's row (kept in the writing transaction) is read whole; the partial first day raw.
+    expect(splitRangeByDay({ since: new Date('2026-11-20T10:17:00Z') })).toEqual({
+      days: { fromDay: '2026-11-21', toDay: undefined },
+      raw: [{ since: new Date('2026-11-20T10:17:00Z'), until: new Date('2026-11-21T00:00:00Z') }],
     });
     expect(
-      splitRangeByDay(
-        { since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-25T00:00:00Z') },
-        NOW,
-      ),
+      splitRangeByDay({ since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-25T00:00:00Z') }),
     ).toEqual({ days: { fromDay: '2026-11-21', toDay: '2026-11-25' }, raw: [] });
-    const inDay = { since: new Date('2026-11-29T01:00:00Z'), until: new Date('2026-11-29T05:00:00Z') };
-    expect(splitRangeByDay(inDay, NOW)).toEqual({ days: null, raw: [inDay] });
-    expect(splitRangeByDay({}, NOW)).toEqual({
-      days: { fromDay: undefined, toDay: '2026-11-30' },
-      raw: [{ since: new Date('2026-11-30T00:00:00Z'), until: undefined }],
+    expect(
+      splitRangeByDay({ since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-25T05:00:00Z') }),
+    ).toEqual({
+      days: { fromDay: '2026-11-21', toDay: '2026-11-25' },
+      raw: [{ since: new Date('2026-11-25T00:00:00Z'), until: new Date('2026-11-25T05:00:00Z') }],
     });
+    const inDay = { since: new Date('2026-11-29T01:00:00Z'), until: new Date('2026-11-29T05:00:00Z') };
+    expect(splitRangeByDay(inDay)).toEqual({ days: null, raw: [inDay] });
+    expect(splitRangeByDay({})).toEqual({ days: { fromDay: undefined, toDay: undefined }, raw: [] });
   });
 });
 
@@ -145,7 +143,7 @@ describe.each(databaseKinds())('node breakdown from a daily rollup (%s PostgreSQ
       for (const agent of AGENTS) {
         const raw = await rawNodeBreakdown(app, agent, scope, range);
         expect(raw.length).toBeGreaterThan(0);
-        expect(await findNodeBreakdown(app.ctx.db, agent, scope, range, NOW)).toEqual(raw);
+        expect(await findNodeBreakdown(app.ctx.db, agent, scope, range)).toEqual(raw);
       }
     },
   );
@@ -193,19 +191,19 @@ describe.each(databaseKinds())('node breakdown from a daily rollup (%s PostgreSQ
     expect(rows[0]?.n).toBe(0);
     for (const [, range] of ranges)
       for (const [, scope] of scopes)
-        expect(await findNodeBreakdown(app.ctx.db, 'agent_a', scope, range, NOW)).toEqual(
+        expect(await findNodeBreakdown(app.ctx.db, 'agent_a', scope, range)).toEqual(
           await rawNodeBreakdown(app, 'agent_a', scope, range),
         );
   });
 
   it('keeps the days retention deletes: the whole days of the breakdown are the same after the delete', async () => {
     const range = { since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-29T00:00:00Z') };
-    const before = await findNodeBreakdown(app.ctx.db, 'agent_b', MEMBER, range, NOW);
+    const before = await findNodeBreakdown(app.ctx.db, 'agent_b', MEMBER, range);
     const deleted = await rollUpOldTasks(app.ctx.db, new Date('2026-11-26T00:00:00Z'), 10_000);
     expect(deleted).toBeGreaterThan(0);
     // The raw rows lost the old nodes; the rollup still has them.
     expect(await rawNodeBreakdown(app, 'agent_b', MEMBER, range)).not.toEqual(before);
-    expect(await findNodeBreakdown(app.ctx.db, 'agent_b', MEMBER, range, NOW)).toEqual(before);
+    expect(await findNodeBreakdown(app.ctx.db, 'agent_b', MEMBER, range)).toEqual(before);
     const drift = await findNodeDailyDrift(app.ctx.db);
     expect(drift.length).toBeGreaterThan(0);
     // What differs is only what the raw rows no longer have: the rollup counts more runs.
