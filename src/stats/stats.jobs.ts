@@ -93,8 +93,8 @@ async function recomputeStatistics(db: Kysely<Database>, events?: EventBus) {
 /**
  * Each trigger-kept rollup checked against its raw rows, and rebuilt only when it drifted: the check is
  * one read (a snapshot, no lock), while a rebuild locks the rollup and its raw table against writers (at
- * 1M routed tasks, routing quality's rebuild holds routing_decisions ~20 s), which an hourly job must not
- * do when nothing is wrong. A rebuild runs in its own short transaction after the statistics
+ * 1M routed tasks, routing quality's rebuild holds routing_decisions ~20 s), which a scheduled job must
+ * not do when nothing is wrong. A rebuild runs in its own short transaction after the statistics
  * transaction, so the writers of one rollup wait only for its rebuild; one that changed rows announces
  * it as the statistics' does.
  */
