@@ -171,6 +171,7 @@ export class MeritClient {
     if (options.id !== undefined && !UUID.test(options.id)) throw new TypeError('id must be a UUID');
     const id = options.id ?? crypto.randomUUID();
     const startedAt = new Date();
+    const taskBegun = performance.now();
     const nodes: RecordedNode[] = [];
     let usage: UsageTotals = NO_USAGE;
     let result: string | undefined;
@@ -221,6 +222,7 @@ export class MeritClient {
           userId: options.userId,
           startedAt,
           completedAt: new Date(),
+          durationMs: Math.round(performance.now() - taskBegun),
           result: 'result' in outcome ? outcome.result : undefined,
           error: 'error' in outcome ? outcome.error : undefined,
           usage,

@@ -108,6 +108,11 @@ export interface RecordedTask {
   userId: string | undefined;
   startedAt: Date;
   completedAt: Date;
+  /**
+   * Measured on the monotonic clock, as its steps are (the wall clock's whole milliseconds could make a
+   * task shorter than its own step by one).
+   */
+  durationMs: number;
   /** Set when the task succeeded. */
   result: string | undefined;
   /** Set when the task failed. */
@@ -126,7 +131,7 @@ export function buildFinishedTask(task: RecordedTask): FinishedTaskBody {
     status: failed ? 'failed' : 'completed',
     started_at: task.startedAt.toISOString(),
     completed_at: task.completedAt.toISOString(),
-    duration_ms: Math.max(0, task.completedAt.getTime() - task.startedAt.getTime()),
+    duration_ms: Math.max(0, task.durationMs),
   };
   if (failed) body.error = cut(task.error ?? '', LIMITS.error) || 'failed';
   else body.result = cut(task.result ?? '', LIMITS.result);

@@ -72,6 +72,7 @@ describe('SDK task bodies', () => {
     userId: undefined,
     startedAt: new Date('2026-01-15T09:30:00.000Z'),
     completedAt: new Date('2026-01-15T09:30:02.500Z'),
+    durationMs: 2500,
     result: 'done',
     error: undefined,
     usage: NO_USAGE,
