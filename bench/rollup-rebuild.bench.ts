@@ -73,9 +73,7 @@ try {
   await measure(env, 'consistent rollups, second run');
   await env.handle.db.transaction().execute(async (trx) => {
     await sql`SET LOCAL session_replication_role = replica`.execute(trx);
-    await sql`TRUNCATE routing_quality_hourly, agent_node_daily_stats, reviewer_hourly_stats, evaluator_hourly_spend`.execute(
-      trx,
-    );
+    await sql`TRUNCATE ${sql.join(TRIGGER_ROLLUPS.map((rollup) => sql.table(rollup)))}`.execute(trx);
     await sql`UPDATE routing_decisions SET outcome_reward = 0.5 WHERE random() < 0.1`.execute(trx);
     await sql`UPDATE agent_peer_evaluations SET user_rating = 3 WHERE random() < 0.1`.execute(trx);
   });

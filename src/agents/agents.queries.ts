@@ -4,6 +4,7 @@ import type { Scope } from '../identity/scope.js';
 import { CURSOR_AT_FORMAT, type PagePosition, PREVIEW_CHARS } from '../lib/paging.js';
 import { buildNodeWindowParts } from '../stats/node-stats.queries.js';
 import type { ReadRange } from '../stats/read-window.js';
+import { rangeOn } from '../stats/stats.queries.js';
 
 export async function listAgentsWithLoad(
   db: Kysely<Database>,
@@ -44,22 +45,6 @@ export async function findAgent(
  * 1,000 index entries takes about 3 ms; 10,000 took 32 ms at 550k tasks, over the read paths' budget.
  */
 export const COUNT_CAP = 1000;
-
-/**
- * `AND <column> >= since AND <column> < until` for the bounds a range has. The seed's plain `timestamp`
- * columns hold UTC: the bounds are compared as UTC wall-clock times there.
- */
-export function rangeOn(
-  column: RawBuilder<unknown>,
-  range: ReadRange,
-  type: 'timestamptz' | 'timestamp' = 'timestamptz',
-): RawBuilder<unknown> {
-  const bound = (at: Date) =>
-    type === 'timestamp' ? sql`(${at}::timestamptz AT TIME ZONE 'UTC')` : sql`${at}::timestamptz`;
-  const since = range.since === undefined ? sql`` : sql`AND ${column} >= ${bound(range.since)}`;
-  const until = range.until === undefined ? sql`` : sql`AND ${column} < ${bound(range.until)}`;
-  return sql`${since} ${until}`;
-}
 
 /**
  * A page of the user's scored tasks of one agent in a window, newest first (`limit + 1` rows: the extra

@@ -1,5 +1,4 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { rangeOn } from '../agents/agents.queries.js';
 import type {
   AppliedRewardRule,
   Database,
@@ -9,7 +8,7 @@ import type {
   TaskRow,
 } from '../db/database.js';
 import type { ReadRange } from '../stats/read-window.js';
-import { splitRange } from '../stats/stats.queries.js';
+import { daysOn, rangeOn, splitRange } from '../stats/stats.queries.js';
 import {
   buildJobKey,
   EVALUATE_TASK_JOB,
@@ -149,9 +148,10 @@ export async function saveEvaluation(
     .executeTakeFirst();
 }
 
-// An evaluation's spend, as evaluator_hourly_spend keeps it (migration 024, merit_count_evaluation):
-// tokens and cost of metered rows (both token counts known), the metered rows with a cost, and the judge's
-// calls without a price or without token counts.
+// An evaluation's spend, as evaluator_hourly_spend and evaluator_daily_spend keep it (migrations 024 and
+// 027, merit_count_evaluation; their upkeep recomputes them with these): tokens and cost of metered rows
+// (both token counts known), the metered rows with a cost, and the judge's calls without a price or
+// without token counts.
 const EVALUATION_METERED = sql`(prompt_tokens IS NOT NULL AND completion_tokens IS NOT NULL)`;
 const EVALUATION_SUMS: readonly [string, RawBuilder<unknown>][] = [
   ['evaluations', sql`count(*)`],
@@ -167,9 +167,21 @@ const EVALUATION_SUMS: readonly [string, RawBuilder<unknown>][] = [
   ['unmetered_calls', sql`count(*) FILTER (WHERE kind = 'judge' AND NOT ${EVALUATION_METERED})`],
 ];
 
+/** The evaluator spend rollups' sum columns, in their tables' order. */
+export const EVALUATION_SUM_COLUMNS: readonly string[] = EVALUATION_SUMS.map(([name]) => name);
+
+/**
+ * The spend rollups' sums over a group of evaluation rows (of task_evaluations, or of a subquery with its
+ * column names), each under its column's name; 0 where no row counts, as a rollup row holds it.
+ */
+export function summedEvaluations(): RawBuilder<unknown> {
+  return sql.join(EVALUATION_SUMS.map(([name, sum]) => sql`coalesce(${sum}, 0) AS ${sql.ref(name)}`));
+}
+
 /**
  * What each evaluator (the judge, per model, and the offline evaluator) spent on evaluations made in a
- * range: its whole UTC hours from evaluator_hourly_spend (migration 024, kept by triggers), its partial
+ * range: its whole UTC days from evaluator_daily_spend (migration 027), the whole hours of its partial
+ * first and last days from evaluator_hourly_spend (migration 024; both kept by triggers), its partial
  * first and last hours from the evaluation rows.
  */
 export async function findEvaluatorSpend(
@@ -177,18 +189,26 @@ export async function findEvaluatorSpend(
   projectId: string,
   range: ReadRange = {},
 ): Promise<({ kind: EvaluationKind; model: string | null; evaluations: number } & SpendTotals)[]> {
-  const split = splitRange(range, { days: false });
-  const columns = EVALUATION_SUMS.map(([name]) => name);
+  const split = splitRange(range);
+  const columns = sql.raw(EVALUATION_SUM_COLUMNS.join(', '));
   const parts = [
+    ...(split.days === null
+      ? []
+      : [
+          sql`
+            SELECT kind, model, ${columns}
+            FROM evaluator_daily_spend
+            WHERE project_id = ${projectId} ${daysOn(sql`day`, split.days)}`,
+        ]),
     ...split.hours.map(
       (hours) => sql`
-        SELECT kind, model, ${sql.raw(columns.join(', '))}
+        SELECT kind, model, ${columns}
         FROM evaluator_hourly_spend
         WHERE project_id = ${projectId} ${rangeOn(sql`hour`, hours)}`,
     ),
     ...split.raw.map(
       (period) => sql`
-        SELECT kind, model, ${sql.join(EVALUATION_SUMS.map(([name, sum]) => sql`${sum} AS ${sql.ref(name)}`))}
+        SELECT kind, model, ${summedEvaluations()}
         FROM task_evaluations
         WHERE project_id = ${projectId} ${rangeOn(sql`created_at`, period)}
         GROUP BY kind, model`,
@@ -196,7 +216,7 @@ export async function findEvaluatorSpend(
   ];
   if (parts.length === 0) return [];
   const result = await sql<{ kind: EvaluationKind; model: string | null } & Record<string, string | null>>`
-    SELECT kind, model, ${sql.join(columns.map((name) => sql`sum(${sql.ref(name)}) AS ${sql.ref(name)}`))}
+    SELECT kind, model, ${sql.join(EVALUATION_SUM_COLUMNS.map((name) => sql`sum(${sql.ref(name)}) AS ${sql.ref(name)}`))}
     FROM (${sql.join(parts, sql` UNION ALL `)}) parts
     GROUP BY kind, model
     HAVING sum(evaluations) > 0

@@ -1,9 +1,8 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { rangeOn } from '../agents/agents.queries.js';
 import type { Database, PeerEvaluationRow } from '../db/database.js';
 import type { SpendTotals } from '../evaluation/evaluation.js';
 import type { ReadRange } from '../stats/read-window.js';
-import { splitRange } from '../stats/stats.queries.js';
+import { daysOn, rangeOn, splitRange } from '../stats/stats.queries.js';
 import { type AgreementSums, NO_AGREEMENT_PAIRS } from './peer-review.js';
 
 export async function findReviewsForTask(
@@ -106,8 +105,9 @@ export interface ReviewerWindowStats extends SpendTotals {
   agreement: AgreementSums;
 }
 
-// The rollup's columns, and each one's value summed over raw review rows (migration 024 keeps the rollup
-// with the same definitions, row by row, in merit_count_review).
+// The review rollups' columns, and each one's value summed over review rows: migrations 024 and 027 keep
+// reviewer_hourly_stats and reviewer_daily_stats with the same definitions, row by row, in
+// merit_count_review; their upkeep (src/stats/rollup-upkeep.ts) recomputes them with these.
 const REVIEW_METERED = sql`(prompt_tokens IS NOT NULL AND completion_tokens IS NOT NULL)`;
 const REVIEW_PAIR = sql`(status = 'done' AND score IS NOT NULL AND user_rating IS NOT NULL)`;
 const REVIEW_S = sql`round(score * 100)::bigint`;
@@ -133,6 +133,17 @@ const REVIEW_SUMS: readonly [string, RawBuilder<unknown>][] = [
   ['sum_abs_error', sql`sum(abs(${REVIEW_S} - 25 * (user_rating - 1))) FILTER (WHERE ${REVIEW_PAIR})`],
 ];
 
+/** The review rollups' sum columns, in their tables' order. */
+export const REVIEW_SUM_COLUMNS: readonly string[] = REVIEW_SUMS.map(([name]) => name);
+
+/**
+ * The rollups' sums over a group of review rows (of agent_peer_evaluations, or of a subquery with its
+ * column names), each under its column's name; 0 where no row counts, as a rollup row holds it.
+ */
+export function summedReviews(): RawBuilder<unknown> {
+  return sql.join(REVIEW_SUMS.map(([name, sum]) => sql`coalesce(${sum}, 0) AS ${sql.ref(name)}`));
+}
+
 interface ReviewSumsRow {
   reviewer_agent_id: string;
   review_rows: string;
@@ -155,9 +166,10 @@ interface ReviewSumsRow {
 
 /**
  * Each reviewer's reviews, spend and agreement sums over the reviews written in a range (every reviewer
- * with a review row in it, failed ones included): the range's whole UTC hours from reviewer_hourly_stats
- * (migration 024, kept by triggers as reviews and ratings are written) and its partial first and last
- * hours from the review rows. `reviewerAgentId` narrows to one reviewer (through the rollup's key).
+ * with a review row in it, failed ones included): the range's whole UTC days from reviewer_daily_stats
+ * (migration 027), the whole hours of its partial first and last days from reviewer_hourly_stats
+ * (migration 024; both kept by triggers as reviews and ratings are written) and its partial first and
+ * last hours from the review rows. `reviewerAgentId` narrows to one reviewer (through the rollups' key).
  */
 export async function findReviewerWindowStats(
   db: Kysely<Database>,
@@ -165,30 +177,36 @@ export async function findReviewerWindowStats(
   range: ReadRange = {},
   options: { reviewerAgentId?: string } = {},
 ): Promise<ReviewerWindowStats[]> {
-  const split = splitRange(range, { days: false });
-  const reviewer = (column: RawBuilder<unknown>) =>
-    options.reviewerAgentId === undefined ? sql`` : sql`AND ${column} = ${options.reviewerAgentId}`;
-  const columns = REVIEW_SUMS.map(([name]) => name);
+  const split = splitRange(range);
+  const reviewer =
+    options.reviewerAgentId === undefined ? sql`` : sql`AND reviewer_agent_id = ${options.reviewerAgentId}`;
+  const columns = sql.raw(REVIEW_SUM_COLUMNS.join(', '));
   const parts: RawBuilder<unknown>[] = [
+    ...(split.days === null
+      ? []
+      : [
+          sql`
+            SELECT reviewer_agent_id, ${columns}
+            FROM reviewer_daily_stats
+            WHERE project_id = ${projectId} ${reviewer} ${daysOn(sql`day`, split.days)}`,
+        ]),
     ...split.hours.map(
       (hours) => sql`
-        SELECT reviewer_agent_id, ${sql.raw(columns.join(', '))}
+        SELECT reviewer_agent_id, ${columns}
         FROM reviewer_hourly_stats
-        WHERE project_id = ${projectId} ${reviewer(sql`reviewer_agent_id`)}
-          ${rangeOn(sql`hour`, hours, 'timestamp')}`,
+        WHERE project_id = ${projectId} ${reviewer} ${rangeOn(sql`hour`, hours, 'timestamp')}`,
     ),
     ...split.raw.map(
       (period) => sql`
-        SELECT reviewer_agent_id, ${sql.join(REVIEW_SUMS.map(([name, sum]) => sql`${sum} AS ${sql.ref(name)}`))}
+        SELECT reviewer_agent_id, ${summedReviews()}
         FROM agent_peer_evaluations
-        WHERE project_id = ${projectId} ${reviewer(sql`reviewer_agent_id`)}
-          ${rangeOn(sql`created_at`, period, 'timestamp')}
+        WHERE project_id = ${projectId} ${reviewer} ${rangeOn(sql`created_at`, period, 'timestamp')}
         GROUP BY reviewer_agent_id`,
     ),
   ];
   if (parts.length === 0) return [];
   const result = await sql<ReviewSumsRow>`
-    SELECT reviewer_agent_id, ${sql.join(columns.map((name) => sql`sum(${sql.ref(name)}) AS ${sql.ref(name)}`))}
+    SELECT reviewer_agent_id, ${sql.join(REVIEW_SUM_COLUMNS.map((name) => sql`sum(${sql.ref(name)}) AS ${sql.ref(name)}`))}
     FROM (${sql.join(parts, sql` UNION ALL `)}) parts
     GROUP BY reviewer_agent_id
     HAVING sum(review_rows) > 0

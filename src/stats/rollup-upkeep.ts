@@ -1,8 +1,10 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import { EVALUATION_SUM_COLUMNS, summedEvaluations } from '../evaluation/evaluation.queries.js';
+import { REVIEW_SUM_COLUMNS, summedReviews } from '../reviews/reviews.queries.js';
 
 /**
- * Upkeep of the rollups PostgreSQL triggers keep in the writing transactions (migrations 020, 021, 024):
+ * Upkeep of the rollups PostgreSQL triggers keep in the writing transactions (migrations 020, 021, 024, 027):
  * finding where a rollup differs from a recompute from its raw rows, and rebuilding it from them. Nothing
  * else repairs them: TRUNCATE skips row triggers, and a restore or a statement run with triggers disabled
  * leaves them wrong until rebuilt here.
@@ -13,7 +15,9 @@ export const TRIGGER_ROLLUPS = [
   'routing_quality_hourly',
   'agent_node_daily_stats',
   'reviewer_hourly_stats',
+  'reviewer_daily_stats',
   'evaluator_hourly_spend',
+  'evaluator_daily_spend',
 ] as const;
 export type TriggerRollup = (typeof TRIGGER_ROLLUPS)[number];
 
@@ -108,6 +112,64 @@ function summedNodeDays(): RawBuilder<unknown> {
 const NONZERO_NODE_ROW = sql`(t.runs <> 0 OR t.successful_runs <> 0 OR t.timed_runs <> 0 OR t.sum_duration_ms <> 0
   OR t.metered_runs <> 0 OR t.sum_total_tokens <> 0)`;
 
+/**
+ * A reviewer rollup (migration 024's hours, 027's days): merit_count_review's sums (summedReviews) per
+ * reviewer and UTC hour or day of the review. The reviews' copied ratings are checked and set again by
+ * the hourly rollup's rebuild (which runs first); setting one moves both rollups through the triggers.
+ */
+function reviewerRollup(period: 'hour' | 'day'): RollupDefinition {
+  const table = period === 'hour' ? 'reviewer_hourly_stats' : 'reviewer_daily_stats';
+  // created_at is a TIMESTAMP in UTC.
+  const bucket = period === 'hour' ? sql`date_trunc('hour', created_at)` : sql`created_at::date`;
+  return {
+    keys: ['project_id', 'reviewer_agent_id', period],
+    sums: REVIEW_SUM_COLUMNS,
+    recompute: (fresh) => sql`
+      SELECT project_id, reviewer_agent_id, ${bucket} AS ${sql.ref(period)}, ${summedReviews()}
+      FROM (
+        SELECT p.project_id, p.reviewer_agent_id, p.created_at, p.status, p.score, p.source, p.prompt_tokens,
+          p.completion_tokens, p.estimated_cost, ${fresh ? FRESH_REVIEW_RATING : sql`p.user_rating`} AS user_rating
+        FROM agent_peer_evaluations p
+        -- A review without a time is never counted (merit_count_review).
+        WHERE p.created_at IS NOT NULL
+      ) reviews
+      GROUP BY 1, 2, 3`,
+    owned: sql`true`,
+    locks: ['agent_peer_evaluations', table],
+    ...(period === 'hour'
+      ? {
+          copy: {
+            table: 'agent_peer_evaluations',
+            column: 'user_rating',
+            alias: 'p',
+            fresh: FRESH_REVIEW_RATING,
+          } as const,
+        }
+      : {}),
+  };
+}
+
+/** An evaluator spend rollup (migration 024's hours, 027's days): merit_count_evaluation's sums. */
+function evaluatorRollup(period: 'hour' | 'day'): RollupDefinition {
+  const table = period === 'hour' ? 'evaluator_hourly_spend' : 'evaluator_daily_spend';
+  // created_at is a TIMESTAMPTZ: the UTC hour or day.
+  const bucket =
+    period === 'hour'
+      ? sql`date_trunc('hour', created_at, 'UTC')`
+      : sql`(created_at AT TIME ZONE 'UTC')::date`;
+  return {
+    keys: ['project_id', 'kind', 'model', period],
+    sums: EVALUATION_SUM_COLUMNS,
+    recompute: () => sql`
+      SELECT project_id, kind, model, ${bucket} AS ${sql.ref(period)}, ${summedEvaluations()}
+      FROM task_evaluations
+      GROUP BY 1, 2, 3, 4`,
+    owned: sql`true`,
+    locks: [table],
+    nullableKeys: ['model'],
+  };
+}
+
 const DEFINITIONS: Record<TriggerRollup, RollupDefinition> = {
   // Migration 021: merit_count_routing_quality per decision, and the backfill's GROUP BY.
   routing_quality_hourly: {
@@ -143,94 +205,10 @@ const DEFINITIONS: Record<TriggerRollup, RollupDefinition> = {
     ctes: RETENTION_HORIZONS,
     touched: 'last_updated',
   },
-  // Migration 024: merit_count_review per review, and the backfill's GROUP BY.
-  reviewer_hourly_stats: {
-    keys: ['project_id', 'reviewer_agent_id', 'hour'],
-    sums: [
-      'review_rows',
-      'reviews',
-      'metered_calls',
-      'prompt_tokens',
-      'completion_tokens',
-      'priced_calls',
-      'cost',
-      'unpriced_calls',
-      'unmetered_calls',
-      'pairs',
-      'sum_score',
-      'sum_score_sq',
-      'sum_rating',
-      'sum_rating_sq',
-      'sum_score_rating',
-      'sum_abs_error',
-    ],
-    recompute: (fresh) => sql`
-      SELECT project_id, reviewer_agent_id, date_trunc('hour', created_at) AS hour,
-        count(*) AS review_rows,
-        count(*) FILTER (WHERE status = 'done') AS reviews,
-        count(*) FILTER (WHERE metered) AS metered_calls,
-        coalesce(sum(prompt_tokens) FILTER (WHERE metered), 0) AS prompt_tokens,
-        coalesce(sum(completion_tokens) FILTER (WHERE metered), 0) AS completion_tokens,
-        count(*) FILTER (WHERE metered AND estimated_cost IS NOT NULL) AS priced_calls,
-        coalesce(sum(estimated_cost) FILTER (WHERE metered), 0) AS cost,
-        count(*) FILTER (WHERE source = 'llm' AND metered AND estimated_cost IS NULL) AS unpriced_calls,
-        count(*) FILTER (WHERE source = 'llm' AND NOT metered) AS unmetered_calls,
-        count(*) FILTER (WHERE pair) AS pairs,
-        coalesce(sum(s) FILTER (WHERE pair), 0) AS sum_score,
-        coalesce(sum(s * s) FILTER (WHERE pair), 0) AS sum_score_sq,
-        coalesce(sum(user_rating) FILTER (WHERE pair), 0) AS sum_rating,
-        coalesce(sum(user_rating * user_rating) FILTER (WHERE pair), 0) AS sum_rating_sq,
-        coalesce(sum(s * user_rating) FILTER (WHERE pair), 0) AS sum_score_rating,
-        coalesce(sum(abs(s - 25 * (user_rating - 1))) FILTER (WHERE pair), 0) AS sum_abs_error
-      FROM (
-        SELECT p.project_id, p.reviewer_agent_id, p.created_at, p.status, p.source, p.prompt_tokens,
-          p.completion_tokens, p.estimated_cost, r.user_rating,
-          (p.prompt_tokens IS NOT NULL AND p.completion_tokens IS NOT NULL) AS metered,
-          (p.status = 'done' AND p.score IS NOT NULL AND r.user_rating IS NOT NULL) AS pair,
-          round(p.score * 100)::bigint AS s
-        FROM agent_peer_evaluations p
-        CROSS JOIN LATERAL (SELECT ${fresh ? FRESH_REVIEW_RATING : sql`p.user_rating`} AS user_rating) r
-        -- A review without a time is never counted (merit_count_review).
-        WHERE p.created_at IS NOT NULL
-      ) reviews
-      GROUP BY 1, 2, 3`,
-    owned: sql`true`,
-    locks: ['agent_peer_evaluations', 'reviewer_hourly_stats'],
-    copy: { table: 'agent_peer_evaluations', column: 'user_rating', alias: 'p', fresh: FRESH_REVIEW_RATING },
-  },
-  // Migration 024: merit_count_evaluation per evaluation, and the backfill's GROUP BY.
-  evaluator_hourly_spend: {
-    keys: ['project_id', 'kind', 'model', 'hour'],
-    sums: [
-      'evaluations',
-      'metered_calls',
-      'prompt_tokens',
-      'completion_tokens',
-      'priced_calls',
-      'cost',
-      'unpriced_calls',
-      'unmetered_calls',
-    ],
-    recompute: () => sql`
-      SELECT project_id, kind, model, date_trunc('hour', created_at, 'UTC') AS hour,
-        count(*) AS evaluations,
-        count(*) FILTER (WHERE metered) AS metered_calls,
-        coalesce(sum(prompt_tokens) FILTER (WHERE metered), 0) AS prompt_tokens,
-        coalesce(sum(completion_tokens) FILTER (WHERE metered), 0) AS completion_tokens,
-        count(*) FILTER (WHERE metered AND estimated_cost IS NOT NULL) AS priced_calls,
-        coalesce(sum(estimated_cost) FILTER (WHERE metered), 0) AS cost,
-        count(*) FILTER (WHERE kind = 'judge' AND metered AND estimated_cost IS NULL) AS unpriced_calls,
-        count(*) FILTER (WHERE kind = 'judge' AND NOT metered) AS unmetered_calls
-      FROM (
-        SELECT e.project_id, e.kind, e.model, e.created_at, e.prompt_tokens, e.completion_tokens, e.estimated_cost,
-          (e.prompt_tokens IS NOT NULL AND e.completion_tokens IS NOT NULL) AS metered
-        FROM task_evaluations e
-      ) evaluations
-      GROUP BY 1, 2, 3, 4`,
-    owned: sql`true`,
-    locks: ['evaluator_hourly_spend'],
-    nullableKeys: ['model'],
-  },
+  reviewer_hourly_stats: reviewerRollup('hour'),
+  reviewer_daily_stats: reviewerRollup('day'),
+  evaluator_hourly_spend: evaluatorRollup('hour'),
+  evaluator_daily_spend: evaluatorRollup('day'),
 };
 
 const columns = (names: readonly string[], prefix?: string) =>

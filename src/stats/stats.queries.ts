@@ -557,6 +557,22 @@ export function periodOn(column: RawBuilder<unknown>, period: Period): RawBuilde
   return sql`${since} ${until}`;
 }
 
+/**
+ * `AND <column> >= since AND <column> < until` for the bounds a range has. The seed's plain `timestamp`
+ * columns hold UTC: the bounds are compared as UTC wall-clock times there.
+ */
+export function rangeOn(
+  column: RawBuilder<unknown>,
+  range: ReadRange,
+  type: 'timestamptz' | 'timestamp' = 'timestamptz',
+): RawBuilder<unknown> {
+  const bound = (at: Date) =>
+    type === 'timestamp' ? sql`(${at}::timestamptz AT TIME ZONE 'UTC')` : sql`${at}::timestamptz`;
+  const since = range.since === undefined ? sql`` : sql`AND ${column} >= ${bound(range.since)}`;
+  const until = range.until === undefined ? sql`` : sql`AND ${column} < ${bound(range.until)}`;
+  return sql`${since} ${until}`;
+}
+
 /** `AND` conditions keeping a date column within a split's whole days (either bound may be absent). */
 export function daysOn(
   column: RawBuilder<unknown>,

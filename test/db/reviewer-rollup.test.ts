@@ -5,6 +5,7 @@ import { createRng } from '../../src/lib/random.js';
 import { agreementFromSums, measureReviewerAgreement } from '../../src/reviews/peer-review.js';
 import { findReviewerWindowStats, savePeerReview } from '../../src/reviews/reviews.queries.js';
 import type { ReadRange } from '../../src/stats/read-window.js';
+import { findRollupDrift, TRIGGER_ROLLUPS } from '../../src/stats/rollup-upkeep.js';
 import { createTestApp, DEFAULT_PROJECT_ID, type TestApp, USER } from '../support/app.js';
 
 const AGENTS = ['agent_a', 'agent_b', 'agent_c'];
@@ -195,9 +196,40 @@ async function expectRollupsMatchRebuild(app: TestApp) {
     (SELECT 'extra', * FROM kept EXCEPT SELECT 'extra', * FROM rebuilt)
   `.execute(app.ctx.db);
   expect(evaluators.rows).toEqual([]);
+  // The daily rows are the hours' sums (migration 027), and every rollup passes the upkeep's check.
+  for (const [daily, hourly, keys, day] of [
+    ['reviewer_daily_stats', 'reviewer_hourly_stats', 'project_id, reviewer_agent_id', sql`hour::date`],
+    [
+      'evaluator_daily_spend',
+      'evaluator_hourly_spend',
+      'project_id, kind, model',
+      sql`(hour AT TIME ZONE 'UTC')::date`,
+    ],
+  ] as const) {
+    const sums = await sql<{ name: string }>`
+      SELECT column_name AS name FROM information_schema.columns
+      WHERE table_name = ${daily} AND column_name NOT IN ('project_id', 'reviewer_agent_id', 'kind', 'model', 'day')
+      ORDER BY ordinal_position
+    `.execute(app.ctx.db);
+    expect(sums.rows.length).toBeGreaterThan(5);
+    const names = sums.rows.map((row) => row.name);
+    const differing = await sql<Record<string, unknown>>`
+      WITH summed AS (
+        SELECT ${sql.raw(keys)}, ${day} AS day, ${sql.raw(names.map((name) => `sum(${name}) AS ${name}`).join(', '))}
+        FROM ${sql.table(hourly)} GROUP BY ${sql.raw(keys)}, ${day}
+      ),
+      kept AS (SELECT ${sql.raw(keys)}, day, ${sql.raw(names.join(', '))} FROM ${sql.table(daily)})
+      (SELECT 'missing' AS side, * FROM summed EXCEPT SELECT 'missing', * FROM kept)
+      UNION ALL
+      (SELECT 'extra', * FROM kept EXCEPT SELECT 'extra', * FROM summed)
+    `.execute(app.ctx.db);
+    expect(differing.rows, daily).toEqual([]);
+  }
+  for (const rollup of TRIGGER_ROLLUPS.filter((name) => /^(reviewer|evaluator)_/.test(name)))
+    expect(await findRollupDrift(app.ctx.db, rollup), rollup).toEqual([]);
 }
 
-describe('reviewers and evaluators from the hourly rollups', () => {
+describe('reviewers and evaluators from the hourly and daily rollups', () => {
   let app: TestApp;
   const random = createRng(24);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -327,9 +359,9 @@ describe('reviewers and evaluators from the hourly rollups', () => {
     await expectSameAnswers(app);
   });
 
-  it('takes concurrent ratings of tasks reviewed in the same hours without deadlock or drift', async () => {
-    // Tasks whose reviews fall in the same hour, by reviewers in either order: each rating moves several
-    // hourly rows, and concurrent ratings must lock them in one order.
+  it('takes concurrent ratings of tasks reviewed in the same hours and days without deadlock or drift', async () => {
+    // Tasks whose reviews fall in the same hours of one day, by reviewers in either order: each rating
+    // moves several daily and hourly rows, and concurrent ratings must lock them in one order.
     const at = new Date(NOW.getTime() - 2 * HOUR);
     const shared: { id: string; agent: string; at: Date }[] = [];
     for (let i = 0; i < 24; i++) {
@@ -346,7 +378,8 @@ describe('reviewers and evaluators from the hourly rollups', () => {
       const task = { id, agent, at };
       shared.push(task);
       const reviewers = i % 2 === 0 ? ['agent_b', 'agent_c'] : ['agent_c', 'agent_b'];
-      for (const reviewer of reviewers) await insertReview(task, reviewer, at);
+      for (const [index, reviewer] of reviewers.entries())
+        await insertReview(task, reviewer, new Date(at.getTime() + ((i + index) % 3) * (HOUR / 2)));
     }
     const failures: unknown[] = [];
     for (let round = 0; round < 6; round++) {

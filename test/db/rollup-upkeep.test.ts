@@ -294,10 +294,11 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
     expect(await readAll()).toEqual(before);
   });
 
-  it("reviewer_hourly_stats: a truncated rollup and a review's stale rating are named, repaired, and the reviewers answer as before", async () => {
+  it("reviewer rollups: truncated hours and days and a review's stale rating are named, repaired, and the reviewers answer as before", async () => {
     const db = app.ctx.db;
     const before = await readAll();
-    const rows = await countRows(db, 'reviewer_hourly_stats');
+    const hours = await countRows(db, 'reviewer_hourly_stats');
+    const days = await countRows(db, 'reviewer_daily_stats');
     const rated = await sql<{ id: string; user_rating: number }>`
       SELECT id, user_rating FROM agent_peer_evaluations WHERE user_rating IS NOT NULL ORDER BY id LIMIT 1`.execute(
       db,
@@ -308,10 +309,12 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
       await sql`UPDATE agent_peer_evaluations SET user_rating = ${review.user_rating === 1 ? 5 : 1}
         WHERE id = ${review.id}`.execute(trx);
     });
-    await sql`TRUNCATE reviewer_hourly_stats`.execute(db);
+    await sql`TRUNCATE reviewer_hourly_stats, reviewer_daily_stats`.execute(db);
     const drift = await findRollupDrift(db, 'reviewer_hourly_stats');
-    expect(drift.filter((row) => row.table === 'reviewer_hourly_stats')).toHaveLength(rows);
+    expect(drift.filter((row) => row.table === 'reviewer_hourly_stats')).toHaveLength(hours);
     expect(drift.every((row) => row.table !== 'reviewer_hourly_stats' || row.stored === null)).toBe(true);
+    // The stale copy is the hourly rollup's to set again (its rebuild runs first); the days are compared
+    // with the ratings taken from their source all the same.
     expect(drift.filter((row) => row.table === 'agent_peer_evaluations')).toEqual([
       {
         rollup: 'reviewer_hourly_stats',
@@ -321,25 +324,34 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
         recomputed: String(review.user_rating),
       },
     ]);
+    const dailyDrift = await findRollupDrift(db, 'reviewer_daily_stats');
+    expect(dailyDrift).toHaveLength(days);
+    expect(dailyDrift.every((row) => row.table === 'reviewer_daily_stats' && row.stored === null)).toBe(true);
     expect((await readAll()).reviewers).not.toEqual(before.reviewers);
     const result = await runStatsRecompute(db);
     expect(result.rollups.find((rebuild) => rebuild.rollup === 'reviewer_hourly_stats')).toMatchObject({
-      rowsChanged: rows,
+      rowsChanged: hours,
       rawRowsFixed: 1,
+    });
+    expect(result.rollups.find((rebuild) => rebuild.rollup === 'reviewer_daily_stats')).toMatchObject({
+      rowsChanged: days,
+      rawRowsFixed: 0,
     });
     expect(await findAllDrift(db)).toEqual(NO_DRIFT);
     expect(await readAll()).toEqual(before);
   });
 
-  it('evaluator_hourly_spend: a truncated rollup is named, repaired, and the evaluators answer as before', async () => {
+  it('evaluator rollups: truncated hours and days are named, repaired, and the evaluators answer as before', async () => {
     const db = app.ctx.db;
     const before = await readAll();
-    const rows = await countRows(db, 'evaluator_hourly_spend');
-    await sql`TRUNCATE evaluator_hourly_spend`.execute(db);
+    const hours = await countRows(db, 'evaluator_hourly_spend');
+    const days = await countRows(db, 'evaluator_daily_spend');
+    await sql`TRUNCATE evaluator_hourly_spend, evaluator_daily_spend`.execute(db);
     const drift = await findRollupDrift(db, 'evaluator_hourly_spend');
-    expect(drift).toHaveLength(rows);
+    expect(drift).toHaveLength(hours);
     // The offline evaluator's hours (no model) are keys like any other.
     expect(drift.some((row) => row.key.model === null)).toBe(true);
+    expect(await findRollupDrift(db, 'evaluator_daily_spend')).toHaveLength(days);
     expect((await readAll()).reviewers).not.toEqual(before.reviewers);
     // The repair is announced (Mission Control refetches); the statistics were consistent, so they were
     // neither rebuilt nor announced.
@@ -349,9 +361,16 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
     const result = await runStatsRecompute(db, events);
     expect(result.statistics).toMatchObject({ drifted: 0, rebuilt: false });
     expect(result.rollups.find((rebuild) => rebuild.rollup === 'evaluator_hourly_spend')).toMatchObject({
-      rowsChanged: rows,
+      rowsChanged: hours,
     });
-    expect(announced).toEqual([{ type: 'leaderboard', projectId: null, agentIds: [] }]);
+    expect(result.rollups.find((rebuild) => rebuild.rollup === 'evaluator_daily_spend')).toMatchObject({
+      rowsChanged: days,
+    });
+    // One announcement per repaired rollup.
+    expect(announced).toEqual([
+      { type: 'leaderboard', projectId: null, agentIds: [] },
+      { type: 'leaderboard', projectId: null, agentIds: [] },
+    ]);
     expect(await findAllDrift(db)).toEqual(NO_DRIFT);
     expect(await readAll()).toEqual(before);
   });
