@@ -59,18 +59,18 @@ const ROUTER_SUMS = [
 ] as const satisfies readonly SumColumn[];
 
 /**
- * Reward statistics per (agent, category) over tasks finished since `since`, from the statistics
- * rollups (windowSumParts: whole days, whole hours, and only the current hour's and the first partial
- * hour's tasks raw), so the router's cost follows days and agents, not tasks. A task's reward is its
- * score row's `reward` (storedReward: the blend of rating, judge and peer scores), 0 when it failed;
- * tasks with none of those carry no reward yet and are counted as `unscored` (the router corrects for
- * them: a failure is known at once, a score later). Mean cost and duration are over completed tasks
- * that know them.
+ * Reward statistics per (agent, category) over tasks finished in `range`, from the statistics rollups
+ * (windowSumParts: whole days, whole hours, and only the tasks of the range's partial first and last
+ * hours raw; an open range reads its current hour from the rollups too), so the router's cost follows
+ * days and agents, not tasks. A task's reward is its score row's `reward` (storedReward: the blend of
+ * rating, judge and peer scores), 0 when it failed; tasks with none of those carry no reward yet and are
+ * counted as `unscored` (the router corrects for them: a failure is known at once, a score later). Mean
+ * cost and duration are over completed tasks that know them.
  */
 export async function findPairRewardStats(
   db: Kysely<Database>,
   projectId: string,
-  since: Date | undefined,
+  range: ReadRange,
 ): Promise<PairStatsRow[]> {
   const rows = await sql<{
     agent_id: string;
@@ -85,7 +85,7 @@ export async function findPairRewardStats(
     failures: number;
     unscored: number;
   }>`
-    WITH parts AS MATERIALIZED (${windowSumParts(projectId, { since }, {}, ROUTER_SUMS)})
+    WITH parts AS MATERIALIZED (${windowSumParts(projectId, range, {}, ROUTER_SUMS)})
     SELECT agent_id, objective_category AS category,
       sum(rewarded_tasks)::int AS n,
       sum(sum_reward)::float8 AS reward_sum,

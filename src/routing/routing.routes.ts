@@ -36,6 +36,7 @@ import {
   describeCapabilities,
   rankBestAgents,
   routeCommand,
+  type StatsWindowOptions,
   toDecisionView,
   toStoredDecisionView,
 } from './routing.service.js';
@@ -481,7 +482,7 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
         db,
         c.get('principal').projectId,
         c.req.valid('param').agent_id,
-        { since: toStatsSince(c.req.valid('query')) },
+        toStatsWindow(c.req.valid('query')),
       );
       return c.json(
         {
@@ -532,9 +533,12 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { category } = c.req.valid('param');
-      const ranked = await rankBestAgents(db, c.get('principal').projectId, category, {
-        since: toStatsSince(c.req.valid('query')),
-      });
+      const ranked = await rankBestAgents(
+        db,
+        c.get('principal').projectId,
+        category,
+        toStatsWindow(c.req.valid('query')),
+      );
       return c.json(
         {
           category,
@@ -658,9 +662,10 @@ export function registerRoutingRoutes(app: MeritApp, ctx: AppContext): void {
   );
 }
 
-/** The routing estimates' window: from the request's window's start (default 30 days) to now; null: `all`. */
-function toStatsSince(query: Parameters<typeof resolveReadWindow>[0]): Date | null {
-  return resolveReadWindow(query).since ?? null;
+/** The routing estimates' window: the request's (default 30 days); a null since: `all`, from the start. */
+function toStatsWindow(query: Parameters<typeof resolveReadWindow>[0]): StatsWindowOptions {
+  const range = resolveReadWindow(query);
+  return { since: range.since ?? null, until: range.until };
 }
 
 function toStoredDecisionResponse(row: DecisionWithOutcome) {

@@ -90,10 +90,14 @@ export interface RoutingSnapshot {
   objective: Awaited<ReturnType<typeof findRoutingObjective>>;
 }
 
-/** The statistics window the router's estimates read: `since` (null: the whole history), else the last `statsWindowDays`. */
+/**
+ * The statistics window the router's estimates read: from `since` (null: the whole history), else the
+ * last `statsWindowDays`, up to `until` (exclusive; absent: now on, as a routing decision reads).
+ */
 export interface StatsWindowOptions {
   statsWindowDays?: number | undefined;
   since?: Date | null | undefined;
+  until?: Date | undefined;
 }
 
 export async function loadRoutingSnapshot(
@@ -111,7 +115,7 @@ export async function loadRoutingSnapshot(
         );
   const [candidates, pairStats, templates, objective] = await Promise.all([
     findRoutingCandidates(db, projectId),
-    findPairRewardStats(db, projectId, since),
+    findPairRewardStats(db, projectId, { since, until: options.until }),
     findTemplates(db, projectId),
     findRoutingObjective(db, projectId),
   ]);

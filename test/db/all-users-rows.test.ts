@@ -107,7 +107,7 @@ describe('all-users rows of the daily and hourly statistics', () => {
   it('reads a project-wide window from the all-users rows only, and a user’s from that user’s rows', async () => {
     const range = { since: new Date(Date.now() - 3 * 24 * HOUR) };
     const project = await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range);
-    const router = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, range.since);
+    const router = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, range);
     const mineTrend = await findTrend(app.ctx.db, 'agent_a', MINE, 'day', range);
     const projectTrend = await findTrend(app.ctx.db, 'agent_a', PROJECT, 'day', range);
     // A user's rows inflated (as if rows of a user were counted): the project-wide answers do not move.
@@ -117,7 +117,7 @@ describe('all-users rows of the daily and hourly statistics', () => {
     await inflate(USER, 1000);
     try {
       expect(await findStatsInWindow(app.ctx.db, DEFAULT_PROJECT_ID, range)).toEqual(project);
-      expect(await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, range.since)).toEqual(router);
+      expect(await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, range)).toEqual(router);
       expect(await findTrend(app.ctx.db, 'agent_a', PROJECT, 'day', range)).toEqual(projectTrend);
       // ...while the user's own trend reads them.
       const inflated = await findTrend(app.ctx.db, 'agent_a', MINE, 'day', range);

@@ -97,7 +97,7 @@ describe.each(databaseKinds())("the router's statistics from the rollups (%s Pos
   ])('equal the raw rows over %s', async (_name, since) => {
     const raw = await rawPairStats(app, since);
     expect(raw.length).toBeGreaterThan(0);
-    const rolled = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, since);
+    const rolled = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, { since });
     expect(rolled.length).toBe(raw.length);
     rolled.forEach((pair, i) => {
       const expected = raw[i] as Record<string, number | string | null>;
@@ -120,7 +120,7 @@ describe.each(databaseKinds())("the router's statistics from the rollups (%s Pos
 
   it('reads whole days from agent_daily_stats (a changed all-users daily row changes the project answer)', async () => {
     const since = new Date(NOW.getTime() - 7 * DAY);
-    const before = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, since);
+    const before = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, { since });
     const day = '2026-11-26';
     const changed = await sql`UPDATE agent_daily_stats SET unscored_tasks = unscored_tasks + 100
       WHERE agent_id = 'agent_a' AND objective_category = 'coding' AND day = ${day}::date AND user_id = ${ALL_USERS_ID}`.execute(
@@ -128,7 +128,7 @@ describe.each(databaseKinds())("the router's statistics from the rollups (%s Pos
     );
     expect(Number(changed.numAffectedRows)).toBe(1);
     try {
-      const after = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, since);
+      const after = await findPairRewardStats(app.ctx.db, DEFAULT_PROJECT_ID, { since });
       const unscored = (rows: typeof before) =>
         rows.find((row) => row.agentId === 'agent_a' && row.category === 'coding')?.unscored ?? 0;
       expect(unscored(after)).toBe(unscored(before) + 100);

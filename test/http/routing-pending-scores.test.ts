@@ -24,11 +24,9 @@ describe.each(databaseKinds())("the router's statistics with pending scores (%s 
         ],
       });
       expect(status).toBe(201);
-      const [pair] = await findPairRewardStats(
-        fresh.ctx.db,
-        DEFAULT_PROJECT_ID,
-        new Date(Date.now() - 86_400_000),
-      );
+      const [pair] = await findPairRewardStats(fresh.ctx.db, DEFAULT_PROJECT_ID, {
+        since: new Date(Date.now() - 86_400_000),
+      });
       // The rating and the failure are rewards; the two unrated completions await their scores.
       expect(pair).toMatchObject({ agentId: 'agent_e', category: 'review', n: 2, failures: 1, unscored: 2 });
     } finally {

@@ -628,11 +628,9 @@ describe.each(databaseKinds())('routing and classification (%s PostgreSQL)', (ki
       );
       // A hand-written change reaches the statistics rollups the router reads with their rebuild.
       await runStatsRecompute(fresh.ctx.db);
-      const [pair] = await findPairRewardStats(
-        fresh.ctx.db,
-        DEFAULT_PROJECT_ID,
-        new Date(Date.now() - 86_400_000),
-      );
+      const [pair] = await findPairRewardStats(fresh.ctx.db, DEFAULT_PROJECT_ID, {
+        since: new Date(Date.now() - 86_400_000),
+      });
       const expected = [
         blendTaskReward({ failed: false, userRating: 2 }),
         blendTaskReward({ failed: false, userRating: 5, judgeScore: 0.7, peerScore: 0.9 }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.js';
+import { loadMigrations, migrateToLatest } from '../../src/db/migrate.js';
 import type { TestDatabaseServer } from './global-setup.js';
 
 export type DatabaseKind = TestDatabaseServer['kind'];
@@ -42,6 +43,28 @@ export async function createTestDatabase(kind: DatabaseKind = 'embedded'): Promi
       );
     },
   };
+}
+
+/**
+ * A fresh database as an older Merit left it: the template's schema dropped, then only the migrations
+ * up to `lastMigration` applied, for a test of what a later migration does to the rows of that time.
+ */
+export async function createTestDatabaseAt(kind: DatabaseKind, lastMigration: number): Promise<TestDatabase> {
+  const database = await createTestDatabase(kind);
+  try {
+    await database.pool.query(
+      'DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP SCHEMA graphile_worker CASCADE;',
+    );
+    const migrations = await loadMigrations();
+    await migrateToLatest(
+      database,
+      migrations.filter((migration) => migration.id <= lastMigration),
+    );
+    return database;
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
 }
 
 async function withAdmin<T>(adminUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
