@@ -4,7 +4,7 @@
  * (and served by the API) are checked.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadMigrations, migrateToLatest } from '../../src/db/migrate.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 import { LlmError } from '../../src/errors.js';
 import {
   buildEvaluationDeps,
@@ -14,7 +14,7 @@ import {
 import { estimateCost } from '../../src/llm/pricing.js';
 import { reviewTaskBy } from '../../src/reviews/review.jobs.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/database.js';
+import { createTestDatabaseAt, databaseKinds, type TestDatabase } from '../support/database.js';
 import {
   type FakeLlmServer,
   type FakeReply,
@@ -453,22 +453,14 @@ describe('migration 010 (evaluator usage)', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
-    database = await createTestDatabase('embedded');
-    await database.pool.query(
-      'DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP SCHEMA graphile_worker CASCADE;',
-    );
+    // A database of the time before projects (008), to be filled with the rows the old code wrote.
+    database = await createTestDatabaseAt('embedded', 8);
   });
   afterAll(async () => {
     await database?.drop();
   });
 
   it("turns the zeros that meant 'no call' or 'not recorded' into null and keeps real counts", async () => {
-    const migrations = await loadMigrations();
-    // A database of the time before projects (008), with the rows the old code wrote.
-    await migrateToLatest(
-      database,
-      migrations.filter((migration) => migration.id <= 8),
-    );
     const query = (text: string) => database.pool.query(text);
     await query(`
       INSERT INTO agents (agent_id, nickname, display_name, role) VALUES

@@ -1,29 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMigrations, migrateToLatest } from '../../src/db/migrate.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 import { createServices } from '../../src/server.js';
 import { DEFAULT_PROJECT_ID, testConfig, USER } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabaseAt, type TestDatabase } from '../support/database.js';
 
 /** Migration 009: a database from before projects becomes project `default` with its data intact. */
 describe('a single-user database becomes project default (embedded PostgreSQL)', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
-    database = await createTestDatabase('embedded');
-    await database.pool.query(
-      'DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP SCHEMA graphile_worker CASCADE;',
-    );
+    database = await createTestDatabaseAt('embedded', 8);
   });
   afterAll(async () => {
     await database?.drop();
   });
 
   it('keeps every row, gives it the default project, and serves it in local mode as before', async () => {
-    const migrations = await loadMigrations();
-    await migrateToLatest(
-      database,
-      migrations.filter((migration) => migration.id <= 8),
-    );
     const task = '00000000-0000-0000-0000-0000000000b1';
     await database.pool.query(`
       INSERT INTO agents (agent_id, nickname, display_name, role) VALUES

@@ -1,30 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDefaultData } from '../../src/db/default-data.js';
-import { loadMigrations, migrateToLatest } from '../../src/db/migrate.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 import { findNodeDailyDrift } from '../../src/stats/node-stats.queries.js';
 import { DEFAULT_PROJECT_ID, USER } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabaseAt, type TestDatabase } from '../support/database.js';
 
 /** Migration 025: a node's total_tokens 0 that carries no token information becomes unknown (NULL). */
 describe('node tokens stored as 0 by default become unknown (embedded PostgreSQL)', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
-    database = await createTestDatabase('embedded');
-    await database.pool.query(
-      'DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP SCHEMA graphile_worker CASCADE;',
-    );
+    database = await createTestDatabaseAt('embedded', 24);
   });
   afterAll(async () => {
     await database?.drop();
   });
 
   it('turns a 0 without prompt or completion tokens into NULL, keeps reported counts, and keeps the rollup exact', async () => {
-    const migrations = await loadMigrations();
-    await migrateToLatest(
-      database,
-      migrations.filter((migration) => migration.id <= 24),
-    );
     await ensureDefaultData(database.db);
     const task = '00000000-0000-0000-0000-0000000000c1';
     await database.pool.query(`
