@@ -857,7 +857,7 @@ export interface paths {
           category?: string;
           limit?: number;
           min_sample?: number;
-          /** @description The period ending now to read over (default all), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default all), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -925,7 +925,7 @@ export interface paths {
           cursor?: string;
           /** @description Superseded by cursor (an offset shifts when tasks arrive, and a large one reads every row it skips): at most 1000; page further with cursor */
           offset?: number | null;
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -990,7 +990,7 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -1059,7 +1059,7 @@ export interface paths {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
           bucket?: 'hour' | 'day' | 'week';
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -1190,7 +1190,7 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -1676,7 +1676,7 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -1741,7 +1741,7 @@ export interface paths {
         query?: {
           /** @description Local mode: the requesting user (a UUID, required). With an API key: the end user, any string id. Ignored when signed in. */
           user_id?: string;
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -1814,7 +1814,7 @@ export interface paths {
            * @description No longer accepted (it skipped rows sharing a timestamp): use cursor
            */
           before?: string;
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;
@@ -1938,7 +1938,7 @@ export interface paths {
           user_id?: string;
           /** @description The last this many days (default 30); window or since name the range instead */
           days?: number;
-          /** @description The period ending now to read over (default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
+          /** @description The period to read over, ending at until (absent: now; default 30d), from the whole UTC hour at or before its start; `all`: the whole history. Not combined with since */
           window?: '24h' | '7d' | '30d' | '90d' | 'all';
           /** @description From this instant on (ISO 8601, inclusive); replaces window */
           since?: string;

@@ -3,9 +3,9 @@ import { ValidationError } from '../errors.js';
 
 /**
  * The time window of every read endpoint (issue 12, "read paths at scale"): `window=24h|7d|30d|90d|all`
- * (a period ending now), or an explicit `since` (and optional `until`). A read endpoint answers over its
- * window only, so its cost follows the window and not the size of the history; `all` keeps the whole
- * history possible.
+ * (a period ending at `until`, or now), or an explicit `since` (and optional `until`). A read endpoint
+ * answers over its window only, so its cost follows the window and not the size of the history; `all`
+ * keeps the whole history possible.
  */
 export const READ_WINDOWS = ['24h', '7d', '30d', '90d', 'all'] as const;
 export type ReadWindowName = (typeof READ_WINDOWS)[number];
@@ -34,7 +34,7 @@ export function windowQuery(defaultWindow: ReadWindowName = DEFAULT_READ_WINDOW)
       .enum(READ_WINDOWS)
       .optional()
       .openapi({
-        description: `The period ending now to read over (default ${defaultWindow}), from the whole UTC hour at or before its start; \`all\`: the whole history. Not combined with since`,
+        description: `The period to read over, ending at until (absent: now; default ${defaultWindow}), from the whole UTC hour at or before its start; \`all\`: the whole history. Not combined with since`,
         example: '30d',
       }),
     since: z.iso
