@@ -112,61 +112,63 @@ function summedNodeDays(): RawBuilder<unknown> {
 const NONZERO_NODE_ROW = sql`(t.runs <> 0 OR t.successful_runs <> 0 OR t.timed_runs <> 0 OR t.sum_duration_ms <> 0
   OR t.metered_runs <> 0 OR t.sum_total_tokens <> 0)`;
 
-/**
- * A reviewer rollup (migration 024's hours, 027's days): merit_count_review's sums (summedReviews) per
- * reviewer and UTC hour or day of the review. The reviews' copied ratings are checked and set again by
- * the hourly rollup's rebuild (which runs first); setting one moves both rollups through the triggers.
- */
-function reviewerRollup(period: 'hour' | 'day'): RollupDefinition {
-  const table = period === 'hour' ? 'reviewer_hourly_stats' : 'reviewer_daily_stats';
-  // created_at is a TIMESTAMP in UTC.
-  const bucket = period === 'hour' ? sql`date_trunc('hour', created_at)` : sql`created_at::date`;
-  return {
-    keys: ['project_id', 'reviewer_agent_id', period],
-    sums: REVIEW_SUM_COLUMNS,
-    recompute: (fresh) => sql`
-      SELECT project_id, reviewer_agent_id, ${bucket} AS ${sql.ref(period)}, ${summedReviews()}
-      FROM (
-        SELECT p.project_id, p.reviewer_agent_id, p.created_at, p.status, p.score, p.source, p.prompt_tokens,
-          p.completion_tokens, p.estimated_cost, ${fresh ? FRESH_REVIEW_RATING : sql`p.user_rating`} AS user_rating
-        FROM agent_peer_evaluations p
-        -- A review without a time is never counted (merit_count_review).
-        WHERE p.created_at IS NOT NULL
-      ) reviews
-      GROUP BY 1, 2, 3`,
-    owned: sql`true`,
-    locks: ['agent_peer_evaluations', table],
-    ...(period === 'hour'
-      ? {
-          copy: {
-            table: 'agent_peer_evaluations',
-            column: 'user_rating',
-            alias: 'p',
-            fresh: FRESH_REVIEW_RATING,
-          } as const,
-        }
-      : {}),
-  };
-}
+// Migration 024: merit_count_review per review (summedReviews), per reviewer and UTC hour of the review.
+const REVIEWER_HOURS: RollupDefinition = {
+  keys: ['project_id', 'reviewer_agent_id', 'hour'],
+  sums: REVIEW_SUM_COLUMNS,
+  recompute: (fresh) => sql`
+    SELECT project_id, reviewer_agent_id, date_trunc('hour', created_at) AS hour, ${summedReviews()}
+    FROM (
+      SELECT p.project_id, p.reviewer_agent_id, p.created_at, p.status, p.score, p.source, p.prompt_tokens,
+        p.completion_tokens, p.estimated_cost, ${fresh ? FRESH_REVIEW_RATING : sql`p.user_rating`} AS user_rating
+      FROM agent_peer_evaluations p
+      -- A review without a time is never counted (merit_count_review).
+      WHERE p.created_at IS NOT NULL
+    ) reviews
+    GROUP BY 1, 2, 3`,
+  owned: sql`true`,
+  locks: ['agent_peer_evaluations', 'reviewer_hourly_stats'],
+  copy: { table: 'agent_peer_evaluations', column: 'user_rating', alias: 'p', fresh: FRESH_REVIEW_RATING },
+};
 
-/** An evaluator spend rollup (migration 024's hours, 027's days): merit_count_evaluation's sums. */
-function evaluatorRollup(period: 'hour' | 'day'): RollupDefinition {
-  const table = period === 'hour' ? 'evaluator_hourly_spend' : 'evaluator_daily_spend';
-  // created_at is a TIMESTAMPTZ: the UTC hour or day.
-  const bucket =
-    period === 'hour'
-      ? sql`date_trunc('hour', created_at, 'UTC')`
-      : sql`(created_at AT TIME ZONE 'UTC')::date`;
+// Migration 024: merit_count_evaluation per evaluation (summedEvaluations), per evaluator, model and UTC hour.
+const EVALUATOR_HOURS: RollupDefinition = {
+  keys: ['project_id', 'kind', 'model', 'hour'],
+  sums: EVALUATION_SUM_COLUMNS,
+  recompute: () => sql`
+    SELECT project_id, kind, model, date_trunc('hour', created_at, 'UTC') AS hour, ${summedEvaluations()}
+    FROM task_evaluations
+    GROUP BY 1, 2, 3, 4`,
+  owned: sql`true`,
+  locks: ['evaluator_hourly_spend'],
+  nullableKeys: ['model'],
+};
+
+/**
+ * A daily level of migration 027 against its hourly level: the trigger statement that moves an hour's
+ * row moves its day's by the same amounts, so a day's row is its hours' sums. Checked (and rebuilt)
+ * from the hours, a few rows per key and day, instead of reading every review or evaluation a second
+ * time; the hourly level is checked against the raw rows, and rebuilt, before (TRIGGER_ROLLUPS order),
+ * its copied ratings included. `locks` are the daily level's writers' first tables, as for the hours.
+ */
+function dailyFromHours(
+  hourly: RollupDefinition,
+  table: string,
+  day: RawBuilder<unknown>,
+  locks: readonly string[],
+): RollupDefinition {
+  const keys = hourly.keys.filter((key) => key !== 'hour');
   return {
-    keys: ['project_id', 'kind', 'model', period],
-    sums: EVALUATION_SUM_COLUMNS,
+    keys: [...keys, 'day'],
+    sums: hourly.sums,
     recompute: () => sql`
-      SELECT project_id, kind, model, ${bucket} AS ${sql.ref(period)}, ${summedEvaluations()}
-      FROM task_evaluations
-      GROUP BY 1, 2, 3, 4`,
+      SELECT ${columns(keys)}, ${day} AS day,
+        ${sql.join(hourly.sums.map((name) => sql`sum(${sql.ref(name)}) AS ${sql.ref(name)}`))}
+      FROM ${sql.table(table)}
+      GROUP BY ${columns(keys)}, ${day}`,
     owned: sql`true`,
-    locks: [table],
-    nullableKeys: ['model'],
+    locks,
+    ...(hourly.nullableKeys === undefined ? {} : { nullableKeys: hourly.nullableKeys }),
   };
 }
 
@@ -205,10 +207,19 @@ const DEFINITIONS: Record<TriggerRollup, RollupDefinition> = {
     ctes: RETENTION_HORIZONS,
     touched: 'last_updated',
   },
-  reviewer_hourly_stats: reviewerRollup('hour'),
-  reviewer_daily_stats: reviewerRollup('day'),
-  evaluator_hourly_spend: evaluatorRollup('hour'),
-  evaluator_daily_spend: evaluatorRollup('day'),
+  reviewer_hourly_stats: REVIEWER_HOURS,
+  // The reviews' created_at and their hours are TIMESTAMPs in UTC.
+  reviewer_daily_stats: dailyFromHours(REVIEWER_HOURS, 'reviewer_hourly_stats', sql`hour::date`, [
+    'agent_peer_evaluations',
+    'reviewer_daily_stats',
+  ]),
+  evaluator_hourly_spend: EVALUATOR_HOURS,
+  evaluator_daily_spend: dailyFromHours(
+    EVALUATOR_HOURS,
+    'evaluator_hourly_spend',
+    sql`(hour AT TIME ZONE 'UTC')::date`,
+    ['evaluator_daily_spend'],
+  ),
 };
 
 const columns = (names: readonly string[], prefix?: string) =>

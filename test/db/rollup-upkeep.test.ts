@@ -309,12 +309,16 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
       await sql`UPDATE agent_peer_evaluations SET user_rating = ${review.user_rating === 1 ? 5 : 1}
         WHERE id = ${review.id}`.execute(trx);
     });
-    await sql`TRUNCATE reviewer_hourly_stats, reviewer_daily_stats`.execute(db);
+    // The days are checked against the hours (the hours against the reviews): a lost day is found there.
+    await sql`TRUNCATE reviewer_daily_stats`.execute(db);
+    const dailyDrift = await findRollupDrift(db, 'reviewer_daily_stats');
+    expect(dailyDrift).toHaveLength(days);
+    expect(dailyDrift.every((row) => row.table === 'reviewer_daily_stats' && row.stored === null)).toBe(true);
+    await sql`TRUNCATE reviewer_hourly_stats`.execute(db);
     const drift = await findRollupDrift(db, 'reviewer_hourly_stats');
     expect(drift.filter((row) => row.table === 'reviewer_hourly_stats')).toHaveLength(hours);
     expect(drift.every((row) => row.table !== 'reviewer_hourly_stats' || row.stored === null)).toBe(true);
-    // The stale copy is the hourly rollup's to set again (its rebuild runs first); the days are compared
-    // with the ratings taken from their source all the same.
+    // The stale copy is the hourly rollup's to set again; its rebuild runs before the days'.
     expect(drift.filter((row) => row.table === 'agent_peer_evaluations')).toEqual([
       {
         rollup: 'reviewer_hourly_stats',
@@ -324,9 +328,6 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
         recomputed: String(review.user_rating),
       },
     ]);
-    const dailyDrift = await findRollupDrift(db, 'reviewer_daily_stats');
-    expect(dailyDrift).toHaveLength(days);
-    expect(dailyDrift.every((row) => row.table === 'reviewer_daily_stats' && row.stored === null)).toBe(true);
     expect((await readAll()).reviewers).not.toEqual(before.reviewers);
     const result = await runStatsRecompute(db);
     expect(result.rollups.find((rebuild) => rebuild.rollup === 'reviewer_hourly_stats')).toMatchObject({
@@ -346,12 +347,15 @@ describe('trigger-kept rollups: drift found and rebuilt from the raw rows', () =
     const before = await readAll();
     const hours = await countRows(db, 'evaluator_hourly_spend');
     const days = await countRows(db, 'evaluator_daily_spend');
-    await sql`TRUNCATE evaluator_hourly_spend, evaluator_daily_spend`.execute(db);
+    await sql`TRUNCATE evaluator_daily_spend`.execute(db);
+    const dailyDrift = await findRollupDrift(db, 'evaluator_daily_spend');
+    expect(dailyDrift).toHaveLength(days);
+    // The offline evaluator's days and hours (no model) are keys like any other.
+    expect(dailyDrift.some((row) => row.key.model === null)).toBe(true);
+    await sql`TRUNCATE evaluator_hourly_spend`.execute(db);
     const drift = await findRollupDrift(db, 'evaluator_hourly_spend');
     expect(drift).toHaveLength(hours);
-    // The offline evaluator's hours (no model) are keys like any other.
     expect(drift.some((row) => row.key.model === null)).toBe(true);
-    expect(await findRollupDrift(db, 'evaluator_daily_spend')).toHaveLength(days);
     expect((await readAll()).reviewers).not.toEqual(before.reviewers);
     // The repair is announced (Mission Control refetches); the statistics were consistent, so they were
     // neither rebuilt nor announced.
