@@ -116,8 +116,9 @@ export interface Config {
   readonly runWorker: boolean;
   readonly workerConcurrency: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** When the statistics' recent days (and their all-time rows) are checked against the raw rows (and rebuilt when they drifted). */
   readonly statsCron: string;
-  /** When the rollups kept by triggers are checked against their raw rows (and rebuilt when they drifted). */
+  /** When the statistics (against every task) and the rollups kept by triggers are checked the same way. */
   readonly rollupCheckCron: string;
   /** Finished tasks older than this many days are rolled up by day and deleted (src/retention); undefined: kept forever. */
   readonly retentionDays: number | undefined;

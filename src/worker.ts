@@ -133,13 +133,14 @@ export function scheduledJobs(config: Config): CronItem[] {
         ];
   return [
     ...retention,
+    // Hourly by default: the statistics' recent check reads the last days' tasks and the daily rows.
     {
       task: RECOMPUTE_STATS_JOB,
       match: config.statsCron,
       identifier: RECOMPUTE_STATS_JOB,
       options: { backfillPeriod: 0 },
     },
-    // Daily by default: the check reads every decision and review (~90 s at 1M tasks).
+    // Daily by default: the checks read every task, decision and review (~105 s at 1M tasks).
     {
       task: CHECK_ROLLUPS_JOB,
       match: config.rollupCheckCron,

@@ -6,12 +6,30 @@ import { runTransactionWithEvents } from '../events/transactional-events.js';
 import { DEFAULT_LEVEL } from '../ranking/ranking.js';
 import { buildLeaderboard, DEFAULT_MIN_SAMPLE, toStatsInput } from './leaderboard.js';
 import { findRollupDrift, type RollupRepair, rebuildRollup, TRIGGER_ROLLUPS } from './rollup-upkeep.js';
-import { findAllAgentStats, findStatsDrift, recomputeAllStats, saveOverallRanks } from './stats.queries.js';
+import {
+  findAllAgentStats,
+  findStatsDrift,
+  recomputeAllStats,
+  type StatsCheck,
+  saveOverallRanks,
+  toPgDay,
+} from './stats.queries.js';
 
 export const RECOMPUTE_STATS_JOB = 'recompute_stats';
-/** The trigger-kept rollups' check (and repair), on its own schedule (MERIT_ROLLUP_CHECK_CRON). */
+/**
+ * The daily full checks (MERIT_ROLLUP_CHECK_CRON): the statistics against every task, then the
+ * trigger-kept rollups, each rebuilt when it drifted.
+ */
 export const CHECK_ROLLUPS_JOB = 'check_rollups';
 const RECOMPUTE_STATEMENT_TIMEOUT = '15min';
+/** The whole UTC days before today that the hourly recent check compares with their tasks. */
+export const RECENT_CHECK_DAYS = 2;
+const DAY_MS = 86_400_000;
+
+/** The start of the recent check's period: the UTC midnight RECENT_CHECK_DAYS days before today's. */
+export function recentCheckStart(now: Date): Date {
+  return new Date((Math.floor(now.getTime() / DAY_MS) - RECENT_CHECK_DAYS) * DAY_MS);
+}
 
 /** A trigger-kept rollup's check and, when it drifted, rebuild: what it changed and how long both took. */
 export interface RollupRebuild extends RollupRepair {
@@ -27,26 +45,41 @@ export interface RollupRebuild extends RollupRepair {
  * trigger-kept rollup. A rebuild locks every writer of statistics out for as long as it reads every
  * task (seconds at a million tasks), so an hourly job that finds nothing wrong must not run one. Every
  * project's statistics may have changed: a rebuild is announced to every process in its transaction.
+ * The check is the full one (every task) unless `recent` (the hourly job's): the days from
+ * recentCheckStart(`now`) on against their tasks, and the all-time rows against the daily rows; either
+ * one that finds drift is followed by the full rebuild.
  */
 export async function runStatsRecompute(
   db: Kysely<Database>,
   events?: EventBus,
-  options: { force?: boolean; rollups?: boolean } = {},
+  options: { force?: boolean; rollups?: boolean; recent?: boolean; now?: Date } = {},
 ) {
   const started = performance.now();
-  const drift = options.force
+  const check: StatsCheck | undefined = options.force
     ? undefined
-    : await db
-        .transaction()
-        .setIsolationLevel('repeatable read')
-        .execute(async (trx) => {
-          await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
-          return findStatsDrift(trx);
-        });
+    : options.recent
+      ? { kind: 'recent', since: recentCheckStart(options.now ?? new Date()) }
+      : { kind: 'full' };
+  const drift =
+    check === undefined
+      ? undefined
+      : await db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .execute(async (trx) => {
+            await sql`SET LOCAL statement_timeout = ${sql.lit(RECOMPUTE_STATEMENT_TIMEOUT)}`.execute(trx);
+            return findStatsDrift(trx, check);
+          });
   const drifted = drift === undefined ? undefined : Object.values(drift).reduce((sum, n) => sum + n, 0);
   const rebuilt = drifted === undefined || drifted > 0;
   const counts = rebuilt ? await recomputeStatistics(db, events) : await saveRanks(db);
-  const statistics = { drifted, rebuilt, ms: Math.round(performance.now() - started) };
+  const statistics = {
+    drifted,
+    rebuilt,
+    ms: Math.round(performance.now() - started),
+    /** The check that ran: 'full', the recent period's first day, or null (forced, no check). */
+    checked: check === undefined ? null : check.kind === 'full' ? 'full' : `since ${toPgDay(check.since)}`,
+  };
   const rollups = options.rollups === false ? [] : await checkTriggerRollups(db, events);
   return { ...counts, statistics, rollups };
 }
@@ -131,13 +164,13 @@ export async function checkTriggerRollups(db: Kysely<Database>, events?: EventBu
 export function describeStatsRecompute(result: {
   agents: number;
   categories: number;
-  statistics: { drifted: number | undefined; rebuilt: boolean; ms: number };
+  statistics: { drifted: number | undefined; rebuilt: boolean; ms: number; checked: string | null };
   rollups: readonly RollupRebuild[];
 }): string {
-  const { drifted, rebuilt, ms } = result.statistics;
+  const { drifted, rebuilt, ms, checked } = result.statistics;
   const statistics = !rebuilt
-    ? `statistics consistent, ${result.agents} agents ranked (${ms} ms)`
-    : `statistics rebuilt${drifted === undefined ? '' : ` (${drifted} rows differed)`}: ${result.agents} agents, ${result.categories} agent-category pairs (${ms} ms)`;
+    ? `statistics consistent (${checked} check), ${result.agents} agents ranked (${ms} ms)`
+    : `statistics rebuilt${drifted === undefined ? '' : ` (${drifted} rows differed, ${checked} check)`}: ${result.agents} agents, ${result.categories} agent-category pairs (${ms} ms)`;
   return result.rollups.length === 0
     ? `Recompute: ${statistics}`
     : `Recompute: ${statistics}; ${describeRollupChecks(result.rollups)}`;
@@ -164,14 +197,17 @@ const RAW_COPIES: Partial<Record<RollupRebuild['rollup'], string>> = {
 
 export function createStatsJobs(db: Kysely<Database>, events?: EventBus): Record<string, Task> {
   return {
-    // Hourly by default: the statistics (a lock-free check, ~15 s at 1M tasks) and the ranks.
+    // Hourly by default: the statistics' recent check (the last days' tasks and the daily rows, not
+    // every task) and the ranks.
     [RECOMPUTE_STATS_JOB]: async (_payload, helpers) => {
-      helpers.logger.info(describeStatsRecompute(await runStatsRecompute(db, events, { rollups: false })));
+      helpers.logger.info(
+        describeStatsRecompute(await runStatsRecompute(db, events, { rollups: false, recent: true })),
+      );
     },
-    // Daily by default: the trigger-kept rollups' checks read every decision and review (~90 s at 1M
-    // tasks), and the triggers keep them exact between checks.
+    // Daily by default: the checks that read every row (the statistics' ~15 s and the trigger-kept
+    // rollups' ~90 s at 1M tasks); the writing transactions and triggers keep them exact between checks.
     [CHECK_ROLLUPS_JOB]: async (_payload, helpers) => {
-      helpers.logger.info(describeRollupChecks(await checkTriggerRollups(db, events)));
+      helpers.logger.info(describeStatsRecompute(await runStatsRecompute(db, events)));
     },
   };
 }

@@ -6,8 +6,10 @@ import {
   createStatsJobs,
   describeStatsRecompute,
   RECOMPUTE_STATS_JOB,
+  recentCheckStart,
   runStatsRecompute,
 } from '../../src/stats/stats.jobs.js';
+import { toPgDay } from '../../src/stats/stats.queries.js';
 import { scheduledJobs } from '../../src/worker.js';
 import { createTestApp, type TestApp, testConfig } from '../support/app.js';
 
@@ -82,7 +84,7 @@ describe('the scheduled statistics repair checks before it rebuilds', () => {
     expect((await runStatsRecompute(app.ctx.db)).statistics).toMatchObject({ drifted: 0, rebuilt: false });
   });
 
-  it('checks the statistics hourly and the trigger-kept rollups daily, as two scheduled jobs', async () => {
+  it("checks the statistics' recent days hourly, and every task and the trigger-kept rollups daily", async () => {
     const crons = scheduledJobs(testConfig());
     expect(crons.find((item) => item.task === RECOMPUTE_STATS_JOB)?.match).toBe('0 * * * *');
     expect(crons.find((item) => item.task === CHECK_ROLLUPS_JOB)?.match).toBe('43 3 * * *');
@@ -91,9 +93,14 @@ describe('the scheduled statistics repair checks before it rebuilds', () => {
     const jobs = createStatsJobs(app.ctx.db);
     await jobs[RECOMPUTE_STATS_JOB]?.({}, helpers);
     await jobs[CHECK_ROLLUPS_JOB]?.({}, helpers);
-    expect(lines[0]).toMatch(/^Recompute: statistics consistent, \d+ agents ranked \(\d+ ms\)$/);
+    const since = toPgDay(recentCheckStart(new Date()));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^Recompute: statistics consistent \\(since ${since} check\\), \\d+ agents ranked \\(\\d+ ms\\)$`,
+      ),
+    );
     expect(lines[1]).toMatch(
-      /^rollups: routing_quality_hourly consistent \(\d+ ms\), agent_node_daily_stats consistent/,
+      /^Recompute: statistics consistent \(full check\), \d+ agents ranked \(\d+ ms\); rollups: routing_quality_hourly consistent \(\d+ ms\), agent_node_daily_stats consistent/,
     );
   });
 });
