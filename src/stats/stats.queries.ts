@@ -538,6 +538,11 @@ export async function findStatsDrift(
   if (since !== undefined && since.getTime() % DAY_MS !== 0)
     throw new Error(`a recent statistics check starts at a UTC midnight, not at ${since.toISOString()}`);
   await buildStatsRecompute(db, since);
+  // Each project's latest day retention rolled up (afterRetention), read once.
+  await sql`
+    CREATE TEMP TABLE merit_retention_horizons ON COMMIT DROP AS
+    SELECT project_id, max(day) AS last_day FROM task_daily_rollups GROUP BY project_id
+  `.execute(db);
   const differing = async (stored: RawBuilder<unknown>, recomputed: RawBuilder<unknown>) => {
     const result = await sql<{ n: number }>`
       WITH a AS (${stored}), b AS (${recomputed})
@@ -583,10 +588,27 @@ export async function findStatsDrift(
       period('merit_daily_recompute', 'day'),
     ),
     agent_hourly_stats: await differing(
-      storedPeriod('agent_hourly_stats', 'hour'),
-      period('merit_hourly_recompute', 'hour'),
+      afterRetention(storedPeriod('agent_hourly_stats', 'hour')),
+      afterRetention(period('merit_hourly_recompute', 'hour')),
     ),
   };
+}
+
+/**
+ * Hourly rows of hours after each project's latest day retention rolled up. Retention keeps its deleted
+ * tasks by day (task_daily_rollups, which the daily rows and all-time rows are compared with) and leaves
+ * their hours' rows as they were, counting tasks no row holds any more: no recompute can give those, so
+ * they are not compared (every check after a retention run found them and rebuilt every statistics table
+ * under its locks). A rebuild drops them, as it always did; hours after the latest rolled-up day hold no
+ * deleted task (retention rolls up every task it deletes, by its day).
+ */
+function afterRetention(rows: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    SELECT * FROM (${rows}) x
+    WHERE NOT EXISTS (
+      SELECT 1 FROM merit_retention_horizons h
+      WHERE h.project_id = x.project_id AND x.hour < (h.last_day + 1)::timestamp AT TIME ZONE 'UTC'
+    )`;
 }
 
 /**
